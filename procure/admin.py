@@ -1,0 +1,63 @@
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from procure.models import Contract, Supplier, SupplierAlias
+
+
+class SupplierAliasInline(admin.TabularInline):
+    model = SupplierAlias
+    extra = 0
+    fields = ["council", "name", "council_supplier_id"]
+
+
+@admin.register(Supplier)
+class SupplierAdmin(SimpleHistoryAdmin):
+    list_display = [
+        "name",
+        "organisation_type",
+        "postcode",
+        "company_number",
+        "charity_number",
+        "employees",
+        "verified",
+    ]
+    list_filter = [
+        "organisation_type",
+        "verified",
+        "living_wage_accredited",
+        "accounts_category",
+    ]
+    search_fields = [
+        "name",
+        "normalised_name",
+        "company_number",
+        "charity_number",
+        "postcode",
+    ]
+    readonly_fields = ["normalised_name", "created_at", "updated_at"]
+    inlines = [SupplierAliasInline]
+
+
+@admin.register(SupplierAlias)
+class SupplierAliasAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "supplier", "council", "council_supplier_id"]
+    list_filter = ["council"]
+    search_fields = ["name", "supplier__name", "council_supplier_id"]
+    autocomplete_fields = ["supplier"]
+
+
+@admin.register(Contract)
+class ContractAdmin(SimpleHistoryAdmin):
+    list_display = [
+        "reference",
+        "title",
+        "council",
+        "supplier",
+        "value",
+        "start_date",
+        "end_date",
+    ]
+    list_filter = ["council"]
+    search_fields = ["reference", "title", "supplier__name"]
+    autocomplete_fields = ["supplier"]
+    date_hierarchy = "start_date"

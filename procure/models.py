@@ -1,0 +1,209 @@
+"""The supplier register (shared by all councils) and each council's contracts."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from simple_history.models import HistoricalRecords
+
+from councils.models import Council, CouncilScopedQuerySet
+from spend.values import normalise_name
+
+
+class OrganisationType(models.TextChoices):
+    PRIVATE_COMPANY = "private_company", "Private limited company"
+    PLC = "plc", "Public limited company"
+    LLP = "llp", "Limited liability partnership"
+    PARTNERSHIP = "partnership", "Partnership"
+    SOLE_TRADER = "sole_trader", "Sole trader"
+    CHARITY = "charity", "Registered charity (incl. CIO)"
+    CIC = "cic", "Community interest company"
+    COMMUNITY_BENEFIT = "community_benefit", "Community benefit society"
+    COOPERATIVE = "cooperative", "Co-operative society"
+    GUARANTEE = "guarantee", "Company limited by guarantee"
+    PUBLIC_BODY = "public_body", "Public sector body"
+    UNKNOWN = "unknown", "Not known"
+
+
+class CharityRegister(models.TextChoices):
+    ENGLAND_WALES = "GB-CHC", "Charity Commission (England and Wales)"
+    SCOTLAND = "GB-SC", "OSCR (Scotland)"
+    NORTHERN_IRELAND = "GB-NIC", "Charity Commission for Northern Ireland"
+
+
+class Supplier(models.Model):
+    """A payee. Shared across councils; locality is worked out per council later."""
+
+    name = models.CharField(max_length=300)
+    normalised_name = models.CharField(max_length=300, db_index=True, editable=False)
+    organisation_type = models.CharField(
+        max_length=20,
+        choices=OrganisationType.choices,
+        default=OrganisationType.UNKNOWN,
+    )
+    company_number = models.CharField(
+        max_length=10, blank=True, help_text="Companies House number, e.g. 01234567."
+    )
+    charity_number = models.CharField(max_length=12, blank=True)
+    charity_register = models.CharField(
+        max_length=6, choices=CharityRegister.choices, blank=True
+    )
+    vat_number = models.CharField("VAT number", max_length=14, blank=True)
+    address = models.TextField(blank=True)
+    postcode = models.CharField(max_length=8, blank=True)
+    # Facts the classifier reads. None means “not known”, never “no”.
+    employees = models.PositiveIntegerField(null=True, blank=True)
+    turnover = models.DecimalField(
+        max_digits=16, decimal_places=2, null=True, blank=True
+    )
+    balance_sheet_total = models.DecimalField(
+        max_digits=16, decimal_places=2, null=True, blank=True
+    )
+    accounts_category = models.CharField(
+        max_length=40, blank=True, help_text="Companies House, e.g. SMALL, FULL."
+    )
+    company_status = models.CharField(max_length=40, blank=True)
+    sic_codes = models.CharField("SIC codes", max_length=200, blank=True)
+    part_of_large_group = models.BooleanField(null=True, blank=True)
+    living_wage_accredited = models.BooleanField(null=True, blank=True)
+    verified = models.BooleanField(
+        default=False, help_text="An officer has checked this supplier's details."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(name=""), name="supplier_name_set"),
+            models.CheckConstraint(
+                condition=~Q(normalised_name=""), name="supplier_normalised_name_set"
+            ),
+            models.UniqueConstraint(
+                fields=["company_number"],
+                condition=~Q(company_number=""),
+                name="supplier_company_number_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["charity_register", "charity_number"],
+                condition=~Q(charity_number=""),
+                name="supplier_charity_number_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(charity_number="") | ~Q(charity_register=""),
+                name="supplier_charity_number_needs_register",
+            ),
+            models.CheckConstraint(
+                condition=Q(turnover__isnull=True) | Q(turnover__gte=0),
+                name="supplier_turnover_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        self.normalised_name = normalise_name(self.name)
+        super().save(*args, **kwargs)
+
+    @property
+    def org_ids(self) -> list[str]:
+        """Identifiers in the org-id.guide scheme, e.g. GB-COH-01234567."""
+        ids = []
+        if self.company_number:
+            ids.append(f"GB-COH-{self.company_number}")
+        if self.charity_number:
+            ids.append(f"{self.charity_register}-{self.charity_number}")
+        return ids
+
+
+class SupplierAlias(models.Model):
+    """A spelling of a supplier's name seen in one council's spend files."""
+
+    supplier = models.ForeignKey(
+        Supplier, on_delete=models.CASCADE, related_name="aliases"
+    )
+    council = models.ForeignKey(
+        Council, on_delete=models.CASCADE, related_name="supplier_aliases"
+    )
+    name = models.CharField(max_length=300)
+    normalised_name = models.CharField(max_length=300, editable=False)
+    council_supplier_id = models.CharField(
+        max_length=50, blank=True, help_text="The council's own ID for this supplier."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = CouncilScopedQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name_plural = "supplier aliases"
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["council", "normalised_name"], name="alias_unique_per_council"
+            ),
+            models.CheckConstraint(
+                condition=~Q(normalised_name=""), name="alias_normalised_name_set"
+            ),
+        ]
+        indexes = [models.Index(fields=["council", "council_supplier_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} → {self.supplier}"
+
+    def save(self, *args, **kwargs) -> None:
+        self.normalised_name = normalise_name(self.name)
+        super().save(*args, **kwargs)
+
+
+class Contract(models.Model):
+    """A council's contract (first version; the contracts issue extends it)."""
+
+    council = models.ForeignKey(
+        Council, on_delete=models.CASCADE, related_name="contracts"
+    )
+    reference = models.CharField(max_length=100)
+    title = models.CharField(max_length=300)
+    supplier = models.ForeignKey(
+        Supplier,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="contracts",
+    )
+    department = models.CharField(max_length=200, blank=True)
+    description = models.TextField(blank=True)
+    value = models.DecimalField(
+        "whole-life value (£)", max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    start_date = models.DateField()
+    end_date = models.DateField(null=True, blank=True)
+
+    objects = CouncilScopedQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-start_date", "reference"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["council", "reference"], name="contract_reference_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
+                name="contract_ends_after_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(value__isnull=True) | Q(value__gt=0),
+                name="contract_value_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference}: {self.title}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("procure:contract-detail", args=[self.council.slug, self.pk])

@@ -1,0 +1,40 @@
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from spend.models import SpendLine, SpendUpload
+
+
+@admin.register(SpendUpload)
+class SpendUploadAdmin(SimpleHistoryAdmin):
+    list_display = [
+        "file_name",
+        "council",
+        "status",
+        "uploaded_by",
+        "uploaded_at",
+        "rows_read",
+        "rows_imported",
+        "rows_rejected",
+        "amount_imported",
+    ]
+    list_filter = ["council", "status", "vat_basis"]
+    search_fields = ["file_name", "sha256"]
+    readonly_fields = ["sha256", "uploaded_at", "finished_at"]
+
+
+@admin.register(SpendLine)
+class SpendLineAdmin(admin.ModelAdmin):
+    list_display = [
+        "payment_date",
+        "supplier_name",
+        "amount",
+        "council",
+        "redacted",
+        "department",
+    ]
+    list_filter = ["council", "redacted"]
+    search_fields = ["supplier_name", "transaction_ref"]
+    date_hierarchy = "payment_date"
+    raw_id_fields = ["supplier", "upload"]
+    list_select_related = ["council"]
+    show_full_result_count = False

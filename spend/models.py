@@ -1,0 +1,202 @@
+"""Spend files uploaded by councils, and the payment lines imported from them."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Count, Max, Min, Q, Sum, Value
+from django.db.models.functions import Coalesce, TruncMonth
+from simple_history.models import HistoricalRecords
+
+from councils.models import Council, CouncilScopedQuerySet
+from councils.periods import FinancialYear
+from procure.models import Supplier
+
+
+class VatBasis(models.TextChoices):
+    NET = "net", "Net of VAT"
+    GROSS = "gross", "Gross (VAT included)"
+    UNKNOWN = "unknown", "Not stated"
+
+
+class UploadStatus(models.TextChoices):
+    PENDING = "pending", "Waiting to import"
+    IMPORTING = "importing", "Importing"
+    IMPORTED = "imported", "Imported"
+    FAILED = "failed", "Failed"
+    ROLLED_BACK = "rolled_back", "Rolled back"
+
+
+# An upload in one of these states holds (or is about to hold) its file's lines.
+LIVE_STATUSES = [UploadStatus.PENDING, UploadStatus.IMPORTING, UploadStatus.IMPORTED]
+
+
+class SpendUpload(models.Model):
+    """One spend file given to LocalSpend, and the reconciliation of its import."""
+
+    council = models.ForeignKey(
+        Council, on_delete=models.CASCADE, related_name="uploads"
+    )
+    file_name = models.CharField(max_length=255)
+    sha256 = models.CharField(max_length=64)
+    size_bytes = models.PositiveBigIntegerField(default=0)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="spend_uploads",
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(
+        max_length=12, choices=UploadStatus.choices, default=UploadStatus.PENDING
+    )
+    vat_basis = models.CharField(
+        "VAT basis", max_length=8, choices=VatBasis.choices, default=VatBasis.UNKNOWN
+    )
+    period_start = models.DateField(null=True, blank=True)
+    period_end = models.DateField(null=True, blank=True)
+    rows_read = models.PositiveIntegerField(default=0)
+    rows_imported = models.PositiveIntegerField(default=0)
+    rows_rejected = models.PositiveIntegerField(default=0)
+    rows_duplicate = models.PositiveIntegerField(default=0)
+    rows_skipped = models.PositiveIntegerField(default=0)
+    amount_imported = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    amount_rejected = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    amount_duplicate = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    file_stated_total = models.DecimalField(
+        max_digits=16, decimal_places=2, null=True, blank=True
+    )
+    message = models.TextField(blank=True, help_text="Why an import failed, if it did.")
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = CouncilScopedQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-uploaded_at"]
+        constraints = [
+            # The same file cannot be held twice by one council.
+            models.UniqueConstraint(
+                fields=["council", "sha256"],
+                condition=Q(status__in=LIVE_STATUSES),
+                name="upload_same_file_once_per_council",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=UploadStatus.values), name="upload_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(period_start__isnull=True)
+                | Q(period_end__isnull=True)
+                | Q(period_end__gte=models.F("period_start")),
+                name="upload_period_in_order",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    rows_read__gte=models.F("rows_imported")
+                    + models.F("rows_rejected")
+                    + models.F("rows_duplicate")
+                    + models.F("rows_skipped")
+                ),
+                name="upload_buckets_within_rows_read",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.council.short_name})"
+
+
+class SpendLineQuerySet(CouncilScopedQuerySet):
+    def in_period(self, start: date, end: date) -> SpendLineQuerySet:
+        return self.filter(payment_date__gte=start, payment_date__lte=end)
+
+    def in_fy(self, fy: FinancialYear) -> SpendLineQuerySet:
+        return self.in_period(fy.start, fy.end)
+
+    def headline(self) -> dict:
+        """Totals for the headline tiles, aggregated in the database."""
+        zero = Value(Decimal("0"), output_field=models.DecimalField())
+        figures = self.aggregate(
+            total=Coalesce(Sum("amount"), zero),
+            lines=Count("id"),
+            suppliers=Count("supplier", distinct=True),
+            redacted=Coalesce(Sum("amount", filter=Q(redacted=True)), zero),
+            credits=Count("id", filter=Q(amount__lt=0)),
+            first=Min("payment_date"),
+            last=Max("payment_date"),
+        )
+        total = figures["total"]
+        figures["redacted_share"] = (
+            (figures["redacted"] * 100 / total).quantize(Decimal("0.1"))
+            if total
+            else None
+        )
+        return figures
+
+    def monthly_totals(self) -> list[dict]:
+        return list(
+            self.annotate(month=TruncMonth("payment_date"))
+            .values("month")
+            .annotate(total=Sum("amount"), lines=Count("id"))
+            .order_by("month")
+        )
+
+
+class SpendLine(models.Model):
+    """One payment as published in a council's spend file."""
+
+    council = models.ForeignKey(
+        Council, on_delete=models.CASCADE, related_name="spend_lines"
+    )
+    upload = models.ForeignKey(
+        SpendUpload, on_delete=models.CASCADE, related_name="lines"
+    )
+    source_row = models.PositiveIntegerField(help_text="Row number in the file.")
+    source_sheet = models.CharField(max_length=100, blank=True)
+    payment_date = models.DateField()
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    supplier = models.ForeignKey(
+        Supplier,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="spend_lines",
+    )
+    supplier_name = models.CharField("supplier name as published", max_length=300)
+    redacted = models.BooleanField(default=False)
+    department = models.CharField(max_length=200, blank=True)
+    service_area = models.CharField(max_length=200, blank=True)
+    expense_type = models.CharField(max_length=200, blank=True)
+    description = models.CharField(max_length=500, blank=True)
+    transaction_ref = models.CharField(max_length=100, blank=True)
+    council_supplier_id = models.CharField(max_length=50, blank=True)
+    vat_number = models.CharField(max_length=20, blank=True)
+    postcode = models.CharField(max_length=10, blank=True)
+    irrecoverable_vat = models.DecimalField(
+        max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    procurement_category = models.CharField(max_length=200, blank=True)
+
+    objects = SpendLineQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-payment_date", "upload_id", "source_row"]
+        indexes = [
+            models.Index(fields=["council", "payment_date"], name="line_council_date"),
+            models.Index(fields=["council", "supplier"], name="line_council_supplier"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(source_row__gte=1), name="line_source_row_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(redacted=False) | Q(supplier__isnull=True),
+                name="line_redacted_has_no_supplier",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.payment_date} {self.supplier_name} £{self.amount}"

@@ -1,0 +1,119 @@
+import re
+from datetime import date
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.db.models import Count, Sum
+
+from councils.demo import demo_months, load_demo
+from councils.models import Council, Membership
+from councils.periods import FinancialYear
+from procure.models import Contract, Supplier
+from socialvalue.models import Target
+from spend.models import SpendLine, SpendUpload
+
+
+@pytest.fixture
+def presets(db):
+    call_command("loaddata", "councils", verbosity=0)
+
+
+def _snapshot() -> dict:
+    return {
+        "suppliers": sorted(
+            Supplier.objects.values_list("name", "postcode", "company_number")
+        ),
+        "lines": SpendLine.objects.aggregate(n=Count("id"), total=Sum("amount")),
+        "line_keys": sorted(
+            SpendLine.objects.values_list("transaction_ref", "amount", "supplier_name")
+        ),
+        "uploads": sorted(SpendUpload.objects.values_list("file_name", "sha256")),
+        "contracts": sorted(Contract.objects.values_list("reference", "value")),
+        "targets": sorted(
+            Target.objects.values_list("metric", "target_year", "target_share")
+        ),
+        "memberships": sorted(Membership.objects.values_list("user__username", "role")),
+    }
+
+
+def test_the_presets_load_twice_to_the_same_four_councils(presets):
+    call_command("loaddata", "councils", verbosity=0)
+    assert sorted(Council.objects.values_list("slug", flat=True)) == [
+        "knowsley",
+        "luton",
+        "milton-keynes",
+        "preston",
+    ]
+    luton = Council.objects.get(slug="luton")
+    assert "LU1" in luton.local_districts and "LU5" not in luton.local_districts
+    assert set(luton.local_districts) <= set(luton.wider_districts)
+    target = Target.objects.get(council=luton, metric="local")
+    assert target.share_for(FinancialYear(2017)) == Decimal("25.0")
+    assert target.share_for(FinancialYear(2023)) == Decimal("70.0")
+    mk = Council.objects.get(slug="milton-keynes")
+    assert mk.wider_kind == "radius" and mk.wider_radius_miles == Decimal("20.0")
+
+
+def test_load_demo_twice_leaves_the_same_data(presets):
+    kwargs = {
+        "council_slug": "luton",
+        "today": date(2026, 11, 23),
+        "months": 3,
+        "lines_per_month": 150,
+    }
+    load_demo(**kwargs)
+    first = _snapshot()
+    load_demo(**kwargs)
+    assert _snapshot() == first
+    assert first["lines"]["n"] == 450
+
+
+def test_the_demo_has_every_kind_of_supplier_and_payee(presets):
+    load_demo(
+        council_slug="luton", today=date(2026, 11, 23), months=2, lines_per_month=400
+    )
+    types = set(Supplier.objects.values_list("organisation_type", flat=True))
+    assert {
+        "private_company",
+        "plc",
+        "charity",
+        "cic",
+        "public_body",
+        "unknown",
+    } <= types
+    postcodes = Supplier.objects.values_list("postcode", flat=True)
+    assert any(p.startswith("LU1 ") for p in postcodes)  # local
+    assert any(p.startswith("MK40 ") for p in postcodes)  # wider area
+    assert "" in postcodes  # location unknown
+    assert SpendLine.objects.filter(redacted=True, supplier__isnull=True).exists()
+    assert SpendLine.objects.filter(amount__lt=0).exists()  # credit notes
+    assert Membership.objects.filter(
+        user__username="demo-cabinet", role="viewer"
+    ).exists()
+
+
+def test_the_demo_says_truthfully_what_it_loaded(presets):
+    out = StringIO()
+    call_command("load_demo", months=2, lines_per_month=200, stdout=out)
+    text = out.getvalue()
+    lines = int(re.search(r"(\d+) spend lines", text)[1])
+    total = Decimal(re.search(r"total £([\d,]+\.\d\d)", text)[1].replace(",", ""))
+    figures = SpendLine.objects.aggregate(n=Count("id"), total=Sum("amount"))
+    assert (lines, total) == (figures["n"], figures["total"]) == (400, figures["total"])
+    for upload in SpendUpload.objects.all():
+        held = upload.lines.aggregate(n=Count("id"), total=Sum("amount"))
+        assert (upload.rows_imported, upload.amount_imported) == (
+            held["n"],
+            held["total"],
+        )
+    assert "demo-cabinet" in text and "localspend-demo" in text
+
+
+def test_demo_months_are_the_whole_months_before_today():
+    assert demo_months(date(2026, 1, 15), 3) == [
+        date(2025, 10, 1),
+        date(2025, 11, 1),
+        date(2025, 12, 1),
+    ]

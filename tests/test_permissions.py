@@ -1,0 +1,165 @@
+"""Every URL × anonymous, each role, and a member of another council.
+
+The routes come from the URL configuration, so a new page without an entry in
+ROUTES fails `test_every_route_is_in_the_matrix`.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from councils.models import ROLE_CAPABILITIES, Capability
+
+ROLES = ["admin", "procurement", "finance", "viewer"]
+
+# route name → (the object its <pk> names, the capability a GET needs).
+ROUTES: dict[str, tuple[str | None, Capability | None]] = {
+    "councils:home": (None, None),
+    "councils:switch": (None, None),
+    "councils:overview": (None, Capability.VIEW),
+    "councils:public": (None, None),
+    "spend:uploads": (None, Capability.VIEW),
+    "spend:lines": (None, Capability.VIEW),
+    "procure:suppliers": (None, Capability.VIEW),
+    "procure:supplier-detail": ("supplier", Capability.VIEW),
+    "procure:supplier-edit": ("supplier", Capability.EDIT_REGISTER),
+    "procure:contracts": (None, Capability.VIEW),
+    "procure:contract-detail": ("contract", Capability.VIEW),
+    "socialvalue:targets": (None, Capability.VIEW),
+    "socialvalue:target-new": (None, Capability.MANAGE_COUNCIL),
+    "socialvalue:target-edit": ("target", Capability.MANAGE_COUNCIL),
+}
+PUBLIC_ROUTES = {"councils:public"}
+APP_NAMESPACES = {"councils", "spend", "procure", "socialvalue"}
+
+
+def _route_names(patterns=None, namespace: str | None = None) -> set[str]:
+    names = set()
+    for pattern in patterns if patterns is not None else get_resolver().url_patterns:
+        if isinstance(pattern, URLResolver):
+            names |= _route_names(pattern.url_patterns, pattern.namespace or namespace)
+        elif isinstance(pattern, URLPattern) and pattern.name and namespace:
+            names.add(f"{namespace}:{pattern.name}")
+    return {n for n in names if n.split(":")[0] in APP_NAMESPACES}
+
+
+def test_every_route_is_in_the_matrix():
+    assert _route_names() == set(ROUTES)
+
+
+@pytest.fixture
+def objects(council, other_council, make_supplier, make_line):
+    """One of each object for each council, so pks can be crossed."""
+    from procure.models import Contract
+    from socialvalue.models import Target
+
+    made = {}
+    for c in (council, other_council):
+        supplier = make_supplier(name=f"{c.short_name} Builders Ltd")
+        make_line(c, supplier=supplier)
+        made[c.slug] = {
+            "supplier": supplier,
+            "contract": Contract.objects.create(
+                council=c,
+                reference=f"{c.slug}-1",
+                title="Repairs",
+                supplier=supplier,
+                value=Decimal("10000"),
+                start_date=date(2025, 1, 1),
+            ),
+            "target": Target.objects.create(
+                council=c,
+                metric="local",
+                baseline_year=2020,
+                baseline_share=Decimal("20"),
+                target_year=2025,
+                target_share=Decimal("40"),
+            ),
+        }
+    return made
+
+
+def _url(route: str, council_slug: str, objects: dict, pk_from: str | None = None):
+    kind, _ = ROUTES[route]
+    if route == "councils:home":
+        return reverse(route)
+    if route == "councils:switch":
+        return reverse(route) + f"?council={council_slug}"
+    kwargs = {"council_slug": council_slug}
+    if kind:
+        kwargs["pk"] = objects[pk_from or council_slug][kind].pk
+    return reverse(route, kwargs=kwargs)
+
+
+@pytest.mark.parametrize("route", sorted(set(ROUTES) - PUBLIC_ROUTES))
+def test_anonymous_users_are_sent_to_sign_in(client, council, objects, route):
+    url = _url(route, council.slug, objects)
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("login"))
+
+
+@pytest.mark.parametrize("route", sorted(ROUTES))
+@pytest.mark.parametrize("role", ROLES)
+def test_each_role_gets_what_its_capabilities_allow(
+    client, role_users, council, objects, route, role
+):
+    client.force_login(role_users[role])
+    response = client.get(_url(route, council.slug, objects))
+    kind, capability = ROUTES[route]
+    if route == "councils:switch":
+        expected = 302
+    elif route in PUBLIC_ROUTES:
+        expected = 404  # the council has not turned its public pages on
+    elif capability is None or capability in ROLE_CAPABILITIES[role]:
+        expected = 200
+    else:
+        expected = 403
+    assert response.status_code == expected
+
+
+@pytest.mark.parametrize(
+    "route", sorted(r for r, (_, cap) in ROUTES.items() if cap is not None)
+)
+def test_a_member_of_another_council_gets_404(
+    client, other_council_officer, council, objects, route
+):
+    client.force_login(other_council_officer)
+    response = client.get(_url(route, council.slug, objects))
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "route", sorted(r for r, (kind, _) in ROUTES.items() if kind is not None)
+)
+def test_another_councils_object_is_404_even_through_your_own_council(
+    client, other_council_officer, council, other_council, objects, route
+):
+    """An admin of Knowsley asking for Luton's object under Knowsley's URL."""
+    client.force_login(other_council_officer)
+    url = _url(route, other_council.slug, objects, pk_from=council.slug)
+    assert client.get(url).status_code == 404
+
+
+def test_the_switcher_refuses_a_council_you_do_not_belong_to(
+    client, council_officer, other_council
+):
+    client.force_login(council_officer)
+    response = client.get(reverse("councils:switch") + "?council=knowsley")
+    assert response.status_code == 404
+
+
+def test_public_pages_need_no_login_once_a_council_turns_them_on(client, council):
+    council.public_pages_enabled = True
+    council.save()
+    response = client.get(reverse("councils:public", args=[council.slug]))
+    assert response.status_code == 200
+    assert b"Where the council" in response.content
+
+
+def test_the_login_page_needs_no_login(client, db):
+    assert client.get(reverse("login")).status_code == 200
