@@ -145,7 +145,7 @@ SUPPLIER_MIX = [
     ("national subsidiary", OrganisationType.PRIVATE_COMPANY, "uk", 20, 3.0),
     ("national sme", OrganisationType.PRIVATE_COMPANY, "uk", 40, 1.0),
     ("national charity", OrganisationType.GUARANTEE, "uk", 6, 0.8),
-    ("public body", OrganisationType.PUBLIC_BODY, "uk", 12, 4.0),
+    ("public body", OrganisationType.PUBLIC_BODY, "wider", 12, 4.0),
     ("unknown", OrganisationType.UNKNOWN, "unknown", 30, 0.4),
 ]
 PUBLIC_BODIES = [
@@ -198,7 +198,9 @@ def _supplier_specs(rng: random.Random) -> list[dict]:
             place = places[tier]
             spec = {
                 "name": name,
-                "organisation_type": org_type,
+                "organisation_type": (
+                    OrganisationType.LLP if name.endswith(" LLP") else org_type
+                ),
                 "postcode": _postcode(rng, rng.choice(place.districts))
                 if place.districts
                 else "",
@@ -237,6 +239,9 @@ def _add_facts(rng: random.Random, spec: dict, kind: str, number: int) -> None:
         OrganisationType.GUARANTEE,
     }:
         spec["company_number"] = f"{10_000_000 + number * 7919 % 9_000_000:08d}"
+        spec["company_status"] = "Active"
+    if org_type == OrganisationType.LLP:
+        spec["company_number"] = f"OC{300_000 + number:06d}"
         spec["company_status"] = "Active"
     if org_type == OrganisationType.CHARITY or kind == "national charity":
         spec["charity_register"] = CharityRegister.ENGLAND_WALES

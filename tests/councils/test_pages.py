@@ -106,3 +106,13 @@ def test_signing_in_lands_on_your_councils(client, viewer):
 
 def test_a_financial_year_label_is_uk_style():
     assert FinancialYear.for_date(date(2024, 2, 1)).label == "2023/24"
+
+
+def test_the_spend_list_can_show_named_suppliers_only(
+    client, viewer, council, this_year_lines
+):
+    client.force_login(viewer)
+    url = reverse("spend:lines", args=[council.slug]) + "?redacted=false"
+    response = client.get(url)
+    assertContains(response, "<strong>3</strong> payments", html=False)
+    assertNotContains(response, "govuk-tag--grey")
