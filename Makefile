@@ -30,10 +30,10 @@ run: install
 	@echo ""
 	@echo "LocalSpend is starting on http://127.0.0.1:$(PORT)/  (Ctrl-C stops the server and the worker)"
 	@echo ""
-	@trap 'kill 0' INT TERM; \
+	@trap 'trap - INT TERM; kill 0' INT TERM; \
 	$(MANAGE) db_worker & \
 	$(MANAGE) runserver 127.0.0.1:$(PORT); \
-	kill 0
+	trap - INT TERM; kill 0
 
 test: install-dev lint migrations-check pytest
 
