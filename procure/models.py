@@ -207,3 +207,34 @@ class Contract(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("procure:contract-detail", args=[self.council.slug, self.pk])
+
+
+class MatchSuggestion(models.Model):
+    """A new supplier whose name is close to one already in the register.
+
+    Made on import for an officer to confirm or dismiss; never merged silently.
+    """
+
+    supplier = models.ForeignKey(
+        Supplier, on_delete=models.CASCADE, related_name="match_suggestions"
+    )
+    candidate = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="+")
+    score = models.PositiveSmallIntegerField(help_text="Name similarity, 0 to 100.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-score"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["supplier", "candidate"], name="suggestion_once_per_pair"
+            ),
+            models.CheckConstraint(
+                condition=~Q(supplier=F("candidate")), name="suggestion_not_itself"
+            ),
+            models.CheckConstraint(
+                condition=Q(score__lte=100), name="suggestion_score_percent"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.supplier} ≈ {self.candidate} ({self.score})"

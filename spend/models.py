@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Count, Max, Min, Q, Sum, Value
 from django.db.models.functions import Coalesce, TruncMonth
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from councils.models import Council, CouncilScopedQuerySet
@@ -29,6 +30,8 @@ class UploadStatus(models.TextChoices):
     FAILED = "failed", "Failed"
     ROLLED_BACK = "rolled_back", "Rolled back"
 
+
+STALLED_AFTER = timedelta(minutes=10)
 
 # An upload in one of these states holds (or is about to hold) its file's lines.
 LIVE_STATUSES = [UploadStatus.PENDING, UploadStatus.IMPORTING, UploadStatus.IMPORTED]
@@ -70,8 +73,40 @@ class SpendUpload(models.Model):
     file_stated_total = models.DecimalField(
         max_digits=16, decimal_places=2, null=True, blank=True
     )
+    amount_skipped = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    redacted_lines = models.PositiveIntegerField(default=0)
+    new_suppliers = models.PositiveIntegerField(default=0)
+    progress_rows = models.PositiveIntegerField(
+        default=0, help_text="Rows worked through so far, for the progress bar."
+    )
+    rows_expected = models.PositiveIntegerField(
+        default=0, help_text="Rows the file holds, for the progress bar."
+    )
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="Last sign of life from the import."
+    )
+    stored_file = models.CharField(
+        max_length=255,
+        blank=True,
+        help_text="Path of the kept file, under UPLOAD_ROOT.",
+    )
+    notes = models.JSONField(
+        default=list, blank=True, help_text="What the importer noticed and decided."
+    )
+    mappings = models.JSONField(
+        default=list, blank=True, help_text="The column mapping used for each block."
+    )
     message = models.TextField(blank=True, help_text="Why an import failed, if it did.")
+    started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    rolled_back_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    rolled_back_at = models.DateTimeField(null=True, blank=True)
 
     objects = CouncilScopedQuerySet.as_manager()
     history = HistoricalRecords()
@@ -107,6 +142,100 @@ class SpendUpload(models.Model):
 
     def __str__(self) -> str:
         return f"{self.file_name} ({self.council.short_name})"
+
+    @property
+    def amount_read(self) -> Decimal:
+        return (
+            self.amount_imported
+            + self.amount_rejected
+            + self.amount_duplicate
+            + self.amount_skipped
+        )
+
+    @property
+    def is_stalled(self) -> bool:
+        """An import that stopped reporting: its worker was probably killed."""
+        if self.status != UploadStatus.IMPORTING or self.heartbeat_at is None:
+            return False
+        return timezone.now() - self.heartbeat_at > STALLED_AFTER
+
+    @property
+    def progress_percent(self) -> int:
+        if self.is_finished:
+            return 100
+        if not self.rows_expected:
+            return 0
+        return min(99, self.progress_rows * 100 // self.rows_expected)
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status not in (UploadStatus.PENDING, UploadStatus.IMPORTING)
+
+    @property
+    def stated_total_difference(self) -> Decimal | None:
+        """File's own total minus what was imported, when the file states one."""
+        if self.file_stated_total is None:
+            return None
+        return self.file_stated_total - self.amount_imported - self.amount_duplicate
+
+
+class RowIssue(models.Model):
+    """A row of an upload that was not imported: rejected (with why) or skipped."""
+
+    class Kind(models.TextChoices):
+        REJECTED = "rejected", "Rejected"
+        SKIPPED = "skipped", "Skipped (total or summary row)"
+
+    upload = models.ForeignKey(
+        SpendUpload, on_delete=models.CASCADE, related_name="issues"
+    )
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    sheet = models.CharField(max_length=100, blank=True)
+    row = models.PositiveIntegerField()
+    column = models.CharField(max_length=200, blank=True)
+    value = models.CharField(max_length=500, blank=True)
+    message = models.CharField(max_length=500)
+    amount = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    cells = models.JSONField(
+        default=list, help_text="The row as it was: [[header, value], ...]."
+    )
+
+    class Meta:
+        ordering = ["upload", "kind", "sheet", "row"]
+        constraints = [
+            models.CheckConstraint(condition=Q(row__gte=1), name="issue_row_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} row {self.row}: {self.message}"
+
+
+class RememberedMapping(models.Model):
+    """A council's confirmed column mapping for one header layout."""
+
+    council = models.ForeignKey(
+        Council, on_delete=models.CASCADE, related_name="remembered_mappings"
+    )
+    layout_hash = models.CharField(max_length=64)
+    layout = models.TextField(help_text="The header texts, as seen.")
+    columns = models.JSONField(help_text="Field name → 0-based column index.")
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CouncilScopedQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["council", "layout_hash"], name="mapping_one_per_layout"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.council.short_name}: {self.layout[:60]}"
 
 
 class SpendLineQuerySet(CouncilScopedQuerySet):
@@ -179,6 +308,11 @@ class SpendLine(models.Model):
         max_digits=14, decimal_places=2, null=True, blank=True
     )
     procurement_category = models.CharField(max_length=200, blank=True)
+    line_key = models.CharField(
+        max_length=32,
+        blank=True,
+        help_text="Fingerprint of the payment, to spot it again in a later upload.",
+    )
 
     objects = SpendLineQuerySet.as_manager()
 
@@ -187,6 +321,7 @@ class SpendLine(models.Model):
         indexes = [
             models.Index(fields=["council", "payment_date"], name="line_council_date"),
             models.Index(fields=["council", "supplier"], name="line_council_supplier"),
+            models.Index(fields=["council", "line_key"], name="line_council_key"),
         ]
         constraints = [
             models.CheckConstraint(

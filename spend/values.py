@@ -445,8 +445,13 @@ _REDACTED_UNLESS_COMPANY = tuple(
 
 
 def is_redacted(name: str) -> bool:
-    """True if a payee name is a redaction label rather than a real payee."""
+    """True if a payee name is a redaction label rather than a real payee.
+
+    A name made only of masking characters (Craven's "*****") is redacted too.
+    """
     words = normalise_name(name)
+    if clean_text(name) and not words:
+        return True
     if any(p.fullmatch(words) for p in _ALWAYS_REDACTED):
         return True
     if words.rpartition(" ")[2] in _COMPANY_FORMS:

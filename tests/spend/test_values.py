@@ -805,3 +805,12 @@ def test_it_normalises_postcodes(value, expected):
 )
 def test_it_returns_none_for_what_is_not_a_postcode(value):
     assert parse_postcode(value) is None
+
+
+@pytest.mark.parametrize("name", ["*****************************", "---", "###"])
+def test_a_name_masked_with_symbols_is_redacted(name):
+    assert is_redacted(name)
+
+
+def test_an_empty_name_is_not_called_redacted():
+    assert not is_redacted("")

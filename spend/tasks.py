@@ -1,0 +1,58 @@
+"""Background imports: the upload page enqueues `import_upload`; a worker runs it."""
+
+from __future__ import annotations
+
+import logging
+
+from django.utils import timezone
+
+from spend.importer import INTERNAL_ERROR, import_spend_file
+from spend.models import SpendUpload, UploadStatus
+from spend.parse import FileRefused
+from spend.storage import read_kept
+
+try:  # Django 6 has the tasks framework built in.
+    from django.tasks import task
+except ImportError:  # Django 5.2: the django-tasks package.
+    from django_tasks import task
+
+logger = logging.getLogger(__name__)
+
+
+@task()
+def import_upload(upload_id: int) -> None:
+    run_upload(upload_id)
+
+
+def run_upload(upload_id: int) -> None:
+    """Import a pending upload's kept file. Safe to call twice: only pending runs."""
+    claimed = SpendUpload.objects.filter(
+        pk=upload_id, status=UploadStatus.PENDING
+    ).update(
+        status=UploadStatus.IMPORTING,
+        started_at=timezone.now(),
+        heartbeat_at=timezone.now(),
+        progress_rows=0,
+    )
+    if not claimed:
+        return
+    upload = SpendUpload.objects.get(pk=upload_id)
+
+    def progress(rows: int) -> None:
+        SpendUpload.objects.filter(pk=upload_id).update(
+            progress_rows=rows, heartbeat_at=timezone.now()
+        )
+
+    try:
+        import_spend_file(
+            upload=upload, data=read_kept(upload.stored_file), progress=progress
+        )
+    except FileRefused:
+        pass  # the importer has marked the upload failed with the reason
+    except Exception:
+        logger.exception("Import of upload %s failed", upload_id)
+        SpendUpload.objects.filter(pk=upload_id).update(
+            status=UploadStatus.FAILED,
+            message=INTERNAL_ERROR,
+            finished_at=timezone.now(),
+        )
