@@ -1,18 +1,22 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
+from django.shortcuts import redirect
 from django.templatetags.static import static
 from django.urls import include, path
-from django.views.generic import RedirectView
+
+
+@login_not_required
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever the page says."""
+    return redirect(static("localspend/favicon.svg"), permanent=True)
+
 
 admin.site.site_header = "LocalSpend administration"
 admin.site.site_title = "LocalSpend admin"
 
 urlpatterns = [
-    path(
-        "favicon.ico",
-        login_not_required(RedirectView.as_view(url=static("localspend/favicon.svg"))),
-    ),
+    path("favicon.ico", favicon),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
