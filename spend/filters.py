@@ -34,9 +34,20 @@ class SpendLineFilter(django_filters.FilterSet):
         method="filter_redacted",
     )
 
+    upload = django_filters.NumberFilter(
+        field_name="upload", widget=forms.HiddenInput, label="From upload"
+    )
+
     class Meta:
         model = SpendLine
-        fields = ["supplier", "date_from", "date_to", "department", "redacted"]
+        fields = [
+            "supplier",
+            "date_from",
+            "date_to",
+            "department",
+            "redacted",
+            "upload",
+        ]
 
     def filter_redacted(self, queryset, name, value):
         return queryset.filter(redacted=value == "true")

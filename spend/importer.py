@@ -274,21 +274,37 @@ def _create_suppliers(first_seen: dict[str, Line], names: list[str]) -> dict[str
     return created
 
 
+_COMPANY_WORDS = frozenset({"ltd", "plc", "llp", "co", "cic", "uk", "the", "and"})
+
+
+def _fuzzy_key(name: str) -> str:
+    return " ".join(word for word in name.split() if word not in _COMPANY_WORDS)
+
+
 def _suggest_matches(created: dict[str, int], existing: dict[str, int]) -> None:
-    """Near matches between new suppliers and the register, for an officer to confirm."""
-    if not existing or not created:
+    """Near matches between new suppliers and the register, for an officer to confirm.
+
+    Names are compared without company-form words, by shared words (token set), so
+    "Wardown Plumbing Ltd" finds "Wardown Plumbing Services Ltd"; names of one word
+    are left alone, as a single shared word says little.
+    """
+    keys = {_fuzzy_key(name): name for name in existing}
+    choices = [key for key in keys if len(key.split()) >= 2]
+    if not choices:
         return
-    choices = list(existing)
     suggestions = []
     for name, pk in created.items():
+        key = _fuzzy_key(name)
+        if len(key.split()) < 2:
+            continue
         match = process.extractOne(
-            name, choices, scorer=fuzz.token_sort_ratio, score_cutoff=FUZZY_THRESHOLD
+            key, choices, scorer=fuzz.token_set_ratio, score_cutoff=FUZZY_THRESHOLD
         )
         if match:
             suggestions.append(
                 MatchSuggestion(
                     supplier_id=pk,
-                    candidate_id=existing[match[0]],
+                    candidate_id=existing[keys[match[0]]],
                     score=round(match[1]),
                 )
             )
@@ -440,6 +456,8 @@ def import_spend_file(
     """
     try:
         return _import(upload, data, chosen, progress)
+    except ImportSuperseded:
+        raise  # the newer run owns the upload's status
     except FileRefused as refusal:
         _mark_failed(upload, str(refusal))
         raise
@@ -455,6 +473,7 @@ def _import(upload, data, chosen, progress) -> ImportResult:
     )
     result = _result_from(parsed, council, "imported")
     with transaction.atomic():
+        _claim(upload)
         new, duplicate = split_duplicates(
             council, parsed.lines, exclude_upload=upload.pk
         )
@@ -467,6 +486,20 @@ def _import(upload, data, chosen, progress) -> ImportResult:
         result.redacted_lines = sum(1 for line in new if line.redacted)
         _finish(upload, result, parsed)
     return result
+
+
+class ImportSuperseded(Exception):
+    """Another run of the same upload started meanwhile (a retry): this one stops."""
+
+
+def _claim(upload: SpendUpload) -> None:
+    """Lock the upload row; only the latest attempt of a running import may save."""
+    current = SpendUpload.objects.select_for_update().get(pk=upload.pk)
+    if current.attempt != upload.attempt or current.status not in (
+        UploadStatus.PENDING,
+        UploadStatus.IMPORTING,
+    ):
+        raise ImportSuperseded(f"Upload {upload.pk} was restarted; this run stops.")
 
 
 def _finish(upload: SpendUpload, result: ImportResult, parsed: ParsedFile) -> None:

@@ -24,7 +24,8 @@ class VatBasis(models.TextChoices):
 
 
 class UploadStatus(models.TextChoices):
-    PENDING = "pending", "Waiting to import"
+    PENDING = "pending", "Waiting for its columns to be checked"
+    QUEUED = "queued", "Queued to import"
     IMPORTING = "importing", "Importing"
     IMPORTED = "imported", "Imported"
     FAILED = "failed", "Failed"
@@ -34,7 +35,13 @@ class UploadStatus(models.TextChoices):
 STALLED_AFTER = timedelta(minutes=10)
 
 # An upload in one of these states holds (or is about to hold) its file's lines.
-LIVE_STATUSES = [UploadStatus.PENDING, UploadStatus.IMPORTING, UploadStatus.IMPORTED]
+LIVE_STATUSES = [
+    UploadStatus.PENDING,
+    UploadStatus.QUEUED,
+    UploadStatus.IMPORTING,
+    UploadStatus.IMPORTED,
+]
+RUNNING_STATUSES = [UploadStatus.QUEUED, UploadStatus.IMPORTING]
 
 
 class SpendUpload(models.Model):
@@ -81,6 +88,9 @@ class SpendUpload(models.Model):
     )
     rows_expected = models.PositiveIntegerField(
         default=0, help_text="Rows the file holds, for the progress bar."
+    )
+    attempt = models.PositiveSmallIntegerField(
+        default=0, help_text="How many times the import has been started."
     )
     heartbeat_at = models.DateTimeField(
         null=True, blank=True, help_text="Last sign of life from the import."
@@ -154,8 +164,8 @@ class SpendUpload(models.Model):
 
     @property
     def is_stalled(self) -> bool:
-        """An import that stopped reporting: its worker was probably killed."""
-        if self.status != UploadStatus.IMPORTING or self.heartbeat_at is None:
+        """An import that stopped reporting, or was never picked up: no worker."""
+        if self.status not in RUNNING_STATUSES or self.heartbeat_at is None:
             return False
         return timezone.now() - self.heartbeat_at > STALLED_AFTER
 
@@ -168,8 +178,12 @@ class SpendUpload(models.Model):
         return min(99, self.progress_rows * 100 // self.rows_expected)
 
     @property
+    def is_running(self) -> bool:
+        return self.status in RUNNING_STATUSES
+
+    @property
     def is_finished(self) -> bool:
-        return self.status not in (UploadStatus.PENDING, UploadStatus.IMPORTING)
+        return self.status not in (UploadStatus.PENDING, *RUNNING_STATUSES)
 
     @property
     def stated_total_difference(self) -> Decimal | None:

@@ -89,6 +89,17 @@ class BlockPlan:
     def missing(self) -> list[str]:
         return [name for name in REQUIRED if name not in self.columns]
 
+    @property
+    def column_names(self) -> list[str]:
+        """Each column's heading, or its spreadsheet letter where it has none."""
+        header = self.header or []
+        return [
+            header[i]
+            if i < len(header) and header[i]
+            else f"Column {_column_letter(i)}"
+            for i in range(self.width)
+        ]
+
     def column_label(self, index: int) -> str:
         """A column as a person sees it: its header, or its spreadsheet letter."""
         letter = _column_letter(index)
@@ -189,7 +200,10 @@ def _plan_block(block: Block, remembered: Mapping[str, dict[str, int]]) -> Block
         mapping = guess_columns(block.rows)
         columns, source, notes = mapping.columns, "guessed", mapping.notes
     columns = {name: index for name, index in columns.items() if 0 <= index < width}
-    sample = [[clean_text(cell) for cell in row] for row in block.rows[:5]]
+    sample = [
+        [clean_text(cell) for cell in row[:width]] + [""] * (width - len(row))
+        for row in block.rows[:5]
+    ]
     return BlockPlan(
         sheet=block.sheet,
         header=block.header,

@@ -1,4 +1,5 @@
 import django_tables2 as tables
+from django.urls import reverse
 from django.utils.html import format_html
 
 from councils.templatetags.money import gbp
@@ -16,6 +17,14 @@ class MoneyColumn(tables.Column):
 
 
 class UploadTable(tables.Table):
+    def __init__(self, *args, council, **kwargs):
+        self.council = council
+        super().__init__(*args, **kwargs)
+
+    def render_file_name(self, value, record):
+        url = reverse("spend:upload-detail", args=[self.council.slug, record.pk])
+        return format_html('<a class="govuk-link" href="{}">{}</a>', url, value)
+
     file_name = tables.Column(verbose_name="File")
     uploaded_at = tables.DateTimeColumn(format="j M Y H:i", verbose_name="Uploaded")
     uploaded_by = tables.Column(verbose_name="By", default="—")

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 
+from django.db.models import F
 from django.utils import timezone
 
-from spend.importer import INTERNAL_ERROR, import_spend_file
+from spend.importer import INTERNAL_ERROR, ImportSuperseded, import_spend_file
 from spend.models import SpendUpload, UploadStatus
 from spend.parse import FileRefused
 from spend.storage import read_kept
@@ -25,11 +26,12 @@ def import_upload(upload_id: int) -> None:
 
 
 def run_upload(upload_id: int) -> None:
-    """Import a pending upload's kept file. Safe to call twice: only pending runs."""
+    """Import a queued upload's kept file. Safe to call twice: only a queued one runs."""
     claimed = SpendUpload.objects.filter(
-        pk=upload_id, status=UploadStatus.PENDING
+        pk=upload_id, status=UploadStatus.QUEUED
     ).update(
         status=UploadStatus.IMPORTING,
+        attempt=F("attempt") + 1,
         started_at=timezone.now(),
         heartbeat_at=timezone.now(),
         progress_rows=0,
@@ -47,11 +49,12 @@ def run_upload(upload_id: int) -> None:
         import_spend_file(
             upload=upload, data=read_kept(upload.stored_file), progress=progress
         )
-    except FileRefused:
-        pass  # the importer has marked the upload failed with the reason
+    except (FileRefused, ImportSuperseded):
+        pass  # the upload says why (or a newer run of it owns it)
     except Exception:
         logger.exception("Import of upload %s failed", upload_id)
-        SpendUpload.objects.filter(pk=upload_id).update(
+        # import_spend_file has marked it failed; this covers a missing kept file.
+        SpendUpload.objects.filter(pk=upload_id, status=UploadStatus.IMPORTING).update(
             status=UploadStatus.FAILED,
             message=INTERNAL_ERROR,
             finished_at=timezone.now(),

@@ -1,24 +1,264 @@
 from __future__ import annotations
 
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
 from django_tables2 import RequestConfig
 
-from councils.access import council_view
+from councils.access import can, council_view
 from councils.models import Capability, Council
+from spend.export import csv_response
 from spend.filters import SpendLineFilter
-from spend.models import SpendLine, SpendUpload
+from spend.forms import MappingForm, UploadForm
+from spend.importer import first_upload_of, remembered_mappings, rollback_upload
+from spend.models import (
+    LIVE_STATUSES,
+    RememberedMapping,
+    RowIssue,
+    SpendLine,
+    SpendUpload,
+    UploadStatus,
+)
+from spend.parse import FileRefused, plan_file
+from spend.storage import keep_file, read_kept, sha256_of
 from spend.tables import SpendLineTable, UploadTable
+from spend.tasks import import_upload
+
+ISSUES_SHOWN = 200
+
+
+def _upload_for(council: Council, pk: int) -> SpendUpload:
+    return get_object_or_404(
+        SpendUpload.objects.for_council(council).select_related("uploaded_by"), pk=pk
+    )
 
 
 @council_view(Capability.VIEW)
 def upload_list(request: HttpRequest, council: Council) -> HttpResponse:
     uploads = SpendUpload.objects.for_council(council).select_related("uploaded_by")
-    table = UploadTable(uploads)
+    table = UploadTable(uploads, council=council)
     RequestConfig(request, paginate={"per_page": 25}).configure(table)
     return render(
         request, "spend/upload_list.html", {"council": council, "table": table}
     )
+
+
+@council_view(Capability.UPLOAD)
+def upload(request: HttpRequest, council: Council) -> HttpResponse:
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        file = form.cleaned_data["file"]
+        data = file.read()
+        earlier = first_upload_of(council, sha256_of(data))
+        if earlier:
+            who = earlier.uploaded_by or "the command line"
+            form.add_error(
+                "file",
+                f'"{file.name}" was already imported on '
+                f"{earlier.uploaded_at:%d %B %Y} by {who}. Nothing new to import.",
+            )
+            return render(
+                request, "spend/upload.html", {"council": council, "form": form}
+            )
+        pending = (
+            SpendUpload.objects.for_council(council)
+            .filter(sha256=sha256_of(data), status__in=LIVE_STATUSES)
+            .first()
+        )
+        if pending:
+            messages.info(request, f'"{file.name}" is already waiting here.')
+            return redirect("spend:upload-detail", council.slug, pending.pk)
+        try:
+            new = SpendUpload.objects.create(
+                council=council,
+                file_name=file.name[:255],
+                sha256=sha256_of(data),
+                size_bytes=len(data),
+                uploaded_by=request.user,
+                vat_basis=form.cleaned_data["vat_basis"],
+                period_start=form.cleaned_data["period_start"],
+                period_end=form.cleaned_data["period_end"],
+                stored_file=keep_file(council, data, file.name),
+            )
+        except IntegrityError:  # the same file, uploaded at the same moment
+            form.add_error("file", f'"{file.name}" is being uploaded already.')
+            return render(
+                request, "spend/upload.html", {"council": council, "form": form}
+            )
+        return _preview_or_start(request, new)
+    return render(request, "spend/upload.html", {"council": council, "form": form})
+
+
+def _preview_or_start(request: HttpRequest, upload: SpendUpload) -> HttpResponse:
+    """Next month's file in a layout the council confirmed before needs no clicks."""
+    council = upload.council
+    try:
+        plans, _ = plan_file(
+            read_kept(upload.stored_file),
+            upload.file_name,
+            remembered_mappings(council),
+        )
+    except FileRefused:
+        return redirect("spend:upload-preview", council.slug, upload.pk)
+    if not all(plan.source == "remembered" for plan in plans):
+        return redirect("spend:upload-preview", council.slug, upload.pk)
+    _start_import(request, upload, plans, [plan.columns for plan in plans])
+    messages.info(
+        request,
+        "The columns were mapped as your council confirmed for this layout before, so "
+        "the import has started.",
+    )
+    return redirect("spend:upload-detail", council.slug, upload.pk)
+
+
+@council_view(Capability.UPLOAD)
+def upload_preview(request: HttpRequest, council: Council, pk: int) -> HttpResponse:
+    """Show how the file will be read; the officer confirms or changes the columns."""
+    upload = _upload_for(council, pk)
+    if upload.status != UploadStatus.PENDING:
+        return redirect("spend:upload-detail", council.slug, upload.pk)
+    try:
+        plans, _ = plan_file(
+            read_kept(upload.stored_file),
+            upload.file_name,
+            remembered_mappings(council),
+        )
+    except FileRefused as refusal:
+        upload.status, upload.message = UploadStatus.FAILED, str(refusal)
+        upload.save(update_fields=["status", "message"])
+        return redirect("spend:upload-detail", council.slug, upload.pk)
+    layouts = _by_layout(plans)
+    form = MappingForm(request.POST or None, plans=[group[0] for group in layouts])
+    if request.method == "POST" and form.is_valid():
+        chosen = {
+            group[0].layout: form.columns_for(i) for i, group in enumerate(layouts)
+        }
+        _start_import(request, upload, plans, [chosen[plan.layout] for plan in plans])
+        return redirect("spend:upload-detail", council.slug, upload.pk)
+    blocks = [
+        {
+            "plan": group[0],
+            "sheets": [plan.sheet for plan in group],
+            "rows": sum(plan.row_count for plan in group),
+            "fields": form.block_fields(i),
+            "number": i + 1,
+        }
+        for i, group in enumerate(layouts)
+    ]
+    return render(
+        request,
+        "spend/upload_preview.html",
+        {"council": council, "upload": upload, "form": form, "blocks": blocks},
+    )
+
+
+def _by_layout(plans: list) -> list[list]:
+    """Blocks grouped by header layout, in file order: one mapping per layout."""
+    groups: dict[str, list] = {}
+    for plan in plans:
+        groups.setdefault(plan.layout, []).append(plan)
+    return list(groups.values())
+
+
+def _start_import(request, upload: SpendUpload, plans, columns) -> None:
+    with transaction.atomic():
+        for plan, chosen in zip(plans, columns, strict=True):
+            RememberedMapping.objects.update_or_create(
+                council=upload.council,
+                layout_hash=sha256_of(plan.layout.encode()),
+                defaults={
+                    "layout": plan.layout,
+                    "columns": chosen,
+                    "updated_by": request.user,
+                },
+            )
+        upload.rows_expected = sum(plan.row_count for plan in plans)
+        upload.status = UploadStatus.QUEUED
+        upload.heartbeat_at = timezone.now()
+        upload.save(update_fields=["rows_expected", "status", "heartbeat_at"])
+    import_upload.enqueue(upload.pk)
+
+
+@council_view(Capability.VIEW)
+def upload_detail(request: HttpRequest, council: Council, pk: int) -> HttpResponse:
+    upload = _upload_for(council, pk)
+    issues = upload.issues.all()
+    context = {
+        "council": council,
+        "upload": upload,
+        "rejected": issues.filter(kind=RowIssue.Kind.REJECTED)[:ISSUES_SHOWN],
+        "skipped": issues.filter(kind=RowIssue.Kind.SKIPPED)[:ISSUES_SHOWN],
+        "can_upload": can(request.user, council, Capability.UPLOAD),
+        "issues_shown": ISSUES_SHOWN,
+    }
+    if request.htmx:
+        if upload.is_finished or upload.is_stalled:
+            response = HttpResponse(status=204)
+            response["HX-Refresh"] = "true"
+            return response
+        return render(request, "spend/_progress.html", context)
+    return render(request, "spend/upload_detail.html", context)
+
+
+@council_view(Capability.VIEW)
+def upload_issues_csv(request: HttpRequest, council: Council, pk: int) -> HttpResponse:
+    """The rejected rows as they were, plus the reason: fix them and upload again."""
+    upload = _upload_for(council, pk)
+    issues = list(upload.issues.filter(kind=RowIssue.Kind.REJECTED))
+    header: list[str] = []
+    for issue in issues:
+        for name, _ in issue.cells:
+            if name not in header:
+                header.append(name)
+    rows = []
+    for issue in issues:
+        cells = dict(issue.cells)
+        rows.append(
+            [cells.get(name, "") for name in header]
+            + [issue.row, issue.column, issue.message]
+        )
+    stem = upload.file_name.rsplit(".", 1)[0]
+    return csv_response(
+        f"{stem}-rejected-rows.csv",
+        header + ["LocalSpend: file row", "LocalSpend: column", "LocalSpend: problem"],
+        rows,
+    )
+
+
+@council_view(Capability.UPLOAD)
+def upload_rollback(request: HttpRequest, council: Council, pk: int) -> HttpResponse:
+    upload = _upload_for(council, pk)
+    if upload.status != UploadStatus.IMPORTED:
+        messages.error(request, "Only an imported file can be rolled back.")
+        return redirect("spend:upload-detail", council.slug, upload.pk)
+    if request.method == "POST":
+        removed = rollback_upload(upload, user=request.user)
+        messages.success(
+            request, f"Rolled back {upload.file_name}: {removed:,} lines removed."
+        )
+        return redirect("spend:upload-detail", council.slug, upload.pk)
+    return render(
+        request, "spend/upload_rollback.html", {"council": council, "upload": upload}
+    )
+
+
+@council_view(Capability.UPLOAD)
+@require_POST
+def upload_retry(request: HttpRequest, council: Council, pk: int) -> HttpResponse:
+    """Run a failed or stalled import again, from the file kept at upload."""
+    upload = _upload_for(council, pk)
+    if not (upload.status == UploadStatus.FAILED or upload.is_stalled):
+        raise PermissionDenied("Only a failed or stopped import can be tried again.")
+    if first_upload_of(council, upload.sha256):
+        messages.error(request, "This file has been imported since; nothing to retry.")
+        return redirect("spend:upload-detail", council.slug, upload.pk)
+    upload.status, upload.message, upload.progress_rows = UploadStatus.PENDING, "", 0
+    upload.save(update_fields=["status", "message", "progress_rows"])
+    return redirect("spend:upload-preview", council.slug, upload.pk)
 
 
 @council_view(Capability.VIEW)

@@ -23,6 +23,12 @@ ROUTES: dict[str, tuple[str | None, Capability | None]] = {
     "councils:overview": (None, Capability.VIEW),
     "councils:public": (None, None),
     "spend:uploads": (None, Capability.VIEW),
+    "spend:upload": (None, Capability.UPLOAD),
+    "spend:upload-detail": ("upload", Capability.VIEW),
+    "spend:upload-preview": ("upload", Capability.UPLOAD),
+    "spend:upload-issues": ("upload", Capability.VIEW),
+    "spend:upload-rollback": ("upload", Capability.UPLOAD),
+    "spend:upload-retry": ("upload", Capability.UPLOAD),
     "spend:lines": (None, Capability.VIEW),
     "procure:suppliers": (None, Capability.VIEW),
     "procure:supplier-detail": ("supplier", Capability.VIEW),
@@ -34,6 +40,9 @@ ROUTES: dict[str, tuple[str | None, Capability | None]] = {
     "socialvalue:target-edit": ("target", Capability.MANAGE_COUNCIL),
 }
 PUBLIC_ROUTES = {"councils:public"}
+POST_ONLY_ROUTES = {"spend:upload-retry"}
+# The matrix's upload is already imported, so its preview sends you to its page.
+REDIRECTING_ROUTES = {"spend:upload-preview"}
 APP_NAMESPACES = {"councils", "spend", "procure", "socialvalue"}
 
 
@@ -60,8 +69,9 @@ def objects(council, other_council, make_supplier, make_line):
     made = {}
     for c in (council, other_council):
         supplier = make_supplier(name=f"{c.short_name} Builders Ltd")
-        make_line(c, supplier=supplier)
+        line = make_line(c, supplier=supplier)
         made[c.slug] = {
+            "upload": line.upload,
             "supplier": supplier,
             "contract": Contract.objects.create(
                 council=c,
@@ -116,7 +126,8 @@ def test_each_role_gets_what_its_capabilities_allow(
     elif route in PUBLIC_ROUTES:
         expected = 404  # the council has not turned its public pages on
     elif capability is None or capability in ROLE_CAPABILITIES[role]:
-        expected = 200
+        expected = 405 if route in POST_ONLY_ROUTES else 200
+        expected = 302 if route in REDIRECTING_ROUTES else expected
     else:
         expected = 403
     assert response.status_code == expected
@@ -131,6 +142,8 @@ def test_a_member_of_another_council_gets_404(
     client.force_login(other_council_officer)
     response = client.get(_url(route, council.slug, objects))
     assert response.status_code == 404
+    if route in POST_ONLY_ROUTES:
+        assert client.post(_url(route, council.slug, objects)).status_code == 404
 
 
 @pytest.mark.parametrize(
@@ -142,7 +155,8 @@ def test_another_councils_object_is_404_even_through_your_own_council(
     """An admin of Knowsley asking for Luton's object under Knowsley's URL."""
     client.force_login(other_council_officer)
     url = _url(route, other_council.slug, objects, pk_from=council.slug)
-    assert client.get(url).status_code == 404
+    method = client.post if route in POST_ONLY_ROUTES else client.get
+    assert method(url).status_code == 404
 
 
 def test_the_switcher_refuses_a_council_you_do_not_belong_to(

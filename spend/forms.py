@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+
+from spend.models import VatBasis
+from spend.parse import FIELD_LABELS, REQUIRED, BlockPlan
+from spend.reading import FIELDS
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(
+        label="Spend file",
+        help_text="CSV, Excel (.xlsx) or a ZIP holding one of them, as published or as "
+        "exported from the ledger.",
+    )
+    vat_basis = forms.ChoiceField(
+        label="Are the amounts net or gross of VAT?",
+        choices=VatBasis.choices,
+        initial=VatBasis.UNKNOWN,
+    )
+    period_start = forms.DateField(
+        label="Period from",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Optional: the first day the file covers.",
+    )
+    period_end = forms.DateField(
+        label="Period to",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Optional: the last day the file covers.",
+    )
+
+    def clean_file(self):
+        file = self.cleaned_data["file"]
+        limit = settings.MAX_UPLOAD_MB * 1024 * 1024
+        if file.size > limit:  # checked before a byte of it is read
+            raise forms.ValidationError(
+                f'"{file.name}" is {file.size / 1024 / 1024:.0f} MB: the limit is '
+                f"{settings.MAX_UPLOAD_MB} MB. Split it into smaller files."
+            )
+        if file.size == 0:
+            raise forms.ValidationError(f'"{file.name}" is empty.')
+        return file
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("period_start"), data.get("period_end")
+        if start and end and end < start:
+            self.add_error("period_end", "The period must end after it starts.")
+        return data
+
+
+class MappingForm(forms.Form):
+    """One select per field per block of the file: which column holds it."""
+
+    def __init__(self, *args, plans: list[BlockPlan], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.plans = plans
+        for number, plan in enumerate(plans):
+            choices = [("", "Not in this file")] + [
+                (str(i), plan.column_label(i)) for i in range(plan.width)
+            ]
+            for name in FIELDS:
+                self.fields[f"b{number}-{name}"] = forms.ChoiceField(
+                    label=FIELD_LABELS[name],
+                    choices=choices,
+                    required=name in REQUIRED,
+                    initial=str(plan.columns[name]) if name in plan.columns else "",
+                    error_messages={
+                        "required": f"Choose the column that holds the "
+                        f"{FIELD_LABELS[name].lower()}"
+                        + (f' on sheet "{plan.sheet}"' if len(plans) > 1 else "")
+                    },
+                )
+
+    def block_fields(self, number: int) -> list[forms.BoundField]:
+        return [self[f"b{number}-{name}"] for name in FIELDS]
+
+    def clean(self):
+        data = super().clean()
+        for number in range(len(self.plans)):
+            used: dict[str, str] = {}
+            for name in REQUIRED:
+                value = data.get(f"b{number}-{name}")
+                if value and value in used:
+                    self.add_error(
+                        f"b{number}-{name}",
+                        f"{FIELD_LABELS[name]} and {FIELD_LABELS[used[value]].lower()} "
+                        "cannot be the same column",
+                    )
+                used[value] = name
+        return data
+
+    def columns_for(self, number: int) -> dict[str, int]:
+        return {
+            name: int(self.cleaned_data[f"b{number}-{name}"])
+            for name in FIELDS
+            if self.cleaned_data.get(f"b{number}-{name}")
+        }

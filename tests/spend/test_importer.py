@@ -1,0 +1,241 @@
+"""Importing into the database: reconciliation, duplicates, rollback, crash safety."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from procure.models import MatchSuggestion, Supplier, SupplierAlias
+from spend import importer
+from spend.importer import check_file, import_spend_file, rollback_upload
+from spend.models import RowIssue, SpendLine, SpendUpload
+from spend.parse import FileRefused
+from spend.storage import sha256_of
+
+HEADER = (
+    "Date,Supplier Name,Amount,Transaction Number,Supplier ID,VAT Registration Number\n"
+)
+
+
+def csv_bytes(*rows: str) -> bytes:
+    return (HEADER + "\n".join(rows) + "\n").encode()
+
+
+APRIL = csv_bytes(
+    '01/04/2025,Wardown Plumbing Ltd,"1,200.00",T1,S-9,',
+    '02/04/2025,Wardown Plumbing Ltd,"1,200.00",T2,S-9,',
+    "03/04/2025,REDACTED PERSONAL DATA,750.50,T3,,",
+    "04/04/2025,Beacon Catering Limited,-100.00,T4,,GB123456789",
+)
+MAY = csv_bytes("01/05/2025,Wardown Plumbing Ltd,99.99,T5,S-9,")
+
+
+@pytest.fixture
+def upload_of(council):
+    def make(data: bytes, name: str = "spend.csv", target=None):
+        return SpendUpload.objects.create(
+            council=target or council, file_name=name, sha256=sha256_of(data)
+        )
+
+    return make
+
+
+def test_every_row_is_imported_and_reconciled(council, upload_of):
+    upload = upload_of(APRIL)
+    result = import_spend_file(upload=upload, data=APRIL)
+    assert (result.rows_read, result.rows_imported, result.rows_rejected) == (4, 4, 0)
+    assert result.amount_imported == Decimal("3050.50")
+    upload.refresh_from_db()
+    assert upload.status == "imported"
+    held = SpendLine.objects.filter(upload=upload)
+    assert held.count() == 4
+    assert sum(line.amount for line in held) == Decimal("3050.50")
+
+
+def test_redacted_payees_are_kept_as_spend_but_never_become_suppliers(
+    council, upload_of
+):
+    import_spend_file(upload=upload_of(APRIL), data=APRIL)
+    line = SpendLine.objects.get(transaction_ref="T3")
+    assert line.redacted and line.supplier is None and line.amount == Decimal("750.50")
+    assert not Supplier.objects.filter(name__icontains="redacted").exists()
+    assert Supplier.objects.count() == 2
+
+
+def test_the_same_file_twice_imports_nothing_the_second_time(council, upload_of):
+    import_spend_file(upload=upload_of(APRIL), data=APRIL)
+    result = check_file(council, APRIL, "spend.csv")
+    assert (result.rows_imported, result.rows_duplicate) == (0, 4)
+    assert result.amount_duplicate == Decimal("3050.50")
+
+
+def test_the_same_file_cannot_be_held_twice(council, upload_of):
+    from django.db import IntegrityError, transaction
+
+    upload_of(APRIL)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        upload_of(APRIL)
+
+
+def test_a_quarterly_file_after_a_monthly_one_imports_only_what_is_new(
+    council, upload_of
+):
+    import_spend_file(upload=upload_of(APRIL), data=APRIL)
+    quarter = csv_bytes(
+        *APRIL.decode().splitlines()[1:], *MAY.decode().splitlines()[1:]
+    )
+    result = import_spend_file(upload=upload_of(quarter, "q1.csv"), data=quarter)
+    assert (result.rows_read, result.rows_imported, result.rows_duplicate) == (5, 1, 4)
+    assert result.amount_imported == Decimal("99.99")
+    assert SpendLine.objects.count() == 5
+
+
+def test_identical_lines_inside_one_file_are_all_kept(council, upload_of):
+    split = csv_bytes(*["05/04/2025,Wardown Plumbing Ltd,500.00,,,"] * 3)
+    result = import_spend_file(upload=upload_of(split), data=split)
+    assert result.rows_imported == 3
+    again = csv_bytes(*["05/04/2025,Wardown Plumbing Ltd,500.00,,,"] * 4)
+    result = import_spend_file(upload=upload_of(again, "again.csv"), data=again)
+    assert (result.rows_imported, result.rows_duplicate) == (1, 3)
+
+
+def test_another_councils_payments_are_not_duplicates(
+    council, other_council, upload_of
+):
+    import_spend_file(upload=upload_of(APRIL), data=APRIL)
+    result = import_spend_file(
+        upload=upload_of(APRIL, target=other_council), data=APRIL
+    )
+    assert result.rows_imported == 4
+
+
+def test_rejected_rows_say_where_and_why_and_the_totals_still_add_up(
+    council, upload_of
+):
+    data = csv_bytes(
+        "01/04/2025,Wardown Plumbing Ltd,100.00,T1,,",
+        "31/02/2025,Wardown Plumbing Ltd,200.00,T2,,",
+        "01/04/2025,Wardown Plumbing Ltd,12x,T3,,",
+        "01/04/2025,,300.00,T4,,",
+        ",,400.00,,,",
+    )
+    upload = upload_of(data)
+    result = import_spend_file(upload=upload, data=data)
+    assert (result.rows_read, result.rows_imported, result.rows_rejected) == (5, 1, 3)
+    assert result.rows_skipped == 1 and result.file_stated_total == Decimal("400.00")
+    by_row = {e["row"]: e for e in result.errors}
+    assert by_row[3]["column"] == 'A "Date"' and "31 February" in by_row[3]["message"]
+    assert by_row[4]["column"] == 'C "Amount"' and by_row[4]["value"] == "12x"
+    assert by_row[5]["column"] == 'B "Supplier Name"'
+    assert result.amount_rejected == Decimal("500.00")  # 200 + 300; "12x" has none
+    assert RowIssue.objects.filter(upload=upload, kind="rejected").count() == 3
+
+
+def test_rollback_removes_every_line_and_records_who(
+    council, council_officer, upload_of
+):
+    upload = upload_of(APRIL)
+    import_spend_file(upload=upload, data=APRIL)
+    assert rollback_upload(upload, user=council_officer) == 4
+    upload.refresh_from_db()
+    assert upload.status == "rolled_back" and upload.rolled_back_by == council_officer
+    assert not SpendLine.objects.exists()
+    assert (
+        upload.history.first().history_change_reason == "Rolled back: 4 lines removed"
+    )
+    again = import_spend_file(upload=upload_of(APRIL), data=APRIL)
+    assert again.rows_imported == 4
+
+
+def test_a_crash_while_saving_leaves_no_lines_and_a_retry_completes(
+    council, upload_of, monkeypatch
+):
+    upload = upload_of(APRIL)
+    real_save = importer.save_lines
+
+    def save_then_die(upload, lines, suppliers):
+        real_save(upload, lines[:2], suppliers)  # half the lines are written…
+        raise RuntimeError("worker killed")  # …then the process dies
+
+    monkeypatch.setattr(importer, "save_lines", save_then_die)
+    with pytest.raises(RuntimeError):
+        import_spend_file(upload=upload, data=APRIL)
+    upload.refresh_from_db()
+    assert (
+        upload.status == "failed"
+        and "Nothing from this file was saved" in upload.message
+    )
+    assert not SpendLine.objects.exists()
+    assert not Supplier.objects.exists() and not SupplierAlias.objects.exists()
+    monkeypatch.setattr(importer, "save_lines", real_save)
+    upload.status = "pending"
+    upload.save()
+    assert import_spend_file(upload=upload, data=APRIL).rows_imported == 4
+
+
+def test_a_superseded_run_saves_nothing(council, upload_of):
+    upload = upload_of(APRIL)
+    stale = SpendUpload.objects.get(pk=upload.pk)
+    SpendUpload.objects.filter(pk=upload.pk).update(attempt=2)  # a retry started
+    with pytest.raises(importer.ImportSuperseded):
+        import_spend_file(upload=stale, data=APRIL)
+    assert not SpendLine.objects.exists()
+
+
+def test_a_refused_file_marks_the_upload_failed_with_the_reason(council, upload_of):
+    data = b"<!DOCTYPE html><html><title>Access denied</title></html>"
+    upload = upload_of(data, "spend.csv")
+    with pytest.raises(FileRefused):
+        import_spend_file(upload=upload, data=data)
+    upload.refresh_from_db()
+    assert upload.status == "failed" and "web page" in upload.message
+
+
+class TestSupplierMatching:
+    def test_a_known_spelling_matches_its_supplier(
+        self, council, upload_of, make_supplier
+    ):
+        known = make_supplier(name="Wardown Plumbing & Heating Limited")
+        SupplierAlias.objects.create(
+            supplier=known, council=council, name="Wardown Plumbing Ltd"
+        )
+        import_spend_file(upload=upload_of(APRIL), data=APRIL)
+        assert SpendLine.objects.get(transaction_ref="T1").supplier == known
+
+    def test_the_councils_supplier_id_matches(self, council, upload_of, make_supplier):
+        known = make_supplier(name="W Plumbing")
+        SupplierAlias.objects.create(
+            supplier=known,
+            council=council,
+            name="W Plumbing",
+            council_supplier_id="S-9",
+        )
+        import_spend_file(upload=upload_of(MAY), data=MAY)
+        assert SpendLine.objects.get(transaction_ref="T5").supplier == known
+
+    def test_a_register_name_matches_after_normalising(
+        self, council, upload_of, make_supplier
+    ):
+        known = make_supplier(name="THE BEACON CATERING LTD.")
+        import_spend_file(upload=upload_of(APRIL), data=APRIL)
+        assert SpendLine.objects.get(transaction_ref="T4").supplier == known
+
+    def test_a_vat_number_matches(self, council, upload_of, make_supplier):
+        known = make_supplier(name="Beacon Foods", vat_number="GB123456789")
+        import_spend_file(upload=upload_of(APRIL), data=APRIL)
+        assert SpendLine.objects.get(transaction_ref="T4").supplier == known
+
+    def test_an_unknown_name_becomes_an_unverified_supplier_with_a_suggestion(
+        self, council, upload_of, make_supplier
+    ):
+        near = make_supplier(name="Wardown Plumbing Services Ltd", verified=True)
+        result = import_spend_file(upload=upload_of(APRIL), data=APRIL)
+        new = SpendLine.objects.get(transaction_ref="T1").supplier
+        assert new != near and not new.verified and result.new_suppliers == 2
+        suggestion = MatchSuggestion.objects.get(supplier=new)
+        assert suggestion.candidate == near and suggestion.score >= 90
+        assert (
+            SupplierAlias.objects.get(council=council, supplier=new).council_supplier_id
+            == "S-9"
+        )

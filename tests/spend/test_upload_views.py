@@ -1,0 +1,278 @@
+"""The upload journey through the web pages (tasks run at once in tests)."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from pytest_django.asserts import assertContains, assertRedirects
+
+from spend.export import neutralise
+from spend.models import RememberedMapping, SpendLine, SpendUpload
+
+HEADER = "Payment Date,Supplier Name,Net Amount,Gross Amount,Department\n"
+GOOD = (
+    HEADER
+    + "01/04/2025,Wardown Plumbing Ltd,1000.00,1200.00,Housing\n"
+    + "02/04/2025,Beacon Catering Ltd,250.00,300.00,Schools\n"
+).encode()
+
+
+def _file(data: bytes, name: str = "april.csv") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, data, content_type="text/csv")
+
+
+def _upload(client, council, data: bytes, name: str = "april.csv"):
+    return client.post(
+        reverse("spend:upload", args=[council.slug]),
+        {"file": _file(data, name), "vat_basis": "net"},
+    )
+
+
+def _confirm(client, council, upload, **changes):
+    url = reverse("spend:upload-preview", args=[council.slug, upload.pk])
+    form = client.get(url).context["form"]
+    data = {name: form[name].initial or "" for name in form.fields}
+    data.update(changes)
+    return client.post(url, data)
+
+
+def test_a_finance_officer_uploads_checks_the_columns_and_imports(
+    client, finance_officer, council
+):
+    client.force_login(finance_officer)
+    response = _upload(client, council, GOOD)
+    upload = SpendUpload.objects.get()
+    assertRedirects(
+        response, reverse("spend:upload-preview", args=[council.slug, upload.pk])
+    )
+    preview = client.get(response.url)
+    assertContains(preview, "Check how the file will be read")
+    assertContains(preview, "not &quot;Gross Amount&quot; (net preferred)")
+    response = _confirm(client, council, upload)
+    assertRedirects(
+        response, reverse("spend:upload-detail", args=[council.slug, upload.pk])
+    )
+    upload.refresh_from_db()
+    assert upload.status == "imported" and upload.uploaded_by == finance_officer
+    assert SpendLine.objects.filter(upload=upload).count() == 2
+    page = client.get(response.url)
+    assertContains(page, "Reconciliation")
+    assertContains(page, "£1,250.00")  # net, not gross
+
+
+def test_next_month_in_the_same_layout_needs_no_clicks(
+    client, finance_officer, council
+):
+    client.force_login(finance_officer)
+    _upload(client, council, GOOD)
+    _confirm(client, council, SpendUpload.objects.get())
+    may = (HEADER + "01/05/2025,Wardown Plumbing Ltd,10.00,12.00,Housing\n").encode()
+    response = _upload(client, council, may, "may.csv")
+    upload = SpendUpload.objects.get(file_name="may.csv")
+    assertRedirects(
+        response, reverse("spend:upload-detail", args=[council.slug, upload.pk])
+    )
+    upload.refresh_from_db()
+    assert upload.status == "imported" and upload.rows_imported == 1
+    assert RememberedMapping.objects.filter(council=council).count() == 1
+
+
+def test_a_changed_column_choice_is_used_and_remembered(
+    client, finance_officer, council
+):
+    client.force_login(finance_officer)
+    _upload(client, council, GOOD)
+    upload = SpendUpload.objects.get()
+    _confirm(client, council, upload, **{"b0-amount": "3"})  # the gross column
+    upload.refresh_from_db()
+    assert str(upload.amount_imported) == "1500.00"
+    assert RememberedMapping.objects.get().columns["amount"] == 3
+
+
+def test_the_same_file_again_says_when_and_by_whom(client, finance_officer, council):
+    client.force_login(finance_officer)
+    _upload(client, council, GOOD)
+    _confirm(client, council, SpendUpload.objects.get())
+    response = _upload(client, council, GOOD, "april-again.csv")
+    assertContains(response, "was already imported on")
+    assertContains(response, "by fay-finance")
+    assert SpendUpload.objects.count() == 1
+
+
+def test_a_file_over_the_size_limit_is_refused_before_it_is_read(
+    client, finance_officer, council, settings
+):
+    settings.MAX_UPLOAD_MB = 1
+    client.force_login(finance_officer)
+    big = GOOD + b"x" * (1024 * 1024)
+    response = _upload(client, council, big)
+    assertContains(response, "the limit is 1 MB")
+    assert not SpendUpload.objects.exists()
+
+
+def test_a_web_page_saved_as_csv_is_refused_with_the_reason(
+    client, finance_officer, council
+):
+    client.force_login(finance_officer)
+    _upload(client, council, b"<!DOCTYPE html><html><head><title>Oops</title></html>")
+    upload = SpendUpload.objects.get()
+    page = client.get(
+        reverse("spend:upload-preview", args=[council.slug, upload.pk]), follow=True
+    )
+    assertContains(page, "is a web page (HTML), not a spreadsheet")
+    upload.refresh_from_db()
+    assert upload.status == "failed"
+
+
+def test_a_file_without_a_header_must_have_its_columns_chosen(
+    client, finance_officer, council
+):
+    client.force_login(finance_officer)
+    data = b"01/04/2025,Wardown Plumbing Ltd,1000.00\n02/04/2025,Beacon Ltd,20.00\n"
+    _upload(client, council, data)
+    upload = SpendUpload.objects.get()
+    url = reverse("spend:upload-preview", args=[council.slug, upload.pk])
+    assertContains(client.get(url), "No header row was found")
+    response = client.post(
+        url, {"b0-payment_date": "0", "b0-amount": "0", "b0-supplier_name": "1"}
+    )
+    assertContains(response, "Amount and payment date cannot be the same column")
+    client.post(
+        url, {"b0-payment_date": "0", "b0-amount": "2", "b0-supplier_name": "1"}
+    )
+    upload.refresh_from_db()
+    assert upload.status == "imported" and upload.rows_imported == 2
+
+
+def test_rejected_rows_download_fix_and_upload_again(client, finance_officer, council):
+    client.force_login(finance_officer)
+    bad = (
+        HEADER
+        + "01/04/2025,Wardown Plumbing Ltd,1000.00,1200.00,Housing\n"
+        + '31/13/2025,=HYPERLINK("x"),55.00,66.00,Parks\n'
+    ).encode()
+    _upload(client, council, bad)
+    upload = SpendUpload.objects.get()
+    _confirm(client, council, upload)
+    upload.refresh_from_db()
+    assert (upload.rows_imported, upload.rows_rejected) == (1, 1)
+    download = client.get(
+        reverse("spend:upload-issues", args=[council.slug, upload.pk])
+    )
+    text = download.content.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0][:5] == [
+        "Payment Date",
+        "Supplier Name",
+        "Net Amount",
+        "Gross Amount",
+        "Department",
+    ]
+    assert rows[1][0] == "31/13/2025" and rows[1][1] == '\'=HYPERLINK("x")'
+    assert "Payment date" in rows[1][-1]
+    rows[1][0], rows[1][1] = "30/04/2025", "Hyperlink Signs Ltd"
+    fixed = io.StringIO()
+    csv.writer(fixed).writerows(rows)
+    _upload(client, council, fixed.getvalue().encode(), "fixed.csv")
+    again = SpendUpload.objects.get(file_name="fixed.csv")
+    _confirm(client, council, again)
+    again.refresh_from_db()
+    assert (again.rows_imported, again.rows_rejected) == (1, 0)
+    assert SpendLine.objects.filter(council=council).count() == 2
+
+
+def test_rollback_needs_a_post_and_upload_rights(
+    client, finance_officer, viewer, council
+):
+    client.force_login(finance_officer)
+    _upload(client, council, GOOD)
+    upload = SpendUpload.objects.get()
+    _confirm(client, council, upload)
+    url = reverse("spend:upload-rollback", args=[council.slug, upload.pk])
+    assertContains(client.get(url), "Are you sure")
+    client.force_login(viewer)
+    assert client.post(url).status_code == 403
+    assert SpendLine.objects.count() == 2
+    client.force_login(finance_officer)
+    client.post(url)
+    upload.refresh_from_db()
+    assert upload.status == "rolled_back" and not SpendLine.objects.exists()
+
+
+def test_a_failed_import_can_be_tried_again(
+    client, finance_officer, council, monkeypatch
+):
+    from spend import importer
+
+    client.force_login(finance_officer)
+    _upload(client, council, GOOD)
+    upload = SpendUpload.objects.get()
+    real = importer.save_lines
+    monkeypatch.setattr(
+        importer, "save_lines", lambda *a: (_ for _ in ()).throw(OSError("disk"))
+    )
+    _confirm(client, council, upload)
+    upload.refresh_from_db()
+    assert upload.status == "failed" and not SpendLine.objects.exists()
+    assertContains(
+        client.get(reverse("spend:upload-detail", args=[council.slug, upload.pk])),
+        "Try this file again",
+    )
+    monkeypatch.setattr(importer, "save_lines", real)
+    client.post(reverse("spend:upload-retry", args=[council.slug, upload.pk]))
+    _confirm(client, council, upload)
+    upload.refresh_from_db()
+    assert upload.status == "imported" and upload.attempt == 2
+
+
+def test_the_progress_poll_asks_for_a_refresh_once_finished(
+    client, finance_officer, council
+):
+    client.force_login(finance_officer)
+    _upload(client, council, GOOD)
+    upload = SpendUpload.objects.get()
+    _confirm(client, council, upload)
+    url = reverse("spend:upload-detail", args=[council.slug, upload.pk])
+    response = client.get(url, headers={"HX-Request": "true"})
+    assert response.status_code == 204 and response["HX-Refresh"] == "true"
+
+
+def test_the_progress_poll_shows_rows_while_importing(client, finance_officer, council):
+    client.force_login(finance_officer)
+    upload = SpendUpload.objects.create(
+        council=council,
+        file_name="x.csv",
+        sha256="f" * 64,
+        status="importing",
+        rows_expected=200,
+        progress_rows=50,
+    )
+    from django.utils import timezone
+
+    upload.heartbeat_at = timezone.now()
+    upload.save()
+    url = reverse("spend:upload-detail", args=[council.slug, upload.pk])
+    assertContains(
+        client.get(url, headers={"HX-Request": "true"}), "50 of 200 rows read (25%)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("cell", "safe"),
+    [
+        ("=1+2", "'=1+2"),
+        ("+SUM(A1)", "'+SUM(A1)"),
+        ("@cmd", "'@cmd"),
+        ("\tx", "'\tx"),
+        ("-689.70", "-689.70"),
+        ("-£1,200.00", "-£1,200.00"),
+        ("-x", "'-x"),
+        ("Acme", "Acme"),
+    ],
+)
+def test_exported_cells_cannot_run_as_formulas(cell, safe):
+    assert neutralise(cell) == safe
