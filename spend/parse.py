@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import cached_property
 
 from spend.reading import (
     FIELDS,
@@ -88,6 +89,15 @@ class BlockPlan:
     @property
     def missing(self) -> list[str]:
         return [name for name in REQUIRED if name not in self.columns]
+
+    @cached_property
+    def text_columns(self) -> list[tuple[str, int, int]]:
+        """(field, column, longest length) of each mapped text field but supplier."""
+        return [
+            (name, self.columns[name], MAX_LENGTHS[name])
+            for name in TEXT_FIELDS
+            if name != "supplier_name" and name in self.columns
+        ]
 
     @property
     def column_names(self) -> list[str]:
@@ -372,8 +382,8 @@ def _summary_reason(
     row: list[object], date_text: str, supplier: str, raw_amount: object
 ) -> str:
     """Why a row is a total or note rather than a payment, or "" if it is not."""
-    texts = [clean_text(cell) for cell in row]
-    if any(_TOTAL_LABEL.match(text) for text in texts if text):
+    labels = (cell for cell in row if type(cell) is str and "otal" in cell.lower())
+    if any(_TOTAL_LABEL.match(clean_text(label)) for label in labels):
         return "Total row: not a payment"
     if not date_text and not supplier:
         if clean_text(raw_amount):
@@ -398,14 +408,13 @@ def _make_line(
     supplier: str,
 ) -> Line:
     text = {}
-    for name in TEXT_FIELDS:
-        if name == "supplier_name" or name not in plan.columns:
-            continue
-        value = clean_text(_cell(row, plan.columns[name]))
-        if value.upper() == "NA":
+    for name, index, length in plan.text_columns:
+        value = clean_text(row[index]) if index < len(row) else ""
+        if value == "NA" or value == "na":  # Trafford's way of writing "none"
             value = ""
-        text[name] = _fit(value, MAX_LENGTHS[name])
-    vat = _amount_or_none(_cell(row, plan.columns.get("irrecoverable_vat")))
+        text[name] = value if len(value) <= length else _fit(value, length)
+    vat_index = plan.columns.get("irrecoverable_vat")
+    vat = None if vat_index is None else _amount_or_none(_cell(row, vat_index))
     redacted = is_redacted(supplier)
     normalised = "" if redacted else normalise_name(supplier)
     key = "|".join(

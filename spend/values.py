@@ -18,6 +18,7 @@ import re
 import unicodedata
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from decimal import ROUND_HALF_UP, Context, Decimal
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 __all__ = [
@@ -75,11 +76,21 @@ def clean_text(value: object) -> str:
     characters, control characters and the mis-encoded padding "†" are removed. A
     whole-number float (how spreadsheets hand over IDs) is written without ".0".
     """
+    if type(value) is str:
+        return _clean_str(value)
     if _is_missing(value):
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return " ".join(str(value).translate(_TEXT_TABLE).split())
+    return _clean_str(str(value))
+
+
+@lru_cache(maxsize=65536)
+def _clean_str(text: str) -> str:
+    # Cached: spend files repeat the same departments, dates and names endlessly.
+    if text.isascii() and text.isprintable() and "  " not in text:
+        return text.strip()
+    return " ".join(text.translate(_TEXT_TABLE).split())
 
 
 def _shown(value: object, limit: int = 60) -> str:
@@ -119,11 +130,17 @@ def parse_amount(value: object) -> Decimal:
     4999.999999999999 is 5000.00 and binary noise never leaks into pennies.
     Scientific notation is accepted only from real floats, never from text.
     """
+    if type(value) is str and _PLAIN_AMOUNT.fullmatch(value):
+        # The common case, "1,234.56" or "-12.5", without the general machinery.
+        return _to_pennies(Decimal(value.replace(",", "")), value)
     if _is_missing(value):
         raise CellError("amount is empty")
     if isinstance(value, bool):
         raise CellError(f"not an amount: {_shown(value)}")
     return _to_pennies(_to_decimal(value), value)
+
+
+_PLAIN_AMOUNT = re.compile(r"-?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?")
 
 
 def _to_decimal(value: object) -> Decimal:
@@ -291,7 +308,13 @@ def parse_date(value: object, *, today: date | None = None) -> date:
         raise CellError(f"not a date: {_shown(value)}")
     if isinstance(value, numbers.Real):
         return _from_serial(float(value), value, today)
-    return _text_to_date(str(value), today)
+    return _cached_text_date(str(value), today)
+
+
+@lru_cache(maxsize=8192)
+def _cached_text_date(text: str, today: date) -> date:
+    # A month's file holds a few dozen distinct dates in thousands of rows.
+    return _text_to_date(text, today)
 
 
 def _is_aware(moment: datetime) -> bool:
@@ -444,6 +467,7 @@ _REDACTED_UNLESS_COMPANY = tuple(
 )
 
 
+@lru_cache(maxsize=65536)
 def is_redacted(name: str) -> bool:
     """True if a payee name is a redaction label rather than a real payee.
 
@@ -465,6 +489,7 @@ _FORMS_AFTER_COMPANY = _COMPANY_FORMS - {"co"}  # "Company Co" stays as it is
 _PUBLIC_LIMITED = re.compile(r"\bpublic ltd (company|co)\b")
 
 
+@lru_cache(maxsize=65536)
 def normalise_name(name: str) -> str:
     """A supplier name reduced for matching; idempotent.
 
