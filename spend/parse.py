@@ -228,18 +228,44 @@ def _plan_block(block: Block, remembered: Mapping[str, dict[str, int]]) -> Block
     )
 
 
+def _has_date_column(plan: BlockPlan) -> bool:
+    """Does any column of the sample rows hold dates, whatever its heading?"""
+    for index in range(plan.width):
+        values = [row[index] for row in plan.sample if row[index]]
+        if values and sum(_is_date(v) for v in values) * 2 > len(values):
+            return True
+    return False
+
+
+def _is_date(value: str) -> bool:
+    try:
+        parse_date(value, today=date.today())
+    except CellError:
+        return False
+    return not value.replace(".", "").isdigit()  # a bare number is not a date here
+
+
+def refuse_summaries(plans: list[BlockPlan], file_name: str) -> None:
+    """Refuse a summary of totals per supplier: amounts and names, but no dates."""
+    for plan in plans:
+        if (
+            "payment_date" not in plan.columns
+            and {"amount", "supplier_name"} <= set(plan.columns)
+            and not _has_date_column(plan)
+        ):
+            where = f' (sheet "{plan.sheet}")' if plan.sheet != file_name else ""
+            raise FileRefused(
+                f'"{file_name}"{where} has no payment dates: it looks like a summary of '
+                "totals per supplier, not a list of payments. Upload the file that lists "
+                "each payment with its date."
+            )
+
+
 def refuse_unusable(plans: list[BlockPlan], file_name: str) -> None:
     """Refuse a file whose columns cannot make payment lines, saying why."""
+    refuse_summaries(plans, file_name)
     for plan in plans:
         where = f'sheet "{plan.sheet}"' if plan.sheet != file_name else "the file"
-        if "payment_date" not in plan.columns and {"amount", "supplier_name"} <= set(
-            plan.columns
-        ):
-            raise FileRefused(
-                f'"{file_name}" has no payment date column in {where}: it looks like '
-                "a summary of totals per supplier, not a list of payments. Upload the "
-                "file that lists each payment with its date."
-            )
         if plan.missing:
             names = ", ".join(FIELD_LABELS[name].lower() for name in plan.missing)
             found = ", ".join(f'"{h}"' for h in (plan.header or []) if h) or "none"

@@ -23,7 +23,7 @@ from spend.models import (
     SpendUpload,
     UploadStatus,
 )
-from spend.parse import FileRefused, plan_file
+from spend.parse import FileRefused, plan_file, refuse_summaries
 from spend.storage import keep_file, read_kept, sha256_of
 from spend.tables import SpendLineTable, UploadTable
 from spend.tasks import import_upload
@@ -127,6 +127,7 @@ def upload_preview(request: HttpRequest, council: Council, pk: int) -> HttpRespo
             upload.file_name,
             remembered_mappings(council),
         )
+        refuse_summaries(plans, upload.file_name)
     except FileRefused as refusal:
         upload.status, upload.message = UploadStatus.FAILED, str(refusal)
         upload.save(update_fields=["status", "message"])

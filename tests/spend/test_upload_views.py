@@ -276,3 +276,28 @@ def test_the_progress_poll_shows_rows_while_importing(client, finance_officer, c
 )
 def test_exported_cells_cannot_run_as_formulas(cell, safe):
     assert neutralise(cell) == safe
+
+
+def test_a_summary_of_totals_per_supplier_is_refused_at_preview(
+    client, finance_officer, council
+):
+    client.force_login(finance_officer)
+    _upload(client, council, b'Supplier Name,Total\nAcme Ltd,"3,228.86"\nBeacon Ltd,12.00\n')
+    upload = SpendUpload.objects.get()
+    url = reverse("spend:upload-preview", args=[council.slug, upload.pk])
+    assertContains(client.get(url, follow=True), "looks like a summary of totals per supplier")
+    upload.refresh_from_db()
+    assert upload.status == "failed"
+
+
+def test_a_date_column_with_an_odd_heading_can_still_be_chosen(
+    client, finance_officer, council
+):
+    client.force_login(finance_officer)
+    _upload(client, council, b"Supplier Name,Amount,When\nAcme Ltd,10.00,01/04/2025\n")
+    upload = SpendUpload.objects.get()
+    url = reverse("spend:upload-preview", args=[council.slug, upload.pk])
+    assertContains(client.get(url), "Which column holds each item?")
+    client.post(url, {"b0-payment_date": "2", "b0-amount": "1", "b0-supplier_name": "0"})
+    upload.refresh_from_db()
+    assert upload.status == "imported"
