@@ -26,6 +26,7 @@ from simple_history.utils import bulk_create_with_history
 from councils.models import Council
 from procure.models import MatchSuggestion, Supplier, SupplierAlias
 from spend.models import (
+    INTERNAL_ERROR,
     RememberedMapping,
     RowIssue,
     SpendLine,
@@ -39,10 +40,6 @@ logger = logging.getLogger(__name__)
 CHUNK = 500  # names per IN (...) query
 FUZZY_THRESHOLD = 90
 ERRORS_SHOWN = 100
-INTERNAL_ERROR = (
-    "The import stopped because of an internal error. Nothing from this file was "
-    "saved. Try again; if it happens again, tell your LocalSpend administrator."
-)
 
 
 @dataclass

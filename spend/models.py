@@ -33,6 +33,10 @@ class UploadStatus(models.TextChoices):
 
 
 STALLED_AFTER = timedelta(minutes=10)
+INTERNAL_ERROR = (
+    "The import stopped because of an internal error. Nothing from this file was "
+    "saved. Try again; if it happens again, tell your LocalSpend administrator."
+)
 
 # An upload in one of these states holds (or is about to hold) its file's lines.
 LIVE_STATUSES = [
@@ -176,6 +180,14 @@ class SpendUpload(models.Model):
         if not self.rows_expected:
             return 0
         return min(99, self.progress_rows * 100 // self.rows_expected)
+
+    @property
+    def can_retry(self) -> bool:
+        """A stalled import, or one that failed by no fault of the file."""
+        failed_inside = (
+            self.status == UploadStatus.FAILED and self.message == INTERNAL_ERROR
+        )
+        return failed_inside or self.is_stalled
 
     @property
     def is_running(self) -> bool:

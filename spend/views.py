@@ -252,8 +252,11 @@ def upload_rollback(request: HttpRequest, council: Council, pk: int) -> HttpResp
 def upload_retry(request: HttpRequest, council: Council, pk: int) -> HttpResponse:
     """Run a failed or stalled import again, from the file kept at upload."""
     upload = _upload_for(council, pk)
-    if not (upload.status == UploadStatus.FAILED or upload.is_stalled):
-        raise PermissionDenied("Only a failed or stopped import can be tried again.")
+    if not upload.can_retry:
+        raise PermissionDenied(
+            "Only an import that stopped by no fault of the file can be tried again: "
+            "correct the file and upload it instead."
+        )
     if first_upload_of(council, upload.sha256):
         messages.error(request, "This file has been imported since; nothing to retry.")
         return redirect("spend:upload-detail", council.slug, upload.pk)

@@ -282,10 +282,14 @@ def test_a_summary_of_totals_per_supplier_is_refused_at_preview(
     client, finance_officer, council
 ):
     client.force_login(finance_officer)
-    _upload(client, council, b'Supplier Name,Total\nAcme Ltd,"3,228.86"\nBeacon Ltd,12.00\n')
+    _upload(
+        client, council, b'Supplier Name,Total\nAcme Ltd,"3,228.86"\nBeacon Ltd,12.00\n'
+    )
     upload = SpendUpload.objects.get()
     url = reverse("spend:upload-preview", args=[council.slug, upload.pk])
-    assertContains(client.get(url, follow=True), "looks like a summary of totals per supplier")
+    assertContains(
+        client.get(url, follow=True), "looks like a summary of totals per supplier"
+    )
     upload.refresh_from_db()
     assert upload.status == "failed"
 
@@ -298,6 +302,23 @@ def test_a_date_column_with_an_odd_heading_can_still_be_chosen(
     upload = SpendUpload.objects.get()
     url = reverse("spend:upload-preview", args=[council.slug, upload.pk])
     assertContains(client.get(url), "Which column holds each item?")
-    client.post(url, {"b0-payment_date": "2", "b0-amount": "1", "b0-supplier_name": "0"})
+    client.post(
+        url, {"b0-payment_date": "2", "b0-amount": "1", "b0-supplier_name": "0"}
+    )
     upload.refresh_from_db()
     assert upload.status == "imported"
+
+
+def test_a_refused_file_offers_a_new_upload_not_a_retry(
+    client, finance_officer, council
+):
+    client.force_login(finance_officer)
+    _upload(client, council, b"<html><title>Oops</title></html>")
+    upload = SpendUpload.objects.get()
+    page = client.get(
+        reverse("spend:upload-preview", args=[council.slug, upload.pk]), follow=True
+    )
+    assertContains(page, "Upload a corrected file")
+    assert "Try this file again" not in page.content.decode()
+    retry = reverse("spend:upload-retry", args=[council.slug, upload.pk])
+    assert client.post(retry).status_code == 403
