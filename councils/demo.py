@@ -20,6 +20,7 @@ from simple_history.utils import bulk_create_with_history
 from councils.models import Council, Membership, Role
 from procure.models import CharityRegister, Contract, OrganisationType, Supplier
 from socialvalue.models import Metric, Target
+from socialvalue.tagging import classify_suppliers
 from spend.models import SpendLine, SpendUpload, UploadStatus, VatBasis
 from spend.values import normalise_name
 
@@ -298,6 +299,9 @@ def load_demo(
         pk__in=[u.pk for u in kept]
     ).delete()
     _upsert_contracts(council, suppliers, specs, today)
+    classify_suppliers(
+        supplier_ids=[s.pk for s in suppliers.values()], councils=[council]
+    )
     lines = SpendLine.objects.filter(upload__in=kept)
     return {"council": council, "suppliers": len(suppliers), **lines.headline()}
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
@@ -32,8 +33,22 @@ class CharityRegister(models.TextChoices):
     NORTHERN_IRELAND = "GB-NIC", "Charity Commission for Northern Ireland"
 
 
+class SupplierQuerySet(models.QuerySet):
+    def dealt_with_by(self, council: Council) -> SupplierQuerySet:
+        """Suppliers the council paid, named in its files, or contracted."""
+        from spend.models import SpendLine
+
+        return self.filter(
+            Exists(SpendLine.objects.filter(council=council, supplier=OuterRef("pk")))
+            | Exists(
+                SupplierAlias.objects.filter(council=council, supplier=OuterRef("pk"))
+            )
+            | Exists(Contract.objects.filter(council=council, supplier=OuterRef("pk")))
+        )
+
+
 class Supplier(models.Model):
-    """A payee. Shared across councils; locality is worked out per council later."""
+    """A payee. Shared across councils; locality is worked out per council."""
 
     name = models.CharField(max_length=300)
     normalised_name = models.CharField(max_length=300, db_index=True, editable=False)
@@ -60,6 +75,11 @@ class Supplier(models.Model):
     balance_sheet_total = models.DecimalField(
         max_digits=16, decimal_places=2, null=True, blank=True
     )
+    company_category = models.CharField(
+        max_length=120,
+        blank=True,
+        help_text="Companies House company category, e.g. Community Interest Company.",
+    )
     accounts_category = models.CharField(
         max_length=40, blank=True, help_text="Companies House, e.g. SMALL, FULL."
     )
@@ -73,6 +93,7 @@ class Supplier(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = SupplierQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -221,6 +242,16 @@ class MatchSuggestion(models.Model):
     candidate = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="+")
     score = models.PositiveSmallIntegerField(help_text="Name similarity, 0 to 100.")
     created_at = models.DateTimeField(auto_now_add=True)
+    dismissed_at = models.DateTimeField(null=True, blank=True)
+    dismissed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["-score"]

@@ -8,6 +8,12 @@ urlpatterns = [
     path("suppliers/", views.supplier_list, name="suppliers"),
     path("suppliers/<int:pk>/", views.supplier_detail, name="supplier-detail"),
     path("suppliers/<int:pk>/edit/", views.supplier_edit, name="supplier-edit"),
+    path("review/", views.review_queue, name="review"),
+    path(
+        "review/suggestions/<int:pk>/dismiss/",
+        views.suggestion_dismiss,
+        name="suggestion-dismiss",
+    ),
     path("contracts/", views.contract_list, name="contracts"),
     path("contracts/<int:pk>/", views.contract_detail, name="contract-detail"),
 ]

@@ -1,30 +1,38 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.contrib import messages
-from django.db.models import Count, Q, Sum
-from django.http import Http404, HttpRequest, HttpResponse
+from django.db.models import (
+    Count,
+    DecimalField,
+    Exists,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
 from django_tables2 import RequestConfig
 
 from councils.access import council_view
 from councils.models import Capability, Council
 from procure.forms import SupplierForm
-from procure.models import Contract, Supplier
+from procure.models import Contract, MatchSuggestion, Supplier
 from procure.tables import ContractTable, SupplierSpendTable
+from socialvalue.models import SupplierTag, TagKind
 from spend.models import SpendLine
 
 
 def _supplier_for(council: Council, pk: int) -> Supplier:
     """A supplier this council deals with (paid, named or contracted); 404 otherwise."""
-    supplier = get_object_or_404(Supplier, pk=pk)
-    linked = (
-        SpendLine.objects.for_council(council).filter(supplier=supplier).exists()
-        or supplier.aliases.filter(council=council).exists()
-        or supplier.contracts.filter(council=council).exists()
-    )
-    if not linked:
-        raise Http404("This supplier has no dealings with this council.")
-    return supplier
+    return get_object_or_404(Supplier.objects.dealt_with_by(council), pk=pk)
 
 
 @council_view(Capability.VIEW)
@@ -65,8 +73,25 @@ def supplier_detail(request: HttpRequest, council: Council, pk: int) -> HttpResp
         "aliases": supplier.aliases.filter(council=council),
         "contracts": Contract.objects.for_council(council).filter(supplier=supplier),
         "history": supplier.history.select_related("history_user")[:20],
+        "tags": _tags_for(supplier, council),
+        "tag_history": SupplierTag.history.filter(supplier_id=supplier.pk)
+        .filter(Q(council_id=council.pk) | Q(council_id__isnull=True))
+        .select_related("history_user")
+        .order_by("-history_date")[:30],
+        "suggestions": supplier.match_suggestions.select_related("candidate"),
     }
     return render(request, "procure/supplier_detail.html", context)
+
+
+def _tags_for(supplier: Supplier, council: Council) -> list[dict]:
+    """Each kind of tag as this council sees it, with whether an officer overrode it."""
+    mine = Q(council=council) | Q(council__isnull=True)
+    tags = {t.kind: t for t in supplier.tags.filter(mine).select_related("decided_by")}
+    overridden = set(supplier.tag_overrides.filter(mine).values_list("kind", flat=True))
+    return [
+        {"kind": kind, "tag": tags.get(kind), "overridden": kind in overridden}
+        for kind in TagKind
+    ]
 
 
 @council_view(Capability.EDIT_REGISTER)
@@ -112,3 +137,74 @@ def contract_detail(request: HttpRequest, council: Council, pk: int) -> HttpResp
         "spend": spend.headline() if contract.supplier else None,
     }
     return render(request, "procure/contract_detail.html", context)
+
+
+UNKNOWN_KINDS = (TagKind.LOCALITY, TagKind.SIZE, TagKind.VCSE)
+QUEUE_LENGTH = 50
+
+
+@council_view(Capability.VIEW)
+def review_queue(request: HttpRequest, council: Council) -> HttpResponse:
+    """What officers should look at next, biggest spend first."""
+    spend = SpendLine.objects.for_council(council).filter(supplier=OuterRef("pk"))
+    with_spend = Supplier.objects.dealt_with_by(council).annotate(
+        spend=Coalesce(
+            Subquery(
+                spend.values("supplier").annotate(total=Sum("amount")).values("total")
+            ),
+            Value(Decimal("0")),
+            output_field=DecimalField(),
+        )
+    )
+    unknown = SupplierTag.objects.filter(
+        supplier=OuterRef("pk"), value="unknown", kind__in=UNKNOWN_KINDS
+    ).filter(Q(council=council) | Q(council__isnull=True))
+    unknowns = (
+        with_spend.filter(Exists(unknown))
+        .prefetch_related(
+            Prefetch(
+                "tags",
+                queryset=SupplierTag.objects.filter(
+                    value="unknown", kind__in=UNKNOWN_KINDS
+                ).filter(Q(council=council) | Q(council__isnull=True)),
+                to_attr="unknown_tags",
+            )
+        )
+        .order_by("-spend")[:QUEUE_LENGTH]
+    )
+    suggestions = (
+        MatchSuggestion.objects.filter(
+            dismissed_at__isnull=True,
+            supplier__in=Supplier.objects.dealt_with_by(council),
+        )
+        .select_related("supplier", "candidate")
+        .order_by("-score")[:QUEUE_LENGTH]
+    )
+    context = {
+        "council": council,
+        "unknowns": unknowns,
+        "unknown_count": with_spend.filter(Exists(unknown)).count(),
+        "suggestions": suggestions,
+        "unverified_count": with_spend.filter(verified=False).count(),
+    }
+    return render(request, "procure/review.html", context)
+
+
+@council_view(Capability.EDIT_REGISTER)
+@require_POST
+def suggestion_dismiss(request: HttpRequest, council: Council, pk: int) -> HttpResponse:
+    """Record that two similar names are different organisations."""
+    suggestion = get_object_or_404(
+        MatchSuggestion.objects.filter(
+            supplier__in=Supplier.objects.dealt_with_by(council)
+        ),
+        pk=pk,
+    )
+    suggestion.dismissed_at, suggestion.dismissed_by = timezone.now(), request.user
+    suggestion.save()
+    messages.success(
+        request,
+        f"Noted: {suggestion.supplier.name} and {suggestion.candidate.name} are "
+        "different organisations.",
+    )
+    return redirect("procure:review", council.slug)

@@ -1,7 +1,7 @@
 from django import forms
 
 from councils.periods import FinancialYear
-from socialvalue.models import Target
+from socialvalue.models import TAG_VALUES, Target
 
 
 class FinancialYearField(forms.CharField):
@@ -58,3 +58,25 @@ class TargetForm(forms.ModelForm):
             if share is not None and not 0 <= share <= 100:
                 self.add_error(field, "Enter a percentage between 0 and 100.")
         return data
+
+
+class TagOverrideForm(forms.Form):
+    value = forms.ChoiceField(label="Tag", widget=forms.RadioSelect)
+    reason = forms.CharField(
+        label="Why",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Say what you checked, e.g. “Trading address confirmed on their "
+        "invoice: LU1 3AA”. This is shown with the tag and kept in its history.",
+        error_messages={"required": "Enter the reason for the override"},
+    )
+
+    def __init__(self, *args, kind: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["value"].choices = list(TAG_VALUES[kind].items())
+        self.fields["value"].error_messages["required"] = "Choose the tag"
+
+    def clean_reason(self) -> str:
+        reason = " ".join(self.cleaned_data["reason"].split())
+        if len(reason) < 5:
+            raise forms.ValidationError("Give a reason of at least a few words")
+        return reason

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
@@ -91,3 +92,192 @@ class Target(models.Model):
             done / steps
         )
         return share.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+class TagKind(models.TextChoices):
+    LOCALITY = "locality", "Location"
+    SIZE = "size", "Size"
+    VCSE = "vcse", "VCSE"
+    LIVING_WAGE = "living_wage", "Real Living Wage employer"
+
+
+TAG_VALUES: dict[str, dict[str, str]] = {
+    TagKind.LOCALITY: {
+        "local": "Local",
+        "wider": "Wider area",
+        "uk": "Elsewhere in the UK",
+        "non_uk": "Outside the UK",
+        "unknown": "Location unknown",
+    },
+    TagKind.SIZE: {
+        "micro": "Micro business",
+        "small": "Small business",
+        "medium": "Medium-sized business",
+        "large": "Large organisation",
+        "public_sector": "Public sector body",
+        "unknown": "Size unknown",
+    },
+    TagKind.VCSE: {"yes": "VCSE", "no": "Not a VCSE", "unknown": "VCSE status unknown"},
+    TagKind.LIVING_WAGE: {
+        "yes": "Accredited Living Wage employer",
+        "no": "Not a Living Wage employer",
+        "unknown": "Living Wage status unknown",
+    },
+}
+ALL_TAG_VALUES = sorted({value for values in TAG_VALUES.values() for value in values})
+SME_VALUES = ("micro", "small", "medium")
+
+
+class TagSource(models.TextChoices):
+    POSTCODE_RULE = "postcode_rule", "Postcode rule"
+    REGISTRY = "registry", "Registry data"
+    ACCREDITED_LIST = "accredited_list", "Accredited employer list"
+    NAME_RULE = "name_rule", "Name of the organisation"
+    DECLARATION = "declaration", "Recorded by an officer"
+    NO_DATA = "no_data", "No data"
+    OFFICER_OVERRIDE = "officer_override", "Officer override"
+
+
+class Confidence(models.TextChoices):
+    HIGH = "high", "High"
+    MEDIUM = "medium", "Medium"
+    LOW = "low", "Low"
+
+
+def _tag_constraints(prefix: str) -> list:
+    """One tag (or override) per supplier and kind; per council for location only."""
+    return [
+        models.UniqueConstraint(
+            fields=["supplier", "council", "kind"],
+            condition=Q(council__isnull=False),
+            name=f"{prefix}_one_per_supplier_council_kind",
+        ),
+        models.UniqueConstraint(
+            fields=["supplier", "kind"],
+            condition=Q(council__isnull=True),
+            name=f"{prefix}_one_per_supplier_kind",
+        ),
+        models.CheckConstraint(
+            condition=Q(kind="locality", council__isnull=False)
+            | (~Q(kind="locality") & Q(council__isnull=True)),
+            name=f"{prefix}_council_only_for_location",
+        ),
+        models.CheckConstraint(
+            condition=Q(kind__in=TagKind.values), name=f"{prefix}_kind_valid"
+        ),
+        models.CheckConstraint(
+            condition=Q(value__in=ALL_TAG_VALUES), name=f"{prefix}_value_valid"
+        ),
+    ]
+
+
+class SupplierTag(models.Model):
+    """A supplier's current tag of one kind, with where it came from and why.
+
+    Location is per council (a Luton firm is local to Luton, not to Knowsley); size,
+    VCSE and Living Wage belong to the supplier. An officer override, when there is
+    one, is what this row holds, whatever the rules say.
+    """
+
+    supplier = models.ForeignKey(
+        "procure.Supplier", on_delete=models.CASCADE, related_name="tags"
+    )
+    council = models.ForeignKey(
+        Council, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    kind = models.CharField(max_length=12, choices=TagKind.choices)
+    value = models.CharField(max_length=16)
+    source = models.CharField(max_length=16, choices=TagSource.choices)
+    evidence = models.TextField()
+    confidence = models.CharField(max_length=6, choices=Confidence.choices)
+    rule_version = models.CharField(max_length=20, blank=True)
+    decided_at = models.DateTimeField()
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["supplier", "kind"]
+        constraints = _tag_constraints("tag")
+        indexes = [models.Index(fields=["kind", "value"], name="tag_kind_value")]
+
+    def __str__(self) -> str:
+        return f"{self.supplier}: {self.label}"
+
+    @property
+    def label(self) -> str:
+        return TAG_VALUES[self.kind].get(self.value, self.value)
+
+
+class TagOverride(models.Model):
+    """An officer's decision on a tag. It wins over every rule until removed."""
+
+    supplier = models.ForeignKey(
+        "procure.Supplier", on_delete=models.CASCADE, related_name="tag_overrides"
+    )
+    council = models.ForeignKey(
+        Council, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    kind = models.CharField(max_length=12, choices=TagKind.choices)
+    value = models.CharField(max_length=16)
+    reason = models.TextField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [
+            *_tag_constraints("override"),
+            models.CheckConstraint(
+                condition=~Q(reason=""), name="override_reason_required"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.supplier}: {self.kind} = {self.value} (override)"
+
+
+class LivingWageSnapshot(models.Model):
+    """One load of the Living Wage Foundation's accredited-employer list."""
+
+    taken_on = models.DateField(help_text="The date the list was published or taken.")
+    file_name = models.CharField(max_length=255)
+    loaded_at = models.DateTimeField(auto_now_add=True)
+    loaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-taken_on", "-loaded_at"]
+        get_latest_by = ["taken_on", "loaded_at"]
+
+    def __str__(self) -> str:
+        return f"Living Wage employers, {self.taken_on:%d %B %Y}"
+
+
+class LivingWageEmployer(models.Model):
+    snapshot = models.ForeignKey(
+        LivingWageSnapshot, on_delete=models.CASCADE, related_name="employers"
+    )
+    name = models.CharField(max_length=300)
+    normalised_name = models.CharField(max_length=300, db_index=True)
+    location = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -33,14 +33,22 @@ ROUTES: dict[str, tuple[str | None, Capability | None]] = {
     "procure:suppliers": (None, Capability.VIEW),
     "procure:supplier-detail": ("supplier", Capability.VIEW),
     "procure:supplier-edit": ("supplier", Capability.EDIT_REGISTER),
+    "procure:review": (None, Capability.VIEW),
+    "procure:suggestion-dismiss": ("suggestion", Capability.EDIT_REGISTER),
     "procure:contracts": (None, Capability.VIEW),
     "procure:contract-detail": ("contract", Capability.VIEW),
     "socialvalue:targets": (None, Capability.VIEW),
     "socialvalue:target-new": (None, Capability.MANAGE_COUNCIL),
     "socialvalue:target-edit": ("target", Capability.MANAGE_COUNCIL),
+    "socialvalue:tag-override": ("supplier", Capability.EDIT_REGISTER),
+    "socialvalue:tag-override-remove": ("supplier", Capability.EDIT_REGISTER),
 }
 PUBLIC_ROUTES = {"councils:public"}
-POST_ONLY_ROUTES = {"spend:upload-retry"}
+POST_ONLY_ROUTES = {
+    "spend:upload-retry",
+    "socialvalue:tag-override-remove",
+    "procure:suggestion-dismiss",
+}
 # The matrix's upload is already imported, so its preview sends you to its page.
 REDIRECTING_ROUTES = {"spend:upload-preview"}
 APP_NAMESPACES = {"councils", "spend", "procure", "socialvalue"}
@@ -63,14 +71,18 @@ def test_every_route_is_in_the_matrix():
 @pytest.fixture
 def objects(council, other_council, make_supplier, make_line):
     """One of each object for each council, so pks can be crossed."""
-    from procure.models import Contract
+    from procure.models import Contract, MatchSuggestion
     from socialvalue.models import Target
 
     made = {}
     for c in (council, other_council):
         supplier = make_supplier(name=f"{c.short_name} Builders Ltd")
         line = make_line(c, supplier=supplier)
+        twin = make_supplier(name=f"{c.short_name} Builders Limited (UK)")
         made[c.slug] = {
+            "suggestion": MatchSuggestion.objects.create(
+                supplier=supplier, candidate=twin, score=95
+            ),
             "upload": line.upload,
             "supplier": supplier,
             "contract": Contract.objects.create(
@@ -102,6 +114,8 @@ def _url(route: str, council_slug: str, objects: dict, pk_from: str | None = Non
     kwargs = {"council_slug": council_slug}
     if kind:
         kwargs["pk"] = objects[pk_from or council_slug][kind].pk
+    if route.startswith("socialvalue:tag-"):
+        kwargs["kind"] = "size"
     return reverse(route, kwargs=kwargs)
 
 
