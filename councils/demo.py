@@ -18,7 +18,13 @@ from django.db import transaction
 from simple_history.utils import bulk_create_with_history
 
 from councils.models import Council, Membership, Role
-from procure.models import CharityRegister, Contract, OrganisationType, Supplier
+from procure.models import (
+    CharityRegister,
+    Contract,
+    OrganisationType,
+    Supplier,
+    SupplierAlias,
+)
 from socialvalue.models import Metric, Target
 from socialvalue.tagging import classify_suppliers
 from spend.models import SpendLine, SpendUpload, UploadStatus, VatBasis
@@ -284,6 +290,19 @@ def load_demo(
     rng = random.Random(f"localspend-demo-{council_slug}")
     specs = _supplier_specs(rng)
     suppliers = _upsert_suppliers(specs)
+    SupplierAlias.objects.bulk_create(
+        [
+            SupplierAlias(
+                supplier=supplier,
+                council=council,
+                name=supplier.name,
+                normalised_name=supplier.normalised_name,
+                council_supplier_id=f"V{supplier.pk:06d}",
+            )
+            for supplier in suppliers.values()
+        ],
+        ignore_conflicts=True,
+    )
     _upsert_users(council)
     _upsert_targets(council)
     uploader = get_user_model().objects.get(username="demo-finance")
