@@ -15,9 +15,8 @@ from functools import cache
 from itertools import islice
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from councils.models import Council
 from procure.models import Contract, Supplier, SupplierAlias
@@ -174,8 +173,10 @@ def classify_suppliers(
         for o in _load(TagOverride.objects.select_related("created_by"), ids)
     }
     existing = {
-        (t.supplier_id, t.council_id, t.kind): t
-        for t in _load(SupplierTag.objects.all(), ids)
+        tuple(row[1:4]): row
+        for row in _load(
+            SupplierTag.objects.values_list("pk", *KEY_FIELDS, *SAVED), ids
+        )
     }
     accredited = accredited_names()
     wanted: dict[Key, classify.TagResult] = {}
@@ -210,54 +211,125 @@ def _load(queryset, ids: list[int] | None, field_name: str = "supplier_id") -> l
     return rows
 
 
+KEY_FIELDS = ("supplier_id", "council_id", "kind")
+SAVED = ("value", "source", "evidence", "confidence", "rule_version")
+
+
 def _save(
     wanted: dict[Key, classify.TagResult], existing: dict, user
 ) -> ClassifyResult:
+    """Write new and changed tags, and a history row for each, in bulk."""
     now = timezone.now()
+    user_id = user.pk if user is not None else None
     result = ClassifyResult()
-    new, changed = [], []
-    for (supplier_id, council_id, kind), decision in wanted.items():
-        result.by_value[f"{kind}:{decision.value}"] = (
-            result.by_value.get(f"{kind}:{decision.value}", 0) + 1
+    new: list[tuple] = []
+    changed: list[tuple] = []
+    for key, decision in wanted.items():
+        label = f"{key[2]}:{decision.value}"
+        result.by_value[label] = result.by_value.get(label, 0) + 1
+        values = (
+            decision.value,
+            decision.source,
+            decision.evidence,
+            decision.confidence,
+            classify.RULE_VERSION,
         )
-        tag = existing.get((supplier_id, council_id, kind))
-        fields = {
-            "value": decision.value,
-            "source": decision.source,
-            "evidence": decision.evidence,
-            "confidence": decision.confidence,
-            "rule_version": classify.RULE_VERSION,
-        }
-        if tag is None:
-            new.append(
-                SupplierTag(
-                    supplier_id=supplier_id,
-                    council_id=council_id,
-                    kind=kind,
-                    decided_at=now,
-                    decided_by=user,
-                    **fields,
-                )
-            )
-        elif any(getattr(tag, name) != value for name, value in fields.items()):
-            for name, value in fields.items():
-                setattr(tag, name, value)
-            tag.decided_at, tag.decided_by = now, user
-            changed.append(tag)
+        row = existing.get(key)
+        if row is None:
+            new.append((*key, *values))
+        elif tuple(row[4:]) != values:
+            changed.append((row[0], *key, *values))
         else:
             result.unchanged += 1
     with transaction.atomic():
-        if new:
-            bulk_create_with_history(
-                new, SupplierTag, batch_size=2000, default_user=user
-            )
-        if changed:
-            bulk_update_with_history(
-                changed,
-                SupplierTag,
-                [*fields, "decided_at", "decided_by"],
-                batch_size=2000,
-                default_user=user,
-            )
+        created = _insert_tags(new, now, user_id)
+        _update_tags(changed, now, user_id)
+        _insert_history(
+            [(pk, *row, "+") for pk, row in created]
+            + [(row[0], *row[1:], "~") for row in changed],
+            now,
+            user_id,
+        )
     result.created, result.changed = len(new), len(changed)
     return result
+
+
+def _write(sql: str, rows: list[tuple]) -> None:
+    """Many rows in few round trips: execute_values on PostgreSQL, executemany else."""
+    if not rows:
+        return
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            from psycopg2.extras import execute_values
+
+            template = "(" + ", ".join(["%s"] * len(rows[0])) + ")"
+            execute_values(
+                cursor.cursor,
+                sql.replace("VALUES (%s)", "VALUES %s"),
+                rows,
+                template=template,
+                page_size=2000,
+            )
+        else:
+            marks = ", ".join(["%s"] * len(rows[0]))
+            cursor.executemany(sql.replace("VALUES (%s)", f"VALUES ({marks})"), rows)
+
+
+def _insert_tags(rows: list[tuple], now, user_id) -> list[tuple[int, tuple]]:
+    """Insert new tags; return (pk, row) for each, for their history."""
+    if not rows:
+        return []
+    stamp = connection.ops.adapt_datetimefield_value(now)
+    table = SupplierTag._meta.db_table
+    columns = ", ".join([*KEY_FIELDS, *SAVED, "decided_at", "decided_by_id"])
+    _write(
+        f"INSERT INTO {table} ({columns}) VALUES (%s)",
+        [(*row, stamp, user_id) for row in rows],
+    )
+    keys = {row[:3]: row for row in rows}
+    made = []
+    for chunk in _chunks(sorted({row[0] for row in rows}), CHUNK):
+        for pk, *key in SupplierTag.objects.filter(supplier_id__in=chunk).values_list(
+            "pk", *KEY_FIELDS
+        ):
+            if tuple(key) in keys:
+                made.append((pk, keys[tuple(key)]))
+    return made
+
+
+def _update_tags(rows: list[tuple], now, user_id) -> None:
+    if not rows:
+        return
+    stamp = connection.ops.adapt_datetimefield_value(now)
+    table = SupplierTag._meta.db_table
+    sets = ", ".join(f"{name} = %s" for name in (*SAVED, "decided_at", "decided_by_id"))
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {table} SET {sets} WHERE id = %s",
+            [(*row[4:], stamp, user_id, row[0]) for row in rows],
+        )
+
+
+def _insert_history(rows: list[tuple], now, user_id) -> None:
+    """django-simple-history rows, as bulk_create_with_history would write them."""
+    if not rows:
+        return
+    stamp = connection.ops.adapt_datetimefield_value(now)
+    table = SupplierTag.history.model._meta.db_table
+    columns = ", ".join(
+        [
+            "id",
+            *KEY_FIELDS,
+            *SAVED,
+            "decided_at",
+            "decided_by_id",
+            "history_date",
+            "history_change_reason",
+            "history_type",
+            "history_user_id",
+        ]
+    )
+    _write(
+        f"INSERT INTO {table} ({columns}) VALUES (%s)",
+        [(*row[:-1], stamp, user_id, stamp, None, row[-1], user_id) for row in rows],
+    )

@@ -1,0 +1,158 @@
+"""Benchmark: classify 50,000 suppliers for the 4 preset councils.
+
+Target (from the classifier issue): under 10 s on SQLite and on PostgreSQL, because
+the run is set-based (a handful of queries, rules in Python, bulk writes), not one
+query per supplier. Runs on the database in DATABASE_URL (SQLite file by default:
+set DATABASE_URL=sqlite:////tmp/classify-bench.sqlite3 to keep it apart from your
+development data). It creates its own suppliers (names starting "Bench ") and
+removes them afterwards.
+
+    python bench/classify_bench.py [--suppliers 50000] [--strict]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+TARGET_SECONDS = 10.0
+PREFIX = "Bench "
+
+
+def _suppliers(count: int, districts: list[str], rng: random.Random) -> list:
+    from procure.models import OrganisationType, Supplier
+    from spend.values import normalise_name
+
+    types = [
+        OrganisationType.PRIVATE_COMPANY,
+        OrganisationType.PLC,
+        OrganisationType.CHARITY,
+        OrganisationType.CIC,
+        OrganisationType.PUBLIC_BODY,
+        OrganisationType.UNKNOWN,
+    ]
+    made = []
+    for number in range(count):
+        kind = rng.choices(types, weights=[60, 8, 10, 5, 2, 15])[0]
+        name = f"{PREFIX}{number} Services Ltd"
+        made.append(
+            Supplier(
+                name=name,
+                normalised_name=normalise_name(name),
+                organisation_type=kind,
+                postcode=(
+                    f"{rng.choice(districts)} {rng.randint(1, 9)}AB"
+                    if rng.random() < 0.85
+                    else ""
+                ),
+                employees=rng.choice([None, 3, 12, 80, 400]),
+                turnover=rng.choice([None, Decimal(400_000), Decimal(60_000_000)]),
+                accounts_category=rng.choice(["", "MICRO ENTITY", "SMALL", "FULL"]),
+                charity_register="GB-CHC" if kind == OrganisationType.CHARITY else "",
+                charity_number=str(1_000_000 + number)
+                if kind == OrganisationType.CHARITY
+                else "",
+            )
+        )
+    Supplier.objects.bulk_create(made, batch_size=2000)
+    return list(
+        Supplier.objects.filter(name__startswith=PREFIX).values_list("pk", flat=True)
+    )
+
+
+def _link(supplier_ids: list[int], councils: list) -> int:
+    """Every bench supplier appears in every council's files, as an alias."""
+    from procure.models import SupplierAlias
+
+    aliases = [
+        SupplierAlias(
+            supplier_id=pk,
+            council=council,
+            name=f"{PREFIX}{pk}",
+            normalised_name=f"bench {pk}",
+        )
+        for council in councils
+        for pk in supplier_ids
+    ]
+    SupplierAlias.objects.bulk_create(aliases, batch_size=5000)
+    return len(aliases)
+
+
+def _clean() -> None:
+    """Remove the bench's rows without per-row signals (no history of the clean-up)."""
+    from procure.models import Supplier, SupplierAlias
+    from socialvalue.models import SupplierTag
+
+    bench = Supplier.objects.filter(name__startswith=PREFIX).values("pk")
+    for queryset in (
+        SupplierTag.history.filter(supplier_id__in=bench),
+        SupplierTag.objects.filter(supplier__in=bench),
+        SupplierAlias.objects.filter(supplier__in=bench),
+        Supplier.history.filter(name__startswith=PREFIX),
+        Supplier.objects.filter(name__startswith=PREFIX),
+    ):
+        queryset._raw_delete(queryset.db)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--suppliers", type=int, default=50_000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--strict", action="store_true", help="exit 1 if over target")
+    args = parser.parse_args()
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    from councils.models import Council
+    from socialvalue.tagging import classify_suppliers, districts
+
+    call_command("migrate", verbosity=0)
+    call_command("loaddata", "councils", verbosity=0)
+    _clean()
+    councils = list(
+        Council.objects.filter(
+            slug__in=["luton", "milton-keynes", "knowsley", "preston"]
+        )
+    )
+    rng = random.Random(args.seed)
+    supplier_ids = _suppliers(args.suppliers, sorted(districts()), rng)
+    links = _link(supplier_ids, councils)
+    print(
+        f"{connection.vendor}: {len(supplier_ids):,} suppliers, {len(councils)} councils,"
+        f" {links:,} supplier-council links"
+    )
+    try:
+        timings = []
+        for label in ("first run (all tags new)", "second run (nothing changed)"):
+            started = time.perf_counter()
+            result = classify_suppliers(supplier_ids=supplier_ids, councils=councils)
+            seconds = time.perf_counter() - started
+            timings.append(seconds)
+            print(
+                f"  {label:<30} {seconds:6.2f} s  ({result.created:,} new, "
+                f"{result.changed:,} changed, {result.unchanged:,} unchanged)",
+                flush=True,
+            )
+    finally:
+        _clean()
+    worst = max(timings)
+    verdict = "PASS" if worst < TARGET_SECONDS else "FAIL"
+    print(f"Target: under {TARGET_SECONDS:.0f} s: {verdict} (slowest {worst:.2f} s)")
+    return 1 if args.strict and verdict == "FAIL" else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
