@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
@@ -45,6 +48,36 @@ class SupplierQuerySet(models.QuerySet):
             )
             | Exists(Contract.objects.filter(council=council, supplier=OuterRef("pk")))
         )
+
+    def for_council_list(self, council: Council, start, end) -> SupplierQuerySet:
+        """The council's suppliers with their tags (as it sees them) and its spend
+        with each between `start` and `end`, for the supplier list."""
+        from socialvalue.models import SupplierTag
+        from spend.models import SpendLine
+
+        def tag(kind: str):
+            tags = SupplierTag.objects.filter(supplier=OuterRef("pk"), kind=kind)
+            if kind == "locality":
+                tags = tags.filter(council=council)
+            return Coalesce(Subquery(tags.values("value")[:1]), Value("unknown"))
+
+        def spend(**period):
+            lines = SpendLine.objects.filter(
+                council=council, supplier=OuterRef("pk"), **period
+            )
+            total = lines.values("supplier").annotate(t=Sum("amount")).values("t")
+            return Coalesce(Subquery(total), Value(Decimal("0")), output_field=_MONEY)
+
+        return self.dealt_with_by(council).annotate(
+            locality=tag("locality"),
+            size=tag("size"),
+            vcse=tag("vcse"),
+            living_wage=tag("living_wage"),
+            spend_period=spend(payment_date__gte=start, payment_date__lte=end),
+        )
+
+
+_MONEY = models.DecimalField(max_digits=16, decimal_places=2)
 
 
 class Supplier(models.Model):

@@ -4,7 +4,6 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.db.models import (
-    Count,
     DecimalField,
     Exists,
     OuterRef,
@@ -23,9 +22,11 @@ from django_tables2 import RequestConfig
 
 from councils.access import council_view
 from councils.models import Capability, Council
+from councils.periods import FinancialYear
+from procure.filters import SupplierFilter
 from procure.forms import SupplierForm
 from procure.models import Contract, MatchSuggestion, Supplier
-from procure.tables import ContractTable, SupplierSpendTable
+from procure.tables import ContractTable, SupplierTable
 from socialvalue.models import SupplierTag, TagKind
 from spend.models import SpendLine
 
@@ -37,27 +38,18 @@ def _supplier_for(council: Council, pk: int) -> Supplier:
 
 @council_view(Capability.VIEW)
 def supplier_list(request: HttpRequest, council: Council) -> HttpResponse:
-    query = request.GET.get("q", "").strip()
-    suppliers = (
-        SpendLine.objects.for_council(council)
-        .filter(supplier__isnull=False)
-        .values(
-            "supplier",
-            "supplier__name",
-            "supplier__organisation_type",
-            "supplier__postcode",
-        )
-        .annotate(total=Sum("amount"), lines=Count("id"))
-        .order_by("-total")
+    """The council's suppliers, filterable by every tag, by spend this financial year."""
+    fy = FinancialYear.for_date(timezone.localdate())
+    suppliers = Supplier.objects.for_council_list(council, fy.start, fy.end)
+    filterset = SupplierFilter(request.GET, queryset=suppliers)
+    table = SupplierTable(
+        filterset.qs, council=council, period_label=f"in {fy}", order_by="-spend_period"
     )
-    if query:
-        suppliers = suppliers.filter(Q(supplier__name__icontains=query))
-    table = SupplierSpendTable(suppliers, council=council, order_by="-total")
     RequestConfig(request, paginate={"per_page": 50}).configure(table)
     return render(
         request,
         "procure/supplier_list.html",
-        {"council": council, "table": table, "query": query},
+        {"council": council, "table": table, "filter": filterset, "fy": fy},
     )
 
 

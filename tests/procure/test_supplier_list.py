@@ -1,0 +1,85 @@
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from pytest_django.asserts import assertContains, assertNotContains
+
+from councils.periods import FinancialYear
+from socialvalue.tagging import classify_suppliers
+
+
+@pytest.fixture
+def register(council, other_council, make_supplier, make_line):
+    fy = FinancialYear.for_date(timezone.localdate())
+    local = make_supplier(
+        name="Wardown Plumbing Ltd",
+        postcode="LU2 7AB",
+        organisation_type="private_company",
+        employees=8,
+        turnover=Decimal("300000"),
+    )
+    charity = make_supplier(
+        name="Luton Food Bank",
+        postcode="LU1 2AA",
+        organisation_type="charity",
+        charity_register="GB-CHC",
+        charity_number="1100001",
+    )
+    far = make_supplier(
+        name="National Services plc", postcode="M1 1AA", organisation_type="plc"
+    )
+    mystery = make_supplier(name="Mystery Trading")
+    make_line(council, supplier=local, amount=Decimal("5000"), payment_date=fy.start)
+    make_line(council, supplier=charity, amount=Decimal("800"), payment_date=fy.start)
+    make_line(council, supplier=far, amount=Decimal("90000"), payment_date=fy.start)
+    make_line(council, supplier=mystery, amount=Decimal("700"), payment_date=fy.start)
+    make_line(
+        council, supplier=far, amount=Decimal("1"), payment_date=fy.previous().start
+    )
+    make_line(other_council, supplier=make_supplier(name="Knowsley Only Ltd"))
+    classify_suppliers()
+    return fy
+
+
+def _names(response) -> list[str]:
+    return [row.record.name for row in response.context["table"].paginated_rows]
+
+
+def test_suppliers_come_biggest_spend_this_year_first(
+    client, viewer, council, register
+):
+    client.force_login(viewer)
+    response = client.get(reverse("procure:suppliers", args=[council.slug]))
+    assert _names(response) == [
+        "National Services plc",
+        "Wardown Plumbing Ltd",
+        "Luton Food Bank",
+        "Mystery Trading",
+    ]
+    assertContains(
+        response, "£90,000.00"
+    )  # last year's £1 is not in this year's figure
+    assertNotContains(response, "Knowsley Only Ltd")
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("locality=local", ["Wardown Plumbing Ltd", "Luton Food Bank"]),
+        ("locality=uk", ["National Services plc"]),
+        ("size=sme", ["Wardown Plumbing Ltd"]),
+        ("size=large", ["National Services plc"]),
+        ("vcse=yes", ["Luton Food Bank"]),
+        ("unknown=yes", ["Luton Food Bank", "Mystery Trading"]),  # size not known
+        ("q=plumb", ["Wardown Plumbing Ltd"]),
+    ],
+)
+def test_suppliers_can_be_filtered_by_each_tag(
+    client, viewer, council, register, query, expected
+):
+    client.force_login(viewer)
+    response = client.get(
+        reverse("procure:suppliers", args=[council.slug]) + "?" + query
+    )
+    assert sorted(_names(response)) == sorted(expected)
