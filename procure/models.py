@@ -123,6 +123,14 @@ class Supplier(models.Model):
     verified = models.BooleanField(
         default=False, help_text="An officer has checked this supplier's details."
     )
+    merged_into = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="merged_from",
+        help_text="Set when an officer merged this supplier into another.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -302,3 +310,40 @@ class MatchSuggestion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.supplier} ≈ {self.candidate} ({self.score})"
+
+
+class SupplierMerge(models.Model):
+    """Two suppliers found to be one organisation: what moved, so it can be undone."""
+
+    kept = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="+")
+    merged = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="+")
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    merged_at = models.DateTimeField(auto_now_add=True)
+    reason = models.TextField(blank=True)
+    moved_lines = models.JSONField(default=list)
+    moved_aliases = models.JSONField(default=list)
+    moved_contracts = models.JSONField(default=list)
+    moved_overrides = models.JSONField(default=list)
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-merged_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(kept=F("merged")), name="merge_two_suppliers"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.merged} merged into {self.kept}"

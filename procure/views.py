@@ -25,7 +25,8 @@ from councils.models import Capability, Council
 from councils.periods import FinancialYear
 from procure.filters import SupplierFilter
 from procure.forms import SupplierForm
-from procure.models import Contract, MatchSuggestion, Supplier
+from procure.merging import MergeRefused, merge_suppliers, undo_merge
+from procure.models import Contract, MatchSuggestion, Supplier, SupplierMerge
 from procure.tables import ContractTable, SupplierTable
 from socialvalue.models import SupplierTag, TagKind
 from spend.models import SpendLine
@@ -70,7 +71,12 @@ def supplier_detail(request: HttpRequest, council: Council, pk: int) -> HttpResp
         .filter(Q(council_id=council.pk) | Q(council_id__isnull=True))
         .select_related("history_user")
         .order_by("-history_date")[:30],
-        "suggestions": supplier.match_suggestions.select_related("candidate"),
+        "suggestions": supplier.match_suggestions.filter(
+            dismissed_at__isnull=True
+        ).select_related("candidate"),
+        "merges": SupplierMerge.objects.filter(kept=supplier).select_related(
+            "merged", "merged_by"
+        ),
     }
     return render(request, "procure/supplier_detail.html", context)
 
@@ -200,3 +206,56 @@ def suggestion_dismiss(request: HttpRequest, council: Council, pk: int) -> HttpR
         "different organisations.",
     )
     return redirect("procure:review", council.slug)
+
+
+@council_view(Capability.EDIT_REGISTER)
+def supplier_merge(
+    request: HttpRequest, council: Council, pk: int, into: int
+) -> HttpResponse:
+    """Confirm, then merge supplier `pk` into supplier `into` (reversible)."""
+    merged = _supplier_for(council, pk)
+    kept = get_object_or_404(Supplier, pk=into, merged_into__isnull=True)
+    if request.method == "POST":
+        try:
+            merge_suppliers(
+                kept=kept,
+                merged=merged,
+                user=request.user,
+                reason=request.POST.get("reason", "").strip(),
+            )
+        except MergeRefused as refusal:
+            messages.error(request, str(refusal))
+            return redirect("procure:supplier-detail", council.slug, merged.pk)
+        messages.success(
+            request,
+            f"Merged {merged.name} into {kept.name}. You can undo this from "
+            f"{kept.name}'s page.",
+        )
+        return redirect("procure:supplier-detail", council.slug, kept.pk)
+    context = {
+        "council": council,
+        "kept": kept,
+        "merged": merged,
+        "lines": merged.spend_lines.count(),
+        "aliases": merged.aliases.count(),
+        "contracts": merged.contracts.count(),
+    }
+    return render(request, "procure/supplier_merge.html", context)
+
+
+@council_view(Capability.EDIT_REGISTER)
+@require_POST
+def merge_undo(request: HttpRequest, council: Council, pk: int) -> HttpResponse:
+    record = get_object_or_404(
+        SupplierMerge.objects.filter(kept__in=Supplier.objects.dealt_with_by(council)),
+        pk=pk,
+    )
+    try:
+        undo_merge(record, user=request.user)
+    except MergeRefused as refusal:
+        messages.error(request, str(refusal))
+    else:
+        messages.success(
+            request, f"Undid the merge: {record.merged.name} stands on its own again."
+        )
+    return redirect("procure:supplier-detail", council.slug, record.kept.pk)

@@ -34,6 +34,8 @@ ROUTES: dict[str, tuple[str | None, Capability | None]] = {
     "procure:supplier-detail": ("supplier", Capability.VIEW),
     "procure:supplier-edit": ("supplier", Capability.EDIT_REGISTER),
     "procure:review": (None, Capability.VIEW),
+    "procure:supplier-merge": ("supplier", Capability.EDIT_REGISTER),
+    "procure:merge-undo": ("merge", Capability.EDIT_REGISTER),
     "procure:suggestion-dismiss": ("suggestion", Capability.EDIT_REGISTER),
     "procure:contracts": (None, Capability.VIEW),
     "procure:contract-detail": ("contract", Capability.VIEW),
@@ -45,6 +47,7 @@ ROUTES: dict[str, tuple[str | None, Capability | None]] = {
 }
 PUBLIC_ROUTES = {"councils:public"}
 POST_ONLY_ROUTES = {
+    "procure:merge-undo",
     "spend:upload-retry",
     "socialvalue:tag-override-remove",
     "procure:suggestion-dismiss",
@@ -71,7 +74,7 @@ def test_every_route_is_in_the_matrix():
 @pytest.fixture
 def objects(council, other_council, make_supplier, make_line):
     """One of each object for each council, so pks can be crossed."""
-    from procure.models import Contract, MatchSuggestion
+    from procure.models import Contract, MatchSuggestion, SupplierMerge
     from socialvalue.models import Target
 
     made = {}
@@ -80,6 +83,7 @@ def objects(council, other_council, make_supplier, make_line):
         line = make_line(c, supplier=supplier)
         twin = make_supplier(name=f"{c.short_name} Builders Limited (UK)")
         made[c.slug] = {
+            "merge": SupplierMerge.objects.create(kept=supplier, merged=twin),
             "suggestion": MatchSuggestion.objects.create(
                 supplier=supplier, candidate=twin, score=95
             ),
@@ -116,6 +120,8 @@ def _url(route: str, council_slug: str, objects: dict, pk_from: str | None = Non
         kwargs["pk"] = objects[pk_from or council_slug][kind].pk
     if route.startswith("socialvalue:tag-"):
         kwargs["kind"] = "size"
+    if route == "procure:supplier-merge":
+        kwargs["into"] = objects[pk_from or council_slug]["suggestion"].candidate_id
     return reverse(route, kwargs=kwargs)
 
 

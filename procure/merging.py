@@ -1,0 +1,126 @@
+"""Merge two suppliers that are one organisation, and undo it.
+
+A merge moves the merged supplier's spend lines, aliases, contracts and officer
+overrides to the kept supplier, records exactly what moved, and marks the merged
+supplier `merged_into` (it is kept, so the merge can be undone). Undoing moves back
+what the merge moved. Both reclassify the suppliers concerned.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from procure.models import (
+    Contract,
+    MatchSuggestion,
+    Supplier,
+    SupplierAlias,
+    SupplierMerge,
+)
+from socialvalue.models import SupplierTag, TagOverride
+from socialvalue.tagging import classify_suppliers
+from spend.models import SpendLine
+
+
+class MergeRefused(ValueError):
+    """The merge cannot be done; str() says why."""
+
+
+def merge_suppliers(
+    *, kept: Supplier, merged: Supplier, user, reason: str = ""
+) -> SupplierMerge:
+    if kept.pk == merged.pk:
+        raise MergeRefused("A supplier cannot be merged into itself.")
+    if kept.merged_into_id or merged.merged_into_id:
+        raise MergeRefused(
+            "One of these suppliers has already been merged into another."
+        )
+    with transaction.atomic():
+        lines = list(merged.spend_lines.values_list("pk", flat=True))
+        aliases = list(merged.aliases.values_list("pk", flat=True))
+        contracts = list(merged.contracts.values_list("pk", flat=True))
+        overrides = _take_overrides(kept, merged)
+        SpendLine.objects.filter(pk__in=lines).update(supplier=kept)
+        SupplierAlias.objects.filter(pk__in=aliases).update(supplier=kept)
+        Contract.objects.filter(pk__in=contracts).update(supplier=kept)
+        SupplierTag.objects.filter(supplier=merged).delete()
+        MatchSuggestion.objects.filter(supplier=merged, candidate=kept).update(
+            dismissed_at=timezone.now(), dismissed_by=user
+        )
+        merged.merged_into = kept
+        merged._change_reason = f"Merged into {kept.name} (#{kept.pk})"
+        merged.save()
+        record = SupplierMerge.objects.create(
+            kept=kept,
+            merged=merged,
+            merged_by=user,
+            reason=reason,
+            moved_lines=lines,
+            moved_aliases=aliases,
+            moved_contracts=contracts,
+            moved_overrides=overrides,
+        )
+    classify_suppliers(supplier_ids=[kept.pk], user=user)
+    return record
+
+
+def _take_overrides(kept: Supplier, merged: Supplier) -> list[dict]:
+    """Move the merged supplier's overrides unless the kept one has its own."""
+    moved = []
+    for override in TagOverride.objects.filter(supplier=merged):
+        clash = TagOverride.objects.filter(
+            supplier=kept, council=override.council, kind=override.kind
+        ).exists()
+        moved.append(
+            {
+                "council": override.council_id,
+                "kind": override.kind,
+                "value": override.value,
+                "reason": override.reason,
+                "created_by": override.created_by_id,
+                "moved": not clash,
+            }
+        )
+        if clash:
+            override.delete()
+        else:
+            override.supplier = kept
+            override.save()
+    return moved
+
+
+def undo_merge(record: SupplierMerge, *, user) -> None:
+    """Put back what the merge moved; the merged supplier stands on its own again."""
+    if record.undone_at:
+        raise MergeRefused("This merge has already been undone.")
+    kept, merged = record.kept, record.merged
+    with transaction.atomic():
+        SpendLine.objects.filter(pk__in=record.moved_lines, supplier=kept).update(
+            supplier=merged
+        )
+        SupplierAlias.objects.filter(pk__in=record.moved_aliases, supplier=kept).update(
+            supplier=merged
+        )
+        Contract.objects.filter(pk__in=record.moved_contracts, supplier=kept).update(
+            supplier=merged
+        )
+        for item in record.moved_overrides:
+            scope = {"council_id": item["council"], "kind": item["kind"]}
+            if item["moved"]:
+                TagOverride.objects.filter(supplier=kept, **scope).delete()
+            TagOverride.objects.update_or_create(
+                supplier=merged,
+                **scope,
+                defaults={
+                    "value": item["value"],
+                    "reason": item["reason"],
+                    "created_by_id": item["created_by"],
+                },
+            )
+        merged.merged_into = None
+        merged._change_reason = f"Merge into {kept.name} (#{kept.pk}) undone"
+        merged.save()
+        record.undone_at, record.undone_by = timezone.now(), user
+        record.save()
+    classify_suppliers(supplier_ids=[kept.pk, merged.pk], user=user)

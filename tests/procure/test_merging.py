@@ -1,0 +1,126 @@
+"""Merging two suppliers that are one organisation, and undoing it."""
+
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from procure.merging import MergeRefused, merge_suppliers, undo_merge
+from procure.models import (
+    Contract,
+    MatchSuggestion,
+    Supplier,
+    SupplierAlias,
+    SupplierMerge,
+)
+from socialvalue.models import SupplierTag, TagOverride
+from socialvalue.tagging import classify_suppliers
+
+
+@pytest.fixture
+def pair(council, other_council, make_supplier, make_line, council_officer):
+    kept = make_supplier(name="Wardown Plumbing Services Ltd", postcode="LU2 7AB")
+    dupe = make_supplier(name="Wardown Plumbing Ltd")
+    for c in (council, other_council):
+        make_line(c, supplier=dupe, amount=Decimal("100"))
+    make_line(council, supplier=kept, amount=Decimal("1000"))
+    SupplierAlias.objects.create(
+        supplier=dupe, council=council, name="WARDOWN PLUMBING"
+    )
+    Contract.objects.create(
+        council=council,
+        reference="C9",
+        title="Boilers",
+        supplier=dupe,
+        start_date="2025-04-01",
+    )
+    TagOverride.objects.create(
+        supplier=dupe,
+        kind="vcse",
+        value="no",
+        reason="Checked register",
+        created_by=council_officer,
+    )
+    MatchSuggestion.objects.create(supplier=dupe, candidate=kept, score=92)
+    classify_suppliers()
+    return kept, dupe
+
+
+def test_a_merge_moves_everything_and_records_what_moved(
+    pair, council, council_officer
+):
+    kept, dupe = pair
+    record = merge_suppliers(
+        kept=kept, merged=dupe, user=council_officer, reason="Same VAT"
+    )
+    assert not dupe.spend_lines.exists() and kept.spend_lines.count() == 3
+    assert SupplierAlias.objects.get(name="WARDOWN PLUMBING").supplier == kept
+    assert Contract.objects.get(reference="C9").supplier == kept
+    assert TagOverride.objects.get(kind="vcse").supplier == kept
+    assert not SupplierTag.objects.filter(supplier=dupe).exists()
+    assert (
+        SupplierTag.objects.get(supplier=kept, kind="locality", council=council).value
+        == "local"
+    )
+    dupe.refresh_from_db()
+    assert dupe.merged_into == kept
+    assert len(record.moved_lines) == 2 and record.merged_by == council_officer
+    assert MatchSuggestion.objects.get().dismissed_at is not None
+
+
+def test_undo_puts_everything_back(pair, council_officer):
+    kept, dupe = pair
+    record = merge_suppliers(kept=kept, merged=dupe, user=council_officer)
+    undo_merge(record, user=council_officer)
+    dupe.refresh_from_db()
+    assert dupe.merged_into is None
+    assert dupe.spend_lines.count() == 2 and kept.spend_lines.count() == 1
+    assert SupplierAlias.objects.get(name="WARDOWN PLUMBING").supplier == dupe
+    assert Contract.objects.get(reference="C9").supplier == dupe
+    assert TagOverride.objects.get(kind="vcse").supplier == dupe
+    assert SupplierTag.objects.filter(supplier=dupe, kind="size").exists()
+    with pytest.raises(MergeRefused, match="already been undone"):
+        undo_merge(record, user=council_officer)
+
+
+def test_a_supplier_cannot_be_merged_into_itself_or_twice(
+    pair, council_officer, make_supplier
+):
+    kept, dupe = pair
+    with pytest.raises(MergeRefused, match="itself"):
+        merge_suppliers(kept=kept, merged=kept, user=council_officer)
+    merge_suppliers(kept=kept, merged=dupe, user=council_officer)
+    with pytest.raises(MergeRefused, match="already been merged"):
+        merge_suppliers(
+            kept=make_supplier(name="Third Ltd"), merged=dupe, user=council_officer
+        )
+
+
+def test_an_officer_merges_from_the_review_queue_and_undoes_it(
+    client, council_officer, council, pair
+):
+    kept, dupe = pair
+    client.force_login(council_officer)
+    review = client.get(reverse("procure:review", args=[council.slug]))
+    merge_url = reverse("procure:supplier-merge", args=[council.slug, dupe.pk, kept.pk])
+    assert merge_url in review.content.decode()
+    confirm = client.get(merge_url)
+    assert b"3 payments" not in confirm.content and b"2 payments" in confirm.content
+    response = client.post(merge_url, {"reason": "Same VAT number"})
+    assert response.status_code == 302
+    page = client.get(reverse("procure:supplier-detail", args=[council.slug, kept.pk]))
+    assert b"Same VAT number" in page.content
+    record = SupplierMerge.objects.get()
+    undo = reverse("procure:merge-undo", args=[council.slug, record.pk])
+    client.post(undo)
+    dupe.refresh_from_db()
+    assert dupe.merged_into is None
+
+
+@pytest.mark.parametrize("role", ["finance", "viewer"])
+def test_only_officers_may_merge(client, role_users, council, pair, role):
+    kept, dupe = pair
+    client.force_login(role_users[role])
+    url = reverse("procure:supplier-merge", args=[council.slug, dupe.pk, kept.pk])
+    assert client.post(url).status_code == 403
+    assert Supplier.objects.get(pk=dupe.pk).merged_into is None
