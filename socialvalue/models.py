@@ -281,3 +281,32 @@ class LivingWageEmployer(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Postcode(models.Model):
+    """One postcode from the ONS postcode directory (ONSPD or NSPL).
+
+    Loaded by `python manage.py load_postcodes FILE`; with it, full postcodes resolve
+    to their local authority exactly, rather than by district.
+    """
+
+    postcode = models.CharField(
+        max_length=8, primary_key=True, help_text='Written "LU1 2AB".'
+    )
+    district = models.CharField(max_length=4, help_text="The outward code, e.g. LU1.")
+    authority = models.CharField(
+        max_length=9,
+        blank=True,
+        help_text="ONS GSS code of the local authority, e.g. E06000032.",
+    )
+    latitude = models.FloatField(null=True, blank=True)
+    longitude = models.FloatField(null=True, blank=True)
+    terminated = models.BooleanField(
+        default=False, help_text="No longer in use (the directory's doterm is set)."
+    )
+
+    class Meta:
+        ordering = ["postcode"]
+
+    def __str__(self) -> str:
+        return self.postcode
