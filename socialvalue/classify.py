@@ -237,19 +237,76 @@ def classify_locality(
     read = _read_postcode(postcode)
     if isinstance(read, TagResult):
         return read
-    code = _authority(authority)
-    if code and code[0] in _NON_UK_AUTHORITIES:
-        where = f"The ONS postcode directory places {read.text} in"
-        return _non_uk(where, _NON_UK_AUTHORITIES[code[0]])
-    if (local := _local(read, area, code)) is not None:
+    code = _authority(authority) if authority else ""
+    return _named(read, _decide(read, area, districts, code))
+
+
+def locality_rule(
+    area: Area, districts: Mapping[str, District]
+) -> Callable[[object], TagResult]:
+    """`classify_locality(postcode, area, districts)` for many postcodes (without
+    ONS authorities): each postcode is read once and each district placed once.
+    The districts mapping must not change while the rule is in use."""
+    by_postcode: dict[str, TagResult] = {}
+    by_district: dict[str, TagResult | _Placed] = {}
+
+    def rule(postcode: object) -> TagResult:
+        text = postcode if type(postcode) is str else None
+        if text is not None and (known := by_postcode.get(text)) is not None:
+            return known
+        read = _read_postcode(postcode)
+        if isinstance(read, TagResult):
+            result = read
+        else:
+            # Without an authority the decision depends on the district alone.
+            if (decision := by_district.get(read.district)) is None:
+                decision = _decide(read, area, districts, "")
+                by_district[read.district] = decision
+            result = _named(read, decision)
+        if text is not None:
+            by_postcode[text] = result
+        return result
+
+    return rule
+
+
+@dataclass(frozen=True)
+class _Placed:
+    """A decision on a postcode's district, before the postcode is named in it."""
+
+    value: str
+    clause: str
+    near_edge: bool = False  # a radius decision close to the limit
+
+
+def _named(pc: _Postcode, decision: TagResult | _Placed) -> TagResult:
+    if isinstance(decision, TagResult):
+        return decision
+    result = _placed(decision.value, pc, decision.clause)
+    return _medium(result) if decision.near_edge else result
+
+
+def _decide(
+    pc: _Postcode, area: Area, districts: Mapping[str, District], authority: str
+) -> TagResult | _Placed:
+    """Without an authority, the decision reads only pc.district."""
+    if authority and authority[0] in _NON_UK_AUTHORITIES:
+        where = f"The ONS postcode directory places {pc.text} in"
+        return _non_uk(where, _NON_UK_AUTHORITIES[authority[0]])
+    if (local := _local(pc, area, authority)) is not None:
         return local
     return _WIDER_RULES.get(area.wider_kind, _wider_by_districts)(
-        read, area, districts, code
+        pc, area, districts, authority
     )
 
 
 def _read_postcode(value: object) -> _Postcode | TagResult:
-    text = clean_text(value)
+    return _read_postcode_text(clean_text(value))
+
+
+@lru_cache(maxsize=65536)
+def _read_postcode_text(text: str) -> _Postcode | TagResult:
+    # Cached: a register's suppliers share postcodes, and every council reads them.
     squashed = "".join(text.upper().split())
     if not squashed:
         return _unknown_place("No postcode is recorded.")
@@ -302,28 +359,28 @@ def _authority(value: object) -> str:
     return code
 
 
-def _local(pc: _Postcode, area: Area, authority: str) -> TagResult | None:
+def _local(pc: _Postcode, area: Area, authority: str) -> TagResult | _Placed | None:
     name = _possessive(area.name)
     if authority and area.local_authority_codes:
         if authority in area.local_authority_codes:
             return _by_ons("local", pc, authority, f"inside {name} local area")
         return None
     if pc.district in area.local_districts:
-        return _placed("local", pc, f"inside {name} local area")
+        return _Placed("local", f"inside {name} local area")
     return None
 
 
 def _wider_by_districts(
     pc: _Postcode, area: Area, districts: Mapping[str, District], authority: str
-) -> TagResult:
+) -> TagResult | _Placed:
     if pc.district in area.wider_districts:
-        return _placed("wider", pc, _inside_wider(area))
+        return _Placed("wider", _inside_wider(area))
     return _elsewhere(pc, area, districts, authority)
 
 
 def _wider_by_authorities(
     pc: _Postcode, area: Area, districts: Mapping[str, District], authority: str
-) -> TagResult:
+) -> TagResult | _Placed:
     if not (authority and area.wider_authority_codes):
         return _wider_by_districts(pc, area, districts, authority)
     if authority in area.wider_authority_codes:
@@ -333,19 +390,19 @@ def _wider_by_authorities(
 
 def _wider_by_region(
     pc: _Postcode, area: Area, districts: Mapping[str, District], authority: str
-) -> TagResult:
+) -> TagResult | _Placed:
     district = districts.get(pc.district)
     if district is None:
         return _not_in_table(pc)
     region = district.uk_region
     if region and region.casefold() == area.wider_region.casefold():
-        return _placed("wider", pc, f"in {_region(region)}, {_inside_wider(area)}")
+        return _Placed("wider", f"in {_region(region)}, {_inside_wider(area)}")
     return _elsewhere(pc, area, districts, "")
 
 
 def _wider_by_radius(
     pc: _Postcode, area: Area, districts: Mapping[str, District], authority: str
-) -> TagResult:
+) -> TagResult | _Placed:
     district = districts.get(pc.district)
     centre = districts.get(area.wider_centre_district)
     limit = area.wider_radius_miles
@@ -361,13 +418,11 @@ def _wider_by_radius(
     near_edge = abs(miles - limit) <= EDGE_MILES
     distance = f"about {_distance(miles, near_edge)} miles from {centre.code}"
     if miles <= limit:
-        result = _placed("wider", pc, f"{distance}, {_inside_wider(area)}")
-    else:
-        result = _placed("uk", pc, f"{distance}, {_outside(area)}")
-    return _medium(result) if near_edge else result
+        return _Placed("wider", f"{distance}, {_inside_wider(area)}", near_edge)
+    return _Placed("uk", f"{distance}, {_outside(area)}", near_edge)
 
 
-_WIDER_RULES: dict[str, Callable[..., TagResult]] = {
+_WIDER_RULES: dict[str, Callable[..., TagResult | _Placed]] = {
     "districts": _wider_by_districts,
     "authorities": _wider_by_authorities,
     "region": _wider_by_region,
@@ -377,14 +432,14 @@ _WIDER_RULES: dict[str, Callable[..., TagResult]] = {
 
 def _elsewhere(
     pc: _Postcode, area: Area, districts: Mapping[str, District], authority: str
-) -> TagResult:
+) -> TagResult | _Placed:
     if authority:
         return _by_ons("uk", pc, authority, _outside(area))
     district = districts.get(pc.district)
     if district is None:
         return _not_in_table(pc)
     where = f"in {_region(district.uk_region)}, " if district.uk_region else ""
-    return _placed("uk", pc, f"{where}{_outside(area)}")
+    return _Placed("uk", f"{where}{_outside(area)}")
 
 
 def _region(name: str) -> str:
@@ -538,6 +593,31 @@ class _Figures:
 def classify_size(facts: SupplierFacts) -> TagResult:
     """micro, small, medium, large, public_sector or unknown (see the module
     docstring for the bands)."""
+    return _memoised(_SIZE_MEMO, _size_key(facts), _classify_size, facts)
+
+
+def _size_key(facts: SupplierFacts) -> tuple | None:
+    """Everything the size rules read, exactly; None if a figure is of an odd type."""
+    figures = (
+        _exactly(facts.employees),
+        _exactly(facts.turnover),
+        _exactly(facts.balance_sheet_total),
+    )
+    if _ODD in figures:
+        return None
+    name = _name(facts)
+    return (
+        clean_text(facts.organisation_type),
+        clean_text(facts.company_category),
+        clean_text(facts.accounts_category),
+        facts.part_of_large_group is True,
+        name.form,
+        name.public,
+        *figures,
+    )
+
+
+def _classify_size(facts: SupplierFacts) -> TagResult:
     for rule in _SIZE_RULES:
         if (result := rule(facts)) is not None:
             return result
@@ -773,6 +853,24 @@ _REGISTERS = {
 def classify_vcse(facts: SupplierFacts) -> TagResult:
     """yes, no or unknown: is the supplier a voluntary, community or social
     enterprise?"""
+    return _memoised(_VCSE_MEMO, _vcse_key(facts), _classify_vcse, facts)
+
+
+def _vcse_key(facts: SupplierFacts) -> tuple:
+    """Everything the VCSE rules read."""
+    name = _name(facts)
+    return (
+        clean_text(facts.organisation_type),
+        clean_text(facts.company_category),
+        clean_text(facts.charity_number),
+        clean_text(facts.charity_register),
+        name.form,
+        name.public,
+        name.society,
+    )
+
+
+def _classify_vcse(facts: SupplierFacts) -> TagResult:
     for rule in _VCSE_RULES:
         if (result := rule(facts)) is not None:
             return result
@@ -925,12 +1023,38 @@ def classify_living_wage(
     `accredited` maps normalised names (spend.values.normalise_name) from the
     Living Wage Foundation's accredited-employer snapshot to the snapshot's date.
     """
-    listed = _listed_on(_name(facts).key, accredited)
-    if listed is not None:
-        return listed
-    if facts.living_wage_accredited is True:
-        evidence = "An officer recorded the supplier as a Living Wage employer."
-        return TagResult("yes", "declaration", evidence, "medium")
+    return living_wage_rule(accredited)(facts)
+
+
+def living_wage_rule(
+    accredited: Mapping[str, date],
+) -> Callable[[SupplierFacts], TagResult]:
+    """`classify_living_wage` against one list, for many suppliers: the list's date
+    is found once, not once per supplier. The list must not change while in use."""
+    unlisted: list[TagResult] = []
+
+    def rule(facts: SupplierFacts) -> TagResult:
+        listed = _listed_on(_name(facts).key, accredited)
+        if listed is not None:
+            return listed
+        if facts.living_wage_accredited is True:
+            return _DECLARED
+        if not unlisted:
+            unlisted.append(_not_listed(accredited))
+        return unlisted[0]
+
+    return rule
+
+
+_DECLARED = TagResult(
+    "yes",
+    "declaration",
+    "An officer recorded the supplier as a Living Wage employer.",
+    "medium",
+)
+
+
+def _not_listed(accredited: Mapping[str, date]) -> TagResult:
     dates = [d for d in accredited.values() if isinstance(d, date)]
     if not dates:
         evidence = "No Living Wage Foundation accredited-employer list is loaded."
@@ -1025,6 +1149,14 @@ _NAME_FORMS = (
     (re.compile(r"\bplc$"), "plc"),
     (re.compile(r"\bllp$"), "llp"),
 )
+_FORM_ENDINGS = (
+    "cic",
+    "community interest co",
+    "cio",
+    "charitable incorporated organisation",
+    "plc",
+    "llp",
+)
 
 
 @dataclass(frozen=True)
@@ -1046,10 +1178,17 @@ def _read_name(text: str) -> _Name:
     business = key.rpartition(" ")[2] in _BUSINESS_ENDINGS
     return _Name(
         key=key,
-        form=next((f for pattern, f in _NAME_FORMS if pattern.search(key)), ""),
+        form=_form_of(key),
         public=None if business else _public_kind(key),
         society=bool(_SOCIETY_NAME.search(key)),
     )
+
+
+def _form_of(key: str) -> str:
+    # Each pattern ends in $, which matches at the end or before a final newline.
+    if not key.endswith(_FORM_ENDINGS) and not key.endswith("\n"):
+        return ""
+    return next((f for pattern, f in _NAME_FORMS if pattern.search(key)), "")
 
 
 def _name_form(facts: SupplierFacts) -> str:
@@ -1098,6 +1237,45 @@ def _public_name(facts: SupplierFacts) -> str | None:
 
 def _public_kind(key: str) -> str | None:
     return next((kind for p, kind in _PUBLIC_PATTERNS if p.search(key)), None)
+
+
+# classify_size and classify_vcse read a supplier's facts only through a few
+# derived values: the cleaned texts, the name's company form and public-body hint,
+# and the figures. Suppliers share those far more often than names (a register of
+# 50,000 has a few thousand combinations), so each rule's result is memoised on
+# them. The memos are bounded, and hold only immutable TagResults.
+_MEMO_LIMIT = 65536
+_SIZE_MEMO: dict[tuple, TagResult] = {}
+_VCSE_MEMO: dict[tuple, TagResult] = {}
+_ODD = object()  # a figure of a type whose exact value is not cheap to key on
+_EXACT_TYPES = frozenset({int, float, Decimal, bool})
+
+
+def _memoised(
+    memo: dict[tuple, TagResult],
+    key: tuple | None,
+    rule: Callable[[SupplierFacts], TagResult],
+    facts: SupplierFacts,
+) -> TagResult:
+    if key is None:
+        return rule(facts)
+    result = memo.get(key)
+    if result is None:
+        if len(memo) >= _MEMO_LIMIT:
+            memo.clear()
+        result = memo[key] = rule(facts)
+    return result
+
+
+def _exactly(value: object) -> object:
+    """A key telling apart any two figures the rules could read differently
+    (1 from True, 0 from -0.0, whose evidence differs), else _ODD."""
+    if value is None:
+        return None
+    kind = type(value)
+    if kind in _EXACT_TYPES:
+        return kind, str(value)
+    return _ODD
 
 
 def _decimal(value: object) -> Decimal | None:

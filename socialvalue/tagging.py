@@ -8,14 +8,22 @@ and survive every run until an officer removes them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import csv
+import gc
+import io
+import sqlite3
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
-from itertools import islice
+from itertools import chain, islice
+from operator import attrgetter, itemgetter
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.core.exceptions import EmptyResultSet
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from councils.models import Council
@@ -59,7 +67,8 @@ AREA_FIELDS = [
     "wider_radius_miles",
     "wider_centre_district",
 ]
-CHUNK = 500
+CHUNK = 500  # supplier ids per query, when only a few suppliers are classified
+FEW = 5000  # more ids than this: read the whole table once and filter here
 Key = tuple[int, int | None, str]  # supplier, council (location only), kind
 
 
@@ -104,26 +113,51 @@ def _chunks(items: list, size: int) -> Iterator[list]:
 
 def council_links(supplier_ids: list[int] | None, councils: list[Council]) -> set:
     """(supplier, council) pairs that need a location tag: the council paid, named or
-    contracted the supplier."""
+    contracted the supplier.
+
+    A few suppliers are looked up by id; for many (or all) the councils' pairs are
+    read in one query and filtered here, which is far quicker than hundreds of
+    chunked queries.
+    """
     council_ids = [c.pk for c in councils]
-    pairs: set[tuple[int, int]] = set()
+    if not council_ids:
+        return set()
     sources = [
         SpendLine.objects.filter(supplier__isnull=False),
         SupplierAlias.objects.all(),
         Contract.objects.filter(supplier__isnull=False),
     ]
-    for queryset in sources:
-        queryset = queryset.filter(council_id__in=council_ids)
-        if supplier_ids is not None:
-            for chunk in _chunks(supplier_ids, CHUNK):
-                pairs.update(
-                    queryset.filter(supplier_id__in=chunk)
-                    .values_list("supplier_id", "council_id")
-                    .distinct()
-                )
-        else:
-            pairs.update(queryset.values_list("supplier_id", "council_id").distinct())
+    querysets = [
+        queryset.filter(council_id__in=council_ids)
+        .order_by()
+        .values_list("supplier_id", "council_id")
+        .distinct()
+        for queryset in sources
+    ]
+    pairs: set[tuple[int, int]] = set()
+    if supplier_ids is None or len(supplier_ids) > FEW:
+        for queryset in querysets:
+            pairs.update(_fetch(queryset))
+        if supplier_ids is None:
+            return pairs
+        wanted = set(supplier_ids)
+        return {pair for pair in pairs if pair[0] in wanted}
+    for queryset in querysets:
+        for chunk in _chunks(supplier_ids, CHUNK):
+            pairs.update(_fetch(queryset.filter(supplier_id__in=chunk)))
     return pairs
+
+
+def _fetch(queryset) -> list[tuple]:
+    """A values_list queryset's rows straight from the cursor, without the ORM's
+    per-row work: only for columns it does not convert (integers and text)."""
+    try:
+        sql, params = queryset.query.get_compiler(queryset.db).as_sql()
+    except EmptyResultSet:
+        return []
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 _NUMBERS = {
@@ -133,16 +167,20 @@ _NUMBERS = {
     "part_of_large_group",
     "living_wage_accredited",
 }
+_TEXT_AT = tuple(i for i, name in enumerate(FACT_FIELDS) if name not in _NUMBERS)
 
 
 def facts_of(row: dict) -> classify.SupplierFacts:
     """The rules' view of a supplier row: "" for missing text, None for missing numbers."""
-    return classify.SupplierFacts(
-        **{
-            name: row[name] if row[name] is not None or name in _NUMBERS else ""
-            for name in FACT_FIELDS
-        }
-    )
+    return _facts([row[name] for name in FACT_FIELDS])
+
+
+def _facts(values: list) -> classify.SupplierFacts:
+    """facts_of for the values of FACT_FIELDS, in order."""
+    for at in _TEXT_AT:
+        if values[at] is None:
+            values[at] = ""
+    return classify.SupplierFacts(*values)
 
 
 def _override_result(override: TagOverride) -> classify.TagResult:
@@ -162,37 +200,57 @@ def classify_suppliers(
     user=None,
 ) -> ClassifyResult:
     """(Re)classify suppliers (all, or those given) for the councils (all, or given)."""
+    # The run builds millions of small, acyclic objects (rows, tuples, results);
+    # the cyclic garbage collector would walk them all again and again.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _classify(supplier_ids, councils, user)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _classify(
+    supplier_ids: Iterable[int] | None, councils: Iterable[Council] | None, user
+) -> ClassifyResult:
     ids = None if supplier_ids is None else sorted(set(supplier_ids))
     council_list = (
         list(councils) if councils is not None else list(Council.objects.all())
     )
     areas = {council.pk: area_of(council) for council in council_list}
-    facts = _load(Supplier.objects.values("pk", *FACT_FIELDS), ids, "pk")
+    facts = _load(
+        Supplier.objects.order_by().values_list("pk", *FACT_FIELDS), ids, "pk", 0
+    )
     overrides = {
         (o.supplier_id, o.council_id, o.kind): o
         for o in _load(TagOverride.objects.select_related("created_by"), ids)
     }
     existing = {
-        tuple(row[1:4]): row
+        row[1:4]: row
         for row in _load(
-            SupplierTag.objects.values_list("pk", *KEY_FIELDS, *SAVED), ids
+            SupplierTag.objects.order_by().values_list("pk", *KEY_FIELDS, *SAVED),
+            ids,
+            "supplier_id",
+            1,
+            _fetch,
         )
     }
-    accredited = accredited_names()
+    supplier_facts = {row[0]: _facts(list(row[1:])) for row in facts}
+    living_wage = classify.living_wage_rule(accredited_names())
     wanted: dict[Key, classify.TagResult] = {}
-    supplier_facts = {row["pk"]: facts_of(row) for row in facts}
-    for pk, supplier in supplier_facts.items():
+    # In supplier order, which makes the database's index writes cheaper.
+    for pk in sorted(supplier_facts):
+        supplier = supplier_facts[pk]
         wanted[(pk, None, TagKind.SIZE)] = classify.classify_size(supplier)
         wanted[(pk, None, TagKind.VCSE)] = classify.classify_vcse(supplier)
-        wanted[(pk, None, TagKind.LIVING_WAGE)] = classify.classify_living_wage(
-            supplier, accredited
-        )
-    for supplier_id, council_id in council_links(ids, council_list):
-        if supplier_id in supplier_facts:
-            wanted[(supplier_id, council_id, TagKind.LOCALITY)] = (
-                classify.classify_locality(
-                    supplier_facts[supplier_id].postcode, areas[council_id], districts()
-                )
+        wanted[(pk, None, TagKind.LIVING_WAGE)] = living_wage(supplier)
+    table = districts()
+    locality = {pk: classify.locality_rule(area, table) for pk, area in areas.items()}
+    for supplier_id, council_id in sorted(council_links(ids, council_list)):
+        if (supplier := supplier_facts.get(supplier_id)) is not None:
+            wanted[(supplier_id, council_id, TagKind.LOCALITY)] = locality[council_id](
+                supplier.postcode
             )
     for key, override in overrides.items():
         if key in wanted or key[2] == TagKind.LOCALITY:
@@ -202,17 +260,42 @@ def classify_suppliers(
     return result
 
 
-def _load(queryset, ids: list[int] | None, field_name: str = "supplier_id") -> list:
+def _load(
+    queryset,
+    ids: list[int] | None,
+    field_name: str = "supplier_id",
+    at: int | None = None,
+    fetch: Callable = list,
+) -> list:
+    """The queryset's rows for the suppliers `ids` (all rows for None). The supplier
+    id is row[at] (a values_list) or the attribute `field_name` (objects).
+
+    A few ids are looked up in chunks; many are read in one query and filtered
+    here, which is far quicker than hundreds of chunked queries.
+    """
     if ids is None:
-        return list(queryset)
+        return fetch(queryset)
+    if len(ids) > FEW:
+        wanted = set(ids)
+        supplier_of = itemgetter(at) if at is not None else attrgetter(field_name)
+        return [row for row in fetch(queryset) if supplier_of(row) in wanted]
     rows = []
     for chunk in _chunks(ids, CHUNK):
-        rows.extend(queryset.filter(**{f"{field_name}__in": chunk}))
+        rows.extend(fetch(queryset.filter(**{f"{field_name}__in": chunk})))
     return rows
 
 
 KEY_FIELDS = ("supplier_id", "council_id", "kind")
 SAVED = ("value", "source", "evidence", "confidence", "rule_version")
+STAMPS = ("decided_at", "decided_by_id")
+TAG_COLUMNS = (*KEY_FIELDS, *SAVED, *STAMPS)
+STAGING = "socialvalue_new_tags"  # PostgreSQL: a temporary table for COPY
+HISTORY_FIELDS = (
+    "history_date",
+    "history_change_reason",
+    "history_type",
+    "history_user_id",
+)
 
 
 def _save(
@@ -221,115 +304,165 @@ def _save(
     """Write new and changed tags, and a history row for each, in bulk."""
     now = timezone.now()
     user_id = user.pk if user is not None else None
+    stamps = (connection.ops.adapt_datetimefield_value(now), user_id)
     result = ClassifyResult()
+    counts = Counter((key[2], decision.value) for key, decision in wanted.items())
+    result.by_value = {f"{kind}:{value}": n for (kind, value), n in counts.items()}
     new: list[tuple] = []
     changed: list[tuple] = []
+    version = classify.RULE_VERSION
     for key, decision in wanted.items():
-        label = f"{key[2]}:{decision.value}"
-        result.by_value[label] = result.by_value.get(label, 0) + 1
         values = (
             decision.value,
             decision.source,
             decision.evidence,
             decision.confidence,
-            classify.RULE_VERSION,
+            version,
         )
         row = existing.get(key)
         if row is None:
-            new.append((*key, *values))
-        elif tuple(row[4:]) != values:
-            changed.append((row[0], *key, *values))
-        else:
-            result.unchanged += 1
-    with transaction.atomic():
-        created = _insert_tags(new, now, user_id)
-        _update_tags(changed, now, user_id)
-        _insert_history(
-            [(pk, *row, "+") for pk, row in created]
-            + [(row[0], *row[1:], "~") for row in changed],
-            now,
-            user_id,
-        )
+            new.append((*key, *values, *stamps))
+        elif row[4:] != values:
+            changed.append((row[0], *values))
     result.created, result.changed = len(new), len(changed)
+    result.unchanged = len(wanted) - len(new) - len(changed)
+    if new or changed:
+        with transaction.atomic(), _Writer(connection, stamps) as writer:
+            writer.insert(new)
+            writer.update(changed)
     return result
 
 
-def _write(sql: str, rows: list[tuple]) -> None:
-    """Many rows in few round trips: execute_values on PostgreSQL, executemany else."""
-    if not rows:
-        return
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            from psycopg2.extras import execute_values
+class _Writer:
+    """Raw multi-row SQL for the tags and their django-simple-history rows.
 
-            template = "(" + ", ".join(["%s"] * len(rows[0])) + ")"
-            execute_values(
-                cursor.cursor,
-                sql.replace("VALUES (%s)", "VALUES %s"),
-                rows,
-                template=template,
-                page_size=2000,
-            )
-        else:
-            marks = ", ".join(["%s"] * len(rows[0]))
-            cursor.executemany(sql.replace("VALUES (%s)", f"VALUES ({marks})"), rows)
+    Each statement carries hundreds of rows: one round trip, and on SQLite the
+    table's CHECK constraints are prepared once per statement, not once per row.
+    The history rows are copied in the database from the tags just written, as
+    bulk_create_with_history would write them: history_date is the decision's
+    time, history_user the deciding user.
+    """
 
-
-def _insert_tags(rows: list[tuple], now, user_id) -> list[tuple[int, tuple]]:
-    """Insert new tags; return (pk, row) for each, for their history."""
-    if not rows:
-        return []
-    stamp = connection.ops.adapt_datetimefield_value(now)
-    table = SupplierTag._meta.db_table
-    columns = ", ".join([*KEY_FIELDS, *SAVED, "decided_at", "decided_by_id"])
-    _write(
-        f"INSERT INTO {table} ({columns}) VALUES (%s)",
-        [(*row, stamp, user_id) for row in rows],
-    )
-    keys = {row[:3]: row for row in rows}
-    made = []
-    for chunk in _chunks(sorted({row[0] for row in rows}), CHUNK):
-        for pk, *key in SupplierTag.objects.filter(supplier_id__in=chunk).values_list(
-            "pk", *KEY_FIELDS
-        ):
-            if tuple(key) in keys:
-                made.append((pk, keys[tuple(key)]))
-    return made
-
-
-def _update_tags(rows: list[tuple], now, user_id) -> None:
-    if not rows:
-        return
-    stamp = connection.ops.adapt_datetimefield_value(now)
-    table = SupplierTag._meta.db_table
-    sets = ", ".join(f"{name} = %s" for name in (*SAVED, "decided_at", "decided_by_id"))
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            f"UPDATE {table} SET {sets} WHERE id = %s",
-            [(*row[4:], stamp, user_id, row[0]) for row in rows],
+    def __init__(self, connection, stamps: tuple) -> None:
+        """stamps: decided_at (adapted for the database) and decided_by_id."""
+        connection.ensure_connection()
+        self.cursor = connection.connection.cursor()  # DB-API: no debug logging
+        self.postgresql = connection.vendor == "postgresql"
+        self.mark = "%s" if self.postgresql else "?"
+        limit = connection.features.max_query_params
+        if getlimit := getattr(connection.connection, "getlimit", None):
+            limit = getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)  # Python 3.11+
+        self.rows = max(1, min(2000, (limit or 32766) // len(TAG_COLUMNS)))
+        self.stamps = stamps
+        self.table = connection.ops.quote_name(SupplierTag._meta.db_table)
+        self.history = connection.ops.quote_name(
+            SupplierTag.history.model._meta.db_table
         )
 
+    def __enter__(self) -> _Writer:
+        return self
 
-def _insert_history(rows: list[tuple], now, user_id) -> None:
-    """django-simple-history rows, as bulk_create_with_history would write them."""
-    if not rows:
-        return
-    stamp = connection.ops.adapt_datetimefield_value(now)
-    table = SupplierTag.history.model._meta.db_table
-    columns = ", ".join(
-        [
-            "id",
-            *KEY_FIELDS,
-            *SAVED,
-            "decided_at",
-            "decided_by_id",
-            "history_date",
-            "history_change_reason",
-            "history_type",
-            "history_user_id",
-        ]
-    )
-    _write(
-        f"INSERT INTO {table} ({columns}) VALUES (%s)",
-        [(*row[:-1], stamp, user_id, stamp, None, row[-1], user_id) for row in rows],
-    )
+    def __exit__(self, *exc) -> None:
+        self.cursor.close()
+
+    def _values(self, count: int, width: int) -> str:
+        one = "(" + ", ".join([self.mark] * width) + ")"
+        return "VALUES " + ", ".join([one] * count)
+
+    def _copy(self, kind: str, where: str) -> str:
+        """SQL copying the tags selected by `where` into their history."""
+        columns = ", ".join(["id", *TAG_COLUMNS])
+        return (
+            f"INSERT INTO {self.history} ({columns}, {', '.join(HISTORY_FIELDS)}) "
+            f"SELECT {columns}, decided_at, NULL, '{kind}', decided_by_id {where}"
+        )
+
+    def insert(self, rows: list[tuple]) -> None:
+        """rows: values of TAG_COLUMNS, each tag with a "+" history row."""
+        if not rows:
+            return
+        if self.postgresql:
+            self._insert_postgresql(rows)
+            return
+        # SQLite: this transaction is the only writer, and AUTOINCREMENT gives new
+        # rows ids above any the table has had, so the new tags are those above
+        # the largest id before the first insert.
+        columns = ", ".join(TAG_COLUMNS)
+        self.cursor.execute(f"SELECT MAX(id) FROM {self.table}")
+        (before,) = self.cursor.fetchone()
+        with self._page_cache(len(rows)):
+            for chunk in _chunks(rows, self.rows):
+                self.cursor.execute(
+                    f"INSERT INTO {self.table} ({columns}) "
+                    + self._values(len(chunk), len(TAG_COLUMNS)),
+                    list(chain.from_iterable(chunk)),
+                )
+            self.cursor.execute(
+                self._copy("+", f"FROM {self.table} WHERE id > {self.mark}"),
+                [before or 0],
+            )
+
+    @contextmanager
+    def _page_cache(self, rows: int) -> Iterator[None]:
+        """SQLite: room in the page cache for a big write's pages (about 1 KiB a
+        tag with its history and index entries), so that they are not spilled to
+        the write-ahead log and read back while the transaction runs."""
+        (size,) = self.cursor.execute("PRAGMA cache_size").fetchone()
+        (page,) = self.cursor.execute("PRAGMA page_size").fetchone()
+        kib = -size if size < 0 else size * page // 1024  # negative sizes are KiB
+        wanted = min(rows, 512 * 1024)
+        if wanted <= kib:
+            yield
+            return
+        self.cursor.execute(f"PRAGMA cache_size = {-wanted}")
+        try:
+            yield
+        finally:
+            self.cursor.execute(f"PRAGMA cache_size = {size}")
+
+    def _insert_postgresql(self, rows: list[tuple]) -> None:
+        """COPY the rows into a temporary table, then insert them and their history
+        in one statement: the server does the work, not per-row SQL."""
+        columns = ", ".join(TAG_COLUMNS)
+        text = ", ".join(["kind", *SAVED])
+        self.cursor.execute(
+            f"CREATE TEMPORARY TABLE {STAGING} (supplier_id bigint, council_id "
+            "bigint, kind text, value text, source text, evidence text, confidence "
+            "text, rule_version text, decided_at timestamptz, decided_by_id integer) "
+            "ON COMMIT DROP"
+        )
+        data = io.StringIO()
+        csv.writer(data, lineterminator="\n").writerows(rows)
+        data.seek(0)
+        # In CSV an unquoted empty field is NULL: only the ids may be NULL.
+        self.cursor.copy_expert(
+            f"COPY {STAGING} ({columns}) FROM STDIN "
+            f"WITH (FORMAT csv, FORCE_NOT_NULL ({text}))",
+            data,
+        )
+        self.cursor.execute(
+            f"WITH made AS (INSERT INTO {self.table} ({columns}) "
+            f"SELECT {columns} FROM {STAGING} RETURNING id, {columns}) "
+            + self._copy("+", "FROM made")
+        )
+        self.cursor.execute(f"DROP TABLE {STAGING}")
+
+    def update(self, rows: list[tuple]) -> None:
+        """rows: (pk, *SAVED values), each with a "~" history row."""
+        names = ", ".join(["id", *SAVED])
+        sets = ", ".join(
+            [f"{name} = fresh.{name}" for name in SAVED]
+            + [f"{name} = {self.mark}" for name in STAMPS]
+        )
+        for chunk in _chunks(rows, self.rows):
+            self.cursor.execute(
+                f"WITH fresh ({names}) AS ({self._values(len(chunk), 6)}) "
+                f"UPDATE {self.table} SET {sets} FROM fresh "
+                f"WHERE {self.table}.id = fresh.id",
+                [value for row in chunk for value in row] + list(self.stamps),
+            )
+            marks = ", ".join([self.mark] * len(chunk))
+            self.cursor.execute(
+                self._copy("~", f"FROM {self.table} WHERE id IN ({marks})"),
+                [row[0] for row in chunk],
+            )

@@ -1,21 +1,28 @@
 """Import a spend file into a council's spend lines, all or nothing, reconciled.
 
 `import_spend_file` is what the upload task, the `import_spend` command and the
-tests call. It parses the file (`spend.parse`), matches suppliers in bulk, skips
-lines already held from earlier uploads, and saves the lines, the rejected and
-skipped rows and the reconciliation in one transaction: a failure leaves nothing.
+tests call. It reads the file (`spend.parse`), skips lines already held from earlier
+uploads, matches suppliers in bulk, and saves the lines, the rejected and skipped
+rows and the reconciliation in one transaction: a failure leaves nothing.
+
+The lines are never all in memory: they are read in chunks, and each chunk is
+checked against the lines already held, matched to suppliers and saved before the
+next. On PostgreSQL the chunks go in by COPY, and the next chunk is read while the
+server takes in the last one (see `_Loader.load`), so reading and loading overlap.
 """
 
 from __future__ import annotations
 
-import csv
-import io
+import contextvars
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from decimal import Decimal
-from itertools import islice
+from itertools import chain, islice, repeat
+from operator import countOf, itemgetter
 
 from django.db import connection, transaction
 from django.db.models import Count
@@ -33,13 +40,28 @@ from spend.models import (
     SpendUpload,
     UploadStatus,
 )
-from spend.parse import FileRefused, Line, ParsedFile, parse_file
+from spend.parse import (
+    AMOUNT,
+    COPY_COLUMNS,
+    COPY_ROW,
+    KEY,
+    PAID,
+    SUPPLIER,
+    FileRefused,
+    LineReader,
+    LineRecord,
+    ParsedFile,
+    copy_values,
+)
 
 logger = logging.getLogger(__name__)
 
 CHUNK = 500  # names per IN (...) query
 FUZZY_THRESHOLD = 90
 ERRORS_SHOWN = 100
+FIRST_LINES = 5_000  # lines in the first chunk: loading starts soon
+CHUNK_LINES = 100_000  # lines in each later chunk
+COPY_PIECE = 500  # lines handed to the COPY at a time
 
 
 @dataclass
@@ -108,8 +130,9 @@ def parse_for(
     *,
     chosen: dict[str, dict[str, int]] | None = None,
     progress: Callable[[int], None] | None = None,
-) -> ParsedFile:
-    return parse_file(
+) -> LineReader:
+    """A reader of the file's lines (`LineReader.batches`), for this council."""
+    return LineReader(
         data,
         file_name,
         remembered=remembered_mappings(council),
@@ -123,23 +146,19 @@ def _sum(amounts: Iterable[Decimal | None]) -> Decimal:
     return sum((a for a in amounts if a is not None), Decimal("0.00"))
 
 
-def _result_from(parsed: ParsedFile, council: Council, status: str) -> ImportResult:
-    return ImportResult(
-        file=parsed.file_name,
-        council=council.slug,
-        status=status,
-        rows_read=parsed.rows_read,
-        rows_rejected=len(parsed.rejected),
-        rows_skipped=len(parsed.skipped),
-        amount_rejected=_sum(p.amount for p in parsed.rejected),
-        amount_skipped=_sum(p.amount for p in parsed.skipped),
-        file_stated_total=parsed.file_stated_total,
-        errors=[
-            {"row": p.row, "column": p.column, "value": p.value, "message": p.message}
-            for p in parsed.rejected[:ERRORS_SHOWN]
-        ],
-        notes=_notes(parsed),
-    )
+def _reconcile(result: ImportResult, parsed: ParsedFile) -> None:
+    """The figures of the rows read, rejected and skipped, once all are read."""
+    result.rows_read = parsed.rows_read
+    result.rows_rejected = len(parsed.rejected)
+    result.rows_skipped = len(parsed.skipped)
+    result.amount_rejected = _sum(p.amount for p in parsed.rejected)
+    result.amount_skipped = _sum(p.amount for p in parsed.skipped)
+    result.file_stated_total = parsed.file_stated_total
+    result.errors = [
+        {"row": p.row, "column": p.column, "value": p.value, "message": p.message}
+        for p in parsed.rejected[:ERRORS_SHOWN]
+    ]
+    result.notes = _notes(parsed)
 
 
 def _notes(parsed: ParsedFile) -> list[str]:
@@ -154,121 +173,248 @@ def _notes(parsed: ParsedFile) -> list[str]:
     return list(dict.fromkeys(notes))
 
 
-def split_duplicates(
-    council: Council, lines: list[Line], *, exclude_upload: int | None = None
-) -> tuple[list[Line], list[Line]]:
-    """Lines not yet held by the council, and lines an earlier upload already holds.
-
-    Identical lines inside one file are all real (split deliveries), so this counts:
-    if the council holds a payment twice and the file has it three times, one is new.
-    """
-    wanted = Counter(line.line_key for line in lines)
-    held: Counter[str] = Counter()
-    held_lines = SpendLine.objects.for_council(council)
-    if exclude_upload:
-        held_lines = held_lines.exclude(upload_id=exclude_upload)
-    for keys in _chunks(list(wanted), CHUNK):
-        rows = (
-            held_lines.filter(line_key__in=keys)
-            .values("line_key")
-            .annotate(n=Count("id"))
-            .values_list("line_key", "n")
-        )
-        held.update(dict(rows))
-    new, duplicate = [], []
-    for line in lines:
-        if held[line.line_key] > 0:
-            held[line.line_key] -= 1
-            duplicate.append(line)
-        else:
-            new.append(line)
-    return new, duplicate
-
-
 def _chunks(items: list, size: int) -> Iterator[list]:
     iterator = iter(items)
     while chunk := list(islice(iterator, size)):
         yield chunk
 
 
-def match_suppliers(council: Council, lines: list[Line]) -> tuple[dict[str, int], int]:
-    """Supplier id for each normalised name in `lines`; creates the unknown ones.
+# ------------------------------------------------------------------ duplicates
+
+
+class HeldLines:
+    """The council's lines already held, counted by line key, to find duplicates.
+
+    Identical lines inside one file are all real (split deliveries), so this counts:
+    if the council holds a payment twice and the file has it three times, one is new.
+    A line key includes the payment date, so only lines paid on the file's dates can
+    match. The held keys are fetched by date range (the (council, payment_date)
+    index) as the file's lines come: each chunk's dates not covered yet, in one or
+    two queries, so a file sorted by date costs a short query per chunk, and any
+    file as a whole reads the held lines of its date range once.
+    """
+
+    def __init__(self, council: Council, *, exclude_upload: int | None = None) -> None:
+        held = SpendLine.objects.for_council(council)
+        if exclude_upload:
+            held = held.exclude(upload_id=exclude_upload)
+        self.lines = held
+        self.counts: Counter[str] = Counter()
+        self.first: date | None = None
+        self.last: date | None = None
+
+    def split(
+        self, lines: list[LineRecord]
+    ) -> tuple[list[LineRecord], list[LineRecord]]:
+        """Lines not yet held, and lines an earlier upload already holds."""
+        if not lines:
+            return [], []
+        days = list(map(itemgetter(PAID), lines))
+        self._cover(min(days), max(days))
+        counts = self.counts
+        if not counts:
+            return lines, []
+        new, duplicate = [], []
+        for line in lines:
+            if counts[line[KEY]] > 0:
+                counts[line[KEY]] -= 1
+                duplicate.append(line)
+            else:
+                new.append(line)
+        return new, duplicate
+
+    def _cover(self, first: date, last: date) -> None:
+        if self.first is None or self.last is None:
+            ranges = [(first, last)]
+            self.first, self.last = first, last
+        else:
+            ranges = []
+            if first < self.first:
+                ranges.append((first, self.first - timedelta(days=1)))
+                self.first = first
+            if last > self.last:
+                ranges.append((self.last + timedelta(days=1), last))
+                self.last = last
+        for start, end in ranges:
+            self.counts.update(
+                dict(
+                    self.lines.filter(payment_date__range=(start, end))
+                    .values("line_key")
+                    .annotate(n=Count("id"))
+                    .values_list("line_key", "n")
+                )
+            )
+
+
+# ------------------------------------------------------------------- suppliers
+
+
+@dataclass
+class _Seen:
+    """A supplier name as first met among the new lines: what a match uses."""
+
+    name: str
+    council_supplier_id: str
+    vat_number: str
+
+
+class SupplierMatcher:
+    """Supplier id for each normalised name of the new lines; creates the unknown ones.
 
     Order: the council's known spellings (aliases), the council's own supplier ID,
     the register's normalised names, VAT numbers; anything else becomes a new
     unverified supplier, with near matches stored as suggestions, never merged.
+
+    Names are matched chunk by chunk (`match`) and remembered. A name is matched
+    against the database as it was before this import: suppliers and aliases this
+    import created are left out of the matching by supplier ID and VAT number, and
+    new suppliers are compared with the register as it was, so how the lines fall
+    into chunks changes nothing.
     """
-    first_seen: dict[str, Line] = {}
-    for line in lines:
-        if not line.redacted:
-            first_seen.setdefault(line.normalised_name, line)
-    found: dict[str, int] = {}
-    names = list(first_seen)
-    for chunk in _chunks(names, CHUNK):
-        found.update(
-            SupplierAlias.objects.filter(
-                council=council, normalised_name__in=chunk
-            ).values_list("normalised_name", "supplier_id")
+
+    def __init__(self, council: Council) -> None:
+        self.council = council
+        self.ids: dict[str, int] = {}
+        self.created_ids: set[int] = set()
+        self.aliased: set[str] = set()
+        self.register: dict[str, int] | None = None
+        self.new_suppliers = 0
+
+    def match(self, lines: list[LineRecord]) -> dict[str, int]:
+        """The ids of all names met so far, these lines' names included."""
+        names = set(map(itemgetter(SUPPLIER), lines)) - self.ids.keys()
+        names.discard("")  # redacted: no supplier
+        if not names:
+            return self.ids
+        first_seen: dict[str, _Seen] = {}
+        for line in lines:
+            name = line[SUPPLIER]
+            if name in names and name not in first_seen:
+                values = copy_values(line[COPY_ROW])
+                first_seen[name] = _Seen(
+                    name=values["supplier_name"] or "",
+                    council_supplier_id=values["council_supplier_id"] or "",
+                    vat_number=values["vat_number"] or "",
+                )
+        self.ids.update(self._match(first_seen))
+        return self.ids
+
+    def _match(self, first_seen: dict[str, _Seen]) -> dict[str, int]:
+        council = self.council
+        found: dict[str, int] = {}
+        names = list(first_seen)
+        for chunk in _chunks(names, CHUNK):
+            found.update(
+                SupplierAlias.objects.filter(
+                    council=council, normalised_name__in=chunk
+                ).values_list("normalised_name", "supplier_id")
+            )
+        self._match_by_supplier_id(found, first_seen)
+        for chunk in _chunks([n for n in names if n not in found], CHUNK):
+            for name, pk in (
+                Supplier.objects.filter(normalised_name__in=chunk)
+                .order_by("-verified", "pk")
+                .values_list("normalised_name", "pk")
+            ):
+                found.setdefault(name, pk)
+        self._match_by_vat_number(found, first_seen)
+        created = self._create([n for n in names if n not in found], first_seen)
+        found.update(created)
+        self._remember_aliases(first_seen, found)
+        return found
+
+    def _match_by_supplier_id(
+        self, found: dict[str, int], first_seen: dict[str, _Seen]
+    ) -> None:
+        wanted = _unmatched_by(found, first_seen, "council_supplier_id")
+        if not wanted:
+            return
+        pairs = SupplierAlias.objects.filter(
+            council=self.council, council_supplier_id__in=wanted
+        ).values_list("council_supplier_id", "supplier_id", "normalised_name")
+        for value, pk, alias_name in pairs:
+            if alias_name not in self.aliased:
+                for name in wanted[value]:
+                    found.setdefault(name, pk)
+
+    def _match_by_vat_number(
+        self, found: dict[str, int], first_seen: dict[str, _Seen]
+    ) -> None:
+        wanted = _unmatched_by(found, first_seen, "vat_number")
+        if not wanted:
+            return
+        pairs = Supplier.objects.filter(vat_number__in=wanted).values_list(
+            "vat_number", "pk"
         )
-    _match_by(found, first_seen, "council_supplier_id", council)
-    for chunk in _chunks([n for n in names if n not in found], CHUNK):
-        for name, pk in (
-            Supplier.objects.filter(normalised_name__in=chunk)
-            .order_by("-verified", "pk")
-            .values_list("normalised_name", "pk")
-        ):
-            found.setdefault(name, pk)
-    _match_by(found, first_seen, "vat_number", council)
-    created = _create_suppliers(first_seen, [n for n in names if n not in found])
-    found.update(created)
-    _remember_aliases(council, first_seen, found)
-    return found, len(created)
+        for value, pk in pairs:
+            if pk not in self.created_ids:
+                for name in wanted[value]:
+                    found.setdefault(name, pk)
+
+    def _create(self, names: list[str], first_seen: dict[str, _Seen]) -> dict[str, int]:
+        if not names:
+            return {}
+        if self.register is None:  # the register before this import
+            self.register = dict(Supplier.objects.values_list("normalised_name", "pk"))
+        new = [
+            Supplier(
+                name=first_seen[name].name,
+                normalised_name=name,
+                vat_number=first_seen[name].vat_number[:14],
+            )
+            for name in names
+        ]
+        bulk_create_with_history(new, Supplier, batch_size=1000)
+        created: dict[str, int] = {}
+        for chunk in _chunks(names, CHUNK):
+            created.update(
+                Supplier.objects.filter(normalised_name__in=chunk)
+                .order_by("pk")
+                .values_list("normalised_name", "pk")
+            )
+        self.created_ids.update(created.values())
+        self.new_suppliers += len(created)
+        _suggest_matches(created, self.register)
+        return created
+
+    def _remember_aliases(
+        self, first_seen: dict[str, _Seen], found: dict[str, int]
+    ) -> None:
+        known = set()
+        for chunk in _chunks(list(found), CHUNK):
+            known.update(
+                SupplierAlias.objects.filter(
+                    council=self.council, normalised_name__in=chunk
+                ).values_list("normalised_name", flat=True)
+            )
+        names = [name for name in found if name not in known]
+        self.aliased.update(names)
+        SupplierAlias.objects.bulk_create(
+            [
+                SupplierAlias(
+                    supplier_id=found[name],
+                    council=self.council,
+                    name=first_seen[name].name,
+                    normalised_name=name,
+                    council_supplier_id=first_seen[name].council_supplier_id,
+                )
+                for name in names
+            ],
+            batch_size=1000,
+            ignore_conflicts=True,
+        )
 
 
-def _match_by(
-    found: dict[str, int], first_seen: dict[str, Line], key: str, council
-) -> None:
-    wanted = {
-        line.text.get(key): name
-        for name, line in first_seen.items()
-        if name not in found and line.text.get(key)
-    }
-    if not wanted:
-        return
-    if key == "council_supplier_id":
-        query = SupplierAlias.objects.filter(
-            council=council, council_supplier_id__in=wanted
-        )
-        pairs = query.values_list("council_supplier_id", "supplier_id")
-    else:
-        query = Supplier.objects.filter(vat_number__in=wanted)
-        pairs = query.values_list("vat_number", "pk")
-    for value, pk in pairs:
-        found.setdefault(wanted[value], pk)
-
-
-def _create_suppliers(first_seen: dict[str, Line], names: list[str]) -> dict[str, int]:
-    if not names:
-        return {}
-    existing = dict(Supplier.objects.values_list("normalised_name", "pk"))
-    new = [
-        Supplier(
-            name=first_seen[name].supplier_name,
-            normalised_name=name,
-            vat_number=first_seen[name].text.get("vat_number", "")[:14],
-        )
-        for name in names
-    ]
-    bulk_create_with_history(new, Supplier, batch_size=1000)
-    created: dict[str, int] = {}
-    for chunk in _chunks(names, CHUNK):
-        created.update(
-            Supplier.objects.filter(normalised_name__in=chunk)
-            .order_by("pk")
-            .values_list("normalised_name", "pk")
-        )
-    _suggest_matches(created, existing)
-    return created
+def _unmatched_by(
+    found: dict[str, int], first_seen: dict[str, _Seen], key: str
+) -> dict[str, list[str]]:
+    """Value of `key` → the names not matched yet that carry it."""
+    wanted: dict[str, list[str]] = {}
+    for name, seen in first_seen.items():
+        value = getattr(seen, key)
+        if name not in found and value:
+            wanted.setdefault(value, []).append(name)
+    return wanted
 
 
 _COMPANY_WORDS = frozenset({"ltd", "plc", "llp", "co", "cic", "uk", "the", "and"})
@@ -308,115 +454,108 @@ def _suggest_matches(created: dict[str, int], existing: dict[str, int]) -> None:
     MatchSuggestion.objects.bulk_create(suggestions, ignore_conflicts=True)
 
 
-def _remember_aliases(
-    council: Council, first_seen: dict[str, Line], found: dict[str, int]
-):
-    known = set()
-    for chunk in _chunks(list(found), CHUNK):
-        known.update(
-            SupplierAlias.objects.filter(
-                council=council, normalised_name__in=chunk
-            ).values_list("normalised_name", flat=True)
-        )
-    SupplierAlias.objects.bulk_create(
-        [
-            SupplierAlias(
-                supplier_id=found[name],
-                council=council,
-                name=first_seen[name].supplier_name,
-                normalised_name=name,
-                council_supplier_id=first_seen[name].text.get(
-                    "council_supplier_id", ""
-                ),
-            )
-            for name in found
-            if name not in known
-        ],
-        batch_size=1000,
-        ignore_conflicts=True,
-    )
+# ----------------------------------------------------------------------- lines
+
+_LINE_COLUMNS = ["council_id", "upload_id", *COPY_COLUMNS, "supplier_id"]
+_MEANWHILE: contextvars.ContextVar[Callable[[int, int], None] | None] = (
+    contextvars.ContextVar("spend_import_meanwhile", default=None)
+)
 
 
-_LINE_COLUMNS = [
-    "council_id",
-    "upload_id",
-    "source_sheet",
-    "source_row",
-    "payment_date",
-    "amount",
-    "supplier_id",
-    "supplier_name",
-    "redacted",
-    "department",
-    "service_area",
-    "expense_type",
-    "description",
-    "transaction_ref",
-    "council_supplier_id",
-    "vat_number",
-    "postcode",
-    "irrecoverable_vat",
-    "procurement_category",
-    "line_key",
-]
-_TEXT_COLUMNS = _LINE_COLUMNS[9:19]
-
-
-def _line_values(line: Line, upload: SpendUpload, supplier_id: int | None) -> dict:
-    values = {
-        "council_id": upload.council_id,
-        "upload_id": upload.pk,
-        "source_sheet": line.source_sheet,
-        "source_row": line.source_row,
-        "payment_date": line.payment_date,
-        "amount": line.amount,
-        "supplier_id": supplier_id,
-        "supplier_name": line.supplier_name,
-        "redacted": line.redacted,
-        "irrecoverable_vat": line.irrecoverable_vat,
-        "line_key": line.line_key,
-    }
-    for name in _TEXT_COLUMNS:
-        if name != "irrecoverable_vat":
-            values[name] = line.text.get(name, "")
-    return values
+def _can_copy() -> bool:
+    return connection.vendor == "postgresql"
 
 
 def save_lines(
-    upload: SpendUpload, lines: list[Line], suppliers: dict[str, int]
+    upload: SpendUpload, lines: list[LineRecord], suppliers: dict[str, int]
 ) -> None:
-    """COPY into PostgreSQL; batched INSERTs elsewhere. No per-row saves."""
-    rows = (
-        _line_values(
-            line, upload, None if line.redacted else suppliers[line.normalised_name]
-        )
-        for line in lines
-    )
-    raw = getattr(connection.cursor(), "cursor", None)
-    if connection.vendor == "postgresql" and hasattr(raw, "copy_expert"):
-        _copy_rows(rows)
+    """COPY into PostgreSQL; batched INSERTs elsewhere. No per-row saves.
+
+    `suppliers` maps the lines' normalised supplier names to supplier ids.
+    """
+    if _can_copy():
+        _copy_lines(upload, lines, suppliers)
     else:
         SpendLine.objects.bulk_create(
-            (SpendLine(**values) for values in rows), batch_size=2000
+            (_spend_line(upload, line, suppliers) for line in lines), batch_size=2000
         )
 
 
-def _copy_rows(rows: Iterable[dict]) -> None:
-    table = SpendLine._meta.db_table
-    columns = ", ".join(_LINE_COLUMNS)
+def _spend_line(
+    upload: SpendUpload, line: LineRecord, suppliers: dict[str, int]
+) -> SpendLine:
+    values: dict = copy_values(line[COPY_ROW])
+    vat = values.pop("irrecoverable_vat")
+    values.update(
+        council_id=upload.council_id,
+        upload_id=upload.pk,
+        source_row=int(values["source_row"]),
+        payment_date=line[PAID],
+        amount=line[AMOUNT],
+        redacted=values["redacted"] == "t",
+        irrecoverable_vat=None if vat is None else Decimal(vat),
+        supplier_id=suppliers[line[SUPPLIER]] if line[SUPPLIER] else None,
+    )
+    return SpendLine(**values)
+
+
+def _copy_lines(
+    upload: SpendUpload, lines: list[LineRecord], suppliers: dict[str, int]
+) -> None:
+    head = f"{upload.council_id}\t{upload.pk}\t"
+    tails = {name: f"\t{pk}\n" for name, pk in suppliers.items()}
+    tails[""] = "\t\\N\n"  # redacted: no supplier
+    meanwhile = _MEANWHILE.get()
+
+    def pieces() -> Iterator[str]:
+        for start in range(0, len(lines), COPY_PIECE):
+            if meanwhile:
+                meanwhile(start, len(lines))
+            piece = lines[start : start + COPY_PIECE]
+            rows = map(itemgetter(COPY_ROW), piece)
+            ends = map(tails.__getitem__, map(itemgetter(SUPPLIER), piece))
+            yield "".join(chain.from_iterable(zip(repeat(head), rows, ends)))
+
+    table = connection.ops.quote_name(SpendLine._meta.db_table)
+    source = _Pieces(pieces())
     with connection.cursor() as cursor:
-        for chunk in _chunks(list(rows), 50_000):
-            buffer = io.StringIO()
-            writer = csv.writer(buffer)
-            for values in chunk:
-                writer.writerow(
-                    [r"\N" if values[c] is None else values[c] for c in _LINE_COLUMNS]
-                )
-            buffer.seek(0)
+        try:
             cursor.cursor.copy_expert(
-                f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv, NULL '\\N')",
-                buffer,
+                f"COPY {table} ({', '.join(_LINE_COLUMNS)}) FROM STDIN", source
             )
+        except Exception:
+            if source.error is not None:  # psycopg2 reports it as a cancelled COPY
+                raise source.error from None
+            raise
+
+
+class _Pieces:
+    """A file-like object over pieces of text, for `copy_expert`; keeps what went
+    wrong while making a piece (reading the file ahead, say)."""
+
+    def __init__(self, pieces: Iterator[str]) -> None:
+        self.pieces = pieces
+        self.error: BaseException | None = None
+
+    def read(self, size: int = -1) -> str:
+        try:
+            return next(self.pieces, "")
+        except BaseException as error:
+            self.error = error
+            raise
+
+    def readline(self, size: int = -1) -> str:
+        return self.read(size)
+
+
+@contextmanager
+def _meanwhile(work: Callable[[int, int], None]) -> Iterator[None]:
+    """Run `work(lines sent, lines to send)` between the pieces of a COPY."""
+    token = _MEANWHILE.set(work)
+    try:
+        yield
+    finally:
+        _MEANWHILE.reset(token)
 
 
 def _save_issues(upload: SpendUpload, parsed: ParsedFile) -> None:
@@ -437,6 +576,110 @@ def _save_issues(upload: SpendUpload, parsed: ParsedFile) -> None:
         ),
         batch_size=1000,
     )
+
+
+class _ReadAhead:
+    """Lines read from the file, gathered into chunks; can be read a little at a
+    time, so that the next chunk is read while the last one is being saved."""
+
+    def __init__(self, batches: Iterator[list[LineRecord]]) -> None:
+        self.batches = batches
+        self.lines: list[LineRecord] = []
+        self.wanted = 0
+        self.ended = False
+
+    def take(self, size: int) -> list[LineRecord]:
+        """The next chunk, of `size` lines or fewer at the end of the file."""
+        self.wanted = size
+        self.fill(size)
+        chunk, self.lines = self.lines, []
+        return chunk
+
+    def chunks(self, size: int) -> Iterator[list[LineRecord]]:
+        while chunk := self.take(size):
+            yield chunk
+
+    def keep_pace(self, sent: int, total: int) -> None:
+        """Read the same share of the next chunk as has been sent of the last."""
+        self.fill(self.wanted * min(total, sent + COPY_PIECE) // max(total, 1))
+
+    def fill(self, size: int) -> None:
+        while len(self.lines) < size and not self.ended:
+            batch = next(self.batches, None)
+            if batch is None:
+                self.ended = True
+            else:
+                self.lines.extend(batch)
+
+
+class _Progress:
+    """Rows read, passed on to `progress` only where the database is free (not in
+    the middle of a COPY): the callback may write to the database."""
+
+    def __init__(self, progress: Callable[[int], None] | None) -> None:
+        self.progress = progress
+        self.rows = self.told = 0
+
+    def note(self, rows: int) -> None:
+        self.rows = rows
+
+    def tell(self) -> None:
+        if self.progress and self.rows > self.told:
+            self.told = self.rows
+            self.progress(self.rows)
+
+
+class _Loader:
+    """Checks chunks of lines against those held, matches their suppliers, saves
+    them (unless checking only) and counts them into the result."""
+
+    def __init__(
+        self, council: Council, upload: SpendUpload | None, result: ImportResult
+    ) -> None:
+        self.upload = upload
+        self.result = result
+        self.held = HeldLines(council, exclude_upload=upload.pk if upload else None)
+        self.suppliers = SupplierMatcher(council)
+        self.supplier_ids: set[int] = set()
+
+    def add(self, lines: list[LineRecord], *, read_ahead: _ReadAhead | None = None):
+        """Count and save a chunk; with `read_ahead`, read the next chunk meanwhile."""
+        new, duplicate = self.held.split(lines)
+        result = self.result
+        result.rows_imported += len(new)
+        result.rows_duplicate += len(duplicate)
+        result.amount_imported += sum(map(itemgetter(AMOUNT), new), Decimal("0.00"))
+        result.amount_duplicate += sum(
+            map(itemgetter(AMOUNT), duplicate), Decimal("0.00")
+        )
+        result.redacted_lines += countOf(map(itemgetter(SUPPLIER), new), "")
+        if self.upload is None:
+            return
+        ids = self.suppliers.match(new)
+        if read_ahead is None:
+            save_lines(self.upload, new, ids)
+        else:
+            with _meanwhile(read_ahead.keep_pace):
+                save_lines(self.upload, new, ids)
+        result.new_suppliers = self.suppliers.new_suppliers
+
+    def load(self, reader: LineReader, progress: _Progress) -> None:
+        """Read, check and save every line, reading ahead while a chunk is saved."""
+        ahead = _ReadAhead(reader.batches())
+        chunk = ahead.take(FIRST_LINES)
+        while chunk:
+            # Reading is about twice as fast as loading: each chunk may be up to
+            # twice the last, so that the next is read by the time this one is in.
+            size = min(CHUNK_LINES, 2 * len(chunk))
+            ahead.wanted = size
+            self.add(chunk, read_ahead=ahead)
+            progress.tell()
+            chunk = ahead.take(size)
+        progress.tell()
+
+    def add_all(self, lines: list[LineRecord]) -> None:
+        for chunk in _chunks(lines, CHUNK_LINES):
+            self.add(chunk)
 
 
 def import_spend_file(
@@ -465,24 +708,42 @@ def import_spend_file(
 
 def _import(upload, data, chosen, progress) -> ImportResult:
     council = upload.council
-    parsed = parse_for(
-        council, data, upload.file_name, chosen=chosen, progress=progress
+    result = ImportResult(
+        file=upload.file_name, council=council.slug, status="imported"
     )
-    result = _result_from(parsed, council, "imported")
-    with transaction.atomic():
-        _claim(upload)
-        new, duplicate = split_duplicates(
-            council, parsed.lines, exclude_upload=upload.pk
+    if _can_copy():
+        # Read while saving, inside the transaction; progress is passed on
+        # between chunks.
+        tracker = _Progress(progress)
+        reader = parse_for(
+            council, data, upload.file_name, chosen=chosen, progress=tracker.note
         )
-        suppliers, result.new_suppliers = match_suppliers(council, new)
-        save_lines(upload, new, suppliers)
-        _save_issues(upload, parsed)
-        result.rows_imported, result.rows_duplicate = len(new), len(duplicate)
-        result.amount_imported = _sum(line.amount for line in new)
-        result.amount_duplicate = _sum(line.amount for line in duplicate)
-        result.redacted_lines = sum(1 for line in new if line.redacted)
-        _finish(upload, result, parsed)
+        with transaction.atomic():
+            loader = _Loader(council, upload, result)
+            loader.load(reader, tracker)
+            _conclude(upload, result, reader.parsed, loader)
+    else:
+        # Read the whole file first, outside the transaction, as the database
+        # allows only one writer at a time.
+        reader = parse_for(
+            council, data, upload.file_name, chosen=chosen, progress=progress
+        )
+        lines = [line for batch in reader.batches() for line in batch]
+        with transaction.atomic():
+            loader = _Loader(council, upload, result)
+            loader.add_all(lines)
+            _conclude(upload, result, reader.parsed, loader)
     return result
+
+
+def _conclude(
+    upload: SpendUpload, result: ImportResult, parsed: ParsedFile, loader: _Loader
+) -> None:
+    _reconcile(result, parsed)
+    _save_issues(upload, parsed)
+    _claim(upload)
+    _hold_references(upload, loader.suppliers.ids.values())
+    _finish(upload, result, parsed)
 
 
 class ImportSuperseded(Exception):
@@ -490,13 +751,47 @@ class ImportSuperseded(Exception):
 
 
 def _claim(upload: SpendUpload) -> None:
-    """Lock the upload row; only the latest attempt of a running import may save."""
+    """Lock the upload row; only the latest attempt of a running import may save.
+
+    Taken when the lines are in, just before the upload is marked imported, so that
+    the progress written meanwhile (see spend.tasks) is never held up by the lock.
+    """
     current = SpendUpload.objects.select_for_update().get(pk=upload.pk)
     if current.attempt != upload.attempt or current.status not in (
         UploadStatus.PENDING,
         UploadStatus.IMPORTING,
     ):
         raise ImportSuperseded(f"Upload {upload.pk} was restarted; this run stops.")
+
+
+def _hold_references(upload: SpendUpload, supplier_ids: Iterable[int]) -> None:
+    """Make sure the council and the suppliers the new lines point at exist, and
+    keep them from being deleted until the import commits.
+
+    SpendLine's foreign keys are not checked by the database (a check per line
+    cost more than loading the lines): this is the same check, once per import,
+    with the same lock a foreign key check takes.
+    """
+    if not _can_copy():
+        return  # SQLite: the import holds the only write lock
+    ids = sorted(set(supplier_ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id FROM {connection.ops.quote_name(Council._meta.db_table)} "
+            "WHERE id = %s FOR KEY SHARE",
+            [upload.council_id],
+        )
+        if cursor.fetchone() is None:
+            raise Council.DoesNotExist(f"Council {upload.council_id} is gone.")
+        table = connection.ops.quote_name(Supplier._meta.db_table)
+        for chunk in _chunks(ids, 10_000):
+            cursor.execute(
+                f"SELECT count(*) FROM (SELECT id FROM {table} "
+                "WHERE id = ANY(%s) FOR KEY SHARE) AS held",
+                [chunk],
+            )
+            if cursor.fetchone()[0] != len(chunk):
+                raise Supplier.DoesNotExist("A matched supplier was deleted meanwhile.")
 
 
 def _finish(upload: SpendUpload, result: ImportResult, parsed: ParsedFile) -> None:
@@ -542,13 +837,12 @@ def _mark_failed(upload: SpendUpload, message: str) -> None:
 
 def check_file(council: Council, data: bytes, file_name: str) -> ImportResult:
     """Parse and reconcile without saving anything (`--dry-run`)."""
-    parsed = parse_for(council, data, file_name)
-    result = _result_from(parsed, council, "dry_run")
-    new, duplicate = split_duplicates(council, parsed.lines)
-    result.rows_imported, result.rows_duplicate = len(new), len(duplicate)
-    result.amount_imported = _sum(line.amount for line in new)
-    result.amount_duplicate = _sum(line.amount for line in duplicate)
-    result.redacted_lines = sum(1 for line in new if line.redacted)
+    reader = parse_for(council, data, file_name)
+    result = ImportResult(file=file_name, council=council.slug, status="dry_run")
+    loader = _Loader(council, None, result)
+    for chunk in _ReadAhead(reader.batches()).chunks(CHUNK_LINES):
+        loader.add(chunk)
+    _reconcile(result, reader.parsed)
     return result
 
 

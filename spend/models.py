@@ -301,13 +301,27 @@ class SpendLineQuerySet(CouncilScopedQuerySet):
 
 
 class SpendLine(models.Model):
-    """One payment as published in a council's spend file."""
+    """One payment as published in a council's spend file.
+
+    Lines are loaded a million at a time by COPY (spend.importer), so the table has
+    only the indexes its queries use, and its foreign keys are not checked by the
+    database line by line (that check cost more than loading the lines): the
+    importer checks and locks the council and suppliers once per import, and
+    Django applies on_delete (CASCADE, PROTECT) as it always does.
+    """
 
     council = models.ForeignKey(
-        Council, on_delete=models.CASCADE, related_name="spend_lines"
+        Council,
+        on_delete=models.CASCADE,
+        related_name="spend_lines",
+        db_index=False,  # (council, payment_date) serves council_id queries
+        db_constraint=False,
     )
     upload = models.ForeignKey(
-        SpendUpload, on_delete=models.CASCADE, related_name="lines"
+        SpendUpload,
+        on_delete=models.CASCADE,
+        related_name="lines",
+        db_constraint=False,  # indexed: a rollback deletes by upload
     )
     source_row = models.PositiveIntegerField(help_text="Row number in the file.")
     source_sheet = models.CharField(max_length=100, blank=True)
@@ -319,6 +333,8 @@ class SpendLine(models.Model):
         null=True,
         blank=True,
         related_name="spend_lines",
+        db_index=False,  # (supplier, council) serves supplier_id queries
+        db_constraint=False,
     )
     supplier_name = models.CharField("supplier name as published", max_length=300)
     redacted = models.BooleanField(default=False)
@@ -345,9 +361,11 @@ class SpendLine(models.Model):
     class Meta:
         ordering = ["-payment_date", "upload_id", "source_row"]
         indexes = [
+            # A council's lines by date; the importer finds the lines already
+            # held by date range (a line key includes the date).
             models.Index(fields=["council", "payment_date"], name="line_council_date"),
-            models.Index(fields=["council", "supplier"], name="line_council_supplier"),
-            models.Index(fields=["council", "line_key"], name="line_council_key"),
+            # A supplier's lines, in one council or all (deleting, merging).
+            models.Index(fields=["supplier", "council"], name="line_supplier_council"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -3,25 +3,42 @@
 Pure Python, no database: `spend.importer` saves what this returns. Every data row
 of the file lands in exactly one bucket (a line, a rejection or a skipped row), so
 rows read = lines + rejected + skipped, and the same holds for amounts.
+
+Lines come out while the file is read, in batches (`LineReader.batches`), so a
+million-row file never exists as a million objects: a CSV file is read row by row
+from its text, and each line is a small tuple carrying its row for PostgreSQL's COPY
+ready-made (see `LineRecord`).
 """
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import operator
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from functools import cached_property
+from functools import cached_property, partial
+from itertools import compress, count, islice, repeat
+from operator import itemgetter
 
 from spend.reading import (
     FIELDS,
     Block,
+    CsvText,
     FileRefused,
+    Sheet,
+    clean_header,
     find_blocks,
     guess_columns,
+    has_data_above,
+    is_blank_row,
+    is_header_row,
     layout_key,
+    looks_like_value,
+    open_sheets,
     read_sheets,
     recognise_columns,
 )
@@ -32,6 +49,7 @@ from spend.values import (
     normalise_name,
     parse_amount,
     parse_date,
+    parse_plain_amounts,
 )
 
 REQUIRED = ("payment_date", "amount", "supplier_name")
@@ -132,25 +150,33 @@ class Problem:
     cells: list[list[str]] = field(default_factory=list)
 
 
-@dataclass
-class Line:
-    source_sheet: str
-    source_row: int
-    payment_date: date
-    amount: Decimal
-    supplier_name: str
-    redacted: bool
-    normalised_name: str
-    line_key: str
-    irrecoverable_vat: Decimal | None = None
-    text: dict[str, str] = field(default_factory=dict)
+# One payment line: (line_key, payment_date, amount, normalised supplier name or ""
+# when the payee is redacted, COPY row). The COPY row holds COPY_COLUMNS in
+# PostgreSQL's COPY text format: tab-separated, backslashes doubled, \N for NULL,
+# no newline; the importer adds the council, the upload and the supplier.
+LineRecord = tuple[str, date, Decimal, str, str]
+KEY, PAID, AMOUNT, SUPPLIER, COPY_ROW = range(5)
+COPY_TEXT_FIELDS = TEXT_FIELDS[1:]  # all but supplier_name, in this order
+COPY_COLUMNS = (
+    "source_row",
+    "payment_date",
+    "amount",
+    "supplier_name",
+    "redacted",
+    *COPY_TEXT_FIELDS,
+    "source_sheet",
+    "irrecoverable_vat",
+    "line_key",
+)
 
 
 @dataclass
 class ParsedFile:
+    """What was read besides the lines: filled in while the lines are read."""
+
     file_name: str
     blocks: list[BlockPlan]
-    lines: list[Line] = field(default_factory=list)
+    line_count: int = 0
     rejected: list[Problem] = field(default_factory=list)
     skipped: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -159,11 +185,7 @@ class ParsedFile:
 
     @property
     def rows_read(self) -> int:
-        return len(self.lines) + len(self.rejected) + len(self.skipped)
-
-    @property
-    def amount_lines(self) -> Decimal:
-        return sum((line.amount for line in self.lines), Decimal("0"))
+        return self.line_count + len(self.rejected) + len(self.skipped)
 
 
 def _column_letter(index: int) -> str:
@@ -283,58 +305,799 @@ def parse_file(
     chosen: Mapping[str, dict[str, int]] | None = None,
     today: date,
     progress: Callable[[int], None] | None = None,
-) -> ParsedFile:
+) -> tuple[ParsedFile, list[LineRecord]]:
     """Read every data row of the file into a line, a rejection or a skipped row.
 
-    `chosen` holds mappings an officer set on the preview page, by layout; they win
-    over `remembered` ones. Raises FileRefused when the file cannot be imported.
+    The whole file at once; `LineReader` gives the same lines batch by batch.
     """
-    plans, blocks = plan_file(data, file_name, {**(remembered or {}), **(chosen or {})})
-    for plan in plans:
-        if chosen and plan.layout in chosen:
-            plan.source = "chosen"
-    refuse_unusable(plans, file_name)
-    parsed = ParsedFile(file_name=file_name, blocks=plans)
-    done = 0
-    for plan, block in zip(plans, blocks, strict=True):
-        parsed.blank_rows += block.blank_rows
-        _parse_block(plan, block, parsed, today, progress, done)
-        done += len(block.rows)
-        if progress:
-            progress(done)
-    if not parsed.lines and not parsed.rejected:
-        raise FileRefused(f'"{file_name}" has no payment rows: only totals or notes.')
-    return parsed
+    reader = LineReader(
+        data,
+        file_name,
+        remembered=remembered,
+        chosen=chosen,
+        today=today,
+        progress=progress,
+    )
+    lines = [line for batch in reader.batches() for line in batch]
+    return reader.parsed, lines
 
 
 PROGRESS_EVERY = 5000
+BATCH = 512  # lines handed over at a time
 
 
-def _parse_block(
-    plan: BlockPlan,
-    block: Block,
-    parsed: ParsedFile,
-    today: date,
-    progress: Callable[[int], None] | None,
-    done_before: int,
-) -> None:
-    stated: Decimal | None = None
-    for count, (row, number) in enumerate(
-        zip(block.rows, block.row_numbers, strict=True), start=1
-    ):
-        if progress and count % PROGRESS_EVERY == 0:
-            progress(done_before + count)
-        outcome = _parse_row(plan, row, number, today)
-        if isinstance(outcome, Line):
-            parsed.lines.append(outcome)
-        elif outcome.kind == "skipped":
-            parsed.skipped.append(outcome)
-            if outcome.amount is not None:
-                stated = outcome.amount  # the last total in a block is its total
+class LineReader:
+    """Reads a spend file's lines, batch by batch, without holding them all.
+
+    Iterate `batches()`; `parsed` holds the block plans, rejected and skipped rows,
+    counts and totals, complete once the batches are exhausted. `chosen` holds
+    mappings an officer set on the preview page, by layout; they win over
+    `remembered` ones. `batches()` raises FileRefused when the file cannot be
+    imported, possibly after some batches were handed over: a caller that saves
+    as it goes must do so in a transaction.
+
+    The lines, problems, plans and refusals are those `read_sheets`, `find_blocks`
+    and `refuse_unusable` give for the whole file. A CSV file is read once, row by
+    row, finding headers as they come; where a layout needs the whole sheet to be
+    read right (no header, data above the first header, a remembered column beyond
+    the header, columns that cannot be used) the rest of it is read into memory and
+    goes the way of an Excel workbook: `find_blocks` over the rows.
+    """
+
+    def __init__(
+        self,
+        data: bytes,
+        file_name: str,
+        *,
+        remembered: Mapping[str, dict[str, int]] | None = None,
+        chosen: Mapping[str, dict[str, int]] | None = None,
+        today: date,
+        progress: Callable[[int], None] | None = None,
+    ) -> None:
+        self.data = data
+        self.file_name = file_name
+        self.chosen = chosen or {}
+        self.mappings = {**(remembered or {}), **self.chosen}
+        self.today = today
+        self.progress = progress
+        self.parsed = ParsedFile(file_name=file_name, blocks=[])
+        self.done = 0  # data rows worked through, for progress
+
+    def batches(self) -> Iterator[list[LineRecord]]:
+        sheets = open_sheets(self.data, self.file_name)
+        if len(sheets) == 1 and isinstance(sheets[0], CsvText):
+            yield from self._stream_csv(sheets[0])
         else:
-            parsed.rejected.append(outcome)
-    if stated is not None:
-        parsed.file_stated_total = (parsed.file_stated_total or Decimal(0)) + stated
+            yield from self._whole_sheets([s for s in sheets if isinstance(s, Sheet)])
+        parsed = self.parsed
+        if not parsed.line_count and not parsed.rejected:
+            raise FileRefused(
+                f'"{self.file_name}" has no payment rows: only totals or notes.'
+            )
+
+    # ------------------------------------------------------------ whole sheets
+
+    def _whole_sheets(self, sheets: list[Sheet]) -> Iterator[list[LineRecord]]:
+        """Blocks found over whole sheets, as `plan_file` finds them."""
+        blocks = [block for sheet in sheets for block in find_blocks(sheet)]
+        blocks = [block for block in blocks if block.rows]
+        if not blocks and not self.parsed.blocks:
+            raise FileRefused(
+                f'"{self.file_name}" has no rows of data under its header.'
+            )
+        plans = [_plan_block(block, self.mappings) for block in blocks]
+        for plan in plans:
+            if plan.layout in self.chosen:
+                plan.source = "chosen"
+        refuse_unusable([*self.parsed.blocks, *plans], self.file_name)
+        self.parsed.blocks.extend(plans)
+        for plan, block in zip(plans, blocks, strict=True):
+            rows = _Rows(block.rows, block.row_numbers)
+            yield from self._block(plan, rows, classify=False, blank=block.blank_rows)
+
+    def _block(
+        self,
+        plan: BlockPlan,
+        rows: _Rows,
+        *,
+        classify: bool,
+        blank: int,
+    ) -> Generator[list[LineRecord], None, tuple[int, list[object]] | None]:
+        block = _BlockReader(plan, self.parsed, self.today)
+        after = yield from block.read(rows, classify, self.progress, self.done)
+        plan.row_count = block.count
+        self.done += block.count
+        if self.progress:
+            self.progress(self.done)
+        parsed = self.parsed
+        parsed.blank_rows += blank + block.blank
+        parsed.line_count += block.lines
+        if block.stated is not None:
+            parsed.file_stated_total = (parsed.file_stated_total or Decimal(0)) + (
+                block.stated
+            )
+        return after
+
+    # ------------------------------------------------------------- a CSV file
+
+    def _stream_csv(self, csv_text: CsvText) -> Iterator[list[LineRecord]]:
+        name = csv_text.name
+        rows = _Rows(csv_text.records(), count(1), csv_text.refusal)
+        above: list[list[object]] = []
+        header: tuple[int, list[object]] | None = None
+        for number, row in rows:
+            if is_header_row(row):
+                header = (number, row)
+                break
+            above.append(row)
+        if header is None:  # no header anywhere
+            numbers = list(range(1, len(above) + 1))
+            yield from self._whole_sheets([Sheet(name, above, numbers)])
+            return
+        if has_data_above(above, header[1]):
+            above.append(header[1])
+            above.extend(rest for _, rest in rows)
+            numbers = list(range(1, len(above) + 1))
+            yield from self._whole_sheets([Sheet(name, above, numbers)])
+            return
+        del above
+        while header is not None:
+            header = yield from self._stream_block(name, header, rows)
+        if not self.parsed.blocks:
+            raise FileRefused(
+                f'"{self.file_name}" has no rows of data under its header.'
+            )
+
+    def _stream_block(
+        self,
+        name: str,
+        header_at: tuple[int, list[object]],
+        rows: _Rows,
+    ) -> Generator[list[LineRecord], None, tuple[int, list[object]] | None]:
+        """Read the block under a header; return the next header row, if any."""
+        blanks = []
+        for number, row in rows:
+            if is_blank_row(row):
+                blanks.append((number, row))
+            elif is_header_row(row):  # an empty block: left out, as plan_file does
+                return number, row
+            else:
+                first = (number, row)
+                break
+        else:
+            return None
+        header_number, header_row = header_at
+        header = [clean_header(cell) for cell in header_row]
+        plan = self._plan_streamed(name, header, header_number)
+        if plan is None:  # the rest of the sheet decides: read it all
+            rest = [header_at, *blanks, first, *rows]
+            sheet = Sheet(name, [r for _, r in rest], [n for n, _ in rest])
+            yield from self._whole_sheets([sheet])
+            return None
+        self.parsed.blocks.append(plan)
+        rows.put_back([first[0]], [first[1]])
+        return (yield from self._block(plan, rows, classify=True, blank=len(blanks)))
+
+    def _plan_streamed(
+        self, name: str, header: list[str], header_row: int
+    ) -> BlockPlan | None:
+        """`_plan_block` for a header block not read yet, or None where the plan
+        would depend on rows below (a column beyond the header) or the file
+        will be refused (`refuse_unusable` must see every block)."""
+        width = len(header)
+        layout = layout_key(header, width)
+        if layout in self.mappings:
+            columns, source = dict(self.mappings[layout]), "remembered"
+            notes = ["Columns mapped as this council confirmed for this layout before."]
+        else:
+            mapping = recognise_columns(header)
+            columns, source, notes = mapping.columns, "recognised", mapping.notes
+        if any(index >= width for index in columns.values()):
+            return None
+        plan = BlockPlan(
+            sheet=name,
+            header=header,
+            header_row=header_row,
+            width=width,
+            layout=layout,
+            columns={n: index for n, index in columns.items() if 0 <= index},
+            source="chosen" if layout in self.chosen else source,
+            notes=notes,
+            row_count=0,
+            sample=[],
+        )
+        return None if plan.missing else plan
+
+
+class _Slow(Exception):
+    """This cell needs the full checks of its row (see `_BlockReader`)."""
+
+
+class _Rows:
+    """Numbered rows, one at a time or a run at a time; rows taken can be put back."""
+
+    def __init__(
+        self,
+        rows: Iterable[list[object]],
+        numbers: Iterable[int],
+        refusal: Callable[[csv.Error], FileRefused] | None = None,
+    ) -> None:
+        self.rows = iter(rows)
+        self.numbers = iter(numbers)
+        self.refusal = refusal  # for a CSV text that cannot be read
+        self.back: tuple[list[int], list[list[object]]] = ([], [])
+
+    def __iter__(self) -> _Rows:
+        return self
+
+    def __next__(self) -> tuple[int, list[object]]:
+        numbers, rows = self.take(1)
+        if not rows:
+            raise StopIteration
+        return numbers[0], rows[0]
+
+    def take(self, count: int) -> tuple[list[int], list[list[object]]]:
+        """The next `count` rows (fewer at the end) and their numbers."""
+        numbers, rows = self.back
+        if rows:
+            self.back = (numbers[count:], rows[count:])
+            numbers, rows = numbers[:count], rows[:count]
+        try:
+            more = list(islice(self.rows, count - len(rows)))
+        except csv.Error as error:
+            raise (error if self.refusal is None else self.refusal(error)) from error
+        if more:
+            rows = rows + more if rows else more
+            numbers = numbers + list(islice(self.numbers, len(more)))
+        return numbers, rows
+
+    def put_back(self, numbers: list[int], rows: list[list[object]]) -> None:
+        self.back = (numbers + self.back[0], rows + self.back[1])
+
+
+RUN = 512  # rows looked at together by the short cut
+_CACHE_LIMIT = 50_000  # entries per cache before it starts again
+# Text made only of digits, dots, commas and minus signs, with a digit: it looks
+# like a value (see reading.looks_like_value) and cannot be a total label.
+_NUMERIC = re.compile(r"[-.,0-9]*[0-9][-.,0-9]*")
+try:  # CPython's own MD5 is twice as fast as OpenSSL's on short texts
+    from _md5 import md5 as _MD5
+except ImportError:  # pragma: no cover
+    _MD5 = partial(hashlib.md5, usedforsecurity=False)
+_HEX = type(_MD5(b"")).hexdigest
+_SEP = "\x1f"  # between cells joined to be searched at once
+
+
+@dataclass
+class _TextColumn:
+    """A text field's column in a block, and what is known of its cells."""
+
+    index: int
+    length: int  # longest value kept
+    cache: dict[str, str] = field(default_factory=dict)
+    repeats: bool = True  # its cells repeat: worth looking up in the cache
+
+
+class _BlockReader:
+    """The rows of one block → line records, rejected and skipped rows.
+
+    `_row` applies the rules as written, one row at a time. The rows of a big file
+    are mostly alike, so `read` first tries a short cut over runs of rows, a column
+    at a time (`_short_cut`): a row takes it when each cell it needs passes every
+    check on its own, which makes the row a payment line: a date that parses and is
+    not in the future, an amount that parses and reads as a value (so the row is
+    neither blank nor a header), a supplier that is not empty, no cell that is a
+    total label. The values of repeated cells are kept in caches of cell text →
+    value. Any other row (a cell that fails a check, a short row, a cell that is
+    not text) takes `_row`. Both make the same record (see `_line`).
+    """
+
+    def __init__(self, plan: BlockPlan, parsed: ParsedFile, today: date) -> None:
+        self.plan = plan
+        self.parsed = parsed
+        self.today = today
+        self.latest = today + FUTURE_GRACE
+        columns = plan.columns
+        self.date_at = columns["payment_date"]
+        self.amount_at = columns["amount"]
+        self.supplier_at = columns["supplier_name"]
+        self.vat_at = columns.get("irrecoverable_vat")
+        self.text_format = "\t".join(
+            "%s" if name in columns else "" for name in COPY_TEXT_FIELDS
+        )
+        mapped_texts = [name for name, _, _ in plan.text_columns]
+        self.ref_slot = (
+            mapped_texts.index("transaction_ref")
+            if "transaction_ref" in mapped_texts
+            else None
+        )
+        self.sheet = _copy_escape(plan.sheet[:100])
+        self.sheet_tail = f"\t{self.sheet}\t"
+        self.mapped = frozenset(columns.values())
+        self.reach = max(self.mapped) + 1
+        self.dates: dict[str, tuple[date, str]] = {}
+        self.amounts: dict[str, tuple[Decimal, str]] = {}
+        self.suppliers: dict[str, tuple[str, str, str, str]] = {}
+        self.vats: dict[str, str] = {}
+        self.texts = [
+            _TextColumn(index, length) for _, index, length in plan.text_columns
+        ]
+        self.count = 0  # rows read: lines, rejected and skipped
+        self.lines = 0
+        self.blank = 0
+        self.stated: Decimal | None = None  # the last total row's amount
+
+    def read(
+        self,
+        rows: _Rows,
+        classify: bool,
+        progress: Callable[[int], None] | None,
+        done_before: int,
+    ) -> Generator[list[LineRecord], None, tuple[int, list[object]] | None]:
+        """Yield the block's lines in batches. With `classify`, blank rows are
+        counted and left out and a header row ends the block: it is returned."""
+        batch: list[LineRecord] = []
+        while True:
+            numbers, run = rows.take(RUN)
+            if not run:
+                break
+            records = self._short_cut(numbers, run)
+            if None not in records:
+                batch += records
+                self.lines += len(records)
+                self._counted(len(records), progress, done_before)
+            else:
+                for at, record in enumerate(records):
+                    if record is not None:
+                        batch.append(record)
+                        self.lines += 1
+                        self._counted(1, progress, done_before)
+                        continue
+                    number, row = numbers[at], run[at]
+                    if classify:
+                        if is_blank_row(row):
+                            self.blank += 1
+                            continue
+                        if is_header_row(row):
+                            rows.put_back(numbers[at + 1 :], run[at + 1 :])
+                            if batch:
+                                yield batch
+                            return number, row
+                    self._counted(1, progress, done_before)
+                    outcome = self._row(row, number)
+                    if type(outcome) is tuple:
+                        batch.append(outcome)
+                        self.lines += 1
+                    else:
+                        self._problem(outcome)
+            if len(batch) >= BATCH:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+        return None
+
+    def _counted(
+        self, rows: int, progress: Callable[[int], None] | None, done_before: int
+    ) -> None:
+        """Count rows read; report progress every PROGRESS_EVERY rows of the block."""
+        before, self.count = self.count, self.count + rows
+        if progress:
+            first = (before // PROGRESS_EVERY + 1) * PROGRESS_EVERY
+            for count in range(first, self.count + 1, PROGRESS_EVERY):
+                progress(done_before + count)
+
+    def _problem(self, problem: Problem) -> None:
+        if problem.kind == "skipped":
+            self.parsed.skipped.append(problem)
+            if problem.amount is not None:
+                self.stated = problem.amount  # the last total in a block is its total
+        else:
+            self.parsed.rejected.append(problem)
+
+    # --------------------------------------------------------- the short cut
+
+    def _short_cut(
+        self, numbers: list[int], rows: list[list[object]]
+    ) -> list[LineRecord | None]:
+        """The record of each row the short cut can take, None for the others."""
+        lengths = list(map(len, rows))
+        width = lengths[0]
+        if lengths.count(width) == len(lengths):
+            if width < self.reach:
+                return [None] * len(rows)
+            return self._columns(rows, numbers, width)
+        # Rows of different lengths: the commonest length goes the short way.
+        width = max(sorted(set(lengths)), key=lengths.count)
+        records: list[LineRecord | None] = [None] * len(rows)
+        if width < self.reach:
+            return records
+        alike = [at for at, length in enumerate(lengths) if length == width]
+        found = self._columns(
+            [rows[at] for at in alike], [numbers[at] for at in alike], width
+        )
+        for at, record in zip(alike, found, strict=True):
+            records[at] = record
+        return records
+
+    def _columns(
+        self, rows: list[list[object]], numbers: list[int], width: int
+    ) -> list[LineRecord | None]:
+        """`_short_cut` for rows of one width."""
+        slow = bytearray(len(rows))  # 1: the row needs `_row`
+        column = list(zip(*rows, strict=True))  # rows → columns
+        for index in range(width):
+            if index not in self.mapped:
+                _mark_totals(column[index], slow)
+        amounts = self._amounts(column[self.amount_at], slow)
+        dates = _values(column[self.date_at], self.dates, self._fast_date, slow)
+        suppliers = _values(
+            column[self.supplier_at], self.suppliers, self._fast_supplier, slow
+        )
+        texts = [self._texts(text, column[text.index], slow) for text in self.texts]
+        vats: Iterable[str] = (
+            repeat("\\N")
+            if self.vat_at is None
+            else _values(column[self.vat_at], self.vats, self._fast_vat, slow)
+        )
+        if any(slow):
+            keep = [not flag for flag in slow]
+            found = self._records(
+                list(compress(numbers, keep)),
+                list(compress(dates, keep)),
+                list(compress(amounts, keep)),
+                list(compress(suppliers, keep)),
+                [list(compress(values, keep)) for values in texts],
+                compress(vats, keep),
+            )
+            records: list[LineRecord | None] = [None] * len(rows)
+            for at, record in zip(compress(range(len(rows)), keep), found, strict=True):
+                records[at] = record
+            return records
+        return self._records(numbers, dates, amounts, suppliers, texts, vats)  # type: ignore[arg-type]
+
+    def _records(
+        self,
+        numbers: list[int],
+        dates: list[tuple[date, str]],
+        amounts: list[tuple[Decimal, str]],
+        suppliers: list[tuple[str, str, str, str]],
+        texts: list[list[str]],
+        vats: Iterable[str],
+    ) -> list[LineRecord]:
+        """`_line` for many rows at once."""
+        day_texts = list(map(itemgetter(1), dates))
+        amount_texts = list(map(itemgetter(1), amounts))
+        refs = repeat("") if self.ref_slot is None else texts[self.ref_slot]
+        key_names = map(itemgetter(3), suppliers)
+        key_texts = zip(day_texts, amount_texts, key_names, refs, strict=False)
+        keys = list(map(_HEX, map(_MD5, map(str.encode, map("|".join, key_texts)))))
+        by_field = map(_copy_escaped, texts)
+        text_columns = [
+            next(by_field) if name in self.plan.columns else repeat("")
+            for name in COPY_TEXT_FIELDS
+        ]
+        fields = zip(
+            map(str, numbers),
+            day_texts,
+            amount_texts,
+            _copy_escaped(list(map(itemgetter(0), suppliers))),
+            map(itemgetter(1), suppliers),
+            *text_columns,
+            repeat(self.sheet),
+            vats,
+            keys,
+            strict=False,
+        )
+        return list(
+            zip(
+                keys,
+                map(itemgetter(0), dates),
+                map(itemgetter(0), amounts),
+                map(itemgetter(2), suppliers),
+                map("\t".join, fields),
+                strict=True,
+            )
+        )
+
+    def _amounts(self, cells: list, slow: bytearray) -> list:
+        """Amount cells → (amount, text); the plain ones ("1,234.56") in one go."""
+        amounts = parse_plain_amounts(cells)
+        values: list = list(zip(amounts, map(str, amounts), strict=True))
+        if None in amounts:
+            for at in _where_none(amounts):
+                cell = cells[at]
+                value = self.amounts.get(cell)
+                if value is None:
+                    try:
+                        value = self._fast_amount(cell)
+                    except _Slow:
+                        slow[at] = 1
+                values[at] = value
+        return values
+
+    def _texts(self, column: _TextColumn, cells: list, slow: bytearray) -> list:
+        """A text column's values, as `_text_value` gives them."""
+        cache = column.cache
+        if column.repeats:
+            values = list(map(cache.get, cells))
+            if None not in values:
+                return values
+        found = _plain_texts(cells, column.length)
+        if found is None:
+            fast = partial(self._fast_text, cache=cache, length=column.length)
+            return _values(cells, cache, fast, slow)
+        if column.repeats:
+            if len(set(cells)) * 2 > len(cells):
+                column.repeats = False  # references and the like: no use caching
+            else:
+                if len(cache) + len(cells) > _CACHE_LIMIT:
+                    cache.clear()
+                cache.update(zip(cells, found, strict=True))
+        return found
+
+    def _fast_amount(self, raw: object) -> tuple[Decimal, str]:
+        if type(raw) is not str:
+            raise _Slow
+        if not _NUMERIC.fullmatch(raw) and (
+            _is_total_label(raw) or not (looks_like_value(raw) or len(raw) > 80)
+        ):
+            raise _Slow
+        try:
+            amount = parse_amount(raw)
+        except CellError:
+            raise _Slow from None
+        return _remember(self.amounts, raw, (amount, str(amount)))
+
+    def _fast_date(self, raw: object) -> tuple[date, str]:
+        if type(raw) is not str or _is_total_label(raw):
+            raise _Slow
+        try:
+            paid = parse_date(raw, today=self.today)
+        except CellError:
+            raise _Slow from None
+        if paid > self.latest:
+            raise _Slow
+        return _remember(self.dates, raw, (paid, paid.isoformat()))
+
+    def _fast_supplier(self, raw: object) -> tuple[str, str, str, str]:
+        if type(raw) is not str or _is_total_label(raw):
+            raise _Slow
+        supplier = clean_text(raw)
+        if not supplier:
+            raise _Slow
+        return _remember(self.suppliers, raw, _supplier_parts(supplier))
+
+    def _fast_text(self, raw: object, cache: dict[str, str], length: int) -> str:
+        if type(raw) is not str or _is_total_label(raw):
+            raise _Slow
+        return _remember(cache, raw, _text_value(raw, length))
+
+    def _fast_vat(self, raw: object) -> str:
+        if type(raw) is not str or _is_total_label(raw):
+            raise _Slow
+        return _remember(self.vats, raw, _vat_text(raw))
+
+    # ------------------------------------------------------- the rules as written
+
+    def _row(self, row: list[object], number: int) -> LineRecord | Problem:
+        plan = self.plan
+        columns = plan.columns
+        raw_date = _cell(row, columns["payment_date"])
+        raw_amount = _cell(row, columns["amount"])
+        supplier = clean_text(_cell(row, columns["supplier_name"]))
+        date_text = clean_text(raw_date)
+        summary = _summary_reason(row, date_text, supplier, raw_amount)
+        if summary:
+            return Problem(
+                "skipped",
+                plan.sheet,
+                number,
+                "",
+                "",
+                summary,
+                _amount_or_none(raw_amount),
+                _cells_of(plan, row),
+            )
+
+        def reject(field_name: str, value: object, message: str) -> Problem:
+            return Problem(
+                "rejected",
+                plan.sheet,
+                number,
+                plan.column_label(columns[field_name]),
+                clean_text(value)[:500],
+                message,
+                _amount_or_none(raw_amount),
+                _cells_of(plan, row),
+            )
+
+        try:
+            amount = parse_amount(raw_amount)
+        except CellError as error:
+            return reject("amount", raw_amount, f"Amount: {error}")
+        try:
+            paid = parse_date(raw_date, today=self.today)
+        except CellError as error:
+            return reject("payment_date", raw_date, f"Payment date: {error}")
+        if paid > self.latest:
+            return reject(
+                "payment_date",
+                raw_date,
+                f"Payment date: {paid:%d/%m/%Y} is in the future",
+            )
+        if not supplier:
+            return reject(
+                "supplier_name", supplier, "Supplier: the supplier name is empty"
+            )
+        texts = tuple(
+            _text_value(row[index] if index < len(row) else "", length)
+            for _, index, length in plan.text_columns
+        )
+        vat_at = self.vat_at
+        return self._line(
+            number,
+            (paid, paid.isoformat()),
+            (amount, str(amount)),
+            _supplier_parts(supplier),
+            texts,
+            "\\N" if vat_at is None else _vat_text(_cell(row, vat_at)),
+        )
+
+    def _line(
+        self,
+        number: int,
+        paid: tuple[date, str],
+        amount: tuple[Decimal, str],
+        supplier: tuple[str, str, str, str],
+        texts: tuple[str, ...],
+        vat: str,
+    ) -> LineRecord:
+        """The line record; `texts` are the mapped text fields, in COPY order."""
+        day, day_text = paid
+        value, value_text = amount
+        name, redacted, normalised, key_name = supplier
+        ref = "" if self.ref_slot is None else texts[self.ref_slot]
+        key = hashlib.md5(
+            f"{day_text}|{value_text}|{key_name}|{ref}".encode(),
+            usedforsecurity=False,
+        ).hexdigest()
+        row = (
+            f"{number}\t{day_text}\t{value_text}\t{name}\t{redacted}\t"
+            f"{self.text_format % texts}"
+        )
+        if "\\" in row:
+            row = row.replace("\\", "\\\\")
+        return key, day, value, normalised, f"{row}{self.sheet_tail}{vat}\t{key}"
+
+
+def _one_cell_text(index: int, row: list[object]) -> str:
+    cell = row[index]
+    return cell if type(cell) is str else "otal"  # not text: take the long way
+
+
+def _cells_text(pick: Callable[[list[object]], tuple], row: list[object]) -> str:
+    try:
+        return "\x00".join(pick(row))
+    except TypeError:  # a cell that is not text: take the long way
+        return "otal"
+
+
+def _values(
+    cells: list, cache: dict, fast: Callable[[object], object], slow: bytearray
+) -> list:
+    """Each cell's value from the cache, else from `fast`; a cell `fast` turns
+    down marks its row slow."""
+    values = list(map(cache.get, cells))
+    if None in values:
+        for at in _where_none(values):
+            cell = cells[at]
+            value = cache.get(cell)  # met earlier in this run?
+            if value is None:
+                try:
+                    value = fast(cell)
+                except _Slow:
+                    slow[at] = 1
+            values[at] = value
+    return values
+
+
+def _plain_texts(cells: list, length: int) -> list[str] | None:
+    """`_text_value` of each cell when all are plain text that `clean_text` would
+    only strip (printable ASCII, no double space), none a total label; else None."""
+    try:
+        if not (all(map(str.isascii, cells)) and all(map(str.isprintable, cells))):
+            return None
+    except TypeError:  # a cell that is not text
+        return None
+    joined = _SEP.join(cells)
+    if "  " in joined or "otal" in joined.lower():
+        return None
+    values = list(map(str.strip, cells))
+    if "NA" in values or "na" in values:  # Trafford's way of writing "none"
+        values = ["" if value in ("NA", "na") else value for value in values]
+    if max(map(len, values), default=0) > length:
+        values = [_fit(value, length) for value in values]
+    return values
+
+
+def _where_none(values: list) -> Iterator[int]:
+    """The positions of None in `values`."""
+    return compress(range(len(values)), map(operator.is_, values, repeat(None)))
+
+
+def _mark_totals(cells: list, slow: bytearray) -> None:
+    """Mark the rows whose cell might be a total label (or is not text)."""
+    try:
+        if "otal" not in _SEP.join(cells).lower():
+            return
+    except TypeError:
+        pass
+    for at, cell in enumerate(cells):
+        if type(cell) is not str or "otal" in cell.lower():
+            slow[at] = 1
+
+
+def _remember(cache: dict, key: str, value):  # noqa: ANN001, ANN202
+    if len(cache) >= _CACHE_LIMIT:
+        cache.clear()
+    cache[key] = value
+    return value
+
+
+def _is_total_label(text: str) -> bool:
+    return "otal" in text.lower() and _TOTAL_LABEL.match(clean_text(text)) is not None
+
+
+def _supplier_parts(supplier: str) -> tuple[str, str, str, str]:
+    """(name as saved, redacted "t"/"f", normalised name as saved, name in the key)
+    for a cleaned, non-empty supplier name."""
+    redacted = is_redacted(supplier)
+    normalised = "" if redacted else normalise_name(supplier)
+    return (
+        _fit(supplier, MAX_LENGTHS["supplier_name"]),
+        "t" if redacted else "f",
+        normalised[:300],
+        normalised or supplier.casefold(),
+    )
+
+
+def _text_value(cell: object, length: int) -> str:
+    value = clean_text(cell)
+    if value == "NA" or value == "na":  # Trafford's way of writing "none"
+        value = ""
+    return value if len(value) <= length else _fit(value, length)
+
+
+def _vat_text(cell: object) -> str:
+    vat = _amount_or_none(cell)
+    return "\\N" if vat is None else str(vat)
+
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_COPY_UNESCAPE = re.compile(r"\\(.)")
+_COPY_UNESCAPES = {"\\": "\\", "t": "\t", "n": "\n", "r": "\r"}
+
+
+def _copy_escape(text: str) -> str:
+    return text.translate(_COPY_ESCAPES)
+
+
+def _copy_escaped(values: list[str]) -> list[str]:
+    """Text values, backslashes doubled for COPY (they hold no tab or newline)."""
+    if "\\" in _SEP.join(values):
+        return [value.replace("\\", "\\\\") for value in values]
+    return values
+
+
+def copy_values(row: str) -> dict[str, str | None]:
+    """A line's COPY row back as text values by column (None for NULL)."""
+    return {
+        name: None
+        if value == "\\N"
+        else _COPY_UNESCAPE.sub(lambda m: _COPY_UNESCAPES.get(m[1], m[1]), value)
+        for name, value in zip(COPY_COLUMNS, row.split("\t"), strict=True)
+    }
 
 
 def _cell(row: list[object], index: int | None) -> object:
@@ -352,56 +1115,7 @@ def _cells_of(plan: BlockPlan, row: list[object]) -> list[list[str]]:
             clean_text(cell),
         ]
         for i, cell in enumerate(row)
-        if i < plan.width
     ]
-
-
-def _parse_row(plan: BlockPlan, row: list[object], number: int, today: date):
-    columns = plan.columns
-    raw_date = _cell(row, columns["payment_date"])
-    raw_amount = _cell(row, columns["amount"])
-    supplier = clean_text(_cell(row, columns["supplier_name"]))
-    date_text = clean_text(raw_date)
-    summary = _summary_reason(row, date_text, supplier, raw_amount)
-    if summary:
-        return Problem(
-            "skipped",
-            plan.sheet,
-            number,
-            "",
-            "",
-            summary,
-            _amount_or_none(raw_amount),
-            _cells_of(plan, row),
-        )
-
-    def reject(field_name: str, value: object, message: str) -> Problem:
-        return Problem(
-            "rejected",
-            plan.sheet,
-            number,
-            plan.column_label(columns[field_name]),
-            clean_text(value)[:500],
-            message,
-            _amount_or_none(raw_amount),
-            _cells_of(plan, row),
-        )
-
-    try:
-        amount = parse_amount(raw_amount)
-    except CellError as error:
-        return reject("amount", raw_amount, f"Amount: {error}")
-    try:
-        paid = parse_date(raw_date, today=today)
-    except CellError as error:
-        return reject("payment_date", raw_date, f"Payment date: {error}")
-    if paid > today + FUTURE_GRACE:
-        return reject(
-            "payment_date", raw_date, f"Payment date: {paid:%d/%m/%Y} is in the future"
-        )
-    if not supplier:
-        return reject("supplier_name", supplier, "Supplier: the supplier name is empty")
-    return _make_line(plan, row, number, paid, amount, supplier)
 
 
 def _summary_reason(
@@ -425,57 +1139,20 @@ def _amount_or_none(value: object) -> Decimal | None:
         return None
 
 
-def _make_line(
-    plan: BlockPlan,
-    row: list[object],
-    number: int,
-    paid: date,
-    amount: Decimal,
-    supplier: str,
-) -> Line:
-    text = {}
-    for name, index, length in plan.text_columns:
-        value = clean_text(row[index]) if index < len(row) else ""
-        if value == "NA" or value == "na":  # Trafford's way of writing "none"
-            value = ""
-        text[name] = value if len(value) <= length else _fit(value, length)
-    vat_index = plan.columns.get("irrecoverable_vat")
-    vat = None if vat_index is None else _amount_or_none(_cell(row, vat_index))
-    redacted = is_redacted(supplier)
-    normalised = "" if redacted else normalise_name(supplier)
-    key = "|".join(
-        [
-            paid.isoformat(),
-            str(amount),
-            normalised or supplier.casefold(),
-            text.get("transaction_ref", ""),
-        ]
-    )
-    return Line(
-        source_sheet=plan.sheet[:100],
-        source_row=number,
-        payment_date=paid,
-        amount=amount,
-        supplier_name=_fit(supplier, MAX_LENGTHS["supplier_name"]),
-        redacted=redacted,
-        normalised_name=normalised[:300],
-        line_key=hashlib.md5(key.encode(), usedforsecurity=False).hexdigest(),
-        irrecoverable_vat=vat,
-        text=text,
-    )
-
-
 def _fit(value: str, length: int) -> str:
     return value if len(value) <= length else value[: length - 1] + "…"
 
 
 __all__ = [
+    "COPY_COLUMNS",
     "FIELDS",
     "BlockPlan",
     "FileRefused",
-    "Line",
+    "LineReader",
+    "LineRecord",
     "ParsedFile",
     "Problem",
+    "copy_values",
     "parse_file",
     "plan_file",
 ]

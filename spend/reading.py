@@ -25,9 +25,11 @@ import io
 import re
 import statistics
 import zipfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import chain, repeat
 from pathlib import PurePosixPath
+from typing import Any
 
 FIELDS = (
     "payment_date",
@@ -92,24 +94,74 @@ class ColumnMapping:
 # ---------------------------------------------------------------------------
 
 
+class CsvText:
+    """A CSV file's decoded text, read row by row when asked rather than held as
+    rows: a million-row file stays one string instead of millions of lists.
+
+    ``numbered_rows()`` yields what ``read_sheets`` would hold for the same file,
+    as (row number, row) pairs. Where the text cannot be read as CSV it raises
+    ``csv.Error``, which ``refusal`` turns into the ``FileRefused`` that
+    ``read_sheets`` raises for the file.
+    """
+
+    def __init__(self, name: str, text: str, label: str) -> None:
+        self.name = name
+        self.text = text
+        self.label = label
+        self._reader: Any = None
+
+    def numbered_rows(self) -> Iterator[tuple[int, list[str]]]:
+        return enumerate(self.records(), start=1)
+
+    def records(self) -> Iterator[list[str]]:
+        """The rows alone; the row number of each is its place, from 1."""
+        self._reader = _csv_reader(self.text)
+        return self._reader
+
+    def refusal(self, error: csv.Error) -> FileRefused:
+        line = self._reader.line_num if self._reader is not None else 0
+        return _csv_refusal(self.label, line, error)
+
+
 def read_sheets(data: bytes, filename: str) -> list[Sheet]:
     """Read a CSV, XLSX or a ZIP holding one of them into raw sheets."""
+    return [
+        _materialise(sheet)
+        for sheet in _read(data, filename, f'"{filename}"', inside_zip=False)
+    ]
+
+
+def open_sheets(data: bytes, filename: str) -> list[Sheet | CsvText]:
+    """Like ``read_sheets``, but a CSV file comes back as its text, to be read
+    row by row (``CsvText.numbered_rows``). Refuses the same files, except that
+    a CSV error deep in the file is found only when the rows get there."""
     return _read(data, filename, f'"{filename}"', inside_zip=False)
 
 
-def _read(data: bytes, name: str, label: str, *, inside_zip: bool) -> list[Sheet]:
+def _materialise(sheet: Sheet | CsvText) -> Sheet:
+    if isinstance(sheet, Sheet):
+        return sheet
+    rows = _parse_csv(sheet.text, sheet.label)
+    return Sheet(name=sheet.name, rows=rows, row_numbers=list(range(1, len(rows) + 1)))
+
+
+def _read(
+    data: bytes, name: str, label: str, *, inside_zip: bool
+) -> list[Sheet | CsvText]:
     if data.startswith((b"PK\x03\x04", b"PK\x05\x06")):
         return _read_zip_or_xlsx(data, name, label, inside_zip=inside_zip)
     _refuse_non_spreadsheets(data, label)
     text = _decode(data)
     _refuse_text_that_is_not_csv(text, label)
-    rows = _parse_csv(text, label)
-    return [Sheet(name=name, rows=rows, row_numbers=list(range(1, len(rows) + 1)))]
+    return [CsvText(name=name, text=text, label=label)]
+
+
+_NOT_PADDING = re.compile(rb"[^ \t\r\n\x00\xef\xbb\xbf]")
 
 
 def _refuse_non_spreadsheets(data: bytes, label: str) -> None:
     head = data[:8]
-    if not data.strip(b" \t\r\n\x00\xef\xbb\xbf"):
+    if not _NOT_PADDING.search(data):
         raise FileRefused(f"{label} is empty: there is nothing to import.")
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         raise FileRefused(
@@ -137,8 +189,12 @@ def _refuse_non_spreadsheets(data: bytes, label: str) -> None:
         )
 
 
+_NOT_LEADING = re.compile("[^\ufeff \t\r\n]")
+
+
 def _refuse_text_that_is_not_csv(text: str, label: str) -> None:
-    start = text.lstrip("\ufeff \t\r\n")
+    first = _NOT_LEADING.search(text)  # where text.lstrip("\ufeff \t\r\n") starts
+    start = text[first.start() : first.start() + 65536] if first else ""
     if not start.startswith("<"):
         if not re.search(r"[^\W_]", text):
             raise FileRefused(f"{label} holds no data: every row is blank.")
@@ -175,7 +231,7 @@ _JUNK_MEMBER = re.compile(r"(^|/)(__MACOSX/|\.DS_Store$|Thumbs\.db$|desktop\.ini
 
 def _read_zip_or_xlsx(
     data: bytes, name: str, label: str, *, inside_zip: bool
-) -> list[Sheet]:
+) -> list[Sheet | CsvText]:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         names = archive.namelist()
@@ -398,14 +454,49 @@ def _parse_csv(text: str, label: str) -> list[list[object]]:
     whose quoted cell spans three lines is still one row: row numbers count
     records, as Excel does, not physical lines of the text.
     """
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(text))
+    return list(_csv_records(text, label))
+
+
+def _csv_records(text: str, label: str) -> Iterator[list[str]]:
+    """The records of CSV text, one list of cells each (see ``_parse_csv``)."""
+    reader = _csv_reader(text)
     try:
-        return [list(record) for record in reader]
+        yield from reader
     except csv.Error as exc:
-        raise FileRefused(
-            f"{label} could not be read as CSV at line {reader.line_num} ({exc}); "
-            "an opening quote may never be closed."
-        ) from exc
+        raise _csv_refusal(label, reader.line_num, exc) from exc
+
+
+def _csv_reader(text: str) -> Any:
+    return csv.reader(_lines_of(text), delimiter=_sniff_delimiter(text))
+
+
+# Characters str.splitlines breaks at but io.StringIO(newline="") does not.
+_OTHER_BREAKS = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+_SLICE = 1 << 20  # characters split into lines at a time
+
+
+def _lines_of(text: str) -> Iterator[str]:
+    """The lines of ``io.StringIO(text, newline="")``: ending at LF, CR LF or a
+    bare CR, endings kept, without the copy of the text at four bytes a
+    character that StringIO makes; a slice of the text at a time."""
+    if _OTHER_BREAKS.search(text):
+        return iter(io.StringIO(text, newline=""))
+    cuts, start, size = [0], 0, len(text)
+    while start < size:
+        cut = text.find("\n", start + _SLICE)  # a cut after LF keeps CR LF whole
+        if cut == -1:
+            cut = text.find("\r", start + _SLICE)  # no LF after: bare CR endings
+        start = size if cut == -1 else cut + 1
+        cuts.append(start)
+    slices = map(text.__getitem__, map(slice, cuts, cuts[1:]))
+    return chain.from_iterable(map(str.splitlines, slices, repeat(True)))
+
+
+def _csv_refusal(label: str, line: int, error: csv.Error) -> FileRefused:
+    return FileRefused(
+        f"{label} could not be read as CSV at line {line} ({error}); "
+        "an opening quote may never be closed."
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -519,6 +610,14 @@ def _looks_like_value(text: str) -> bool:
     if not any(ch.isdigit() for ch in chars):
         return False
     return len(_DIGIT_OR_PUNCT.findall(chars)) * 2 >= len(chars)
+
+
+# The same row tests, for readers that walk a sheet row by row instead of calling
+# find_blocks (spend.parse streams big CSV files that way).
+is_blank_row = _is_blank
+is_header_row = _is_header_row
+has_data_above = _data_above
+looks_like_value = _looks_like_value
 
 
 def clean_header(value: object) -> str:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import F
 from django.utils import timezone
 
@@ -25,6 +28,39 @@ def import_upload(upload_id: int) -> None:
     run_upload(upload_id)
 
 
+@contextmanager
+def _progress_of(upload_id: int) -> Iterator[Callable[[int], None]]:
+    """A progress callback that records rows read and a heartbeat on the upload.
+
+    On PostgreSQL the import reads the file inside its transaction, so progress
+    goes through a connection of its own, to be seen while the import runs.
+    """
+    if connection.vendor != "postgresql":
+
+        def progress(rows: int) -> None:
+            SpendUpload.objects.filter(pk=upload_id).update(
+                progress_rows=rows, heartbeat_at=timezone.now()
+            )
+
+        yield progress
+        return
+    own = connections.create_connection(DEFAULT_DB_ALIAS)
+    table = own.ops.quote_name(SpendUpload._meta.db_table)
+
+    def progress_outside(rows: int) -> None:
+        with own.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET progress_rows = %s, heartbeat_at = %s "
+                "WHERE id = %s",
+                [rows, timezone.now(), upload_id],
+            )
+
+    try:
+        yield progress_outside
+    finally:
+        own.close()
+
+
 def run_upload(upload_id: int) -> None:
     """Import a queued upload's kept file. Safe to call twice: only a queued one runs."""
     claimed = SpendUpload.objects.filter(
@@ -39,16 +75,11 @@ def run_upload(upload_id: int) -> None:
     if not claimed:
         return
     upload = SpendUpload.objects.get(pk=upload_id)
-
-    def progress(rows: int) -> None:
-        SpendUpload.objects.filter(pk=upload_id).update(
-            progress_rows=rows, heartbeat_at=timezone.now()
-        )
-
     try:
-        import_spend_file(
-            upload=upload, data=read_kept(upload.stored_file), progress=progress
-        )
+        with _progress_of(upload_id) as progress:
+            import_spend_file(
+                upload=upload, data=read_kept(upload.stored_file), progress=progress
+            )
     except (FileRefused, ImportSuperseded):
         pass  # the upload says why (or a newer run of it owns it)
     except Exception:

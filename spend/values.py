@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import math
 import numbers
+import operator
 import re
 import unicodedata
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from decimal import ROUND_HALF_UP, Context, Decimal
 from functools import lru_cache
+from itertools import compress, repeat
 from zoneinfo import ZoneInfo
 
 __all__ = [
@@ -29,6 +32,7 @@ __all__ = [
     "normalise_name",
     "parse_amount",
     "parse_date",
+    "parse_plain_amounts",
     "parse_postcode",
 ]
 
@@ -153,6 +157,66 @@ def _to_decimal(value: object) -> Decimal:
     if isinstance(value, str):
         return _text_to_decimal(value)
     raise CellError(f"not an amount: {_shown(value)}")
+
+
+_ZERO = Decimal(0)
+_PLAIN_AMOUNTS = re.compile(  # plain amounts separated by 0x1F
+    f"(?:{_PLAIN_AMOUNT.pattern}\x1f)*{_PLAIN_AMOUNT.pattern}"
+)
+
+
+def parse_plain_amounts(cells: Sequence[object]) -> list[Decimal | None]:
+    """`parse_amount` of many cells at once, for big files: the amount of each cell
+    that is a plain amount ("1,234.56", "-12.5") and passes the checks, None for
+    the others, which must go through `parse_amount` (to be read or refused)."""
+    plain = _plain_amounts(cells)
+    every = False not in plain
+    texts = cells if every else list(compress(cells, plain))
+    if not texts:
+        return [None] * len(cells)
+    numbers = list(map(Decimal, map(str.replace, texts, repeat(","), repeat(""))))
+    pennies: list[Decimal | None] = list(
+        map(_CONTEXT.quantize, numbers, repeat(_PENNY))
+    )
+    if (
+        max(map(Decimal.adjusted, numbers)) >= MAX_WHOLE_DIGITS
+        or max(map(Decimal.adjusted, pennies)) >= MAX_WHOLE_DIGITS  # type: ignore[arg-type]
+    ):  # too big, or rounds up to too big: parse_amount says which
+        pennies = [
+            None
+            if number.adjusted() >= MAX_WHOLE_DIGITS
+            or pence.adjusted() >= MAX_WHOLE_DIGITS  # type: ignore[union-attr]
+            else pence
+            for number, pence in zip(numbers, pennies, strict=True)
+        ]
+    if _ZERO in pennies:  # no "-0.00"
+        pennies = [
+            abs(pence) if pence is not None and pence.is_zero() else pence
+            for pence in pennies
+        ]
+    if not every:  # None where a cell is not plain
+        for at in compress(range(len(plain)), map(operator.not_, plain)):
+            pennies.insert(at, None)
+    return pennies
+
+
+def _plain_amounts(cells: Sequence[object]) -> list[bool]:
+    """Which cells are plain amounts (fully match _PLAIN_AMOUNT)."""
+    try:  # cells of digits, commas, dots and minus signs, checked all at once
+        others = list(map(str.strip, cells, repeat("0123456789,.-")))  # type: ignore[arg-type]
+    except TypeError:  # not all text
+        return [
+            type(cell) is str and _PLAIN_AMOUNT.fullmatch(cell) is not None
+            for cell in cells
+        ]
+    plain = list(map(operator.and_, map(operator.not_, others), map(bool, cells)))
+    joined = "\x1f".join(compress(cells, plain))  # type: ignore[arg-type]
+    if not joined or _PLAIN_AMOUNTS.fullmatch(joined) is None:
+        plain = [
+            flag and _PLAIN_AMOUNT.fullmatch(cell) is not None  # type: ignore[arg-type]
+            for flag, cell in zip(plain, cells, strict=True)
+        ]
+    return plain
 
 
 def _float_to_decimal(number: float) -> Decimal:

@@ -239,3 +239,191 @@ class TestSupplierMatching:
             SupplierAlias.objects.get(council=council, supplier=new).council_supplier_id
             == "S-9"
         )
+
+
+# --------------------------------------------------------------------------
+# Reading and saving in chunks: where the chunks end changes nothing
+# --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def tiny_chunks(monkeypatch):
+    """Chunks of a few lines, so that a small file crosses many chunk boundaries."""
+    from spend import parse
+
+    monkeypatch.setattr(importer, "FIRST_LINES", 2)
+    monkeypatch.setattr(importer, "CHUNK_LINES", 3)
+    monkeypatch.setattr(importer, "COPY_PIECE", 2)
+    monkeypatch.setattr(parse, "BATCH", 1)
+    monkeypatch.setattr(parse, "RUN", 2)
+
+
+def _held(council) -> list[tuple]:
+    return sorted(
+        SpendLine.objects.filter(council=council).values_list(
+            "source_row",
+            "payment_date",
+            "amount",
+            "supplier__normalised_name",
+            "supplier_name",
+            "redacted",
+            "transaction_ref",
+            "council_supplier_id",
+            "vat_number",
+            "line_key",
+        )
+    )
+
+
+BIG = csv_bytes(
+    '01/04/2025,Wardown Plumbing Ltd,"1,200.00",T1,S-9,',  # held (APRIL)
+    "05/04/2025,Wardown Plumbing Ltd,500.00,,,",
+    "05/04/2025,Wardown Plumbing Ltd,500.00,,,",  # the same line again: kept
+    "03/04/2025,REDACTED PERSONAL DATA,750.50,T3,,",  # held (APRIL)
+    "06/04/2025,REDACTED PERSONAL DATA,20.00,T9,,",
+    "05/04/2025,Wardown Plumbing Ltd,500.00,,,",
+    '02/04/2025,Wardown Plumbing Ltd,"1,200.00",T2,S-9,',  # held (APRIL)
+    "07/04/2025,Leagrave Catering Ltd,(10.00),T7,,GB999999973",
+    '02/04/2025,Wardown Plumbing Ltd,"1,200.00",T2,S-9,',  # held once only: new
+    "08/04/2025,Stopsley Skips CIC,12x,T8,,",  # rejected
+    "09/04/2025,Stopsley Skips CIC,9.99,T10,,",
+)
+
+
+def test_where_the_chunks_end_changes_nothing(council, upload_of, monkeypatch):
+    from django.db import transaction
+
+    from spend import parse
+
+    def run() -> tuple:
+        with transaction.atomic():
+            import_spend_file(upload=upload_of(APRIL), data=APRIL)
+            upload = upload_of(BIG, "big.csv")
+            result = import_spend_file(upload=upload, data=BIG).as_json()
+            suppliers = sorted(
+                Supplier.objects.values_list("normalised_name", flat=True)
+            )
+            aliases = sorted(
+                SupplierAlias.objects.values_list(
+                    "normalised_name",
+                    "supplier__normalised_name",
+                    "council_supplier_id",
+                )
+            )
+            held = _held(council)
+            transaction.set_rollback(True)
+        return result, suppliers, aliases, held
+
+    whole = run()
+    monkeypatch.setattr(importer, "FIRST_LINES", 2)
+    monkeypatch.setattr(importer, "CHUNK_LINES", 3)
+    monkeypatch.setattr(importer, "COPY_PIECE", 2)
+    monkeypatch.setattr(parse, "RUN", 2)
+    monkeypatch.setattr(parse, "BATCH", 1)
+    chunked = run()
+    assert chunked == whole
+    result = chunked[0]
+    assert (result["rows_imported"], result["rows_duplicate"]) == (7, 3)
+    assert result["rows_rejected"] == 1 and result["new_suppliers"] == 2
+
+
+def test_duplicates_are_found_by_date_across_chunks_in_any_order(
+    council, upload_of, tiny_chunks
+):
+    held = csv_bytes(
+        "30/04/2025,Wardown Plumbing Ltd,10.00,A,,",
+        "01/05/2025,Wardown Plumbing Ltd,20.00,B,,",
+    )
+    import_spend_file(upload=upload_of(held), data=held)
+    later = csv_bytes(
+        "02/05/2025,Wardown Plumbing Ltd,30.00,C,,",
+        "01/05/2025,Wardown Plumbing Ltd,20.00,B,,",  # held
+        "30/04/2025,Wardown Plumbing Ltd,10.00,A,,",  # held: an earlier date, later
+        "29/04/2025,Wardown Plumbing Ltd,40.00,D,,",
+        "01/05/2025,Wardown Plumbing Ltd,20.00,B,,",  # held once: this one is new
+    )
+    result = import_spend_file(upload=upload_of(later, "later.csv"), data=later)
+    assert (result.rows_read, result.rows_imported, result.rows_duplicate) == (5, 3, 2)
+    assert result.amount_duplicate == Decimal("30.00")
+    assert result.amount_imported == Decimal("90.00")
+    assert SpendLine.objects.filter(council=council).count() == 5
+
+
+def test_a_file_refused_deep_down_leaves_nothing(council, upload_of, tiny_chunks):
+    import csv
+
+    limit = csv.field_size_limit(131_072)  # other code may have raised it
+    data = APRIL + MAY.split(b"\n", 1)[1] + b'01/05/2025,"' + b"x" * 140_000
+    upload = upload_of(data)
+    try:
+        with pytest.raises(FileRefused, match="could not be read as CSV"):
+            import_spend_file(upload=upload, data=data)
+    finally:
+        csv.field_size_limit(limit)
+    upload.refresh_from_db()
+    assert upload.status == "failed" and "could not be read as CSV" in upload.message
+    assert not SpendLine.objects.exists()
+    assert not Supplier.objects.exists() and not SupplierAlias.objects.exists()
+
+
+def test_a_crash_in_a_later_chunk_leaves_nothing(
+    council, upload_of, monkeypatch, tiny_chunks
+):
+    real_save = importer.save_lines
+    saves = []
+
+    def die_the_third_time(upload, lines, suppliers):
+        saves.append(len(lines))
+        if len(saves) == 3:
+            raise RuntimeError("worker killed")
+        real_save(upload, lines, suppliers)
+
+    monkeypatch.setattr(importer, "save_lines", die_the_third_time)
+    upload = upload_of(BIG)
+    with pytest.raises(RuntimeError):
+        import_spend_file(upload=upload, data=BIG)
+    assert len(saves) == 3
+    assert not SpendLine.objects.exists()
+    assert not Supplier.objects.exists() and not SupplierAlias.objects.exists()
+
+
+def test_progress_advances_while_the_file_is_read(
+    council, upload_of, monkeypatch, tiny_chunks
+):
+    from spend import parse
+
+    monkeypatch.setattr(parse, "PROGRESS_EVERY", 2)
+    seen = []
+    result = import_spend_file(upload=upload_of(BIG), data=BIG, progress=seen.append)
+    assert len(seen) > 2 and seen == sorted(set(seen))
+    assert seen[-1] == result.rows_read == 11
+
+
+def test_two_spellings_with_the_councils_supplier_id_both_match(
+    council, upload_of, make_supplier
+):
+    known = make_supplier(name="W Plumbing")
+    SupplierAlias.objects.create(
+        supplier=known, council=council, name="W Plumbing", council_supplier_id="S-9"
+    )
+    data = csv_bytes(
+        "01/05/2025,Wardown Plumbing,10.00,T1,S-9,",
+        "02/05/2025,Wardown Plumbing Ltd,20.00,T2,S-9,",
+    )
+    result = import_spend_file(upload=upload_of(data), data=data)
+    assert result.new_suppliers == 0
+    assert set(SpendLine.objects.values_list("supplier", flat=True)) == {known.pk}
+
+
+def test_suppliers_made_by_this_import_are_not_matched_by_vat_number(
+    council, upload_of, tiny_chunks
+):
+    data = csv_bytes(
+        "01/05/2025,Beacon Foods,10.00,T1,,GB123456789",
+        "02/05/2025,Beacon Foods,10.00,T2,,GB123456789",
+        "03/05/2025,Beacon Foods,10.00,T3,,GB123456789",
+        "04/05/2025,Beacon Catering,20.00,T4,,GB123456789",  # a later chunk
+    )
+    result = import_spend_file(upload=upload_of(data), data=data)
+    assert result.new_suppliers == 2  # as when all names are matched at once
+    assert Supplier.objects.filter(vat_number="GB123456789").count() == 2
