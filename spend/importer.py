@@ -24,6 +24,8 @@ from decimal import Decimal
 from itertools import chain, islice, repeat
 from operator import countOf, itemgetter
 
+from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
@@ -60,7 +62,7 @@ CHUNK = 500  # names per IN (...) query
 FUZZY_THRESHOLD = 90
 ERRORS_SHOWN = 100
 FIRST_LINES = 5_000  # lines in the first chunk: loading starts soon
-CHUNK_LINES = 100_000  # lines in each later chunk
+CHUNK_LINES = 200_000  # lines in each later chunk, at most
 COPY_PIECE = 500  # lines handed to the COPY at a time
 
 
@@ -364,7 +366,7 @@ class SupplierMatcher:
             )
             for name in names
         ]
-        bulk_create_with_history(new, Supplier, batch_size=1000)
+        create_with_history(new)
         created: dict[str, int] = {}
         for chunk in _chunks(names, CHUNK):
             created.update(
@@ -403,6 +405,54 @@ class SupplierMatcher:
             batch_size=1000,
             ignore_conflicts=True,
         )
+
+
+def create_with_history(suppliers: list[Supplier]) -> None:
+    """`bulk_create_with_history` for new suppliers, its history rows written by one
+    INSERT ... SELECT per thousand suppliers (a copy of the rows just saved) rather
+    than built as objects one by one, the slow part for thousands of suppliers."""
+    History = Supplier.history.model
+    users = {History.get_default_history_user(supplier) for supplier in suppliers}
+    if (
+        len(users) > 1
+        or hasattr(History, "history_relation")
+        or any(hasattr(supplier, "_change_reason") for supplier in suppliers)
+    ):  # not the plain case: as simple_history does it
+        bulk_create_with_history(suppliers, Supplier, batch_size=1000)
+        return
+    Supplier.objects.bulk_create(suppliers, batch_size=1000)
+    if not suppliers or not getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
+        return
+    user = users.pop()
+    meta, history = Supplier._meta, History._meta
+    try:
+        user_column = history.get_field("history_user").column
+    except FieldDoesNotExist:  # simple_history's user_id_field
+        user_column = history.get_field("history_user_id").column
+    fields = History.tracked_fields
+    quote = connection.ops.quote_name
+    into = [history.get_field(field.name).column for field in fields] + [
+        history.get_field(name).column
+        for name in ("history_date", "history_change_reason", "history_type")
+    ]
+    into.append(user_column)
+    copied = ", ".join(quote(field.column) for field in fields)
+    pk = quote(meta.pk.column)
+    made = [
+        timezone.now(),
+        None,  # no change reason
+        "+",  # created
+        getattr(user, "pk", user),
+    ]
+    with connection.cursor() as cursor:
+        for ids in _chunks(sorted(supplier.pk for supplier in suppliers), 1000):
+            cursor.execute(
+                f"INSERT INTO {quote(history.db_table)} "
+                f"({', '.join(quote(column) for column in into)}) "
+                f"SELECT {copied}, %s, %s, %s, %s FROM {quote(meta.db_table)} "
+                f"WHERE {pk} IN ({', '.join(['%s'] * len(ids))}) ORDER BY {pk}",
+                [*made, *ids],
+            )
 
 
 def _unmatched_by(
@@ -502,6 +552,8 @@ def _spend_line(
 def _copy_lines(
     upload: SpendUpload, lines: list[LineRecord], suppliers: dict[str, int]
 ) -> None:
+    if not lines:
+        return
     head = f"{upload.council_id}\t{upload.pk}\t"
     tails = {name: f"\t{pk}\n" for name, pk in suppliers.items()}
     tails[""] = "\t\\N\n"  # redacted: no supplier
@@ -640,9 +692,10 @@ class _Loader:
         self.result = result
         self.held = HeldLines(council, exclude_upload=upload.pk if upload else None)
         self.suppliers = SupplierMatcher(council)
-        self.supplier_ids: set[int] = set()
 
-    def add(self, lines: list[LineRecord], *, read_ahead: _ReadAhead | None = None):
+    def add(
+        self, lines: list[LineRecord], *, read_ahead: _ReadAhead | None = None
+    ) -> None:
         """Count and save a chunk; with `read_ahead`, read the next chunk meanwhile."""
         new, duplicate = self.held.split(lines)
         result = self.result
@@ -668,8 +721,9 @@ class _Loader:
         ahead = _ReadAhead(reader.batches())
         chunk = ahead.take(FIRST_LINES)
         while chunk:
-            # Reading is about twice as fast as loading: each chunk may be up to
-            # twice the last, so that the next is read by the time this one is in.
+            # The next chunk is read while this one is saved, a share of it
+            # per piece sent: it may be twice the size of this one, no more,
+            # so that reading keeps pace with saving from a small first chunk.
             size = min(CHUNK_LINES, 2 * len(chunk))
             ahead.wanted = size
             self.add(chunk, read_ahead=ahead)

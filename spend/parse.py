@@ -494,7 +494,7 @@ class LineReader:
             columns, source, notes = mapping.columns, "recognised", mapping.notes
         if any(index >= width for index in columns.values()):
             return None
-        plan = BlockPlan(
+        plan = BlockPlan(  # no sample rows: only the preview page shows them
             sheet=name,
             header=header,
             header_row=header_row,
@@ -503,7 +503,7 @@ class LineReader:
             columns={n: index for n, index in columns.items() if 0 <= index},
             source="chosen" if layout in self.chosen else source,
             notes=notes,
-            row_count=0,
+            row_count=0,  # counted as the rows are read
             sample=[],
         )
         return None if plan.missing else plan
@@ -684,8 +684,8 @@ class _BlockReader:
         before, self.count = self.count, self.count + rows
         if progress:
             first = (before // PROGRESS_EVERY + 1) * PROGRESS_EVERY
-            for count in range(first, self.count + 1, PROGRESS_EVERY):
-                progress(done_before + count)
+            for mark in range(first, self.count + 1, PROGRESS_EVERY):
+                progress(done_before + mark)
 
     def _problem(self, problem: Problem) -> None:
         if problem.kind == "skipped":

@@ -471,7 +471,7 @@ def _csv_reader(text: str) -> Any:
 
 
 # Characters str.splitlines breaks at but io.StringIO(newline="") does not.
-_OTHER_BREAKS = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+_OTHER_BREAKS = "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 _SLICE = 1 << 20  # characters split into lines at a time
 
 
@@ -479,7 +479,7 @@ def _lines_of(text: str) -> Iterator[str]:
     """The lines of ``io.StringIO(text, newline="")``: ending at LF, CR LF or a
     bare CR, endings kept, without the copy of the text at four bytes a
     character that StringIO makes; a slice of the text at a time."""
-    if _OTHER_BREAKS.search(text):
+    if any(char in text for char in _OTHER_BREAKS):  # fast: no regex over it all
         return iter(io.StringIO(text, newline=""))
     cuts, start, size = [0], 0, len(text)
     while start < size:

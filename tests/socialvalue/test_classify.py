@@ -27,7 +27,9 @@ from socialvalue.classify import (
     classify_size,
     classify_vcse,
     haversine_miles,
+    living_wage_rule,
     load_districts,
+    locality_rule,
 )
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
@@ -820,3 +822,78 @@ def test_odd_postcodes_and_areas_never_raise(postcode, area):
     _check(locality(postcode, area), LOCALITY_VALUES)
     _check(locality(postcode, area, "E06000032"), LOCALITY_VALUES)
     _check(classify_locality(postcode, area, {}), LOCALITY_VALUES)
+
+
+# ------------------------------------------------------------ many at a time
+
+MANY_POSTCODES = [
+    *ODD_POSTCODES,
+    None,
+    12345,
+    "LU2 7AB",
+    "lu27ab",
+    "LU2 7AB",  # again: the rule remembers it
+    "LU2 8AB",  # same district, another postcode
+    "LU2",
+    "LU7 1AA",
+    "MK9 2AB",
+    "MK40 1AA",
+    "MK17 8AA",  # near Milton Keynes's radius
+    "NN1 1AA",
+    "LA1 1AA",
+    "M1 1AA",
+    "L34 1AA",
+    "PR1 1AA",
+    "BT1 1AA",
+    "JE2 3AB",
+    "GY1 1AA",
+    "STHL 1ZZ",
+    "BFPO 57",
+    "BF1 3AA",
+    "BX1 1AA",
+    "ZZ99 9ZZ",
+]
+MANY_AREAS = [*COUNCILS.values(), REGIONAL, *ODD_AREAS]
+
+
+@pytest.mark.parametrize("area", MANY_AREAS)
+def test_a_locality_rule_answers_as_classify_locality(area):
+    rule = locality_rule(area, DISTRICTS)
+    for postcode in MANY_POSTCODES * 2:
+        assert rule(postcode) == locality(postcode, area)
+
+
+@pytest.mark.parametrize("listed", [LIST, {}, {"x": "not a date"}])
+def test_a_living_wage_rule_answers_as_classify_living_wage(listed):
+    rule = living_wage_rule(listed)
+    for odd in [*ODD_FACTS, facts(name="Acme Ltd"), facts(living_wage_accredited=True)]:
+        assert rule(odd) == classify_living_wage(odd, listed)
+
+
+SHARED_FIGURES = [
+    facts(name=name, organisation_type=kind, employees=staff, turnover=money)
+    for name in ["Acme", "Acme Ltd", "Acme PLC", "Acme CIC", "Luton Borough Council"]
+    for kind in ["unknown", "private_company", "guarantee", "charity"]
+    for staff in [None, 1, True, 1.0, 12, 400]
+    for money in [None, Decimal("0"), Decimal("-0"), 0.0, -0.0, Decimal("1E+6")]
+]
+
+
+def test_remembered_answers_match_the_rules_whatever_the_order():
+    """Size and VCSE answers are remembered for suppliers with the same figures,
+    type and kind of name; figures that read differently are kept apart."""
+    from socialvalue import classify
+
+    expected = [
+        (classify._classify_size(f), classify._classify_vcse(f)) for f in SHARED_FIGURES
+    ]
+    for order in (SHARED_FIGURES, SHARED_FIGURES[::-1]):
+        classify._SIZE_MEMO.clear()
+        classify._VCSE_MEMO.clear()
+        answers = {id(f): (classify_size(f), classify_vcse(f)) for f in order}
+        assert [answers[id(f)] for f in SHARED_FIGURES] == expected
+    staff_true = classify_size(facts(employees=True, turnover=Decimal("5")))
+    staff_one = classify_size(facts(employees=1, turnover=Decimal("5")))
+    assert staff_true != staff_one
+    assert "£-0" in classify_size(facts(turnover=-0.0)).evidence
+    assert "£-0" not in classify_size(facts(turnover=0.0)).evidence

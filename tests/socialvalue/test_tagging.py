@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
 from pytest_django.asserts import assertContains
 
-from procure.models import SupplierAlias
+from procure.models import Contract, SupplierAlias
+from socialvalue import tagging
 from socialvalue.models import SupplierTag, TagOverride
 from socialvalue.tagging import classify_suppliers
 
@@ -176,3 +178,140 @@ def test_the_supplier_page_explains_every_tag(client, viewer, council, luton_fir
     assertContains(page, "Small business")
     assertContains(page, "Living Wage status unknown")
     assert b"Override" not in page.content  # a viewer cannot change tags
+
+
+# ------------------------------------------------------------------------ in bulk
+
+
+@pytest.fixture
+def register(council, other_council, make_supplier):
+    """Suppliers linked to the councils by aliases and contracts, and one not."""
+    firms = [
+        make_supplier(name=f"Firm {n} Ltd", postcode=postcode, employees=staff)
+        for n, (postcode, staff) in enumerate(
+            [
+                ("LU2 7AB", 3),
+                ("L34 1AA", 80),
+                ("LU2 7AB", 3),
+                ("", None),
+                ("M1 1AA", 12),
+            ]
+        )
+    ]
+    for firm in firms[:3]:
+        SupplierAlias.objects.create(supplier=firm, council=council, name=firm.name)
+    SupplierAlias.objects.create(
+        supplier=firms[0], council=other_council, name="Firm Nought"
+    )
+    Contract.objects.create(
+        council=other_council,
+        reference="K1",
+        title="Grounds",
+        supplier=firms[1],
+        start_date=date(2025, 4, 1),
+    )
+    return firms
+
+
+def _tags() -> list[tuple]:
+    return sorted(
+        SupplierTag.objects.values_list(
+            "supplier_id", "council_id", "kind", "value", "source", "evidence"
+        ),
+        key=str,
+    )
+
+
+@pytest.mark.parametrize("few", [0, 10**6])  # many ids: one query; few: chunks
+def test_council_links_are_the_same_whichever_way_they_are_read(
+    monkeypatch, register, council, other_council, few
+):
+    monkeypatch.setattr(tagging, "FEW", few)
+    monkeypatch.setattr(tagging, "CHUNK", 2)
+    firms = [firm.pk for firm in register]
+    pairs = {
+        (firms[0], council.pk),
+        (firms[1], council.pk),
+        (firms[2], council.pk),
+        (firms[0], other_council.pk),
+        (firms[1], other_council.pk),
+    }
+    both = [council, other_council]
+    assert tagging.council_links(firms[:4], both) == pairs
+    assert tagging.council_links(firms[1:2], both) == {
+        (firms[1], council.pk),
+        (firms[1], other_council.pk),
+    }
+    assert tagging.council_links(None, [other_council]) == {
+        (firms[0], other_council.pk),
+        (firms[1], other_council.pk),
+    }
+    assert tagging.council_links(firms, []) == set()
+
+
+def test_many_suppliers_are_classified_as_a_few_are(monkeypatch, register):
+    some = [firm.pk for firm in register[:3]]
+    monkeypatch.setattr(tagging, "CHUNK", 2)
+    monkeypatch.setattr(tagging, "FEW", 10**6)
+    chunked = classify_suppliers(supplier_ids=some)
+    by_chunks = _tags()
+    assert {row[0] for row in by_chunks} == set(some)
+    SupplierTag.history.all().delete()
+    SupplierTag.objects.all().delete()
+    monkeypatch.setattr(tagging, "FEW", 0)
+    whole = classify_suppliers(supplier_ids=some)
+    assert _tags() == by_chunks
+    assert (whole.created, whole.by_value) == (chunked.created, chunked.by_value)
+    again = classify_suppliers(supplier_ids=some)
+    assert (again.created, again.changed, again.unchanged) == (0, 0, len(by_chunks))
+
+
+def test_every_new_and_changed_tag_has_its_history_row(register, council_officer):
+    first = classify_suppliers(user=council_officer)
+    tags = {tag.pk: tag for tag in SupplierTag.objects.all()}
+    added = SupplierTag.history.filter(history_type="+")
+    assert first.created == len(tags) == added.count() == SupplierTag.history.count()
+    fields = [*tagging.KEY_FIELDS, *tagging.SAVED, "decided_at", "decided_by_id"]
+    for row in added:
+        tag = tags[row.id]
+        assert [getattr(row, f) for f in fields] == [getattr(tag, f) for f in fields]
+        assert row.history_date == tag.decided_at
+        assert row.history_user == council_officer == tag.decided_by
+        assert row.history_change_reason is None
+    register[0].postcode = "M1 1AA"
+    register[0].employees = 400
+    register[0].save()
+    second = classify_suppliers()
+    changed = SupplierTag.history.filter(history_type="~")
+    assert second.changed == changed.count() == 3  # size, Luton and Knowsley
+    assert second.created == 0
+    for row in changed:
+        tag = SupplierTag.objects.get(pk=row.id)
+        assert tag.supplier_id == register[0].pk
+        assert [getattr(row, f) for f in fields] == [getattr(tag, f) for f in fields]
+        assert row.history_date == tag.decided_at > tags[row.id].decided_at
+        assert row.history_user is None is tag.decided_by
+
+
+def test_rows_fetched_straight_from_the_cursor_are_the_orms(register):
+    classify_suppliers()
+    rows = SupplierTag.objects.order_by("pk").values_list(
+        "pk", *tagging.KEY_FIELDS, *tagging.SAVED
+    )
+    assert tagging._fetch(rows) == list(rows)
+    assert tagging._fetch(rows.filter(supplier_id__in=[])) == []
+
+
+def test_a_big_sqlite_write_gets_a_bigger_page_cache_for_a_while(register):
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("a SQLite setting")
+    connection.ensure_connection()
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size = -1")  # 1 KiB: any write is big
+        result = classify_suppliers()
+        cursor.execute("PRAGMA cache_size")
+        assert cursor.fetchone() == (-1,)
+        cursor.execute("PRAGMA cache_size = -2000")
+    assert result.created == SupplierTag.history.count() == 20

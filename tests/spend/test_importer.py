@@ -427,3 +427,34 @@ def test_suppliers_made_by_this_import_are_not_matched_by_vat_number(
     result = import_spend_file(upload=upload_of(data), data=data)
     assert result.new_suppliers == 2  # as when all names are matched at once
     assert Supplier.objects.filter(vat_number="GB123456789").count() == 2
+
+
+def test_new_suppliers_get_the_history_simple_history_would_write(db):
+    from django.db import transaction
+    from simple_history.utils import bulk_create_with_history
+
+    from spend.importer import create_with_history
+
+    def history_of(create) -> list[dict]:
+        with transaction.atomic():
+            create(
+                [
+                    Supplier(
+                        name="Wardown Plumbing Ltd",
+                        normalised_name="wardown plumbing ltd",
+                        vat_number="GB123456789",
+                    ),
+                    Supplier(name="Beacon Foods", normalised_name="beacon foods"),
+                ]
+            )
+            saved = {s.pk: (s.created_at, s.updated_at) for s in Supplier.objects.all()}
+            rows = list(Supplier.history.order_by("history_id").values())
+            transaction.set_rollback(True)
+        assert [saved[row["id"]] for row in rows] == [
+            (row["created_at"], row["updated_at"]) for row in rows
+        ]
+        varying = {"history_id", "history_date", "id", "created_at", "updated_at"}
+        return [{k: v for k, v in row.items() if k not in varying} for row in rows]
+
+    simple = history_of(lambda new: bulk_create_with_history(new, Supplier))
+    assert len(simple) == 2 and history_of(create_with_history) == simple
