@@ -27,6 +27,7 @@ from procure.models import (
 )
 from socialvalue.models import Metric, Target
 from socialvalue.tagging import classify_suppliers
+from spend import rollup
 from spend.models import SpendLine, SpendUpload, UploadStatus, VatBasis
 from spend.values import normalise_name
 
@@ -319,8 +320,11 @@ def load_demo(
     ).delete()
     _upsert_contracts(council, suppliers, specs, today)
     classify_suppliers(
-        supplier_ids=[s.pk for s in suppliers.values()], councils=[council]
+        supplier_ids=[s.pk for s in suppliers.values()],
+        councils=[council],
+        rollups=False,
     )
+    rollup.rebuild(council.pk)
     lines = SpendLine.objects.filter(upload__in=kept)
     return {"council": council, "suppliers": len(suppliers), **lines.headline()}
 

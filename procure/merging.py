@@ -20,6 +20,7 @@ from procure.models import (
 )
 from socialvalue.models import SupplierTag, TagOverride
 from socialvalue.tagging import classify_suppliers
+from spend import rollup
 from spend.models import SpendLine
 
 
@@ -61,6 +62,7 @@ def merge_suppliers(
             moved_contracts=contracts,
             moved_overrides=overrides,
         )
+        rollup.refresh_suppliers([kept.pk, merged.pk])
     classify_suppliers(supplier_ids=[kept.pk], user=user)
     return record
 
@@ -123,4 +125,5 @@ def undo_merge(record: SupplierMerge, *, user) -> None:
         merged.save()
         record.undone_at, record.undone_by = timezone.now(), user
         record.save()
+        rollup.refresh_suppliers([kept.pk, merged.pk])
     classify_suppliers(supplier_ids=[kept.pk, merged.pk], user=user)

@@ -42,6 +42,7 @@ from socialvalue.models import (
     TagOverride,
     TagSource,
 )
+from spend import rollup
 from spend.models import SpendLine
 
 FACT_FIELDS = [
@@ -202,21 +203,29 @@ def classify_suppliers(
     supplier_ids: Iterable[int] | None = None,
     councils: Iterable[Council] | None = None,
     user=None,
+    rollups: bool = True,
 ) -> ClassifyResult:
-    """(Re)classify suppliers (all, or those given) for the councils (all, or given)."""
+    """(Re)classify suppliers (all, or those given) for the councils (all, or given).
+
+    When a tag changes, the councils' dashboard rollups are rebuilt in the same
+    transaction; `rollups=False` leaves that to the caller (the importer).
+    """
     # The run builds millions of small, acyclic objects (rows, tuples, results);
     # the cyclic garbage collector would walk them all again and again.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _classify(supplier_ids, councils, user)
+        return _classify(supplier_ids, councils, user, rollups)
     finally:
         if collecting:
             gc.enable()
 
 
 def _classify(
-    supplier_ids: Iterable[int] | None, councils: Iterable[Council] | None, user
+    supplier_ids: Iterable[int] | None,
+    councils: Iterable[Council] | None,
+    user,
+    rollups: bool,
 ) -> ClassifyResult:
     ids = None if supplier_ids is None else sorted(set(supplier_ids))
     council_list = (
@@ -263,7 +272,11 @@ def _classify(
     for key, override in overrides.items():
         if key in wanted or key[2] == TagKind.LOCALITY:
             wanted[key] = _override_result(override)
-    result = _save(wanted, existing, user)
+    with transaction.atomic():
+        result = _save(wanted, existing, user)
+        if rollups and (result.created or result.changed):
+            for council in council_list:
+                rollup.refresh_tags(council.pk)
     result.suppliers = len(facts)
     return result
 

@@ -27,13 +27,15 @@ from operator import countOf, itemgetter
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
 from django.db import connection, transaction
-from django.db.models import Count
+from django.db.models import Count, Max, Min
 from django.utils import timezone
 from rapidfuzz import fuzz, process
 from simple_history.utils import bulk_create_with_history
 
 from councils.models import Council
 from procure.models import MatchSuggestion, Supplier, SupplierAlias
+from socialvalue.tagging import classify_suppliers
+from spend import rollup
 from spend.models import (
     INTERNAL_ERROR,
     RememberedMapping,
@@ -258,6 +260,7 @@ class _Seen:
     name: str
     council_supplier_id: str
     vat_number: str
+    postcode: str = ""
 
 
 class SupplierMatcher:
@@ -297,6 +300,7 @@ class SupplierMatcher:
                     name=values["supplier_name"] or "",
                     council_supplier_id=values["council_supplier_id"] or "",
                     vat_number=values["vat_number"] or "",
+                    postcode=values.get("postcode") or "",
                 )
         self.ids.update(self._match(first_seen))
         return self.ids
@@ -363,6 +367,8 @@ class SupplierMatcher:
                 name=first_seen[name].name,
                 normalised_name=name,
                 vat_number=first_seen[name].vat_number[:14],
+                # The council's ledger's postcode for the payee: where it is.
+                postcode=first_seen[name].postcode[:8],
             )
             for name in names
         ]
@@ -797,7 +803,21 @@ def _conclude(
     _save_issues(upload, parsed)
     _claim(upload)
     _hold_references(upload, loader.suppliers.ids.values())
+    _classify_and_roll_up(upload, loader.suppliers.ids.values())
     _finish(upload, result, parsed)
+
+
+def _classify_and_roll_up(upload: SpendUpload, supplier_ids: Iterable[int]) -> None:
+    """Tag the suppliers paid by this file (new ones, and known ones new to this
+    council) and recount the dashboard rollups for the months it covers."""
+    ids = sorted(set(supplier_ids))
+    if ids:
+        classify_suppliers(supplier_ids=ids, councils=[upload.council], rollups=False)
+    span = SpendLine.objects.filter(upload=upload).aggregate(
+        first=Min("payment_date"), last=Max("payment_date")
+    )
+    if span["first"] is not None:
+        rollup.refresh_months(upload.council_id, span["first"], span["last"])
 
 
 class ImportSuperseded(Exception):
@@ -908,7 +928,12 @@ def rollback_upload(upload: SpendUpload, *, user) -> int:
             raise ValueError(
                 f"Only an imported upload can be rolled back ({upload.status})."
             )
+        span = upload.lines.aggregate(
+            first=Min("payment_date"), last=Max("payment_date")
+        )
         removed, _ = upload.lines.all().delete()
+        if span["first"] is not None:
+            rollup.refresh_months(upload.council_id, span["first"], span["last"])
         upload.status = UploadStatus.ROLLED_BACK
         upload.rolled_back_by = user
         upload.rolled_back_at = timezone.now()

@@ -379,3 +379,64 @@ class SpendLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.payment_date} {self.supplier_name} £{self.amount}"
+
+
+class SupplierMonth(models.Model):
+    """Rollup: a council's spend lines summed per month, supplier and directorate.
+
+    Kept equal to a direct aggregate of the lines by `spend.rollup` (on import,
+    rollback and merge), so that dashboards never scan spend lines. Redacted
+    payees have no supplier.
+    """
+
+    council = models.ForeignKey(Council, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField(help_text="First day of the month.")
+    supplier = models.ForeignKey(
+        Supplier, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    directorate = models.CharField(
+        max_length=200, blank=True, help_text="Department, else service area."
+    )
+    redacted = models.BooleanField(default=False)
+    total = models.DecimalField(max_digits=16, decimal_places=2)
+    lines = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["council", "month"], name="suppliermonth_council"),
+            models.Index(fields=["supplier"], name="suppliermonth_supplier"),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.month:%b %Y} {self.supplier_id} {self.directorate}: £{self.total}"
+        )
+
+
+class TagMonth(models.Model):
+    """Rollup: a council's spend per month, directorate and combination of its
+    suppliers' tags (location for this council, size, VCSE, Living Wage).
+
+    Rebuilt from `SupplierMonth` and the current tags by `spend.rollup` whenever
+    either changes; a few thousand rows a year, which the dashboard reads.
+    """
+
+    council = models.ForeignKey(Council, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField(help_text="First day of the month.")
+    directorate = models.CharField(max_length=200, blank=True)
+    locality = models.CharField(max_length=16)
+    size = models.CharField(max_length=16)
+    vcse = models.CharField(max_length=16)
+    living_wage = models.CharField(max_length=16)
+    redacted = models.BooleanField(default=False)
+    verified = models.BooleanField(
+        default=False, help_text="The supplier is confirmed in the register."
+    )
+    total = models.DecimalField(max_digits=16, decimal_places=2)
+    lines = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["council", "month"], name="tagmonth_council")]
+
+    def __str__(self) -> str:
+        return f"{self.month:%b %Y} {self.directorate} {self.locality}: £{self.total}"
