@@ -149,11 +149,11 @@ SUPPLIER_MIX = [
     ("local sole trader", OrganisationType.SOLE_TRADER, "local", 10, 0.3),
     ("wider sme", OrganisationType.PRIVATE_COMPANY, "wider", 40, 1.0),
     ("wider charity", OrganisationType.CHARITY, "wider", 8, 0.5),
-    ("national large", OrganisationType.PLC, "uk", 30, 6.0),
-    ("national subsidiary", OrganisationType.PRIVATE_COMPANY, "uk", 20, 3.0),
+    ("national large", OrganisationType.PLC, "uk", 30, 2.2),
+    ("national subsidiary", OrganisationType.PRIVATE_COMPANY, "uk", 20, 1.6),
     ("national sme", OrganisationType.PRIVATE_COMPANY, "uk", 40, 1.0),
     ("national charity", OrganisationType.GUARANTEE, "uk", 6, 0.8),
-    ("public body", OrganisationType.PUBLIC_BODY, "wider", 12, 4.0),
+    ("public body", OrganisationType.PUBLIC_BODY, "wider", 12, 2.5),
     ("unknown", OrganisationType.UNKNOWN, "unknown", 30, 0.4),
 ]
 PUBLIC_BODIES = [
@@ -213,6 +213,7 @@ def _supplier_specs(rng: random.Random) -> list[dict]:
                 if place.districts
                 else "",
                 "weight": weight * rng.uniform(0.3, 1.7),
+                "tier": tier,
                 "verified": tier != "unknown" and rng.random() < 0.7,
             }
             _add_facts(rng, spec, kind, number)
@@ -307,9 +308,11 @@ def load_demo(
     _upsert_users(council)
     _upsert_targets(council)
     uploader = get_user_model().objects.get(username="demo-finance")
-    weights = [s["weight"] for s in specs]
     kept = []
-    for month in demo_months(today, months):
+    for number, month in enumerate(demo_months(today, months)):
+        # The pledge at work: local firms win a growing share of the business.
+        growth = 1 + 0.9 * number / max(months - 1, 1)
+        weights = [s["weight"] * (growth if s["tier"] == "local" else 1) for s in specs]
         month_rng = random.Random(
             f"{council_slug}-{month.isoformat()}-{lines_per_month}"
         )
@@ -334,7 +337,7 @@ def _upsert_suppliers(specs: list[dict]) -> dict[str, Supplier]:
     existing = {s.name: s for s in Supplier.objects.filter(name__in=names)}
     new = []
     for spec in specs:
-        values = {k: v for k, v in spec.items() if k != "weight"}
+        values = {k: v for k, v in spec.items() if k not in ("weight", "tier")}
         supplier = existing.get(spec["name"])
         if supplier is None:
             # bulk_create skips save(), so set the matching key here.

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from spend import views
+from spend import dashboard_views, views
 
 app_name = "spend"
 
@@ -15,4 +15,5 @@ urlpatterns = [
     path("uploads/<int:pk>/rollback/", views.upload_rollback, name="upload-rollback"),
     path("uploads/<int:pk>/retry/", views.upload_retry, name="upload-retry"),
     path("spend/", views.line_list, name="lines"),
+    path("dashboard/", dashboard_views.dashboard, name="dashboard"),
 ]

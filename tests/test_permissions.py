@@ -30,6 +30,7 @@ ROUTES: dict[str, tuple[str | None, Capability | None]] = {
     "spend:upload-rollback": ("upload", Capability.UPLOAD),
     "spend:upload-retry": ("upload", Capability.UPLOAD),
     "spend:lines": (None, Capability.VIEW),
+    "spend:dashboard": (None, Capability.VIEW),
     "procure:suppliers": (None, Capability.VIEW),
     "procure:supplier-detail": ("supplier", Capability.VIEW),
     "procure:supplier-edit": ("supplier", Capability.EDIT_REGISTER),

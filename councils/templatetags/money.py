@@ -50,3 +50,11 @@ def pct(value) -> str:
     if share is None:
         return "—"
     return f"{share.quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)}%"
+
+
+@register.filter
+def money_cell(value) -> str:
+    """A table cell: amounts (Decimal) as money to the penny, anything else as is."""
+    if isinstance(value, Decimal):
+        return gbp(value)
+    return "" if value is None else str(value)

@@ -1,0 +1,757 @@
+"""The cabinet dashboard's figures, read from the monthly rollups (`spend.rollup`).
+
+Nothing here reads spend lines: every figure is a sum over `TagMonth` (a few
+thousand rows a year) or, for the largest suppliers, `SupplierMonth`, done by the
+database. Each figure carries the spend line list filters that select the lines
+behind it (`spend:lines`), so that every number can be traced and reconciles.
+
+Shares are of the spend whose tag is known; the spend whose tag is unknown is
+shown beside each share, never counted as "no". Living Wage is the exception: the
+accredited list only ever says "yes", so its share is of all spend in scope.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field, replace
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from django import forms
+from django.db.models import Max, Min, Q, QuerySet, Sum
+
+from councils.models import Council
+from councils.periods import FinancialYear
+from socialvalue.models import TAG_VALUES, Metric, SupplierTag, TagKind, Target
+from spend.models import SupplierMonth, TagMonth
+
+ZERO = Decimal("0")
+PENNY = Decimal("0.01")
+AMBER_POINTS = Decimal("5")  # within 5 percentage points of the target: amber
+TOP_SUPPLIERS = 20
+FIT_MONTHS = 12
+
+
+@dataclass(frozen=True)
+class MetricDef:
+    key: str
+    label: str
+    field: str  # TagMonth column
+    values: tuple[str, ...]  # the tag values counted in the share
+    target_metric: str | None
+    known_of: str  # completes "of £X spend …"
+    all_spend: bool = False  # denominator: all spend, not spend whose tag is known
+
+    @property
+    def kind(self) -> str:
+        return TagKind.LOCALITY if self.field == "locality" else self.field
+
+    @property
+    def known_values(self) -> list[str]:
+        return [v for v in TAG_VALUES[self.kind] if v != "unknown"]
+
+
+METRICS = [
+    MetricDef(
+        "local",
+        "Local",
+        "locality",
+        ("local",),
+        Metric.LOCAL,
+        "spend with suppliers whose location is known",
+    ),
+    MetricDef(
+        "wider",
+        "Wider area (including local)",
+        "locality",
+        ("local", "wider"),
+        None,
+        "spend with suppliers whose location is known",
+    ),
+    MetricDef(
+        "sme",
+        "Small and medium-sized enterprises (SME)",
+        "size",
+        ("micro", "small", "medium"),
+        Metric.SME,
+        "spend with suppliers whose size is known",
+    ),
+    MetricDef(
+        "vcse",
+        "Voluntary, community and social enterprise (VCSE)",
+        "vcse",
+        ("yes",),
+        Metric.VCSE,
+        "spend with suppliers whose VCSE status is known",
+    ),
+    MetricDef(
+        "living_wage",
+        "Real Living Wage employers",
+        "living_wage",
+        ("yes",),
+        Metric.LIVING_WAGE,
+        "all spend in scope (suppliers not on the accredited list are unknown, "
+        "not “no”)",
+        all_spend=True,
+    ),
+]
+METRIC_BY_KEY = {m.key: m for m in METRICS}
+
+NO_DIRECTORATE = "-"  # the choice for lines that name no directorate
+FY_MONTHS = [4, 5, 6, 7, 8, 9, 10, 11, 12, 1, 2, 3]
+MONTH_NAMES = [date(2000, m, 1).strftime("%B") for m in range(1, 13)]
+
+
+def share(part: Decimal, whole: Decimal) -> Decimal | None:
+    """Percentage to one decimal place; None when there is nothing to divide by."""
+    if not whole or whole <= 0:
+        return None
+    return (part * 100 / whole).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def month_of(fy: FinancialYear, position: int) -> date:
+    """First day of the `position`th month (1 = April) of `fy`."""
+    month = FY_MONTHS[position - 1]
+    return date(fy.start_year + (month < 4), month, 1)
+
+
+def month_end(first: date) -> date:
+    following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    return date.fromordinal(following.toordinal() - 1)
+
+
+def add_months(first: date, months: int) -> date:
+    index = first.year * 12 + first.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+# ---------------------------------------------------------------- the choices
+
+
+class DashboardForm(forms.Form):
+    """What the dashboard shows: a period, a directorate, what is left out."""
+
+    year = forms.TypedChoiceField(label="Financial year", coerce=int)
+    period = forms.ChoiceField(
+        label="Period",
+        choices=[
+            ("year", "Whole year"),
+            ("q1", "Quarter 1 (April to June)"),
+            ("q2", "Quarter 2 (July to September)"),
+            ("q3", "Quarter 3 (October to December)"),
+            ("q4", "Quarter 4 (January to March)"),
+            ("months", "Months chosen below"),
+        ],
+        initial="year",
+    )
+    month_from = forms.TypedChoiceField(
+        label="From month",
+        coerce=int,
+        choices=[(i, MONTH_NAMES[m - 1]) for i, m in enumerate(FY_MONTHS, 1)],
+        initial=1,
+        help_text="Used when the period is “Months chosen below”.",
+    )
+    month_to = forms.TypedChoiceField(
+        label="To month",
+        coerce=int,
+        choices=[(i, MONTH_NAMES[m - 1]) for i, m in enumerate(FY_MONTHS, 1)],
+        initial=12,
+    )
+    directorate = forms.ChoiceField(label="Directorate or service area", required=False)
+    public = forms.ChoiceField(
+        label="Payments to public sector bodies",
+        choices=[("exclude", "Leave out"), ("include", "Include")],
+        initial="exclude",
+    )
+    redacted = forms.ChoiceField(
+        label="Payments to redacted payees",
+        choices=[("exclude", "Leave out"), ("include", "Include")],
+        initial="exclude",
+    )
+
+    def __init__(
+        self,
+        data,
+        *,
+        years: list[FinancialYear],
+        directorates: list[str],
+        default: FinancialYear,
+    ):
+        defaults = {name: f.initial for name, f in self.base_fields.items()}
+        defaults["year"] = default.start_year
+        merged = {**defaults, **{k: v for k, v in data.items() if v != ""}}
+        super().__init__(merged)
+        self.fields["year"].choices = [(y.start_year, y.label) for y in reversed(years)]
+        self.fields["directorate"].choices = [("", "All")] + [
+            (d or NO_DIRECTORATE, d or "(none given)") for d in directorates
+        ]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("period") == "months" and data.get("month_from", 1) > data.get(
+            "month_to", 12
+        ):
+            self.add_error("month_to", "Choose a month on or after the first month.")
+        return data
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The spend a dashboard counts: a council, months, a directorate, exclusions."""
+
+    council: Council
+    fy: FinancialYear
+    first: date  # first day of the first month
+    last: date  # first day of the last month
+    directorate: str | None = None
+    include_public: bool = False
+    include_redacted: bool = False
+
+    @property
+    def end(self) -> date:
+        return month_end(self.last)
+
+    @property
+    def label(self) -> str:
+        if self.first == self.fy.start and self.last == month_of(self.fy, 12):
+            return self.fy.label
+        quarters = {month_of(self.fy, 3 * q - 2): q for q in range(1, 5)}
+        q = quarters.get(self.first)
+        if q and self.last == month_of(self.fy, 3 * q):
+            return f"Q{q} {self.fy.label} ({self.first:%B} to {self.last:%B %Y})"
+        if self.first == self.last:
+            return f"{self.first:%B %Y}"
+        return f"{self.first:%B %Y} to {self.last:%B %Y}"
+
+    def previous(self) -> Scope:
+        """The same months a year earlier."""
+        return replace(
+            self,
+            fy=self.fy.previous(),
+            first=add_months(self.first, -12),
+            last=add_months(self.last, -12),
+        )
+
+    def months(self) -> list[date]:
+        out, month = [], self.first
+        while month <= self.last:
+            out.append(month)
+            month = add_months(month, 1)
+        return out
+
+    def everything(self) -> QuerySet[TagMonth]:
+        """The months and directorate, nothing left out."""
+        rows = TagMonth.objects.filter(
+            council=self.council, month__gte=self.first, month__lte=self.last
+        )
+        if self.directorate is not None:
+            rows = rows.filter(directorate=self.directorate)
+        return rows
+
+    @property
+    def counted(self) -> Q:
+        q = Q()
+        if not self.include_public:
+            q &= ~Q(size="public_sector")
+        if not self.include_redacted:
+            q &= Q(redacted=False)
+        return q
+
+    def line_filters(self) -> dict[str, str | list[str]]:
+        """Filters of the spend line list selecting the lines counted."""
+        params: dict[str, str | list[str]] = {
+            "date_from": self.first.isoformat(),
+            "date_to": self.end.isoformat(),
+        }
+        if self.directorate is not None:
+            params["directorate"] = self.directorate
+        if not self.include_public:
+            params["exclude_public"] = "1"
+        if not self.include_redacted:
+            params["redacted"] = "false"
+        return params
+
+    def describe(self) -> list[str]:
+        parts = [
+            f"Period: {self.label} ({self.first:%-d %B %Y} to {self.end:%-d %B %Y})"
+        ]
+        parts.append(
+            "Directorate: "
+            + (
+                "all"
+                if self.directorate is None
+                else self.directorate or "(none given)"
+            )
+        )
+        parts.append(
+            "Payments to public sector bodies: "
+            + ("included" if self.include_public else "left out")
+        )
+        parts.append(
+            "Payments to redacted payees: "
+            + ("included" if self.include_redacted else "left out")
+        )
+        return parts
+
+
+def years_with_data(council: Council, today: date) -> list[FinancialYear]:
+    """Every financial year from the first with spend to this one."""
+    span = TagMonth.objects.filter(council=council).aggregate(
+        first=Min("month"), last=Max("month")
+    )
+    now = FinancialYear.for_date(today)
+    first = FinancialYear.for_date(span["first"]) if span["first"] else now
+    last = max(now, FinancialYear.for_date(span["last"])) if span["last"] else now
+    return [FinancialYear(y) for y in range(first.start_year, last.start_year + 1)]
+
+
+def default_year(council: Council, today: date) -> FinancialYear:
+    """The year of the latest month with spend, else this one."""
+    last = TagMonth.objects.filter(council=council).aggregate(last=Max("month"))["last"]
+    return FinancialYear.for_date(last or today)
+
+
+def directorates_of(council: Council) -> list[str]:
+    return list(
+        TagMonth.objects.filter(council=council)
+        .order_by("directorate")
+        .values_list("directorate", flat=True)
+        .distinct()
+    )
+
+
+def scope_from(council: Council, form: DashboardForm) -> Scope:
+    data = form.cleaned_data
+    fy = FinancialYear(data["year"])
+    period = data["period"]
+    if period.startswith("q"):
+        q = int(period[1])
+        first, last = month_of(fy, 3 * q - 2), month_of(fy, 3 * q)
+    elif period == "months":
+        first, last = month_of(fy, data["month_from"]), month_of(fy, data["month_to"])
+    else:
+        first, last = fy.start, month_of(fy, 12)
+    directorate = data.get("directorate") or None
+    if directorate == NO_DIRECTORATE:
+        directorate = ""
+    return Scope(
+        council=council,
+        fy=fy,
+        first=first,
+        last=last,
+        directorate=directorate,
+        include_public=data["public"] == "include",
+        include_redacted=data["redacted"] == "include",
+    )
+
+
+# ------------------------------------------------------------------ figures
+
+
+def _sums() -> dict:
+    sums = {"sum_total": Sum("total"), "sum_lines": Sum("lines")}
+    for m in METRICS:
+        sums[f"{m.key}__yes"] = Sum("total", filter=Q(**{f"{m.field}__in": m.values}))
+        sums[f"{m.key}__unknown"] = Sum("total", filter=Q(**{m.field: "unknown"}))
+    return sums
+
+
+def money(value: Decimal | None) -> Decimal:
+    """A database sum as pounds and pence (SQLite hands back extra places)."""
+    return (value or ZERO).quantize(PENNY, rounding=ROUND_HALF_UP)
+
+
+def _zeroed(figures: dict) -> dict:
+    return {
+        k: (v or 0) if k.endswith("lines") else money(v) for k, v in figures.items()
+    }
+
+
+@dataclass
+class Tile:
+    metric: MetricDef
+    amount: Decimal  # spend counted in the share
+    denominator: Decimal
+    unknown: Decimal
+    total: Decimal
+    share: Decimal | None
+    unknown_share: Decimal | None
+    target: Decimal | None = None
+    target_label: str = ""
+    status: str | None = None  # green, amber, red
+    previous_share: Decimal | None = None
+    change: Decimal | None = None
+    links: dict = field(default_factory=dict)
+
+    @property
+    def status_label(self) -> str:
+        return {
+            "green": "On target",
+            "amber": "Close to target",
+            "red": "Below target",
+        }.get(self.status or "", "No target")
+
+
+def _tile(metric: MetricDef, figures: dict) -> Tile:
+    total = figures["sum_total"]
+    yes = figures[f"{metric.key}__yes"]
+    unknown = figures[f"{metric.key}__unknown"]
+    denominator = total if metric.all_spend else total - unknown
+    return Tile(
+        metric=metric,
+        amount=yes,
+        denominator=denominator,
+        unknown=unknown,
+        total=total,
+        share=share(yes, denominator),
+        unknown_share=share(unknown, total),
+    )
+
+
+def _one_place(value: Decimal) -> Decimal:
+    return value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def status_for(value: Decimal | None, target: Decimal | None) -> str | None:
+    if value is None or target is None:
+        return None
+    if value >= target:
+        return "green"
+    if value >= target - AMBER_POINTS:
+        return "amber"
+    return "red"
+
+
+class Targets:
+    """A council's targets, and the trajectory share for any year."""
+
+    def __init__(self, council: Council) -> None:
+        self.by_metric: dict[str, list[Target]] = {}
+        for target in Target.objects.for_council(council).order_by("target_year"):
+            self.by_metric.setdefault(target.metric, []).append(target)
+
+    def governing(self, metric: str | None, fy: FinancialYear) -> Target | None:
+        """The target whose trajectory covers `fy`: the first ending in or after it,
+        else the last (its share holds once reached)."""
+        targets = self.by_metric.get(metric or "", [])
+        for target in targets:
+            if target.target_year >= fy.start_year:
+                return target
+        return targets[-1] if targets else None
+
+    def share_for(self, metric: str | None, fy: FinancialYear) -> Decimal | None:
+        target = self.governing(metric, fy)
+        return target.share_for(fy) if target else None
+
+
+def tiles(scope: Scope, targets: Targets) -> dict:
+    """Headline figures for `scope`, with last year's for comparison."""
+    now = _zeroed(scope.everything().filter(scope.counted).aggregate(**_sums()))
+    # Compare like with like: a year that is still running is compared with the
+    # same months a year earlier, up to the latest month with spend.
+    latest = scope.everything().aggregate(last=Max("month"))["last"]
+    compared = replace(scope, last=min(scope.last, latest or scope.last)).previous()
+    before = _zeroed(compared.everything().filter(scope.counted).aggregate(**_sums()))
+    left_out = _zeroed(
+        scope.everything().aggregate(
+            sum_public=Sum("total", filter=Q(size="public_sector", redacted=False)),
+            sum_redacted=Sum("total", filter=Q(redacted=True)),
+            sum_all=Sum("total"),
+        )
+    )
+    base = scope.line_filters()
+    out = []
+    for metric in METRICS:
+        tile = _tile(metric, now)
+        previous = _tile(metric, before)
+        tile.previous_share = previous.share
+        if tile.share is not None and previous.share is not None:
+            tile.change = tile.share - previous.share
+        governing = targets.governing(metric.target_metric, scope.fy)
+        if governing is not None:
+            target = governing.share_for(scope.fy)
+            tile.target = None if target is None else target.quantize(Decimal("0.1"))
+            tile.target_label = (
+                f"{_one_place(governing.target_share)}% by {governing.target_fy} "
+                f"(from {_one_place(governing.baseline_share)}% in "
+                f"{governing.baseline_fy})"
+            )
+        tile.status = status_for(tile.share, tile.target)
+        tile.links = {
+            "amount": {**base, metric.field: list(metric.values)},
+            "denominator": base
+            if metric.all_spend
+            else {**base, metric.field: metric.known_values},
+            "unknown": {**base, metric.field: ["unknown"]},
+        }
+        out.append(tile)
+    return {
+        "total": now["sum_total"],
+        "lines": now["sum_lines"],
+        "previous_total": before["sum_total"],
+        "compared": compared,
+        "all": left_out["sum_all"],
+        "public": left_out["sum_public"],
+        "redacted": left_out["sum_redacted"],
+        "tiles": out,
+        "links": {"total": base},
+    }
+
+
+@dataclass
+class TrendPoint:
+    month: date
+    amount: Decimal
+    denominator: Decimal
+    share: Decimal | None
+    target: Decimal | None
+
+
+@dataclass
+class Trend:
+    metric: MetricDef
+    points: list[TrendPoint]
+    projection: list[tuple[date, Decimal]]
+    fit_months: int
+    crossing: date | None
+    crossing_note: str
+    final_target: Target | None
+
+
+def trend(scope: Scope, targets: Targets, metric: MetricDef, today: date) -> Trend:
+    """Month-by-month share over three financial years to the end of the period,
+    the target trajectory, and a linear projection from the last 12 months."""
+    first = FinancialYear(scope.fy.start_year - 2).start
+    window = replace(scope, first=first)
+    yes = Q(**{f"{metric.field}__in": metric.values})
+    rows = {
+        row["month"]: row
+        for row in window.everything()
+        .filter(scope.counted)
+        .values("month")
+        .annotate(
+            sum_total=Sum("total"),
+            sum_yes=Sum("total", filter=yes),
+            sum_unknown=Sum("total", filter=Q(**{metric.field: "unknown"})),
+        )
+        .order_by("month")
+    }
+    points = []
+    for month in window.months():
+        if month > today:
+            break
+        row = rows.get(month)
+        fy = FinancialYear.for_date(month)
+        target = targets.share_for(metric.target_metric, fy)
+        if row is None:
+            points.append(TrendPoint(month, ZERO, ZERO, None, target))
+            continue
+        total, amount = money(row["sum_total"]), money(row["sum_yes"])
+        unknown = money(row["sum_unknown"])
+        denominator = total if metric.all_spend else total - unknown
+        points.append(
+            TrendPoint(month, amount, denominator, share(amount, denominator), target)
+        )
+    final = (targets.by_metric.get(metric.target_metric or "") or [None])[-1]
+    projection, crossing, note, used = _project(points, final, today)
+    return Trend(metric, points, projection, used, crossing, note, final)
+
+
+def _project(
+    points: list[TrendPoint], final: Target | None, today: date
+) -> tuple[list[tuple[date, Decimal]], date | None, str, int]:
+    known = [p for p in points if p.share is not None][-FIT_MONTHS:]
+    if len(known) < 3:
+        return [], None, "Too few months with spend to project a trend.", len(known)
+    origin = known[0].month
+    xs = [_months_between(origin, p.month) for p in known]
+    ys = [float(p.share) for p in known]
+    slope, intercept = statistics.linear_regression(xs, ys)
+    last = known[-1].month
+    horizon = add_months(last, 12)
+    if final is not None and month_end(final.target_fy.end.replace(day=1)) > horizon:
+        horizon = final.target_fy.end.replace(day=1)
+    projection = []
+    month = last
+    while month <= horizon:
+        value = intercept + slope * _months_between(origin, month)
+        projection.append((month, _clamp(value)))
+        month = add_months(month, 1)
+    if final is None:
+        return projection, None, "No target is set for this measure.", len(known)
+    goal = float(final.target_share)
+    now_value = intercept + slope * _months_between(origin, last)
+    if now_value >= goal:
+        note = f"The trend is already at or above the {final.target_share}% target."
+        return projection, None, note, len(known)
+    if slope <= 0:
+        note = (
+            f"At the current trend the share does not reach the "
+            f"{final.target_share}% target."
+        )
+        return projection, None, note, len(known)
+    steps = (goal - intercept) / slope
+    months_ahead = int(-(-steps // 1))  # ceiling
+    if months_ahead > 12 * 50:
+        note = f"At the current trend the {final.target_share}% target is more than 50 years away."
+        return projection, None, note, len(known)
+    crossing = add_months(origin, months_ahead)
+    deadline = final.target_fy.end
+    when = "before" if crossing <= deadline else "after"
+    note = (
+        f"At the current trend the share reaches the {final.target_share}% target in "
+        f"{crossing:%B %Y}, {when} the deadline of {deadline:%-d %B %Y}."
+    )
+    return projection, crossing, note, len(known)
+
+
+def _months_between(a: date, b: date) -> int:
+    return (b.year - a.year) * 12 + b.month - a.month
+
+
+def _clamp(value: float) -> Decimal:
+    bounded = min(100.0, max(0.0, value))
+    return Decimal(str(bounded)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+@dataclass
+class DirectorateRow:
+    directorate: str
+    total: Decimal
+    local: Decimal
+    wider: Decimal
+    elsewhere: Decimal
+    unknown: Decimal
+
+    @property
+    def local_share(self) -> Decimal | None:
+        return share(self.local, self.total - self.unknown)
+
+
+def directorates(scope: Scope) -> list[DirectorateRow]:
+    rows = (
+        scope.everything()
+        .filter(scope.counted)
+        .values("directorate")
+        .annotate(
+            sum_total=Sum("total"),
+            sum_local=Sum("total", filter=Q(locality="local")),
+            sum_wider=Sum("total", filter=Q(locality="wider")),
+            sum_elsewhere=Sum("total", filter=Q(locality__in=["uk", "non_uk"])),
+            sum_unknown=Sum("total", filter=Q(locality="unknown")),
+        )
+        .order_by("-sum_total")
+    )
+    return [
+        DirectorateRow(
+            row["directorate"],
+            money(row["sum_total"]),
+            money(row["sum_local"]),
+            money(row["sum_wider"]),
+            money(row["sum_elsewhere"]),
+            money(row["sum_unknown"]),
+        )
+        for row in rows
+    ]
+
+
+NON_LOCAL = ["wider", "uk", "non_uk"]
+
+
+def top_suppliers(scope: Scope, localities: list[str]) -> list[dict]:
+    """The largest suppliers in `scope` whose location for this council is one of
+    `localities`, by net spend."""
+    rows = SupplierMonth.objects.filter(
+        council=scope.council,
+        month__gte=scope.first,
+        month__lte=scope.last,
+        redacted=False,
+        supplier__tags__council=scope.council,
+        supplier__tags__kind=TagKind.LOCALITY,
+        supplier__tags__value__in=localities,
+    )
+    if scope.directorate is not None:
+        rows = rows.filter(directorate=scope.directorate)
+    if not scope.include_public:
+        rows = rows.exclude(
+            supplier__in=_public_sector_suppliers(),
+        )
+    top = list(
+        rows.values("supplier_id", "supplier__name", "supplier__tags__value")
+        .annotate(amount=Sum("total"), lines=Sum("lines"))
+        .order_by("-amount", "supplier__name")[:TOP_SUPPLIERS]
+    )
+    for row in top:
+        row["amount"] = money(row["amount"])
+    return top
+
+
+def _public_sector_suppliers():
+    return SupplierTag.objects.filter(
+        kind=TagKind.SIZE, value="public_sector", council__isnull=True
+    ).values("supplier_id")
+
+
+def quality(scope: Scope, today: date) -> dict:
+    """How much of the picture is missing: redacted, unmatched, unknown tags, and
+    months of the period with no spend imported."""
+    figures = _zeroed(
+        scope.everything().aggregate(
+            sum_all=Sum("total"),
+            sum_redacted=Sum("total", filter=Q(redacted=True)),
+            sum_unmatched=Sum("total", filter=Q(redacted=False, verified=False)),
+            sum_unknown_locality=Sum(
+                "total", filter=Q(redacted=False, locality="unknown")
+            ),
+            sum_unknown_size=Sum("total", filter=Q(redacted=False, size="unknown")),
+            sum_unknown_vcse=Sum("total", filter=Q(redacted=False, vcse="unknown")),
+        )
+    )
+    held = set(
+        TagMonth.objects.filter(
+            council=scope.council, month__gte=scope.first, month__lte=scope.last
+        )
+        .values_list("month", flat=True)
+        .distinct()
+    )
+    # A month is missing once it is over; this month's file is not due yet.
+    missing = [m for m in scope.months() if m not in held and month_end(m) < today]
+    base = {"date_from": scope.first.isoformat(), "date_to": scope.end.isoformat()}
+    if scope.directorate is not None:
+        base["directorate"] = scope.directorate
+    rows = [
+        ("Redacted payees", "redacted", {**base, "redacted": "true"}),
+        (
+            "Named payees not yet matched to the supplier register",
+            "unmatched",
+            {**base, "redacted": "false", "verified": "false"},
+        ),
+        (
+            "Named suppliers whose location is unknown",
+            "unknown_locality",
+            {**base, "redacted": "false", "locality": ["unknown"]},
+        ),
+        (
+            "Named suppliers whose size is unknown",
+            "unknown_size",
+            {**base, "redacted": "false", "size": ["unknown"]},
+        ),
+        (
+            "Named suppliers whose VCSE status is unknown",
+            "unknown_vcse",
+            {**base, "redacted": "false", "vcse": ["unknown"]},
+        ),
+    ]
+    return {
+        "all": figures["sum_all"],
+        "rows": [
+            {
+                "label": label,
+                "amount": figures[f"sum_{key}"],
+                "share": share(figures[f"sum_{key}"], figures["sum_all"]),
+                "link": link,
+            }
+            for label, key, link in rows
+        ],
+        "missing_months": missing,
+    }

@@ -1,0 +1,194 @@
+"""The cabinet dashboard page and the CSV of each of its charts and tables."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+
+from councils.access import council_view
+from councils.models import Capability, Council
+from socialvalue.models import TAG_VALUES, TagKind
+from spend import charts
+from spend import dashboard as figures
+from spend.export import csv_response
+
+DOWNLOADS = ("tiles", "trend", "directorates", "non-local", "local", "quality")
+
+
+@council_view(Capability.VIEW)
+def dashboard(request: HttpRequest, council: Council) -> HttpResponse:
+    today = timezone.localdate()
+    form = figures.DashboardForm(
+        request.GET,
+        years=figures.years_with_data(council, today),
+        directorates=figures.directorates_of(council),
+        default=figures.default_year(council, today),
+    )
+    valid = form.is_valid()
+    if not valid:  # say what was wrong, and show the default view meanwhile
+        form_errors = form.errors
+        form = figures.DashboardForm(
+            {},
+            years=figures.years_with_data(council, today),
+            directorates=figures.directorates_of(council),
+            default=figures.default_year(council, today),
+        )
+        form.is_valid()
+    else:
+        form_errors = None
+    scope = figures.scope_from(council, form)
+    metric = figures.METRIC_BY_KEY.get(
+        request.GET.get("metric", ""), figures.METRICS[0]
+    )
+    targets = figures.Targets(council)
+    lines_url = reverse("spend:lines", args=[council.slug])
+
+    def link(params: dict) -> str:
+        return f"{lines_url}?{urlencode(params, doseq=True)}"
+
+    headline = figures.tiles(scope, targets)
+    trend = figures.trend(scope, targets, metric, today)
+    directorates = figures.directorates(scope)
+    non_local = figures.top_suppliers(scope, figures.NON_LOCAL)
+    local = figures.top_suppliers(scope, ["local"])
+    quality = figures.quality(scope, today)
+    trend_chart = charts.trend_chart(trend, scope.label)
+    directorate_chart = charts.directorate_chart(directorates, scope.label)
+
+    download = request.GET.get("download")
+    if download in DOWNLOADS:
+        return _download(
+            download,
+            council,
+            scope,
+            headline,
+            trend_chart,
+            directorate_chart,
+            non_local,
+            local,
+            quality,
+        )
+
+    for tile in headline["tiles"]:
+        tile.urls = {name: link(params) for name, params in tile.links.items()}
+    for row in quality["rows"]:
+        row["url"] = link(row["link"])
+    base = scope.line_filters()
+    for row in non_local + local:
+        row["url"] = link({**base, "supplier_id": row["supplier_id"]})
+    directorate_chart.row_links = [
+        link({**base, "directorate": row.directorate}) for row in directorates
+    ]
+    for row in non_local + local:
+        row["location"] = TAG_VALUES[TagKind.LOCALITY].get(
+            row["supplier__tags__value"], ""
+        )
+    query = request.GET.copy()
+    query.pop("download", None)
+    query.pop("metric", None)
+    context = {
+        "council": council,
+        "form": form,
+        "form_errors": form_errors,
+        "scope": scope,
+        "headline": headline,
+        "total_url": link(base),
+        "trend": trend,
+        "metric": metric,
+        "metrics": figures.METRICS,
+        "metric_query": query.urlencode(),
+        "trend_chart": trend_chart,
+        "directorate_chart": directorate_chart,
+        "directorates": directorates,
+        "non_local": non_local,
+        "local": local,
+        "quality": quality,
+        "amber_points": figures.AMBER_POINTS,
+        "today": today,
+    }
+    return render(request, "spend/dashboard.html", context)
+
+
+def _download(
+    which: str,
+    council: Council,
+    scope,
+    headline,
+    trend_chart,
+    directorate_chart,
+    non_local,
+    local,
+    quality,
+) -> HttpResponse:
+    if which == "tiles":
+        title = "Headline figures"
+        header = [
+            "Measure",
+            "Share",
+            "Spend counted in the share (£)",
+            "Of (£)",
+            "Tag unknown (£)",
+            "Tag unknown, share of all spend",
+            "Target for the year",
+            "Status",
+            "Share a year earlier",
+        ]
+        rows = [
+            [
+                tile.metric.label,
+                _pct(tile.share),
+                tile.amount,
+                tile.denominator,
+                tile.unknown,
+                _pct(tile.unknown_share),
+                _pct(tile.target),
+                tile.status_label,
+                _pct(tile.previous_share),
+            ]
+            for tile in headline["tiles"]
+        ]
+    elif which in ("trend", "directorates"):
+        chart = trend_chart if which == "trend" else directorate_chart
+        title, header, rows = chart.title, chart.header, chart.rows
+    elif which in ("non-local", "local"):
+        title = (
+            "Largest non-local suppliers"
+            if which == "non-local"
+            else "Largest local suppliers"
+        )
+        header = ["Supplier", "Register id", "Location", "Spend (£)", "Payments"]
+        rows = [
+            [
+                row["supplier__name"],
+                row["supplier_id"],
+                row["supplier__tags__value"],
+                row["amount"],
+                row["lines"],
+            ]
+            for row in (non_local if which == "non-local" else local)
+        ]
+    else:
+        title = "Data quality"
+        header = ["What", "Spend (£)", "Share of all spend"]
+        rows = [[r["label"], r["amount"], _pct(r["share"])] for r in quality["rows"]]
+        rows += [
+            ["Month with no spend imported", month.strftime("%B %Y"), ""]
+            for month in quality["missing_months"]
+        ]
+    preamble = [
+        [f"{council.name}: {title}"],
+        *[[part] for part in scope.describe()],
+        [f"Exported from LocalSpend on {timezone.localdate():%-d %B %Y}"],
+        [],
+        header,
+    ]
+    name = f"{council.slug}-dashboard-{which}-{scope.first:%Y-%m}-to-{scope.last:%Y-%m}.csv"
+    return csv_response(name, preamble[0], [*preamble[1:], *rows])
+
+
+def _pct(value) -> str:
+    return "" if value is None else f"{value}%"

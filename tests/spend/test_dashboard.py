@@ -1,0 +1,481 @@
+"""The cabinet dashboard: shares, denominators, unknowns, targets, trend, drill-down.
+
+The data is small and made by hand; every expected figure is worked out in the
+comments beside it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from decimal import Decimal
+
+import plotly.graph_objects as go
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from councils.periods import FinancialYear
+from socialvalue.models import SupplierTag, Target
+from spend import charts, rollup
+from spend import dashboard as figures
+
+D = Decimal
+
+
+def tag(supplier, kind, value, council=None):
+    SupplierTag.objects.create(
+        supplier=supplier,
+        council=council if kind == "locality" else None,
+        kind=kind,
+        value=value,
+        source="no_data",
+        evidence="Set by the test.",
+        confidence="high",
+        decided_at=timezone.now(),
+    )
+
+
+@pytest.fixture
+def spend(council, make_supplier, make_line):
+    """FY 2025/26 for Luton, by hand:
+
+    A local, micro, not VCSE, Living Wage:        £600 on 1 Apr 2025 (first day)
+    B elsewhere in UK, large, not VCSE:           £300 on 31 Mar 2026 (last day),
+                                                  −£100 credit on 9 Sep 2025
+    C no tags at all (unknown everything):        £100 on 10 Jun 2025
+    D wider area, medium, VCSE:                   £200 on 10 Oct 2025
+    P public body in the wider area:              £1,000 on 5 May 2025
+    a redacted payee:                             £50 on 1 Jul 2025
+    and A again either side of the year: £999 on 31 Mar 2025, £777 on 1 Apr 2026.
+    """
+    a = make_supplier(name="Alpha Local Ltd", verified=True)
+    b = make_supplier(name="Bravo National plc", verified=True)
+    c = make_supplier(name="Charlie Unknown")
+    d = make_supplier(name="Delta Trust", verified=True)
+    p = make_supplier(name="Bedford Borough Council", verified=True)
+    for supplier, values in (
+        (a, {"locality": "local", "size": "micro", "vcse": "no", "living_wage": "yes"}),
+        (b, {"locality": "uk", "size": "large", "vcse": "no"}),
+        (d, {"locality": "wider", "size": "medium", "vcse": "yes"}),
+        (p, {"locality": "wider", "size": "public_sector", "vcse": "no"}),
+    ):
+        for kind, value in values.items():
+            tag(supplier, kind, value, council)
+    for supplier, amount, day, department in (
+        (a, "600", date(2025, 4, 1), "Place"),
+        (b, "300", date(2026, 3, 31), "Place"),
+        (b, "-100", date(2025, 9, 9), "People"),
+        (c, "100", date(2025, 6, 10), "People"),
+        (d, "200", date(2025, 10, 10), "People"),
+        (p, "1000", date(2025, 5, 5), "Place"),
+        (a, "999", date(2025, 3, 31), "Place"),
+        (a, "777", date(2026, 4, 1), "Place"),
+    ):
+        make_line(
+            council,
+            supplier=supplier,
+            amount=D(amount),
+            payment_date=day,
+            department=department,
+        )
+    make_line(
+        council,
+        supplier=None,
+        supplier_name="REDACTED PERSONAL DATA",
+        redacted=True,
+        amount=D("50"),
+        payment_date=date(2025, 7, 1),
+        department="People",
+    )
+    Target.objects.create(
+        council=council,
+        metric="local",
+        baseline_year=2023,
+        baseline_share=D("25"),
+        target_year=2027,
+        target_share=D("65"),
+    )
+    Target.objects.create(
+        council=council,
+        metric="sme",
+        baseline_year=2023,
+        baseline_share=D("50"),
+        target_year=2025,
+        target_share=D("90"),
+    )
+    Target.objects.create(
+        council=council,
+        metric="vcse",
+        baseline_year=2024,
+        baseline_share=D("10"),
+        target_year=2025,
+        target_share=D("22"),
+    )
+    rollup.rebuild(council.pk)
+    return {"a": a, "b": b, "c": c, "d": d, "p": p}
+
+
+def scope(council, **kwargs):
+    fy = FinancialYear(2025)
+    values = {"council": council, "fy": fy, "first": fy.start, "last": date(2026, 3, 1)}
+    return figures.Scope(**{**values, **kwargs})
+
+
+def by_key(headline):
+    return {tile.metric.key: tile for tile in headline["tiles"]}
+
+
+def test_shares_are_of_spend_whose_tag_is_known_with_the_unknown_beside(council, spend):
+    headline = figures.tiles(scope(council), figures.Targets(council))
+    tiles = by_key(headline)
+    # Public body and redacted payee left out: 600 + 300 − 100 + 100 + 200.
+    assert headline["total"] == D("1100.00")
+    assert headline["public"] == D("1000.00")
+    assert headline["redacted"] == D("50.00")
+    local = tiles["local"]
+    # Location unknown: C's £100. Known: 1,100 − 100 = 1,000; local: A's 600.
+    assert (local.amount, local.denominator, local.unknown) == (
+        D("600.00"),
+        D("1000.00"),
+        D("100.00"),
+    )
+    assert local.share == D("60.0")
+    assert local.unknown_share == D("9.1")  # 100 / 1,100
+    assert tiles["wider"].share == D("80.0")  # (600 + 200) / 1,000
+    assert tiles["sme"].share == D("80.0")  # A micro + D medium = 800 / 1,000
+    assert tiles["vcse"].share == D("20.0")  # D 200 / 1,000
+    # Living Wage: of all spend, as the list only ever says yes: 600 / 1,100.
+    assert tiles["living_wage"].share == D("54.5")
+    assert tiles["living_wage"].denominator == D("1100.00")
+    assert tiles["living_wage"].unknown_share == D("45.5")  # 500 / 1,100
+
+
+def test_including_public_bodies_and_redacted_payees_changes_the_denominators(
+    council, spend
+):
+    tiles = by_key(
+        figures.tiles(scope(council, include_public=True), figures.Targets(council))
+    )
+    assert tiles["local"].share == D("30.0")  # 600 / (2,100 − 100)
+    assert tiles["sme"].share == D("40.0")  # public sector is a known size: 800 / 2,000
+    tiles = by_key(
+        figures.tiles(scope(council, include_redacted=True), figures.Targets(council))
+    )
+    # The redacted £50 joins the unknowns: 150 of 1,150; the share stays 600 / 1,000.
+    assert tiles["local"].share == D("60.0")
+    assert tiles["local"].unknown == D("150.00")
+    assert tiles["local"].unknown_share == D("13.0")
+
+
+def test_targets_come_from_the_trajectory_with_a_status_and_last_years_change(
+    council, spend
+):
+    tiles = by_key(figures.tiles(scope(council), figures.Targets(council)))
+    # Local: 25% in 2023/24 to 65% in 2027/28; 2025/26 is half way: 45%.
+    assert tiles["local"].target == D("45.0")
+    assert tiles["local"].status == "green"
+    # SME: 90% for 2025/26; 80% is more than 5 points short.
+    assert (tiles["sme"].target, tiles["sme"].status) == (D("90.0"), "red")
+    # VCSE: 22% for 2025/26; 20% is within 5 points.
+    assert (tiles["vcse"].target, tiles["vcse"].status) == (D("22.0"), "amber")
+    assert tiles["wider"].target is None and tiles["wider"].status is None
+    # A year earlier only A's £999 (31 March 2025): local was 100%.
+    assert tiles["local"].previous_share == D("100.0")
+    assert tiles["local"].change == D("-40.0")
+
+
+def test_status_edges():
+    assert figures.status_for(D("45.0"), D("45.0")) == "green"
+    assert figures.status_for(D("40.0"), D("45.0")) == "amber"
+    assert figures.status_for(D("39.9"), D("45.0")) == "red"
+    assert figures.status_for(None, D("45.0")) is None
+    assert figures.status_for(D("10"), None) is None
+
+
+def test_financial_year_boundaries(council, spend):
+    targets = figures.Targets(council)
+    # 1 April 2026 belongs to 2026/27 alone.
+    next_year = FinancialYear(2026)
+    later = figures.tiles(
+        scope(council, fy=next_year, first=next_year.start, last=date(2027, 3, 1)),
+        targets,
+    )
+    assert later["total"] == D("777.00")
+    # 2026/27 has spend in April only so far: compared with April 2025 (A's 600),
+    # not with the whole of 2025/26.
+    assert later["previous_total"] == D("600.00")
+    assert later["compared"].first == later["compared"].last == date(2025, 4, 1)
+    # Quarter 1 of 2025/26 (April to June): A's 600 on 1 April and C's 100.
+    q1 = figures.tiles(scope(council, last=date(2025, 6, 1)), targets)
+    assert q1["total"] == D("700.00")
+    # Quarter 4 (January to March 2026): B's 300 on 31 March.
+    q4 = figures.tiles(scope(council, first=date(2026, 1, 1)), targets)
+    assert q4["total"] == D("300.00")
+
+
+def test_the_form_turns_choices_into_a_scope(council, spend):
+    def scope_for(data):
+        form = figures.DashboardForm(
+            data,
+            years=figures.years_with_data(council, date(2026, 5, 1)),
+            directorates=figures.directorates_of(council),
+            default=figures.default_year(council, date(2026, 5, 1)),
+        )
+        assert form.is_valid(), form.errors
+        return figures.scope_from(council, form)
+
+    default = scope_for({})
+    assert default.fy == FinancialYear(2026)  # the latest month with spend
+    assert not default.include_public and not default.include_redacted
+    q2 = scope_for({"year": "2025", "period": "q2"})
+    assert (q2.first, q2.end) == (date(2025, 7, 1), date(2025, 9, 30))
+    assert q2.label == "Q2 2025/26 (July to September 2025)"
+    months = scope_for(
+        {"year": "2025", "period": "months", "month_from": "10", "month_to": "12"}
+    )
+    assert (months.first, months.end) == (date(2026, 1, 1), date(2026, 3, 31))
+    assert scope_for({"directorate": "People"}).directorate == "People"
+    assert scope_for({}).directorate is None
+
+
+def test_a_backwards_month_range_is_refused_with_a_message(client, viewer, spend):
+    client.force_login(viewer)
+    response = client.get(
+        reverse("spend:dashboard", args=["luton"]),
+        {"period": "months", "month_from": "6", "month_to": "2"},
+    )
+    assert response.status_code == 200
+    assert "Choose a month on or after the first month." in response.text
+    assert "The default view is shown instead." in response.text
+
+
+def test_breakdown_by_directorate(council, spend):
+    rows = {row.directorate: row for row in figures.directorates(scope(council))}
+    # Place: A 600 local, B 300 elsewhere (P left out).
+    assert (rows["Place"].total, rows["Place"].local, rows["Place"].elsewhere) == (
+        D("900.00"),
+        D("600.00"),
+        D("300.00"),
+    )
+    # People: B −100 elsewhere, C 100 unknown, D 200 wider.
+    people = rows["People"]
+    assert (people.total, people.wider, people.elsewhere, people.unknown) == (
+        D("200.00"),
+        D("200.00"),
+        D("-100.00"),
+        D("100.00"),
+    )
+    place_only = figures.tiles(
+        scope(council, directorate="Place"), figures.Targets(council)
+    )
+    assert by_key(place_only)["local"].share == D("66.7")  # 600 / 900
+
+
+def test_largest_suppliers_outside_and_inside_the_area(council, spend):
+    non_local = figures.top_suppliers(scope(council), figures.NON_LOCAL)
+    # B: 300 − 100 = 200; D: 200; the public body is left out, C's location unknown.
+    assert [(r["supplier__name"], r["amount"]) for r in non_local] == [
+        ("Bravo National plc", D("200.00")),
+        ("Delta Trust", D("200.00")),
+    ]
+    with_public = figures.top_suppliers(
+        scope(council, include_public=True), figures.NON_LOCAL
+    )
+    assert with_public[0]["supplier__name"] == "Bedford Borough Council"
+    local = figures.top_suppliers(scope(council), ["local"])
+    assert [(r["supplier__name"], r["amount"]) for r in local] == [
+        ("Alpha Local Ltd", D("600.00"))
+    ]
+
+
+def test_data_quality_names_what_is_missing(council, spend):
+    quality = figures.quality(scope(council), date(2026, 11, 23))
+    rows = {row["label"]: row for row in quality["rows"]}
+    # Everything counted here: 1,100 + 1,000 public + 50 redacted = 2,150.
+    assert quality["all"] == D("2150.00")
+    assert rows["Redacted payees"]["amount"] == D("50.00")
+    assert rows["Redacted payees"]["share"] == D("2.3")
+    # C is the one supplier not verified in the register.
+    assert rows["Named payees not yet matched to the supplier register"]["amount"] == D(
+        "100.00"
+    )
+    # Months of 2025/26 with no lines: August, November, December 2025, January
+    # and February 2026.
+    assert quality["missing_months"] == [
+        date(2025, 8, 1),
+        date(2025, 11, 1),
+        date(2025, 12, 1),
+        date(2026, 1, 1),
+        date(2026, 2, 1),
+    ]
+
+
+@pytest.fixture
+def rising(council, make_supplier, make_line):
+    """April 2024 to March 2025: local share 10%, 12%, … 32% of £1,000 a month."""
+    here = make_supplier(name="Here Ltd")
+    there = make_supplier(name="There Ltd")
+    tag(here, "locality", "local", council)
+    tag(there, "locality", "uk", council)
+    for i in range(12):
+        month = figures.add_months(date(2024, 4, 1), i)
+        local = D(10 + 2 * i) * 10
+        make_line(council, supplier=here, amount=local, payment_date=month)
+        make_line(council, supplier=there, amount=D(1000) - local, payment_date=month)
+    Target.objects.create(
+        council=council,
+        metric="local",
+        baseline_year=2023,
+        baseline_share=D("10"),
+        target_year=2026,
+        target_share=D("70"),
+    )
+    rollup.rebuild(council.pk)
+
+
+def test_trend_projects_the_last_twelve_months_to_the_target(council, rising):
+    fy = FinancialYear(2024)
+    trend = figures.trend(
+        figures.Scope(council, fy, fy.start, date(2025, 3, 1)),
+        figures.Targets(council),
+        figures.METRIC_BY_KEY["local"],
+        today=date(2025, 4, 15),
+    )
+    shares = [p.share for p in trend.points if p.share is not None]
+    assert shares == [D(10 + 2 * i) for i in range(12)]
+    # Trajectory: 10% in 2023/24 to 70% in 2026/27, 20 points a year.
+    assert trend.points[-1].target == D("30.0")  # 2024/25
+    # The fit is exact: 10 + 2 per month from April 2024 reaches 70 after 30
+    # months, October 2026, before 31 March 2027.
+    assert trend.fit_months == 12
+    assert trend.crossing == date(2026, 10, 1)
+    assert "October 2026, before the deadline of 31 March 2027" in trend.crossing_note
+    # The projection runs from the last month to the end of the target year:
+    # March 2027 is 35 months after April 2024, 10 + 70 = 80%.
+    assert trend.projection[0] == (date(2025, 3, 1), D("32.0"))
+    assert trend.projection[-1] == (date(2027, 3, 1), D("80.0"))
+
+
+def test_a_falling_trend_never_reaches_the_target(council, make_supplier, make_line):
+    here, there = make_supplier(name="Here Ltd"), make_supplier(name="There Ltd")
+    tag(here, "locality", "local", council)
+    tag(there, "locality", "uk", council)
+    for i in range(6):
+        month = figures.add_months(date(2024, 4, 1), i)
+        make_line(council, supplier=here, amount=D(50 - 5 * i), payment_date=month)
+        make_line(council, supplier=there, amount=D(50 + 5 * i), payment_date=month)
+    Target.objects.create(
+        council=council,
+        metric="local",
+        baseline_year=2023,
+        baseline_share=D("40"),
+        target_year=2026,
+        target_share=D("70"),
+    )
+    rollup.rebuild(council.pk)
+    fy = FinancialYear(2024)
+    trend = figures.trend(
+        figures.Scope(council, fy, fy.start, date(2025, 3, 1)),
+        figures.Targets(council),
+        figures.METRIC_BY_KEY["local"],
+        today=date(2025, 4, 15),
+    )
+    assert trend.crossing is None
+    assert "does not reach the 70.00% target" in trend.crossing_note
+
+
+def test_charts_are_valid_plotly_figures_with_a_table_and_summary(council, rising):
+    fy = FinancialYear(2024)
+    scope_ = figures.Scope(council, fy, fy.start, date(2025, 3, 1))
+    trend = figures.trend(
+        scope_,
+        figures.Targets(council),
+        figures.METRIC_BY_KEY["local"],
+        date(2025, 4, 15),
+    )
+    chart = charts.trend_chart(trend, scope_.label)
+    go.Figure(chart.figure)  # raises on anything plotly.js would not understand
+    assert [trace["name"] for trace in chart.figure["data"]] == [
+        "Local share",
+        "Target trajectory",
+        "Projection (straight line fitted to the last 12 months)",
+    ]
+    assert "32.0% in March 2025 against a target trajectory of 30.0%" in chart.summary
+    assert ["March 2025", D("320.00"), D("1000.00"), "32.0%", "30.0%", "32.0%"] in (
+        chart.rows
+    )
+    bars = charts.directorate_chart(figures.directorates(scope_), scope_.label)
+    go.Figure(bars.figure)
+    assert bars.header[0] == "Directorate"
+
+
+def test_the_page_shows_the_figures_and_states_the_denominators(client, viewer, spend):
+    client.force_login(viewer)
+    response = client.get(reverse("spend:dashboard", args=["luton"]), {"year": "2025"})
+    assert response.status_code == 200
+    page = response.text
+    assert "Where the money went: 2025/26" in page
+    assert "60.0%" in page
+    assert "spend with suppliers whose location is known" in page
+    assert "Unknown:" in page and "9.1% of spend" in page
+    assert "£1,000.00 paid to public sector bodies is left out" in page
+    assert "Below target" in page and "On target" in page
+    assert 'id="trend-figure" type="application/json"' in page
+    assert "View as a table" in page
+    assert "vendor/plotly/plotly.min.js" in page
+
+
+def test_each_download_is_a_csv_stating_its_filters(client, viewer, spend):
+    client.force_login(viewer)
+    url = reverse("spend:dashboard", args=["luton"])
+    for which in figures_downloads():
+        response = client.get(url, {"year": "2025", "download": which})
+        assert response["Content-Type"].startswith("text/csv")
+        rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+        assert rows[0][0].startswith("Luton Borough Council: ")
+        assert rows[1] == ["Period: 2025/26 (1 April 2025 to 31 March 2026)"]
+        assert rows[3] == ["Payments to public sector bodies: left out"]
+
+
+def figures_downloads():
+    from spend.dashboard_views import DOWNLOADS
+
+    return DOWNLOADS
+
+
+def test_downloads_are_formula_safe(client, viewer, council, make_supplier, make_line):
+    evil = make_supplier(name='=HYPERLINK("http://evil.example","x")')
+    tag(evil, "locality", "local", council)
+    make_line(council, supplier=evil, amount=D("10"), payment_date=date(2025, 5, 1))
+    rollup.rebuild(council.pk)
+    client.force_login(viewer)
+    response = client.get(
+        reverse("spend:dashboard", args=["luton"]),
+        {"year": "2025", "download": "local"},
+    )
+    text = response.content.decode("utf-8-sig")
+    assert "'=HYPERLINK" in text
+    assert "\n=HYPERLINK" not in text and ",=HYPERLINK" not in text
+
+
+def test_a_viewer_of_another_council_cannot_see_this_dashboard(
+    client, other_council_officer, spend
+):
+    client.force_login(other_council_officer)
+    url = reverse("spend:dashboard", args=["luton"])
+    assert client.get(url).status_code == 404
+    assert client.get(url, {"download": "tiles"}).status_code == 404
+
+
+def test_another_councils_spend_never_reaches_this_dashboard(
+    council, other_council, spend, make_supplier, make_line
+):
+    theirs = make_supplier(name="Knowsley Local Ltd")
+    make_line(
+        other_council, supplier=theirs, amount=D("5000"), payment_date=date(2025, 6, 1)
+    )
+    rollup.rebuild(other_council.pk)
+    headline = figures.tiles(scope(council), figures.Targets(council))
+    assert headline["total"] == D("1100.00")
