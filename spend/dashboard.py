@@ -23,6 +23,7 @@ from django.db.models import Max, Min, Q, QuerySet, Sum
 from councils.models import Council
 from councils.periods import FinancialYear
 from socialvalue.models import TAG_VALUES, Metric, SupplierTag, TagKind, Target
+from spend.filters import NOT_STATED
 from spend.models import SupplierMonth, TagMonth
 
 ZERO = Decimal("0")
@@ -264,7 +265,7 @@ class Scope:
             "date_to": self.end.isoformat(),
         }
         if self.directorate is not None:
-            params["directorate"] = self.directorate
+            params["directorate"] = directorate_param(self.directorate)
         if not self.include_public:
             params["exclude_public"] = "1"
         if not self.include_redacted:
@@ -292,6 +293,11 @@ class Scope:
             + ("included" if self.include_redacted else "left out")
         )
         return parts
+
+
+def directorate_param(directorate: str) -> str:
+    """The spend line list's value for a directorate ("" = none given)."""
+    return directorate or NOT_STATED
 
 
 def years_with_data(council: Council, today: date) -> list[FinancialYear]:
@@ -718,7 +724,7 @@ def quality(scope: Scope, today: date) -> dict:
     missing = [m for m in scope.months() if m not in held and month_end(m) < today]
     base = {"date_from": scope.first.isoformat(), "date_to": scope.end.isoformat()}
     if scope.directorate is not None:
-        base["directorate"] = scope.directorate
+        base["directorate"] = directorate_param(scope.directorate)
     rows = [
         ("Redacted payees", "redacted", {**base, "redacted": "true"}),
         (

@@ -81,7 +81,8 @@ def dashboard(request: HttpRequest, council: Council) -> HttpResponse:
     for row in non_local + local:
         row["url"] = link({**base, "supplier_id": row["supplier_id"]})
     directorate_chart.row_links = [
-        link({**base, "directorate": row.directorate}) for row in directorates
+        link({**base, "directorate": figures.directorate_param(row.directorate)})
+        for row in directorates
     ]
     for row in non_local + local:
         row["location"] = TAG_VALUES[TagKind.LOCALITY].get(

@@ -1,17 +1,97 @@
+"""The filters of the spend line list: the contract with the dashboards.
+
+Every figure on a dashboard links here with query parameters that select exactly
+the lines behind it, so the filters use the rollups' own definitions
+(`spend.rollup`): the directorate is the department, else the service area; a
+line's tags are its supplier's current tags (location for the line's council);
+a missing tag, and a redacted line, count as "unknown".
+"""
+
+from __future__ import annotations
+
 import django_filters
 from django import forms
+from django.db.models import Exists, OuterRef, Q, QuerySet, Value
+from django.db.models.functions import Coalesce, NullIf
+from django.utils.dateformat import format as format_date
 
-from spend.models import SpendLine
+from councils.templatetags.money import gbp
+from socialvalue.models import TAG_VALUES, SupplierTag, TagKind
+from spend.models import SpendLine, SpendUpload, SupplierMonth
 
 _DATE = forms.DateInput(attrs={"type": "date"})
+UNKNOWN = "unknown"
+# Sent as `directorate` for lines with neither a department nor a service area
+# (a blank directorate in the rollups).
+NOT_STATED = "(not stated)"
+
+
+def directorate_of_line():
+    """The rollups' directorate, as an expression on SpendLine."""
+    return Coalesce(NullIf("department", Value("")), "service_area")
+
+
+def tag_subquery(kind: str) -> QuerySet:
+    """The tags of kind `kind` that apply to the outer spend line."""
+    tags = SupplierTag.objects.filter(supplier_id=OuterRef("supplier_id"), kind=kind)
+    if kind == TagKind.LOCALITY:
+        return tags.filter(council_id=OuterRef("council_id"))
+    return tags.filter(council__isnull=True)
+
+
+def tag_condition(kind: str, values) -> Q:
+    """Lines whose tag of `kind` is one of `values`; "unknown" also takes lines with
+    no such tag, and redacted lines (no supplier)."""
+    values = list(values)
+    condition = Q(Exists(tag_subquery(kind).filter(value__in=values)))
+    if UNKNOWN in values:
+        condition |= Q(supplier__isnull=True) | ~Q(Exists(tag_subquery(kind)))
+    return condition
+
+
+def _tag_choices(kind: str) -> list[tuple[str, str]]:
+    return list(TAG_VALUES[kind].items())
+
+
+# The words describe() uses: "location local or unknown", "size micro or small".
+_TAG_NOUNS = {
+    TagKind.LOCALITY: "location",
+    TagKind.SIZE: "size",
+    TagKind.VCSE: "VCSE status",
+    TagKind.LIVING_WAGE: "real Living Wage status",
+}
+_TAG_WORDS = {
+    TagKind.LOCALITY: {
+        "local": "local",
+        "wider": "wider area",
+        "uk": "elsewhere in the UK",
+        "non_uk": "outside the UK",
+    },
+    TagKind.SIZE: {
+        "micro": "micro",
+        "small": "small",
+        "medium": "medium-sized",
+        "large": "large",
+        "public_sector": "public sector",
+    },
+    TagKind.VCSE: {"yes": "VCSE", "no": "not a VCSE"},
+    TagKind.LIVING_WAGE: {"yes": "accredited", "no": "not accredited"},
+}
+
+
+def _either(words: list[str]) -> str:
+    if len(words) <= 1:
+        return "".join(words)
+    return ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def _long_date(day) -> str:
+    return format_date(day, "j F Y")
 
 
 class SpendLineFilter(django_filters.FilterSet):
-    supplier = django_filters.CharFilter(
-        field_name="supplier_name",
-        lookup_expr="icontains",
-        label="Supplier name contains",
-    )
+    """Pass `council` to offer its directorates and name its uploads."""
+
     date_from = django_filters.DateFilter(
         field_name="payment_date",
         lookup_expr="gte",
@@ -24,8 +104,51 @@ class SpendLineFilter(django_filters.FilterSet):
         label="Paid on or before",
         widget=_DATE,
     )
+    supplier = django_filters.CharFilter(
+        field_name="supplier_name",
+        lookup_expr="icontains",
+        label="Supplier name contains",
+    )
+    supplier_id = django_filters.NumberFilter(
+        field_name="supplier_id", widget=forms.HiddenInput, label="Supplier"
+    )
+    directorate = django_filters.CharFilter(
+        method="filter_directorate",
+        label="Directorate",
+        help_text="The department, or the service area where no department is given.",
+        widget=forms.Select,
+    )
     department = django_filters.CharFilter(
         lookup_expr="icontains", label="Department contains"
+    )
+    locality = django_filters.MultipleChoiceFilter(
+        choices=_tag_choices(TagKind.LOCALITY),
+        method="filter_tag",
+        label="Where the supplier is",
+        widget=forms.CheckboxSelectMultiple,
+    )
+    size = django_filters.MultipleChoiceFilter(
+        choices=_tag_choices(TagKind.SIZE),
+        method="filter_tag",
+        label="Size of the supplier",
+        widget=forms.CheckboxSelectMultiple,
+    )
+    exclude_public = django_filters.BooleanFilter(
+        method="filter_exclude_public",
+        label="Leave out payments to public sector bodies",
+        widget=forms.CheckboxInput,
+    )
+    vcse = django_filters.MultipleChoiceFilter(
+        choices=_tag_choices(TagKind.VCSE),
+        method="filter_tag",
+        label="Voluntary, community or social enterprise (VCSE)",
+        widget=forms.CheckboxSelectMultiple,
+    )
+    living_wage = django_filters.MultipleChoiceFilter(
+        choices=_tag_choices(TagKind.LIVING_WAGE),
+        method="filter_tag",
+        label="Real Living Wage employer",
+        widget=forms.CheckboxSelectMultiple,
     )
     redacted = django_filters.ChoiceFilter(
         choices=[("true", "Redacted payees only"), ("false", "Named suppliers only")],
@@ -33,21 +156,172 @@ class SpendLineFilter(django_filters.FilterSet):
         label="Payee",
         method="filter_redacted",
     )
-
+    verified = django_filters.ChoiceFilter(
+        choices=[
+            ("true", "Checked in the supplier register"),
+            ("false", "Named but not yet checked in the register"),
+        ],
+        empty_label="All payees",
+        label="Supplier checked in the register",
+        method="filter_verified",
+    )
+    amount_min = django_filters.NumberFilter(
+        field_name="amount", lookup_expr="gte", label="Amount at least (£)"
+    )
+    amount_max = django_filters.NumberFilter(
+        field_name="amount", lookup_expr="lte", label="Amount at most (£)"
+    )
     upload = django_filters.NumberFilter(
         field_name="upload", widget=forms.HiddenInput, label="From upload"
     )
 
+    # Shown as a group of checkboxes by the template.
+    CHECKBOX_GROUPS = ("locality", "size", "vcse", "living_wage")
+
     class Meta:
         model = SpendLine
-        fields = [
-            "supplier",
-            "date_from",
-            "date_to",
-            "department",
-            "redacted",
-            "upload",
-        ]
+        fields: list[str] = []
+
+    def __init__(self, data=None, queryset=None, *, council=None, **kwargs):
+        self.council = council
+        super().__init__(data, queryset, **kwargs)
+        self.filters["directorate"].extra["widget"] = forms.Select(
+            choices=self._directorate_choices()
+        )
+
+    def _directorate_choices(self) -> list[tuple[str, str]]:
+        names: list[str] = []
+        if self.council is not None:
+            names = list(
+                SupplierMonth.objects.filter(council=self.council)
+                .values_list("directorate", flat=True)
+                .distinct()
+                .order_by("directorate")
+            )
+        choices = [("", "All directorates")]
+        choices += [(name, name) for name in names if name]
+        if "" in names:
+            choices.append((NOT_STATED, "Not stated"))
+        sent = (self.data or {}).get("directorate")
+        if sent and sent not in {value for value, _ in choices}:
+            choices.append((sent, sent))  # any value is accepted, and shown
+        return choices
+
+    # --- filtering -------------------------------------------------------------
+
+    def filter_directorate(self, queryset, name, value):
+        if value == NOT_STATED:
+            return queryset.filter(department="", service_area="")
+        return queryset.filter(
+            Q(department=value) | Q(department="", service_area=value)
+        )
+
+    def filter_tag(self, queryset, name, value):
+        return queryset.filter(tag_condition(name, value))
+
+    def filter_exclude_public(self, queryset, name, value):
+        if not value:
+            return queryset
+        return queryset.exclude(
+            Exists(tag_subquery(TagKind.SIZE).filter(value="public_sector"))
+        )
 
     def filter_redacted(self, queryset, name, value):
         return queryset.filter(redacted=value == "true")
+
+    def filter_verified(self, queryset, name, value):
+        if value == "true":
+            return queryset.filter(supplier__verified=True)
+        return queryset.filter(
+            Q(supplier__isnull=True) | Q(supplier__verified=False), redacted=False
+        )
+
+    # --- describing ------------------------------------------------------------
+
+    def describe(self) -> list[str]:
+        """The filters in force, as phrases: ["from 1 April 2025 to 31 March 2026",
+        "directorate Place", "location local or unknown"]. Invalid fields (which
+        do not filter) are left out."""
+        if not self.is_bound:
+            return []
+        self.form.is_valid()
+        data = self.form.cleaned_data
+        phrases = []
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end:
+            phrases.append(f"from {_long_date(start)} to {_long_date(end)}")
+        elif start:
+            phrases.append(f"from {_long_date(start)}")
+        elif end:
+            phrases.append(f"up to {_long_date(end)}")
+        if data.get("directorate"):
+            directorate = data["directorate"]
+            phrases.append(
+                "no directorate stated"
+                if directorate == NOT_STATED
+                else f"directorate {directorate}"
+            )
+        if data.get("department"):
+            phrases.append(f"department containing “{data['department']}”")
+        if data.get("supplier_id") is not None:
+            phrases.append(f"supplier {self._supplier_name(data['supplier_id'])}")
+        if data.get("supplier"):
+            phrases.append(f"supplier name containing “{data['supplier']}”")
+        for kind in self.CHECKBOX_GROUPS:
+            values = data.get(kind)
+            if values:
+                words = _TAG_WORDS[kind]
+                named = [
+                    "unknown" if v == UNKNOWN else words.get(v, TAG_VALUES[kind][v])
+                    for v in values
+                ]
+                phrases.append(f"{_TAG_NOUNS[kind]} {_either(named)}")
+        if data.get("exclude_public"):
+            phrases.append("leaving out public sector bodies")
+        if data.get("redacted"):
+            phrases.append(
+                "redacted payees only"
+                if data["redacted"] == "true"
+                else "named suppliers only"
+            )
+        if data.get("verified"):
+            phrases.append(
+                "suppliers checked in the register"
+                if data["verified"] == "true"
+                else "named suppliers not yet checked in the register"
+            )
+        low, high = data.get("amount_min"), data.get("amount_max")
+        if low is not None and high is not None:
+            phrases.append(f"amounts from {gbp(low)} to {gbp(high)}")
+        elif low is not None:
+            phrases.append(f"amounts of {gbp(low)} or more")
+        elif high is not None:
+            phrases.append(f"amounts of {gbp(high)} or less")
+        if data.get("upload") is not None:
+            phrases.append(f"imported from {self._upload_name(data['upload'])}")
+        return phrases
+
+    def sentence(self) -> str:
+        """ "Showing payments from 1 April 2025 to 31 March 2026, directorate Place." """
+        phrases = self.describe()
+        if not phrases:
+            return "Showing all payments."
+        return "Showing payments " + ", ".join(phrases) + "."
+
+    def _supplier_name(self, pk) -> str:
+        # Named only if paid by these lines' council: the register is shared.
+        name = (
+            self.queryset.filter(supplier_id=pk)
+            .values_list("supplier__name", flat=True)
+            .first()
+        )
+        return f"{name} (register number {int(pk)})" if name else f"number {int(pk)}"
+
+    def _upload_name(self, pk) -> str:
+        if self.council is not None:
+            uploads = SpendUpload.objects.filter(pk=pk, council=self.council)
+            name = uploads.values_list("file_name", flat=True).first()
+        else:
+            lines = self.queryset.filter(upload_id=pk)
+            name = lines.values_list("upload__file_name", flat=True).first()
+        return f"the file {name}" if name else f"upload {int(pk)}"

@@ -61,9 +61,17 @@ class UploadTable(tables.Table):
 
 
 class SpendLineTable(tables.Table):
+    """Expects lines annotated with `directorate` (see spend.filters)."""
+
+    def __init__(self, *args, council, **kwargs):
+        self.council = council
+        super().__init__(*args, **kwargs)
+
     payment_date = tables.DateColumn(format="j M Y", verbose_name="Date")
     supplier_name = tables.Column(verbose_name="Supplier (as published)")
-    department = tables.Column(verbose_name="Department")
+    directorate = tables.Column(
+        verbose_name="Directorate", empty_values=(None, ""), default="—"
+    )
     expense_type = tables.Column(verbose_name="Expense type")
     amount = MoneyColumn()
 
@@ -73,7 +81,7 @@ class SpendLineTable(tables.Table):
         sequence = (
             "payment_date",
             "supplier_name",
-            "department",
+            "directorate",
             "expense_type",
             "amount",
         )
@@ -84,4 +92,9 @@ class SpendLineTable(tables.Table):
             return format_html(
                 '{} <strong class="govuk-tag govuk-tag--grey">Redacted</strong>', value
             )
+        if record.supplier_id:
+            url = reverse(
+                "procure:supplier-detail", args=[self.council.slug, record.supplier_id]
+            )
+            return format_html('<a class="govuk-link" href="{}">{}</a>', url, value)
         return value

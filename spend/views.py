@@ -265,16 +265,111 @@ def upload_retry(request: HttpRequest, council: Council, pk: int) -> HttpRespons
     return redirect("spend:upload-preview", council.slug, upload.pk)
 
 
+LINE_EXPORT_HEADER = [
+    "Date",
+    "Supplier (as published)",
+    "Supplier number in the register",
+    "Redacted",
+    "Directorate",
+    "Department",
+    "Service area",
+    "Expense type",
+    "Description",
+    "Transaction reference",
+    "Amount (£)",
+]
+LINE_EXPORT_WIDTHS = [12, 40, 14, 10, 30, 30, 30, 30, 50, 20, 14]
+
+
+def _export_lines(council: Council, filterset, file_type: str):
+    """Every line the filters select (not just a page), with a preamble stating
+    the council, the filters, the count and total, and the day of export."""
+    from decimal import Decimal
+
+    from django.db.models import Count, DecimalField, Sum, Value
+    from django.db.models.functions import Coalesce
+
+    from spend.export import csv_stream_response, xlsx_response
+    from spend.filters import directorate_of_line
+
+    lines = filterset.qs
+    zero = Value(0, output_field=DecimalField(max_digits=16, decimal_places=2))
+    figures = lines.aggregate(count=Count("id"), total=Coalesce(Sum("amount"), zero))
+    today = timezone.localdate()
+    preamble = [
+        ["Council", council.name],
+        ["Filters", "; ".join(filterset.describe()) or "none"],
+        ["Payments", figures["count"]],
+        ["Total (£)", Decimal(figures["total"]).quantize(Decimal("0.01"))],
+        ["Exported on", today],
+        [],
+        LINE_EXPORT_HEADER,
+    ]
+    values = (
+        lines.annotate(directorate=directorate_of_line())
+        .values_list(
+            "payment_date",
+            "supplier_name",
+            "supplier_id",
+            "redacted",
+            "directorate",
+            "department",
+            "service_area",
+            "expense_type",
+            "description",
+            "transaction_ref",
+            "amount",
+        )
+        .iterator(chunk_size=5000)
+    )
+
+    def rows():
+        yield from preamble
+        yield from values
+
+    file_name = f"{council.slug}-spend-lines-{today:%Y-%m-%d}.{file_type}"
+    if file_type == "csv":
+        return csv_stream_response(file_name, rows())
+    return xlsx_response(
+        file_name,
+        rows(),
+        title="Spend lines",
+        bold_rows=[0, 1, 2, 3, 4, len(preamble) - 1],
+        widths=LINE_EXPORT_WIDTHS,
+    )
+
+
+def _with_query(request: HttpRequest, **changes) -> str:
+    """The current query string (all filters kept) with `changes` applied."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    for name, value in changes.items():
+        query[name] = value
+    return query.urlencode()
+
+
 @council_view(Capability.VIEW)
 def line_list(request: HttpRequest, council: Council) -> HttpResponse:
+    """The lines behind any dashboard figure: filters the dashboards link with,
+    their total, and the same lines as CSV or Excel (?export=csv|xlsx)."""
+    from spend.filters import directorate_of_line
+
     lines = SpendLine.objects.for_council(council)
-    filterset = SpendLineFilter(request.GET, queryset=lines)
-    table = SpendLineTable(filterset.qs)
+    filterset = SpendLineFilter(request.GET, queryset=lines, council=council)
+    valid = filterset.is_valid()
+    file_type = request.GET.get("export")
+    if valid and file_type in ("csv", "xlsx"):
+        return _export_lines(council, filterset, file_type)
+    table = SpendLineTable(
+        filterset.qs.annotate(directorate=directorate_of_line()), council=council
+    )
     RequestConfig(request, paginate={"per_page": 50}).configure(table)
     context = {
         "council": council,
         "filter": filterset,
         "table": table,
-        "figures": filterset.qs.headline() if filterset.is_valid() else None,
+        "figures": filterset.qs.headline() if valid else None,
+        "csv_query": _with_query(request, export="csv"),
+        "xlsx_query": _with_query(request, export="xlsx"),
     }
     return render(request, "spend/line_list.html", context)

@@ -479,3 +479,46 @@ def test_another_councils_spend_never_reaches_this_dashboard(
     rollup.rebuild(other_council.pk)
     headline = figures.tiles(scope(council), figures.Targets(council))
     assert headline["total"] == D("1100.00")
+
+
+def _listed_total(client, url: str) -> Decimal:
+    response = client.get(url)
+    assert response.status_code == 200, url
+    assert response.context["filter"].is_valid(), response.context["filter"].errors
+    return response.context["figures"]["total"]
+
+
+@pytest.mark.parametrize(
+    "choices",
+    [
+        {"year": "2025"},
+        {"year": "2025", "public": "include", "redacted": "include"},
+        {"year": "2025", "period": "q1", "directorate": "People"},
+    ],
+)
+def test_every_figure_drills_down_to_lines_that_add_up_to_it(
+    client, viewer, spend, council, make_line, choices
+):
+    # A line with no directorate at all, to follow that row too.
+    make_line(
+        council, supplier=spend["a"], amount=D("5"), payment_date=date(2025, 4, 2)
+    )
+    rollup.rebuild(council.pk)
+    client.force_login(viewer)
+    response = client.get(reverse("spend:dashboard", args=["luton"]), choices)
+    context = response.context
+    headline = context["headline"]
+    assert _listed_total(client, context["total_url"]) == headline["total"]
+    for tile in headline["tiles"]:
+        assert _listed_total(client, tile.urls["amount"]) == tile.amount, tile
+        assert _listed_total(client, tile.urls["denominator"]) == tile.denominator
+        assert _listed_total(client, tile.urls["unknown"]) == tile.unknown
+    chart = context["directorate_chart"]
+    for (name, _cells, url), row in zip(
+        chart.linked_rows, context["directorates"], strict=True
+    ):
+        assert _listed_total(client, url) == row.total, name
+    for row in context["non_local"] + context["local"]:
+        assert _listed_total(client, row["url"]) == row["amount"]
+    for row in context["quality"]["rows"]:
+        assert _listed_total(client, row["url"]) == row["amount"], row["label"]
