@@ -199,6 +199,8 @@ def directorate_chart(rows: list[DirectorateRow], scope_label: str) -> Chart:
             },
             yaxis={"autorange": "reversed", "automargin": True},
             hovermode="y unified",
+            legend={"orientation": "h", "y": -0.3},
+            margin={"l": 60, "r": 20, "t": 20, "b": 90},
         ),
     }
     if rows:

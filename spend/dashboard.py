@@ -549,6 +549,7 @@ def trend(scope: Scope, targets: Targets, metric: MetricDef, today: date) -> Tre
         row = rows.get(month)
         fy = FinancialYear.for_date(month)
         target = targets.share_for(metric.target_metric, fy)
+        target = None if target is None else _one_place(target)
         if row is None:
             points.append(TrendPoint(month, ZERO, ZERO, None, target))
             continue
@@ -588,24 +589,24 @@ def _project(
     goal = float(final.target_share)
     now_value = intercept + slope * _months_between(origin, last)
     if now_value >= goal:
-        note = f"The trend is already at or above the {final.target_share}% target."
+        note = f"The trend is already at or above the {_one_place(final.target_share)}% target."
         return projection, None, note, len(known)
     if slope <= 0:
         note = (
             f"At the current trend the share does not reach the "
-            f"{final.target_share}% target."
+            f"{_one_place(final.target_share)}% target."
         )
         return projection, None, note, len(known)
     steps = (goal - intercept) / slope
     months_ahead = int(-(-steps // 1))  # ceiling
     if months_ahead > 12 * 50:
-        note = f"At the current trend the {final.target_share}% target is more than 50 years away."
+        note = f"At the current trend the {_one_place(final.target_share)}% target is more than 50 years away."
         return projection, None, note, len(known)
     crossing = add_months(origin, months_ahead)
     deadline = final.target_fy.end
     when = "before" if crossing <= deadline else "after"
     note = (
-        f"At the current trend the share reaches the {final.target_share}% target in "
+        f"At the current trend the share reaches the {_one_place(final.target_share)}% target in "
         f"{crossing:%B %Y}, {when} the deadline of {deadline:%-d %B %Y}."
     )
     return projection, crossing, note, len(known)

@@ -383,7 +383,7 @@ def test_a_falling_trend_never_reaches_the_target(council, make_supplier, make_l
         today=date(2025, 4, 15),
     )
     assert trend.crossing is None
-    assert "does not reach the 70.00% target" in trend.crossing_note
+    assert "does not reach the 70.0% target" in trend.crossing_note
 
 
 def test_charts_are_valid_plotly_figures_with_a_table_and_summary(council, rising):
