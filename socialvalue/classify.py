@@ -8,7 +8,9 @@ Locality (per council): `local`, `wider`, `uk`, `non_uk`, `unknown`. A postcode'
 outward code (its district) is looked up in the council's lists and in the
 postcode-district table (centroids and regions). When the ONS postcode directory
 gives the exact postcode's local authority (a GSS code), that decides the local
-tier, and the wider tier for councils whose wider tier is a list of authorities.
+tier (the council's own GSS code and its local authority codes are local), and the
+wider tier for councils whose wider tier is a list of authorities. A full postcode
+the loaded directory does not list falls back to its district, and says so.
 A local postcode is never "wider". Jersey, Guernsey, the Isle of Man, Gibraltar and
 the overseas territories are `non_uk`; Northern Ireland (BT) is UK. BFPO addresses,
 invalid postcodes and districts missing from the table are `unknown`.
@@ -93,6 +95,7 @@ class Area:
     wider_region: str = ""
     wider_radius_miles: float | None = None
     wider_centre_district: str = ""
+    gss_code: str = ""  # the council's own authority: local by the ONS directory
 
 
 @dataclass(frozen=True)
@@ -156,6 +159,7 @@ def area_from_mapping(values: Mapping[str, object]) -> Area:
         wider_region=clean_text(values.get("wider_region")),
         wider_radius_miles=_miles(values.get("wider_radius_miles")),
         wider_centre_district=clean_text(values.get("wider_centre_district")).upper(),
+        gss_code=clean_text(values.get("gss_code")).upper(),
     )
 
 
@@ -242,11 +246,20 @@ def classify_locality(
 
 
 def locality_rule(
-    area: Area, districts: Mapping[str, District]
+    area: Area,
+    districts: Mapping[str, District],
+    authorities: Mapping[str, str] | None = None,
 ) -> Callable[[object], TagResult]:
-    """`classify_locality(postcode, area, districts)` for many postcodes (without
-    ONS authorities): each postcode is read once and each district placed once.
-    The districts mapping must not change while the rule is in use."""
+    """`classify_locality` for many postcodes: each postcode is read once and each
+    district placed once. The mappings must not change while the rule is in use.
+
+    `authorities` maps full postcodes, written "LU1 2AB", to their local
+    authority's GSS code from the ONS postcode directory; None when no directory
+    is loaded (the district decides, as `classify_locality` without an authority).
+    A full postcode it lists is decided as `classify_locality(postcode, area,
+    districts, authority)` decides; one it does not list (or lists without a real
+    authority) falls back to its district, and the evidence says so.
+    """
     by_postcode: dict[str, TagResult] = {}
     by_district: dict[str, TagResult | _Placed] = {}
 
@@ -257,17 +270,38 @@ def locality_rule(
         read = _read_postcode(postcode)
         if isinstance(read, TagResult):
             result = read
+        elif authorities is None or not read.full:
+            result = _named(read, _by_district(read))
+        elif code := _authority(listed := authorities.get(read.text)):
+            result = _named(read, _decide(read, area, districts, code))
         else:
-            # Without an authority the decision depends on the district alone.
-            if (decision := by_district.get(read.district)) is None:
-                decision = _decide(read, area, districts, "")
-                by_district[read.district] = decision
-            result = _named(read, decision)
+            result = _not_by_ons(_named(read, _by_district(read)), listed is None)
         if text is not None:
             by_postcode[text] = result
         return result
 
+    def _by_district(read: _Postcode) -> TagResult | _Placed:
+        # Without an authority the decision depends on the district alone.
+        if (decision := by_district.get(read.district)) is None:
+            decision = _decide(read, area, districts, "")
+            by_district[read.district] = decision
+        return decision
+
     return rule
+
+
+def _not_by_ons(result: TagResult, missing: bool) -> TagResult:
+    """A district decision for a full postcode the ONS postcode directory could
+    not decide: it does not list it (`missing`), or gives no authority for it."""
+    why = (
+        "is not in the ONS postcode directory as loaded"
+        if missing
+        else "has no local authority in the ONS postcode directory"
+    )
+    note = f" The postcode {why}, so its district decided."
+    return TagResult(
+        result.value, result.source, result.evidence + note, result.confidence
+    )
 
 
 @dataclass(frozen=True)
@@ -295,9 +329,33 @@ def _decide(
         return _non_uk(where, _NON_UK_AUTHORITIES[authority[0]])
     if (local := _local(pc, area, authority)) is not None:
         return local
-    return _WIDER_RULES.get(area.wider_kind, _wider_by_districts)(
+    decision = _WIDER_RULES.get(area.wider_kind, _wider_by_districts)(
         pc, area, districts, authority
     )
+    if authority and isinstance(decision, _Placed) and _has_authorities(area):
+        return _not_local_by_ons(pc, area, authority, decision)
+    return decision
+
+
+def _has_authorities(area: Area) -> bool:
+    """Whether an ONS authority decides the area's local tier."""
+    return bool(area.local_authority_codes or area.gss_code)
+
+
+def _not_local_by_ons(
+    pc: _Postcode, area: Area, authority: str, decision: _Placed
+) -> TagResult:
+    """The ONS authority put the postcode outside the local area; its district
+    placed it in a further tier (a list of districts, a region or a radius)."""
+    evidence = (
+        f"The ONS postcode directory places {pc.text} in local authority "
+        f"{authority}, outside {_possessive(area.name)} local area; by its district "
+        f"{pc.district} it is {decision.clause}."
+    )
+    confidence = "medium" if decision.near_edge else "high"
+    if decision.near_edge:
+        evidence += f" It is within {EDGE_MILES:.0f} miles of the limit."
+    return TagResult(decision.value, "postcode_rule", evidence, confidence)
 
 
 def _read_postcode(value: object) -> _Postcode | TagResult:
@@ -361,9 +419,10 @@ def _authority(value: object) -> str:
 
 def _local(pc: _Postcode, area: Area, authority: str) -> TagResult | _Placed | None:
     name = _possessive(area.name)
-    if authority and area.local_authority_codes:
-        if authority in area.local_authority_codes:
-            return _by_ons("local", pc, authority, f"inside {name} local area")
+    if authority and _has_authorities(area):
+        if authority == area.gss_code or authority in area.local_authority_codes:
+            clause = f"inside {name} local area"
+            return _by_ons("local", pc, authority, clause, area)
         return None
     if pc.district in area.local_districts:
         return _Placed("local", f"inside {name} local area")
@@ -490,10 +549,15 @@ def _placed(value: str, pc: _Postcode, clause: str) -> TagResult:
     return TagResult(value, "postcode_rule", evidence, "medium")
 
 
-def _by_ons(value: str, pc: _Postcode, authority: str, clause: str) -> TagResult:
+def _by_ons(
+    value: str, pc: _Postcode, authority: str, clause: str, area: Area | None = None
+) -> TagResult:
+    named = authority
+    if area is not None and area.name and authority == area.gss_code:
+        named = f"{authority} ({area.name})"
     evidence = (
         f"The ONS postcode directory places {pc.text} in local authority "
-        f"{authority}, {clause}."
+        f"{named}, {clause}."
     )
     return TagResult(value, "postcode_rule", evidence, "high")
 

@@ -8,6 +8,12 @@ officer removes them.
 
 Budget: 50,000 suppliers for 4 councils (350,000 tags) in under 10 s, first run and
 re-run (bench/classify_bench.py).
+
+Location uses the ONS postcode directory (`Postcode`, loaded by load_postcodes)
+when it is loaded: the authorities of the suppliers' full postcodes are read in
+one query and handed to the rules. Suppliers merged into another (`merged_into`)
+have no spend of their own and are not classified; any tags they still hold are
+removed.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from __future__ import annotations
 import csv
 import gc
 import io
+import json
 import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -37,6 +44,7 @@ from socialvalue.models import (
     Confidence,
     LivingWageEmployer,
     LivingWageSnapshot,
+    Postcode,
     SupplierTag,
     TagKind,
     TagOverride,
@@ -44,6 +52,7 @@ from socialvalue.models import (
 )
 from spend import rollup
 from spend.models import SpendLine
+from spend.values import parse_postcode
 
 FACT_FIELDS = [
     "name",
@@ -62,6 +71,7 @@ FACT_FIELDS = [
     "living_wage_accredited",
 ]
 AREA_FIELDS = [
+    "gss_code",
     "local_districts",
     "local_authority_codes",
     "wider_kind",
@@ -83,6 +93,7 @@ class ClassifyResult:
     created: int = 0
     changed: int = 0
     unchanged: int = 0
+    removed: int = 0  # tags of merged suppliers, deleted
     by_value: dict[str, int] = field(default_factory=dict)
 
 
@@ -108,6 +119,51 @@ def accredited_names() -> dict[str, date]:
         "normalised_name", flat=True
     )
     return dict.fromkeys(names, snapshot.taken_on)
+
+
+def postcode_authorities(postcodes: Iterable[object]) -> dict[str, str] | None:
+    """The ONS postcode directory's local authority (GSS code) of each full
+    postcode given, keyed "LU1 2AB"; postcodes it does not list are left out.
+    None when no directory is loaded (or no full postcode is given).
+
+    Two queries whatever the number of postcodes: is a directory loaded, and the
+    rows for all the postcodes at once, passed as a single parameter (a
+    PostgreSQL array, a JSON array on SQLite), so there is no limit on their number.
+    """
+    if not Postcode.objects.exists():
+        return None
+    wanted = sorted(
+        {
+            parsed
+            for text in set(postcodes)
+            if text and " " in (parsed := parse_postcode(text) or "")
+        }
+    )
+    if not wanted:
+        return None
+    table = connection.ops.quote_name(Postcode._meta.db_table)
+    select = f"SELECT postcode, authority FROM {table} WHERE postcode "
+    if connection.vendor == "postgresql":
+        rows = _rows(select + "= ANY(%s)", [wanted])
+    elif connection.vendor == "sqlite":
+        rows = _rows(
+            select + "IN (SELECT value FROM json_each(%s))", [json.dumps(wanted)]
+        )
+    else:
+        rows = [
+            row
+            for chunk in _chunks(wanted, CHUNK)
+            for row in Postcode.objects.filter(postcode__in=chunk).values_list(
+                "postcode", "authority"
+            )
+        ]
+    return dict(rows)
+
+
+def _rows(sql: str, params: list) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 def _chunks(items: list, size: int) -> Iterator[list]:
@@ -232,8 +288,14 @@ def _classify(
         list(councils) if councils is not None else list(Council.objects.all())
     )
     areas = {council.pk: area_of(council) for council in council_list}
+    # Merged suppliers' spend, aliases and contracts are their kept supplier's.
     facts = _load(
-        Supplier.objects.order_by().values_list("pk", *FACT_FIELDS), ids, "pk", 0
+        Supplier.objects.filter(merged_into__isnull=True)
+        .order_by()
+        .values_list("pk", *FACT_FIELDS),
+        ids,
+        "pk",
+        0,
     )
     overrides = {
         (o.supplier_id, o.council_id, o.kind): o
@@ -251,11 +313,16 @@ def _classify(
     }
     supplier_facts = {row[0]: _facts(list(row[1:])) for row in facts}
     living_wage = classify.living_wage_rule(accredited_names())
-    table = districts()
-    locality = {pk: classify.locality_rule(area, table) for pk, area in areas.items()}
     places: dict[int, list[int]] = {}
     for supplier_id, council_id in council_links(ids, council_list):
-        places.setdefault(supplier_id, []).append(council_id)
+        if supplier_id in supplier_facts:
+            places.setdefault(supplier_id, []).append(council_id)
+    table = districts()
+    authorities = postcode_authorities(supplier_facts[pk].postcode for pk in places)
+    locality = {
+        pk: classify.locality_rule(area, table, authorities)
+        for pk, area in areas.items()
+    }
     wanted: dict[Key, classify.TagResult] = {}
     # In (supplier, kind, council) order, the order of the unique indexes (kinds
     # sort living_wage, locality, size, vcse), so that the database appends to
@@ -270,11 +337,18 @@ def _classify(
         wanted[(pk, None, TagKind.SIZE)] = classify.classify_size(supplier)
         wanted[(pk, None, TagKind.VCSE)] = classify.classify_vcse(supplier)
     for key, override in overrides.items():
-        if key in wanted or key[2] == TagKind.LOCALITY:
+        if key in wanted or (key[2] == TagKind.LOCALITY and key[0] in supplier_facts):
             wanted[key] = _override_result(override)
+    # Tags of suppliers not classified here: merged suppliers' (merging deletes
+    # them; this catches any left, e.g. by a merge made another way).
+    stale = [row[0] for key, row in existing.items() if key[0] not in supplier_facts]
     with transaction.atomic():
         result = _save(wanted, existing, user)
-        if rollups and (result.created or result.changed):
+        if stale:
+            # One by one, so that each gets its "-" history row (rare and few).
+            for chunk in _chunks(stale, CHUNK):
+                result.removed += SupplierTag.objects.filter(pk__in=chunk).delete()[0]
+        if rollups and (result.created or result.changed or result.removed):
             for council in council_list:
                 rollup.refresh_tags(council.pk)
     result.suppliers = len(facts)

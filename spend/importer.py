@@ -30,6 +30,7 @@ from django.db import connection, transaction
 from django.db.models import Count, Max, Min
 from django.utils import timezone
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Levenshtein
 from simple_history.utils import bulk_create_with_history
 
 from councils.models import Council
@@ -474,10 +475,72 @@ def _unmatched_by(
 
 
 _COMPANY_WORDS = frozenset({"ltd", "plc", "llp", "co", "cic", "uk", "the", "and"})
+# Words too common in supplier names to tell two organisations apart (normalised:
+# "limited" is "ltd", "company" "co"). A suggestion needs the first word that is
+# not one of these to agree, so a shared "Compliance" or "Services" is not enough.
+GENERIC_WORDS = _COMPANY_WORDS | frozenset(
+    {
+        "a",
+        "of",
+        "for",
+        "lp",
+        "cio",
+        "inc",
+        "llc",
+        "company",
+        "gb",
+        "group",
+        "holdings",
+        "international",
+        "national",
+        "global",
+        "british",
+        "services",
+        "service",
+        "solutions",
+        "solution",
+        "compliance",
+        "consulting",
+        "consultancy",
+        "consultants",
+        "management",
+        "systems",
+        "enterprises",
+        "associates",
+        "partners",
+        "partnership",
+        "trading",
+        "council",
+        "borough",
+        "city",
+        "county",
+        "district",
+        "metropolitan",
+    }
+)
+FIRST_WORD_RATIO = 80  # the first distinctive words' rapidfuzz ratio, at least
 
 
 def _fuzzy_key(name: str) -> str:
     return " ".join(word for word in name.split() if word not in _COMPANY_WORDS)
+
+
+def first_distinctive_word(name: str) -> str:
+    """The first word of a normalised name that is not a generic one, or ""."""
+    return next((word for word in name.split() if word not in GENERIC_WORDS), "")
+
+
+def distinctive_words_agree(first: str, second: str) -> bool:
+    """Whether two names' first distinctive words are alike: equal, a rapidfuzz
+    ratio of FIRST_WORD_RATIO or more, or one letter apart (words of 4 letters or
+    more: "Acme" and "Acne"). Names made only of generic words agree with each
+    other and with nothing else; the overall score decides between them."""
+    a, b = first_distinctive_word(first), first_distinctive_word(second)
+    if not a or not b:
+        return a == b
+    if a == b or fuzz.ratio(a, b) >= FIRST_WORD_RATIO:
+        return True
+    return min(len(a), len(b)) >= 4 and Levenshtein.distance(a, b) <= 1
 
 
 def _suggest_matches(created: dict[str, int], existing: dict[str, int]) -> None:
@@ -485,7 +548,10 @@ def _suggest_matches(created: dict[str, int], existing: dict[str, int]) -> None:
 
     Names are compared without company-form words, by shared words (token set), so
     "Wardown Plumbing Ltd" finds "Wardown Plumbing Services Ltd"; names of one word
-    are left alone, as a single shared word says little.
+    are left alone, as a single shared word says little. The first distinctive
+    words must agree too (`distinctive_words_agree`): "PHS Compliance" is not
+    suggested for "HSL Compliance", though the shared "Compliance" scores high.
+    The best-scoring candidate that passes is suggested.
     """
     keys = {_fuzzy_key(name): name for name in existing}
     choices = [key for key in keys if len(key.split()) >= 2]
@@ -496,9 +562,14 @@ def _suggest_matches(created: dict[str, int], existing: dict[str, int]) -> None:
         key = _fuzzy_key(name)
         if len(key.split()) < 2:
             continue
-        match = process.extractOne(
-            key, choices, scorer=fuzz.token_set_ratio, score_cutoff=FUZZY_THRESHOLD
+        matches = process.extract(
+            key,
+            choices,
+            scorer=fuzz.token_set_ratio,
+            score_cutoff=FUZZY_THRESHOLD,
+            limit=None,
         )
+        match = next((m for m in matches if distinctive_words_agree(key, m[0])), None)
         if match:
             suggestions.append(
                 MatchSuggestion(

@@ -897,3 +897,99 @@ def test_remembered_answers_match_the_rules_whatever_the_order():
     assert staff_true != staff_one
     assert "£-0" in classify_size(facts(turnover=-0.0)).evidence
     assert "£-0" not in classify_size(facts(turnover=0.0)).evidence
+
+
+# ------------------------------------------------ the ONS directory, many at a time
+
+# A Caddington postcode: district LU1 is counted local to Luton, but Caddington is
+# in Central Bedfordshire (E06000056).
+DIRECTORY = {
+    "LU1 2EY": "E06000032",  # Luton
+    "LU1 4DA": "E06000056",  # Caddington, Central Bedfordshire
+    "MK17 8AA": "E06000042",  # Woburn Sands, Milton Keynes
+    "BX1 1LT": "E99999999",  # non-geographic: a pseudo-code, no authority
+}
+
+
+@pytest.mark.parametrize("area", MANY_AREAS)
+def test_a_rule_with_the_directory_decides_listed_postcodes_by_authority(area):
+    rule = locality_rule(area, DISTRICTS, DIRECTORY)
+    for postcode, authority in DIRECTORY.items():
+        if authority.endswith("99999999"):
+            continue
+        assert rule(postcode) == locality(postcode, area, authority)
+        assert rule(postcode.lower()) == locality(postcode, area, authority)
+
+
+@pytest.mark.parametrize("area", MANY_AREAS)
+def test_a_rule_with_the_directory_falls_back_to_the_district_and_says_so(area):
+    rule = locality_rule(area, DISTRICTS, DIRECTORY)
+    for postcode in ["LU1 7ZZ", "M1 1AA", "MK9 2AB", "BX1 1LT"]:
+        by_district = locality(postcode, area)
+        result = rule(postcode)
+        assert (result.value, result.source, result.confidence) == (
+            by_district.value,
+            by_district.source,
+            by_district.confidence,
+        )
+        assert result.evidence.startswith(by_district.evidence)
+        assert "ONS postcode directory" in result.evidence
+    assert "is not in the ONS postcode directory" in rule("LU1 7ZZ").evidence
+    assert "has no local authority" in rule("BX1 1LT").evidence
+    for other in ["LU1", "JE2 3AB", "", "nonsense"]:  # not full UK postcodes
+        assert rule(other) == locality(other, area)
+
+
+@pytest.mark.parametrize("area", MANY_AREAS)
+def test_a_rule_without_a_directory_is_unchanged(area):
+    rule = locality_rule(area, DISTRICTS, None)
+    for postcode in MANY_POSTCODES:
+        assert rule(postcode) == locality(postcode, area)
+
+
+def test_a_straddling_district_is_decided_exactly_by_the_directory():
+    by_district = locality_rule(LUTON, DISTRICTS)("LU1 4DA")
+    assert (by_district.value, by_district.confidence) == ("local", "high")
+    assert "district LU1" in by_district.evidence
+    result = locality_rule(LUTON, DISTRICTS, DIRECTORY)("LU1 4DA")
+    assert (result.value, result.confidence) == ("wider", "high")
+    assert result.evidence.startswith(
+        "The ONS postcode directory places LU1 4DA in local authority E06000056"
+    )
+
+
+def test_the_councils_own_gss_code_is_local_by_the_directory():
+    """A council with only districts and its own GSS code (no list of local
+    authority codes) still decides by the exact authority."""
+    luton = area_from_mapping(
+        {
+            "short_name": "Luton",
+            "gss_code": "E06000032",
+            "local_districts": ["LU1", "LU2", "LU3", "LU4"],
+            "wider_districts": ["LU1", "LU2", "LU3", "LU4", "LU5", "LU6", "LU7"],
+        }
+    )
+    assert luton.gss_code == "E06000032" and not luton.local_authority_codes
+    rule = locality_rule(luton, DISTRICTS, DIRECTORY)
+    own = rule("LU1 2EY")
+    assert (own.value, own.confidence) == ("local", "high")
+    assert own.evidence == (
+        "The ONS postcode directory places LU1 2EY in local authority E06000032 "
+        "(Luton), inside Luton's local area."
+    )
+    caddington = rule("LU1 4DA")
+    assert caddington.value == "wider"
+    assert caddington.evidence == (
+        "The ONS postcode directory places LU1 4DA in local authority E06000056, "
+        "outside Luton's local area; by its district LU1 it is inside Luton's "
+        "wider area (its wider tier) but not its local area."
+    )
+
+
+def test_the_directory_makes_a_left_out_straddling_district_local():
+    """MK17 is left out of Milton Keynes's local districts, but Woburn Sands is in
+    Milton Keynes; the radius still places the rest of MK17."""
+    assert locality_rule(MILTON_KEYNES, DISTRICTS)("MK17 8AA").value == "wider"
+    rule = locality_rule(MILTON_KEYNES, DISTRICTS, DIRECTORY)
+    assert rule("MK17 8AA").value == "local"
+    assert rule("MK17 9ZZ").value == "wider"

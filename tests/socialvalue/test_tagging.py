@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.urls import reverse
@@ -11,7 +12,8 @@ from pytest_django.asserts import assertContains
 
 from procure.models import Contract, SupplierAlias
 from socialvalue import tagging
-from socialvalue.models import SupplierTag, TagOverride
+from socialvalue.loaders import load_postcodes
+from socialvalue.models import Postcode, SupplierTag, TagOverride
 from socialvalue.tagging import classify_suppliers
 
 
@@ -315,3 +317,163 @@ def test_a_big_sqlite_write_gets_a_bigger_page_cache_for_a_while(register):
         assert cursor.fetchone() == (-1,)
         cursor.execute("PRAGMA cache_size = -2000")
     assert result.created == SupplierTag.history.count() == 20
+
+
+# ------------------------------------------------- the ONS postcode directory
+
+REFERENCE = Path(__file__).resolve().parents[2] / "fixtures" / "reference"
+
+
+@pytest.fixture
+def central_bedfordshire(db):
+    from councils.models import Council
+
+    return Council.objects.create(
+        slug="central-bedfordshire",
+        name="Central Bedfordshire Council",
+        short_name="Central Bedfordshire",
+        gss_code="E06000056",
+        local_districts=["LU5", "LU6", "LU7", "SG15", "SG16", "SG17", "SG18"],
+    )
+
+
+@pytest.fixture
+def caddington_firm(council, central_bedfordshire, make_supplier):
+    """A firm in Caddington: postcode district LU1, counted local to Luton, but the
+    village is in Central Bedfordshire. Both councils pay it."""
+    firm = make_supplier(name="Caddington Joinery Ltd", postcode="lu1 4da")
+    for c in (council, central_bedfordshire):
+        SupplierAlias.objects.create(supplier=firm, council=c, name=firm.name)
+    return firm
+
+
+def test_a_straddling_district_decides_until_the_directory_has_the_postcode(
+    council, central_bedfordshire, caddington_firm
+):
+    load_postcodes(REFERENCE / "onspd_sample.csv")  # no LU1 4DA in it
+    classify_suppliers()
+    luton = tag(caddington_firm, "locality", council)
+    beds = tag(caddington_firm, "locality", central_bedfordshire)
+    assert (luton.value, beds.value) == ("local", "uk")
+    assert "district LU1" in luton.evidence
+    assert "is not in the ONS postcode directory as loaded" in luton.evidence
+
+    Postcode.objects.create(postcode="LU1 4DA", district="LU1", authority="E06000056")
+    result = classify_suppliers()
+    assert result.changed == 2
+    luton = tag(caddington_firm, "locality", council)
+    beds = tag(caddington_firm, "locality", central_bedfordshire)
+    assert (luton.value, beds.value) == ("wider", "local")
+    assert (luton.confidence, beds.confidence) == ("high", "high")
+    assert beds.evidence == (
+        "The ONS postcode directory places LU1 4DA in local authority E06000056 "
+        "(Central Bedfordshire), inside Central Bedfordshire's local area."
+    )
+    assert luton.evidence.startswith(
+        "The ONS postcode directory places LU1 4DA in local authority E06000056, "
+        "outside Luton's local area"
+    )
+
+
+def test_the_sample_directory_places_a_luton_postcode_exactly(
+    council, other_council, luton_firm
+):
+    classify_suppliers()
+    before = tag(luton_firm, "locality", council)
+    assert "ONS" not in before.evidence  # no directory: the district decides
+    load_postcodes(REFERENCE / "onspd_sample.csv")  # LU2 7AB is Luton, E06000032
+    classify_suppliers()
+    luton = tag(luton_firm, "locality", council)
+    knowsley = tag(luton_firm, "locality", other_council)
+    assert (luton.value, luton.confidence) == ("local", "high")
+    assert luton.evidence == (
+        "The ONS postcode directory places LU2 7AB in local authority E06000032 "
+        "(Luton), inside Luton's local area."
+    )
+    assert knowsley.value == "uk" and "E06000032" in knowsley.evidence
+
+
+def test_the_directory_is_read_in_one_query_whatever_the_number_of_suppliers(
+    council, make_supplier
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    load_postcodes(REFERENCE / "onspd_sample.csv")
+    for n in range(30):
+        firm = make_supplier(name=f"Firm {n} Ltd", postcode=f"LU{n % 4 + 1} {n}AB")
+        SupplierAlias.objects.create(supplier=firm, council=council, name=firm.name)
+    with CaptureQueriesContext(connection) as queries:
+        classify_suppliers()
+    table = Postcode._meta.db_table
+    assert len([q for q in queries if table in q["sql"]]) == 2  # loaded? and rows
+
+
+def test_postcode_authorities_reads_full_postcodes_however_written(db):
+    assert tagging.postcode_authorities(["LU1 2EY"]) is None  # nothing loaded
+    load_postcodes(REFERENCE / "onspd_sample.csv")
+    many = [f"ZZ{n % 99 + 1} {n % 9 + 1}AB" for n in range(40_000)]  # not listed
+    found = tagging.postcode_authorities(
+        ["lu12ey", " LU2  7AB ", "LU1", "", None, "BX1 1LT", "JE2 4WE", *many]
+    )
+    assert found == {
+        "LU1 2EY": "E06000032",
+        "LU2 7AB": "E06000032",
+        "BX1 1LT": "E99999999",
+        "JE2 4WE": "L99999999",
+    }
+    assert tagging.postcode_authorities(["LU1", ""]) is None  # no full postcode
+
+
+# ------------------------------------------------------------- merged suppliers
+
+
+def test_a_merged_supplier_is_not_classified(council, make_supplier, luton_firm):
+    twin = make_supplier(name="Wardown Plumbing", postcode="LU2 7AB")
+    SupplierAlias.objects.create(supplier=twin, council=council, name=twin.name)
+    TagOverride.objects.create(
+        supplier=twin, council=council, kind="locality", value="uk", reason="Moved"
+    )
+    twin.merged_into = luton_firm
+    twin.save()
+    result = classify_suppliers()
+    assert not SupplierTag.objects.filter(supplier=twin).exists()
+    assert result.suppliers == 1
+    only_twin = classify_suppliers(supplier_ids=[twin.pk])
+    assert (only_twin.suppliers, only_twin.created, only_twin.removed) == (0, 0, 0)
+
+
+def test_a_merged_supplier_loses_tags_left_from_before(
+    council, make_supplier, luton_firm
+):
+    twin = make_supplier(name="Wardown Plumbing", postcode="LU2 7AB")
+    SupplierAlias.objects.create(supplier=twin, council=council, name=twin.name)
+    classify_suppliers()
+    assert SupplierTag.objects.filter(supplier=twin).count() == 4
+    twin.merged_into = luton_firm  # not through merge_suppliers: tags stay
+    twin.save()
+    result = classify_suppliers(supplier_ids=[twin.pk, luton_firm.pk])
+    assert result.removed == 4
+    assert not SupplierTag.objects.filter(supplier=twin).exists()
+    removed = SupplierTag.history.filter(supplier_id=twin.pk, history_type="-")
+    assert removed.count() == 4
+    assert SupplierTag.objects.filter(supplier=luton_firm).count() == 5
+    assert classify_suppliers().removed == 0
+
+
+def test_merging_and_undoing_leaves_the_merged_supplier_tagged_only_when_apart(
+    council, make_supplier, make_line, luton_firm, council_officer
+):
+    from procure.merging import merge_suppliers, undo_merge
+
+    twin = make_supplier(name="Wardown Plumbing", postcode="LU2 7AB", employees=4)
+    make_line(council, supplier=twin)
+    classify_suppliers()
+    assert SupplierTag.objects.filter(supplier=twin).count() == 4
+    record = merge_suppliers(kept=luton_firm, merged=twin, user=council_officer)
+    classify_suppliers()  # a later run over the whole register
+    assert not SupplierTag.objects.filter(supplier=twin).exists()
+    undo_merge(record, user=council_officer)
+    assert tag(twin, "locality", council).value == "local"
+    assert tag(twin, "size").value == "micro"
+    assert SupplierTag.objects.filter(supplier=twin).count() == 4

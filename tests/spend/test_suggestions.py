@@ -1,0 +1,127 @@
+"""Fuzzy supplier suggestions: near matches for an officer, without the false
+positives a shared generic word ("Compliance", "Services") would bring."""
+
+from __future__ import annotations
+
+import pytest
+
+from procure.models import MatchSuggestion, Supplier
+from spend.importer import (
+    _fuzzy_key,
+    distinctive_words_agree,
+    first_distinctive_word,
+    import_spend_file,
+)
+from spend.models import SpendLine, SpendUpload
+from spend.storage import sha256_of
+from spend.values import normalise_name
+
+HEADER = "Date,Supplier Name,Amount,Transaction Number\n"
+
+
+def csv_of(*names: str) -> bytes:
+    rows = [f"0{n + 1}/04/2025,{name},600.00,T{n}" for n, name in enumerate(names)]
+    return (HEADER + "\n".join(rows) + "\n").encode()
+
+
+def key(name: str) -> str:
+    return _fuzzy_key(normalise_name(name))
+
+
+@pytest.mark.parametrize(
+    ("name", "word"),
+    [
+        ("HSL Compliance Ltd", "hsl"),
+        ("The Compliance Services Group Ltd", ""),
+        ("Luton Borough Council", "luton"),
+        ("UK Cleaning Solutions Limited", "cleaning"),
+        ("Smith's Cleaning Services", "smiths"),
+    ],
+)
+def test_the_first_distinctive_word_skips_generic_words(name, word):
+    assert first_distinctive_word(normalise_name(name)) == word
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("Acme Builders Ltd", "ACME BUILDERS LIMITED"),
+        ("Smiths Cleaning Services", "Smith's Cleaning Services Ltd"),
+        ("Wardown Plumbing Ltd", "Wardwon Plumbing Ltd"),  # letters swapped
+        ("Acme Builders", "Acne Builders"),  # one letter wrong in a short word
+        ("Smith Cleaning", "Smiths Cleaning"),
+        ("The Compliance Group", "Compliance Group Ltd"),  # only generic words
+    ],
+)
+def test_genuine_near_matches_agree(first, second):
+    assert distinctive_words_agree(key(first), key(second))
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("PHS COMPLIANCE", "HSL Compliance"),
+        ("ABC Services Ltd", "XYZ Services Ltd"),
+        ("J Smith Builders", "K Smith Builders"),
+        ("Luton Borough Council", "Bedford Borough Council"),
+        ("Compliance Services Ltd", "Acme Compliance Services Ltd"),
+    ],
+)
+def test_different_organisations_sharing_generic_words_do_not(first, second):
+    assert not distinctive_words_agree(key(first), key(second))
+
+
+@pytest.fixture
+def imported(council, make_supplier):
+    """Import a file of the names given, against a register of `register` names."""
+
+    def run(register: list[str], names: list[str]) -> dict[str, Supplier | None]:
+        known = {name: make_supplier(name=name, verified=True) for name in register}
+        data = csv_of(*names)
+        upload = SpendUpload.objects.create(
+            council=council, file_name="spend.csv", sha256=sha256_of(data)
+        )
+        import_spend_file(upload=upload, data=data)
+        suggested = {}
+        for line in SpendLine.objects.select_related("supplier"):
+            suggestion = MatchSuggestion.objects.filter(supplier=line.supplier).first()
+            suggested[line.supplier_name] = suggestion and suggestion.candidate
+        return {"known": known, **suggested}
+
+    return run
+
+
+def test_a_shared_generic_word_is_no_longer_suggested(imported):
+    """The real case: "PHS COMPLIANCE" was suggested for "HSL Compliance"."""
+    result = imported(["HSL Compliance"], ["PHS COMPLIANCE"])
+    assert result["PHS COMPLIANCE"] is None
+    assert not MatchSuggestion.objects.exists()
+
+
+def test_genuine_near_matches_are_still_suggested(imported):
+    register = [
+        "Smith's Cleaning Services Ltd",
+        "Wardown Plumbing Ltd",
+        "HSL Compliance",
+    ]
+    names = ["Smiths Cleaning Services", "Wardwon Plumbing Ltd", "HSL Compliance UK"]
+    result = imported(register, names)
+    known = result["known"]
+    assert result["Smiths Cleaning Services"] == known[register[0]]
+    assert result["Wardwon Plumbing Ltd"] == known[register[1]]
+    assert result["HSL Compliance UK"] == known[register[2]]
+
+
+def test_the_best_candidate_that_agrees_is_suggested(imported):
+    """A higher-scoring candidate with another first word is passed over (HSL
+    scores 96 on the shared words, the misspelt PHS entry 94)."""
+    register = ["HSL Compliance Services Ltd", "PHS Complainces Services"]
+    result = imported(register, ["PHS Compliance Services"])
+    assert result["PHS Compliance Services"] == result["known"][register[1]]
+
+
+def test_a_name_equal_after_normalising_is_matched_not_suggested(imported):
+    result = imported(["Acme Builders Ltd"], ["ACME BUILDERS LIMITED"])
+    line = SpendLine.objects.get()
+    assert line.supplier == result["known"]["Acme Builders Ltd"]
+    assert not MatchSuggestion.objects.exists()
