@@ -10,10 +10,13 @@
         return;
       }
       var figure = JSON.parse(source.textContent);
+      // No mode bar: its buttons would be focusable inside a part of the page
+      // hidden from screen readers (the table and CSV carry the data), and one
+      // of them offers to send the chart to another site.
       window.Plotly.newPlot(element, figure.data, figure.layout, {
-        displaylogo: false,
+        displayModeBar: false,
         responsive: true,
-        modeBarButtonsToRemove: ["select2d", "lasso2d"],
+        showSendToCloud: false,
       });
     });
     document.querySelectorAll(".ls-print").forEach(function (button) {
