@@ -7,8 +7,11 @@ not in its format with a `LoaderRefused` naming the missing columns, is idempote
 (loading the same file twice changes nothing the second time) and returns a
 `LoadReport` of what it read, matched, changed and skipped. The management commands
 `load_companies_house`, `load_charities`, `load_living_wage` and `load_postcodes`
-are thin wrappers. Column headings are matched ignoring case and surrounding spaces;
-files may be UTF-8 (with or without a BOM) or Windows-1252, comma- or tab-separated.
+and the admin's "Load reference data" page go through
+`socialvalue.reference.load_and_classify`, which then classifies again the
+suppliers the load affected. Column headings are matched ignoring case and
+surrounding spaces; files may be UTF-8 (with or without a BOM) or Windows-1252,
+comma- or tab-separated.
 Small samples of each format are in fixtures/reference/.
 
 Formats
@@ -201,6 +204,9 @@ class LoadReport:
     dry_run: bool = False
     counts: tuple[str, ...] = REGISTRY_COUNTS  # what lines() shows, in order
     labels: dict[str, str] = field(default_factory=dict)
+    # Suppliers whose facts the load changed (Companies House, charities): the
+    # ones to classify again.
+    supplier_ids: list[int] = field(default_factory=list)
 
     @property
     def changes(self) -> int:
@@ -236,6 +242,46 @@ class LoadReport:
             if len(self.notes) > shown:
                 out.append(f"  ... and {len(self.notes) - shown:,} more")
         return out
+
+    def as_json(self, shown: int = 500) -> dict[str, Any]:
+        """The report as plain JSON values, for keeping with a load made on the
+        admin page: the counts with their labels, and up to `shown` names, near
+        matches and notes (with their totals)."""
+        labels = _LABELS | self.labels
+        counts = []
+        for name in self.counts:
+            value = getattr(self, name)
+            counts.append(
+                [
+                    labels.get(name, name),
+                    len(value) if isinstance(value, list) else value,
+                ]
+            )
+        return {
+            "source": self.source,
+            "file": Path(self.file).name,
+            "dry_run": self.dry_run,
+            "changes": self.changes,
+            "counts": counts,
+            "skipped": dict(sorted(self.skipped.items())),
+            "fields_changed": dict(sorted(self.fields_changed.items())),
+            "matched_label": labels.get("matched_names", "Matched by name"),
+            "matched_names": self.matched_names[:shown],
+            "matched_total": len(self.matched_names),
+            "near_matches": [
+                {
+                    "supplier_id": m.supplier_id,
+                    "supplier_name": m.supplier_name,
+                    "registry_name": m.registry_name,
+                    "reference": m.reference,
+                    "score": m.score,
+                }
+                for m in self.near_matches[:shown]
+            ],
+            "near_total": len(self.near_matches),
+            "notes": self.notes[:shown],
+            "notes_total": len(self.notes),
+        }
 
     def write_near_matches(self, path: str | os.PathLike) -> None:
         """All near matches as CSV, for an officer to work through."""
@@ -542,6 +588,7 @@ def _apply(
                 report.fields_changed.update(names)
     report.updated += len(changed)
     report.unchanged += len(matched) - len(changed)
+    report.supplier_ids = sorted(supplier.pk for supplier in changed)
     if dry_run or not changed:
         return
     now = timezone.now()

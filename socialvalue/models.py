@@ -310,3 +310,108 @@ class Postcode(models.Model):
 
     def __str__(self) -> str:
         return self.postcode
+
+
+class ReferenceKind(models.TextChoices):
+    COMPANIES_HOUSE = (
+        "companies_house",
+        "Companies House basic company data (CSV, or the ZIP as downloaded)",
+    )
+    CHARITIES = (
+        "charities",
+        "Charity Commission register extract (publicextract.charity, text or ZIP)",
+    )
+    LIVING_WAGE = (
+        "living_wage",
+        "Living Wage Foundation accredited employer list (CSV), with the list's date",
+    )
+    POSTCODES = (
+        "postcodes",
+        "ONS postcode directory, ONSPD or NSPL (CSV, or the ZIP as downloaded)",
+    )
+
+
+REFERENCE_KIND_SHORT = {
+    ReferenceKind.COMPANIES_HOUSE: "Companies House",
+    ReferenceKind.CHARITIES: "Charity Commission register",
+    ReferenceKind.LIVING_WAGE: "Living Wage list",
+    ReferenceKind.POSTCODES: "ONS postcode directory",
+}
+
+
+class ReferenceLoadStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class ReferenceLoad(models.Model):
+    """One reference data file loaded from the admin's "Load reference data" page.
+
+    The file is kept under UPLOAD_ROOT while it waits and is loaded by a background
+    task (`socialvalue.tasks.load_reference_file`), which removes it when done.
+    """
+
+    kind = models.CharField(max_length=20, choices=ReferenceKind.choices)
+    file_name = models.CharField(max_length=255, help_text="As uploaded.")
+    size = models.PositiveBigIntegerField(help_text="Bytes.")
+    stored_file = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Where the file waits, under UPLOAD_ROOT; cleared once loaded.",
+    )
+    taken_on = models.DateField(
+        null=True, blank=True, help_text="Living Wage list: the date it was taken."
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    status = models.CharField(
+        max_length=10,
+        choices=ReferenceLoadStatus.choices,
+        default=ReferenceLoadStatus.QUEUED,
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    rows_read = models.PositiveBigIntegerField(
+        default=0, help_text="Progress of a postcode directory load."
+    )
+    report = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="What was read, matched, changed and skipped, and reclassified.",
+    )
+    report_text = models.TextField(blank=True, help_text="The report as printed.")
+    message = models.TextField(blank=True, help_text="Why the load failed.")
+
+    class Meta:
+        verbose_name = "reference data load"
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=ReferenceKind.values),
+                name="reference_load_kind_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=ReferenceLoadStatus.values),
+                name="reference_load_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.file_name} ({self.status})"
+
+    @property
+    def what(self) -> str:
+        """The kind, in a few words."""
+        return REFERENCE_KIND_SHORT[ReferenceKind(self.kind)]
+
+    @property
+    def finished(self) -> bool:
+        return self.status in {ReferenceLoadStatus.DONE, ReferenceLoadStatus.FAILED}

@@ -590,3 +590,30 @@ def test_the_postcodes_command_prints_its_report(db, capsys):
 def test_the_postcodes_command_refuses_a_wrong_file_without_a_traceback(db):
     with pytest.raises(CommandError, match="ONS postcode directory"):
         call_command("load_postcodes", str(CHARITIES))
+
+
+# ================================================== what to classify, and JSON
+
+
+def test_the_report_names_the_suppliers_whose_facts_changed(register):
+    first = load_companies_house(COMPANIES)
+
+    changed = {register[n].pk for n in ("wardown", "acme", "hightown", "scaffolding")}
+    assert changed <= set(first.supplier_ids)
+    assert len(first.supplier_ids) == first.updated
+    assert register["chiltern"].pk not in first.supplier_ids
+    assert load_companies_house(COMPANIES).supplier_ids == []
+
+
+def test_a_report_as_json_keeps_counts_reasons_and_near_matches(register):
+    import json
+
+    report = load_charities(CHARITIES)
+
+    kept = json.loads(json.dumps(report.as_json()))
+    assert kept["source"] == "Charity Commission register"
+    assert kept["file"] == CHARITIES.name
+    assert ["rows read", report.rows_read] in kept["counts"]
+    assert kept["skipped"]["linked charity (part of a main charity)"] == 1
+    assert kept["near_total"] == len(report.near_matches) == len(kept["near_matches"])
+    assert kept["changes"] == report.changes

@@ -2,19 +2,28 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from socialvalue.loaders import LoaderRefused, load_postcodes
+from socialvalue.loaders import LoaderRefused
+from socialvalue.models import ReferenceKind
+from socialvalue.reference import load_and_classify
 
 
 class Command(BaseCommand):
     help = (
         "Load the ONS postcode directory (ONSPD or NSPL CSV, or its ZIP) so that full "
-        "postcodes resolve to their local authority. Streamed; safe to run again."
+        "postcodes resolve to their local authority, then classify every supplier "
+        "again if it changed. Streamed; safe to run again."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("file", help="ONSPD_….csv, NSPL_….csv or the ZIP")
+        parser.add_argument(
+            "--no-classify",
+            action="store_true",
+            help="Do not classify the affected suppliers again (for bulk scripted "
+            "loads: run classify_suppliers once at the end).",
+        )
 
-    def handle(self, *args, file, verbosity=1, **options):
+    def handle(self, *args, file, verbosity=1, no_classify=False, **options):
         started = time.monotonic()
         shown = [0]
 
@@ -25,8 +34,13 @@ class Command(BaseCommand):
                 self.stderr.write(f"  {rows:,} rows read ({elapsed:.0f} s)")
 
         try:
-            report = load_postcodes(file, progress=progress)
+            loaded = load_and_classify(
+                ReferenceKind.POSTCODES,
+                file,
+                progress=progress,
+                classify=not no_classify,
+            )
         except LoaderRefused as refused:
             raise CommandError(str(refused)) from None
-        self.stdout.write("\n".join(report.lines()))
+        self.stdout.write("\n".join(loaded.lines()))
         self.stdout.write(f"Took {time.monotonic() - started:.1f} s.")
