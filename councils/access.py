@@ -47,7 +47,8 @@ def get_council_for(request: HttpRequest, slug: str, capability: Capability) -> 
         )
     request.council = council
     request.council_role = role
-    request.session["council"] = council.slug
+    if request.session.get("council") != council.slug:  # no session write otherwise
+        request.session["council"] = council.slug
     return council
 
 

@@ -25,6 +25,7 @@ from procure.models import (
     Supplier,
     SupplierAlias,
 )
+from socialvalue.demo import load_social_value_demo
 from socialvalue.models import Metric, Target
 from socialvalue.tagging import classify_suppliers
 from spend import rollup
@@ -322,6 +323,7 @@ def load_demo(
         pk__in=[u.pk for u in kept]
     ).delete()
     _upsert_contracts(council, suppliers, specs, today)
+    load_social_value_demo(council, today)
     classify_suppliers(
         supplier_ids=[s.pk for s in suppliers.values()],
         councils=[council],
@@ -478,26 +480,188 @@ def _upsert_month(
 def _upsert_contracts(
     council, suppliers: dict[str, Supplier], specs: list[dict], today: date
 ) -> None:
-    biggest = sorted(
+    """A dozen contracts of the kinds a borough lets, matched to demo suppliers by
+    trade: three end within 6 months, two within 12 and three within 18; one has
+    ended and one is still in the pipeline. The £5m+ home care contract has three
+    KPIs with quarterly ratings. Values follow each supplier's demo spend, so spend
+    to date looks plausible. Saved only when changed (no history churn), then the
+    council's spend is linked to its contracts."""
+    import math
+    from calendar import monthrange
+
+    from django.db.models import Sum
+
+    from procure.linking import link_spend
+    from procure.models import ContractKPI, ContractStatus, KPIRating
+    from procure.models import ProcurementRoute as Route
+
+    def month_end(months: int) -> date:
+        month = today.month - 1 + months
+        year, month = today.year + month // 12, month % 12 + 1
+        return date(year, month, monthrange(year, month)[1])
+
+    def upsert_kpis(contract: Contract) -> None:
+        """Three KPIs for the demo's £5m+ contract, rated for the last four quarters."""
+        kpis = [
+            ("Visits on time", "95% of scheduled visits start within 15 minutes."),
+            ("Missed visits", "Fewer than 0.5% of scheduled visits missed."),
+            (
+                "Local workforce",
+                f"At least 60% of care staff live in {council.short_name}.",
+            ),
+        ]
+        ratings = ["good", "approaching", "requires_improvement", "good"]
+        quarter_ends = []
+        day = today.replace(day=1)
+        while len(quarter_ends) < 4:
+            day = day - timedelta(days=1)
+            if day.month in (3, 6, 9, 12):
+                quarter_ends.append(day)
+            day = day.replace(day=1)
+        for number, (name, target) in enumerate(kpis):
+            kpi, _ = ContractKPI.objects.get_or_create(
+                contract=contract, name=name, defaults={"target": target}
+            )
+            if kpi.target != target:
+                kpi.target = target
+                kpi.save()
+            for offset, period_end in enumerate(quarter_ends):
+                rating = ratings[(number + offset) % len(ratings)]
+                existing = KPIRating.objects.filter(
+                    kpi=kpi, period_end=period_end
+                ).first()
+                if existing is None:
+                    KPIRating.objects.create(
+                        kpi=kpi, period_end=period_end, rating=rating
+                    )
+                elif existing.rating != rating:
+                    existing.rating = rating
+                    existing.save()
+
+    # (title, department, trades, route, tendered?, CPV, weighting %, minimum
+    #  value £, years, ends in months from now, status)
+    pending, ended = ContractStatus.PIPELINE, ContractStatus.ENDED
+    active = ContractStatus.ACTIVE
+    plans = [
+        ("Home care and reablement", "Adult Social Care", ["Care"], Route.OPEN,
+         True, "85312000-9", 20, 6_400_000, 5, 26, active),
+        ("Highways resurfacing programme", "Place and Infrastructure",
+         ["Engineering"], Route.COMPETITIVE_FLEXIBLE, True, "45233140-2", 15,
+         2_400_000, 4, 4, active),
+        ("Commercial and household waste collection", "Place and Infrastructure",
+         ["Waste Solutions"], Route.OPEN, True, "90500000-2", 10, 1_900_000, 7, 10,
+         active),
+        ("Cleaning of council offices", "Corporate Services", ["Cleaning"],
+         Route.FRAMEWORK_CALL_OFF, True, "90910000-9", 10, 420_000, 3, 2, active),
+        ("School meals catering", "Children's Services", ["Catering"], Route.OPEN,
+         True, "55520000-1", 20, 1_150_000, 4, 16, active),
+        ("Parks grounds maintenance", "Place and Infrastructure", ["Landscapes"],
+         Route.BELOW_THRESHOLD, False, "77310000-6", 10, 95_000, 2, 8, active),
+        ("Security for council buildings", "Corporate Services", ["Security"],
+         Route.FRAMEWORK_CALL_OFF, True, "79710000-4", 10, 310_000, 3, 13, active),
+        ("Electrical repairs to council homes", "Housing", ["Electrical"],
+         Route.OPEN, True, "45310000-3, 50700000-2", 15, 780_000, 4, 34, active),
+        ("ICT service desk support", "Corporate Services", ["IT Services"],
+         Route.DIRECT_AWARD, False, "72000000-5", None, 180_000, 2, -4, ended),
+        ("Youth mentoring programme", "Children's Services",
+         ["Youth Project", "Training"], Route.OPEN, True, "80500000-9", 30,
+         240_000, 3, 17, active),
+        ("Print and design services", "Corporate Services", ["Print", "Design"],
+         Route.BELOW_THRESHOLD, False, "79800000-2", 10, 48_000, 2, 5, active),
+        ("Carers support service", "Adult Social Care", [], Route.OPEN, True,
+         "85312000-9", 25, 650_000, 3, 41, pending),
+    ]  # fmt: skip
+    candidates = sorted(
         (
             s
             for s in specs
             if s["organisation_type"] != OrganisationType.PUBLIC_BODY and s["postcode"]
         ),
         key=lambda s: -s["weight"],
-    )[:12]
-    for number, spec in enumerate(biggest, start=1):
-        start = date(today.year - 2 + number % 2, 1 + number % 12, 1)
-        years = 1 + number % 4
-        Contract.objects.update_or_create(
-            council=council,
-            reference=f"LBC-C-{number:04d}",
-            defaults={
-                "title": f"{spec['name'].split(' ', 1)[1]} services",
-                "supplier": suppliers[spec["name"]],
-                "department": list(DEPARTMENTS)[number % len(DEPARTMENTS)],
-                "value": Decimal(50_000 * number * years),
-                "start_date": start,
-                "end_date": start.replace(year=start.year + years) - timedelta(days=1),
-            },
+    )
+    year_ago = month_end(-13)
+    annual = dict(
+        SpendLine.objects.filter(council=council, payment_date__gt=year_ago)
+        .values("supplier__name")
+        .annotate(total=Sum("amount"))
+        .values_list("supplier__name", "total")
+    )
+    used: set[str] = set()
+
+    def pick(trades: list[str], yearly: Decimal) -> dict:
+        """The unused supplier of the trade (any, failing that) whose yearly demo
+        spend is nearest to the contract's yearly value."""
+        unused = [c for c in candidates if c["name"] not in used]
+        paid = [c for c in unused if (annual.get(c["name"]) or 0) > 0] or unused
+        matches = [c for c in paid if any(t in c["name"] for t in trades)] or paid
+
+        def misfit(spec: dict) -> float:
+            spend = annual.get(spec["name"]) or 0
+            return abs(math.log(spend / yearly)) if spend > 0 else math.inf
+
+        return min(matches, key=misfit)
+
+    act_start = date(2025, 2, 24)  # the Procurement Act 2023 came into force
+    for number, plan in enumerate(plans, start=1):
+        (title, department, trades, route, tendered, cpv, weighting, minimum,
+         years, ends_in, status) = plan  # fmt: skip
+        end = month_end(ends_in)
+        start = date(end.year - years, end.month, 1) + timedelta(days=31)
+        start = start.replace(day=1)
+        spec = None
+        if status != pending:
+            spec = pick(trades, Decimal(minimum) / years)
+            used.add(spec["name"])
+        spend = annual.get(spec["name"]) if spec else None
+        value = max(
+            Decimal(minimum),
+            (Decimal(spend or 0) * years * Decimal("1.1")).quantize(Decimal("1E4")),
         )
+        under_act = start >= act_start
+        ref = f"LBC-C-{number:04d}"
+        values = {
+            "title": title,
+            "supplier": suppliers[spec["name"]] if spec else None,
+            "department": department,
+            "description": f"{title} for {council.name}: {years} years from "
+            f"{start:%B %Y}.",
+            "status": status,
+            "value": value,
+            "annual_value": (value / years).quantize(Decimal("0.01")),
+            "irrecoverable_vat": Decimal("0.00"),
+            "start_date": start,
+            "end_date": end,
+            "review_date": date(end.year - 1, end.month, 1) if years > 1 else None,
+            "extension_end_date": month_end(ends_in + 24)
+            if route in (Route.OPEN, Route.COMPETITIVE_FLEXIBLE)
+            else None,
+            "award_method": "tendered" if tendered else "quoted",
+            "route": route,
+            "notice_references": (
+                f"UK4 tender notice {number:06d}-{start.year}\n"
+                f"UK7 contract details notice {number + 40:06d}-{start.year}"
+                if under_act and status != pending
+                else (
+                    f"UK2 preliminary market engagement notice "
+                    f"{number + 80:06d}-{today.year}"
+                    if status == pending
+                    else ""
+                )
+            ),
+            "ocid": f"ocds-h6vhtk-{number:06x}" if under_act else "",
+            "cpv_codes": cpv,
+            "social_value_weighting": None if weighting is None else Decimal(weighting),
+            "contract_manager": ["Priya Shah", "Tom Wright", "Grace Okafor"][
+                number % 3
+            ],
+        }
+        contract = Contract.objects.filter(council=council, reference=ref).first()
+        if contract is None:
+            contract = Contract.objects.create(council=council, reference=ref, **values)
+        elif any(getattr(contract, k) != v for k, v in values.items()):
+            for k, v in values.items():
+                setattr(contract, k, v)
+            contract.save()
+        if number == 1:  # the £5m+ home care contract
+            upsert_kpis(contract)
+    link_spend(council)

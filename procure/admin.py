@@ -1,7 +1,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from procure.models import Contract, Supplier, SupplierAlias
+from procure.models import Contract, ContractKPI, KPIRating, Supplier, SupplierAlias
 
 
 class SupplierAliasInline(admin.TabularInline):
@@ -46,6 +46,12 @@ class SupplierAliasAdmin(SimpleHistoryAdmin):
     autocomplete_fields = ["supplier"]
 
 
+class ContractKPIInline(admin.TabularInline):
+    model = ContractKPI
+    extra = 0
+    fields = ["name", "target"]
+
+
 @admin.register(Contract)
 class ContractAdmin(SimpleHistoryAdmin):
     list_display = [
@@ -53,11 +59,22 @@ class ContractAdmin(SimpleHistoryAdmin):
         "title",
         "council",
         "supplier",
+        "status",
+        "route",
         "value",
         "start_date",
         "end_date",
     ]
-    list_filter = ["council"]
-    search_fields = ["reference", "title", "supplier__name"]
+    list_filter = ["council", "status", "route", "award_method"]
+    search_fields = ["reference", "title", "supplier__name", "ocid", "cpv_codes"]
     autocomplete_fields = ["supplier"]
     date_hierarchy = "start_date"
+    inlines = [ContractKPIInline]
+
+
+@admin.register(KPIRating)
+class KPIRatingAdmin(SimpleHistoryAdmin):
+    list_display = ["kpi", "period_end", "rating"]
+    list_filter = ["rating", "kpi__contract__council"]
+    search_fields = ["kpi__name", "kpi__contract__reference"]
+    raw_id_fields = ["kpi"]

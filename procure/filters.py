@@ -1,7 +1,11 @@
+from __future__ import annotations
+
 import django_filters
+from django import forms
 from django.db.models import Q
 
-from procure.models import Supplier
+from councils.models import Council
+from procure.models import Contract, ContractStatus, ProcurementRoute, Supplier
 from socialvalue.models import SME_VALUES, TAG_VALUES, TagKind
 
 
@@ -50,3 +54,74 @@ class SupplierFilter(django_filters.FilterSet):
         return queryset.filter(
             Q(locality="unknown") | Q(size="unknown") | Q(vcse="unknown")
         )
+
+
+_DATE = forms.DateInput(attrs={"type": "date"})
+
+
+class ContractFilter(django_filters.FilterSet):
+    """Filters over a council's contracts (pass `council` for the choices)."""
+
+    q = django_filters.CharFilter(
+        method="filter_search",
+        label="Search",
+        help_text="Reference, title, description, supplier or CPV code.",
+    )
+    status = django_filters.ChoiceFilter(
+        choices=ContractStatus.choices, empty_label="Any", label="Status"
+    )
+    route = django_filters.ChoiceFilter(
+        choices=ProcurementRoute.choices, empty_label="Any", label="Procurement route"
+    )
+    department = django_filters.ChoiceFilter(empty_label="Any", label="Department")
+    supplier = django_filters.ModelChoiceFilter(
+        queryset=Supplier.objects.none(), empty_label="Any", label="Supplier"
+    )
+    ending_after = django_filters.DateFilter(
+        field_name="end_date",
+        lookup_expr="gte",
+        label="Ending on or after",
+        widget=_DATE,
+    )
+    ending_before = django_filters.DateFilter(
+        field_name="end_date",
+        lookup_expr="lte",
+        label="Ending on or before",
+        widget=_DATE,
+    )
+    value_min = django_filters.NumberFilter(
+        field_name="value", lookup_expr="gte", label="Whole-life value from (£)"
+    )
+    value_max = django_filters.NumberFilter(
+        field_name="value", lookup_expr="lte", label="Whole-life value up to (£)"
+    )
+
+    class Meta:
+        model = Contract
+        fields = []
+
+    def __init__(self, *args, council: Council, **kwargs):
+        super().__init__(*args, **kwargs)
+        contracts = Contract.objects.for_council(council)
+        departments = (
+            contracts.exclude(department="")
+            .values_list("department", flat=True)
+            .distinct()
+            .order_by("department")
+        )
+        self.filters["department"].extra["choices"] = [(d, d) for d in departments]
+        self.filters["supplier"].queryset = Supplier.objects.filter(
+            pk__in=contracts.values("supplier_id")
+        ).order_by("name")
+
+    def filter_search(self, queryset, name, value):
+        words = value.split()
+        for word in words:
+            queryset = queryset.filter(
+                Q(reference__icontains=word)
+                | Q(title__icontains=word)
+                | Q(description__icontains=word)
+                | Q(supplier__name__icontains=word)
+                | Q(cpv_codes__icontains=word)
+            )
+        return queryset

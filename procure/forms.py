@@ -1,6 +1,21 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
 from django import forms
 
-from procure.models import Supplier
+from councils.models import Council
+from councils.periods import FinancialYear
+from procure.models import (
+    Contract,
+    ContractKPI,
+    ContractStatus,
+    KPIRating,
+    KPIRatingValue,
+    Supplier,
+    split_codes,
+    validate_cpv_codes,
+)
 
 
 class SupplierForm(forms.ModelForm):
@@ -43,3 +58,322 @@ class SupplierForm(forms.ModelForm):
                 "charity_register", "Choose which register the charity is on."
             )
         return data
+
+
+_DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class ContractForm(forms.ModelForm):
+    """A council's contract. The supplier is one the council deals with (paid,
+    named in its files or contracted); others join the list once they are paid or
+    named in a spend file."""
+
+    class Meta:
+        model = Contract
+        fields = [
+            "reference",
+            "title",
+            "supplier",
+            "department",
+            "description",
+            "status",
+            "value",
+            "annual_value",
+            "irrecoverable_vat",
+            "start_date",
+            "end_date",
+            "review_date",
+            "extension_end_date",
+            "award_method",
+            "route",
+            "notice_references",
+            "ocid",
+            "cpv_codes",
+            "social_value_weighting",
+            "contract_manager",
+        ]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 4}),
+            "notice_references": forms.Textarea(attrs={"rows": 3}),
+            "start_date": _DATE,
+            "end_date": _DATE,
+            "review_date": _DATE,
+            "extension_end_date": _DATE,
+        }
+        error_messages = {
+            "reference": {
+                "required": "Enter the contract reference.",
+                "unique": "This council already has a contract with this reference.",
+            },
+            "title": {"required": "Enter the contract title."},
+            "start_date": {
+                "required": "Enter the start date.",
+                "invalid": "Enter the start date as a real date.",
+            },
+        }
+
+    def __init__(self, *args, council: Council, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.council = council
+        self.instance.council = council
+        supplier = self.fields["supplier"]
+        supplier.queryset = (
+            Supplier.objects.dealt_with_by(council)
+            .filter(merged_into__isnull=True)
+            .order_by("name")
+        )
+        supplier.empty_label = "Choose a supplier"
+        supplier.help_text = (
+            f"Suppliers {council.short_name} has paid, named in a spend file or "
+            "contracted before. Leave empty only for a contract still in the pipeline."
+        )
+        supplier.error_messages["invalid_choice"] = (
+            f"Choose a supplier from the list: that supplier is not one "
+            f"{council.short_name} deals with."
+        )
+        for name in ("value", "annual_value", "irrecoverable_vat"):
+            self.fields[name].widget.attrs.update({"step": "0.01"})
+        self.fields["status"].help_text = (
+            "Pipeline: not yet awarded (takes no spend). "
+            "Ended: finished or ended early."
+        )
+
+    SECTIONS = [
+        (
+            "The contract",
+            [
+                "reference",
+                "title",
+                "supplier",
+                "department",
+                "description",
+                "status",
+                "contract_manager",
+            ],
+        ),
+        ("Value", ["value", "annual_value", "irrecoverable_vat"]),
+        ("Dates", ["start_date", "end_date", "review_date", "extension_end_date"]),
+        (
+            "How it was procured",
+            [
+                "award_method",
+                "route",
+                "notice_references",
+                "ocid",
+                "cpv_codes",
+                "social_value_weighting",
+            ],
+        ),
+    ]
+
+    def sections(self) -> list[tuple[str, list]]:
+        """The fields in groups, for the page's headings."""
+        return [
+            (title, [self[name] for name in names]) for title, names in self.SECTIONS
+        ]
+
+    def clean_reference(self) -> str:
+        return self.cleaned_data["reference"].strip()
+
+    def clean_cpv_codes(self) -> str:
+        codes = split_codes(self.cleaned_data["cpv_codes"])
+        validate_cpv_codes(" ".join(codes))
+        return ", ".join(dict.fromkeys(codes))
+
+    def clean_ocid(self) -> str:
+        return self.cleaned_data["ocid"].strip().lower()
+
+    def _positive(self, name: str, label: str) -> None:
+        value = self.cleaned_data.get(name)
+        if value is not None and value <= 0:
+            self.add_error(name, f"The {label} must be more than £0.")
+
+    def clean(self) -> dict:
+        data = super().clean()
+        self._positive("value", "whole-life value")
+        self._positive("annual_value", "annual value")
+        vat = data.get("irrecoverable_vat")
+        if vat is not None and vat < 0:
+            self.add_error("irrecoverable_vat", "Irrecoverable VAT cannot be negative.")
+        weighting = data.get("social_value_weighting")
+        if weighting is not None and not 0 <= weighting <= 100:
+            self.add_error(
+                "social_value_weighting", "Enter a percentage between 0 and 100."
+            )
+        start, end = data.get("start_date"), data.get("end_date")
+        if start and end and end < start:
+            self.add_error(
+                "end_date", "The end date must be on or after the start date."
+            )
+        review = data.get("review_date")
+        if start and review and review < start:
+            self.add_error(
+                "review_date", "The review date must be on or after the start date."
+            )
+        extension = data.get("extension_end_date")
+        if extension and not end:
+            self.add_error(
+                "extension_end_date", "Enter the end date before an extension."
+            )
+        elif extension and end and extension < end:
+            self.add_error(
+                "extension_end_date",
+                "The end date if extended must be on or after the end date.",
+            )
+        if not data.get("supplier") and data.get("status") != ContractStatus.PIPELINE:
+            if "supplier" not in self.errors:
+                self.add_error(
+                    "supplier",
+                    "Choose the supplier. Only a contract still in the pipeline can "
+                    "be without one.",
+                )
+        return data
+
+    def validate_unique(self) -> None:
+        # The council is not a form field, so ModelForm would skip the
+        # (council, reference) check and leave it to the database.
+        super().validate_unique()
+        reference = self.cleaned_data.get("reference")
+        if reference and "reference" not in self.errors:
+            clash = Contract.objects.filter(council=self.council, reference=reference)
+            if clash.exclude(pk=self.instance.pk).exists():
+                self.add_error(
+                    "reference",
+                    "This council already has a contract with this reference.",
+                )
+
+
+class KPIForm(forms.ModelForm):
+    class Meta:
+        model = ContractKPI
+        fields = ["name", "target"]
+        widgets = {"target": forms.Textarea(attrs={"rows": 2})}
+        error_messages = {
+            "name": {"required": "Enter the KPI's name."},
+            "target": {"required": "Enter the target, or describe the KPI."},
+        }
+
+
+class BaseKPIFormSet(forms.BaseInlineFormSet):
+    def add_fields(self, form, index) -> None:
+        super().add_fields(form, index)
+        if "DELETE" in form.fields:
+            form.fields["DELETE"].label = "Remove this KPI (and its ratings)"
+
+
+KPIFormSet = forms.inlineformset_factory(
+    Contract,
+    ContractKPI,
+    form=KPIForm,
+    formset=BaseKPIFormSet,
+    extra=1,
+    can_delete=True,
+    can_delete_extra=False,
+)
+
+
+class KPIRatingForm(forms.Form):
+    """A rating of one of the contract's KPIs. Rating the same KPI for the same
+    period again replaces the earlier rating; the history keeps both."""
+
+    kpi = forms.ModelChoiceField(
+        queryset=ContractKPI.objects.none(),
+        label="KPI",
+        empty_label="Choose a KPI",
+        error_messages={
+            "required": "Choose the KPI you are rating.",
+            "invalid_choice": "Choose one of this contract's KPIs.",
+        },
+    )
+    period_end = forms.DateField(
+        label="Last day of the period rated",
+        widget=_DATE,
+        error_messages={
+            "required": "Enter the last day of the period rated.",
+            "invalid": "Enter the last day of the period as a real date.",
+        },
+    )
+    rating = forms.ChoiceField(
+        choices=[("", "Choose a rating"), *KPIRatingValue.choices],
+        error_messages={"required": "Choose a rating."},
+    )
+    note = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Note"
+    )
+
+    def __init__(self, *args, contract: Contract, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kpi"].queryset = contract.kpis.all()
+
+    def save(self) -> tuple[KPIRating, bool]:
+        data = self.cleaned_data
+        return KPIRating.objects.update_or_create(
+            kpi=data["kpi"],
+            period_end=data["period_end"],
+            defaults={"rating": data["rating"], "note": data["note"]},
+        )
+
+
+THRESHOLDS = {"5000": "£5,000", "30000": "£30,000", "custom": "Another amount"}
+
+
+class OffContractForm(forms.Form):
+    """Which financial year, and from what amount, to list off-contract spend."""
+
+    year = forms.TypedChoiceField(
+        coerce=int,
+        label="Financial year",
+        error_messages={"invalid_choice": "Choose a financial year from the list."},
+    )
+    threshold = forms.ChoiceField(
+        choices=list(THRESHOLDS.items()),
+        initial="5000",
+        label="Threshold",
+        help_text="Spend with no contract of at least this much in the year.",
+    )
+    amount = forms.DecimalField(
+        label="Another amount (£)",
+        required=False,
+        min_value=0,
+        decimal_places=2,
+        max_digits=14,
+        help_text="Used when you choose “Another amount”.",
+        error_messages={
+            "invalid": "Enter the amount in pounds, like 10000.",
+            "min_value": "Enter an amount of £0 or more.",
+        },
+    )
+    public = forms.ChoiceField(
+        choices=[
+            ("exclude", "Leave them out"),
+            ("include", "Include them"),
+        ],
+        initial="exclude",
+        label="Public sector bodies",
+        help_text="Payments to other councils, the NHS and the like are rarely "
+        "under a contract.",
+    )
+
+    def __init__(self, *args, years: list[FinancialYear], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["year"].choices = [(fy.start_year, fy.label) for fy in years]
+        self.fields["year"].initial = years[0].start_year
+
+    def clean(self) -> dict:
+        data = super().clean()
+        custom = data.get("threshold") == "custom"
+        if custom and data.get("amount") is None and "amount" not in self.errors:
+            self.add_error("amount", "Enter the amount, in pounds.")
+        return data
+
+    def chosen(self) -> tuple[FinancialYear, Decimal, bool]:
+        """The year, the threshold and whether to include public sector bodies:
+        as asked, or the defaults while the form is unbound or not valid (an
+        invalid amount shows its error above the default list)."""
+        data = self.cleaned_data if self.is_bound and self.is_valid() else {}
+        year = data.get("year") or self.fields["year"].initial
+        threshold = data.get("threshold") or "5000"
+        if threshold == "custom":
+            amount = data.get("amount")
+            threshold = "5000" if amount is None else amount
+        return FinancialYear(year), Decimal(threshold), data.get("public") == "include"

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
@@ -222,13 +225,96 @@ class SupplierAlias(models.Model):
         super().save(*args, **kwargs)
 
 
+# The Procurement Act 2023 (s. 52): a contract worth more than £5m needs at least
+# three key performance indicators, published and rated at least once a year.
+KPI_THRESHOLD = Decimal("5000000")
+KPIS_REQUIRED = 3
+
+_CPV = re.compile(r"^\d{8}-\d$")
+_OCID = re.compile(r"^ocds-[a-z0-9]{6}-\S+$")
+
+
+def validate_cpv_codes(value: str) -> None:
+    """Codes in the CPV form 45000000-7 (eight digits, a dash, the check digit),
+    separated by commas. The check digit is not recomputed: the EU publishes no
+    reliable formula for it, only the code list."""
+    bad = [code for code in split_codes(value) if not _CPV.match(code)]
+    if bad:
+        raise ValidationError(
+            "Enter CPV codes as eight digits, a dash and the check digit, like "
+            "45000000-7, separated by commas. Not valid: %(bad)s.",
+            params={"bad": ", ".join(bad)},
+            code="cpv",
+        )
+
+
+def split_codes(value: str) -> list[str]:
+    return [code for code in re.split(r"[\s,;]+", value or "") if code]
+
+
+def validate_ocid(value: str) -> None:
+    if value and not _OCID.match(value):
+        raise ValidationError(
+            "Enter an Open Contracting ID like ocds-h6vhtk-04a1b2: “ocds-”, the "
+            "six-character publisher prefix, a dash and the publisher's own ID.",
+            code="ocid",
+        )
+
+
+class ContractStatus(models.TextChoices):
+    PIPELINE = "pipeline", "Pipeline (not yet awarded)"
+    ACTIVE = "active", "Active"
+    ENDED = "ended", "Ended"
+
+
+class ProcurementRoute(models.TextChoices):
+    OPEN = "open", "Open procedure"
+    COMPETITIVE_FLEXIBLE = "competitive_flexible", "Competitive flexible procedure"
+    DIRECT_AWARD = "direct_award", "Direct award"
+    FRAMEWORK_CALL_OFF = "framework_call_off", "Call-off from a framework"
+    BELOW_THRESHOLD = "below_threshold", "Below-threshold quotation"
+
+
+class AwardMethod(models.TextChoices):
+    """The Transparency Code's “whether tendered or quoted”."""
+
+    TENDERED = "tendered", "Tendered"
+    QUOTED = "quoted", "Quoted"
+
+
+class ContractQuerySet(CouncilScopedQuerySet):
+    def with_spend(self) -> ContractQuerySet:
+        """Annotate `spend_to_date`: the total of the spend lines linked to each
+        contract (automatically or by an officer), summed in the database."""
+        from spend.models import SpendLine
+
+        lines = SpendLine.objects.filter(
+            contract_id=OuterRef("pk"), council_id=OuterRef("council_id")
+        )
+        total = lines.values("contract_id").annotate(t=Sum("amount")).values("t")
+        return self.annotate(
+            spend_to_date=Coalesce(
+                Subquery(total), Value(Decimal("0")), output_field=_MONEY
+            )
+        )
+
+
 class Contract(models.Model):
-    """A council's contract (first version; the contracts issue extends it)."""
+    """A council's contract: the Transparency Code's fields, the Procurement Act
+    2023's route, notices and KPIs, and what LocalSpend needs to plan ahead.
+
+    The contract's period runs from `start_date` to `end_date` (open-ended while
+    there is no end date). `extension_end_date` records how far the contract could
+    run if its extension options were taken up; when one is taken up, the end date
+    moves. Spend is linked, and the forward pipeline planned, by the end date.
+    """
 
     council = models.ForeignKey(
         Council, on_delete=models.CASCADE, related_name="contracts"
     )
-    reference = models.CharField(max_length=100)
+    reference = models.CharField(
+        max_length=100, help_text="The council's own reference for the contract."
+    )
     title = models.CharField(max_length=300)
     supplier = models.ForeignKey(
         Supplier,
@@ -239,13 +325,77 @@ class Contract(models.Model):
     )
     department = models.CharField(max_length=200, blank=True)
     description = models.TextField(blank=True)
+    status = models.CharField(
+        max_length=8, choices=ContractStatus.choices, default=ContractStatus.ACTIVE
+    )
     value = models.DecimalField(
         "whole-life value (£)", max_digits=14, decimal_places=2, null=True, blank=True
     )
+    annual_value = models.DecimalField(
+        "annual value (£)", max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    irrecoverable_vat = models.DecimalField(
+        "irrecoverable VAT (£)",
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="VAT the council cannot reclaim, if any.",
+    )
     start_date = models.DateField()
     end_date = models.DateField(null=True, blank=True)
+    review_date = models.DateField(null=True, blank=True)
+    extension_end_date = models.DateField(
+        "end date if extended",
+        null=True,
+        blank=True,
+        help_text="How far the contract could run if every extension option were "
+        "taken up. When an extension is taken up, change the end date.",
+    )
+    award_method = models.CharField(
+        "tendered or quoted",
+        max_length=8,
+        choices=AwardMethod.choices,
+        blank=True,
+    )
+    route = models.CharField(
+        "procurement route",
+        max_length=20,
+        choices=ProcurementRoute.choices,
+        blank=True,
+    )
+    notice_references = models.TextField(
+        "Procurement Act notice identifiers",
+        blank=True,
+        help_text="Find a Tender notice identifiers, one per line, e.g. "
+        "“UK4 tender notice 012345-2025”.",
+    )
+    ocid = models.CharField(
+        "OCID",
+        max_length=100,
+        blank=True,
+        validators=[validate_ocid],
+        help_text="Open Contracting ID, e.g. ocds-h6vhtk-04a1b2.",
+    )
+    cpv_codes = models.CharField(
+        "CPV codes",
+        max_length=300,
+        blank=True,
+        validators=[validate_cpv_codes],
+        help_text="Common Procurement Vocabulary codes like 45000000-7, separated "
+        "by commas.",
+    )
+    social_value_weighting = models.DecimalField(
+        "social value weighting (%)",
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="The weight social value carried in the award, 0 to 100.",
+    )
+    contract_manager = models.CharField(max_length=200, blank=True)
 
-    objects = CouncilScopedQuerySet.as_manager()
+    objects = ContractQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -255,12 +405,74 @@ class Contract(models.Model):
                 fields=["council", "reference"], name="contract_reference_unique"
             ),
             models.CheckConstraint(
+                condition=~Q(reference="") & ~Q(title=""),
+                name="contract_reference_and_title_set",
+            ),
+            models.CheckConstraint(
                 condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
                 name="contract_ends_after_start",
+                violation_error_message=(
+                    "The end date must be on or after the start date."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(review_date__isnull=True)
+                | Q(review_date__gte=F("start_date")),
+                name="contract_review_after_start",
+                violation_error_message=(
+                    "The review date must be on or after the start date."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(extension_end_date__isnull=True)
+                | Q(end_date__isnull=False, extension_end_date__gte=F("end_date")),
+                name="contract_extension_after_end",
+                violation_error_message=(
+                    "The end date if extended needs an end "
+                    "date, and must be on or after it."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(value__isnull=True) | Q(value__gt=0),
                 name="contract_value_positive",
+                violation_error_message="The whole-life value must be more than £0.",
+            ),
+            models.CheckConstraint(
+                condition=Q(annual_value__isnull=True) | Q(annual_value__gt=0),
+                name="contract_annual_value_positive",
+                violation_error_message="The annual value must be more than £0.",
+            ),
+            models.CheckConstraint(
+                condition=Q(irrecoverable_vat__isnull=True)
+                | Q(irrecoverable_vat__gte=0),
+                name="contract_vat_not_negative",
+                violation_error_message="Irrecoverable VAT cannot be negative.",
+            ),
+            models.CheckConstraint(
+                condition=Q(social_value_weighting__isnull=True)
+                | Q(social_value_weighting__gte=0, social_value_weighting__lte=100),
+                name="contract_weighting_percent",
+                violation_error_message=(
+                    "The social value weighting must be between 0 and 100%."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=ContractStatus.values),
+                name="contract_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(route="") | Q(route__in=ProcurementRoute.values),
+                name="contract_route_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(award_method="") | Q(award_method__in=AwardMethod.values),
+                name="contract_award_method_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["council", "end_date"], name="contract_council_end"),
+            models.Index(
+                fields=["council", "supplier"], name="contract_council_supplier"
             ),
         ]
 
@@ -269,6 +481,92 @@ class Contract(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("procure:contract-detail", args=[self.council.slug, self.pk])
+
+    @property
+    def cpv_list(self) -> list[str]:
+        return split_codes(self.cpv_codes)
+
+    @property
+    def notice_list(self) -> list[str]:
+        return [line.strip() for line in self.notice_references.splitlines() if line]
+
+    @property
+    def needs_kpis(self) -> bool:
+        """Worth more than £5m, so the Procurement Act asks for three KPIs."""
+        return self.value is not None and self.value > KPI_THRESHOLD
+
+    def covers(self, day: date) -> bool:
+        """Whether `day` falls in the contract's period (both ends included)."""
+        return self.start_date <= day and (
+            self.end_date is None or day <= self.end_date
+        )
+
+
+class ContractKPI(models.Model):
+    """A key performance indicator of a contract (Procurement Act 2023, s. 52)."""
+
+    contract = models.ForeignKey(
+        Contract, on_delete=models.CASCADE, related_name="kpis"
+    )
+    name = models.CharField(max_length=200)
+    target = models.TextField(
+        "target or description",
+        help_text="What good looks like, and how it is measured.",
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "contract KPI"
+        ordering = ["contract", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contract", "name"], name="kpi_name_unique_per_contract"
+            ),
+            models.CheckConstraint(condition=~Q(name=""), name="kpi_name_set"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class KPIRatingValue(models.TextChoices):
+    """The four ratings of the Procurement Regulations 2024 (contract performance
+    notices)."""
+
+    GOOD = "good", "Good"
+    APPROACHING = "approaching", "Approaching target"
+    REQUIRES_IMPROVEMENT = "requires_improvement", "Requires improvement"
+    INADEQUATE = "inadequate", "Inadequate"
+
+
+class KPIRating(models.Model):
+    """How a supplier performed against one KPI over a period."""
+
+    kpi = models.ForeignKey(
+        ContractKPI, on_delete=models.CASCADE, related_name="ratings"
+    )
+    period_end = models.DateField(help_text="The last day of the period rated.")
+    rating = models.CharField(max_length=20, choices=KPIRatingValue.choices)
+    note = models.TextField(blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "KPI rating"
+        ordering = ["kpi", "-period_end"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kpi", "period_end"], name="kpi_rating_once_per_period"
+            ),
+            models.CheckConstraint(
+                condition=Q(rating__in=KPIRatingValue.values),
+                name="kpi_rating_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kpi}: {self.get_rating_display()} to {self.period_end}"
 
 
 class MatchSuggestion(models.Model):

@@ -1,7 +1,10 @@
+from urllib.parse import urlencode
+
 import django_tables2 as tables
 from django.urls import reverse
 from django.utils.html import format_html
 
+from councils.templatetags.money import gbp
 from procure.models import Contract, Supplier
 from socialvalue.models import TAG_VALUES
 from spend.tables import MoneyColumn
@@ -52,21 +55,114 @@ class SupplierTable(tables.Table):
         return self._tag("living_wage", value)
 
 
+def _tag(colour: str, label: str):
+    return format_html(
+        '<strong class="govuk-tag govuk-tag--{}">{}</strong>', colour, label
+    )
+
+
+STATUS_COLOURS = {"pipeline": "purple", "active": "green", "ended": "grey"}
+
+
 class ContractTable(tables.Table):
-    reference = tables.Column()
-    title = tables.Column()
-    supplier = tables.Column(default="—")
-    start_date = tables.DateColumn(format="j M Y", verbose_name="Start")
-    end_date = tables.DateColumn(format="j M Y", verbose_name="End", default="—")
+    """A council's contracts with spend to date (`Contract.objects.with_spend()`)."""
+
+    reference = tables.Column(verbose_name="Contract")
+    supplier = tables.Column(default="—", order_by=("supplier__name",))
+    status = tables.Column()
+    end_date = tables.DateColumn(format="j M Y", verbose_name="Ends", default="—")
     value = MoneyColumn(verbose_name="Value")
+    spend_to_date = MoneyColumn(verbose_name="Spend to date")
 
     class Meta:
         model = Contract
         fields = ()
-        sequence = ("reference", "title", "supplier", "start_date", "end_date", "value")
-        empty_text = "No contracts recorded yet."
+        sequence = (
+            "reference",
+            "supplier",
+            "status",
+            "end_date",
+            "value",
+            "spend_to_date",
+        )
+        empty_text = "No contracts match."
 
     def render_reference(self, value, record):
         return format_html(
-            '<a class="govuk-link" href="{}">{}</a>', record.get_absolute_url(), value
+            '<a class="govuk-link" href="{}">{}</a><br>{}',
+            record.get_absolute_url(),
+            value,
+            record.title,
+        )
+
+    def render_status(self, value, record):
+        label = record.status.capitalize()
+        return _tag(STATUS_COLOURS.get(record.status, "grey"), label)
+
+    def render_spend_to_date(self, value, record):
+        if not record.value:
+            return gbp(value)
+        share = value * 100 / record.value
+        return format_html(
+            '{}<br><span class="govuk-body-s">{}% of value</span>',
+            gbp(value),
+            f"{share:.0f}",
+        )
+
+
+class OffContractTable(tables.Table):
+    """Suppliers with spend no contract covers in a financial year (rows are dicts
+    from `off_contract_suppliers`)."""
+
+    supplier_name = tables.Column(verbose_name="Supplier")
+    locality = tables.Column(verbose_name="Location")
+    off_contract = MoneyColumn(verbose_name="Spend with no contract")
+    total = MoneyColumn(verbose_name="All spend in the year")
+
+    class Meta:
+        empty_text = "No supplier reaches the threshold."
+
+    def __init__(self, *args, council, fy, **kwargs):
+        self.council, self.fy = council, fy
+        super().__init__(*args, **kwargs)
+
+    def render_supplier_name(self, value, record):
+        url = reverse(
+            "procure:supplier-detail", args=[self.council.slug, record["supplier_id"]]
+        )
+        held = record["contracts"]
+        note = (
+            f"{held} contract{'s' if held != 1 else ''} held"
+            if held
+            else "No contract held"
+        )
+        return format_html(
+            '<a class="govuk-link" href="{}">{}</a><br>'
+            '<span class="govuk-body-s">{}</span>',
+            url,
+            value,
+            note,
+        )
+
+    def render_locality(self, value):
+        colour = {"local": "green", "unknown": "grey"}.get(value, "blue")
+        return _tag(colour, TAG_VALUES["locality"].get(value, value))
+
+    def render_off_contract(self, value, record):
+        query = urlencode(
+            {
+                "date_from": self.fy.start.isoformat(),
+                "date_to": self.fy.end.isoformat(),
+                "supplier_id": record["supplier_id"],
+            }
+        )
+        url = reverse("spend:lines", args=[self.council.slug]) + "?" + query
+        payments = record["payments"]
+        return format_html(
+            '<a class="govuk-link" href="{}">{}</a><br>'
+            '<span class="govuk-body-s">{} payment{}</span>',
+            url,
+            gbp(value),
+            payments,
+            "" if payments == 1 else "s",
         )

@@ -21,5 +21,12 @@ urlpatterns = [
         name="suggestion-dismiss",
     ),
     path("contracts/", views.contract_list, name="contracts"),
+    path("contracts/new/", views.contract_new, name="contract-new"),
+    path("contracts/pipeline/", views.contract_pipeline, name="contract-pipeline"),
+    path("contracts/off-contract/", views.off_contract, name="off-contract"),
     path("contracts/<int:pk>/", views.contract_detail, name="contract-detail"),
+    path("contracts/<int:pk>/edit/", views.contract_edit, name="contract-edit"),
+    path("contracts/<int:pk>/kpis/", views.contract_kpis, name="contract-kpis"),
+    path("contracts/<int:pk>/kpis/rate/", views.kpi_rate, name="kpi-rate"),
+    path("contracts/<int:pk>/payments/", views.contract_lines, name="contract-lines"),
 ]

@@ -1,11 +1,19 @@
 from __future__ import annotations
 
+from calendar import monthrange
+from datetime import date, timedelta
 from decimal import Decimal
+from itertools import chain
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.db.models import (
+    Count,
     DecimalField,
     Exists,
+    F,
+    Max,
+    Min,
     OuterRef,
     Prefetch,
     Q,
@@ -16,19 +24,48 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateformat import format as format_date
+from django.utils.text import capfirst
 from django.views.decorators.http import require_POST
 from django_tables2 import RequestConfig
 
 from councils.access import council_view
 from councils.models import Capability, Council
 from councils.periods import FinancialYear
-from procure.filters import SupplierFilter
-from procure.forms import SupplierForm
+from councils.templatetags.money import gbp
+from procure.filters import ContractFilter, SupplierFilter
+from procure.forms import (
+    ContractForm,
+    KPIFormSet,
+    KPIRatingForm,
+    OffContractForm,
+    SupplierForm,
+)
+from procure.linking import (
+    LinkRefused,
+    link_lines,
+    link_spend,
+    off_contract_suppliers,
+    release_lines,
+    unlink_lines,
+)
 from procure.merging import MergeRefused, merge_suppliers, undo_merge
-from procure.models import Contract, MatchSuggestion, Supplier, SupplierMerge
-from procure.tables import ContractTable, SupplierTable
-from socialvalue.models import SupplierTag, TagKind
+from procure.models import (
+    KPIS_REQUIRED,
+    Contract,
+    ContractKPI,
+    ContractStatus,
+    KPIRating,
+    MatchSuggestion,
+    Supplier,
+    SupplierMerge,
+)
+from procure.tables import ContractTable, OffContractTable, SupplierTable
+from socialvalue.models import SME_VALUES, TAG_VALUES, SupplierTag, TagKind
+from spend.export import csv_stream_response
 from spend.models import SpendLine
 
 
@@ -105,36 +142,6 @@ def supplier_edit(request: HttpRequest, council: Council, pk: int) -> HttpRespon
         "procure/supplier_form.html",
         {"council": council, "supplier": supplier, "form": form},
     )
-
-
-@council_view(Capability.VIEW)
-def contract_list(request: HttpRequest, council: Council) -> HttpResponse:
-    contracts = Contract.objects.for_council(council).select_related(
-        "supplier", "council"
-    )
-    table = ContractTable(contracts)
-    RequestConfig(request, paginate={"per_page": 50}).configure(table)
-    return render(
-        request, "procure/contract_list.html", {"council": council, "table": table}
-    )
-
-
-@council_view(Capability.VIEW)
-def contract_detail(request: HttpRequest, council: Council, pk: int) -> HttpResponse:
-    contract = get_object_or_404(
-        Contract.objects.for_council(council).select_related("supplier"), pk=pk
-    )
-    spend = SpendLine.objects.for_council(council).filter(
-        supplier=contract.supplier, payment_date__gte=contract.start_date
-    )
-    if contract.end_date:
-        spend = spend.filter(payment_date__lte=contract.end_date)
-    context = {
-        "council": council,
-        "contract": contract,
-        "spend": spend.headline() if contract.supplier else None,
-    }
-    return render(request, "procure/contract_detail.html", context)
 
 
 UNKNOWN_KINDS = (TagKind.LOCALITY, TagKind.SIZE, TagKind.VCSE)
@@ -259,3 +266,496 @@ def merge_undo(request: HttpRequest, council: Council, pk: int) -> HttpResponse:
             request, f"Undid the merge: {record.merged.name} stands on its own again."
         )
     return redirect("procure:supplier-detail", council.slug, record.kept.pk)
+
+
+# --- Contracts ------------------------------------------------------------------
+
+LINES_SHOWN = 25
+PIPELINE_BANDS = (6, 12, 18)  # months ahead
+
+
+def _contract_for(council: Council, pk: int) -> Contract:
+    return get_object_or_404(
+        Contract.objects.for_council(council).select_related("supplier", "council"),
+        pk=pk,
+    )
+
+
+@council_view(Capability.VIEW)
+def contract_list(request: HttpRequest, council: Council) -> HttpResponse:
+    contracts = (
+        Contract.objects.for_council(council)
+        .with_spend()
+        .select_related("supplier", "council")
+    )
+    filterset = ContractFilter(request.GET, queryset=contracts, council=council)
+    table = ContractTable(filterset.qs, order_by="-end_date")
+    RequestConfig(request, paginate={"per_page": 50}).configure(table)
+    context = {"council": council, "table": table, "filter": filterset}
+    return render(request, "procure/contract_list.html", context)
+
+
+@council_view(Capability.VIEW)
+def contract_detail(request: HttpRequest, council: Council, pk: int) -> HttpResponse:
+    contract = _contract_for(council, pk)
+    linked = SpendLine.objects.for_council(council).filter(contract=contract)
+    spend = linked.headline()
+    context = {
+        "council": council,
+        "contract": contract,
+        "spend": spend,
+        "spent_share": (
+            (spend["total"] * 100 / contract.value).quantize(Decimal("0.1"))
+            if contract.value
+            else None
+        ),
+        "lines_url": _lines_url(council, contract),
+        "linked_lines": linked.order_by("-contract_link_manual", "-payment_date", "pk")[
+            :LINES_SHOWN
+        ],
+        "other_lines": _other_lines(council, contract),
+        "supplier_status": _supplier_status(contract.supplier, council),
+        "kpis": contract.kpis.prefetch_related("ratings"),
+        **_kpi_context(contract),
+        "history": _contract_history(contract),
+        "kpi_history": _kpi_history(contract),
+        "lines_shown": LINES_SHOWN,
+    }
+    return render(request, "procure/contract_detail.html", context)
+
+
+def _lines_url(council: Council, contract: Contract) -> str | None:
+    """The spend line list for the contract's supplier over its period."""
+    if contract.supplier_id is None:
+        return None
+    query = {"date_from": contract.start_date.isoformat()}
+    if contract.end_date:
+        query["date_to"] = contract.end_date.isoformat()
+    query["supplier_id"] = contract.supplier_id
+    return reverse("spend:lines", args=[council.slug]) + "?" + urlencode(query)
+
+
+def _other_lines(council: Council, contract: Contract):
+    """The supplier's latest payments not linked to this contract, to link by hand."""
+    if contract.supplier_id is None:
+        return SpendLine.objects.none()
+    return (
+        SpendLine.objects.for_council(council)
+        .filter(supplier_id=contract.supplier_id)
+        .exclude(contract=contract)
+        .select_related("contract")
+        .order_by(F("contract_id").asc(nulls_first=True), "-payment_date", "pk")[
+            :LINES_SHOWN
+        ]
+    )
+
+
+def _supplier_status(supplier: Supplier | None, council: Council) -> list[dict]:
+    """SME, VCSE, location and Living Wage status from the supplier's current tags
+    (the Transparency Code asks whether the supplier is an SME and/or a VCSE)."""
+    if supplier is None:
+        return []
+    rows = []
+    for row in _tags_for(supplier, council):
+        tag, kind = row["tag"], row["kind"]
+        value = tag.value if tag else "unknown"
+        label = tag.label if tag else TAG_VALUES[kind]["unknown"]
+        if kind == TagKind.SIZE:
+            sme = {"unknown": None}.get(value, value in SME_VALUES)
+            label = {True: "SME", False: "Not an SME", None: "Not known"}[sme] + (
+                f" ({tag.label.lower()})" if tag and value != "unknown" else ""
+            )
+            good = sme
+        else:
+            good = {"unknown": None, "local": True, "yes": True}.get(value, False)
+        rows.append(
+            {
+                "kind": "SME" if kind == TagKind.SIZE else kind.label,
+                "label": label,
+                "colour": {True: "green", False: "blue", None: "grey"}[good],
+                "evidence": tag.evidence if tag else "Not classified yet.",
+                "overridden": row["overridden"],
+            }
+        )
+    return rows
+
+
+def _kpi_shortfall(contract: Contract) -> int:
+    """How many KPIs a contract over £5m lacks (0 when it has enough)."""
+    if not contract.needs_kpis:
+        return 0
+    return max(0, KPIS_REQUIRED - contract.kpis.count())
+
+
+def _kpi_context(contract: Contract) -> dict:
+    return {
+        "kpi_shortfall": _kpi_shortfall(contract),
+        "kpi_count": contract.kpis.count(),
+    }
+
+
+def _shown(field, value, names: dict[int, str]) -> str:
+    if value in (None, ""):
+        return "—"
+    if field.is_relation:
+        return names.get(value, f"#{value}")
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    if field.name == "social_value_weighting":
+        return f"{value}%"
+    if isinstance(value, Decimal):
+        return gbp(value)
+    if isinstance(value, date):
+        return format_date(value, "j M Y")
+    return str(value)
+
+
+def _label(field) -> str:
+    """ "Whole-life value" for "whole-life value (£)": the units are in the values."""
+    return capfirst(field.verbose_name.removesuffix(" (£)").removesuffix(" (%)"))
+
+
+def _contract_history(contract: Contract, limit: int = 30) -> list[dict]:
+    """The contract's changes, newest first: who, when and what changed."""
+    records = list(
+        contract.history.select_related("history_user").order_by(
+            "-history_date", "-history_id"
+        )[: limit + 1]
+    )
+    suppliers = {r.supplier_id for r in records if r.supplier_id}
+    names = dict(Supplier.objects.filter(pk__in=suppliers).values_list("pk", "name"))
+    rows = []
+    for newer, older in zip(records, [*records[1:], None], strict=True):
+        changes = []
+        if older is not None:
+            for change in newer.diff_against(older).changes:
+                field = Contract._meta.get_field(change.field)
+                changes.append(
+                    {
+                        "field": _label(field),
+                        "old": _shown(field, change.old, names),
+                        "new": _shown(field, change.new, names),
+                    }
+                )
+        rows.append(
+            {
+                "when": newer.history_date,
+                "who": newer.history_user,
+                "kind": newer.get_history_type_display(),
+                "reason": newer.history_change_reason,
+                "changes": changes,
+            }
+        )
+    return rows[:limit]
+
+
+def _kpi_history(contract: Contract, limit: int = 30) -> list[dict]:
+    """Changes to the contract's KPIs and their ratings, newest first."""
+    kpis = {
+        h.id: h.name
+        for h in ContractKPI.history.filter(contract_id=contract.pk).order_by(
+            "history_date"
+        )
+    }
+    events = [
+        {"when": h.history_date, "who": h.history_user, "text": _kpi_event(h)}
+        for h in ContractKPI.history.filter(contract_id=contract.pk)
+        .select_related("history_user")
+        .order_by("-history_date")[:limit]
+    ]
+    events += [
+        {
+            "when": h.history_date,
+            "who": h.history_user,
+            "text": f"{kpis.get(h.kpi_id, 'A KPI')} rated "
+            f"{h.get_rating_display().lower()} to {format_date(h.period_end, 'j M Y')} "
+            f"({h.get_history_type_display().lower()})",
+        }
+        for h in KPIRating.history.filter(kpi_id__in=list(kpis))
+        .select_related("history_user")
+        .order_by("-history_date")[:limit]
+    ]
+    return sorted(events, key=lambda e: e["when"], reverse=True)[:limit]
+
+
+def _kpi_event(record) -> str:
+    verb = {"+": "added", "~": "changed", "-": "removed"}[record.history_type]
+    return f"KPI “{record.name}” {verb}"
+
+
+@council_view(Capability.EDIT_REGISTER)
+def contract_new(request: HttpRequest, council: Council) -> HttpResponse:
+    form = ContractForm(request.POST or None, council=council)
+    if request.method == "POST" and form.is_valid():
+        contract = form.save()
+        _after_save(request, contract, "Added")
+        return redirect(contract.get_absolute_url())
+    return render(
+        request, "procure/contract_form.html", {"council": council, "form": form}
+    )
+
+
+@council_view(Capability.EDIT_REGISTER)
+def contract_edit(request: HttpRequest, council: Council, pk: int) -> HttpResponse:
+    contract = _contract_for(council, pk)
+    form = ContractForm(request.POST or None, instance=contract, council=council)
+    if request.method == "POST" and form.is_valid():
+        if form.has_changed():
+            form.save()
+            _after_save(request, contract, "Saved")
+        return redirect(contract.get_absolute_url())
+    context = {
+        "council": council,
+        "form": form,
+        "contract": contract,
+        **_kpi_context(contract),
+    }
+    return render(request, "procure/contract_form.html", context)
+
+
+def _after_save(request: HttpRequest, contract: Contract, verb: str) -> None:
+    """Link spend to the saved contract, and say what that did."""
+    link_spend(contract.council, [contract])
+    lines = contract.spend_lines.count()
+    messages.success(
+        request,
+        f"{verb} contract {contract.reference}. "
+        f"{lines} payment{pluralize(lines)} linked to it.",
+    )
+    shortfall = _kpi_shortfall(contract)
+    if shortfall:
+        messages.warning(
+            request,
+            f"{contract.reference} is worth more than £5 million: the Procurement "
+            f"Act 2023 asks for at least {KPIS_REQUIRED} KPIs. Add {shortfall} more.",
+        )
+
+
+@council_view(Capability.EDIT_REGISTER)
+def contract_kpis(request: HttpRequest, council: Council, pk: int) -> HttpResponse:
+    """Add, change or remove the contract's KPIs; rate them (`kpi_rate`)."""
+    contract = _contract_for(council, pk)
+    formset = KPIFormSet(request.POST or None, instance=contract, prefix="kpi")
+    if request.method == "POST" and formset.is_valid():
+        formset.save()
+        messages.success(request, f"Saved the KPIs of {contract.reference}.")
+        return redirect("procure:contract-kpis", council.slug, contract.pk)
+    return _kpi_page(request, contract, formset, KPIRatingForm(contract=contract))
+
+
+def _kpi_page(request, contract, formset, rating_form) -> HttpResponse:
+    context = {
+        "council": contract.council,
+        "contract": contract,
+        "formset": formset,
+        "rating_form": rating_form,
+        **_kpi_context(contract),
+        "kpis": contract.kpis.prefetch_related("ratings"),
+    }
+    return render(request, "procure/contract_kpis.html", context)
+
+
+@council_view(Capability.EDIT_REGISTER)
+@require_POST
+def kpi_rate(request: HttpRequest, council: Council, pk: int) -> HttpResponse:
+    contract = _contract_for(council, pk)
+    form = KPIRatingForm(request.POST, contract=contract)
+    if not form.is_valid():
+        formset = KPIFormSet(instance=contract, prefix="kpi")
+        return _kpi_page(request, contract, formset, form)
+    rating, created = form.save()
+    messages.success(
+        request,
+        f"{'Recorded' if created else 'Replaced'} the rating of “{rating.kpi.name}” "
+        f"for the period to {format_date(rating.period_end, 'j F Y')}.",
+    )
+    return redirect("procure:contract-kpis", council.slug, contract.pk)
+
+
+@council_view(Capability.EDIT_REGISTER)
+@require_POST
+def contract_lines(request: HttpRequest, council: Council, pk: int) -> HttpResponse:
+    """Link payments to the contract by hand, take them off, or hand them back to
+    the linking rule. The contract's history records who did it."""
+    contract = _contract_for(council, pk)
+    action = request.POST.get("action")
+    ids = [int(v) for v in request.POST.getlist("lines") if v.isdigit()]
+    actions = {"link": link_lines, "unlink": unlink_lines, "release": release_lines}
+    if action not in actions or not ids:
+        messages.error(request, "Choose at least one payment, then an action.")
+        return redirect(contract.get_absolute_url())
+    try:
+        done = actions[action](contract, ids)
+    except LinkRefused as refusal:
+        messages.error(request, str(refusal))
+        return redirect(contract.get_absolute_url())
+    said = {
+        "link": "Linked {} payment{} to this contract by hand",
+        "unlink": "Took {} payment{} off this contract by hand",
+        "release": "Handed {} payment{} back to the linking rule",
+    }[action].format(done, pluralize(done))
+    if done:
+        contract._change_reason = said
+        contract.save()
+    messages.success(request, f"{said}.")
+    return redirect(contract.get_absolute_url())
+
+
+def _months_ahead(day: date, months: int) -> date:
+    """The same day `months` later (the month's last day when it is shorter)."""
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    return date(year, month, min(day.day, monthrange(year, month)[1]))
+
+
+@council_view(Capability.VIEW)
+def contract_pipeline(request: HttpRequest, council: Council) -> HttpResponse:
+    """Active contracts ending in the next 6, 12 and 18 months (by end date: the
+    day by which the council must extend or re-procure), with spend to date and
+    where the supplier is, to plan re-procurement."""
+    today = timezone.localdate()
+    limits = [_months_ahead(today, months) for months in PIPELINE_BANDS]
+    locality = SupplierTag.objects.filter(
+        supplier_id=OuterRef("supplier_id"), council=council, kind=TagKind.LOCALITY
+    ).values("value")[:1]
+    contracts = list(
+        Contract.objects.for_council(council)
+        .filter(status=ContractStatus.ACTIVE, end_date__gte=today)
+        .filter(end_date__lte=limits[-1])
+        .with_spend()
+        .annotate(locality=Subquery(locality))
+        .select_related("supplier", "council")
+        .order_by("end_date", "reference")
+    )
+    for contract in contracts:
+        contract.locality = contract.locality or "unknown"
+        contract.locality_label = TAG_VALUES[TagKind.LOCALITY][contract.locality]
+    bands = []
+    after, before = today, 0
+    for months, limit in zip(PIPELINE_BANDS, limits, strict=True):
+        rows = [c for c in contracts if after <= c.end_date <= limit]
+        label = (
+            f"Ending in {before} to {months} months"
+            if before
+            else f"Ending within {months} months"
+        )
+        bands.append(
+            {"months": months, "label": label, "until": limit, "contracts": rows}
+        )
+        after, before = limit + timedelta(days=1), months
+    if request.GET.get("export") == "csv":
+        return _pipeline_csv(council, today, bands)
+    context = {"council": council, "today": today, "bands": bands}
+    return render(request, "procure/contract_pipeline.html", context)
+
+
+def _pipeline_csv(council: Council, today: date, bands: list[dict]):
+    header = [
+        "Ends within (months)",
+        "Reference",
+        "Title",
+        "Supplier",
+        "Supplier location",
+        "Department",
+        "Procurement route",
+        "Start date",
+        "End date",
+        "End date if extended",
+        "Whole-life value (£)",
+        "Spend to date (£)",
+        "Contract manager",
+    ]
+    rows = [header]
+    for band in bands:
+        for c in band["contracts"]:
+            rows.append(
+                [
+                    band["months"],
+                    c.reference,
+                    c.title,
+                    c.supplier.name if c.supplier else "",
+                    c.locality_label,
+                    c.department,
+                    c.get_route_display(),
+                    c.start_date,
+                    c.end_date,
+                    c.extension_end_date,
+                    c.value,
+                    c.spend_to_date,
+                    c.contract_manager,
+                ]
+            )
+    return csv_stream_response(
+        f"{council.slug}-contract-pipeline-{today:%Y-%m-%d}.csv", rows
+    )
+
+
+def _years_with_spend(council: Council) -> list[FinancialYear]:
+    """Financial years from the council's latest spend (or this year) back to its
+    earliest, newest first."""
+    span = SpendLine.objects.for_council(council).aggregate(
+        first=Min("payment_date"), last=Max("payment_date")
+    )
+    current = FinancialYear.for_date(timezone.localdate())
+    last = FinancialYear.for_date(span["last"]) if span["last"] else current
+    first = FinancialYear.for_date(span["first"]) if span["first"] else last
+    return [FinancialYear(y) for y in range(last.start_year, first.start_year - 1, -1)]
+
+
+@council_view(Capability.VIEW)
+def off_contract(request: HttpRequest, council: Council) -> HttpResponse:
+    """Suppliers whose spend with no contract in a financial year reaches a
+    threshold, biggest first: the list an officer works through."""
+    data = request.GET if "year" in request.GET else None
+    form = OffContractForm(data, years=_years_with_spend(council))
+    fy, threshold, public = form.chosen()
+    suppliers = off_contract_suppliers(
+        council, fy.start, fy.end, threshold, public_bodies=public
+    )
+    if request.GET.get("export") == "csv":
+        return _off_contract_csv(council, fy, threshold, suppliers)
+    table = OffContractTable(suppliers, council=council, fy=fy, orderable=False)
+    RequestConfig(request, paginate={"per_page": 50}).configure(table)
+    query = request.GET.copy()
+    query.pop("page", None)
+    query["export"] = "csv"
+    totals = suppliers.aggregate(
+        suppliers=Count("supplier_id"), amount=Sum("off_contract")
+    )
+    context = {
+        "council": council,
+        "form": form,
+        "fy": fy,
+        "threshold": threshold,
+        "table": table,
+        "totals": totals,
+        "csv_query": query.urlencode(),
+    }
+    return render(request, "procure/off_contract.html", context)
+
+
+def _off_contract_csv(council, fy, threshold, suppliers):
+    header = [
+        "Supplier",
+        "Register number",
+        "Supplier location",
+        "Spend with no contract (£)",
+        "Payments with no contract",
+        f"All spend in {fy} (£)",
+        "Contracts held",
+    ]
+    localities = TAG_VALUES[TagKind.LOCALITY]
+    rows = (
+        [
+            s["supplier_name"],
+            s["supplier_id"],
+            localities.get(s["locality"], s["locality"]),
+            s["off_contract"],
+            s["payments"],
+            s["total"],
+            s["contracts"],
+        ]
+        for s in suppliers.iterator()
+    )
+    name = f"{council.slug}-off-contract-{fy.start_year}-from-{threshold:.0f}.csv"
+    return csv_stream_response(name, chain([header], rows))

@@ -15,8 +15,12 @@ from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
 from socialvalue.models import (
+    Commitment,
+    DeliveryReturn,
     LivingWageEmployer,
     LivingWageSnapshot,
+    Measure,
+    ProxyValue,
     ReferenceKind,
     ReferenceLoad,
     ReferenceLoadStatus,
@@ -63,6 +67,51 @@ class TagOverrideAdmin(SimpleHistoryAdmin):
     list_filter = ["kind", "council"]
     search_fields = ["supplier__name", "reason"]
     raw_id_fields = ["supplier"]
+
+
+@admin.register(Measure)
+class MeasureAdmin(SimpleHistoryAdmin):
+    list_display = ["code", "name", "theme", "unit", "active"]
+    list_filter = ["theme", "unit", "active"]
+    search_fields = ["code", "name", "counting"]
+
+
+@admin.register(ProxyValue)
+class ProxyValueAdmin(SimpleHistoryAdmin):
+    list_display = ["council", "measure", "year", "value", "entered_by", "entered_at"]
+    list_filter = ["council", "year", "measure__theme"]
+    search_fields = ["measure__code", "measure__name", "source"]
+    raw_id_fields = ["measure"]
+    readonly_fields = ["entered_by", "entered_at"]
+
+
+@admin.register(Commitment)
+class CommitmentAdmin(SimpleHistoryAdmin):
+    list_display = ["contract", "measure", "quantity", "period_start", "period_end"]
+    list_filter = ["contract__council", "measure__theme"]
+    search_fields = ["contract__reference", "contract__title", "measure__code"]
+    raw_id_fields = ["contract", "measure"]
+
+
+@admin.register(DeliveryReturn)
+class DeliveryReturnAdmin(SimpleHistoryAdmin):
+    list_display = [
+        "commitment",
+        "quantity",
+        "period_start",
+        "period_end",
+        "entered_by",
+        "entered_at",
+    ]
+    list_filter = ["commitment__contract__council"]
+    search_fields = ["commitment__contract__reference", "evidence_note"]
+    raw_id_fields = ["commitment"]
+    readonly_fields = [
+        "evidence_file",
+        "evidence_file_name",
+        "entered_by",
+        "entered_at",
+    ]
 
 
 class LivingWageEmployerInline(admin.TabularInline):

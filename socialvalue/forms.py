@@ -1,7 +1,21 @@
-from django import forms
+from pathlib import Path
 
+from django import forms
+from django.template.defaultfilters import filesizeformat
+
+from councils.models import Council
 from councils.periods import FinancialYear
-from socialvalue.models import TAG_VALUES, Target
+from socialvalue.models import (
+    EVIDENCE_MAX_MB,
+    EVIDENCE_SUFFIXES,
+    TAG_VALUES,
+    Commitment,
+    DeliveryReturn,
+    Measure,
+    ProxyValue,
+    Target,
+    Theme,
+)
 
 
 class FinancialYearField(forms.CharField):
@@ -80,3 +94,230 @@ class TagOverrideForm(forms.Form):
         if len(reason) < 5:
             raise forms.ValidationError("Give a reason of at least a few words")
         return reason
+
+
+# ================================================================ social value
+
+_DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class MeasureField(forms.ModelChoiceField):
+    """A measure, chosen from a list grouped by theme."""
+
+    def __init__(self, queryset, **kwargs):
+        super().__init__(queryset, **kwargs)
+        groups: dict[str, list] = {label: [] for label in Theme.labels}
+        for measure in queryset:
+            groups[measure.get_theme_display()].append(
+                (measure.pk, self.label_from_instance(measure))
+            )
+        self.choices = [("", "Choose a measure")] + [
+            (theme, options) for theme, options in groups.items() if options
+        ]
+
+    def label_from_instance(self, measure: Measure) -> str:
+        return f"{measure.code} {measure.name} ({measure.unit_label})"
+
+
+def _measures(current: Measure | None):
+    """Active measures, plus the one already chosen even if it is now inactive."""
+    measures = Measure.objects.filter(active=True)
+    if current is not None:
+        measures = measures | Measure.objects.filter(pk=current.pk)
+    return measures.order_by("code")
+
+
+class CommitmentForm(forms.ModelForm):
+    class Meta:
+        model = Commitment
+        fields = ["measure", "quantity", "period_start", "period_end", "note"]
+        labels = {
+            "quantity": "Quantity committed",
+            "period_start": "Period starts",
+            "period_end": "Period ends",
+        }
+        help_texts = {
+            "quantity": "In the measure's unit: FTE-years, weeks, hours, tonnes, "
+            "tCO2e, a number, or pounds.",
+            "period_end": "Both days are included. Commitments to one measure on one "
+            "contract cannot overlap.",
+            "note": "Where the commitment comes from, e.g. the tender response "
+            "section.",
+        }
+        widgets = {
+            "period_start": _DATE,
+            "period_end": _DATE,
+            "note": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, contract, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.contract = contract
+        current = self.instance.measure if self.instance.measure_id else None
+        self.fields["measure"] = MeasureField(
+            _measures(current),
+            error_messages={"required": "Choose a measure"},
+        )
+        self.fields["quantity"].error_messages["required"] = "Enter the quantity"
+        self.fields["period_start"].error_messages["required"] = (
+            "Enter the date the period starts"
+        )
+        self.fields["period_end"].error_messages["required"] = (
+            "Enter the date the period ends"
+        )
+
+    def clean_quantity(self):
+        quantity = self.cleaned_data["quantity"]
+        if quantity is not None and quantity <= 0:
+            raise forms.ValidationError("Enter a quantity more than 0.")
+        return quantity
+
+
+def _evidence_upload_error(upload) -> str | None:
+    name = Path(upload.name).name
+    if upload.size == 0:
+        return f"“{name}” is empty."
+    if upload.size > EVIDENCE_MAX_MB * 1024 * 1024:
+        return (
+            f"“{name}” is {filesizeformat(upload.size)}: the limit is "
+            f"{EVIDENCE_MAX_MB} MB."
+        )
+    if Path(name).suffix.lower() not in EVIDENCE_SUFFIXES:
+        kinds = ", ".join(sorted(s.lstrip(".").upper() for s in EVIDENCE_SUFFIXES))
+        return f"“{name}” is not a kind of file kept as evidence ({kinds})."
+    return None
+
+
+class DeliveryReturnForm(forms.ModelForm):
+    evidence_upload = forms.FileField(
+        label="Evidence file",
+        required=False,
+        allow_empty_file=True,  # refused below, naming the file
+        help_text=f"PDF, image, Word, Excel, OpenDocument, CSV or text, "
+        f"up to {EVIDENCE_MAX_MB} MB. Kept privately: only members of this council "
+        "can download it.",
+        widget=forms.ClearableFileInput(
+            attrs={"accept": ",".join(sorted(EVIDENCE_SUFFIXES))}
+        ),
+    )
+    confirmed = forms.BooleanField(
+        required=True,
+        error_messages={
+            "required": "Confirm that this delivery belongs to this contract"
+        },
+    )
+
+    class Meta:
+        model = DeliveryReturn
+        fields = [
+            "quantity",
+            "period_start",
+            "period_end",
+            "evidence_note",
+            "evidence_upload",
+            "confirmed",
+        ]
+        labels = {
+            "quantity": "Quantity delivered",
+            "period_start": "Period starts",
+            "period_end": "Period ends",
+            "evidence_note": "Evidence",
+        }
+        widgets = {
+            "period_start": _DATE,
+            "period_end": _DATE,
+            "evidence_note": forms.Textarea(attrs={"rows": 4}),
+        }
+
+    def __init__(self, *args, commitment: Commitment, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.commitment = commitment
+        contract = commitment.contract
+        self.fields["quantity"].help_text = (
+            f"In {commitment.measure.unit_label}. Enter 0 if nothing was delivered "
+            "in the period."
+        )
+        self.fields["period_end"].help_text = (
+            f"Both days are included, within the commitment's period "
+            f"({commitment.period}). Returns cannot overlap."
+        )
+        self.fields["confirmed"].label = (
+            f"This delivery belongs to contract {contract.reference} "
+            f"({contract.title}) and is not reported under another contract"
+        )
+        messages = {
+            "quantity": "Enter the quantity delivered",
+            "period_start": "Enter the date the period starts",
+            "period_end": "Enter the date the period ends",
+            "evidence_note": "Describe the evidence for this delivery",
+        }
+        for name, message in messages.items():
+            self.fields[name].error_messages["required"] = message
+
+    def clean_quantity(self):
+        quantity = self.cleaned_data["quantity"]
+        if quantity is not None and quantity < 0:
+            raise forms.ValidationError("Enter a quantity of 0 or more.")
+        return quantity
+
+    def clean_evidence_note(self) -> str:
+        note = self.cleaned_data["evidence_note"].strip()
+        if not note:
+            raise forms.ValidationError("Describe the evidence for this delivery")
+        return note
+
+    def clean_evidence_upload(self):
+        upload = self.cleaned_data.get("evidence_upload")
+        if upload:
+            error = _evidence_upload_error(upload)
+            if error:
+                raise forms.ValidationError(error)
+        return upload
+
+
+class ProxyValueForm(forms.ModelForm):
+    year = FinancialYearField(label="Financial year", help_text="For example, 2024/25")
+
+    class Meta:
+        model = ProxyValue
+        fields = ["measure", "year", "value", "source"]
+        labels = {"value": "Value per unit (£)"}
+        help_texts = {
+            "value": "Pounds for one unit of the measure: per hour, per week, per "
+            "FTE-year, per tonne, or per £1 spent.",
+        }
+        widgets = {"source": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, council: Council, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.council = council
+        current = self.instance.measure if self.instance.measure_id else None
+        self.fields["measure"] = MeasureField(
+            _measures(current), error_messages={"required": "Choose a measure"}
+        )
+        self.fields["value"].error_messages["required"] = "Enter the value per unit"
+        self.fields["year"].error_messages["required"] = "Enter the financial year"
+        self.fields["source"].error_messages["required"] = (
+            "Say where the value comes from"
+        )
+
+    def clean_value(self):
+        value = self.cleaned_data["value"]
+        if value is not None and value <= 0:
+            raise forms.ValidationError("Enter a value more than £0.")
+        return value
+
+    def clean(self) -> dict:
+        data = super().clean()
+        measure, year = data.get("measure"), data.get("year")
+        if measure and year:
+            taken = ProxyValue.objects.filter(
+                council=self.instance.council, measure=measure, year=year
+            ).exclude(pk=self.instance.pk)
+            if taken.exists():
+                self.add_error(
+                    "year",
+                    f"There is already a value for {measure.code} in "
+                    f"{FinancialYear(year)}: change that one instead.",
+                )
+        return data

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from councils.models import Council, CouncilScopedQuerySet
@@ -415,3 +422,650 @@ class ReferenceLoad(models.Model):
     @property
     def finished(self) -> bool:
         return self.status in {ReferenceLoadStatus.DONE, ReferenceLoadStatus.FAILED}
+
+
+# ================================================================ social value
+#
+# A catalogue of measures (our own wording; no proxy values shipped), the proxy
+# values each council holds, commitments per contract and delivery returns
+# against them. Counting rules: a commitment or return is counted once; returns
+# of one commitment never overlap; proxy £ only where the council has a value.
+
+RETURN_DUE_DAYS = 30
+EVIDENCE_MAX_MB = 20
+EVIDENCE_SUFFIXES = frozenset(
+    {".pdf", ".jpg", ".jpeg", ".png", ".docx", ".xlsx", ".odt", ".ods", ".csv", ".txt"}
+)
+_PENNY = Decimal("0.01")
+
+
+class Theme(models.TextChoices):
+    JOBS = "jobs", "Jobs and skills"
+    COMMUNITY = "community", "Education and community"
+    ECONOMY = "economy", "Local economy and supply chain"
+    ENVIRONMENT = "environment", "Environment"
+    WELLBEING = "wellbeing", "Wellbeing"
+
+
+class Unit(models.TextChoices):
+    FTE = "fte", "FTE"
+    WEEKS = "weeks", "weeks"
+    HOURS = "hours", "hours"
+    NUMBER = "number", "number"
+    GBP = "gbp", "£"
+    TONNES = "tonnes", "tonnes"
+    TCO2E = "tco2e", "tCO2e"
+
+
+def quantity_text(quantity: Decimal | None, unit: str) -> str:
+    """12.5 FTE, 1,040 hours, £25,000.00: a quantity in its unit."""
+    if quantity is None:
+        return "—"
+    if unit == Unit.GBP:
+        return f"£{quantity.quantize(_PENNY, rounding=ROUND_HALF_UP):,.2f}"
+    text = f"{quantity.normalize():,f}"
+    return f"{text} {Unit(unit).label}" if unit != Unit.NUMBER else text
+
+
+class MeasureManager(models.Manager):
+    def get_by_natural_key(self, code: str) -> Measure:
+        return self.get(code=code)
+
+
+class Measure(models.Model):
+    """One social value measure: what is counted, in which unit, and how.
+
+    The starter catalogue (fixtures/measures.json, loaded by a migration) is
+    written for LocalSpend. Proxy £ values are not part of a measure: each council
+    enters the values it holds (`ProxyValue`).
+    """
+
+    code = models.CharField(
+        max_length=20, unique=True, help_text="LocalSpend's code, e.g. LS-JOBS-01."
+    )
+    name = models.CharField(max_length=200)
+    theme = models.CharField(max_length=12, choices=Theme.choices)
+    unit = models.CharField(max_length=8, choices=Unit.choices)
+    counting = models.TextField("how it is counted")
+    active = models.BooleanField(
+        default=True,
+        help_text="Inactive measures stay on the commitments that use them but "
+        "cannot be chosen for new ones.",
+    )
+
+    objects = MeasureManager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(code="") & ~Q(name=""), name="measure_code_and_name_set"
+            ),
+            models.CheckConstraint(
+                condition=Q(theme__in=Theme.values), name="measure_theme_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(unit__in=Unit.values), name="measure_unit_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+    def natural_key(self) -> tuple[str]:
+        return (self.code,)
+
+    @property
+    def unit_label(self) -> str:
+        return Unit(self.unit).label
+
+    @property
+    def per_unit(self) -> str:
+        """“per hour”, “per £1”: how a proxy value is expressed."""
+        if self.unit == Unit.GBP:
+            return "per £1"
+        if self.unit == Unit.NUMBER:
+            return "each"
+        return f"per {self.unit_label.removesuffix('s')}"
+
+    def quantity_text(self, quantity: Decimal | None) -> str:
+        return quantity_text(quantity, self.unit)
+
+
+class ProxyValue(models.Model):
+    """A council's own proxy £ value for one measure in one financial year.
+
+    Proxy values from the published frameworks are licensed, so none are shipped:
+    administrators enter the values their council holds, saying where each is from.
+    """
+
+    council = models.ForeignKey(
+        Council, on_delete=models.CASCADE, related_name="proxy_values"
+    )
+    measure = models.ForeignKey(
+        Measure, on_delete=models.PROTECT, related_name="proxy_values"
+    )
+    year = models.PositiveSmallIntegerField(
+        "financial year",
+        help_text="First calendar year of the financial year (2024 = 2024/25).",
+    )
+    value = models.DecimalField("value per unit (£)", max_digits=12, decimal_places=4)
+    source = models.TextField(
+        help_text="Where the value comes from: the framework and version the "
+        "council holds, or its own calculation."
+    )
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    entered_at = models.DateTimeField(auto_now=True)
+
+    objects = CouncilScopedQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["measure__code", "-year"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["council", "measure", "year"],
+                name="proxy_value_one_per_measure_and_year",
+            ),
+            models.CheckConstraint(
+                condition=Q(value__gt=0),
+                name="proxy_value_positive",
+                violation_error_message="The proxy value must be more than £0.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(source=""), name="proxy_value_source_required"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        per_unit = self.measure.per_unit
+        return f"{self.measure.code}: {self.value_text} {per_unit} in {self.fy}"
+
+    @property
+    def value_text(self) -> str:
+        """£12.50, £0.125: pennies at least, more places only when entered."""
+        value = self.value
+        if value == value.quantize(_PENNY):
+            return f"£{value:,.2f}"
+        return f"£{value.normalize():,f}"
+
+    @property
+    def fy(self) -> FinancialYear:
+        return FinancialYear(self.year)
+
+
+def proxy_values_for(council: Council) -> dict[tuple[int, int], ProxyValue]:
+    """The council's proxy values by (measure id, financial year start)."""
+    return {
+        (p.measure_id, p.year): p
+        for p in ProxyValue.objects.for_council(council).select_related("measure")
+    }
+
+
+@dataclass(frozen=True)
+class ReturnQuarter:
+    """A quarter of the financial year (Q1 is April to June) for which a delivery
+    return is due `RETURN_DUE_DAYS` days after it ends."""
+
+    start: date
+    end: date
+
+    @property
+    def due(self) -> date:
+        return self.end + timedelta(days=RETURN_DUE_DAYS)
+
+    @property
+    def label(self) -> str:
+        fy = FinancialYear.for_date(self.start)
+        return f"{fy} Q{fy.quarter(self.start)}"
+
+    @classmethod
+    def spanning(cls, start: date, end: date) -> list[ReturnQuarter]:
+        """The quarters that overlap `start`..`end`, both days included."""
+        quarters = []
+        day = date(start.year, (start.month - 1) // 3 * 3 + 1, 1)
+        while day <= end:
+            month = day.month + 3
+            following = date(day.year + (month > 12), (month - 1) % 12 + 1, 1)
+            quarters.append(cls(day, following - timedelta(days=1)))
+            day = following
+        return quarters
+
+
+def _when(day: date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+def period_text(start: date, end: date) -> str:
+    return f"{_when(start)} to {_when(end)}"
+
+
+class CommitmentQuerySet(models.QuerySet):
+    def for_council(self, council: Council) -> CommitmentQuerySet:
+        return self.filter(contract__council=council)
+
+
+class Commitment(models.Model):
+    """What a contract promises for one measure over one period."""
+
+    contract = models.ForeignKey(
+        "procure.Contract", on_delete=models.CASCADE, related_name="commitments"
+    )
+    measure = models.ForeignKey(
+        Measure, on_delete=models.PROTECT, related_name="commitments"
+    )
+    quantity = models.DecimalField(max_digits=14, decimal_places=2)
+    period_start = models.DateField()
+    period_end = models.DateField()
+    note = models.TextField(blank=True)
+
+    objects = CommitmentQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["measure__code", "period_start", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0),
+                name="commitment_quantity_positive",
+                violation_error_message="The quantity must be more than 0.",
+            ),
+            models.CheckConstraint(
+                condition=Q(period_end__gte=F("period_start")),
+                name="commitment_ends_after_start",
+                violation_error_message="The end must be on or after the start.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.measure.code}: {self.measure.quantity_text(self.quantity)}, "
+            f"{self.period}"
+        )
+
+    @property
+    def period(self) -> str:
+        return period_text(self.period_start, self.period_end)
+
+    def clean(self) -> None:
+        start, end = self.period_start, self.period_end
+        if start is None or end is None:
+            return
+        if end < start:
+            raise ValidationError(
+                {"period_end": "The end must be on or after the start."}
+            )
+        if self.contract_id is None:
+            return
+        errors = self._contract_errors(start, end)
+        if errors:
+            raise ValidationError(errors)
+        if self.measure_id is None:
+            return
+        clash = (
+            Commitment.objects.filter(
+                contract_id=self.contract_id,
+                measure_id=self.measure_id,
+                period_start__lte=end,
+                period_end__gte=start,
+            )
+            .exclude(pk=self.pk)
+            .first()
+        )
+        if clash:
+            raise ValidationError(
+                {
+                    "period_start": f"This contract already commits to "
+                    f"{self.measure.code} for {clash.period}, which overlaps: change "
+                    "that commitment, or choose a period that does not overlap, so "
+                    "nothing is committed twice."
+                }
+            )
+        self._returns_still_fit(start, end)
+
+    def _contract_errors(self, start: date, end: date) -> dict[str, str]:
+        contract = self.contract
+        errors = {}
+        if start < contract.start_date:
+            errors["period_start"] = (
+                f"The contract starts on {_when(contract.start_date)}: the "
+                "commitment cannot start before it."
+            )
+        last = contract.extension_end_date or contract.end_date
+        if last and end > last:
+            errors["period_end"] = (
+                f"The contract runs to {_when(last)}"
+                f"{' if extended' if contract.extension_end_date else ''}: the "
+                "commitment cannot end after it."
+            )
+        return errors
+
+    def _returns_still_fit(self, start: date, end: date) -> None:
+        """A changed commitment keeps its measure and still holds its returns."""
+        if self.pk is None:
+            return
+        returns = self.returns.all()
+        if not returns:
+            return
+        old_measure = Commitment.objects.filter(pk=self.pk).values_list(
+            "measure_id", flat=True
+        )[0]
+        if old_measure != self.measure_id:
+            raise ValidationError(
+                {
+                    "measure": "Returns have been recorded against this measure: "
+                    "add a new commitment for the other measure instead."
+                }
+            )
+        outside = [r for r in returns if r.period_start < start or r.period_end > end]
+        if outside:
+            raise ValidationError(
+                {
+                    "period_start": f"The return for {outside[0].period} would fall "
+                    "outside the commitment's period."
+                }
+            )
+
+    @property
+    def delivered(self) -> Decimal:
+        """The quantity delivered (uses prefetched returns when there are any)."""
+        return sum((r.quantity for r in self.returns.all()), Decimal(0))
+
+    @property
+    def quantity_text(self) -> str:
+        return self.measure.quantity_text(self.quantity)
+
+    @property
+    def delivered_text(self) -> str:
+        return self.measure.quantity_text(self.delivered)
+
+    @property
+    def share(self) -> Decimal:
+        return (self.delivered * 100 / self.quantity).quantize(
+            Decimal("0.1"), rounding=ROUND_HALF_UP
+        )
+
+    def missing_quarters(self, today: date) -> list[ReturnQuarter]:
+        """The quarters whose return is overdue on `today`.
+
+        A quarter overlapping the commitment's period needs a return once it is
+        more than RETURN_DUE_DAYS days past its end; any return of this commitment
+        covering part of the quarter is its return. A commitment delivered in full
+        needs no more returns.
+        """
+        returns = list(self.returns.all())
+        if sum((r.quantity for r in returns), Decimal(0)) >= self.quantity:
+            return []
+        return [
+            quarter
+            for quarter in ReturnQuarter.spanning(self.period_start, self.period_end)
+            if quarter.due < today
+            and not any(
+                r.period_start <= quarter.end and r.period_end >= quarter.start
+                for r in returns
+            )
+        ]
+
+
+def evidence_path(relative: str) -> Path:
+    return Path(settings.UPLOAD_ROOT) / relative
+
+
+def keep_evidence(council: Council, name: str, data: bytes) -> str:
+    """Store an evidence file under UPLOAD_ROOT/<council>/evidence/, named by the
+    hash of its content (never by the user's file name); return that path."""
+    suffix = Path(name).suffix.lower()
+    suffix = suffix if suffix in EVIDENCE_SUFFIXES else ".bin"
+    digest = hashlib.sha256(data).hexdigest()
+    relative = f"{council.slug}/evidence/{digest}{suffix}"
+    path = evidence_path(relative)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        path.write_bytes(data)
+    return relative
+
+
+class DeliveryReturnQuerySet(models.QuerySet):
+    def for_council(self, council: Council) -> DeliveryReturnQuerySet:
+        return self.filter(commitment__contract__council=council)
+
+
+class DeliveryReturn(models.Model):
+    """What was delivered against a commitment over one period, with evidence.
+
+    Returns of one commitment never overlap, so no day's delivery is counted
+    twice; the same return entered twice is refused by the database as well.
+    """
+
+    commitment = models.ForeignKey(
+        Commitment, on_delete=models.PROTECT, related_name="returns"
+    )
+    quantity = models.DecimalField(
+        max_digits=14, decimal_places=2, validators=[MinValueValidator(0)]
+    )
+    period_start = models.DateField()
+    period_end = models.DateField()
+    evidence_note = models.TextField(
+        help_text="What shows this was delivered: a timesheet summary, payroll "
+        "extract, certificate, register of attendance, waste transfer notes."
+    )
+    evidence_file = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Path of the kept file, under UPLOAD_ROOT.",
+    )
+    evidence_file_name = models.CharField(
+        max_length=255, blank=True, help_text="The file's name as uploaded."
+    )
+    confirmed = models.BooleanField(
+        "this delivery belongs to this contract", default=False
+    )
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    entered_at = models.DateTimeField(auto_now_add=True)
+
+    objects = DeliveryReturnQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["period_start", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["commitment", "period_start", "period_end", "quantity"],
+                name="delivery_return_not_twice",
+                violation_error_message="This return has already been recorded.",
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity__gte=0),
+                name="delivery_return_quantity_not_negative",
+                violation_error_message="The quantity cannot be negative.",
+            ),
+            models.CheckConstraint(
+                condition=Q(period_end__gte=F("period_start")),
+                name="delivery_return_ends_after_start",
+                violation_error_message="The end must be on or after the start.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(evidence_note=""),
+                name="delivery_return_evidence_required",
+                violation_error_message="Describe the evidence for this delivery.",
+            ),
+            models.CheckConstraint(
+                condition=Q(confirmed=True),
+                name="delivery_return_confirmed",
+                violation_error_message="Confirm that this delivery belongs to "
+                "this contract.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.measure_text} for {self.period}"
+
+    @property
+    def period(self) -> str:
+        return period_text(self.period_start, self.period_end)
+
+    @property
+    def measure_text(self) -> str:
+        return self.commitment.measure.quantity_text(self.quantity)
+
+    @property
+    def described(self) -> str:
+        """The return as a sentence, to name it in a message."""
+        who = self.entered_by.get_username() if self.entered_by else "someone"
+        when = (
+            f" on {_when(timezone.localdate(self.entered_at))}"
+            if self.entered_at
+            else ""
+        )
+        return f"{self.measure_text} for {self.period}, entered by {who}{when}"
+
+    def clean(self) -> None:
+        start, end = self.period_start, self.period_end
+        if start is None or end is None or self.commitment_id is None:
+            return
+        if end < start:
+            raise ValidationError(
+                {"period_end": "The end must be on or after the start."}
+            )
+        commitment = self.commitment
+        if start < commitment.period_start or end > commitment.period_end:
+            raise ValidationError(
+                {
+                    "period_start": "The return must fall within the commitment's "
+                    f"period, {commitment.period}."
+                }
+            )
+        if end > timezone.localdate():
+            raise ValidationError(
+                {
+                    "period_end": "The period cannot end after today: record what "
+                    "has been delivered."
+                }
+            )
+        self._not_counted_twice(start, end)
+
+    def _not_counted_twice(self, start: date, end: date) -> None:
+        others = (
+            DeliveryReturn.objects.filter(commitment_id=self.commitment_id)
+            .exclude(pk=self.pk)
+            .select_related("commitment__measure", "entered_by")
+        )
+        same = others.filter(period_start=start, period_end=end, quantity=self.quantity)
+        if self.quantity is not None and (twin := same.first()):
+            raise ValidationError(
+                f"This return has already been recorded ({twin.described}). It is "
+                "not counted twice."
+            )
+        earlier = others.filter(period_start__lte=end, period_end__gte=start).first()
+        if earlier:
+            raise ValidationError(
+                {
+                    "period_start": f"This period overlaps the return already recorded "
+                    f"for {earlier.described}. Returns for one commitment cannot "
+                    "overlap, so no delivery is counted twice: change the period, or "
+                    "remove that return first."
+                }
+            )
+
+
+@dataclass
+class MeasureTotal:
+    """Committed against delivered for one measure, over some commitments, with
+    proxy £ where the council holds a value for the financial year in which each
+    commitment's or return's period starts."""
+
+    measure: Measure
+    commitments: int = 0
+    returns: int = 0
+    committed: Decimal = Decimal(0)
+    delivered: Decimal = Decimal(0)
+    committed_value: Decimal = Decimal(0)
+    delivered_value: Decimal = Decimal(0)
+    valued_commitments: int = 0
+    valued_returns: int = 0
+    missing_years: set[int] = field(default_factory=set)
+    used: dict[int, ProxyValue] = field(default_factory=dict)
+
+    def _value(self, quantity: Decimal, day: date, proxies: dict) -> Decimal | None:
+        year = FinancialYear.for_date(day).start_year
+        proxy = proxies.get((self.measure.pk, year))
+        if proxy is None:
+            self.missing_years.add(year)
+            return None
+        self.used[year] = proxy
+        return (quantity * proxy.value).quantize(_PENNY, rounding=ROUND_HALF_UP)
+
+    def add(self, commitment: Commitment, proxies: dict) -> None:
+        self.commitments += 1
+        self.committed += commitment.quantity
+        value = self._value(commitment.quantity, commitment.period_start, proxies)
+        if value is not None:
+            self.committed_value += value
+            self.valued_commitments += 1
+        for delivery in commitment.returns.all():
+            self.returns += 1
+            self.delivered += delivery.quantity
+            value = self._value(delivery.quantity, delivery.period_start, proxies)
+            if value is not None:
+                self.delivered_value += value
+                self.valued_returns += 1
+
+    @property
+    def committed_text(self) -> str:
+        return self.measure.quantity_text(self.committed)
+
+    @property
+    def delivered_text(self) -> str:
+        return self.measure.quantity_text(self.delivered)
+
+    @property
+    def share(self) -> Decimal | None:
+        if not self.committed:
+            return None
+        return (self.delivered * 100 / self.committed).quantize(
+            Decimal("0.1"), rounding=ROUND_HALF_UP
+        )
+
+    @property
+    def committed_proxy(self) -> Decimal | None:
+        return self.committed_value if self.valued_commitments else None
+
+    @property
+    def delivered_proxy(self) -> Decimal | None:
+        return self.delivered_value if self.valued_returns else None
+
+    @property
+    def missing_labels(self) -> list[str]:
+        return [FinancialYear(y).label for y in sorted(self.missing_years)]
+
+    @property
+    def sources(self) -> list[ProxyValue]:
+        return [self.used[y] for y in sorted(self.used)]
+
+
+def measure_totals(
+    commitments: list[Commitment], proxies: dict[tuple[int, int], ProxyValue]
+) -> list[MeasureTotal]:
+    """One row per measure, in theme then code order. Pass commitments with their
+    measure selected and their returns prefetched."""
+    rows: dict[int, MeasureTotal] = {}
+    for commitment in commitments:
+        row = rows.setdefault(commitment.measure_id, MeasureTotal(commitment.measure))
+        row.add(commitment, proxies)
+    themes = list(Theme.values)
+    return sorted(
+        rows.values(), key=lambda r: (themes.index(r.measure.theme), r.measure.code)
+    )

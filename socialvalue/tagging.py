@@ -349,6 +349,8 @@ def _classify(
             for chunk in _chunks(stale, CHUNK):
                 result.removed += SupplierTag.objects.filter(pk__in=chunk).delete()[0]
         if rollups and (result.created or result.changed or result.removed):
+            if result.created + result.changed > rollup.RESTATE_AFTER:
+                rollup.restate(SupplierTag)
             for council in council_list:
                 rollup.refresh_tags(council.pk)
     result.suppliers = len(facts)

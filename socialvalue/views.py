@@ -1,18 +1,49 @@
 from __future__ import annotations
 
+from datetime import date, timedelta
+from decimal import Decimal
+from itertools import chain
+from pathlib import Path
+
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.db import transaction
+from django.db.models import Prefetch
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from councils.access import council_view
 from councils.models import Capability, Council
 from councils.periods import FinancialYear
-from procure.models import Supplier
-from socialvalue.forms import TagOverrideForm, TargetForm
-from socialvalue.models import SupplierTag, TagKind, TagOverride, Target
+from procure.models import Contract, Supplier
+from socialvalue.forms import (
+    CommitmentForm,
+    DeliveryReturnForm,
+    ProxyValueForm,
+    TagOverrideForm,
+    TargetForm,
+)
+from socialvalue.models import (
+    RETURN_DUE_DAYS,
+    Commitment,
+    DeliveryReturn,
+    Measure,
+    MeasureTotal,
+    ProxyValue,
+    SupplierTag,
+    TagKind,
+    TagOverride,
+    Target,
+    Theme,
+    evidence_path,
+    keep_evidence,
+    measure_totals,
+    proxy_values_for,
+)
 from socialvalue.tagging import classify_suppliers
+from spend.export import csv_response
 
 
 @council_view(Capability.VIEW)
@@ -112,3 +143,391 @@ def tag_override_remove(
     )
     messages.success(request, "Removed the override: the rules now decide this tag.")
     return redirect("procure:supplier-detail", council.slug, supplier.pk)
+
+
+# ================================================================ social value
+
+
+def _contract_for(council: Council, pk: int) -> Contract:
+    return get_object_or_404(
+        Contract.objects.for_council(council).select_related("supplier"), pk=pk
+    )
+
+
+def _commitment_for(council: Council, pk: int) -> Commitment:
+    return get_object_or_404(
+        Commitment.objects.for_council(council).select_related("contract", "measure"),
+        pk=pk,
+    )
+
+
+def _return_for(council: Council, pk: int) -> DeliveryReturn:
+    return get_object_or_404(
+        DeliveryReturn.objects.for_council(council).select_related(
+            "commitment__contract", "commitment__measure"
+        ),
+        pk=pk,
+    )
+
+
+def _commitments(queryset) -> list[Commitment]:
+    """Commitments with their measure, contract and returns (and who entered them)."""
+    returns = DeliveryReturn.objects.select_related("entered_by")
+    return list(
+        queryset.select_related("measure", "contract").prefetch_related(
+            Prefetch("returns", queryset=returns)
+        )
+    )
+
+
+def _contract_page_url(contract: Contract, commitment: Commitment | None = None):
+    url = reverse("socialvalue:contract", args=[contract.council.slug, contract.pk])
+    return url + (f"#commitment-{commitment.pk}" if commitment else "")
+
+
+@council_view(Capability.VIEW)
+def contract_social_value(
+    request: HttpRequest, council: Council, pk: int
+) -> HttpResponse:
+    """A contract's commitments against delivery, per measure, with its returns."""
+    contract = _contract_for(council, pk)
+    commitments = _commitments(contract.commitments.all())
+    today = timezone.localdate()
+    for commitment in commitments:
+        commitment.overdue = commitment.missing_quarters(today)
+    context = {
+        "council": council,
+        "contract": contract,
+        "commitments": commitments,
+        "totals": measure_totals(commitments, proxy_values_for(council)),
+        "history": _history(contract),
+        "due_days": RETURN_DUE_DAYS,
+    }
+    return render(request, "socialvalue/contract.html", context)
+
+
+def _history(contract: Contract, limit: int = 20) -> list[dict]:
+    """Who added, changed or removed the contract's commitments and returns."""
+    commitments = Commitment.history.filter(contract_id=contract.pk)
+    ids = set(commitments.values_list("id", flat=True))
+    returns = DeliveryReturn.history.filter(commitment_id__in=ids)
+    measures = dict(Measure.objects.values_list("pk", "code"))
+    records = sorted(
+        chain(
+            commitments.select_related("history_user")[:limit],
+            returns.select_related("history_user")[:limit],
+        ),
+        key=lambda h: h.history_date,
+        reverse=True,
+    )[:limit]
+    rows = []
+    for record in records:
+        if isinstance(record.instance, Commitment):
+            what = f"Commitment to {measures.get(record.measure_id, '?')}"
+        else:
+            what = f"Return for {record.instance.period}"
+        rows.append(
+            {
+                "when": record.history_date,
+                "who": record.history_user,
+                "kind": record.get_history_type_display(),
+                "what": what,
+            }
+        )
+    return rows
+
+
+@council_view(Capability.EDIT_REGISTER)
+def commitment_new(request: HttpRequest, council: Council, pk: int) -> HttpResponse:
+    contract = _contract_for(council, pk)
+    return _commitment_form(request, council, contract, None)
+
+
+@council_view(Capability.EDIT_REGISTER)
+def commitment_edit(request: HttpRequest, council: Council, pk: int) -> HttpResponse:
+    commitment = _commitment_for(council, pk)
+    return _commitment_form(request, council, commitment.contract, commitment)
+
+
+def _commitment_form(
+    request: HttpRequest,
+    council: Council,
+    contract: Contract,
+    commitment: Commitment | None,
+) -> HttpResponse:
+    form = CommitmentForm(request.POST or None, instance=commitment, contract=contract)
+    if request.method == "POST" and form.is_valid():
+        saved = form.save()
+        messages.success(request, f"Saved the commitment: {saved}.")
+        return redirect(_contract_page_url(contract, saved))
+    context = {
+        "council": council,
+        "contract": contract,
+        "commitment": commitment,
+        "form": form,
+    }
+    return render(request, "socialvalue/commitment_form.html", context)
+
+
+@council_view(Capability.EDIT_REGISTER)
+@require_POST
+def commitment_remove(request: HttpRequest, council: Council, pk: int) -> HttpResponse:
+    """Remove a commitment with no returns (returns are evidence: remove them first)."""
+    commitment = _commitment_for(council, pk)
+    contract = commitment.contract
+    count = commitment.returns.count()
+    if count:
+        messages.error(
+            request,
+            f"{commitment.measure.code} has {count} delivery return"
+            f"{'' if count == 1 else 's'} recorded against it: remove "
+            f"{'it' if count == 1 else 'them'} first.",
+        )
+        return redirect(_contract_page_url(contract, commitment))
+    text = str(commitment)
+    commitment._change_reason = f"Removed by {request.user.get_username()}"
+    commitment.delete()
+    messages.success(request, f"Removed the commitment: {text}.")
+    return redirect(_contract_page_url(contract))
+
+
+@council_view(Capability.EDIT_REGISTER)
+def return_new(request: HttpRequest, council: Council, pk: int) -> HttpResponse:
+    """Record a delivery return, with evidence, against one commitment."""
+    commitment = _commitment_for(council, pk)
+    form = DeliveryReturnForm(commitment=commitment)
+    if request.method == "POST":
+        with transaction.atomic():
+            # Hold the commitment while checking for overlaps, so two officers
+            # entering the same return at once cannot both succeed.
+            Commitment.objects.select_for_update().filter(pk=commitment.pk).first()
+            form = DeliveryReturnForm(
+                request.POST, request.FILES, commitment=commitment
+            )
+            if form.is_valid():
+                saved = _save_return(form, council, request)
+                messages.success(request, f"Recorded the return: {saved}.")
+                return redirect(_contract_page_url(commitment.contract, commitment))
+    context = {
+        "council": council,
+        "contract": commitment.contract,
+        "commitment": commitment,
+        "form": form,
+    }
+    return render(request, "socialvalue/return_form.html", context)
+
+
+def _save_return(
+    form: DeliveryReturnForm, council: Council, request: HttpRequest
+) -> DeliveryReturn:
+    delivery = form.save(commit=False)
+    upload = form.cleaned_data.get("evidence_upload")
+    if upload:
+        data = b"".join(upload.chunks())
+        delivery.evidence_file = keep_evidence(council, upload.name, data)
+        delivery.evidence_file_name = Path(upload.name).name[:255]
+    delivery.entered_by = request.user
+    delivery.save()
+    return delivery
+
+
+@council_view(Capability.EDIT_REGISTER)
+@require_POST
+def return_remove(request: HttpRequest, council: Council, pk: int) -> HttpResponse:
+    """Remove a return entered in error; its history keeps what it said."""
+    delivery = _return_for(council, pk)
+    commitment = delivery.commitment
+    text = str(delivery)
+    delivery._change_reason = f"Removed by {request.user.get_username()}"
+    delivery.delete()
+    messages.success(request, f"Removed the return: {text}.")
+    return redirect(_contract_page_url(commitment.contract, commitment))
+
+
+@council_view(Capability.VIEW)
+def return_evidence(request: HttpRequest, council: Council, pk: int) -> FileResponse:
+    """The evidence file, only to members of the contract's council, as a download."""
+    delivery = _return_for(council, pk)
+    if not delivery.evidence_file:
+        raise Http404("This return has no evidence file.")
+    path = evidence_path(delivery.evidence_file)
+    if not path.is_file():
+        raise Http404("The evidence file is missing.")
+    return FileResponse(
+        path.open("rb"),
+        as_attachment=True,
+        filename=delivery.evidence_file_name or path.name,
+    )
+
+
+def _council_totals(council: Council) -> tuple[list[Commitment], list[dict]]:
+    """All the council's commitments, and their totals per measure grouped by theme."""
+    commitments = _commitments(Commitment.objects.for_council(council))
+    rows = measure_totals(commitments, proxy_values_for(council))
+    themes = []
+    for theme in Theme:
+        theme_rows = [r for r in rows if r.measure.theme == theme]
+        if theme_rows:
+            themes.append(
+                {
+                    "label": theme.label,
+                    "rows": theme_rows,
+                    "delivered_proxy": _proxy_sum(theme_rows),
+                }
+            )
+    return commitments, themes
+
+
+def _proxy_sum(rows: list[MeasureTotal]) -> Decimal | None:
+    values = [r.delivered_proxy for r in rows if r.delivered_proxy is not None]
+    return sum(values, Decimal(0)) if values else None
+
+
+@council_view(Capability.VIEW)
+def totals(request: HttpRequest, council: Council) -> HttpResponse:
+    """The council's social value: committed against delivered, by theme and measure."""
+    commitments, themes = _council_totals(council)
+    today = timezone.localdate()
+    rows = [row for theme in themes for row in theme["rows"]]
+    context = {
+        "council": council,
+        "themes": themes,
+        "contracts": len({c.contract_id for c in commitments}),
+        "commitments": len(commitments),
+        "returns": sum(r.returns for r in rows),
+        "overdue": sum(1 for c in commitments if c.missing_quarters(today)),
+        "delivered_proxy": _proxy_sum(rows),
+        "partly_valued": any(r.missing_years for r in rows),
+        "here": "totals",
+    }
+    return render(request, "socialvalue/totals.html", context)
+
+
+@council_view(Capability.VIEW)
+def totals_csv(request: HttpRequest, council: Council) -> HttpResponse:
+    _, themes = _council_totals(council)
+    header = [
+        "Theme",
+        "Measure code",
+        "Measure",
+        "Unit",
+        "Commitments",
+        "Committed",
+        "Returns",
+        "Delivered",
+        "Delivered (% of committed)",
+        "Proxy value of commitments (£)",
+        "Proxy value delivered (£)",
+        "Financial years with no proxy value",
+        "Proxy values used (the council's own)",
+    ]
+    rows = [
+        [
+            theme["label"],
+            row.measure.code,
+            row.measure.name,
+            row.measure.unit_label,
+            row.commitments,
+            row.committed,
+            row.returns,
+            row.delivered,
+            row.share,
+            row.committed_proxy,
+            row.delivered_proxy,
+            "; ".join(row.missing_labels),
+            "; ".join(f"{p}: {p.source}" for p in row.sources),
+        ]
+        for theme in themes
+        for row in theme["rows"]
+    ]
+    stamp = timezone.localdate().isoformat()
+    return csv_response(f"{council.slug}-social-value-{stamp}.csv", header, rows)
+
+
+@council_view(Capability.EDIT_REGISTER)
+def overdue(request: HttpRequest, council: Council) -> HttpResponse:
+    """Commitments with a quarter's delivery return past its due date."""
+    today = timezone.localdate()
+    rows = []
+    for commitment in _commitments(Commitment.objects.for_council(council)):
+        missing = commitment.missing_quarters(today)
+        if missing:
+            rows.append(
+                {
+                    "commitment": commitment,
+                    "missing": missing,
+                    "days": (today - missing[0].due).days,
+                }
+            )
+    rows.sort(key=lambda r: (-r["days"], r["commitment"].contract.reference))
+    context = {
+        "council": council,
+        "rows": rows,
+        "today": today,
+        "example": _example_quarter(today),
+        "due_days": RETURN_DUE_DAYS,
+        "here": "overdue",
+    }
+    return render(request, "socialvalue/overdue.html", context)
+
+
+def _example_quarter(today: date) -> dict:
+    fy = FinancialYear.for_date(today)
+    end = date(fy.start_year, 6, 30)
+    return {
+        "label": f"{fy} Q1",
+        "end": end,
+        "due": end + timedelta(days=RETURN_DUE_DAYS),
+    }
+
+
+@council_view(Capability.VIEW)
+def measures(request: HttpRequest, council: Council) -> HttpResponse:
+    """The catalogue of measures, by theme (read only)."""
+    catalogue = list(Measure.objects.all())
+    themes = [
+        {"label": theme.label, "measures": [m for m in catalogue if m.theme == theme]}
+        for theme in Theme
+    ]
+    context = {"council": council, "themes": themes, "here": "measures"}
+    return render(request, "socialvalue/measures.html", context)
+
+
+@council_view(Capability.MANAGE_COUNCIL)
+def proxy_values(request: HttpRequest, council: Council) -> HttpResponse:
+    values = ProxyValue.objects.for_council(council).select_related(
+        "measure", "entered_by"
+    )
+    context = {"council": council, "values": values, "here": "proxy"}
+    return render(request, "socialvalue/proxy_values.html", context)
+
+
+@council_view(Capability.MANAGE_COUNCIL)
+def proxy_value_edit(
+    request: HttpRequest, council: Council, pk: int | None = None
+) -> HttpResponse:
+    value = (
+        get_object_or_404(ProxyValue.objects.for_council(council), pk=pk)
+        if pk
+        else None
+    )
+    form = ProxyValueForm(request.POST or None, instance=value, council=council)
+    if request.method == "POST" and form.is_valid():
+        saved = form.save(commit=False)
+        saved.entered_by = request.user
+        saved.save()
+        messages.success(request, f"Saved the proxy value: {saved}.")
+        return redirect("socialvalue:proxy-values", council.slug)
+    context = {"council": council, "form": form, "value": value, "here": "proxy"}
+    return render(request, "socialvalue/proxy_value_form.html", context)
+
+
+@council_view(Capability.MANAGE_COUNCIL)
+@require_POST
+def proxy_value_remove(request: HttpRequest, council: Council, pk: int) -> HttpResponse:
+    value = get_object_or_404(ProxyValue.objects.for_council(council), pk=pk)
+    text = str(value)
+    value._change_reason = f"Removed by {request.user.get_username()}"
+    value.delete()
+    messages.success(request, f"Removed the proxy value: {text}.")
+    return redirect("socialvalue:proxy-values", council.slug)

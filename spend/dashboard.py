@@ -18,13 +18,15 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from django import forms
+from django.db import connection
 from django.db.models import Max, Min, Q, QuerySet, Sum
 
 from councils.models import Council
 from councils.periods import FinancialYear
+from procure.models import Supplier
 from socialvalue.models import TAG_VALUES, Metric, SupplierTag, TagKind, Target
 from spend.filters import NOT_STATED
-from spend.models import SupplierMonth, TagMonth
+from spend.models import CouncilDirectorate, SupplierMonth, SupplierYear, TagMonth
 
 ZERO = Decimal("0")
 PENNY = Decimal("0.01")
@@ -213,6 +215,10 @@ class Scope:
         return month_end(self.last)
 
     @property
+    def whole_year(self) -> bool:
+        return self.first == self.fy.start and self.last == month_of(self.fy, 12)
+
+    @property
     def label(self) -> str:
         if self.first == self.fy.start and self.last == month_of(self.fy, 12):
             return self.fy.label
@@ -245,9 +251,10 @@ class Scope:
         rows = TagMonth.objects.filter(
             council=self.council, month__gte=self.first, month__lte=self.last
         )
-        if self.directorate is not None:
-            rows = rows.filter(directorate=self.directorate)
-        return rows
+        # NULL directorate: the rows for all directorates together.
+        if self.directorate is None:
+            return rows.filter(directorate__isnull=True)
+        return rows.filter(directorate=self.directorate)
 
     @property
     def counted(self) -> Q:
@@ -300,29 +307,29 @@ def directorate_param(directorate: str) -> str:
     return directorate or NOT_STATED
 
 
-def years_with_data(council: Council, today: date) -> list[FinancialYear]:
-    """Every financial year from the first with spend to this one."""
+def years_with_data(
+    council: Council, today: date
+) -> tuple[list[FinancialYear], FinancialYear]:
+    """Every financial year from the first with spend to this one, and the
+    default: the year of the latest month with spend, else this one."""
     span = TagMonth.objects.filter(council=council).aggregate(
         first=Min("month"), last=Max("month")
     )
     now = FinancialYear.for_date(today)
     first = FinancialYear.for_date(span["first"]) if span["first"] else now
-    last = max(now, FinancialYear.for_date(span["last"])) if span["last"] else now
-    return [FinancialYear(y) for y in range(first.start_year, last.start_year + 1)]
-
-
-def default_year(council: Council, today: date) -> FinancialYear:
-    """The year of the latest month with spend, else this one."""
-    last = TagMonth.objects.filter(council=council).aggregate(last=Max("month"))["last"]
-    return FinancialYear.for_date(last or today)
+    latest = FinancialYear.for_date(span["last"]) if span["last"] else now
+    years = [
+        FinancialYear(y)
+        for y in range(first.start_year, max(now, latest).start_year + 1)
+    ]
+    return years, latest
 
 
 def directorates_of(council: Council) -> list[str]:
     return list(
-        TagMonth.objects.filter(council=council)
-        .order_by("directorate")
-        .values_list("directorate", flat=True)
-        .distinct()
+        CouncilDirectorate.objects.filter(council=council)
+        .order_by("name")
+        .values_list("name", flat=True)
     )
 
 
@@ -354,11 +361,19 @@ def scope_from(council: Council, form: DashboardForm) -> Scope:
 # ------------------------------------------------------------------ figures
 
 
-def _sums() -> dict:
-    sums = {"sum_total": Sum("total"), "sum_lines": Sum("lines")}
+def _sums(counted: Q) -> dict:
+    """The tiles' sums over the rows `counted` (a scope's exclusions applied)."""
+    sums = {
+        "sum_total": Sum("total", filter=counted),
+        "sum_lines": Sum("lines", filter=counted),
+    }
     for m in METRICS:
-        sums[f"{m.key}__yes"] = Sum("total", filter=Q(**{f"{m.field}__in": m.values}))
-        sums[f"{m.key}__unknown"] = Sum("total", filter=Q(**{m.field: "unknown"}))
+        sums[f"{m.key}__yes"] = Sum(
+            "total", filter=counted & Q(**{f"{m.field}__in": m.values})
+        )
+        sums[f"{m.key}__unknown"] = Sum(
+            "total", filter=counted & Q(**{m.field: "unknown"})
+        )
     return sums
 
 
@@ -452,18 +467,22 @@ class Targets:
 
 def tiles(scope: Scope, targets: Targets) -> dict:
     """Headline figures for `scope`, with last year's for comparison."""
-    now = _zeroed(scope.everything().filter(scope.counted).aggregate(**_sums()))
+    # One pass over the period's rows: what is counted, what is left out, and the
+    # latest month with spend.
+    figures = scope.everything().aggregate(
+        **_sums(scope.counted),
+        sum_public=Sum("total", filter=Q(size="public_sector", redacted=False)),
+        sum_redacted=Sum("total", filter=Q(redacted=True)),
+        sum_all=Sum("total"),
+        latest=Max("month"),
+    )
+    latest = figures.pop("latest")
+    now = left_out = _zeroed(figures)
     # Compare like with like: a year that is still running is compared with the
     # same months a year earlier, up to the latest month with spend.
-    latest = scope.everything().aggregate(last=Max("month"))["last"]
     compared = replace(scope, last=min(scope.last, latest or scope.last)).previous()
-    before = _zeroed(compared.everything().filter(scope.counted).aggregate(**_sums()))
-    left_out = _zeroed(
-        scope.everything().aggregate(
-            sum_public=Sum("total", filter=Q(size="public_sector", redacted=False)),
-            sum_redacted=Sum("total", filter=Q(redacted=True)),
-            sum_all=Sum("total"),
-        )
+    before = _zeroed(
+        compared.everything().filter(scope.counted).aggregate(**_sums(Q()))
     )
     base = scope.line_filters()
     out = []
@@ -636,9 +655,16 @@ class DirectorateRow:
 
 
 def directorates(scope: Scope) -> list[DirectorateRow]:
+    rows = TagMonth.objects.filter(
+        council=scope.council,
+        month__gte=scope.first,
+        month__lte=scope.last,
+        directorate__isnull=False,
+    )
+    if scope.directorate is not None:
+        rows = rows.filter(directorate=scope.directorate)
     rows = (
-        scope.everything()
-        .filter(scope.counted)
+        rows.filter(scope.counted)
         .values("directorate")
         .annotate(
             sum_total=Sum("total"),
@@ -665,38 +691,66 @@ def directorates(scope: Scope) -> list[DirectorateRow]:
 NON_LOCAL = ["wider", "uk", "non_uk"]
 
 
-def top_suppliers(scope: Scope, localities: list[str]) -> list[dict]:
-    """The largest suppliers in `scope` whose location for this council is one of
-    `localities`, by net spend."""
-    rows = SupplierMonth.objects.filter(
-        council=scope.council,
-        month__gte=scope.first,
-        month__lte=scope.last,
-        redacted=False,
-        supplier__tags__council=scope.council,
-        supplier__tags__kind=TagKind.LOCALITY,
-        supplier__tags__value__in=localities,
-    )
-    if scope.directorate is not None:
-        rows = rows.filter(directorate=scope.directorate)
-    if not scope.include_public:
-        rows = rows.exclude(
-            supplier__in=_public_sector_suppliers(),
+def largest_suppliers(scope: Scope) -> dict[str, list[dict]]:
+    """The largest suppliers in `scope` outside the council's area (wider, UK,
+    abroad) and inside it, by net spend: the supplier rollup summed per supplier
+    first, then joined to the location tags, in one query."""
+    tags = _table(SupplierTag)
+    if scope.whole_year and scope.directorate is None:  # a year's sums, kept
+        source = (
+            f"SELECT supplier_id, total AS amount, lines FROM {_table(SupplierYear)} "
+            "WHERE council_id = %s AND year = %s"
         )
-    top = list(
-        rows.values("supplier_id", "supplier__name", "supplier__tags__value")
-        .annotate(amount=Sum("total"), lines=Sum("lines"))
-        .order_by("-amount", "supplier__name")[:TOP_SUPPLIERS]
+        params: list = [scope.council.pk, scope.fy.start_year]
+    else:
+        where = "council_id = %s AND month >= %s AND month <= %s AND redacted = FALSE"
+        params = [scope.council.pk, scope.first, scope.last]
+        if scope.directorate is not None:
+            where += " AND directorate = %s"
+            params.append(scope.directorate)
+        source = (
+            "SELECT supplier_id, SUM(total) AS amount, SUM(lines) AS lines "
+            f"FROM {_table(SupplierMonth)} WHERE {where} GROUP BY supplier_id"
+        )
+    known = ", ".join(f"'{value}'" for value in ["local", *NON_LOCAL])
+    public = (
+        ""
+        if scope.include_public
+        else f"WHERE NOT EXISTS (SELECT 1 FROM {tags} p WHERE p.supplier_id = "
+        "spend.supplier_id AND p.council_id IS NULL AND p.kind = 'size' "
+        "AND p.value = 'public_sector')"
     )
-    for row in top:
-        row["amount"] = money(row["amount"])
-    return top
+    sql = (
+        f"WITH spend AS ({source}), "
+        "ranked AS (SELECT spend.supplier_id, s.name, loc.value AS locality, "
+        "spend.amount, spend.lines, ROW_NUMBER() OVER (PARTITION BY "
+        "loc.value = 'local' ORDER BY spend.amount DESC, s.name) AS place "
+        f"FROM spend JOIN {_table(Supplier)} s ON s.id = spend.supplier_id "
+        f"JOIN {tags} loc ON loc.supplier_id = spend.supplier_id "
+        "AND loc.council_id = %s AND loc.kind = 'locality' "
+        f"AND loc.value IN ({known}) {public}) "
+        "SELECT supplier_id, name, locality, amount, lines FROM ranked "
+        f"WHERE place <= {TOP_SUPPLIERS} ORDER BY amount DESC, name"
+    )
+    out: dict[str, list[dict]] = {"local": [], "non_local": []}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, scope.council.pk])
+        for supplier_id, name, locality, amount, lines in cursor.fetchall():
+            out["local" if locality == "local" else "non_local"].append(
+                {
+                    "supplier_id": supplier_id,
+                    "supplier__name": name,
+                    "supplier__tags__value": locality,
+                    # SQLite sums decimals as floats: back to pounds and pence.
+                    "amount": money(Decimal(str(amount))),
+                    "lines": lines,
+                }
+            )
+    return out
 
 
-def _public_sector_suppliers():
-    return SupplierTag.objects.filter(
-        kind=TagKind.SIZE, value="public_sector", council__isnull=True
-    ).values("supplier_id")
+def _table(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
 
 
 def quality(scope: Scope, today: date) -> dict:
@@ -716,7 +770,10 @@ def quality(scope: Scope, today: date) -> dict:
     )
     held = set(
         TagMonth.objects.filter(
-            council=scope.council, month__gte=scope.first, month__lte=scope.last
+            council=scope.council,
+            month__gte=scope.first,
+            month__lte=scope.last,
+            directorate__isnull=True,
         )
         .values_list("month", flat=True)
         .distinct()

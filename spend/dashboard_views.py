@@ -22,24 +22,18 @@ DOWNLOADS = ("tiles", "trend", "directorates", "non-local", "local", "quality")
 @council_view(Capability.VIEW)
 def dashboard(request: HttpRequest, council: Council) -> HttpResponse:
     today = timezone.localdate()
-    form = figures.DashboardForm(
-        request.GET,
-        years=figures.years_with_data(council, today),
-        directorates=figures.directorates_of(council),
-        default=figures.default_year(council, today),
-    )
-    valid = form.is_valid()
-    if not valid:  # say what was wrong, and show the default view meanwhile
+    years, default = figures.years_with_data(council, today)
+    choices = {
+        "years": years,
+        "directorates": figures.directorates_of(council),
+        "default": default,
+    }
+    form = figures.DashboardForm(request.GET, **choices)
+    form_errors = None
+    if not form.is_valid():  # say what was wrong, and show the default view meanwhile
         form_errors = form.errors
-        form = figures.DashboardForm(
-            {},
-            years=figures.years_with_data(council, today),
-            directorates=figures.directorates_of(council),
-            default=figures.default_year(council, today),
-        )
+        form = figures.DashboardForm({}, **choices)
         form.is_valid()
-    else:
-        form_errors = None
     scope = figures.scope_from(council, form)
     metric = figures.METRIC_BY_KEY.get(
         request.GET.get("metric", ""), figures.METRICS[0]
@@ -53,8 +47,8 @@ def dashboard(request: HttpRequest, council: Council) -> HttpResponse:
     headline = figures.tiles(scope, targets)
     trend = figures.trend(scope, targets, metric, today)
     directorates = figures.directorates(scope)
-    non_local = figures.top_suppliers(scope, figures.NON_LOCAL)
-    local = figures.top_suppliers(scope, ["local"])
+    largest = figures.largest_suppliers(scope)
+    non_local, local = largest["non_local"], largest["local"]
     quality = figures.quality(scope, today)
     trend_chart = charts.trend_chart(trend, scope.label)
     directorate_chart = charts.directorate_chart(directorates, scope.label)

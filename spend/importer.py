@@ -34,7 +34,14 @@ from rapidfuzz.distance import Levenshtein
 from simple_history.utils import bulk_create_with_history
 
 from councils.models import Council
-from procure.models import MatchSuggestion, Supplier, SupplierAlias
+from procure.linking import covering_contract
+from procure.models import (
+    Contract,
+    ContractStatus,
+    MatchSuggestion,
+    Supplier,
+    SupplierAlias,
+)
 from socialvalue.tagging import classify_suppliers
 from spend import rollup
 from spend.models import (
@@ -889,6 +896,15 @@ def _classify_and_roll_up(upload: SpendUpload, supplier_ids: Iterable[int]) -> N
     )
     if span["first"] is not None:
         rollup.refresh_months(upload.council_id, span["first"], span["last"])
+    # The new lines join the contracts that cover them (procure.linking's rule).
+    if (
+        Contract.objects.filter(council_id=upload.council_id)
+        .exclude(status=ContractStatus.PIPELINE)
+        .exists()
+    ):
+        SpendLine.objects.filter(upload=upload, supplier__isnull=False).update(
+            contract=covering_contract()
+        )
 
 
 class ImportSuperseded(Exception):

@@ -355,6 +355,22 @@ class SpendLine(models.Model):
         blank=True,
         help_text="Fingerprint of the payment, to spot it again in a later upload.",
     )
+    # Set by procure.linking (same supplier, paid inside the contract's period),
+    # or by an officer, in which case `contract_link_manual` keeps the linker off.
+    contract = models.ForeignKey(
+        "procure.Contract",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="spend_lines",
+        db_index=False,  # the partial index line_contract serves it
+        db_constraint=False,
+    )
+    contract_link_manual = models.BooleanField(
+        default=False,
+        db_default=False,  # the importer's COPY does not name this column
+        help_text="An officer linked or unlinked this line by hand.",
+    )
 
     objects = SpendLineQuerySet.as_manager()
 
@@ -366,6 +382,13 @@ class SpendLine(models.Model):
             models.Index(fields=["council", "payment_date"], name="line_council_date"),
             # A supplier's lines, in one council or all (deleting, merging).
             models.Index(fields=["supplier", "council"], name="line_supplier_council"),
+            # A contract's lines (spend to date, its page). Partial: lines come in
+            # unlinked, so the import's COPY does not touch it.
+            models.Index(
+                fields=["contract"],
+                name="line_contract",
+                condition=Q(contract__isnull=False),
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -403,7 +426,13 @@ class SupplierMonth(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["council", "month"], name="suppliermonth_council"),
+            # A council's months; on PostgreSQL the dashboard's largest-supplier
+            # sums read the index alone.
+            models.Index(
+                fields=["council", "month"],
+                name="suppliermonth_council",
+                include=["supplier", "directorate", "redacted", "total", "lines"],
+            ),
             models.Index(fields=["supplier"], name="suppliermonth_supplier"),
         ]
 
@@ -413,17 +442,45 @@ class SupplierMonth(models.Model):
         )
 
 
+class SupplierYear(models.Model):
+    """Rollup: a council's spend with each named supplier per financial year, all
+    directorates together: what the dashboard's largest-supplier lists read for a
+    whole year (a few thousand rows instead of a year of `SupplierMonth`)."""
+
+    council = models.ForeignKey(Council, on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField(help_text="2025 for 2025/26.")
+    supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="+")
+    total = models.DecimalField(max_digits=16, decimal_places=2)
+    lines = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["council", "year"], name="supplieryear_council")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.supplier_id}: £{self.total}"
+
+
 class TagMonth(models.Model):
     """Rollup: a council's spend per month, directorate and combination of its
     suppliers' tags (location for this council, size, VCSE, Living Wage).
 
-    Rebuilt from `SupplierMonth` and the current tags by `spend.rollup` whenever
-    either changes; a few thousand rows a year, which the dashboard reads.
+    Each month is held twice: per directorate, and (directorate NULL) for all
+    directorates together, which is what most dashboard views read: a few hundred
+    rows a month at most. Rebuilt from `SupplierMonth` and the current tags by
+    `spend.rollup` whenever either changes.
     """
 
     council = models.ForeignKey(Council, on_delete=models.CASCADE, related_name="+")
     month = models.DateField(help_text="First day of the month.")
-    directorate = models.CharField(max_length=200, blank=True)
+    # NULL, not "": "" is spend that names no directorate.
+    directorate = models.CharField(  # noqa: DJ001
+        max_length=200,
+        blank=True,
+        null=True,
+        help_text="NULL: the month's total over all directorates.",
+    )
     locality = models.CharField(max_length=16)
     size = models.CharField(max_length=16)
     vcse = models.CharField(max_length=16)
@@ -436,7 +493,33 @@ class TagMonth(models.Model):
     lines = models.PositiveIntegerField()
 
     class Meta:
-        indexes = [models.Index(fields=["council", "month"], name="tagmonth_council")]
+        indexes = [
+            models.Index(fields=["council", "month"], name="tagmonth_council"),
+            # One directorate's months, or (NULL) all directorates' together.
+            models.Index(
+                fields=["council", "directorate", "month"],
+                name="tagmonth_directorate",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.month:%b %Y} {self.directorate} {self.locality}: £{self.total}"
+
+
+class CouncilDirectorate(models.Model):
+    """The directorates (or service areas) a council's spend has named: the
+    dashboard's choice list, kept by `spend.rollup` as spend comes in."""
+
+    council = models.ForeignKey(Council, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["council", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["council", "name"], name="directorate_once_per_council"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name or "(none given)"

@@ -16,10 +16,18 @@ from collections.abc import Iterable
 from datetime import date
 
 from django.db import connection, transaction
+from django.db.models import Max, Min
 
+from councils.periods import FinancialYear
 from procure.models import Supplier
 from socialvalue.models import SupplierTag, TagKind
-from spend.models import SpendLine, SupplierMonth, TagMonth
+from spend.models import (
+    CouncilDirectorate,
+    SpendLine,
+    SupplierMonth,
+    SupplierYear,
+    TagMonth,
+)
 
 UNKNOWN = "unknown"
 
@@ -53,10 +61,28 @@ def _insert_supplier_months(where: str, params: list) -> None:
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
+        if cursor.rowcount > RESTATE_AFTER:
+            restate(SupplierMonth, SupplierTag)
+
+
+# PostgreSQL plans the tag rollup's joins from its table statistics, which a large
+# refresh makes stale inside its own transaction, before autovacuum can see the
+# rows (on a fresh database, with none at all, one plan ran for over ten minutes).
+RESTATE_AFTER = 10_000  # rows
+
+
+def restate(*models) -> None:
+    """Refresh PostgreSQL's statistics of these tables (ANALYZE counts the rows
+    this transaction wrote); nothing to do on SQLite."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for model in models:
+            cursor.execute(f"ANALYZE {_table(model)}")
 
 
 def refresh_months(council_id: int, first: date, last: date) -> None:
-    """Recount the council's months from `first`'s to `last`'s, both rollups."""
+    """Recount the council's months from `first`'s to `last`'s, every rollup."""
     start = month_start(first)
     with transaction.atomic():
         SupplierMonth.objects.filter(
@@ -66,7 +92,28 @@ def refresh_months(council_id: int, first: date, last: date) -> None:
             "council_id = %s AND payment_date >= %s AND payment_date <= %s",
             [council_id, start, _month_end(last)],
         )
+        refresh_years(
+            council_id, FinancialYear.for_date(first), FinancialYear.for_date(last)
+        )
         refresh_tags(council_id, start, last)
+
+
+def refresh_years(council_id: int, first: FinancialYear, last: FinancialYear) -> None:
+    """Recount the council's `SupplierYear` rows of these financial years from its
+    supplier rollup (already recounted)."""
+    SupplierYear.objects.filter(
+        council_id=council_id, year__gte=first.start_year, year__lte=last.start_year
+    ).delete()
+    sql = (
+        f"INSERT INTO {_table(SupplierYear)} (council_id, year, supplier_id, total, "
+        f"lines) SELECT council_id, %s, supplier_id, SUM(total), SUM(lines) FROM "
+        f"{_table(SupplierMonth)} WHERE council_id = %s AND month >= %s AND "
+        "month <= %s AND supplier_id IS NOT NULL GROUP BY council_id, supplier_id"
+    )
+    with connection.cursor() as cursor:
+        for start_year in range(first.start_year, last.start_year + 1):
+            year = FinancialYear(start_year)
+            cursor.execute(sql, [start_year, council_id, year.start, year.end])
 
 
 def _month_end(day: date) -> date:
@@ -89,12 +136,22 @@ def refresh_suppliers(supplier_ids: Iterable[int]) -> None:
         )
         SupplierMonth.objects.filter(supplier_id__in=ids).delete()
         _insert_supplier_months(f"supplier_id IN ({marks})", ids)
-        after = set(
+        after = SupplierMonth.objects.filter(supplier_id__in=ids).aggregate(
+            first=Min("month"), last=Max("month")
+        )
+        councils = set(
             SupplierMonth.objects.filter(supplier_id__in=ids)
             .values_list("council_id", flat=True)
             .distinct()
         )
-        for council_id in sorted(before | after):
+        SupplierYear.objects.filter(supplier_id__in=ids).delete()
+        for council_id in sorted(before | councils):
+            if after["first"] is not None:
+                refresh_years(
+                    council_id,
+                    FinancialYear.for_date(after["first"]),
+                    FinancialYear.for_date(after["last"]),
+                )
             refresh_tags(council_id)
 
 
@@ -102,49 +159,78 @@ def refresh_tags(
     council_id: int, first: date | None = None, last: date | None = None
 ) -> None:
     """Rebuild the council's tag rollup (all months, or `first`'s to `last`'s)
-    from its supplier rollup and the suppliers' current tags."""
+    from its supplier rollup and the suppliers' current tags: the rows per
+    directorate, then from them the rows for all directorates together."""
     where, params = "sm.council_id = %s", [council_id]
     deleting = TagMonth.objects.filter(council_id=council_id)
     if first is not None and last is not None:
         where += " AND sm.month >= %s AND sm.month <= %s"
         params += [month_start(first), last]
         deleting = deleting.filter(month__gte=month_start(first), month__lte=last)
-    tags = _table(SupplierTag)
-    joins = []
-    for alias, kind in (
-        ("loc", TagKind.LOCALITY),
-        ("size", TagKind.SIZE),
-        ("vcse", TagKind.VCSE),
-        ("lw", TagKind.LIVING_WAGE),
-    ):
-        council = "= sm.council_id" if kind == TagKind.LOCALITY else "IS NULL"
-        joins.append(
-            f"LEFT JOIN {tags} {alias} ON {alias}.supplier_id = sm.supplier_id "
-            f"AND {alias}.council_id {council} AND {alias}.kind = '{kind.value}'"
-        )
+    tags, supplier_months = _table(SupplierTag), _table(SupplierMonth)
+    # The supplier-wide tags as one row per supplier (of this council's), and the
+    # location tag for this council: two joins the planner can hash, whatever
+    # it knows of the tag table.
+    wide = ", ".join(
+        f"MAX(CASE WHEN kind = '{kind.value}' THEN value END) AS {kind.value}"
+        for kind in (TagKind.SIZE, TagKind.VCSE, TagKind.LIVING_WAGE)
+    )
+    columns = (
+        "council_id, month, directorate, locality, size, vcse, living_wage, "
+        "redacted, verified"
+    )
     dims = (
         "sm.council_id, sm.month, sm.directorate, "
-        f"COALESCE(loc.value, '{UNKNOWN}'), COALESCE(size.value, '{UNKNOWN}'), "
-        f"COALESCE(vcse.value, '{UNKNOWN}'), COALESCE(lw.value, '{UNKNOWN}'), "
+        f"COALESCE(loc.value, '{UNKNOWN}'), COALESCE(g.size, '{UNKNOWN}'), "
+        f"COALESCE(g.vcse, '{UNKNOWN}'), COALESCE(g.living_wage, '{UNKNOWN}'), "
         "sm.redacted, COALESCE(s.verified, FALSE)"
     )
-    sql = (
-        f"INSERT INTO {_table(TagMonth)} (council_id, month, directorate, locality, "
-        "size, vcse, living_wage, redacted, verified, total, lines) "
-        f"SELECT {dims}, SUM(sm.total), SUM(sm.lines) FROM {_table(SupplierMonth)} sm "
+    per_directorate = (
+        f"INSERT INTO {_table(TagMonth)} ({columns}, total, lines) "
+        f"SELECT {dims}, SUM(sm.total), SUM(sm.lines) FROM {supplier_months} sm "
         f"LEFT JOIN {_table(Supplier)} s ON s.id = sm.supplier_id "
-        + " ".join(joins)
-        + f" WHERE {where} GROUP BY {dims}"
+        f"LEFT JOIN (SELECT supplier_id, {wide} FROM {tags} WHERE council_id IS NULL "
+        f"AND supplier_id IN (SELECT supplier_id FROM {supplier_months} "
+        "WHERE council_id = %s) GROUP BY supplier_id) g "
+        "ON g.supplier_id = sm.supplier_id "
+        f"LEFT JOIN {tags} loc ON loc.supplier_id = sm.supplier_id "
+        f"AND loc.council_id = sm.council_id AND loc.kind = '{TagKind.LOCALITY.value}' "
+        f"WHERE {where} GROUP BY {dims}"
+    )
+    everything = columns.replace("directorate", "NULL")
+    grouped = columns.replace("directorate, ", "")
+    all_directorates = (
+        f"INSERT INTO {_table(TagMonth)} ({columns}, total, lines) "
+        f"SELECT {everything}, SUM(total), SUM(lines) FROM {_table(TagMonth)} sm "
+        f"WHERE {where} AND directorate IS NOT NULL GROUP BY {grouped}"
+    )
+    directorates = (
+        f"INSERT INTO {_table(CouncilDirectorate)} (council_id, name) "
+        f"SELECT DISTINCT council_id, directorate FROM {_table(TagMonth)} sm "
+        f"WHERE {where} AND directorate IS NOT NULL "
+        "ON CONFLICT (council_id, name) DO NOTHING"
     )
     with transaction.atomic():
         deleting.delete()
         with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+            cursor.execute(per_directorate, [council_id, *params])
+            cursor.execute(all_directorates, params)
+            cursor.execute(directorates, params)
 
 
 def rebuild(council_id: int) -> None:
     """Recount everything for one council from its spend lines."""
     with transaction.atomic():
         SupplierMonth.objects.filter(council_id=council_id).delete()
+        SupplierYear.objects.filter(council_id=council_id).delete()
         _insert_supplier_months("council_id = %s", [council_id])
+        span = SupplierMonth.objects.filter(council_id=council_id).aggregate(
+            first=Min("month"), last=Max("month")
+        )
+        if span["first"] is not None:
+            refresh_years(
+                council_id,
+                FinancialYear.for_date(span["first"]),
+                FinancialYear.for_date(span["last"]),
+            )
         refresh_tags(council_id)

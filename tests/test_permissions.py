@@ -40,18 +40,45 @@ ROUTES: dict[str, tuple[str | None, Capability | None]] = {
     "procure:suggestion-dismiss": ("suggestion", Capability.EDIT_REGISTER),
     "procure:contracts": (None, Capability.VIEW),
     "procure:contract-detail": ("contract", Capability.VIEW),
+    "procure:contract-new": (None, Capability.EDIT_REGISTER),
+    "procure:contract-edit": ("contract", Capability.EDIT_REGISTER),
+    "procure:contract-kpis": ("contract", Capability.EDIT_REGISTER),
+    "procure:kpi-rate": ("contract", Capability.EDIT_REGISTER),
+    "procure:contract-lines": ("contract", Capability.EDIT_REGISTER),
+    "procure:contract-pipeline": (None, Capability.VIEW),
+    "procure:off-contract": (None, Capability.VIEW),
     "socialvalue:targets": (None, Capability.VIEW),
     "socialvalue:target-new": (None, Capability.MANAGE_COUNCIL),
     "socialvalue:target-edit": ("target", Capability.MANAGE_COUNCIL),
     "socialvalue:tag-override": ("supplier", Capability.EDIT_REGISTER),
     "socialvalue:tag-override-remove": ("supplier", Capability.EDIT_REGISTER),
+    "socialvalue:totals": (None, Capability.VIEW),
+    "socialvalue:totals-csv": (None, Capability.VIEW),
+    "socialvalue:overdue": (None, Capability.EDIT_REGISTER),
+    "socialvalue:measures": (None, Capability.VIEW),
+    "socialvalue:proxy-values": (None, Capability.MANAGE_COUNCIL),
+    "socialvalue:proxy-value-new": (None, Capability.MANAGE_COUNCIL),
+    "socialvalue:proxy-value-edit": ("proxy_value", Capability.MANAGE_COUNCIL),
+    "socialvalue:proxy-value-remove": ("proxy_value", Capability.MANAGE_COUNCIL),
+    "socialvalue:contract": ("contract", Capability.VIEW),
+    "socialvalue:commitment-new": ("contract", Capability.EDIT_REGISTER),
+    "socialvalue:commitment-edit": ("commitment", Capability.EDIT_REGISTER),
+    "socialvalue:commitment-remove": ("commitment", Capability.EDIT_REGISTER),
+    "socialvalue:return-new": ("commitment", Capability.EDIT_REGISTER),
+    "socialvalue:return-remove": ("delivery_return", Capability.EDIT_REGISTER),
+    "socialvalue:return-evidence": ("delivery_return", Capability.VIEW),
 }
 PUBLIC_ROUTES = {"councils:public"}
 POST_ONLY_ROUTES = {
     "procure:merge-undo",
     "spend:upload-retry",
     "socialvalue:tag-override-remove",
+    "socialvalue:proxy-value-remove",
+    "socialvalue:commitment-remove",
+    "socialvalue:return-remove",
     "procure:suggestion-dismiss",
+    "procure:kpi-rate",
+    "procure:contract-lines",
 }
 # The matrix's upload is already imported, so its preview sends you to its page.
 REDIRECTING_ROUTES = {"spend:upload-preview"}
@@ -107,7 +134,47 @@ def objects(council, other_council, make_supplier, make_line):
                 target_share=Decimal("40"),
             ),
         }
+    for c in (council, other_council):
+        made[c.slug].update(_social_value_objects(c, made[c.slug]["contract"]))
     return made
+
+
+def _social_value_objects(council, contract) -> dict:
+    """A commitment with one return (and its evidence file), and a proxy value."""
+    from socialvalue.models import (
+        Commitment,
+        DeliveryReturn,
+        Measure,
+        ProxyValue,
+        keep_evidence,
+    )
+
+    measure = Measure.objects.get(code="LS-JOBS-03")
+    commitment = Commitment.objects.create(
+        contract=contract,
+        measure=measure,
+        quantity=Decimal("52"),
+        period_start=date(2025, 4, 1),
+        period_end=date(2026, 3, 31),
+    )
+    delivery = DeliveryReturn.objects.create(
+        commitment=commitment,
+        quantity=Decimal("13"),
+        period_start=date(2025, 4, 1),
+        period_end=date(2025, 6, 30),
+        evidence_note="Apprentice timesheets",
+        evidence_file=keep_evidence(council, "timesheets.pdf", b"%PDF-1.4 test"),
+        evidence_file_name="timesheets.pdf",
+        confirmed=True,
+    )
+    proxy = ProxyValue.objects.create(
+        council=council,
+        measure=measure,
+        year=2025,
+        value=Decimal("100"),
+        source="The council's own calculation",
+    )
+    return {"commitment": commitment, "delivery_return": delivery, "proxy_value": proxy}
 
 
 def _url(route: str, council_slug: str, objects: dict, pk_from: str | None = None):

@@ -217,11 +217,12 @@ def test_financial_year_boundaries(council, spend):
 
 def test_the_form_turns_choices_into_a_scope(council, spend):
     def scope_for(data):
+        years, default = figures.years_with_data(council, date(2026, 5, 1))
         form = figures.DashboardForm(
             data,
-            years=figures.years_with_data(council, date(2026, 5, 1)),
+            years=years,
             directorates=figures.directorates_of(council),
-            default=figures.default_year(council, date(2026, 5, 1)),
+            default=default,
         )
         assert form.is_valid(), form.errors
         return figures.scope_from(council, form)
@@ -274,17 +275,17 @@ def test_breakdown_by_directorate(council, spend):
 
 
 def test_largest_suppliers_outside_and_inside_the_area(council, spend):
-    non_local = figures.top_suppliers(scope(council), figures.NON_LOCAL)
+    non_local = figures.largest_suppliers(scope(council))["non_local"]
     # B: 300 − 100 = 200; D: 200; the public body is left out, C's location unknown.
     assert [(r["supplier__name"], r["amount"]) for r in non_local] == [
         ("Bravo National plc", D("200.00")),
         ("Delta Trust", D("200.00")),
     ]
-    with_public = figures.top_suppliers(
-        scope(council, include_public=True), figures.NON_LOCAL
-    )
+    with_public = figures.largest_suppliers(scope(council, include_public=True))[
+        "non_local"
+    ]
     assert with_public[0]["supplier__name"] == "Bedford Borough Council"
-    local = figures.top_suppliers(scope(council), ["local"])
+    local = figures.largest_suppliers(scope(council))["local"]
     assert [(r["supplier__name"], r["amount"]) for r in local] == [
         ("Alpha Local Ltd", D("600.00"))
     ]

@@ -8,13 +8,21 @@ from decimal import Decimal
 
 import pytest
 
+from councils.periods import FinancialYear
 from procure.merging import merge_suppliers, undo_merge
 from procure.models import Supplier
 from socialvalue.models import SupplierTag, TagOverride
 from socialvalue.tagging import classify_suppliers
 from spend import rollup
 from spend.importer import import_spend_file, rollback_upload
-from spend.models import SpendLine, SpendUpload, SupplierMonth, TagMonth
+from spend.models import (
+    CouncilDirectorate,
+    SpendLine,
+    SpendUpload,
+    SupplierMonth,
+    SupplierYear,
+    TagMonth,
+)
 
 FILE = (
     b"Date,Supplier,Department,Service Area,Amount,Postcode\n"
@@ -76,9 +84,11 @@ def direct_tag_months(council) -> dict:
     return {key: tuple(value) for key, value in sums.items()}
 
 
-def rolled_up_tag_months(council) -> dict:
+def rolled_up_tag_months(council, *, all_directorates: bool = False) -> dict:
     rows = {}
-    for row in TagMonth.objects.filter(council=council):
+    for row in TagMonth.objects.filter(
+        council=council, directorate__isnull=all_directorates
+    ):
         key = (
             row.month,
             row.directorate,
@@ -94,9 +104,45 @@ def rolled_up_tag_months(council) -> dict:
     return rows
 
 
+def direct_supplier_years(council) -> dict:
+    sums: dict = defaultdict(lambda: [Decimal("0"), 0])
+    for line in SpendLine.objects.filter(council=council, supplier__isnull=False):
+        key = (FinancialYear.for_date(line.payment_date).start_year, line.supplier_id)
+        sums[key][0] += line.amount
+        sums[key][1] += 1
+    return {key: tuple(value) for key, value in sums.items()}
+
+
+def rolled_up_supplier_years(council) -> dict:
+    rows = {}
+    for row in SupplierYear.objects.filter(council=council):
+        key = (row.year, row.supplier_id)
+        assert key not in rows, f"two yearly rows for {key}"
+        rows[key] = (row.total, row.lines)
+    return rows
+
+
 def assert_rollups_match(council):
     assert rolled_up_supplier_months(council) == direct_supplier_months(council)
-    assert rolled_up_tag_months(council) == direct_tag_months(council)
+    assert rolled_up_supplier_years(council) == direct_supplier_years(council)
+    direct = direct_tag_months(council)
+    assert rolled_up_tag_months(council) == direct
+    # And the rows for all directorates together: the same, summed over them.
+    together: dict = defaultdict(lambda: [Decimal("0"), 0])
+    for (month, _, *tags), (total, lines) in direct.items():
+        key = (month, None, *tags)
+        together[key][0] += total
+        together[key][1] += lines
+    assert rolled_up_tag_months(council, all_directorates=True) == {
+        key: tuple(value) for key, value in together.items()
+    }
+    # The dashboard's directorate list holds every directorate with spend.
+    named = {key[1] for key in direct}
+    assert named <= set(
+        CouncilDirectorate.objects.filter(council=council).values_list(
+            "name", flat=True
+        )
+    )
 
 
 @pytest.fixture
@@ -125,7 +171,9 @@ def test_an_import_fills_both_rollups_and_tags_the_new_suppliers(council, import
             "directorate", flat=True
         )
     ) == {"Place", "Libraries"}
-    local = TagMonth.objects.filter(council=council, locality="local")
+    local = TagMonth.objects.filter(
+        council=council, locality="local", directorate__isnull=True
+    )
     assert sum(row.total for row in local) == Decimal("1350.49")
 
 
@@ -163,7 +211,9 @@ def test_an_override_moves_spend_between_tags(council, imported, council_officer
     )
     classify_suppliers(supplier_ids=[faraway.pk], user=council_officer)
     assert_rollups_match(council)
-    local = TagMonth.objects.filter(council=council, locality="local")
+    local = TagMonth.objects.filter(
+        council=council, locality="local", directorate__isnull=True
+    )
     assert sum(row.total for row in local) == Decimal("1350.49") + Decimal("4880.00")
 
 
@@ -188,7 +238,9 @@ def test_other_councils_rollups_are_untouched(
     rollup.rebuild(council.pk)
     assert_rollups_match(council)
     assert_rollups_match(other_council)
-    assert TagMonth.objects.get(council=other_council).total == Decimal("42.00")
+    assert TagMonth.objects.get(
+        council=other_council, directorate__isnull=True
+    ).total == Decimal("42.00")
 
 
 def test_rebuild_rollups_command_recounts_from_the_lines(council, imported):

@@ -1,0 +1,191 @@
+"""Link a council's spend lines to its contracts, in the database.
+
+The rule: a line belongs to a contract of the same council and supplier whose
+period covers the payment date, both ends included (start date to end date; no
+end date means open-ended). Contracts still in the pipeline have not been awarded
+and take no spend. When several contracts cover a payment, the one that started
+latest wins (a later contract usually replaces or extends an earlier one).
+
+An officer can link a line by hand, or unlink it; such lines are marked
+`contract_link_manual` and the linker leaves them alone until the officer hands
+them back (`release_lines`).
+
+Each run is one correlated UPDATE over the lines in scope, never a loop over lines
+in Python. Call `link_spend` after contracts change (the views do) and after spend
+is imported or rolled back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import (
+    Count,
+    Exists,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce
+
+from councils.models import Council
+from procure.models import Contract, ContractStatus
+from socialvalue.models import SupplierTag, TagKind
+from spend.models import SpendLine
+
+HALF_PENNY = Decimal("0.005")
+
+
+@dataclass(frozen=True)
+class LinkResult:
+    linked: int  # lines in scope now linked to a contract (automatically)
+    unlinked: int  # lines in scope with no contract
+    manual: int  # lines of the council an officer linked or unlinked by hand
+
+
+def covering_contract() -> Subquery:
+    """The id of the contract that covers the outer spend line, if any."""
+    line_date = OuterRef("payment_date")
+    contracts = (
+        Contract.objects.filter(
+            council_id=OuterRef("council_id"),
+            supplier_id=OuterRef("supplier_id"),
+            start_date__lte=line_date,
+        )
+        .exclude(status=ContractStatus.PIPELINE)
+        .filter(Q(end_date__isnull=True) | Q(end_date__gte=line_date))
+        .order_by("-start_date", "-pk")
+        .values("pk")[:1]
+    )
+    return Subquery(contracts)
+
+
+def link_spend(
+    council: Council, contracts: Iterable[Contract] | None = None
+) -> LinkResult:
+    """Set the contract of the council's automatically linked lines.
+
+    With `contracts`, only the lines those contracts could concern are worked out
+    again: the lines of their suppliers, and the lines linked to them now (their
+    supplier or dates may have changed). Without, every line of the council.
+    """
+    lines = SpendLine.objects.filter(
+        council=council, contract_link_manual=False, supplier__isnull=False
+    )
+    if contracts is not None:
+        contracts = list(contracts)
+        suppliers = {c.supplier_id for c in contracts if c.supplier_id}
+        ids = [c.pk for c in contracts]
+        lines = lines.filter(Q(supplier_id__in=suppliers) | Q(contract_id__in=ids))
+    lines.update(contract=covering_contract())
+    counted = lines.values("contract_id")
+    return LinkResult(
+        linked=counted.filter(contract__isnull=False).count(),
+        unlinked=counted.filter(contract__isnull=True).count(),
+        manual=SpendLine.objects.filter(
+            council=council, contract_link_manual=True
+        ).count(),
+    )
+
+
+class LinkRefused(Exception):
+    """An officer asked for a link the rules do not allow (message for them)."""
+
+
+def link_lines(contract: Contract, line_ids: Iterable[int]) -> int:
+    """Link lines to `contract` by hand: the council's lines with the contract's
+    supplier, whatever their date. Returns how many were linked."""
+    if contract.supplier_id is None:
+        raise LinkRefused("Record the contract's supplier before linking payments.")
+    lines = SpendLine.objects.filter(
+        council_id=contract.council_id,
+        supplier_id=contract.supplier_id,
+        pk__in=list(line_ids),
+    )
+    return lines.update(contract=contract, contract_link_manual=True)
+
+
+def unlink_lines(contract: Contract, line_ids: Iterable[int]) -> int:
+    """Take lines off `contract` by hand; the linker will not put them back."""
+    lines = SpendLine.objects.filter(
+        council_id=contract.council_id, contract=contract, pk__in=list(line_ids)
+    )
+    return lines.update(contract=None, contract_link_manual=True)
+
+
+def release_lines(contract: Contract, line_ids: Iterable[int]) -> int:
+    """Hand lines of the contract's supplier back to the rule, and apply it."""
+    lines = SpendLine.objects.filter(
+        council_id=contract.council_id,
+        contract_link_manual=True,
+        pk__in=list(line_ids),
+    ).filter(Q(contract=contract) | Q(supplier_id=contract.supplier_id))
+    with transaction.atomic():
+        ids = list(lines.values_list("pk", flat=True))
+        SpendLine.objects.filter(pk__in=ids).update(
+            contract_link_manual=False, contract=covering_contract()
+        )
+    return len(ids)
+
+
+def off_contract_suppliers(
+    council: Council,
+    start: date,
+    end: date,
+    threshold: Decimal,
+    *,
+    public_bodies: bool = True,
+) -> QuerySet:
+    """Suppliers whose spend between `start` and `end` with no contract linked
+    reaches `threshold`, biggest first, as dicts: supplier_id, supplier_name,
+    off_contract, payments, total (all spend with them), locality (for this
+    council) and contracts (how many contracts the council holds with them).
+    Aggregated in the database; redacted payees (no supplier) are left out, and
+    suppliers tagged as public sector bodies unless `public_bodies`."""
+    lines = SpendLine.objects.for_council(council).in_period(start, end)
+    if not public_bodies:
+        public = SupplierTag.objects.filter(
+            supplier_id=OuterRef("supplier_id"),
+            kind=TagKind.SIZE,
+            value="public_sector",
+        )
+        lines = lines.exclude(Exists(public))
+    no_contract = Q(contract__isnull=True)
+    locality = SupplierTag.objects.filter(
+        supplier_id=OuterRef("supplier_id"),
+        council=council,
+        kind=TagKind.LOCALITY,
+    ).values("value")[:1]
+    contracts = (
+        Contract.objects.filter(council=council, supplier_id=OuterRef("supplier_id"))
+        .values("supplier_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return (
+        lines.filter(supplier__isnull=False)
+        .values("supplier_id")
+        .annotate(
+            supplier_name=Max("supplier__name"),
+            off_contract=Sum("amount", filter=no_contract),
+            payments=Count("pk", filter=no_contract),
+            total=Sum("amount"),
+        )
+        # Sums are whole pennies, so "at least the threshold" is the same as
+        # "more than half a penny below it", which stays true where SQLite adds
+        # decimals as floats (2789.37 + 1550.52 + 660.11 = 4999.999999999999).
+        .filter(off_contract__gt=threshold - HALF_PENNY)
+        .annotate(
+            locality=Coalesce(Subquery(locality), Value("unknown")),
+            contracts=Coalesce(Subquery(contracts), Value(0)),
+        )
+        .order_by("-off_contract", "supplier_name")
+    )

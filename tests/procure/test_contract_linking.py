@@ -1,0 +1,423 @@
+"""Spend lines linked to contracts, by rule and by hand; spend with no contract."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from pytest_django.asserts import assertContains
+
+from procure.linking import (
+    link_lines,
+    link_spend,
+    off_contract_suppliers,
+    release_lines,
+    unlink_lines,
+)
+from procure.models import Contract
+from spend.models import SpendLine
+
+
+@pytest.fixture
+def supplier(make_supplier):
+    return make_supplier(name="Stockwood Landscapes Ltd")
+
+
+@pytest.fixture
+def contract(council, supplier):
+    return Contract.objects.create(
+        council=council,
+        reference="C1",
+        title="Parks",
+        supplier=supplier,
+        value=Decimal("50000"),
+        start_date=date(2025, 4, 1),
+        end_date=date(2026, 3, 31),
+    )
+
+
+@pytest.fixture
+def pay(council, supplier, make_line):
+    def pay(day: date, amount: str = "1000.00", **kwargs):
+        kwargs.setdefault("supplier", supplier)
+        return make_line(council, payment_date=day, amount=Decimal(amount), **kwargs)
+
+    return pay
+
+
+def _contract_of(line) -> int | None:
+    line.refresh_from_db()
+    return line.contract_id
+
+
+# --- The rule ---------------------------------------------------------------------
+
+
+def test_payments_on_the_first_and_last_day_are_linked(council, contract, pay):
+    first, last = pay(date(2025, 4, 1)), pay(date(2026, 3, 31))
+    before, after = pay(date(2025, 3, 31)), pay(date(2026, 4, 1))
+    link_spend(council)
+    assert _contract_of(first) == _contract_of(last) == contract.pk
+    assert _contract_of(before) is None
+    assert _contract_of(after) is None
+
+
+def test_a_contract_with_no_end_date_takes_every_later_payment(council, contract, pay):
+    contract.end_date = None
+    contract.save()
+    later = pay(date(2030, 1, 1))
+    link_spend(council)
+    assert _contract_of(later) == contract.pk
+
+
+def test_where_contracts_overlap_the_latest_start_wins(
+    council, contract, supplier, pay
+):
+    renewal = Contract.objects.create(
+        council=council,
+        reference="C2",
+        title="Parks (renewed)",
+        supplier=supplier,
+        start_date=date(2026, 1, 1),
+        end_date=date(2027, 12, 31),
+    )
+    old_only, overlap, new_only = (
+        pay(date(2025, 12, 31)),
+        pay(date(2026, 2, 1)),
+        pay(date(2026, 4, 1)),
+    )
+    link_spend(council)
+    assert _contract_of(old_only) == contract.pk
+    assert _contract_of(overlap) == renewal.pk
+    assert _contract_of(new_only) == renewal.pk
+
+
+def test_other_suppliers_other_councils_and_redacted_payees_are_not_linked(
+    council, other_council, contract, supplier, make_supplier, make_line, pay
+):
+    stranger = pay(date(2025, 6, 1), supplier=make_supplier())
+    redacted = pay(date(2025, 6, 1), supplier=None, redacted=True)
+    elsewhere = make_line(
+        other_council, supplier=supplier, payment_date=date(2025, 6, 1)
+    )
+    link_spend(council)
+    link_spend(other_council)
+    assert _contract_of(stranger) is None
+    assert _contract_of(redacted) is None
+    assert _contract_of(elsewhere) is None
+
+
+def test_a_contract_still_in_the_pipeline_takes_no_spend(council, contract, pay):
+    contract.status = "pipeline"
+    contract.save()
+    line = pay(date(2025, 6, 1))
+    link_spend(council)
+    assert _contract_of(line) is None
+
+
+def test_linking_is_set_based_whatever_the_number_of_lines(council, contract, pay):
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            link_spend(council)
+        return len(captured)
+
+    pay(date(2025, 6, 1))
+    few = queries()
+    for day in range(1, 29):
+        pay(date(2025, 7, day))
+    assert queries() == few
+    assert SpendLine.objects.filter(contract=contract).count() == 29
+
+
+def test_changing_a_contracts_dates_or_supplier_relinks_its_lines(
+    client, council_officer, council, contract, supplier, make_supplier, pay
+):
+    june, next_june = pay(date(2025, 6, 1)), pay(date(2026, 6, 1))
+    link_spend(council)
+    assert _contract_of(june) == contract.pk
+    client.force_login(council_officer)
+    url = reverse("procure:contract-edit", args=[council.slug, contract.pk])
+    data = {
+        "reference": "C1",
+        "title": "Parks",
+        "supplier": supplier.pk,
+        "status": "active",
+        "value": "50000",
+        "start_date": "2025-07-01",
+        "end_date": "2026-06-30",
+    }
+    assert client.post(url, data).status_code == 302
+    assert _contract_of(june) is None
+    assert _contract_of(next_june) == contract.pk
+    newcomer = make_supplier(name="Newcomer Ltd")
+    theirs = pay(date(2025, 8, 1), supplier=newcomer)
+    assert client.post(url, data | {"supplier": newcomer.pk}).status_code == 302
+    assert _contract_of(next_june) is None
+    assert _contract_of(theirs) == contract.pk
+
+
+def test_the_command_links_every_council(council, contract, pay):
+    line = pay(date(2025, 6, 1))
+    out = StringIO()
+    call_command("link_contracts", stdout=out)
+    assert _contract_of(line) == contract.pk
+    assert "Luton Borough Council: 1 lines linked to a contract, 0 with none" in (
+        out.getvalue()
+    )
+
+
+# --- By hand ------------------------------------------------------------------------
+
+
+def test_an_unlinked_line_stays_unlinked_when_the_linker_runs_again(
+    council, contract, pay
+):
+    line = pay(date(2025, 6, 1))
+    link_spend(council)
+    assert unlink_lines(contract, [line.pk]) == 1
+    link_spend(council)
+    link_spend(council, [contract])
+    line.refresh_from_db()
+    assert (line.contract_id, line.contract_link_manual) == (None, True)
+
+
+def test_a_line_linked_by_hand_outside_the_period_stays_linked(council, contract, pay):
+    early = pay(date(2025, 1, 15))
+    assert link_lines(contract, [early.pk]) == 1
+    link_spend(council)
+    early.refresh_from_db()
+    assert (early.contract_id, early.contract_link_manual) == (contract.pk, True)
+
+
+def test_releasing_a_line_hands_it_back_to_the_rule(council, contract, pay):
+    early, inside = pay(date(2025, 1, 15)), pay(date(2025, 6, 1))
+    link_spend(council)
+    link_lines(contract, [early.pk])
+    unlink_lines(contract, [inside.pk])
+    assert release_lines(contract, [early.pk, inside.pk]) == 2
+    assert _contract_of(early) is None
+    assert _contract_of(inside) == contract.pk
+    assert not SpendLine.objects.filter(contract_link_manual=True).exists()
+
+
+def test_only_the_contracts_supplier_and_councils_lines_can_be_linked(
+    council, other_council, contract, supplier, make_supplier, make_line, pay
+):
+    stranger = pay(date(2025, 6, 1), supplier=make_supplier())
+    elsewhere = make_line(
+        other_council, supplier=supplier, payment_date=date(2025, 6, 1)
+    )
+    assert link_lines(contract, [stranger.pk, elsewhere.pk]) == 0
+    assert _contract_of(stranger) is None and _contract_of(elsewhere) is None
+
+
+def test_an_officer_unlinks_and_links_on_the_contract_page(
+    client, council_officer, council, contract, pay
+):
+    inside, early = pay(date(2025, 6, 1)), pay(date(2025, 1, 15))
+    link_spend(council)
+    client.force_login(council_officer)
+    url = reverse("procure:contract-lines", args=[council.slug, contract.pk])
+    response = client.post(url, {"action": "unlink", "lines": [inside.pk]})
+    assert response.status_code == 302
+    response = client.post(url, {"action": "link", "lines": [early.pk]}, follow=True)
+    assertContains(response, "Linked 1 payment to this contract by hand.")
+    assert _contract_of(inside) is None and _contract_of(early) == contract.pk
+    latest = contract.history.first()
+    assert latest.history_user == council_officer
+    assert latest.history_change_reason == "Linked 1 payment to this contract by hand"
+    assertContains(response, "Took 1 payment off this contract by hand")
+
+
+def test_viewers_cannot_link_and_nothing_changes(
+    client, viewer, council, contract, pay
+):
+    line = pay(date(2025, 6, 1))
+    link_spend(council)
+    client.force_login(viewer)
+    url = reverse("procure:contract-lines", args=[council.slug, contract.pk])
+    assert client.post(url, {"action": "unlink", "lines": [line.pk]}).status_code == 403
+    assert _contract_of(line) == contract.pk
+
+
+def test_the_contract_page_shows_spend_to_date_against_the_value(
+    client, viewer, council, contract, pay
+):
+    pay(date(2025, 6, 1), "12500.00")
+    pay(date(2025, 7, 1), "-500.00")  # a credit note
+    link_spend(council)
+    client.force_login(viewer)
+    page = client.get(contract.get_absolute_url())
+    assert page.context["spend"]["total"] == Decimal("12000.00")
+    assert page.context["spent_share"] == Decimal("24.0")
+    assertContains(page, "24.0% of the value")
+    assertContains(
+        page,
+        f"date_from=2025-04-01&amp;date_to=2026-03-31&amp;supplier_id={contract.supplier_id}",
+    )
+
+
+# --- Spend with no contract ------------------------------------------------------
+
+
+def _off(council, year: int = 2025, threshold: str = "5000", **kwargs) -> dict:
+    rows = off_contract_suppliers(
+        council, date(year, 4, 1), date(year + 1, 3, 31), Decimal(threshold), **kwargs
+    )
+    return {row["supplier_name"]: row for row in rows}
+
+
+def test_the_threshold_is_reached_at_exactly_5000(council, make_supplier, make_line):
+    under, at = make_supplier(name="Under Ltd"), make_supplier(name="At Ltd")
+    make_line(council, supplier=under, amount=Decimal("4999.99"))
+    make_line(council, supplier=at, amount=Decimal("2500.00"))
+    make_line(council, supplier=at, amount=Decimal("2500.00"))
+    rows = _off(council)
+    assert list(rows) == ["At Ltd"]
+    assert (rows["At Ltd"]["off_contract"], rows["At Ltd"]["payments"]) == (
+        Decimal("5000.00"),
+        2,
+    )
+    assert list(_off(council, threshold="30000")) == []
+    assert list(_off(council, threshold="4999.99")) == ["At Ltd", "Under Ltd"]
+
+
+def test_pennies_that_add_up_to_the_threshold_reach_it(
+    council, make_supplier, make_line
+):
+    """Added as floats (SQLite), these come to 4999.999999999999."""
+    supplier = make_supplier(name="Pennies Ltd")
+    for amount in ("2789.37", "1550.52", "660.11"):
+        make_line(council, supplier=supplier, amount=Decimal(amount))
+    assert _off(council)["Pennies Ltd"]["off_contract"] == Decimal("5000.00")
+
+
+def test_spend_is_counted_in_its_own_financial_year(council, supplier, pay):
+    pay(date(2026, 3, 31), "3000.00")
+    pay(date(2026, 4, 1), "3000.00")
+    pay(date(2025, 4, 1), "2500.00")
+    assert _off(council, 2025)[supplier.name]["off_contract"] == Decimal("5500.00")
+    assert _off(council, 2026) == {}
+    pay(date(2027, 3, 31), "2000.00")
+    assert _off(council, 2026)[supplier.name]["off_contract"] == Decimal("5000.00")
+
+
+def test_spend_covered_by_a_contract_is_not_off_contract(
+    council, contract, supplier, pay
+):
+    pay(date(2025, 3, 1), "4000.00")  # before the contract (2024/25)
+    pay(date(2025, 6, 1), "9000.00")  # under the contract
+    link_spend(council)
+    assert _off(council, 2025) == {}
+    pay(date(2024, 12, 1), "1000.00")
+    row = _off(council, 2024)[supplier.name]
+    assert (row["off_contract"], row["total"], row["contracts"]) == (
+        Decimal("5000.00"),
+        Decimal("5000.00"),
+        1,
+    )
+    unlink_lines(contract, SpendLine.objects.values_list("pk", flat=True))
+    assert _off(council, 2025)[supplier.name]["off_contract"] == Decimal("9000.00")
+
+
+def test_the_biggest_comes_first_and_public_bodies_can_be_left_out(
+    council, make_supplier, make_line
+):
+    from django.utils import timezone
+
+    from socialvalue.models import SupplierTag
+
+    small, big, nhs = (
+        make_supplier(name="Small Ltd"),
+        make_supplier(name="Big plc"),
+        make_supplier(name="NHS Trust"),
+    )
+    for who, amount in ((small, "6000"), (big, "60000"), (nhs, "90000")):
+        make_line(council, supplier=who, amount=Decimal(amount))
+    SupplierTag.objects.create(
+        supplier=nhs,
+        kind="size",
+        value="public_sector",
+        source="registry",
+        evidence="An NHS trust",
+        confidence="high",
+        decided_at=timezone.now(),
+    )
+    assert list(_off(council)) == ["NHS Trust", "Big plc", "Small Ltd"]
+    assert list(_off(council, public_bodies=False)) == ["Big plc", "Small Ltd"]
+
+
+def test_the_page_offers_the_thresholds_and_a_custom_amount(
+    client, viewer, council, supplier, pay
+):
+    pay(date(2025, 6, 1), "7000.00")
+    client.force_login(viewer)
+    url = reverse("procure:off-contract", args=[council.slug])
+    query = {"year": "2025", "threshold": "5000", "public": "exclude"}
+    assertContains(client.get(url, query), supplier.name)
+    assert supplier.name not in client.get(url, query | {"threshold": "30000"}).text
+    custom = query | {"threshold": "custom", "amount": "6999.99"}
+    assertContains(client.get(url, custom), "£6,999.99")
+    assertContains(client.get(url, custom), supplier.name)
+    page = client.get(url, query | {"threshold": "custom", "amount": ""})
+    assertContains(page, "Enter the amount, in pounds.")
+    assertContains(page, "date_from=2025-04-01&amp;date_to=2026-03-31")
+
+
+def test_the_off_contract_csv_is_formula_safe(
+    client, viewer, council, make_supplier, make_line
+):
+    evil = make_supplier(name='=HYPERLINK("http://evil.example")')
+    make_line(council, supplier=evil, amount=Decimal("8000.00"))
+    client.force_login(viewer)
+    url = reverse("procure:off-contract", args=[council.slug])
+    response = client.get(url, {"year": "2025", "threshold": "5000", "export": "csv"})
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0][0] == "Supplier" and rows[0][5] == "All spend in 2025/26 (£)"
+    assert rows[1][0] == '\'=HYPERLINK("http://evil.example")'
+    assert rows[1][3] == "8000.00"
+    assert response["Content-Disposition"].endswith(
+        'luton-off-contract-2025-from-5000.csv"'
+    )
+
+
+def test_an_import_links_its_lines_to_the_contract_covering_them(
+    council, make_supplier
+):
+    from datetime import date
+
+    from procure.models import Contract
+    from spend.importer import import_spend_file
+    from spend.models import SpendLine, SpendUpload
+
+    acme = make_supplier(name="Acme Builders Ltd")
+    contract = Contract.objects.create(
+        council=council,
+        reference="C-1",
+        title="Roads",
+        supplier=acme,
+        start_date=date(2025, 4, 1),
+        end_date=date(2025, 4, 30),
+        status="active",
+    )
+    upload = SpendUpload.objects.create(
+        council=council, file_name="april.csv", sha256="c" * 64, status="pending"
+    )
+    data = (
+        b"Date,Supplier,Amount\n"
+        b"30/04/2025,Acme Builders Ltd,100.00\n"
+        b"01/05/2025,Acme Builders Ltd,200.00\n"
+    )
+    import_spend_file(upload=upload, data=data)
+    linked = dict(SpendLine.objects.values_list("payment_date", "contract_id"))
+    # The last day of the contract is inside it; the day after is not.
+    assert linked == {date(2025, 4, 30): contract.pk, date(2025, 5, 1): None}

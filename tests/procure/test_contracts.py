@@ -1,0 +1,563 @@
+"""The contract register: validation, history, KPIs, the forward pipeline, access."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+from pytest_django.asserts import assertContains, assertNotContains
+
+from procure.forms import ContractForm
+from procure.models import Contract, ContractKPI, KPIRating
+from procure.views import _months_ahead
+
+
+@pytest.fixture
+def supplier(council, make_supplier, make_line):
+    """A supplier Luton has paid, so it is one Luton deals with."""
+    supplier = make_supplier(name="Wardown Care Ltd", company_number="01234567")
+    make_line(council, supplier=supplier, payment_date=date(2025, 5, 1))
+    return supplier
+
+
+@pytest.fixture
+def contract(council, supplier):
+    return Contract.objects.create(
+        council=council,
+        reference="LBC-1",
+        title="Home care",
+        supplier=supplier,
+        value=Decimal("10000.00"),
+        start_date=date(2025, 4, 1),
+        end_date=date(2026, 3, 31),
+    )
+
+
+def _data(supplier, /, **changes) -> dict:
+    data = {
+        "reference": "LBC-9",
+        "title": "Grounds maintenance",
+        "supplier": supplier.pk if supplier else "",
+        "department": "Place",
+        "status": "active",
+        "value": "120000.00",
+        "annual_value": "40000.00",
+        "start_date": "2025-04-01",
+        "end_date": "2028-03-31",
+        "award_method": "tendered",
+        "route": "open",
+        "cpv_codes": "77310000-6",
+        "social_value_weighting": "20",
+        "contract_manager": "Priya Shah",
+    }
+    data.update(changes)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def _form(council, supplier, /, **changes) -> ContractForm:
+    return ContractForm(_data(supplier, **changes), council=council)
+
+
+# --- Validation ---------------------------------------------------------------
+
+
+def test_a_complete_contract_is_valid_and_cpv_codes_are_tidied(council, supplier):
+    form = _form(council, supplier, cpv_codes=" 77310000-6;45000000-7  77310000-6")
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["cpv_codes"] == "77310000-6, 45000000-7"
+
+
+def test_it_rejects_an_end_date_before_the_start(council, supplier):
+    form = _form(council, supplier, start_date="2025-04-01", end_date="2025-03-31")
+    assert not form.is_valid()
+    assert form.errors["end_date"] == [
+        "The end date must be on or after the start date."
+    ]
+
+
+def test_a_contract_may_start_and_end_on_the_same_day(council, supplier):
+    form = _form(council, supplier, start_date="2025-04-01", end_date="2025-04-01")
+    assert form.is_valid(), form.errors
+
+
+@pytest.mark.parametrize("value", ["0", "0.00", "-1"])
+def test_it_rejects_a_value_of_zero_or_less(council, supplier, value):
+    form = _form(council, supplier, value=value, annual_value=value)
+    assert not form.is_valid()
+    assert form.errors["value"] == ["The whole-life value must be more than £0."]
+    assert form.errors["annual_value"] == ["The annual value must be more than £0."]
+
+
+def test_it_rejects_a_supplier_that_does_not_exist(council, supplier):
+    form = _form(council, supplier, supplier="999999")
+    assert not form.is_valid()
+    assert "not one Luton deals with" in form.errors["supplier"][0]
+
+
+def test_it_rejects_another_councils_supplier(
+    council, other_council, supplier, make_supplier, make_line
+):
+    theirs = make_supplier(name="Knowsley Only Ltd")
+    make_line(other_council, supplier=theirs)
+    form = _form(council, supplier, supplier=str(theirs.pk))
+    assert not form.is_valid()
+    assert "Choose a supplier from the list" in form.errors["supplier"][0]
+    choices = {s.pk for s in form.fields["supplier"].queryset}
+    assert supplier.pk in choices and theirs.pk not in choices
+
+
+def test_only_a_pipeline_contract_may_have_no_supplier(council, supplier):
+    form = _form(council, None)
+    assert not form.is_valid()
+    assert "Only a contract still in the pipeline" in form.errors["supplier"][0]
+    assert _form(council, None, status="pipeline").is_valid()
+
+
+@pytest.mark.parametrize(
+    "codes", ["45000000", "4500000-7", "45000000-77", "45000000–7", "CPV45000000-7"]
+)
+def test_it_rejects_cpv_codes_not_in_the_eight_digits_dash_check_digit_form(
+    council, supplier, codes
+):
+    form = _form(council, supplier, cpv_codes=f"77310000-6, {codes}")
+    assert not form.is_valid()
+    assert form.errors["cpv_codes"][0].startswith("Enter CPV codes as eight digits")
+    assert codes in form.errors["cpv_codes"][0]
+
+
+@pytest.mark.parametrize("weighting", ["-1", "100.01"])
+def test_the_social_value_weighting_is_a_percentage(council, supplier, weighting):
+    form = _form(council, supplier, social_value_weighting=weighting)
+    assert not form.is_valid()
+    assert form.errors["social_value_weighting"] == [
+        "Enter a percentage between 0 and 100."
+    ]
+
+
+def test_it_rejects_an_extension_before_the_end_or_without_one(council, supplier):
+    early = _form(council, supplier, extension_end_date="2028-03-30")
+    assert not early.is_valid()
+    assert "on or after the end date" in early.errors["extension_end_date"][0]
+    missing = _form(council, supplier, end_date="", extension_end_date="2029-03-31")
+    assert not missing.is_valid()
+    assert missing.errors["extension_end_date"] == [
+        "Enter the end date before an extension."
+    ]
+
+
+def test_it_rejects_a_malformed_ocid_and_accepts_a_find_a_tender_one(council, supplier):
+    assert not _form(council, supplier, ocid="12345").is_valid()
+    good = _form(council, supplier, ocid="OCDS-h6vhtk-04a1b2")
+    assert good.is_valid(), good.errors
+    assert good.cleaned_data["ocid"] == "ocds-h6vhtk-04a1b2"
+
+
+def test_a_reference_is_unique_within_a_council_only(
+    council, other_council, supplier, contract
+):
+    form = _form(council, supplier, reference="LBC-1")
+    assert not form.is_valid()
+    assert form.errors["reference"] == [
+        "This council already has a contract with this reference."
+    ]
+    Contract.objects.filter(pk=contract.pk).update(council=other_council)
+    assert _form(council, supplier, reference="LBC-1").is_valid()
+
+
+def test_editing_a_contract_keeps_its_own_reference(council, supplier, contract):
+    data = _data(supplier, reference="LBC-1", title="Home care (varied)")
+    form = ContractForm(data, instance=contract, council=council)
+    assert form.is_valid(), form.errors
+
+
+def test_the_page_explains_the_errors_and_saves_nothing(
+    client, council_officer, council, supplier
+):
+    client.force_login(council_officer)
+    url = reverse("procure:contract-new", args=[council.slug])
+    response = client.post(
+        url,
+        _data(supplier, value="0", end_date="2020-01-01", cpv_codes="45000000"),
+    )
+    assert response.status_code == 200
+    assertContains(response, "There is a problem")
+    assertContains(response, "The end date must be on or after the start date.")
+    assertContains(response, "The whole-life value must be more than £0.")
+    assertContains(response, "Enter CPV codes as eight digits")
+    assert not Contract.objects.exists()
+
+
+# --- Create, edit and history -----------------------------------------------------
+
+
+def test_an_officer_adds_a_contract_and_its_spend_is_linked(
+    client, council_officer, council, supplier
+):
+    client.force_login(council_officer)
+    response = client.post(
+        reverse("procure:contract-new", args=[council.slug]), _data(supplier)
+    )
+    contract = Contract.objects.get(reference="LBC-9")
+    assert response.status_code == 302
+    assert response.url == contract.get_absolute_url()
+    assert contract.council == council and contract.supplier == supplier
+    assert contract.spend_lines.count() == 1  # the line of 1 May 2025
+    assert contract.history.get().history_user == council_officer
+    page = client.get(contract.get_absolute_url())
+    assertContains(page, "1 payment linked to it.")
+    assertContains(page, "GB-COH-01234567")
+
+
+def test_history_records_who_changed_what(
+    client, council_officer, council_admin, council, supplier, contract
+):
+    client.force_login(council_officer)
+    url = reverse("procure:contract-edit", args=[council.slug, contract.pk])
+    data = _data(supplier, reference="LBC-1", title="Home care", value="12500.00")
+    assert client.post(url, data).status_code == 302
+    latest = contract.history.first()
+    assert latest.history_user == council_officer
+    changed = {c.field for c in latest.diff_against(latest.prev_record).changes}
+    assert "value" in changed and "route" in changed
+    client.force_login(council_admin)
+    page = client.get(contract.get_absolute_url())
+    assertContains(page, "changed by bob-officer")
+    assertContains(page, "Whole-life value: £10,000.00 → £12,500.00")
+    assertContains(page, "Procurement route: — → Open procedure")
+
+
+def test_saving_an_unchanged_form_adds_no_history(
+    client, council_officer, council, supplier, contract
+):
+    client.force_login(council_officer)
+    url = reverse("procure:contract-edit", args=[council.slug, contract.pk])
+    form = ContractForm(instance=contract, council=council)
+    data = {
+        name: ("" if value is None else value)
+        for name, value in form.initial.items()
+        if name in form.fields
+    }
+    data["supplier"] = supplier.pk
+    client.post(url, data)
+    assert contract.history.count() == 1
+
+
+# --- KPIs ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def big_contract(contract):
+    contract.value = Decimal("6000000.00")
+    contract.save()
+    return contract
+
+
+def _kpi(contract, name):
+    return ContractKPI.objects.create(contract=contract, name=name, target="95%")
+
+
+def test_a_contract_over_5m_with_fewer_than_three_kpis_is_flagged(
+    client, viewer, big_contract
+):
+    _kpi(big_contract, "On time")
+    _kpi(big_contract, "Complaints")
+    client.force_login(viewer)
+    page = client.get(big_contract.get_absolute_url())
+    assertContains(page, "at least three key performance indicators")
+    assertContains(page, "It has 2 KPIs: add 1 more.")
+    _kpi(big_contract, "Local jobs")
+    page = client.get(big_contract.get_absolute_url())
+    assertNotContains(page, "at least three key performance indicators")
+
+
+def test_exactly_5m_needs_no_kpis(client, viewer, contract):
+    contract.value = Decimal("5000000.00")
+    contract.save()
+    client.force_login(viewer)
+    page = client.get(contract.get_absolute_url())
+    assertNotContains(page, "key performance indicators, published")
+
+
+def test_a_big_contract_without_kpis_still_saves_with_a_warning(
+    client, council_officer, council, supplier, contract
+):
+    client.force_login(council_officer)
+    url = reverse("procure:contract-edit", args=[council.slug, contract.pk])
+    data = _data(supplier, reference="LBC-1", value="7500000.00")
+    response = client.post(url, data, follow=True)
+    contract.refresh_from_db()
+    assert contract.value == Decimal("7500000.00")
+    assertContains(response, "the Procurement Act 2023 asks for at least 3 KPIs")
+
+
+def test_an_officer_adds_kpis_and_rates_them(
+    client, council_officer, council, big_contract
+):
+    client.force_login(council_officer)
+    url = reverse("procure:contract-kpis", args=[council.slug, big_contract.pk])
+    assert client.get(url).status_code == 200
+    response = client.post(
+        url,
+        {
+            "kpi-TOTAL_FORMS": "1",
+            "kpi-INITIAL_FORMS": "0",
+            "kpi-0-name": "Visits on time",
+            "kpi-0-target": "95% within 15 minutes",
+        },
+    )
+    assert response.status_code == 302
+    kpi = big_contract.kpis.get()
+    assert kpi.history.get().history_user == council_officer
+    rate = reverse("procure:kpi-rate", args=[council.slug, big_contract.pk])
+    rating = {"kpi": kpi.pk, "period_end": "2025-06-30", "rating": "approaching"}
+    assert client.post(rate, rating).status_code == 302
+    assert client.post(rate, rating | {"rating": "good"}).status_code == 302
+    assert list(KPIRating.objects.values_list("period_end", "rating")) == [
+        (date(2025, 6, 30), "good")
+    ]
+    assert KPIRating.history.count() == 2
+
+
+def test_a_rating_needs_a_kpi_of_this_contract(
+    client, council_officer, council, big_contract, make_supplier
+):
+    other = Contract.objects.create(
+        council=council, reference="X", title="Other", start_date=date(2025, 1, 1)
+    )
+    foreign = _kpi(other, "Not yours")
+    client.force_login(council_officer)
+    rate = reverse("procure:kpi-rate", args=[council.slug, big_contract.pk])
+    response = client.post(
+        rate, {"kpi": foreign.pk, "period_end": "2025-06-30", "rating": "good"}
+    )
+    assertContains(response, "Choose one of this contract&#x27;s KPIs.")
+    assert not KPIRating.objects.exists()
+
+
+def test_viewers_cannot_rate_kpis(client, viewer, council, big_contract):
+    kpi = _kpi(big_contract, "On time")
+    client.force_login(viewer)
+    rate = reverse("procure:kpi-rate", args=[council.slug, big_contract.pk])
+    data = {"kpi": kpi.pk, "period_end": "2025-06-30", "rating": "good"}
+    assert client.post(rate, data).status_code == 403
+    assert not KPIRating.objects.exists()
+
+
+# --- Forward pipeline -------------------------------------------------------------
+
+
+def test_months_ahead_keeps_the_day_or_takes_the_months_last():
+    assert _months_ahead(date(2025, 8, 31), 6) == date(2026, 2, 28)
+    assert _months_ahead(date(2025, 11, 15), 18) == date(2027, 5, 15)
+
+
+def test_the_pipeline_groups_active_contracts_by_end_date(
+    client, viewer, council, supplier
+):
+    today = timezone.localdate()
+    six, twelve, eighteen = (_months_ahead(today, m) for m in (6, 12, 18))
+    ends = {
+        "today": (today, "active"),
+        "six": (six, "active"),
+        "just-after-six": (six + timedelta(days=1), "active"),
+        "twelve": (twelve, "active"),
+        "eighteen": (eighteen, "active"),
+        "too-late": (eighteen + timedelta(days=1), "active"),
+        "yesterday": (today - timedelta(days=1), "active"),
+        "ended-early": (six, "ended"),
+        "not-awarded": (six, "pipeline"),
+    }
+    for reference, (end, status) in ends.items():
+        Contract.objects.create(
+            council=council,
+            reference=reference,
+            title=f"Ends {reference}",
+            supplier=supplier,
+            status=status,
+            start_date=today - timedelta(days=400),
+            end_date=end,
+        )
+    client.force_login(viewer)
+    response = client.get(reverse("procure:contract-pipeline", args=[council.slug]))
+    bands = {
+        band["months"]: [c.reference for c in band["contracts"]]
+        for band in response.context["bands"]
+    }
+    assert bands == {
+        6: ["today", "six"],
+        12: ["just-after-six", "twelve"],
+        18: ["eighteen"],
+    }
+    assertContains(response, "Ending in 6 to 12 months")
+
+
+def test_the_pipeline_shows_spend_to_date_and_the_suppliers_location(
+    client, viewer, council, supplier, make_line
+):
+    from socialvalue.models import SupplierTag
+
+    SupplierTag.objects.create(
+        supplier=supplier,
+        council=council,
+        kind="locality",
+        value="local",
+        source="postcode_rule",
+        evidence="LU1",
+        confidence="high",
+        decided_at=timezone.now(),
+    )
+    today = timezone.localdate()
+    contract = Contract.objects.create(
+        council=council,
+        reference="P1",
+        title="Parks",
+        supplier=supplier,
+        start_date=today - timedelta(days=30),
+        end_date=today + timedelta(days=30),
+    )
+    make_line(council, supplier=supplier, payment_date=today, amount=Decimal("250"))
+    from procure.linking import link_spend
+
+    link_spend(council)
+    client.force_login(viewer)
+    response = client.get(reverse("procure:contract-pipeline", args=[council.slug]))
+    row = response.context["bands"][0]["contracts"][0]
+    assert row == contract
+    assert (row.spend_to_date, row.locality) == (Decimal("250"), "local")
+    assertContains(response, "£250.00")
+
+
+def test_the_pipeline_csv_is_formula_safe(client, viewer, council, supplier):
+    today = timezone.localdate()
+    Contract.objects.create(
+        council=council,
+        reference="=1+1",
+        title='=HYPERLINK("http://evil.example","click")',
+        supplier=supplier,
+        value=Decimal("1000"),
+        start_date=today - timedelta(days=10),
+        end_date=today + timedelta(days=10),
+        contract_manager="@admin",
+    )
+    client.force_login(viewer)
+    url = reverse("procure:contract-pipeline", args=[council.slug])
+    response = client.get(url + "?export=csv")
+    assert response["Content-Type"].startswith("text/csv")
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0][:3] == ["Ends within (months)", "Reference", "Title"]
+    row = rows[1]
+    assert row[1] == "'=1+1"
+    assert row[2].startswith("'=HYPERLINK")
+    assert row[12] == "'@admin"
+    assert row[10] == "1000.00"
+
+
+# --- Access ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "route", ["procure:contracts", "procure:contract-pipeline", "procure:off-contract"]
+)
+def test_a_viewer_can_read_the_contract_pages(client, viewer, council, route):
+    client.force_login(viewer)
+    assert client.get(reverse(route, args=[council.slug])).status_code == 200
+
+
+def test_a_viewer_can_read_a_contract_but_not_change_it(
+    client, viewer, council, supplier, contract
+):
+    client.force_login(viewer)
+    page = client.get(contract.get_absolute_url())
+    assert page.status_code == 200
+    assertNotContains(page, "Edit contract")
+    edit = reverse("procure:contract-edit", args=[council.slug, contract.pk])
+    new = reverse("procure:contract-new", args=[council.slug])
+    assert client.get(edit).status_code == 403
+    assert client.get(new).status_code == 403
+    assert client.post(new, _data(supplier)).status_code == 403
+    data = _data(supplier, reference="LBC-1", title="Hijacked")
+    assert client.post(edit, data).status_code == 403
+    contract.refresh_from_db()
+    assert contract.title == "Home care"
+    assert Contract.objects.count() == 1
+
+
+@pytest.mark.parametrize("role", ["admin", "procurement"])
+def test_officers_and_administrators_may_add_contracts(
+    client, role_users, council, supplier, role
+):
+    client.force_login(role_users[role])
+    url = reverse("procure:contract-new", args=[council.slug])
+    assert client.post(url, _data(supplier)).status_code == 302
+
+
+def test_another_councils_officer_gets_404(
+    client, other_council_officer, council, other_council, supplier, contract
+):
+    client.force_login(other_council_officer)
+    edit = reverse("procure:contract-edit", args=[council.slug, contract.pk])
+    assert client.get(contract.get_absolute_url()).status_code == 404
+    assert client.post(edit, _data(supplier, reference="LBC-1")).status_code == 404
+    through_own = reverse(
+        "procure:contract-edit", args=[other_council.slug, contract.pk]
+    )
+    assert client.get(through_own).status_code == 404
+
+
+def test_the_contract_list_filters_and_shows_spend_to_date(
+    client, viewer, council, supplier, contract, other_council
+):
+    Contract.objects.create(
+        council=council,
+        reference="LBC-2",
+        title="Waste",
+        supplier=supplier,
+        route="open",
+        value=Decimal("900000"),
+        start_date=date(2020, 1, 1),
+        end_date=date(2024, 12, 31),
+        status="ended",
+    )
+    Contract.objects.create(
+        council=other_council,
+        reference="KN-1",
+        title="Waste",
+        start_date=date(2025, 1, 1),
+    )
+    from procure.linking import link_spend
+
+    link_spend(council)
+    client.force_login(viewer)
+    url = reverse("procure:contracts", args=[council.slug])
+    everything = client.get(url)
+    assertContains(everything, "LBC-1")
+    assertNotContains(everything, "KN-1")
+    assertContains(everything, "£1,000.00")  # the line of 1 May 2025 on LBC-1
+    assertContains(everything, "10% of value")
+    for query, shown, hidden in [
+        ({"q": "waste"}, "LBC-2", "LBC-1"),
+        ({"status": "active"}, "LBC-1", "LBC-2"),
+        ({"route": "open"}, "LBC-2", "LBC-1"),
+        ({"ending_before": "2025-01-01"}, "LBC-2", "LBC-1"),
+        ({"ending_after": "2025-01-01"}, "LBC-1", "LBC-2"),
+        ({"value_min": "100000"}, "LBC-2", "LBC-1"),
+        ({"value_max": "100000"}, "LBC-1", "LBC-2"),
+    ]:
+        page = client.get(url, query)
+        assertContains(page, shown)
+        assertNotContains(page, hidden)
+
+
+def test_posts_need_the_csrf_token(council_officer, council, supplier):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(council_officer)
+    url = reverse("procure:contract-new", args=[council.slug])
+    assert client.post(url, _data(supplier)).status_code == 403
+    assert not Contract.objects.exists()
