@@ -416,11 +416,11 @@ def analyze(*, rollups: bool) -> None:
 
     from procure.models import Supplier
     from socialvalue.models import SupplierTag
-    from spend.models import SpendLine, SupplierMonth, TagMonth
+    from spend.models import SpendLine, SupplierMonth, SupplierYear, TagMonth
 
     models = [SpendLine, SupplierTag, Supplier]
     if rollups:
-        models += [SupplierMonth, TagMonth]
+        models += [SupplierMonth, SupplierYear, TagMonth]
     with connection.cursor() as cursor:
         for model in models:
             if connection.vendor == "postgresql":

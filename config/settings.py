@@ -185,6 +185,10 @@ UPLOAD_ROOT = Path(
     os.environ.get("LOCALSPEND_UPLOAD_ROOT", BASE_DIR / "var" / "uploads")
 )
 MAX_UPLOAD_MB = env_int("LOCALSPEND_MAX_UPLOAD_MB", 50)
+# Reference data files (the ONS postcode directory is about 1 GB).
+REFERENCE_MAX_UPLOAD_MB = env_int("LOCALSPEND_REFERENCE_MAX_UPLOAD_MB", 4096)
+# OCDS: the publisher's registered prefix for contract OCIDs.
+LOCALSPEND_OCDS_PREFIX = os.environ.get("LOCALSPEND_OCDS_PREFIX", "ocds-localspend")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 

@@ -29,4 +29,12 @@ urlpatterns = [
     path("contracts/<int:pk>/kpis/", views.contract_kpis, name="contract-kpis"),
     path("contracts/<int:pk>/kpis/rate/", views.kpi_rate, name="kpi-rate"),
     path("contracts/<int:pk>/payments/", views.contract_lines, name="contract-lines"),
+    path("exports/", views.exports, name="exports"),
+    path(
+        "exports/contracts.csv",
+        views.export_contracts_csv,
+        name="export-contracts-csv",
+    ),
+    path("exports/spend.csv", views.export_spend_csv, name="export-spend-csv"),
+    path("exports/contracts-ocds.json", views.export_ocds, name="export-ocds"),
 ]

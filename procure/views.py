@@ -759,3 +759,75 @@ def _off_contract_csv(council, fy, threshold, suppliers):
     )
     name = f"{council.slug}-off-contract-{fy.start_year}-from-{threshold:.0f}.csv"
     return csv_stream_response(name, chain([header], rows))
+
+
+# --- Exports: the Transparency Code files and the OCDS release package ----------
+
+
+def _spend_period_form(request: HttpRequest, council: Council):
+    from procure.exports import SpendPeriodForm
+
+    data = request.GET if "year" in request.GET else None
+    form = SpendPeriodForm(data, years=_years_with_spend(council))
+    if data is None:
+        form = SpendPeriodForm(
+            {"year": form.fields["year"].initial, "month": ""},
+            years=_years_with_spend(council),
+        )
+    return form
+
+
+@council_view(Capability.VIEW)
+def exports(request: HttpRequest, council: Council) -> HttpResponse:
+    """The downloads: the Transparency Code contracts and spend files, and the
+    contracts as an OCDS release package. Read-only; every member may download."""
+    return _exports_page(request, council, _spend_period_form(request, council))
+
+
+def _exports_page(request, council: Council, form, status: int = 200):
+    from procure.exports import transparency_contracts
+    from procure.ocds import ocds_prefix
+
+    context = {
+        "council": council,
+        "form": form,
+        "contracts_count": transparency_contracts(council).count(),
+        "ocds_count": Contract.objects.for_council(council).count(),
+        "ocds_prefix": ocds_prefix(),
+    }
+    return render(request, "procure/exports.html", context, status=status)
+
+
+@council_view(Capability.VIEW)
+def export_contracts_csv(request: HttpRequest, council: Council) -> HttpResponse:
+    from procure.exports import contracts_csv
+
+    return contracts_csv(council)
+
+
+@council_view(Capability.VIEW)
+def export_spend_csv(request: HttpRequest, council: Council) -> HttpResponse:
+    """Spend over £500 for a financial year or one month of it (?year=&month=)."""
+    from procure.exports import spend_csv
+
+    form = _spend_period_form(request, council)
+    if not form.is_valid():
+        return _exports_page(request, council, form, status=400)
+    start, end, label = form.period()
+    return spend_csv(council, start, end, label)
+
+
+@council_view(Capability.VIEW)
+def export_ocds(request: HttpRequest, council: Council) -> HttpResponse:
+    import json
+
+    from procure.ocds import release_package
+
+    package = release_package(council, request.build_absolute_uri())
+    response = HttpResponse(
+        json.dumps(package, ensure_ascii=False, indent=2),
+        content_type="application/json; charset=utf-8",
+    )
+    name = f"{council.slug}-contracts-ocds.json"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

@@ -351,8 +351,10 @@ def _classify(
         if rollups and (result.created or result.changed or result.removed):
             if result.created + result.changed > rollup.RESTATE_AFTER:
                 rollup.restate(SupplierTag)
-            for council in council_list:
-                rollup.refresh_tags(council.pk)
+            # Size, VCSE and Living Wage tags count in every council that pays
+            # the supplier, not only the councils classified for.
+            for council_id in rollup.councils_paying(ids):
+                rollup.refresh_tags(council_id)
     result.suppliers = len(facts)
     return result
 

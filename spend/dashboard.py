@@ -693,13 +693,18 @@ NON_LOCAL = ["wider", "uk", "non_uk"]
 
 def largest_suppliers(scope: Scope) -> dict[str, list[dict]]:
     """The largest suppliers in `scope` outside the council's area (wider, UK,
-    abroad) and inside it, by net spend: the supplier rollup summed per supplier
-    first, then joined to the location tags, in one query."""
+    abroad) and inside it, by net spend, in one query. A whole year reads the
+    yearly rollup, which carries each supplier's location and public-body flag;
+    other periods sum the monthly rollup per supplier, then join the tags."""
+    known = ", ".join(f"'{value}'" for value in ["local", *NON_LOCAL])
     tags = _table(SupplierTag)
-    if scope.whole_year and scope.directorate is None:  # a year's sums, kept
-        source = (
-            f"SELECT supplier_id, total AS amount, lines FROM {_table(SupplierYear)} "
-            "WHERE council_id = %s AND year = %s"
+    if scope.whole_year and scope.directorate is None:
+        public = "" if scope.include_public else "AND NOT public_sector"
+        ranked = (
+            "SELECT supplier_id, locality, total AS amount, lines, ROW_NUMBER() OVER "
+            "(PARTITION BY locality = 'local' ORDER BY total DESC, supplier_id) "
+            f"AS place FROM {_table(SupplierYear)} WHERE council_id = %s AND "
+            f"year = %s AND locality IN ({known}) {public}"
         )
         params: list = [scope.council.pk, scope.fy.start_year]
     else:
@@ -708,33 +713,32 @@ def largest_suppliers(scope: Scope) -> dict[str, list[dict]]:
         if scope.directorate is not None:
             where += " AND directorate = %s"
             params.append(scope.directorate)
-        source = (
-            "SELECT supplier_id, SUM(total) AS amount, SUM(lines) AS lines "
-            f"FROM {_table(SupplierMonth)} WHERE {where} GROUP BY supplier_id"
+        public = (
+            ""
+            if scope.include_public
+            else f"WHERE NOT EXISTS (SELECT 1 FROM {tags} p WHERE p.supplier_id = "
+            "spend.supplier_id AND p.council_id IS NULL AND p.kind = 'size' "
+            "AND p.value = 'public_sector')"
         )
-    known = ", ".join(f"'{value}'" for value in ["local", *NON_LOCAL])
-    public = (
-        ""
-        if scope.include_public
-        else f"WHERE NOT EXISTS (SELECT 1 FROM {tags} p WHERE p.supplier_id = "
-        "spend.supplier_id AND p.council_id IS NULL AND p.kind = 'size' "
-        "AND p.value = 'public_sector')"
-    )
+        ranked = (
+            "WITH spend AS (SELECT supplier_id, SUM(total) AS amount, SUM(lines) "
+            f"AS lines FROM {_table(SupplierMonth)} WHERE {where} GROUP BY "
+            "supplier_id) SELECT spend.supplier_id, loc.value AS locality, "
+            "spend.amount, spend.lines, ROW_NUMBER() OVER (PARTITION BY "
+            "loc.value = 'local' ORDER BY spend.amount DESC, spend.supplier_id) "
+            f"AS place FROM spend JOIN {tags} loc ON loc.supplier_id = "
+            "spend.supplier_id AND loc.council_id = %s AND loc.kind = 'locality' "
+            f"AND loc.value IN ({known}) {public}"
+        )
+        params.append(scope.council.pk)
     sql = (
-        f"WITH spend AS ({source}), "
-        "ranked AS (SELECT spend.supplier_id, s.name, loc.value AS locality, "
-        "spend.amount, spend.lines, ROW_NUMBER() OVER (PARTITION BY "
-        "loc.value = 'local' ORDER BY spend.amount DESC, s.name) AS place "
-        f"FROM spend JOIN {_table(Supplier)} s ON s.id = spend.supplier_id "
-        f"JOIN {tags} loc ON loc.supplier_id = spend.supplier_id "
-        "AND loc.council_id = %s AND loc.kind = 'locality' "
-        f"AND loc.value IN ({known}) {public}) "
-        "SELECT supplier_id, name, locality, amount, lines FROM ranked "
-        f"WHERE place <= {TOP_SUPPLIERS} ORDER BY amount DESC, name"
+        f"SELECT r.supplier_id, s.name, r.locality, r.amount, r.lines FROM ({ranked}) "
+        f"r JOIN {_table(Supplier)} s ON s.id = r.supplier_id "
+        f"WHERE r.place <= {TOP_SUPPLIERS} ORDER BY r.amount DESC, s.name"
     )
     out: dict[str, list[dict]] = {"local": [], "non_local": []}
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, scope.council.pk])
+        cursor.execute(sql, params)
         for supplier_id, name, locality, amount, lines in cursor.fetchall():
             out["local" if locality == "local" else "non_local"].append(
                 {

@@ -889,13 +889,21 @@ def _classify_and_roll_up(upload: SpendUpload, supplier_ids: Iterable[int]) -> N
     """Tag the suppliers paid by this file (new ones, and known ones new to this
     council) and recount the dashboard rollups for the months it covers."""
     ids = sorted(set(supplier_ids))
+    tagged = None
     if ids:
-        classify_suppliers(supplier_ids=ids, councils=[upload.council], rollups=False)
+        tagged = classify_suppliers(
+            supplier_ids=ids, councils=[upload.council], rollups=False
+        )
     span = SpendLine.objects.filter(upload=upload).aggregate(
         first=Min("payment_date"), last=Max("payment_date")
     )
     if span["first"] is not None:
         rollup.refresh_months(upload.council_id, span["first"], span["last"])
+    if tagged and (tagged.created or tagged.changed or tagged.removed):
+        # Tags that changed count in every month, and every council, that paid
+        # these suppliers before.
+        for council_id in rollup.councils_paying(ids):
+            rollup.refresh_tags(council_id)
     # The new lines join the contracts that cover them (procure.linking's rule).
     if (
         Contract.objects.filter(council_id=upload.council_id)

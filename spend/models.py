@@ -444,18 +444,24 @@ class SupplierMonth(models.Model):
 
 class SupplierYear(models.Model):
     """Rollup: a council's spend with each named supplier per financial year, all
-    directorates together: what the dashboard's largest-supplier lists read for a
-    whole year (a few thousand rows instead of a year of `SupplierMonth`)."""
+    directorates together, with the supplier's location for this council and
+    whether it is a public body (copied from its tags whenever they change): what
+    the dashboard's largest-supplier lists read for a whole year."""
 
     council = models.ForeignKey(Council, on_delete=models.CASCADE, related_name="+")
     year = models.PositiveSmallIntegerField(help_text="2025 for 2025/26.")
     supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="+")
+    # Database defaults: spend.rollup inserts the sums, then copies the tags on.
+    locality = models.CharField(max_length=16, db_default="unknown")
+    public_sector = models.BooleanField(db_default=False)
     total = models.DecimalField(max_digits=16, decimal_places=2)
     lines = models.PositiveIntegerField()
 
     class Meta:
         indexes = [
-            models.Index(fields=["council", "year"], name="supplieryear_council")
+            models.Index(
+                fields=["council", "year", "locality"], name="supplieryear_council"
+            )
         ]
 
     def __str__(self) -> str:

@@ -110,10 +110,40 @@ def refresh_years(council_id: int, first: FinancialYear, last: FinancialYear) ->
         f"{_table(SupplierMonth)} WHERE council_id = %s AND month >= %s AND "
         "month <= %s AND supplier_id IS NOT NULL GROUP BY council_id, supplier_id"
     )
+    written = 0
     with connection.cursor() as cursor:
         for start_year in range(first.start_year, last.start_year + 1):
             year = FinancialYear(start_year)
             cursor.execute(sql, [start_year, council_id, year.start, year.end])
+            written += cursor.rowcount
+    if written > RESTATE_AFTER:
+        restate(SupplierYear)
+    retag_years(council_id, first, last)
+
+
+def retag_years(
+    council_id: int,
+    first: FinancialYear | None = None,
+    last: FinancialYear | None = None,
+) -> None:
+    """Copy the suppliers' current location (for this council) and public-body
+    size tags onto the council's `SupplierYear` rows (all years, or these)."""
+    tags = _table(SupplierTag)
+    where, params = "council_id = %s", [council_id]
+    if first is not None and last is not None:
+        where += " AND year >= %s AND year <= %s"
+        params += [first.start_year, last.start_year]
+    table = _table(SupplierYear)
+    sql = (
+        f"UPDATE {table} SET locality = COALESCE((SELECT value FROM {tags} t "
+        f"WHERE t.supplier_id = {table}.supplier_id AND t.council_id = "
+        f"{table}.council_id AND t.kind = '{TagKind.LOCALITY.value}'), '{UNKNOWN}'), "
+        f"public_sector = EXISTS (SELECT 1 FROM {tags} t WHERE t.supplier_id = "
+        f"{table}.supplier_id AND t.council_id IS NULL AND t.kind = "
+        f"'{TagKind.SIZE.value}' AND t.value = 'public_sector') WHERE {where}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 def _month_end(day: date) -> date:
@@ -214,8 +244,21 @@ def refresh_tags(
         deleting.delete()
         with connection.cursor() as cursor:
             cursor.execute(per_directorate, [council_id, *params])
+            written = cursor.rowcount
             cursor.execute(all_directorates, params)
             cursor.execute(directorates, params)
+        if written > RESTATE_AFTER:
+            restate(TagMonth)
+        if first is None:  # tags changed: the yearly rows carry two of them
+            retag_years(council_id)
+
+
+def councils_paying(supplier_ids: Iterable[int] | None) -> list[int]:
+    """The councils whose rollups hold spend with these suppliers (None: any)."""
+    rows = SupplierMonth.objects.all()
+    if supplier_ids is not None:
+        rows = rows.filter(supplier_id__in=list(supplier_ids))
+    return sorted(set(rows.values_list("council_id", flat=True).distinct()))
 
 
 def rebuild(council_id: int) -> None:

@@ -105,9 +105,22 @@ def rolled_up_tag_months(council, *, all_directorates: bool = False) -> dict:
 
 
 def direct_supplier_years(council) -> dict:
+    """Per financial year and supplier: spend, lines, and the supplier's location
+    for this council and whether it is a public body, from the tags."""
+    tags = {
+        (tag.supplier_id, tag.kind): tag.value
+        for tag in SupplierTag.objects.all()
+        if tag.council_id in (None, council.pk)
+    }
     sums: dict = defaultdict(lambda: [Decimal("0"), 0])
     for line in SpendLine.objects.filter(council=council, supplier__isnull=False):
-        key = (FinancialYear.for_date(line.payment_date).start_year, line.supplier_id)
+        s = line.supplier_id
+        key = (
+            FinancialYear.for_date(line.payment_date).start_year,
+            s,
+            tags.get((s, "locality"), "unknown"),
+            tags.get((s, "size")) == "public_sector",
+        )
         sums[key][0] += line.amount
         sums[key][1] += 1
     return {key: tuple(value) for key, value in sums.items()}
@@ -116,8 +129,8 @@ def direct_supplier_years(council) -> dict:
 def rolled_up_supplier_years(council) -> dict:
     rows = {}
     for row in SupplierYear.objects.filter(council=council):
-        key = (row.year, row.supplier_id)
-        assert key not in rows, f"two yearly rows for {key}"
+        key = (row.year, row.supplier_id, row.locality, row.public_sector)
+        assert key[:2] not in {k[:2] for k in rows}, f"two yearly rows for {key}"
         rows[key] = (row.total, row.lines)
     return rows
 
@@ -250,3 +263,26 @@ def test_rebuild_rollups_command_recounts_from_the_lines(council, imported):
     TagMonth.objects.all().delete()
     call_command("rebuild_rollups", verbosity=0)
     assert_rollups_match(council)
+
+
+def test_a_supplier_wide_tag_change_reaches_every_council_that_pays_it(
+    council, other_council, imported, make_line, council_officer
+):
+    acme = Supplier.objects.get(name="Acme Builders Ltd")
+    make_line(other_council, supplier=acme, amount=Decimal("42.00"))
+    rollup.rebuild(other_council.pk)
+    TagOverride.objects.create(
+        supplier=acme,
+        kind="size",
+        value="public_sector",
+        reason="An arm's-length company of the council",
+        created_by=council_officer,
+    )
+    # Classified for Luton only: Knowsley pays Acme too, and its rollups follow.
+    classify_suppliers(supplier_ids=[acme.pk], councils=[council])
+    assert_rollups_match(council)
+    assert_rollups_match(other_council)
+    assert (
+        TagMonth.objects.get(council=other_council, directorate__isnull=True).size
+        == "public_sector"
+    )

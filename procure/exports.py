@@ -1,0 +1,230 @@
+"""The Local Government Transparency Code 2015 files: contracts and spend.
+
+Contracts file (Code, para. 33 onwards): every contract of the council whose value
+exceeds £5,000 — its whole-life value, or its annual value when no whole-life value
+is recorded. Contracts still in the pipeline (not yet awarded) are left out.
+
+Spend file (Code, para. 28 onwards): every payment exceeding £500 in the chosen
+period. Credit notes are included when they exceed £500 either way (an amount below
+-£500), so the file reconciles with the ledger; payments of exactly £500 are not
+"over £500" and are left out. A redacted payee stays "REDACTED": no supplier name,
+register number or purpose is shown for it. Amounts are as the council published
+them, with the VAT basis of the file they came from in their own column.
+"""
+
+from __future__ import annotations
+
+from calendar import month_name, monthrange
+from datetime import date
+from decimal import Decimal
+from itertools import chain
+
+from django import forms
+from django.db.models import OuterRef, Q, Subquery, Value
+from django.db.models.functions import Abs, Coalesce
+
+from councils.models import Council
+from councils.periods import FinancialYear
+from procure.models import Contract, ContractStatus
+from socialvalue.models import SME_VALUES, SupplierTag, TagKind
+from spend.export import csv_stream_response
+from spend.models import SpendLine, VatBasis
+
+CONTRACT_THRESHOLD = Decimal("5000")
+SPEND_THRESHOLD = Decimal("500")
+REDACTED = "REDACTED"
+
+CONTRACT_COLUMNS = [
+    "Reference number",
+    "Title of agreement",
+    "Department responsible",
+    "Description of goods and/or services",
+    "Supplier name",
+    "Supplier company registration number",
+    "Supplier charity registration number",
+    "Start date",
+    "End date",
+    "Review date",
+    "End date if extended",
+    "Value of agreement (whole life) (£)",
+    "Estimated annual value (£)",
+    "Irrecoverable VAT (£)",
+    "Tendered or quoted",
+    "Procurement route",
+    "SME",
+    "VCSE",
+    "Contract status",
+]
+
+SPEND_COLUMNS = [
+    "Body name",
+    "Body (GSS code)",
+    "Date",
+    "Transaction number",
+    "Department",
+    "Service area",
+    "Expense type",
+    "Purpose of expenditure",
+    "Supplier name",
+    "Supplier company registration number",
+    "Supplier charity registration number",
+    "Amount (£)",
+    "Amount basis",
+    "Irrecoverable VAT (£)",
+    "Procurement category",
+]
+
+
+def _tag(kind: str):
+    tags = SupplierTag.objects.filter(supplier=OuterRef("supplier_id"), kind=kind)
+    return Coalesce(Subquery(tags.values("value")[:1]), Value("unknown"))
+
+
+def _yes_no(yes: bool, no: bool) -> str:
+    return "Yes" if yes else "No" if no else "Not known"
+
+
+def transparency_contracts(council: Council):
+    """The contracts the Code asks to publish, with the supplier's size and VCSE
+    tags (SME means micro, small or medium)."""
+    over = Q(value__gt=CONTRACT_THRESHOLD) | Q(
+        value__isnull=True, annual_value__gt=CONTRACT_THRESHOLD
+    )
+    return (
+        Contract.objects.for_council(council)
+        .filter(over)
+        .exclude(status=ContractStatus.PIPELINE)
+        .select_related("supplier")
+        .annotate(size=_tag(TagKind.SIZE), vcse=_tag(TagKind.VCSE))
+        .order_by("reference")
+    )
+
+
+def contract_row(contract: Contract) -> list:
+    supplier = contract.supplier
+    size = contract.size if supplier else "unknown"
+    vcse = contract.vcse if supplier else "unknown"
+    return [
+        contract.reference,
+        contract.title,
+        contract.department,
+        contract.description,
+        supplier.name if supplier else "",
+        supplier.company_number if supplier else "",
+        supplier.charity_number if supplier else "",
+        contract.start_date,
+        contract.end_date,
+        contract.review_date,
+        contract.extension_end_date,
+        contract.value,
+        contract.annual_value,
+        contract.irrecoverable_vat,
+        contract.get_award_method_display(),
+        contract.get_route_display(),
+        _yes_no(size in SME_VALUES, size in ("large", "public_sector")),
+        _yes_no(vcse == "yes", vcse == "no"),
+        contract.get_status_display(),
+    ]
+
+
+def contracts_csv(council: Council):
+    rows = (contract_row(c) for c in transparency_contracts(council).iterator())
+    return csv_stream_response(
+        f"{council.slug}-contracts-over-5000.csv", chain([CONTRACT_COLUMNS], rows)
+    )
+
+
+def transparency_spend(council: Council, start: date, end: date):
+    """Payments in the period exceeding £500 either way, oldest first."""
+    return (
+        SpendLine.objects.for_council(council)
+        .in_period(start, end)
+        .annotate(size=Abs("amount"))
+        .filter(size__gt=SPEND_THRESHOLD)
+        .order_by("payment_date", "upload_id", "source_sheet", "source_row")
+        .values(
+            "payment_date",
+            "transaction_ref",
+            "department",
+            "service_area",
+            "expense_type",
+            "description",
+            "supplier_name",
+            "redacted",
+            "supplier__company_number",
+            "supplier__charity_number",
+            "amount",
+            "upload__vat_basis",
+            "irrecoverable_vat",
+            "procurement_category",
+        )
+    )
+
+
+_BASIS = dict(VatBasis.choices)
+
+
+def spend_row(council: Council, line: dict) -> list:
+    redacted = line["redacted"]
+    return [
+        council.name,
+        council.gss_code,
+        line["payment_date"],
+        line["transaction_ref"],
+        line["department"],
+        line["service_area"],
+        line["expense_type"],
+        "" if redacted else line["description"],
+        REDACTED if redacted else line["supplier_name"],
+        "" if redacted else line["supplier__company_number"] or "",
+        "" if redacted else line["supplier__charity_number"] or "",
+        line["amount"],
+        _BASIS.get(line["upload__vat_basis"], line["upload__vat_basis"]),
+        line["irrecoverable_vat"],
+        line["procurement_category"],
+    ]
+
+
+def spend_csv(council: Council, start: date, end: date, label: str):
+    lines = transparency_spend(council, start, end).iterator(chunk_size=2000)
+    rows = (spend_row(council, line) for line in lines)
+    return csv_stream_response(
+        f"{council.slug}-spend-over-500-{label}.csv", chain([SPEND_COLUMNS], rows)
+    )
+
+
+# Months in financial-year order: April (4) to March (3).
+FY_MONTHS = [4, 5, 6, 7, 8, 9, 10, 11, 12, 1, 2, 3]
+
+
+class SpendPeriodForm(forms.Form):
+    """A financial year, and optionally one month of it, for the spend file."""
+
+    year = forms.TypedChoiceField(
+        coerce=int,
+        label="Financial year",
+        error_messages={"invalid_choice": "Choose a financial year from the list."},
+    )
+    month = forms.TypedChoiceField(
+        coerce=int,
+        empty_value=None,
+        required=False,
+        label="Month",
+        choices=[("", "The whole year")] + [(m, month_name[m]) for m in FY_MONTHS],
+        error_messages={"invalid_choice": "Choose a month from the list."},
+    )
+
+    def __init__(self, *args, years: list[FinancialYear], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["year"].choices = [(fy.start_year, fy.label) for fy in years]
+        self.fields["year"].initial = years[0].start_year
+
+    def period(self) -> tuple[date, date, str]:
+        """Start, end and a label for the file name; call after is_valid()."""
+        fy = FinancialYear(self.cleaned_data["year"])
+        month = self.cleaned_data.get("month")
+        if not month:
+            return fy.start, fy.end, f"{fy.start_year}-{(fy.start_year + 1) % 100:02d}"
+        year = fy.start_year if month >= 4 else fy.start_year + 1
+        last = monthrange(year, month)[1]
+        return date(year, month, 1), date(year, month, last), f"{year}-{month:02d}"

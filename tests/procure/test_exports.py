@@ -1,0 +1,363 @@
+"""The Transparency Code files and the OCDS release package: round trips."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from procure.models import Contract
+from procure.ocds import ocid_for, validator
+from socialvalue.models import SupplierTag
+
+
+def _csv(response) -> list[dict]:
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    body = b"".join(response.streaming_content).decode("utf-8-sig")
+    return list(csv.DictReader(io.StringIO(body)))
+
+
+def _url(name: str, council, **query) -> str:
+    url = reverse(f"procure:{name}", args=[council.slug])
+    if query:
+        url += "?" + "&".join(f"{k}={v}" for k, v in query.items())
+    return url
+
+
+@pytest.fixture
+def viewer_client(client: Client, viewer) -> Client:
+    client.force_login(viewer)
+    return client
+
+
+@pytest.fixture
+def supplier(make_supplier):
+    supplier = make_supplier(
+        name="Wardown Care Ltd",
+        company_number="01234567",
+        charity_number="1122334",
+        charity_register="GB-CHC",
+        postcode="LU1 1AA",
+    )
+    for kind, value in (("size", "small"), ("vcse", "no")):
+        SupplierTag.objects.create(
+            supplier=supplier,
+            kind=kind,
+            value=value,
+            source="registry",
+            evidence="Set by the test.",
+            confidence="high",
+            decided_at=timezone.now(),
+        )
+    return supplier
+
+
+def _contract(council, supplier=None, **fields) -> Contract:
+    fields.setdefault("reference", "LBC-1")
+    fields.setdefault("title", "Home care")
+    fields.setdefault("start_date", date(2025, 4, 1))
+    return Contract.objects.create(council=council, supplier=supplier, **fields)
+
+
+@pytest.fixture
+def contracts(council, other_council, supplier):
+    return {
+        "big": _contract(
+            council,
+            supplier,
+            reference="LBC-1",
+            department="Adult social care",
+            description="Domiciliary care in the north of the borough",
+            value=Decimal("120000.50"),
+            annual_value=Decimal("40000.17"),
+            irrecoverable_vat=Decimal("12.34"),
+            end_date=date(2028, 3, 31),
+            review_date=date(2026, 9, 30),
+            extension_end_date=date(2029, 3, 31),
+            award_method="tendered",
+            route="open",
+            cpv_codes="85312000-9",
+        ),
+        "formula": _contract(
+            council, reference="LBC-2", title="=cmd|' /C calc'!A0", value=5000.01
+        ),
+        "annual_only": _contract(
+            council, reference="LBC-3", title="Lifts", annual_value=Decimal("6000")
+        ),
+        "exactly_5000": _contract(
+            council, reference="LBC-4", title="Small", value=Decimal("5000")
+        ),
+        "pipeline": _contract(
+            council,
+            reference="LBC-5",
+            title="Future",
+            value=Decimal("90000"),
+            status="pipeline",
+        ),
+        "other": _contract(
+            other_council, reference="KMBC-1", title="Bins", value=Decimal("9e6")
+        ),
+    }
+
+
+# --- Contracts file ---------------------------------------------------------
+
+
+def test_the_contracts_file_has_only_this_councils_contracts_over_5000(
+    viewer_client, council, contracts
+):
+    rows = _csv(viewer_client.get(_url("export-contracts-csv", council)))
+    assert [r["Reference number"] for r in rows] == ["LBC-1", "LBC-2", "LBC-3"]
+
+
+def test_the_contracts_file_has_the_transparency_code_fields(
+    viewer_client, council, contracts
+):
+    row = _csv(viewer_client.get(_url("export-contracts-csv", council)))[0]
+    assert row == {
+        "Reference number": "LBC-1",
+        "Title of agreement": "Home care",
+        "Department responsible": "Adult social care",
+        "Description of goods and/or services": (
+            "Domiciliary care in the north of the borough"
+        ),
+        "Supplier name": "Wardown Care Ltd",
+        "Supplier company registration number": "01234567",
+        "Supplier charity registration number": "1122334",
+        "Start date": "01/04/2025",
+        "End date": "31/03/2028",
+        "Review date": "30/09/2026",
+        "End date if extended": "31/03/2029",
+        "Value of agreement (whole life) (£)": "120000.50",
+        "Estimated annual value (£)": "40000.17",
+        "Irrecoverable VAT (£)": "12.34",
+        "Tendered or quoted": "Tendered",
+        "Procurement route": "Open procedure",
+        "SME": "Yes",
+        "VCSE": "No",
+        "Contract status": "Active",
+    }
+
+
+def test_the_contracts_file_is_formula_safe_and_unknown_tags_say_so(
+    viewer_client, council, contracts
+):
+    row = _csv(viewer_client.get(_url("export-contracts-csv", council)))[1]
+    assert row["Title of agreement"] == "'=cmd|' /C calc'!A0"
+    assert row["SME"] == row["VCSE"] == "Not known"
+
+
+# --- Spend file ----------------------------------------------------------------
+
+
+@pytest.fixture
+def lines(council, other_council, supplier, make_line, make_upload):
+    gross = make_upload(council, vat_basis="gross")
+    made = {
+        "paid": make_line(
+            council,
+            supplier=supplier,
+            upload=gross,
+            amount=Decimal("1234.56"),
+            irrecoverable_vat=Decimal("0.01"),
+            transaction_ref="T-1",
+            department="Adults",
+            service_area="Home care",
+            expense_type="Care packages",
+            procurement_category="Social care",
+            description="Care in May",
+            payment_date=date(2025, 5, 2),
+        ),
+        "redacted": make_line(
+            council,
+            supplier_name="Jane Carer",  # as if a name slipped into the file
+            redacted=True,
+            upload=gross,
+            amount=Decimal("600.00"),
+            description="Payment to a foster carer",
+            payment_date=date(2025, 5, 3),
+        ),
+        "small": make_line(
+            council, supplier=supplier, amount=Decimal("499.99"), upload=gross
+        ),
+        "exactly_500": make_line(
+            council, supplier=supplier, amount=Decimal("500.00"), upload=gross
+        ),
+        "credit": make_line(
+            council,
+            supplier=supplier,
+            amount=Decimal("-750.25"),
+            upload=gross,
+            payment_date=date(2025, 6, 1),
+        ),
+        "small_credit": make_line(
+            council, supplier=supplier, amount=Decimal("-20.00"), upload=gross
+        ),
+        "next_year": make_line(
+            council,
+            supplier=supplier,
+            amount=Decimal("9000"),
+            payment_date=date(2026, 4, 1),
+        ),
+        "other": make_line(other_council, supplier=supplier, amount=Decimal("9000")),
+    }
+    return made
+
+
+def test_the_spend_file_has_payments_over_500_either_way_to_the_penny(
+    viewer_client, council, lines
+):
+    rows = _csv(viewer_client.get(_url("export-spend-csv", council, year=2025)))
+    assert [r["Amount (£)"] for r in rows] == ["1234.56", "600.00", "-750.25"]
+    paid = rows[0]
+    assert paid["Body name"] == "Luton Borough Council"
+    assert paid["Date"] == "02/05/2025"
+    assert paid["Transaction number"] == "T-1"
+    assert paid["Department"] == "Adults"
+    assert paid["Service area"] == "Home care"
+    assert paid["Expense type"] == "Care packages"
+    assert paid["Supplier name"] == "Wardown Care Ltd"
+    assert paid["Supplier company registration number"] == "01234567"
+    assert paid["Amount basis"] == "Gross (VAT included)"
+    assert paid["Irrecoverable VAT (£)"] == "0.01"
+    assert paid["Procurement category"] == "Social care"
+
+
+def test_the_spend_file_keeps_redacted_payees_redacted(viewer_client, council, lines):
+    rows = _csv(viewer_client.get(_url("export-spend-csv", council, year=2025)))
+    redacted = rows[1]
+    assert redacted["Supplier name"] == "REDACTED"
+    assert redacted["Supplier company registration number"] == ""
+    assert redacted["Supplier charity registration number"] == ""
+    assert redacted["Purpose of expenditure"] == ""
+    body = "\n".join(str(r) for r in rows)
+    assert "Jane Carer" not in body and "foster" not in body
+
+
+def test_the_spend_file_for_one_month(viewer_client, council, lines):
+    response = viewer_client.get(_url("export-spend-csv", council, year=2025, month=6))
+    assert "luton-spend-over-500-2025-06.csv" in response["Content-Disposition"]
+    assert [r["Amount (£)"] for r in _csv(response)] == ["-750.25"]
+    april = _url("export-spend-csv", council, year=2025, month=3)
+    assert _csv(viewer_client.get(april)) == []  # March 2026 has no payments
+
+
+def test_the_spend_file_refuses_a_year_not_offered(viewer_client, council, lines):
+    response = viewer_client.get(_url("export-spend-csv", council, year=1999))
+    assert response.status_code == 400
+    assert b"Choose a financial year from the list." in response.content
+
+
+# --- OCDS ----------------------------------------------------------------------
+
+
+def _package(client, council) -> dict:
+    response = client.get(_url("export-ocds", council))
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/json")
+    return json.loads(response.content)
+
+
+def test_the_release_package_is_valid_ocds_1_1_5(viewer_client, council, contracts):
+    package = _package(viewer_client, council)
+    errors = sorted(validator().iter_errors(package), key=str)
+    assert not errors, "\n".join(e.message for e in errors)
+    assert package["version"] == "1.1"
+    assert package["publisher"] == {"name": "Luton Borough Council"}
+    ocids = {r["ocid"] for r in package["releases"]}
+    assert len(package["releases"]) == 5  # every Luton contract, none of Knowsley's
+    assert "ocds-localspend-knowsley-KMBC-1" not in ocids
+
+
+def test_a_release_carries_parties_award_contract_and_values(
+    viewer_client, council, contracts
+):
+    package = _package(viewer_client, council)
+    release = next(
+        r for r in package["releases"] if r["ocid"] == "ocds-localspend-luton-LBC-1"
+    )
+    assert release["tag"] == ["award", "contract"]
+    buyer, supplier = release["parties"]
+    assert buyer["roles"] == ["buyer", "procuringEntity"]
+    assert release["buyer"] == {"id": buyer["id"], "name": "Luton Borough Council"}
+    assert supplier["id"] == "GB-COH-01234567"
+    assert supplier["identifier"] == {
+        "scheme": "GB-COH",
+        "id": "01234567",
+        "legalName": "Wardown Care Ltd",
+    }
+    assert supplier["additionalIdentifiers"][0]["scheme"] == "GB-CHC"
+    assert supplier["additionalIdentifiers"][0]["id"] == "1122334"
+    assert release["tender"]["procurementMethod"] == "open"
+    assert release["tender"]["items"][0]["classification"] == {
+        "scheme": "CPV",
+        "id": "85312000",
+    }
+    (award,) = release["awards"]
+    assert award["suppliers"] == [{"id": "GB-COH-01234567", "name": "Wardown Care Ltd"}]
+    (contract,) = release["contracts"]
+    assert contract["awardID"] == award["id"]
+    assert contract["value"] == {"amount": 120000.5, "currency": "GBP"}
+    assert contract["period"]["startDate"] == "2025-04-01T00:00:00+01:00"
+    assert contract["period"]["endDate"] == "2028-03-31T23:59:59+01:00"
+    assert contract["period"]["maxExtentDate"] == "2029-03-31T23:59:59+01:00"
+
+
+def test_a_recorded_ocid_is_used_and_the_prefix_is_a_setting(
+    council, contracts, settings
+):
+    big = contracts["big"]
+    settings.LOCALSPEND_OCDS_PREFIX = "ocds-abc123"
+    assert ocid_for(big) == "ocds-abc123-luton-LBC-1"
+    big.ocid = "ocds-h6vhtk-04a1b2"
+    assert ocid_for(big) == "ocds-h6vhtk-04a1b2"
+
+
+def test_a_pipeline_contract_is_a_planning_release_without_award(
+    viewer_client, council, contracts
+):
+    package = _package(viewer_client, council)
+    release = next(r for r in package["releases"] if r["ocid"].endswith("LBC-5"))
+    assert release["tag"] == ["planning"]
+    assert "awards" not in release and "contracts" not in release
+
+
+def test_the_validator_catches_a_broken_package(viewer_client, council, contracts):
+    package = _package(viewer_client, council)
+    package["releases"][0]["contracts"] = [{"id": "x"}]  # no awardID
+    package["releases"][1]["tender"]["procurementMethod"] = "haggling"
+    assert len(list(validator().iter_errors(package))) >= 2
+
+
+# --- Page and access -----------------------------------------------------------
+
+
+def test_the_exports_page_links_the_three_downloads(viewer_client, council, contracts):
+    response = viewer_client.get(_url("exports", council))
+    assert response.status_code == 200
+    for name in ("export-contracts-csv", "export-spend-csv", "export-ocds"):
+        assert _url(name, council).encode() in response.content
+    contracts_page = viewer_client.get(_url("contracts", council))
+    assert _url("exports", council).encode() in contracts_page.content
+
+
+@pytest.mark.parametrize(
+    "name", ["exports", "export-contracts-csv", "export-spend-csv", "export-ocds"]
+)
+def test_another_councils_member_gets_404_and_anonymous_must_sign_in(
+    client, other_council_officer, council, name
+):
+    url = _url(name, council)
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("login"))
+    client.force_login(other_council_officer)
+    assert client.get(url).status_code == 404
