@@ -26,7 +26,13 @@ from councils.periods import FinancialYear
 from procure.models import Supplier
 from socialvalue.models import TAG_VALUES, Metric, SupplierTag, TagKind, Target
 from spend.filters import NOT_STATED
-from spend.models import CouncilDirectorate, SupplierMonth, SupplierYear, TagMonth
+from spend.models import (
+    CouncilDirectorate,
+    DirectorateMonth,
+    SupplierMonth,
+    SupplierYear,
+    TagMonth,
+)
 
 ZERO = Decimal("0")
 PENNY = Decimal("0.01")
@@ -655,17 +661,17 @@ class DirectorateRow:
 
 
 def directorates(scope: Scope) -> list[DirectorateRow]:
-    rows = TagMonth.objects.filter(
-        council=scope.council,
-        month__gte=scope.first,
-        month__lte=scope.last,
-        directorate__isnull=False,
+    rows = DirectorateMonth.objects.filter(
+        council=scope.council, month__gte=scope.first, month__lte=scope.last
     )
     if scope.directorate is not None:
         rows = rows.filter(directorate=scope.directorate)
+    if not scope.include_public:
+        rows = rows.filter(public_sector=False)
+    if not scope.include_redacted:
+        rows = rows.filter(redacted=False)
     rows = (
-        rows.filter(scope.counted)
-        .values("directorate")
+        rows.values("directorate")
         .annotate(
             sum_total=Sum("total"),
             sum_local=Sum("total", filter=Q(locality="local")),

@@ -512,6 +512,29 @@ class TagMonth(models.Model):
         return f"{self.month:%b %Y} {self.directorate} {self.locality}: £{self.total}"
 
 
+class DirectorateMonth(models.Model):
+    """Rollup: a council's spend per month, directorate and supplier location,
+    public bodies and redacted payees apart: the dashboard's directorate
+    breakdown. Summed from `TagMonth` by `spend.rollup` whenever that changes."""
+
+    council = models.ForeignKey(Council, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField(help_text="First day of the month.")
+    directorate = models.CharField(max_length=200, blank=True)
+    locality = models.CharField(max_length=16)
+    public_sector = models.BooleanField(default=False)
+    redacted = models.BooleanField(default=False)
+    total = models.DecimalField(max_digits=16, decimal_places=2)
+    lines = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["council", "month"], name="directoratemonth_council")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%b %Y} {self.directorate} {self.locality}: £{self.total}"
+
+
 class CouncilDirectorate(models.Model):
     """The directorates (or service areas) a council's spend has named: the
     dashboard's choice list, kept by `spend.rollup` as spend comes in."""

@@ -23,6 +23,7 @@ from procure.models import Supplier
 from socialvalue.models import SupplierTag, TagKind
 from spend.models import (
     CouncilDirectorate,
+    DirectorateMonth,
     SpendLine,
     SupplierMonth,
     SupplierYear,
@@ -234,6 +235,14 @@ def refresh_tags(
         f"SELECT {everything}, SUM(total), SUM(lines) FROM {_table(TagMonth)} sm "
         f"WHERE {where} AND directorate IS NOT NULL GROUP BY {grouped}"
     )
+    by_directorate = (
+        f"INSERT INTO {_table(DirectorateMonth)} (council_id, month, directorate, "
+        "locality, public_sector, redacted, total, lines) SELECT council_id, month, "
+        "directorate, locality, size = 'public_sector', redacted, SUM(total), "
+        f"SUM(lines) FROM {_table(TagMonth)} sm WHERE {where} AND directorate IS NOT "
+        "NULL GROUP BY council_id, month, directorate, locality, "
+        "size = 'public_sector', redacted"
+    )
     directorates = (
         f"INSERT INTO {_table(CouncilDirectorate)} (council_id, name) "
         f"SELECT DISTINCT council_id, directorate FROM {_table(TagMonth)} sm "
@@ -242,10 +251,12 @@ def refresh_tags(
     )
     with transaction.atomic():
         deleting.delete()
+        _directorate_rows(council_id, first, last).delete()
         with connection.cursor() as cursor:
             cursor.execute(per_directorate, [council_id, *params])
             written = cursor.rowcount
             cursor.execute(all_directorates, params)
+            cursor.execute(by_directorate, params)
             cursor.execute(directorates, params)
         if written > RESTATE_AFTER:
             restate(TagMonth)
@@ -259,6 +270,13 @@ def councils_paying(supplier_ids: Iterable[int] | None) -> list[int]:
     if supplier_ids is not None:
         rows = rows.filter(supplier_id__in=list(supplier_ids))
     return sorted(set(rows.values_list("council_id", flat=True).distinct()))
+
+
+def _directorate_rows(council_id: int, first: date | None, last: date | None):
+    rows = DirectorateMonth.objects.filter(council_id=council_id)
+    if first is not None and last is not None:
+        rows = rows.filter(month__gte=month_start(first), month__lte=last)
+    return rows
 
 
 def rebuild(council_id: int) -> None:

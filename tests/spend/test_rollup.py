@@ -17,6 +17,7 @@ from spend import rollup
 from spend.importer import import_spend_file, rollback_upload
 from spend.models import (
     CouncilDirectorate,
+    DirectorateMonth,
     SpendLine,
     SpendUpload,
     SupplierMonth,
@@ -149,6 +150,24 @@ def assert_rollups_match(council):
     assert rolled_up_tag_months(council, all_directorates=True) == {
         key: tuple(value) for key, value in together.items()
     }
+    # The directorate breakdown: the same, by location, public bodies and redacted
+    # payees apart.
+    breakdown: dict = defaultdict(lambda: [Decimal("0"), 0])
+    for (month, directorate, locality, size, *_, redacted, _v), (
+        total,
+        lines,
+    ) in direct.items():
+        key = (month, directorate, locality, size == "public_sector", redacted)
+        breakdown[key][0] += total
+        breakdown[key][1] += lines
+    held = {
+        (r.month, r.directorate, r.locality, r.public_sector, r.redacted): (
+            r.total,
+            r.lines,
+        )
+        for r in DirectorateMonth.objects.filter(council=council)
+    }
+    assert held == {key: tuple(value) for key, value in breakdown.items()}
     # The dashboard's directorate list holds every directorate with spend.
     named = {key[1] for key in direct}
     assert named <= set(
