@@ -4,7 +4,7 @@ Target (from the classifier issue): under 10 s on SQLite and on PostgreSQL, beca
 the run is set-based (a handful of queries, rules in Python, bulk writes), not one
 query per supplier. Runs on the database in DATABASE_URL (SQLite file by default:
 set DATABASE_URL=sqlite:////tmp/classify-bench.sqlite3 to keep it apart from your
-development data). It creates its own suppliers (names starting "Bench ") and
+development data). It creates its own suppliers (names starting "Bench Classify ") and
 removes them afterwards.
 
     python bench/classify_bench.py [--suppliers 50000] [--strict]
@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 TARGET_SECONDS = 10.0
-PREFIX = "Bench "
+PREFIX = "Bench Classify "  # not "Bench Dashboard ", the dashboard bench's
 
 
 def _suppliers(count: int, districts: list[str], rng: random.Random) -> list:
