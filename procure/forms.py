@@ -377,3 +377,36 @@ class OffContractForm(forms.Form):
             amount = data.get("amount")
             threshold = "5000" if amount is None else amount
         return FinancialYear(year), Decimal(threshold), data.get("public") == "include"
+
+
+class ContractRowForm(ContractForm):
+    """One row of an imported contract register, checked by the contract form's
+    rules. The supplier may be any in the register (the importer has matched or
+    created it), not only those the council already deals with."""
+
+    def __init__(self, *args, council: Council, **kwargs):
+        super().__init__(*args, council=council, **kwargs)
+        self.fields["supplier"].queryset = Supplier.objects.filter(
+            merged_into__isnull=True
+        )
+
+
+class ContractImportUploadForm(forms.Form):
+    file = forms.FileField(
+        label="Contract register file",
+        help_text="CSV, Excel (.xlsx) or a ZIP holding one of them, with a header row.",
+    )
+
+    def clean_file(self):
+        from django.conf import settings
+
+        file = self.cleaned_data["file"]
+        limit = settings.MAX_UPLOAD_MB * 1024 * 1024
+        if file.size > limit:
+            raise forms.ValidationError(
+                f'"{file.name}" is {file.size / 1024 / 1024:.0f} MB: the limit is '
+                f"{settings.MAX_UPLOAD_MB} MB."
+            )
+        if file.size == 0:
+            raise forms.ValidationError(f'"{file.name}" is empty.')
+        return file

@@ -37,4 +37,5 @@ urlpatterns = [
     ),
     path("exports/spend.csv", views.export_spend_csv, name="export-spend-csv"),
     path("exports/contracts-ocds.json", views.export_ocds, name="export-ocds"),
+    path("contracts/import/", views.contract_import, name="contract-import"),
 ]

@@ -831,3 +831,160 @@ def export_ocds(request: HttpRequest, council: Council) -> HttpResponse:
     name = f"{council.slug}-contracts-ocds.json"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+# --- Importing a contract register -------------------------------------------------
+
+_KEPT_NAME = r"[0-9a-f]{64}\.(csv|xlsx|zip|txt|bin)"
+
+
+@council_view(Capability.EDIT_REGISTER)
+def contract_import(request: HttpRequest, council: Council) -> HttpResponse:
+    """Upload a contract register → check its columns → import → reconciliation.
+
+    The file is kept (spend.storage) between the steps; the later steps name it by
+    its hash, checked to be under this council's folder."""
+    import re
+
+    from procure import register_import
+    from procure.forms import ContractImportUploadForm
+    from spend.export import csv_response
+    from spend.storage import keep_file, read_kept
+
+    step = request.POST.get("step", "") if request.method == "POST" else ""
+    context: dict = {"council": council, "fields": register_import.FIELDS}
+    kept = request.POST.get("kept", "")
+    file_name = request.POST.get("file_name", "")[:200] or "register.csv"
+    kept_ok = re.fullmatch(rf"{re.escape(council.slug)}/{_KEPT_NAME}", kept)
+    if step == "rejected":
+        if kept_ok and kept.endswith(".csv"):
+            import csv
+            import io
+
+            text = read_kept(kept).decode("utf-8")
+            rows = list(csv.reader(io.StringIO(text)))
+            return csv_response("rejected-rows.csv", rows[0], rows[1:])
+        step = ""
+    if step == "import" and not kept_ok:
+        step = ""  # a tampered or missing file: start again
+    if step in {"", "upload"}:
+        form = ContractImportUploadForm(
+            request.POST or None, request.FILES or None, prefix="register"
+        )
+        if step == "upload" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            data = upload.read()
+            try:
+                register = register_import.read(data, upload.name)
+            except register_import.FileRefused as error:
+                form.add_error("file", str(error))
+            else:
+                kept = keep_file(council, data, upload.name)
+                return _import_preview(request, context, register, kept, {})
+        context["form"] = form
+        return render(request, "procure/contract_import.html", context)
+    try:
+        register = register_import.read(read_kept(kept), file_name)
+    except (OSError, register_import.FileRefused):
+        context["form"] = ContractImportUploadForm(prefix="register")
+        messages.error(request, "The uploaded file has gone: upload it again.")
+        return render(request, "procure/contract_import.html", context)
+    mapping, errors = _chosen_mapping(request, register)
+    if errors:
+        return _import_preview(request, context, register, kept, errors, mapping)
+    report = register_import.import_register(
+        council,
+        register,
+        mapping,
+        user=request.user,
+        only_ours=request.POST.get("rows") != "all",
+    )
+    rejected_kept = ""
+    if report.rejections:
+        buffer = _rejected_csv(report, register)
+        rejected_kept = keep_file(council, buffer.encode("utf-8"), "rejected.csv")
+    context.update(
+        report=report,
+        register=register,
+        rejected_kept=rejected_kept,
+        messages_shown=[r.message(register.file_name) for r in report.rejections],
+    )
+    return render(request, "procure/contract_import_result.html", context)
+
+
+def _import_preview(request, context, register, kept, errors, mapping=None):
+    mapping = register.mapping if mapping is None else mapping
+    columns = list(enumerate(register.header))
+    context.update(
+        register=register,
+        kept=kept,
+        errors=errors,
+        choices=[
+            {
+                "name": name,
+                "label": label,
+                "chosen": mapping.get(name),
+                "required": name in _IMPORT_REQUIRED,
+                "error": errors.get(name, ""),
+                "sample": [
+                    str(row[mapping[name]])[:60]
+                    for row in register.rows[:3]
+                    if name in mapping and mapping[name] < len(row)
+                ],
+            }
+            for name, (label, _) in context["fields"].items()
+        ],
+        columns=columns,
+        error_list=list(errors.items()),
+        has_buyer="buyer" in mapping,
+        rows_all=request.POST.get("rows") == "all",
+        sample_count=len(register.rows),
+    )
+    status = 400 if errors else 200
+    return render(request, "procure/contract_import.html", context, status=status)
+
+
+_IMPORT_REQUIRED = ("reference", "title", "start_date")
+
+
+def _chosen_mapping(request, register) -> tuple[dict[str, int], dict[str, str]]:
+    from procure.register_import import FIELDS
+
+    mapping: dict[str, int] = {}
+    errors: dict[str, str] = {}
+    used: dict[int, str] = {}
+    for name, (label, _) in FIELDS.items():
+        raw = request.POST.get(f"map-{name}", "")
+        if raw == "":
+            continue
+        if not raw.isdigit() or int(raw) >= len(register.header):
+            errors[name] = f"Choose a column of the file for {label.lower()}."
+            continue
+        index = int(raw)
+        if index in used:
+            errors[name] = (
+                f"{register.column_name(index)} is already chosen for "
+                f"{FIELDS[used[index]][0].lower()}."
+            )
+            continue
+        used[index] = name
+        mapping[name] = index
+    for name in _IMPORT_REQUIRED:
+        if name not in mapping and name not in errors:
+            errors[name] = (
+                f"Choose the column that holds the {FIELDS[name][0].lower()}."
+            )
+    return mapping, errors
+
+
+def _rejected_csv(report, register) -> str:
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["Row", "Column", "Why rejected", *register.header])
+    for r in report.rejections:
+        cells = ["" if c is None else str(c) for c in r.cells]
+        writer.writerow([r.row, r.column, r.reason, *cells])
+    return out.getvalue()

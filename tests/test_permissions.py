@@ -41,6 +41,7 @@ ROUTES: dict[str, tuple[str | None, Capability | None]] = {
     "procure:contracts": (None, Capability.VIEW),
     "procure:contract-detail": ("contract", Capability.VIEW),
     "procure:contract-new": (None, Capability.EDIT_REGISTER),
+    "procure:contract-import": (None, Capability.EDIT_REGISTER),
     "procure:contract-edit": ("contract", Capability.EDIT_REGISTER),
     "procure:contract-kpis": ("contract", Capability.EDIT_REGISTER),
     "procure:kpi-rate": ("contract", Capability.EDIT_REGISTER),

@@ -1,0 +1,589 @@
+"""Importing an existing contract register (CSV, XLSX or a ZIP of one).
+
+The file is read by the spend importer's reader (``spend.reading.read_sheets``),
+its header found and its columns recognised here, and every row checked by the
+contract form's own rules (``procure.forms.ContractRowForm``), so an imported
+contract obeys exactly what an officer typing it in would.
+
+* A reference the council already has updates that contract (only the columns
+  the file has are changed); a reference seen twice in one file is rejected the
+  second time.
+* Suppliers are matched by company number, then by normalised name (the register,
+  then this council's aliases), else created unverified, as the spend importer does.
+* With a buyer column (Contracts Finder's "Organisation Name"), only rows whose
+  buyer is this council are imported unless the officer asks for every row.
+* Everything happens in one transaction. The reconciliation always adds up:
+  rows read = created + updated + unchanged + rejected + other buyer + blank.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.db import IntegrityError, transaction
+from django.forms.models import model_to_dict
+from django.utils import timezone
+
+from councils.models import Council
+from procure.models import (
+    Contract,
+    ContractStatus,
+    ProcurementRoute,
+    Supplier,
+    SupplierAlias,
+    split_codes,
+)
+from spend.reading import FileRefused, Sheet, clean_header, read_sheets
+from spend.values import (
+    CellError,
+    clean_text,
+    is_redacted,
+    normalise_name,
+    parse_amount,
+    parse_date,
+)
+
+__all__ = ["FIELDS", "FileRefused", "Register", "Report", "import_register", "read"]
+
+# field -> (label, header names, normalised; the first found wins)
+FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "reference": (
+        "Reference",
+        (
+            "reference",
+            "contract reference",
+            "contract ref",
+            "our reference",
+            "notice identifier",
+            "notice id",
+            "contract id",
+            "contract number",
+            "reference number",
+            "ref",
+        ),
+    ),
+    "title": ("Title", ("title", "contract title", "contract name", "subject")),
+    "description": (
+        "Description",
+        ("description", "contract description", "summary", "scope"),
+    ),
+    "supplier_name": (
+        "Supplier name",
+        (
+            "supplier name",
+            "supplier",
+            "awarded supplier",
+            "contractor",
+            "contractor name",
+            "provider",
+            "supplier name address ref type ref number is sme is vcse",
+        ),
+    ),
+    "company_number": (
+        "Supplier company number",
+        (
+            "company number",
+            "supplier company number",
+            "companies house number",
+            "company registration number",
+            "company reg no",
+            "company no",
+            "crn",
+        ),
+    ),
+    "value": (
+        "Whole-life value",
+        (
+            "whole life value",
+            "contract value",
+            "total contract value",
+            "total value",
+            "awarded value",
+            "value",
+            "estimated value",
+        ),
+    ),
+    "value_high": ("Value high (estimate)", ("value high", "maximum value")),
+    "value_low": ("Value low (estimate)", ("value low", "minimum value")),
+    "start_date": (
+        "Start date",
+        ("start date", "contract start date", "commencement date", "start"),
+    ),
+    "end_date": (
+        "End date",
+        ("end date", "contract end date", "expiry date", "end"),
+    ),
+    "department": (
+        "Department",
+        ("department", "directorate", "service area", "service", "team"),
+    ),
+    "buyer": (
+        "Buyer (organisation)",
+        (
+            "organisation name",
+            "buyer",
+            "buyer name",
+            "contracting authority",
+            "organisation",
+        ),
+    ),
+    "cpv_codes": ("CPV codes", ("cpv codes", "cpv code", "cpv")),
+    "route": (
+        "Procurement route",
+        (
+            "procurement route",
+            "route",
+            "procedure type",
+            "ojeu procedure type",
+            "procurement procedure",
+            "procedure",
+        ),
+    ),
+    "status": ("Status", ("status", "contract status")),
+    "ocid": ("OCID", ("ocid", "ocds id")),
+}
+REQUIRED = ("reference", "title", "start_date")
+_FORM_TO_FIELD = {"supplier": "supplier_name", "__all__": ""}
+_HEADER_SEARCH_ROWS = 30
+
+_STATUS_WORDS = {
+    ContractStatus.PIPELINE: {
+        "pipeline",
+        "planned",
+        "open",
+        "tender",
+        "tendering",
+        "pre procurement",
+        "preprocurement",
+        "future opportunity",
+        "not yet awarded",
+    },
+    ContractStatus.ACTIVE: {"active", "awarded", "live", "current", "ongoing"},
+    ContractStatus.ENDED: {"ended", "expired", "complete", "completed", "terminated"},
+}
+_WITHDRAWN = {"withdrawn", "cancelled", "canceled"}
+
+# Procedure names (Procurement Act 2023 and PCR 2015 / Contracts Finder) -> route.
+# Anything else (DPS, "Other …", blank) leaves the route empty, never rejects.
+_ROUTES = (
+    ("below threshold", ProcurementRoute.BELOW_THRESHOLD),
+    ("quotation", ProcurementRoute.BELOW_THRESHOLD),
+    ("call off", ProcurementRoute.FRAMEWORK_CALL_OFF),
+    ("calloff", ProcurementRoute.FRAMEWORK_CALL_OFF),
+    ("framework", ProcurementRoute.FRAMEWORK_CALL_OFF),
+    ("direct award", ProcurementRoute.DIRECT_AWARD),
+    ("single tender", ProcurementRoute.DIRECT_AWARD),
+    ("singletender", ProcurementRoute.DIRECT_AWARD),
+    ("competitive flexible", ProcurementRoute.COMPETITIVE_FLEXIBLE),
+    ("restricted", ProcurementRoute.COMPETITIVE_FLEXIBLE),
+    ("negotiat", ProcurementRoute.COMPETITIVE_FLEXIBLE),
+    ("dialogue", ProcurementRoute.COMPETITIVE_FLEXIBLE),
+    ("open", ProcurementRoute.OPEN),
+)
+_BARE_CPV = re.compile(r"^\d{8}$")
+_BUYER_NOISE = {
+    "the",
+    "council",
+    "borough",
+    "county",
+    "city",
+    "district",
+    "metropolitan",
+    "royal",
+    "of",
+    "london",
+}
+
+
+def _norm(text: object) -> str:
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", clean_header(text).lower()).split())
+
+
+@dataclass
+class Register:
+    """A file read and its header found: what the preview shows."""
+
+    file_name: str
+    sheet: str
+    header: list[str]
+    header_row: int
+    rows: list[list[object]]
+    row_numbers: list[int]
+    mapping: dict[str, int]  # field -> column index
+
+    def column_name(self, index: int | None) -> str:
+        if index is None or index >= len(self.header):
+            return ""
+        return self.header[index] or f"column {index + 1}"
+
+
+def recognise(header: list[str]) -> dict[str, int]:
+    names = [_norm(h) for h in header]
+    mapping: dict[str, int] = {}
+    taken: set[int] = set()
+    for name, (_, synonyms) in FIELDS.items():
+        for synonym in synonyms:
+            found = [i for i, n in enumerate(names) if n == synonym and i not in taken]
+            if found:
+                mapping[name] = found[0]
+                taken.add(found[0])
+                break
+    return mapping
+
+
+def read(data: bytes, file_name: str) -> Register:
+    """Read the file and find its header; raise FileRefused if there is none."""
+    sheets = read_sheets(data, file_name)
+    for sheet in sheets:
+        found = _find_header(sheet)
+        if found is not None:
+            at, mapping = found
+            return Register(
+                file_name=file_name,
+                sheet=sheet.name,
+                header=[clean_header(c) for c in sheet.rows[at]],
+                header_row=sheet.row_numbers[at],
+                rows=sheet.rows[at + 1 :],
+                row_numbers=sheet.row_numbers[at + 1 :],
+                mapping=mapping,
+            )
+    raise FileRefused(
+        f'"{file_name}" has no header row naming at least a contract reference or '
+        "title and one other column (such as start date, value or supplier) in its "
+        f"first {_HEADER_SEARCH_ROWS} rows."
+    )
+
+
+def _find_header(sheet: Sheet) -> tuple[int, dict[str, int]] | None:
+    for at, row in enumerate(sheet.rows[:_HEADER_SEARCH_ROWS]):
+        mapping = recognise([clean_header(c) for c in row])
+        if len(mapping) >= 2 and ("reference" in mapping or "title" in mapping):
+            return at, mapping
+    return None
+
+
+@dataclass
+class Rejection:
+    row: int
+    column: str
+    reason: str
+    cells: list[object]
+
+    def message(self, file_name: str) -> str:
+        where = f', column "{self.column}"' if self.column else ""
+        return f'"{file_name}" row {self.row}{where}: {self.reason}'
+
+
+@dataclass
+class Report:
+    file_name: str
+    rows_read: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    other_buyer: int = 0
+    blank: int = 0
+    suppliers_created: int = 0
+    spend_lines_linked: int = 0
+    rejections: list[Rejection] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def rejected(self) -> int:
+        return len(self.rejections)
+
+    @property
+    def reconciles(self) -> bool:
+        return self.rows_read == (
+            self.created
+            + self.updated
+            + self.unchanged
+            + self.rejected
+            + self.other_buyer
+            + self.blank
+        )
+
+
+class _Rejected(Exception):
+    def __init__(self, field_name: str, reason: str) -> None:
+        super().__init__(reason)
+        self.field_name = field_name
+        self.reason = reason
+
+
+def is_ours(buyer: str, council: Council) -> bool:
+    """Is the buyer named in the file this council? "London Borough of Lambeth",
+    "Lambeth Council" and "Lambeth" are all Lambeth; "North Lincolnshire Council"
+    is not Lincolnshire."""
+
+    def key(text: str) -> str:
+        words = normalise_name(text).split()
+        return " ".join(w for w in words if w not in _BUYER_NOISE)
+
+    ours = {key(council.name), key(council.short_name)} - {""}
+    return key(buyer) in ours
+
+
+def import_register(
+    council: Council,
+    register: Register,
+    mapping: dict[str, int],
+    *,
+    user=None,
+    only_ours: bool = True,
+    today: date | None = None,
+) -> Report:
+    """Import the register's rows as the council's contracts; all in one transaction."""
+    from procure.linking import link_spend
+
+    today = today or timezone.localdate()
+    report = Report(file_name=register.file_name)
+    only_ours = only_ours and "buyer" in mapping
+    seen: dict[str, int] = {}
+    suppliers: dict[str, Supplier] = {}
+    touched: list[Contract] = []
+    bare_cpv_rows = 0
+    with transaction.atomic():
+        for row, number in zip(register.rows, register.row_numbers, strict=True):
+            report.rows_read += 1
+            cells = {name: _cell(row, i) for name, i in mapping.items()}
+            if not any(clean_text(c) for c in row):
+                report.blank += 1
+                continue
+            if only_ours and not is_ours(clean_text(cells["buyer"]), council):
+                report.other_buyer += 1
+                continue
+            try:
+                with transaction.atomic():  # a rejected row leaves nothing behind
+                    outcome, contract, bare, new_supplier = _import_row(
+                        council, cells, seen, suppliers, user, today
+                    )
+            except _Rejected as error:
+                column = register.column_name(mapping.get(error.field_name))
+                if not column and error.field_name in FIELDS:
+                    column = FIELDS[error.field_name][0]
+                report.rejections.append(
+                    Rejection(number, column, error.reason, list(row))
+                )
+                continue
+            except IntegrityError as error:
+                report.rejections.append(
+                    Rejection(number, "", f"the database refused it ({error})", row)
+                )
+                continue
+            seen[contract.reference] = number
+            bare_cpv_rows += bare
+            if new_supplier is not None:
+                report.suppliers_created += 1
+                suppliers[new_supplier.normalised_name] = new_supplier
+            setattr(report, outcome, getattr(report, outcome) + 1)
+            if outcome != "unchanged":
+                touched.append(contract)
+        if touched:
+            report.spend_lines_linked = link_spend(council, touched).linked
+    if only_ours:
+        report.notes.append(
+            f"Only rows whose buyer is {council.short_name} were imported; "
+            f"{report.other_buyer} row(s) for other buyers were left out."
+        )
+    if bare_cpv_rows:
+        report.notes.append(
+            f"{bare_cpv_rows} row(s) gave CPV codes without their check digit "
+            "(like 45000000 rather than 45000000-7); those codes were left out. "
+            "Add them on the contract with the check digit."
+        )
+    return report
+
+
+def _import_row(council, cells, seen, suppliers, user, today):
+    """Create or update one row's contract: (outcome, contract, whether CPV codes
+    were left out, the supplier made for it if any)."""
+    from procure.forms import ContractRowForm
+
+    values, bare = _values(cells, today)
+    reference = values["reference"]
+    if reference in seen:
+        raise _Rejected(
+            "reference",
+            f"the reference {reference} is already on row {seen[reference]} "
+            "of this file",
+        )
+    existing = Contract.objects.filter(council=council, reference=reference).first()
+    supplier = _supplier(values, suppliers, council)
+    new_supplier = None
+    if supplier is not None and supplier.pk is None:
+        supplier._history_user = user
+        supplier.save()
+        new_supplier = supplier
+    data = _form_data(existing, values, supplier, today)
+    form = ContractRowForm(data, instance=existing, council=council)
+    if not form.is_valid():
+        name, errors = next(iter(form.errors.items()))
+        raise _Rejected(_FORM_TO_FIELD.get(name, name), " ".join(errors))
+    if existing is not None and not form.has_changed():
+        return "unchanged", existing, bare, new_supplier
+    contract = form.instance
+    contract._history_user = user
+    contract.save()
+    outcome = "created" if existing is None else "updated"
+    return outcome, contract, bare, new_supplier
+
+
+def _cell(row: list[object], index: int) -> object:
+    return row[index] if index < len(row) else None
+
+
+def _text(cells: dict[str, object], name: str) -> str:
+    return clean_text(cells.get(name)) if name in cells else ""
+
+
+def _values(cells: dict[str, object], today: date) -> tuple[dict, int]:
+    """The row's values in the contract form's terms, or _Rejected."""
+    values: dict[str, object] = {}
+    for name in ("reference", "title", "department", "ocid"):
+        if name in cells:
+            values[name] = _text(cells, name)
+    if "description" in cells:
+        values["description"] = str(cells["description"] or "").strip()
+    if not values.get("reference"):
+        raise _Rejected("reference", "the contract reference is empty")
+    if "title" in cells and not values["title"]:
+        raise _Rejected("title", "the contract title is empty")
+    for name in ("start_date", "end_date"):
+        if name in cells and _text(cells, name):
+            try:
+                values[name] = parse_date(cells[name], today=today)
+            except CellError as error:
+                raise _Rejected(name, str(error)) from error
+        elif name in cells:
+            values[name] = None
+    if any(name in cells for name in ("value", "value_high", "value_low")):
+        values["value"] = _value(cells)
+    bare = 0
+    if "cpv_codes" in cells:
+        codes = split_codes(_text(cells, "cpv_codes"))
+        kept = [c for c in codes if not _BARE_CPV.match(c)]
+        bare = int(len(kept) < len(codes))
+        values["cpv_codes"] = ", ".join(kept)
+    if "route" in cells:
+        values["route"] = _route(_text(cells, "route"))
+    if _text(cells, "status"):
+        values["status"] = _status(_text(cells, "status"))
+    supplier = _text(cells, "supplier_name").split("|")[0].strip()
+    values["supplier_name"] = supplier
+    values["company_number"] = _company_number(_text(cells, "company_number"))
+    return values, bare
+
+
+def _value(cells: dict[str, object]):
+    """The whole-life value; else the top, then the bottom, of an estimated range
+    (where 0 means "not stated", as in Contracts Finder)."""
+    for name in ("value", "value_high", "value_low"):
+        if name not in cells or not _text(cells, name):
+            continue
+        try:
+            amount = parse_amount(cells[name])
+        except CellError as error:
+            raise _Rejected(name, str(error)) from error
+        if name == "value":
+            return amount
+        if amount > 0:
+            return amount
+    return None
+
+
+def _status(text: str) -> str:
+    word = _norm(text)
+    if word in _WITHDRAWN:
+        raise _Rejected("status", f"a {text.lower()} notice is not a contract")
+    for status, words in _STATUS_WORDS.items():
+        if word in words:
+            return status
+    raise _Rejected(
+        "status",
+        f'"{text}" is not a status LocalSpend knows: use pipeline (or open, '
+        "planned), active (or awarded, live) or ended (or expired)",
+    )
+
+
+def _route(text: str) -> str:
+    words = _norm(text)
+    for fragment, route in _ROUTES:
+        if fragment in words:
+            return route
+    return ""
+
+
+def _company_number(text: str) -> str:
+    number = text.upper().replace(" ", "")
+    if number and (len(number) > 8 or not number.isalnum()):
+        raise _Rejected(
+            "company_number",
+            f'"{text}" is not a Companies House number (up to 8 letters and '
+            "digits, like 01234567 or SC123456)",
+        )
+    return number.zfill(8) if number.isdigit() else number
+
+
+def _supplier(
+    values: dict, made: dict[str, Supplier], council: Council
+) -> Supplier | None:
+    """The register's supplier for the row: by company number, then by name (the
+    register, then this council's aliases), else a new unverified one (unsaved)."""
+    number, name = values["company_number"], values["supplier_name"]
+    if not name and not number:
+        return None
+    if number:
+        found = Supplier.objects.filter(company_number=number).first()
+        if found:
+            return _unmerged(found)
+    if not name or is_redacted(name):
+        return None
+    norm = normalise_name(name)
+    if norm in made:
+        return made[norm]
+    found = (
+        Supplier.objects.filter(normalised_name=norm, merged_into__isnull=True)
+        .order_by("-verified", "pk")
+        .first()
+    )
+    if found is None:
+        alias = (
+            SupplierAlias.objects.filter(council=council, normalised_name=norm)
+            .select_related("supplier")
+            .first()
+        )
+        found = _unmerged(alias.supplier) if alias else None
+    if found is None:
+        found = Supplier(name=name[:300], company_number=number, verified=False)
+    return found
+
+
+def _unmerged(supplier: Supplier) -> Supplier:
+    while supplier.merged_into_id:
+        supplier = supplier.merged_into
+    return supplier
+
+
+def _form_data(
+    existing: Contract | None, values: dict, supplier: Supplier | None, today: date
+) -> dict:
+    """The form's data: the contract as it is (or the defaults), with the file's
+    columns laid over it. Columns the file does not have are left as they are."""
+    from procure.forms import ContractRowForm
+
+    names = ContractRowForm.Meta.fields
+    if existing is not None:
+        data: dict[str, object] = model_to_dict(existing, fields=names)
+    else:
+        end = values.get("end_date")
+        ended = isinstance(end, date) and end < today
+        data = {"status": ContractStatus.ENDED if ended else ContractStatus.ACTIVE}
+    for name in names:
+        if name in values:
+            data[name] = values[name]
+    if supplier is not None:
+        data["supplier"] = supplier.pk
+    return {k: ("" if v is None else v) for k, v in data.items()}

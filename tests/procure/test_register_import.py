@@ -1,0 +1,402 @@
+"""Importing a contract register: columns, the contract form's rules per row,
+suppliers, reconciliation, re-import, the page and its permissions."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+from openpyxl import Workbook
+
+from procure import register_import
+from procure.models import Contract, ContractStatus, Supplier
+
+REAL_CONTRACTS = (
+    Path(__file__).resolve().parents[2].parent
+    / "shared"
+    / "data"
+    / "real"
+    / "contracts"
+    / "contracts-finder_search-export_open-notices_2025-11.csv"
+)
+
+HEADER = [
+    "Contract Reference",
+    "Contract Title",
+    "Supplier Name",
+    "Company Number",
+    "Contract Value",
+    "Start Date",
+    "End Date",
+    "Department",
+    "CPV Codes",
+    "Procedure Type",
+    "Status",
+]
+GOOD = [
+    [
+        "LBC-001",
+        "Grounds maintenance",
+        "Green Spaces Ltd",
+        "1234567",
+        "£120,000.00",
+        "01/04/2024",
+        "31/03/2027",
+        "Environment",
+        "77310000-6",
+        "Open procedure",
+        "",
+    ],
+    [
+        "LBC-002",
+        "Agency staff",
+        "Staffing Co Limited",
+        "",
+        "50000",
+        "05/06/2024",
+        "04/06/2026",
+        "HR",
+        "",
+        "Call-off from a framework",
+        "Active",
+    ],
+    [
+        "LBC-003",
+        "Leisure centre rebuild",
+        "",
+        "",
+        "",
+        "01/09/2026",
+        "",
+        "Leisure",
+        "",
+        "",
+        "Pipeline",
+    ],
+]
+BAD = [
+    # row 5: ends before it starts
+    [
+        "LBC-004",
+        "Cleaning",
+        "Shiny Ltd",
+        "",
+        "1000",
+        "01/04/2025",
+        "01/03/2025",
+        "",
+        "",
+        "",
+        "",
+    ],
+    # row 6: value of £0
+    ["LBC-005", "Printing", "Inky Ltd", "", "0", "01/04/2025", "", "", "", "", ""],
+    # row 7: CPV code in the wrong form
+    ["LBC-006", "IT", "Bytes Ltd", "", "900", "01/04/2025", "", "", "7231", "", ""],
+    # row 8: not a date
+    ["LBC-007", "Catering", "Food Ltd", "", "900", "31/02/2025", "", "", "", "", ""],
+    # row 9: the same reference as row 2
+    [
+        "LBC-001",
+        "Grounds again",
+        "Green Spaces Ltd",
+        "",
+        "5",
+        "01/04/2025",
+        "",
+        "",
+        "",
+        "",
+        "",
+    ],
+    # row 10: active contract without a supplier
+    ["LBC-008", "Advice", "", "", "900", "01/04/2025", "", "", "", "", "Active"],
+]
+
+
+def _csv(rows) -> bytes:
+    import csv
+
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(HEADER)
+    writer.writerows(rows)
+    return out.getvalue().encode("utf-8")
+
+
+def _xlsx(rows) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Contracts register, March 2025"])  # a title above the header
+    sheet.append(HEADER)
+    for row in rows:
+        cells = list(row)
+        day, month, year = map(int, cells[5].split("/"))
+        if (day, month) != (31, 2):
+            cells[5] = date(year, month, day)  # a real date cell
+        sheet.append(cells)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _import(council, data: bytes, name: str, **kwargs):
+    register = register_import.read(data, name)
+    return register_import.import_register(
+        council, register, register.mapping, **kwargs
+    )
+
+
+def _assert_reconciles(report):
+    assert report.reconciles
+    assert report.rows_read == (
+        report.created
+        + report.updated
+        + report.unchanged
+        + report.rejected
+        + report.other_buyer
+        + report.blank
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "make", "first_row"), [("register.csv", _csv, 2), ("r.xlsx", _xlsx, 3)]
+)
+def test_good_rows_import_and_bad_rows_are_named(
+    council, council_officer, name, make, first_row
+):
+    report = _import(council, make(GOOD + BAD), name, user=council_officer)
+    _assert_reconciles(report)
+    assert report.rows_read == 9
+    assert (report.created, report.rejected) == (3, 6)
+    messages = [r.message(name) for r in report.rejections]
+    rows = [r.row for r in report.rejections]
+    assert rows == list(range(first_row + 3, first_row + 9))
+    assert 'column "End Date"' in messages[0] and "on or after" in messages[0]
+    assert 'column "Contract Value"' in messages[1] and "£0" in messages[1]
+    assert 'column "CPV Codes"' in messages[2]
+    assert 'column "Start Date"' in messages[3]
+    assert 'column "Contract Reference"' in messages[4]
+    assert f"row {first_row}" in messages[4]
+    assert 'column "Supplier Name"' in messages[5]
+    assert all(m.startswith(f'"{name}" row ') for m in messages)
+
+    grounds = Contract.objects.get(council=council, reference="LBC-001")
+    assert grounds.value == Decimal("120000.00")
+    assert grounds.start_date == date(2024, 4, 1)
+    assert grounds.route == "open"
+    assert grounds.cpv_codes == "77310000-6"
+    assert grounds.supplier.company_number == "01234567"
+    assert not grounds.supplier.verified
+    assert grounds.history.first().history_user == council_officer
+    agency = Contract.objects.get(council=council, reference="LBC-002")
+    assert agency.route == "framework_call_off"
+    assert agency.supplier.name == "Staffing Co Limited"
+    pipeline = Contract.objects.get(council=council, reference="LBC-003")
+    assert pipeline.status == ContractStatus.PIPELINE and pipeline.supplier is None
+    # Rejected rows leave no supplier behind.
+    assert not Supplier.objects.filter(name__in=["Shiny Ltd", "Inky Ltd"]).exists()
+
+
+def test_existing_suppliers_are_matched_by_number_then_name(council, make_supplier):
+    by_number = make_supplier(
+        name="Green Spaces (Luton) Limited", company_number="01234567"
+    )
+    by_name = make_supplier(name="STAFFING CO LTD", verified=True)
+    report = _import(council, _csv(GOOD), "register.csv")
+    assert report.created == 3 and report.suppliers_created == 0
+    assert Contract.objects.get(reference="LBC-001").supplier == by_number
+    assert Contract.objects.get(reference="LBC-002").supplier == by_name
+
+
+def test_importing_the_same_file_again_adds_nothing(council):
+    data = _csv(GOOD)
+    first = _import(council, data, "register.csv")
+    again = _import(council, data, "register.csv")
+    _assert_reconciles(again)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 3)
+    assert Contract.objects.filter(council=council).count() == 3
+    assert Supplier.objects.count() == first.suppliers_created == 2
+
+
+def test_a_changed_row_updates_the_contract(council):
+    _import(council, _csv(GOOD), "register.csv")
+    changed = [list(GOOD[0])]
+    changed[0][6] = "31/03/2028"
+    report = _import(council, _csv(changed), "register.csv")
+    assert report.updated == 1
+    assert Contract.objects.get(reference="LBC-001").end_date == date(2028, 3, 31)
+
+
+def test_spend_is_linked_to_the_imported_contracts(council, make_supplier, make_line):
+    supplier = make_supplier(name="Green Spaces Ltd")
+    line = make_line(council, supplier=supplier, payment_date=date(2025, 1, 10))
+    report = _import(council, _csv(GOOD[:1]), "register.csv")
+    line.refresh_from_db()
+    assert line.contract == Contract.objects.get(reference="LBC-001")
+    assert report.spend_lines_linked == 1
+
+
+def test_a_file_with_no_header_is_refused(council):
+    with pytest.raises(register_import.FileRefused, match="no header row"):
+        register_import.read(b"a,b,c\n1,2,3\n", "odd.csv")
+
+
+def test_buyer_column_keeps_only_this_councils_rows(council):
+    data = (
+        b"Notice Identifier,Organisation Name,Title,Start Date,Status\n"
+        b"N1,Luton Borough Council,Bins,01/04/2025,Open\n"
+        b"N2,Luton Council,Roads,01/04/2025,Open\n"
+        b"N3,Knowsley Council,Parks,01/04/2025,Open\n"
+    )
+    report = _import(council, data, "cf.csv")
+    assert (report.created, report.other_buyer) == (2, 1)
+    register = register_import.read(data, "cf.csv")
+    everything = register_import.import_register(
+        council, register, register.mapping, only_ours=False
+    )
+    assert (everything.created, everything.unchanged) == (1, 2)
+
+
+@pytest.mark.skipif(not REAL_CONTRACTS.exists(), reason="no shared real data here")
+def test_the_real_contracts_finder_export_reconciles(council):
+    data = REAL_CONTRACTS.read_bytes()
+    register = register_import.read(data, REAL_CONTRACTS.name)
+    assert register.mapping.keys() >= {"reference", "title", "start_date", "buyer"}
+    report = register_import.import_register(
+        council, register, register.mapping, only_ours=False
+    )
+    _assert_reconciles(report)
+    assert report.rows_read == 852
+    assert report.created > 700
+    assert set(
+        Contract.objects.filter(council=council).values_list("status", flat=True)
+    ) == {ContractStatus.PIPELINE}
+    again = register_import.import_register(
+        council, register, register.mapping, only_ours=False
+    )
+    _assert_reconciles(again)
+    assert again.created == 0
+    assert Contract.objects.filter(council=council).count() == report.created
+
+
+# --- the page ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def uploads(settings, tmp_path):
+    settings.UPLOAD_ROOT = tmp_path
+
+
+def _url(council):
+    return reverse("procure:contract-import", args=[council.slug])
+
+
+def test_the_page_uploads_previews_imports_and_gives_the_rejected_rows(
+    client, council, council_officer, uploads
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(council_officer)
+    page = client.get(reverse("procure:contracts", args=[council.slug]))
+    assert _url(council).encode() in page.content
+    upload = SimpleUploadedFile("register.csv", _csv(GOOD + BAD), "text/csv")
+    preview = client.post(_url(council), {"step": "upload", "register-file": upload})
+    assert preview.status_code == 200
+    assert b"Check the columns" in preview.content
+    kept = preview.context["kept"]
+    mapping = {
+        f"map-{name}": str(index)
+        for name, index in preview.context["register"].mapping.items()
+    }
+    result = client.post(
+        _url(council),
+        {"step": "import", "kept": kept, "file_name": "register.csv", **mapping},
+    )
+    assert result.status_code == 200
+    report = result.context["report"]
+    assert (report.rows_read, report.created, report.rejected) == (9, 3, 6)
+    assert b"row 5, column" in result.content
+    csv = client.post(
+        _url(council), {"step": "rejected", "kept": result.context["rejected_kept"]}
+    )
+    assert csv["Content-Type"].startswith("text/csv")
+    body = csv.content.decode("utf-8-sig")
+    assert body.splitlines()[0].startswith("Row,Column,Why rejected")
+    assert len(body.strip().splitlines()) == 7
+
+
+def test_a_missing_required_column_is_asked_for(
+    client, council, council_officer, uploads
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(council_officer)
+    upload = SimpleUploadedFile("register.csv", _csv(GOOD), "text/csv")
+    preview = client.post(_url(council), {"step": "upload", "register-file": upload})
+    response = client.post(
+        _url(council),
+        {"step": "import", "kept": preview.context["kept"], "map-reference": "0"},
+    )
+    assert response.status_code == 400
+    assert b"Choose the column that holds the title" in response.content
+    assert not Contract.objects.exists()
+
+
+def test_a_kept_path_outside_the_councils_folder_is_not_read(
+    client, council, council_officer, uploads
+):
+    client.force_login(council_officer)
+    response = client.post(
+        _url(council), {"step": "import", "kept": "../../etc/passwd", "map-title": "0"}
+    )
+    assert response.status_code == 200
+    assert response.context["form"] is not None
+    assert not Contract.objects.exists()
+
+
+def test_a_viewer_may_not_import(client, council, viewer, uploads):
+    client.force_login(viewer)
+    assert client.get(_url(council)).status_code == 403
+    assert client.post(_url(council), {"step": "upload"}).status_code == 403
+
+
+def test_another_councils_member_gets_404(client, council, other_council_officer):
+    client.force_login(other_council_officer)
+    assert client.get(_url(council)).status_code == 404
+    assert client.post(_url(council), {"step": "upload"}).status_code == 404
+
+
+def test_the_rejected_csv_is_formula_safe(client, council, council_officer, uploads):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(council_officer)
+    bad = [['=HYPERLINK("x")', "Evil", "", "", "0", "01/04/2025", "", "", "", "", ""]]
+    upload = SimpleUploadedFile("register.csv", _csv(bad), "text/csv")
+    preview = client.post(_url(council), {"step": "upload", "register-file": upload})
+    mapping = {
+        f"map-{name}": str(index)
+        for name, index in preview.context["register"].mapping.items()
+    }
+    result = client.post(
+        _url(council), {"step": "import", "kept": preview.context["kept"], **mapping}
+    )
+    csv = client.post(
+        _url(council), {"step": "rejected", "kept": result.context["rejected_kept"]}
+    )
+    assert re.search(r"'=HYPERLINK", csv.content.decode("utf-8-sig"))
+
+
+def test_a_kept_file_that_has_gone_asks_for_it_again(
+    client, council, council_officer, uploads
+):
+    client.force_login(council_officer)
+    gone = f"{council.slug}/{'0' * 64}.csv"
+    response = client.post(_url(council), {"step": "import", "kept": gone})
+    assert response.status_code == 200
+    assert b"upload it again" in response.content
