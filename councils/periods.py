@@ -55,3 +55,20 @@ class FinancialYear:
         if day not in self:
             raise ValueError(f"{day} is not in {self.label}")
         return (day.month - 4) % 12 // 3 + 1
+
+
+def month_start(day: date) -> date:
+    """The first day of `day`'s month."""
+    return day.replace(day=1)
+
+
+def month_end(day: date) -> date:
+    """The last day of `day`'s month."""
+    following = date(day.year + day.month // 12, day.month % 12 + 1, 1)
+    return date.fromordinal(following.toordinal() - 1)
+
+
+def add_months(first: date, months: int) -> date:
+    """The first day of the month `months` after `first`'s (negative: before)."""
+    index = first.year * 12 + first.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)

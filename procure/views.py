@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from calendar import monthrange
 from datetime import date, timedelta
 from decimal import Decimal
@@ -63,6 +64,7 @@ from procure.models import (
     Supplier,
     SupplierMerge,
 )
+from procure.ocds import release_package
 from procure.tables import ContractTable, OffContractTable, SupplierTable
 from socialvalue.models import SME_VALUES, TAG_VALUES, SupplierTag, TagKind
 from spend.export import csv_stream_response
@@ -819,11 +821,14 @@ def export_spend_csv(request: HttpRequest, council: Council) -> HttpResponse:
 
 @council_view(Capability.VIEW)
 def export_ocds(request: HttpRequest, council: Council) -> HttpResponse:
-    import json
-
-    from procure.ocds import release_package
-
     package = release_package(council, request.build_absolute_uri())
+    if not package["releases"]:  # not a valid package: say so instead
+        messages.info(
+            request,
+            "There are no contracts to publish yet: an OCDS release package needs "
+            "at least one.",
+        )
+        return redirect("procure:exports", council.slug)
     response = HttpResponse(
         json.dumps(package, ensure_ascii=False, indent=2),
         content_type="application/json; charset=utf-8",

@@ -17,7 +17,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from councils.models import Council, CouncilScopedQuerySet
-from councils.periods import FinancialYear
+from councils.periods import FinancialYear, add_months
 
 
 class Metric(models.TextChoices):
@@ -632,8 +632,7 @@ class ReturnQuarter:
         quarters = []
         day = date(start.year, (start.month - 1) // 3 * 3 + 1, 1)
         while day <= end:
-            month = day.month + 3
-            following = date(day.year + (month > 12), (month - 1) % 12 + 1, 1)
+            following = add_months(day, 3)
             quarters.append(cls(day, following - timedelta(days=1)))
             day = following
         return quarters

@@ -22,7 +22,7 @@ from django.db import connection
 from django.db.models import Max, Min, Q, QuerySet, Sum
 
 from councils.models import Council
-from councils.periods import FinancialYear
+from councils.periods import FinancialYear, add_months, month_end, month_start
 from procure.models import Supplier
 from socialvalue.models import TAG_VALUES, Metric, SupplierTag, TagKind, Target
 from spend.filters import NOT_STATED
@@ -33,6 +33,7 @@ from spend.models import (
     SupplierYear,
     TagMonth,
 )
+from spend.rollup import table as _table
 
 ZERO = Decimal("0")
 PENNY = Decimal("0.01")
@@ -122,16 +123,6 @@ def month_of(fy: FinancialYear, position: int) -> date:
     """First day of the `position`th month (1 = April) of `fy`."""
     month = FY_MONTHS[position - 1]
     return date(fy.start_year + (month < 4), month, 1)
-
-
-def month_end(first: date) -> date:
-    following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
-    return date.fromordinal(following.toordinal() - 1)
-
-
-def add_months(first: date, months: int) -> date:
-    index = first.year * 12 + first.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
 
 
 # ---------------------------------------------------------------- the choices
@@ -601,8 +592,8 @@ def _project(
     slope, intercept = statistics.linear_regression(xs, ys)
     last = known[-1].month
     horizon = add_months(last, 12)
-    if final is not None and month_end(final.target_fy.end.replace(day=1)) > horizon:
-        horizon = final.target_fy.end.replace(day=1)
+    if final is not None:  # to the end of the target year, if that is later
+        horizon = max(horizon, month_start(final.target_fy.end))
     projection = []
     month = last
     while month <= horizon:
@@ -757,10 +748,6 @@ def largest_suppliers(scope: Scope) -> dict[str, list[dict]]:
                 }
             )
     return out
-
-
-def _table(model) -> str:
-    return connection.ops.quote_name(model._meta.db_table)
 
 
 def quality(scope: Scope, today: date) -> dict:

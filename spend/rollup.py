@@ -18,7 +18,7 @@ from datetime import date
 from django.db import connection, transaction
 from django.db.models import Max, Min
 
-from councils.periods import FinancialYear
+from councils.periods import FinancialYear, month_end, month_start
 from procure.models import Supplier
 from socialvalue.models import SupplierTag, TagKind
 from spend.models import (
@@ -33,7 +33,8 @@ from spend.models import (
 UNKNOWN = "unknown"
 
 
-def _table(model) -> str:
+def table(model) -> str:
+    """The model's table name, quoted for raw SQL."""
     return connection.ops.quote_name(model._meta.db_table)
 
 
@@ -43,10 +44,6 @@ def _month_of(column: str) -> str:
     return f"date({column}, 'start of month')"
 
 
-def month_start(day: date) -> date:
-    return day.replace(day=1)
-
-
 # Department where the file has one, else service area.
 _DIRECTORATE = "COALESCE(NULLIF(department, ''), service_area)"
 
@@ -54,10 +51,10 @@ _DIRECTORATE = "COALESCE(NULLIF(department, ''), service_area)"
 def _insert_supplier_months(where: str, params: list) -> None:
     month = _month_of("payment_date")
     sql = (
-        f"INSERT INTO {_table(SupplierMonth)} "
+        f"INSERT INTO {table(SupplierMonth)} "
         "(council_id, month, supplier_id, directorate, redacted, total, lines) "
         f"SELECT council_id, {month}, supplier_id, {_DIRECTORATE}, redacted, "
-        f"SUM(amount), COUNT(*) FROM {_table(SpendLine)} WHERE {where} "
+        f"SUM(amount), COUNT(*) FROM {table(SpendLine)} WHERE {where} "
         f"GROUP BY council_id, {month}, supplier_id, {_DIRECTORATE}, redacted"
     )
     with connection.cursor() as cursor:
@@ -79,7 +76,7 @@ def restate(*models) -> None:
         return
     with connection.cursor() as cursor:
         for model in models:
-            cursor.execute(f"ANALYZE {_table(model)}")
+            cursor.execute(f"ANALYZE {table(model)}")
 
 
 def refresh_months(council_id: int, first: date, last: date) -> None:
@@ -91,7 +88,7 @@ def refresh_months(council_id: int, first: date, last: date) -> None:
         ).delete()
         _insert_supplier_months(
             "council_id = %s AND payment_date >= %s AND payment_date <= %s",
-            [council_id, start, _month_end(last)],
+            [council_id, start, month_end(last)],
         )
         refresh_years(
             council_id, FinancialYear.for_date(first), FinancialYear.for_date(last)
@@ -106,9 +103,9 @@ def refresh_years(council_id: int, first: FinancialYear, last: FinancialYear) ->
         council_id=council_id, year__gte=first.start_year, year__lte=last.start_year
     ).delete()
     sql = (
-        f"INSERT INTO {_table(SupplierYear)} (council_id, year, supplier_id, total, "
+        f"INSERT INTO {table(SupplierYear)} (council_id, year, supplier_id, total, "
         f"lines) SELECT council_id, %s, supplier_id, SUM(total), SUM(lines) FROM "
-        f"{_table(SupplierMonth)} WHERE council_id = %s AND month >= %s AND "
+        f"{table(SupplierMonth)} WHERE council_id = %s AND month >= %s AND "
         "month <= %s AND supplier_id IS NOT NULL GROUP BY council_id, supplier_id"
     )
     written = 0
@@ -129,27 +126,22 @@ def retag_years(
 ) -> None:
     """Copy the suppliers' current location (for this council) and public-body
     size tags onto the council's `SupplierYear` rows (all years, or these)."""
-    tags = _table(SupplierTag)
+    tags = table(SupplierTag)
     where, params = "council_id = %s", [council_id]
     if first is not None and last is not None:
         where += " AND year >= %s AND year <= %s"
         params += [first.start_year, last.start_year]
-    table = _table(SupplierYear)
+    years = table(SupplierYear)
     sql = (
-        f"UPDATE {table} SET locality = COALESCE((SELECT value FROM {tags} t "
-        f"WHERE t.supplier_id = {table}.supplier_id AND t.council_id = "
-        f"{table}.council_id AND t.kind = '{TagKind.LOCALITY.value}'), '{UNKNOWN}'), "
+        f"UPDATE {years} SET locality = COALESCE((SELECT value FROM {tags} t "
+        f"WHERE t.supplier_id = {years}.supplier_id AND t.council_id = "
+        f"{years}.council_id AND t.kind = '{TagKind.LOCALITY.value}'), '{UNKNOWN}'), "
         f"public_sector = EXISTS (SELECT 1 FROM {tags} t WHERE t.supplier_id = "
-        f"{table}.supplier_id AND t.council_id IS NULL AND t.kind = "
+        f"{years}.supplier_id AND t.council_id IS NULL AND t.kind = "
         f"'{TagKind.SIZE.value}' AND t.value = 'public_sector') WHERE {where}"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-
-
-def _month_end(day: date) -> date:
-    following = date(day.year + day.month // 12, day.month % 12 + 1, 1)
-    return date.fromordinal(following.toordinal() - 1)
 
 
 def refresh_suppliers(supplier_ids: Iterable[int]) -> None:
@@ -198,7 +190,7 @@ def refresh_tags(
         where += " AND sm.month >= %s AND sm.month <= %s"
         params += [month_start(first), last]
         deleting = deleting.filter(month__gte=month_start(first), month__lte=last)
-    tags, supplier_months = _table(SupplierTag), _table(SupplierMonth)
+    tags, supplier_months = table(SupplierTag), table(SupplierMonth)
     # The supplier-wide tags as one row per supplier (of this council's), and the
     # location tag for this council: two joins the planner can hash, whatever
     # it knows of the tag table.
@@ -217,9 +209,9 @@ def refresh_tags(
         "sm.redacted, COALESCE(s.verified, FALSE)"
     )
     per_directorate = (
-        f"INSERT INTO {_table(TagMonth)} ({columns}, total, lines) "
+        f"INSERT INTO {table(TagMonth)} ({columns}, total, lines) "
         f"SELECT {dims}, SUM(sm.total), SUM(sm.lines) FROM {supplier_months} sm "
-        f"LEFT JOIN {_table(Supplier)} s ON s.id = sm.supplier_id "
+        f"LEFT JOIN {table(Supplier)} s ON s.id = sm.supplier_id "
         f"LEFT JOIN (SELECT supplier_id, {wide} FROM {tags} WHERE council_id IS NULL "
         f"AND supplier_id IN (SELECT supplier_id FROM {supplier_months} "
         "WHERE council_id = %s) GROUP BY supplier_id) g "
@@ -231,21 +223,21 @@ def refresh_tags(
     everything = columns.replace("directorate", "NULL")
     grouped = columns.replace("directorate, ", "")
     all_directorates = (
-        f"INSERT INTO {_table(TagMonth)} ({columns}, total, lines) "
-        f"SELECT {everything}, SUM(total), SUM(lines) FROM {_table(TagMonth)} sm "
+        f"INSERT INTO {table(TagMonth)} ({columns}, total, lines) "
+        f"SELECT {everything}, SUM(total), SUM(lines) FROM {table(TagMonth)} sm "
         f"WHERE {where} AND directorate IS NOT NULL GROUP BY {grouped}"
     )
     by_directorate = (
-        f"INSERT INTO {_table(DirectorateMonth)} (council_id, month, directorate, "
+        f"INSERT INTO {table(DirectorateMonth)} (council_id, month, directorate, "
         "locality, public_sector, redacted, total, lines) SELECT council_id, month, "
         "directorate, locality, size = 'public_sector', redacted, SUM(total), "
-        f"SUM(lines) FROM {_table(TagMonth)} sm WHERE {where} AND directorate IS NOT "
+        f"SUM(lines) FROM {table(TagMonth)} sm WHERE {where} AND directorate IS NOT "
         "NULL GROUP BY council_id, month, directorate, locality, "
         "size = 'public_sector', redacted"
     )
     directorates = (
-        f"INSERT INTO {_table(CouncilDirectorate)} (council_id, name) "
-        f"SELECT DISTINCT council_id, directorate FROM {_table(TagMonth)} sm "
+        f"INSERT INTO {table(CouncilDirectorate)} (council_id, name) "
+        f"SELECT DISTINCT council_id, directorate FROM {table(TagMonth)} sm "
         f"WHERE {where} AND directorate IS NOT NULL "
         "ON CONFLICT (council_id, name) DO NOTHING"
     )

@@ -361,3 +361,14 @@ def test_another_councils_member_gets_404_and_anonymous_must_sign_in(
     assert response.url.startswith(reverse("login"))
     client.force_login(other_council_officer)
     assert client.get(url).status_code == 404
+
+
+def test_with_no_contracts_the_ocds_download_says_why_instead(client, viewer, council):
+    client.force_login(viewer)
+    response = client.get(
+        reverse("procure:export-ocds", args=[council.slug]), follow=True
+    )
+    assert response.redirect_chain[-1][0] == reverse(
+        "procure:exports", args=[council.slug]
+    )
+    assert "no contracts to publish yet" in response.text

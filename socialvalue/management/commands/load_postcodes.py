@@ -1,29 +1,20 @@
 import time
 
-from django.core.management.base import BaseCommand, CommandError
-
-from socialvalue.loaders import LoaderRefused
+from socialvalue.management.commands._reference import ReferenceLoadCommand
 from socialvalue.models import ReferenceKind
-from socialvalue.reference import load_and_classify
 
 
-class Command(BaseCommand):
+class Command(ReferenceLoadCommand):
     help = (
         "Load the ONS postcode directory (ONSPD or NSPL CSV, or its ZIP) so that full "
         "postcodes resolve to their local authority, then classify every supplier "
         "again if it changed. Streamed; safe to run again."
     )
+    kind = ReferenceKind.POSTCODES
+    file_help = "ONSPD_….csv, NSPL_….csv or the ZIP"
+    reports_matches = False
 
-    def add_arguments(self, parser):
-        parser.add_argument("file", help="ONSPD_….csv, NSPL_….csv or the ZIP")
-        parser.add_argument(
-            "--no-classify",
-            action="store_true",
-            help="Do not classify the affected suppliers again (for bulk scripted "
-            "loads: run classify_suppliers once at the end).",
-        )
-
-    def handle(self, *args, file, verbosity=1, no_classify=False, **options):
+    def handle(self, *args, file, verbosity=1, **options):
         started = time.monotonic()
         shown = [0]
 
@@ -33,14 +24,5 @@ class Command(BaseCommand):
                 elapsed = time.monotonic() - started
                 self.stderr.write(f"  {rows:,} rows read ({elapsed:.0f} s)")
 
-        try:
-            loaded = load_and_classify(
-                ReferenceKind.POSTCODES,
-                file,
-                progress=progress,
-                classify=not no_classify,
-            )
-        except LoaderRefused as refused:
-            raise CommandError(str(refused)) from None
-        self.stdout.write("\n".join(loaded.lines()))
+        self.load(file, options, progress=progress)
         self.stdout.write(f"Took {time.monotonic() - started:.1f} s.")
