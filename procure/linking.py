@@ -26,6 +26,7 @@ from django.db import transaction
 from django.db.models import (
     Count,
     Exists,
+    F,
     Max,
     OuterRef,
     Q,
@@ -93,6 +94,48 @@ def link_spend(
         manual=SpendLine.objects.filter(
             council=council, contract_link_manual=True
         ).count(),
+    )
+
+
+def relink_suppliers(supplier_ids: Iterable[int]) -> None:
+    """Apply the rule again to every council's lines with these suppliers, after
+    lines or contracts moved between them (a merge, its undoing) or a contract went.
+
+    A line an officer linked by hand to a contract that is no longer its
+    supplier's goes back to the rule; other hand-made links and unlinks stay."""
+    ids = list(supplier_ids)
+    SpendLine.objects.filter(
+        supplier_id__in=ids, contract_link_manual=True, contract__isnull=False
+    ).exclude(contract__supplier_id=F("supplier_id")).update(contract_link_manual=False)
+    SpendLine.objects.filter(supplier_id__in=ids, contract_link_manual=False).update(
+        contract=covering_contract()
+    )
+
+
+def contract_deleted(sender, instance: Contract, **kwargs) -> None:
+    """After a contract is deleted (in the admin, say), its lines, whether linked
+    by the rule or by hand, go to whichever of the supplier's contracts covers
+    them, or to none. Connected to post_delete in ProcureConfig.ready."""
+    with transaction.atomic():
+        SpendLine.objects.filter(
+            council_id=instance.council_id,
+            contract_link_manual=True,
+            contract__isnull=True,
+            supplier_id=instance.supplier_id,
+        ).filter(pk__in=getattr(instance, "_released_lines", [])).update(
+            contract_link_manual=False
+        )
+        if instance.supplier_id:
+            relink_suppliers([instance.supplier_id])
+
+
+def contract_deleting(sender, instance: Contract, **kwargs) -> None:
+    """Note the lines linked by hand to a contract about to be deleted (the
+    foreign key empties them), so `contract_deleted` hands them back to the rule."""
+    instance._released_lines = list(
+        SpendLine.objects.filter(
+            contract_id=instance.pk, contract_link_manual=True
+        ).values_list("pk", flat=True)
     )
 
 

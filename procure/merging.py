@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from procure.linking import relink_suppliers
 from procure.models import (
     Contract,
     MatchSuggestion,
@@ -62,6 +63,7 @@ def merge_suppliers(
             moved_contracts=contracts,
             moved_overrides=overrides,
         )
+        relink_suppliers([kept.pk, merged.pk])
         rollup.refresh_suppliers([kept.pk, merged.pk])
     classify_suppliers(supplier_ids=[kept.pk], user=user)
     return record
@@ -125,5 +127,6 @@ def undo_merge(record: SupplierMerge, *, user) -> None:
         merged.save()
         record.undone_at, record.undone_by = timezone.now(), user
         record.save()
+        relink_suppliers([kept.pk, merged.pk])
         rollup.refresh_suppliers([kept.pk, merged.pk])
     classify_suppliers(supplier_ids=[kept.pk, merged.pk], user=user)

@@ -154,6 +154,7 @@ class OffContractTable(tables.Table):
                 "date_from": self.fy.start.isoformat(),
                 "date_to": self.fy.end.isoformat(),
                 "supplier_id": record["supplier_id"],
+                "on_contract": "false",
             }
         )
         url = reverse("spend:lines", args=[self.council.slug]) + "?" + query

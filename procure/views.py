@@ -312,6 +312,11 @@ def contract_detail(request: HttpRequest, council: Council, pk: int) -> HttpResp
             else None
         ),
         "lines_url": _lines_url(council, contract),
+        "contract_lines_url": (
+            reverse("spend:lines", args=[council.slug])
+            + "?"
+            + urlencode({"contract": contract.pk})
+        ),
         "linked_lines": linked.order_by("-contract_link_manual", "-payment_date", "pk")[
             :LINES_SHOWN
         ],

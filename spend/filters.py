@@ -16,6 +16,7 @@ from django.db.models.functions import Coalesce, NullIf
 from django.utils.dateformat import format as format_date
 
 from councils.templatetags.money import gbp
+from procure.models import Contract
 from socialvalue.models import TAG_VALUES, SupplierTag, TagKind
 from spend.models import SpendLine, SpendUpload, SupplierMonth
 
@@ -174,6 +175,18 @@ class SpendLineFilter(django_filters.FilterSet):
     upload = django_filters.NumberFilter(
         field_name="upload", widget=forms.HiddenInput, label="From upload"
     )
+    contract = django_filters.NumberFilter(
+        field_name="contract", widget=forms.HiddenInput, label="Under contract"
+    )
+    on_contract = django_filters.ChoiceFilter(
+        choices=[
+            ("true", "Linked to a contract"),
+            ("false", "Not linked to any contract"),
+        ],
+        empty_label="All payments",
+        label="Contract",
+        method="filter_on_contract",
+    )
 
     # Shown as a group of checkboxes by the template.
     CHECKBOX_GROUPS = ("locality", "size", "vcse", "living_wage")
@@ -225,6 +238,9 @@ class SpendLineFilter(django_filters.FilterSet):
         return queryset.exclude(
             Exists(tag_subquery(TagKind.SIZE).filter(value="public_sector"))
         )
+
+    def filter_on_contract(self, queryset, name, value):
+        return queryset.filter(contract__isnull=value != "true")
 
     def filter_redacted(self, queryset, name, value):
         return queryset.filter(redacted=value == "true")
@@ -299,6 +315,14 @@ class SpendLineFilter(django_filters.FilterSet):
             phrases.append(f"amounts of {gbp(high)} or less")
         if data.get("upload") is not None:
             phrases.append(f"imported from {self._upload_name(data['upload'])}")
+        if data.get("contract") is not None:
+            phrases.append(f"under {self._contract_name(data['contract'])}")
+        if data.get("on_contract"):
+            phrases.append(
+                "linked to a contract"
+                if data["on_contract"] == "true"
+                else "not linked to any contract"
+            )
         return phrases
 
     def sentence(self) -> str:
@@ -316,6 +340,21 @@ class SpendLineFilter(django_filters.FilterSet):
             .first()
         )
         return f"{name} (register number {int(pk)})" if name else f"number {int(pk)}"
+
+    def _contract_name(self, pk) -> str:
+        # Named only if it is this council's contract (or, with no council, one
+        # these lines are linked to).
+        if self.council is not None:
+            contracts = Contract.objects.filter(pk=pk, council=self.council)
+        else:
+            contracts = Contract.objects.filter(
+                pk__in=self.queryset.filter(contract_id=pk).values("contract_id")
+            )
+        found = contracts.values_list("reference", "title").first()
+        if found is None:
+            return f"contract {int(pk)}"
+        reference, title = found
+        return f"contract {reference} “{title}”"
 
     def _upload_name(self, pk) -> str:
         if self.council is not None:

@@ -22,6 +22,7 @@ from procure.linking import (
     release_lines,
     unlink_lines,
 )
+from procure.merging import merge_suppliers, undo_merge
 from procure.models import Contract
 from spend.models import SpendLine
 
@@ -421,3 +422,144 @@ def test_an_import_links_its_lines_to_the_contract_covering_them(
     linked = dict(SpendLine.objects.values_list("payment_date", "contract_id"))
     # The last day of the contract is inside it; the day after is not.
     assert linked == {date(2025, 4, 30): contract.pk, date(2025, 5, 1): None}
+
+
+# --- Links kept true when suppliers merge or contracts go ---------------------------
+
+
+def test_a_merge_links_the_merged_suppliers_payments_and_undo_unlinks_them(
+    council, contract, supplier, make_supplier, pay, council_officer
+):
+    dupe = make_supplier(name="Stockwood Landscapes")
+    theirs = pay(date(2025, 9, 1), supplier=dupe)
+    link_spend(council)
+    assert _contract_of(theirs) is None
+    record = merge_suppliers(kept=supplier, merged=dupe, user=council_officer)
+    assert _contract_of(theirs) == contract.pk
+    undo_merge(record, user=council_officer)
+    theirs.refresh_from_db()
+    assert (theirs.supplier_id, theirs.contract_id) == (dupe.pk, None)
+
+
+def test_undoing_a_merge_releases_a_hand_link_across_the_two_suppliers(
+    council, contract, supplier, make_supplier, pay, council_officer
+):
+    dupe = make_supplier(name="Stockwood Landscapes")
+    early = pay(date(2024, 9, 1), supplier=dupe)  # before the contract
+    record = merge_suppliers(kept=supplier, merged=dupe, user=council_officer)
+    assert link_lines(contract, [early.pk]) == 1
+    undo_merge(record, user=council_officer)
+    early.refresh_from_db()
+    # Back with a supplier that holds no contract: the hand link cannot stand.
+    assert (early.supplier_id, early.contract_id) == (dupe.pk, None)
+    assert early.contract_link_manual is False
+
+
+def test_deleting_a_contract_hands_its_payments_to_the_one_still_covering_them(
+    admin_client, council, contract, supplier, pay
+):
+    later = Contract.objects.create(
+        council=council,
+        reference="C2",
+        title="Parks, extended",
+        supplier=supplier,
+        start_date=date(2025, 10, 1),
+        end_date=date(2027, 3, 31),
+    )
+    october, by_hand = pay(date(2025, 10, 5)), pay(date(2026, 6, 1))
+    link_spend(council)
+    link_lines(later, [by_hand.pk])
+    assert _contract_of(october) == later.pk
+    url = reverse("admin:procure_contract_delete", args=[later.pk])
+    assert admin_client.post(url, {"post": "yes"}).status_code == 302
+    assert not Contract.objects.filter(pk=later.pk).exists()
+    assert _contract_of(october) == contract.pk
+    by_hand.refresh_from_db()
+    # Linked by hand to the deleted contract: back with the rule, which finds none.
+    assert (by_hand.contract_id, by_hand.contract_link_manual) == (None, False)
+
+
+# --- The line list, filtered by contract ------------------------------------------------
+
+
+def _listed(client, council, query: dict):
+    page = client.get(reverse("spend:lines", args=[council.slug]), query)
+    assert page.status_code == 200
+    return page
+
+
+def test_the_contract_page_links_to_exactly_its_payments_in_the_line_list(
+    client, viewer, council, contract, supplier, pay
+):
+    inside = [pay(date(2025, 6, 1), "700.00"), pay(date(2026, 3, 31), "300.50")]
+    outside = pay(date(2026, 5, 1), "999.00")
+    link_spend(council)
+    client.force_login(viewer)
+    detail = client.get(contract.get_absolute_url())
+    link = f"?contract={contract.pk}"
+    assertContains(detail, link)
+    listed = _listed(client, council, {"contract": contract.pk})
+    ids = {line.pk for line in listed.context["table"].data}
+    assert ids == {line.pk for line in inside}
+    assert outside.pk not in ids
+    assert listed.context["figures"]["total"] == Decimal("1000.50")
+    assertContains(listed, "under contract C1 “Parks”")
+
+
+def test_another_councils_contract_selects_nothing_and_is_not_named(
+    client, other_council_officer, council, contract, pay
+):
+    pay(date(2025, 6, 1))
+    link_spend(council)
+    client.force_login(other_council_officer)
+    other = other_council_officer.memberships.get().council
+    listed = _listed(client, other, {"contract": contract.pk})
+    assert listed.context["figures"]["lines"] == 0
+    assert "Parks" not in listed.content.decode()
+
+
+def test_payments_not_linked_to_any_contract(
+    client, viewer, council, contract, supplier, pay
+):
+    pay(date(2025, 6, 1), "5000.00")
+    loose = pay(date(2024, 6, 1), "250.00")
+    link_spend(council)
+    client.force_login(viewer)
+    listed = _listed(client, council, {"on_contract": "false"})
+    assert [line.pk for line in listed.context["table"].data] == [loose.pk]
+    assertContains(listed, "not linked to any contract")
+    linked = _listed(client, council, {"on_contract": "true"})
+    assert linked.context["figures"]["total"] == Decimal("5000.00")
+
+
+def test_each_off_contract_amount_links_to_lines_adding_up_to_it(
+    client, viewer, council, contract, supplier, pay
+):
+    pay(date(2025, 6, 1), "9000.00")  # under the contract
+    pay(date(2026, 1, 10), "-100.00", contract=None)
+    pay(date(2025, 4, 2), "3000.00", contract=None)
+    pay(date(2025, 5, 2), "2600.00", contract=None)
+    link_spend(council)
+    unlink_lines(
+        contract,
+        SpendLine.objects.filter(payment_date__lt=date(2025, 6, 1)).values_list(
+            "pk", flat=True
+        ),
+    )
+    unlink_lines(
+        contract,
+        SpendLine.objects.filter(payment_date=date(2026, 1, 10)).values_list(
+            "pk", flat=True
+        ),
+    )
+    row = _off(council)[supplier.name]
+    assert row["off_contract"] == Decimal("5500.00")
+    client.force_login(viewer)
+    page = client.get(reverse("procure:off-contract", args=[council.slug]))
+    href = next(
+        a for a in page.content.decode().split('href="')[1:] if "on_contract=false" in a
+    ).split('"')[0]
+    query = dict(pair.split("=") for pair in href.split("?")[1].split("&amp;"))
+    listed = _listed(client, council, query)
+    assert listed.context["figures"]["total"] == row["off_contract"]
+    assert listed.context["figures"]["lines"] == row["payments"] == 3
