@@ -123,7 +123,7 @@ def contract_row(contract: Contract) -> list:
         contract.get_route_display(),
         _yes_no(size in SME_VALUES, size in ("large", "public_sector")),
         _yes_no(vcse == "yes", vcse == "no"),
-        contract.get_status_display(),
+        contract.get_current_status_display(),
     ]
 
 

@@ -68,7 +68,11 @@ class ContractFilter(django_filters.FilterSet):
         help_text="Reference, title, description, supplier or CPV code.",
     )
     status = django_filters.ChoiceFilter(
-        choices=ContractStatus.choices, empty_label="Any", label="Status"
+        choices=ContractStatus.choices,
+        empty_label="Any",
+        label="Status",
+        help_text="A contract whose end date has passed counts as ended.",
+        method="filter_status",
     )
     route = django_filters.ChoiceFilter(
         choices=ProcurementRoute.choices, empty_label="Any", label="Procurement route"
@@ -99,6 +103,9 @@ class ContractFilter(django_filters.FilterSet):
     class Meta:
         model = Contract
         fields = []
+
+    def filter_status(self, queryset, name, value):
+        return queryset.in_status(value)
 
     def __init__(self, *args, council: Council, **kwargs):
         super().__init__(*args, **kwargs)

@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import Exists, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from councils.models import Council, CouncilScopedQuerySet
@@ -283,6 +284,17 @@ class AwardMethod(models.TextChoices):
 
 
 class ContractQuerySet(CouncilScopedQuerySet):
+    def in_status(self, status: str, today: date | None = None) -> ContractQuerySet:
+        """Contracts whose `current_status` is `status`: an active contract whose
+        end date has passed counts as ended."""
+        today = today or timezone.localdate()
+        passed = Q(status=ContractStatus.ACTIVE, end_date__lt=today)
+        if status == ContractStatus.ENDED:
+            return self.filter(Q(status=ContractStatus.ENDED) | passed)
+        if status == ContractStatus.ACTIVE:
+            return self.filter(status=ContractStatus.ACTIVE).exclude(passed)
+        return self.filter(status=status)
+
     def with_spend(self) -> ContractQuerySet:
         """Annotate `spend_to_date`: the total of the spend lines linked to each
         contract (automatically or by an officer), summed in the database."""
@@ -481,6 +493,26 @@ class Contract(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("procure:contract-detail", args=[self.council.slug, self.pk])
+
+    @property
+    def current_status(self) -> str:
+        """The status as of today: an active contract whose end date has passed
+        has ended, whether or not anyone has recorded it."""
+        if (
+            self.status == ContractStatus.ACTIVE
+            and self.end_date is not None
+            and self.end_date < timezone.localdate()
+        ):
+            return ContractStatus.ENDED
+        return self.status
+
+    @property
+    def ended_by_date(self) -> bool:
+        """Ended because its end date passed, while still recorded as active."""
+        return self.current_status != self.status
+
+    def get_current_status_display(self) -> str:
+        return ContractStatus(self.current_status).label
 
     @property
     def cpv_list(self) -> list[str]:

@@ -96,8 +96,13 @@ class ContractTable(tables.Table):
         )
 
     def render_status(self, value, record):
-        label = record.status.capitalize()
-        return _tag(STATUS_COLOURS.get(record.status, "grey"), label)
+        status = record.current_status
+        tag = _tag(STATUS_COLOURS.get(status, "grey"), status.capitalize())
+        if record.ended_by_date:
+            return format_html(
+                '{}<br><span class="govuk-body-s">End date passed</span>', tag
+            )
+        return tag
 
     def render_spend_to_date(self, value, record):
         if not record.value:

@@ -191,7 +191,7 @@ def release(contract: Contract, buyer: dict, changed: datetime | None) -> dict:
                     "title": contract.title,
                     "description": contract.description,
                     "status": "active"
-                    if contract.status == ContractStatus.ACTIVE
+                    if contract.current_status == ContractStatus.ACTIVE
                     else "terminated",
                     "period": _period(contract),
                     "value": value,

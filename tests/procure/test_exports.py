@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -372,3 +372,47 @@ def test_with_no_contracts_the_ocds_download_says_why_instead(client, viewer, co
         "procure:exports", args=[council.slug]
     )
     assert "no contracts to publish yet" in response.text
+
+
+def test_a_contract_past_its_end_date_is_ended_everywhere(
+    viewer_client, council, supplier
+):
+    """Recorded as active, but the end date has passed: the register, its status
+    filter, the Transparency Code file and the OCDS release all say ended."""
+    yesterday = timezone.localdate() - timedelta(days=1)
+    _contract(
+        council,
+        supplier,
+        reference="OLD-1",
+        title="Lapsed",
+        value=Decimal("9000"),
+        start_date=yesterday - timedelta(days=365),
+        end_date=yesterday,
+    )
+    _contract(
+        council,
+        supplier,
+        reference="NOW-1",
+        title="Running",
+        value=Decimal("9000"),
+        start_date=yesterday,
+        end_date=yesterday + timedelta(days=1),  # ends today: still active
+    )
+    contracts = reverse("procure:contracts", args=[council.slug])
+    ended = viewer_client.get(contracts, {"status": "ended"})
+    assert [c.reference for c in ended.context["table"].data] == ["OLD-1"]
+    assert "End date passed" in ended.content.decode()
+    active = viewer_client.get(contracts, {"status": "active"})
+    assert [c.reference for c in active.context["table"].data] == ["NOW-1"]
+    rows = {
+        r["Reference number"]: r
+        for r in _csv(viewer_client.get(_url("export-contracts-csv", council)))
+    }
+    assert rows["OLD-1"]["Contract status"] == "Ended"
+    assert rows["NOW-1"]["Contract status"] == "Active"
+    releases = {
+        r["ocid"].removeprefix("ocds-localspend-luton-"): r
+        for r in _package(viewer_client, council)["releases"]
+    }
+    assert releases["OLD-1"]["contracts"][0]["status"] == "terminated"
+    assert releases["NOW-1"]["contracts"][0]["status"] == "active"
