@@ -26,7 +26,7 @@ from procure.models import (
     SupplierAlias,
 )
 from socialvalue.demo import load_social_value_demo
-from socialvalue.models import Metric, Target
+from socialvalue.models import Metric, SupplierTag, Target
 from socialvalue.tagging import classify_suppliers
 from spend import rollup
 from spend.models import SpendLine, SpendUpload, UploadStatus, VatBasis
@@ -330,6 +330,9 @@ def load_demo(
         rollups=False,
     )
     rollup.rebuild(council.pk)
+    # Each month's upload is too small for the importer's own ANALYZE; without
+    # fresh statistics PostgreSQL plans the line list for a few dozen lines.
+    rollup.restate(SpendLine, SupplierTag)
     lines = SpendLine.objects.filter(upload__in=kept)
     return {"council": council, "suppliers": len(suppliers), **lines.headline()}
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from councils.models import Council, CouncilScopedQuerySet
+from councils.periods import FinancialYear
 from spend.values import normalise_name
 
 
@@ -53,31 +54,31 @@ class SupplierQuerySet(models.QuerySet):
             | Exists(Contract.objects.filter(council=council, supplier=OuterRef("pk")))
         )
 
-    def for_council_list(self, council: Council, start, end) -> SupplierQuerySet:
+    def for_council_list(self, council: Council, fy: FinancialYear) -> SupplierQuerySet:
         """The council's suppliers with their tags (as it sees them) and its spend
-        with each between `start` and `end`, for the supplier list."""
+        with each in the financial year `fy` (from the SupplierYear rollup), for
+        the supplier list."""
         from socialvalue.models import SupplierTag
-        from spend.models import SpendLine
+        from spend.models import SupplierYear
 
         def tag(kind: str):
             tags = SupplierTag.objects.filter(supplier=OuterRef("pk"), kind=kind)
             if kind == "locality":
                 tags = tags.filter(council=council)
-            return Coalesce(Subquery(tags.values("value")[:1]), Value("unknown"))
+            value = tags.order_by().values("value")[:1]
+            return Coalesce(Subquery(value), Value("unknown"))
 
-        def spend(**period):
-            lines = SpendLine.objects.filter(
-                council=council, supplier=OuterRef("pk"), **period
-            )
-            total = lines.values("supplier").annotate(t=Sum("amount")).values("t")
-            return Coalesce(Subquery(total), Value(Decimal("0")), output_field=_MONEY)
-
+        spend = SupplierYear.objects.filter(
+            council=council, year=fy.start_year, supplier=OuterRef("pk")
+        ).values("total")[:1]
         return self.dealt_with_by(council).annotate(
             locality=tag("locality"),
             size=tag("size"),
             vcse=tag("vcse"),
             living_wage=tag("living_wage"),
-            spend_period=spend(payment_date__gte=start, payment_date__lte=end),
+            spend_period=Coalesce(
+                Subquery(spend), Value(Decimal("0")), output_field=_MONEY
+            ),
         )
 
 
