@@ -7,10 +7,12 @@ With none set, the app runs in development mode on a SQLite file in the project 
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from importlib.util import find_spec
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -76,6 +78,8 @@ INSTALLED_APPS = [
     "django_tables2",
     "django_htmx",
     "simple_history",
+    "axes",
+    "csp",
     *([] if _BUILTIN_TASKS else ["django_tasks"]),
     "django_tasks_db",
     "councils",
@@ -94,8 +98,11 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, so it can turn a login refused for too many failures into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -133,6 +140,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # The pages run short queries whose estimated cost can still pass the JIT
+    # threshold: compiling them took longer than running them (130 of 280 ms on
+    # the supplier list), so JIT is off for the app's connections.
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Covering indexes (Index(include=...)) serve PostgreSQL; SQLite simply uses the
@@ -152,6 +164,20 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# django-axes refuses a username from one address after too many failed sign-ins:
+# its backend must come first, so a locked-out login is stopped before the password
+# is checked. A successful sign-in under the limit clears the count.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LOCALSPEND_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOCALSPEND_LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False  # no start-up banner in every command's output
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "councils:home"
@@ -185,6 +211,17 @@ UPLOAD_ROOT = Path(
     os.environ.get("LOCALSPEND_UPLOAD_ROOT", BASE_DIR / "var" / "uploads")
 )
 MAX_UPLOAD_MB = env_int("LOCALSPEND_MAX_UPLOAD_MB", 50)
+# An import with no progress reported for this long is shown as failed (its worker
+# was stopped); nothing from it was saved and it can be tried again.
+IMPORT_STALLED_AFTER = env_int("LOCALSPEND_IMPORT_STALLED_AFTER", 600)
+# Each page's upload limit is enforced while the file arrives (councils/uploads.py):
+# past it, the rest is counted, not kept, and the form says how big the file was.
+# Files under it stay in memory up to FILE_UPLOAD_MAX_MEMORY_SIZE, then go to disk.
+FILE_UPLOAD_HANDLERS = [
+    "councils.uploads.LimitedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 # Reference data files (the ONS postcode directory is about 1 GB).
 REFERENCE_MAX_UPLOAD_MB = env_int("LOCALSPEND_REFERENCE_MAX_UPLOAD_MB", 4096)
 # OCDS: the publisher's registered prefix for contract OCIDs.
@@ -206,8 +243,30 @@ SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 # Security: production values when DEBUG is off; `check --deploy` is clean then.
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+# Content Security Policy (django-csp): scripts only from this site's own files, no
+# inline scripts, event handler attributes or eval (tests/browser/test_csp.py).
+# Styles allow inline: plotly.js writes style attributes and a <style> element as
+# it draws a chart, and admin pages (simple-history's among them) have style
+# attributes; a style cannot run code.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -397,16 +397,27 @@ class ContractImportUploadForm(forms.Form):
         help_text="CSV, Excel (.xlsx) or a ZIP holding one of them, with a header row.",
     )
 
+    def __init__(self, *args, **kwargs):
+        from django.conf import settings
+
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text += f" Up to {settings.MAX_UPLOAD_MB:,} MB."
+
     def clean_file(self):
         from django.conf import settings
 
+        from councils.uploads import read_head, size_error
+        from spend.reading import FileRefused, refuse_by_content
+
         file = self.cleaned_data["file"]
-        limit = settings.MAX_UPLOAD_MB * 1024 * 1024
-        if file.size > limit:
-            raise forms.ValidationError(
-                f'"{file.name}" is {file.size / 1024 / 1024:.0f} MB: the limit is '
-                f"{settings.MAX_UPLOAD_MB} MB."
-            )
+        # Over the limit, councils.uploads.LimitedUploadHandler kept none of it.
+        too_big = size_error(file, settings.MAX_UPLOAD_MB)
+        if too_big:
+            raise forms.ValidationError(too_big)
         if file.size == 0:
             raise forms.ValidationError(f'"{file.name}" is empty.')
+        try:  # an image, a program, a PDF … is refused before it is read
+            refuse_by_content(read_head(file), file.name)
+        except FileRefused as refused:
+            raise forms.ValidationError(str(refused)) from refused
         return file

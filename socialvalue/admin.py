@@ -14,6 +14,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
+from councils.uploads import size_error
 from socialvalue.models import (
     Commitment,
     DeliveryReturn,
@@ -165,20 +166,23 @@ class ReferenceUploadForm(forms.Form):
 
     def clean_file(self):
         file = self.cleaned_data["file"]
-        limit = _max_upload_mb()
-        if file.size == 0:
-            raise forms.ValidationError(f'"{file.name}" is empty.')
-        if file.size > limit * 1024 * 1024:
+        # Over the limit, councils.uploads.LimitedUploadHandler kept none of it.
+        too_big = size_error(file, _max_upload_mb())
+        if too_big:
             raise forms.ValidationError(
-                f'"{file.name}" is {filesizeformat(file.size)}: the limit is '
-                f"{limit:,} MB. Upload the ZIP as downloaded, or load it with the "
+                f"{too_big} Upload the ZIP as downloaded, or load it with the "
                 "management command."
             )
+        if file.size == 0:
+            raise forms.ValidationError(f'"{file.name}" is empty.')
         if Path(file.name).suffix.lower() not in SUFFIXES:
             raise forms.ValidationError(
                 f'"{file.name}" is not a CSV, text or ZIP file: save it as CSV, or '
                 "upload the file as it was downloaded."
             )
+        # The content (not the name) is checked when the load starts
+        # (socialvalue.reference: binary files, Excel, ZIP bombs, unsafe names),
+        # so the refusal is kept in the list of loads; the file is removed then.
         return file
 
     def clean(self):

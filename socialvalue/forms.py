@@ -1,10 +1,12 @@
+import zipfile
 from pathlib import Path
 
 from django import forms
-from django.template.defaultfilters import filesizeformat
 
+from councils import uploads
 from councils.models import Council
 from councils.periods import FinancialYear
+from socialvalue import models as socialvalue_models
 from socialvalue.models import (
     EVIDENCE_MAX_MB,
     EVIDENCE_SUFFIXES,
@@ -175,17 +177,79 @@ class CommitmentForm(forms.ModelForm):
 
 def _evidence_upload_error(upload) -> str | None:
     name = Path(upload.name).name
+    # Over the limit, councils.uploads.LimitedUploadHandler kept none of it.
+    too_big = uploads.size_error(upload, socialvalue_models.EVIDENCE_MAX_MB)
+    if too_big:
+        return too_big
     if upload.size == 0:
         return f"“{name}” is empty."
-    if upload.size > EVIDENCE_MAX_MB * 1024 * 1024:
-        return (
-            f"“{name}” is {filesizeformat(upload.size)}: the limit is "
-            f"{EVIDENCE_MAX_MB} MB."
-        )
-    if Path(name).suffix.lower() not in EVIDENCE_SUFFIXES:
+    suffix = Path(name).suffix.lower()
+    if suffix not in EVIDENCE_SUFFIXES:
         kinds = ", ".join(sorted(s.lstrip(".").upper() for s in EVIDENCE_SUFFIXES))
         return f"“{name}” is not a kind of file kept as evidence ({kinds})."
-    return None
+    return _evidence_content_error(upload, name, suffix)
+
+
+# What the content of each kind of evidence file must be (councils.uploads.sniff).
+_EVIDENCE_CONTENT = {
+    ".pdf": ("pdf", "a PDF document"),
+    ".jpg": ("jpeg", "a JPEG image"),
+    ".jpeg": ("jpeg", "a JPEG image"),
+    ".png": ("png", "a PNG image"),
+    ".docx": ("docx", "a Word document"),
+    ".xlsx": ("xlsx", "an Excel workbook"),
+    ".odt": ("odt", "an OpenDocument text document"),
+    ".ods": ("ods", "an OpenDocument spreadsheet"),
+    ".csv": ("text", "a CSV (text) file"),
+    ".txt": ("text", "a text file"),
+}
+
+
+def _evidence_content_error(upload, name: str, suffix: str) -> str | None:
+    """Refuse a file whose content is not what its name says (a program renamed
+    .pdf, a web page or SVG renamed .txt, a ZIP bomb renamed .docx)."""
+    expected, what = _EVIDENCE_CONTENT[suffix]
+    head = uploads.read_head(upload)
+    sniffed = uploads.sniff(head)
+    if sniffed.kind == "zip":
+        try:
+            sniffed = _sniff_office_zip(upload, name)
+        except uploads.ArchiveRefused as refused:
+            return str(refused)
+    if sniffed.kind == expected:
+        if expected == "text" and uploads.has_active_markup(
+            head.decode("utf-8", errors="replace")
+        ):
+            return (
+                f"“{name}” holds web page markup or script (HTML, SVG or "
+                "JavaScript): it is not kept as evidence. Save it as PDF."
+            )
+        return None
+    return (
+        f"“{name}” is {sniffed.description}, not {what} as its name says: it is "
+        "not kept as evidence. Save it as PDF, an image, an Office document, CSV "
+        "or text and upload that."
+    )
+
+
+def _sniff_office_zip(upload, name: str) -> uploads.Sniffed:
+    """What a ZIP-based Office file holds, refusing bombs and unsafe names from
+    its directory and then by unzipping it, counted, into nothing."""
+    label = f"“{name}”"
+    upload.seek(0)
+    try:
+        with zipfile.ZipFile(upload) as archive:
+            uploads.check_zip_directory(archive, label, uploads.EVIDENCE_ZIP)
+            uploads.verify_members(archive, label, uploads.EVIDENCE_ZIP)
+            return uploads.describe_zip(archive)
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        if isinstance(exc, uploads.ArchiveRefused):
+            raise
+        raise uploads.ArchiveRefused(
+            f"{label} looks like an Office file but is damaged ({exc})."
+        ) from exc
+    finally:
+        upload.seek(0)
 
 
 class DeliveryReturnForm(forms.ModelForm):

@@ -35,6 +35,7 @@ from typing import IO, Any
 from django.conf import settings
 from django.core.files.move import file_move_safe
 
+from councils import uploads
 from socialvalue.loaders import (
     LoaderRefused,
     LoadReport,
@@ -172,16 +173,23 @@ def load_and_classify(
 
 
 def _refuse_binary(source: str | os.PathLike | IO[bytes]) -> None:
-    """Refuse, in plain words, a file that is neither text nor a ZIP of text."""
+    """Refuse, in plain words, a file that is neither text nor a ZIP of text, and
+    a ZIP bomb or a ZIP with unsafe member names (from its directory, before
+    anything is unzipped; zipfile itself never unzips more than a member's stated
+    size, so a directory that lies ends in a damaged-file refusal)."""
     if isinstance(source, str | os.PathLike):
         try:
             with open(source, "rb") as file:
                 head = file.read(1 << 16)
+                if head.startswith(b"PK\x03\x04"):
+                    _refuse_unsafe_zip(file, Path(source).name)
         except OSError:
             return  # the loader says so
     else:
         head = source.read(1 << 16)
         source.seek(0)
+        if head.startswith(b"PK\x03\x04"):
+            _refuse_unsafe_zip(source, Path(getattr(source, "name", "") or "").name)
     if head.startswith(b"PK\x03\x04"):
         if b"[Content_Types].xml" in head and (b"xl/" in head or b"word/" in head):
             raise LoaderRefused(
@@ -189,6 +197,12 @@ def _refuse_binary(source: str | os.PathLike | IO[bytes]) -> None:
                 "CSV, or upload the file as it was downloaded."
             )
         return
+    sniffed = uploads.sniff(head)
+    if sniffed.kind in _NOT_TEXT:
+        raise LoaderRefused(
+            f"This is not a text (CSV) file: it is {sniffed.description} (binary "
+            "data). Upload the file as it was downloaded."
+        )
     if head.startswith((b"PK\x05\x06", b"PK\x07\x08")):
         raise LoaderRefused("The ZIP file is empty: it holds no CSV or text file.")
     if head.startswith(b"\xd0\xcf\x11\xe0"):
@@ -203,6 +217,24 @@ def _refuse_binary(source: str | os.PathLike | IO[bytes]) -> None:
             "This is not a text (CSV) file: it holds binary data (an image, a "
             "spreadsheet, or a damaged download?)."
         )
+
+
+_NOT_TEXT = frozenset(
+    {"pdf", "png", "jpeg", "gif", "tiff", "webp", "exe", "rtf", "archive"}
+)
+
+
+def _refuse_unsafe_zip(file: IO[bytes], name: str) -> None:
+    label = f'"{name}"' if name else "The ZIP file"
+    try:
+        with zipfile.ZipFile(file) as archive:
+            uploads.check_zip_directory(archive, label, uploads.REFERENCE_ZIP)
+    except zipfile.BadZipFile:
+        return  # the loader says the ZIP cannot be read
+    except uploads.ArchiveRefused as refused:
+        raise LoaderRefused(str(refused)) from refused
+    finally:
+        file.seek(0)
 
 
 class NamedFile(io.BufferedReader):

@@ -3,9 +3,10 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 
+from councils.uploads import read_head, size_error
 from spend.models import VatBasis
 from spend.parse import FIELD_LABELS, REQUIRED, BlockPlan
-from spend.reading import FIELDS
+from spend.reading import FIELDS, FileRefused, refuse_by_content
 
 
 class UploadForm(forms.Form):
@@ -32,16 +33,22 @@ class UploadForm(forms.Form):
         help_text="Optional: the last day the file covers.",
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text += f" Up to {settings.MAX_UPLOAD_MB:,} MB."
+
     def clean_file(self):
         file = self.cleaned_data["file"]
-        limit = settings.MAX_UPLOAD_MB * 1024 * 1024
-        if file.size > limit:  # checked before a byte of it is read
-            raise forms.ValidationError(
-                f'"{file.name}" is {file.size / 1024 / 1024:.0f} MB: the limit is '
-                f"{settings.MAX_UPLOAD_MB} MB. Split it into smaller files."
-            )
+        # Over the limit, councils.uploads.LimitedUploadHandler kept none of it.
+        too_big = size_error(file, settings.MAX_UPLOAD_MB)
+        if too_big:
+            raise forms.ValidationError(f"{too_big} Split it into smaller files.")
         if file.size == 0:
             raise forms.ValidationError(f'"{file.name}" is empty.')
+        try:  # an image, a program, a PDF … is refused before it is kept
+            refuse_by_content(read_head(file), file.name)
+        except FileRefused as refused:
+            raise forms.ValidationError(str(refused)) from refused
         return file
 
     def clean(self):

@@ -1,8 +1,9 @@
 """Reading councils' spend files: bytes -> sheets -> header blocks -> columns.
 
-Pure Python (no Django). Nothing here converts values: CSV cells stay text and
-XLSX cells keep their native type, so dates and amounts are parsed later, on
-purpose, by ``spend.values``.
+Pure Python (no database; the archive and content checks it shares with the
+other upload pages come from ``councils.uploads``). Nothing here converts
+values: CSV cells stay text and XLSX cells keep their native type, so dates and
+amounts are parsed later, on purpose, by ``spend.values``.
 
 The three steps:
 
@@ -25,11 +26,21 @@ import io
 import re
 import statistics
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import chain, repeat
 from pathlib import PurePosixPath
 from typing import Any
+
+from councils.uploads import (
+    SPREADSHEET_ZIP,
+    ArchiveRefused,
+    check_zip_directory,
+    read_member,
+    sniff,
+    verify_members,
+)
 
 FIELDS = (
     "payment_date",
@@ -48,6 +59,9 @@ FIELDS = (
 )
 
 MAX_MEMBER_BYTES = 500 * 1024 * 1024  # refuse ZIP members bigger than this
+# ZIPs and XLSX workbooks: at most SPREADSHEET_ZIP.max_total bytes unzipped in all,
+# no member compressed more than 100 to 1, checked before unzipping (see
+# councils.uploads).
 _SAMPLE_LINES = 30  # lines looked at to sniff the delimiter
 _GUESS_SAMPLE = 300  # rows looked at to guess columns of a header-less block
 
@@ -149,7 +163,15 @@ def _read(
     data: bytes, name: str, label: str, *, inside_zip: bool
 ) -> list[Sheet | CsvText]:
     if data.startswith((b"PK\x03\x04", b"PK\x05\x06")):
-        return _read_zip_or_xlsx(data, name, label, inside_zip=inside_zip)
+        try:
+            return _read_zip_or_xlsx(data, name, label, inside_zip=inside_zip)
+        except (zlib.error, zipfile.BadZipFile, EOFError) as exc:
+            # A member damaged inside (a corrupt deflate stream raises zlib.error,
+            # which zipfile passes on as it is) is found only while unzipping.
+            raise FileRefused(
+                f"{label} looks like a ZIP or .xlsx file but is damaged ({exc}): "
+                "download it again."
+            ) from exc
     _refuse_non_spreadsheets(data, label)
     text = _decode(data)
     _refuse_text_that_is_not_csv(text, label)
@@ -157,6 +179,18 @@ def _read(
 
 
 _NOT_PADDING = re.compile(rb"[^ \t\r\n\x00\xef\xbb\xbf]")
+
+
+def refuse_by_content(head: bytes, filename: str) -> None:
+    """Refuse, from its first bytes alone (64 KB), a file that is plainly not a
+    spreadsheet: an image, a program, a PDF, an old .xls, another kind of archive
+    or binary data, whatever its name. Used when the file is uploaded, so nothing
+    is kept; text, HTML and ZIP files are read in full later."""
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        return  # a ZIP or XLSX: its directory is checked when it is read
+    if not _NOT_PADDING.search(head):
+        return  # all padding so far: decided when the whole file is read
+    _refuse_non_spreadsheets(head, f'"{filename}"')
 
 
 def _refuse_non_spreadsheets(data: bytes, label: str) -> None:
@@ -182,12 +216,20 @@ def _refuse_non_spreadsheets(data: bytes, label: str) -> None:
             f"{label} is a compressed archive (gzip, RAR or 7z): only ZIP archives "
             "holding one CSV or XLSX can be imported."
         )
+    sniffed = sniff(data[:65536])
+    if sniffed.kind in _NOT_SPREADSHEETS:
+        raise FileRefused(
+            f"{label} is {sniffed.description}, not a CSV or Excel spreadsheet: "
+            "upload the spend file itself, saved as .xlsx or CSV."
+        )
     if b"\x00" in data and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise FileRefused(
             f"{label} is a binary file, not a CSV or Excel spreadsheet: save it "
             "as .xlsx or CSV and upload that."
         )
 
+
+_NOT_SPREADSHEETS = frozenset({"png", "jpeg", "gif", "tiff", "webp", "exe", "rtf"})
 
 _NOT_LEADING = re.compile("[^\ufeff \t\r\n]")
 
@@ -240,8 +282,16 @@ def _read_zip_or_xlsx(
             f"{label} looks like a ZIP or .xlsx file but is damaged ({exc}): "
             "download it again."
         ) from exc
-    if "xl/workbook.xml" in names or "xl/workbook.bin" in names:
-        return _read_workbook(data, label)
+    try:
+        # Bombs and unsafe names are refused from the directory, before any
+        # member is unzipped; a workbook's members are then unzipped once, counted,
+        # so calamine and openpyxl never unzip more than the limits allow.
+        check_zip_directory(archive, label, SPREADSHEET_ZIP)
+        if "xl/workbook.xml" in names or "xl/workbook.bin" in names:
+            verify_members(archive, label, SPREADSHEET_ZIP)
+            return _read_workbook(data, label)
+    except ArchiveRefused as refused:
+        raise FileRefused(str(refused)) from refused
     _refuse_other_office_zips(archive, names, label)
     if inside_zip:
         raise FileRefused(f"{label} is an archive inside the ZIP: unzip it first.")
@@ -255,7 +305,8 @@ def _refuse_other_office_zips(
     archive: zipfile.ZipFile, names: list[str], label: str
 ) -> None:
     if "mimetype" in names:
-        mimetype = archive.read("mimetype")[:100].decode("ascii", "replace")
+        with archive.open("mimetype") as member:
+            mimetype = member.read(100).decode("ascii", "replace")
         if "opendocument" in mimetype:
             raise FileRefused(
                 f"{label} is an OpenDocument file (LibreOffice/OpenOffice): save "
@@ -312,14 +363,11 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, label: str) ->
             f"{label} is {info.file_size // 2**20} MB once unzipped, more than the "
             f"{MAX_MEMBER_BYTES // 2**20} MB limit."
         )
-    try:
-        with archive.open(info) as member:
-            inner = member.read(MAX_MEMBER_BYTES + 1)
-    except (zipfile.BadZipFile, OSError, RuntimeError, ValueError) as exc:
-        raise FileRefused(f"{label} cannot be unzipped ({exc}).") from exc
-    if len(inner) > MAX_MEMBER_BYTES:
-        raise FileRefused(f"{label} is too big once unzipped.")
-    return inner
+    limit = min(MAX_MEMBER_BYTES, SPREADSHEET_ZIP.max_total)
+    try:  # a chunk at a time, never more than the limit, whatever the header says
+        return read_member(archive, info, label, limit)
+    except ArchiveRefused as refused:
+        raise FileRefused(str(refused)) from refused
 
 
 def _read_workbook(data: bytes, label: str) -> list[Sheet]:
@@ -395,7 +443,10 @@ def _decode(data: bytes) -> str:
     Amount(œ)``). Decoding byte by byte also copes with files that mix the two.
     """
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
+        # A truncated file (an odd number of bytes) or a damaged character (a lone
+        # surrogate) must not stop the file: it reads as "\ufffd", and the cell it
+        # is in is rejected or shown as it is.
+        return data.decode("utf-16", errors="replace")
     if data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8) :]
     try:

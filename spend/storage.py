@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import tempfile
 from pathlib import Path
 
 from django.conf import settings
@@ -23,12 +25,27 @@ def keep_file(council: Council, data: bytes, file_name: str) -> str:
     suffix = Path(file_name).suffix.lower()
     suffix = suffix if suffix in {".csv", ".xlsx", ".zip", ".txt"} else ".bin"
     relative = Path(council.slug) / f"{sha256_of(data)}{suffix}"
-    path = Path(settings.UPLOAD_ROOT) / relative
+    path = kept_path(str(relative))
     path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists():
-        path.write_bytes(data)
+        # Written whole under a temporary name, then renamed (atomic on one file
+        # system): a request uploading the same file at the same moment never
+        # reads half of it.
+        with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as tmp:
+            tmp.write(data)
+        os.replace(tmp.name, path)
     return str(relative)
 
 
+def kept_path(relative: str) -> Path:
+    """The kept file's full path; a path that would leave UPLOAD_ROOT (``..``, an
+    absolute path) is refused as if the file had gone."""
+    root = Path(settings.UPLOAD_ROOT).resolve()
+    path = (root / relative).resolve()
+    if not relative or not path.is_relative_to(root):
+        raise FileNotFoundError(f"No kept file {relative!r}.")
+    return path
+
+
 def read_kept(relative: str) -> bytes:
-    return (Path(settings.UPLOAD_ROOT) / relative).read_bytes()
+    return kept_path(relative).read_bytes()

@@ -110,7 +110,7 @@ def test_a_file_over_the_size_limit_is_refused_before_it_is_read(
     client.force_login(finance_officer)
     big = GOOD + b"x" * (1024 * 1024)
     response = _upload(client, council, big)
-    assertContains(response, "the limit is 1 MB")
+    assertContains(response, "more than the 1 MB limit")
     assert not SpendUpload.objects.exists()
 
 
