@@ -1,7 +1,14 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from procure.models import Contract, ContractKPI, KPIRating, Supplier, SupplierAlias
+from procure.models import (
+    Contract,
+    ContractKPI,
+    KPIRating,
+    Supplier,
+    SupplierAlias,
+    SupplierMerge,
+)
 
 
 class SupplierAliasInline(admin.TabularInline):
@@ -78,3 +85,33 @@ class KPIRatingAdmin(SimpleHistoryAdmin):
     list_filter = ["rating", "kpi__contract__council"]
     search_fields = ["kpi__name", "kpi__contract__reference"]
     raw_id_fields = ["kpi"]
+
+
+@admin.register(ContractKPI)
+class ContractKPIAdmin(SimpleHistoryAdmin):
+    """Edited on the contract's pages (or inline here); registered so an
+    administrator can read each KPI's history: who changed it, and when."""
+
+    list_display = ["name", "contract"]
+    list_filter = ["contract__council"]
+    search_fields = ["name", "contract__reference", "contract__title"]
+    raw_id_fields = ["contract"]
+
+
+@admin.register(SupplierMerge)
+class SupplierMergeAdmin(SimpleHistoryAdmin):
+    """Merges are made and undone on the review pages, which move the payments,
+    aliases and contracts with them; here they are only read, with their history."""
+
+    list_display = ["kept", "merged", "merged_by", "merged_at", "undone_at"]
+    search_fields = ["kept__name", "merged__name", "reason"]
+    raw_id_fields = ["kept", "merged"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

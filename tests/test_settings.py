@@ -1,5 +1,6 @@
 """Production settings: `check --deploy` is clean; bad configuration fails loudly."""
 
+import ast
 import os
 import subprocess
 import sys
@@ -44,3 +45,74 @@ def test_production_refuses_to_start_without_a_secret_key():
 def test_a_mistyped_debug_flag_is_refused():
     result = _manage("check", DJANGO_DEBUG="maybe")
     assert "DJANGO_DEBUG must be" in result.stderr
+
+
+def _settings(names: list[str], **env: str) -> dict[str, str]:
+    """The named settings as the app sees them with this environment."""
+    code = (
+        "from django.conf import settings\n"
+        f"for name in {names!r}:\n"
+        "    print(name, '=', repr(getattr(settings, name, None)))\n"
+    )
+    result = _manage("shell", "--no-imports", "-c", code, **env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return dict(line.split(" = ", 1) for line in result.stdout.splitlines())
+
+
+def test_production_cookies_and_headers_are_secure():
+    seen = _settings(
+        [
+            "SESSION_COOKIE_SECURE",
+            "CSRF_COOKIE_SECURE",
+            "SESSION_COOKIE_HTTPONLY",
+            "SECURE_SSL_REDIRECT",
+            "SECURE_HSTS_SECONDS",
+            "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+            "X_FRAME_OPTIONS",
+            "SECURE_CONTENT_TYPE_NOSNIFF",
+            "SECURE_REFERRER_POLICY",
+            "SECURE_CROSS_ORIGIN_OPENER_POLICY",
+        ],
+        **PRODUCTION,
+    )
+    assert seen == {
+        "SESSION_COOKIE_SECURE": "True",
+        "CSRF_COOKIE_SECURE": "True",
+        "SESSION_COOKIE_HTTPONLY": "True",
+        "SECURE_SSL_REDIRECT": "True",
+        "SECURE_HSTS_SECONDS": "31536000",
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS": "True",
+        "X_FRAME_OPTIONS": "'DENY'",
+        "SECURE_CONTENT_TYPE_NOSNIFF": "True",
+        "SECURE_REFERRER_POLICY": "'same-origin'",
+        "SECURE_CROSS_ORIGIN_OPENER_POLICY": "'same-origin'",
+    }
+
+
+def test_the_content_security_policy_allows_no_inline_script_or_eval():
+    seen = _settings(["CONTENT_SECURITY_POLICY"], **PRODUCTION)
+    policy = ast.literal_eval(seen["CONTENT_SECURITY_POLICY"])
+    directives = policy["DIRECTIVES"]
+    assert directives["script-src"] == ["'self'"]
+    assert directives["default-src"] == ["'self'"]
+    assert directives["object-src"] == ["'none'"]
+    assert directives["frame-ancestors"] == ["'none'"]
+    assert directives["base-uri"] == ["'self'"]
+    assert directives["form-action"] == ["'self'"]
+
+
+def test_login_throttling_is_set_from_the_environment():
+    names = ["AXES_FAILURE_LIMIT", "AXES_COOLOFF_TIME", "AXES_LOCKOUT_PARAMETERS"]
+    default = _settings(
+        names, LOCALSPEND_LOGIN_FAILURE_LIMIT="", LOCALSPEND_LOGIN_COOLOFF_MINUTES=""
+    )
+    assert default["AXES_FAILURE_LIMIT"] == "5"
+    assert default["AXES_COOLOFF_TIME"] == "datetime.timedelta(seconds=900)"
+    assert default["AXES_LOCKOUT_PARAMETERS"] == "[['username', 'ip_address']]"
+    tuned = _settings(
+        names,
+        LOCALSPEND_LOGIN_FAILURE_LIMIT="8",
+        LOCALSPEND_LOGIN_COOLOFF_MINUTES="60",
+    )
+    assert tuned["AXES_FAILURE_LIMIT"] == "8"
+    assert tuned["AXES_COOLOFF_TIME"] == "datetime.timedelta(seconds=3600)"
