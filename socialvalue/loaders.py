@@ -1244,7 +1244,10 @@ class _PostcodeTable:
                     skipped["row too short"] += 1
                 continue
             squashed = row[ip].replace(" ", "").upper()
-            if not 5 <= len(squashed) <= 7 or not squashed.isalnum():
+            # isascii too: str.isalnum() is true of "١٢٣٤٥" and "ÉÉÉÉÉ".
+            if not 5 <= len(squashed) <= 7 or not (
+                squashed.isascii() and squashed.isalnum()
+            ):
                 skipped["not a postcode"] += 1
                 continue
             district = squashed[:-3]

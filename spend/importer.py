@@ -51,6 +51,7 @@ from spend.models import (
     SpendLine,
     SpendUpload,
     UploadStatus,
+    hold_rollup_lock,
 )
 from spend.parse import (
     AMOUNT,
@@ -74,6 +75,10 @@ ERRORS_SHOWN = 100
 FIRST_LINES = 5_000  # lines in the first chunk: loading starts soon
 CHUNK_LINES = 200_000  # lines in each later chunk, at most
 COPY_PIECE = 500  # lines handed to the COPY at a time
+# No spend file comes near a trillion pounds (about what the whole UK government
+# spends in a year). A file over it is refused: its totals would overflow the
+# upload's and the dashboard rollups' 16-digit columns (14 before the point).
+MAX_FILE_AMOUNT = Decimal(10**12)
 
 
 @dataclass
@@ -776,6 +781,7 @@ class _Loader:
         self.result = result
         self.held = HeldLines(council, exclude_upload=upload.pk if upload else None)
         self.suppliers = SupplierMatcher(council)
+        self.size = Decimal(0)  # the sum of the new lines' amounts, signs ignored
 
     def add(
         self, lines: list[LineRecord], *, read_ahead: _ReadAhead | None = None
@@ -786,6 +792,7 @@ class _Loader:
         result.rows_imported += len(new)
         result.rows_duplicate += len(duplicate)
         result.amount_imported += sum(map(itemgetter(AMOUNT), new), Decimal("0.00"))
+        self.size += sum(map(abs, map(itemgetter(AMOUNT), new)), Decimal(0))
         result.amount_duplicate += sum(
             map(itemgetter(AMOUNT), duplicate), Decimal("0.00")
         )
@@ -878,6 +885,7 @@ def _conclude(
     upload: SpendUpload, result: ImportResult, parsed: ParsedFile, loader: _Loader
 ) -> None:
     _reconcile(result, parsed)
+    _refuse_too_large(upload, result, loader)
     _save_issues(upload, parsed)
     _claim(upload)
     _hold_references(upload, loader.suppliers.ids.values())
@@ -885,9 +893,31 @@ def _conclude(
     _finish(upload, result, parsed)
 
 
+def _refuse_too_large(
+    upload: SpendUpload, result: ImportResult, loader: _Loader
+) -> None:
+    """Refuse a file whose amounts add up to MAX_FILE_AMOUNT or more (the lines
+    with their signs ignored; the rejected, skipped and stated totals as they are),
+    before anything overflows the database's columns."""
+    sizes = (
+        loader.size,
+        abs(result.amount_rejected),
+        abs(result.amount_duplicate),
+        abs(result.amount_skipped),
+        abs(result.file_stated_total or 0),
+    )
+    if max(sizes) >= MAX_FILE_AMOUNT:
+        raise FileRefused(
+            f'"{upload.file_name}": its amounts add up to £{max(sizes):,.2f}, more '
+            f"than any spend file holds (£{MAX_FILE_AMOUNT:,.0f}). Check that the "
+            "amount column holds pounds and pence, and upload the file again."
+        )
+
+
 def _classify_and_roll_up(upload: SpendUpload, supplier_ids: Iterable[int]) -> None:
     """Tag the suppliers paid by this file (new ones, and known ones new to this
     council) and recount the dashboard rollups for the months it covers."""
+    hold_rollup_lock()  # until the import commits: see spend.models
     ids = sorted(set(supplier_ids))
     tagged = None
     if ids:
@@ -1019,6 +1049,7 @@ def rollback_upload(upload: SpendUpload, *, user) -> int:
     """Remove every line of an imported upload; the upload row stays, marked rolled back."""
     with transaction.atomic():
         upload = SpendUpload.objects.select_for_update().get(pk=upload.pk)
+        hold_rollup_lock()  # after the upload's row, as an import takes them
         if upload.status != UploadStatus.IMPORTED:
             raise ValueError(
                 f"Only an imported upload can be rolled back ({upload.status})."

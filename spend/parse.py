@@ -87,6 +87,9 @@ _TOTAL_LABEL = re.compile(
     re.IGNORECASE,
 )
 FUTURE_GRACE = timedelta(days=31)
+# No spend file pays before this (it is also the earliest Excel date number read);
+# a payment in year 1 had no financial year and stopped the import.
+EARLIEST_PAYMENT = date(1990, 1, 1)
 
 
 @dataclass
@@ -856,7 +859,7 @@ class _BlockReader:
             paid = parse_date(raw, today=self.today)
         except CellError:
             raise _Slow from None
-        if paid > self.latest:
+        if paid > self.latest or paid < EARLIEST_PAYMENT:
             raise _Slow
         return _remember(self.dates, raw, (paid, paid.isoformat()))
 
@@ -925,6 +928,13 @@ class _BlockReader:
                 "payment_date",
                 raw_date,
                 f"Payment date: {paid:%d/%m/%Y} is in the future",
+            )
+        if paid < EARLIEST_PAYMENT:
+            return reject(
+                "payment_date",
+                raw_date,
+                f"Payment date: {paid.day:02d}/{paid.month:02d}/{paid.year:04d} is "
+                f"before {EARLIEST_PAYMENT.year}: check the date",
             )
         if not supplier:
             return reject(

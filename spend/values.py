@@ -365,7 +365,7 @@ def parse_date(value: object, *, today: date | None = None) -> date:
     if _is_missing(value):
         raise CellError("date is empty")
     if isinstance(value, datetime):
-        return value.astimezone(LONDON).date() if _is_aware(value) else value.date()
+        return _london_date(value, value) if _is_aware(value) else value.date()
     if isinstance(value, date):
         return value
     if isinstance(value, bool):
@@ -478,7 +478,18 @@ def _at_time(day: date, match: re.Match[str], raw: str) -> date:
     if not parts.get("tz"):
         return day
     moment = datetime(day.year, day.month, day.day, hour, minute, second)
-    return moment.replace(tzinfo=_offset(parts["tz"], raw)).astimezone(LONDON).date()
+    return _london_date(moment.replace(tzinfo=_offset(parts["tz"], raw)), raw)
+
+
+def _london_date(moment: datetime, value: object) -> date:
+    """The date in London of an aware moment; at the ends of the calendar (year 1,
+    year 9999) the shift would leave it, which datetime raises as OverflowError."""
+    try:
+        return moment.astimezone(LONDON).date()
+    except OverflowError:
+        raise CellError(
+            f"not a valid date: {_shown(value)} (year {moment.year} is out of range)"
+        ) from None
 
 
 def _offset(text: str, raw: str) -> tzinfo:
