@@ -22,7 +22,7 @@ from procure.models import (
 from socialvalue.models import SupplierTag, TagOverride
 from socialvalue.tagging import classify_suppliers
 from spend import rollup
-from spend.models import SpendLine
+from spend.models import SpendLine, hold_rollup_lock
 
 
 class MergeRefused(ValueError):
@@ -39,6 +39,7 @@ def merge_suppliers(
             "One of these suppliers has already been merged into another."
         )
     with transaction.atomic():
+        hold_rollup_lock()  # rollups are rewritten below: one writer at a time
         lines = list(merged.spend_lines.values_list("pk", flat=True))
         aliases = list(merged.aliases.values_list("pk", flat=True))
         contracts = list(merged.contracts.values_list("pk", flat=True))
@@ -100,6 +101,7 @@ def undo_merge(record: SupplierMerge, *, user) -> None:
         raise MergeRefused("This merge has already been undone.")
     kept, merged = record.kept, record.merged
     with transaction.atomic():
+        hold_rollup_lock()  # rollups are rewritten below: one writer at a time
         SpendLine.objects.filter(pk__in=record.moved_lines, supplier=kept).update(
             supplier=merged
         )

@@ -51,7 +51,7 @@ from socialvalue.models import (
     TagSource,
 )
 from spend import rollup
-from spend.models import SpendLine
+from spend.models import SpendLine, hold_rollup_lock
 from spend.values import parse_postcode
 
 FACT_FIELDS = [
@@ -271,7 +271,12 @@ def classify_suppliers(
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _classify(supplier_ids, councils, user, rollups)
+        # One run at a time, reading the tags it rewrites only once it may write:
+        # two runs at once (an import's and a reclassification) would each add
+        # the same new tag, or recount the same rollup months.
+        with transaction.atomic():
+            hold_rollup_lock()
+            return _classify(supplier_ids, councils, user, rollups)
     finally:
         if collecting:
             gc.enable()

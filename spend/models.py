@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import models
+from django.db import connection, models
 from django.db.models import Count, Max, Min, Q, Sum, Value
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
@@ -37,6 +37,39 @@ INTERNAL_ERROR = (
     "The import stopped because of an internal error. Nothing from this file was "
     "saved. Try again; if it happens again, tell your LocalSpend administrator."
 )
+WORKER_STOPPED = (
+    "The import stopped before it finished (the background worker was stopped); "
+    "nothing from this file was saved. Try it again."
+)
+
+
+def stalled_after() -> timedelta:
+    """How long an import may go without a sign of life (its heartbeat) before it
+    counts as stopped: settings.IMPORT_STALLED_AFTER seconds, else 10 minutes.
+    Longer than any quiet spell of a live import (its last step, tagging and
+    rollups, sends no heartbeat)."""
+    seconds = getattr(settings, "IMPORT_STALLED_AFTER", None)
+    return STALLED_AFTER if seconds is None else timedelta(seconds=seconds)
+
+
+# Tags and the dashboard rollups are written by one transaction at a time: an
+# import's last step, a classification run, a rollback. Otherwise PostgreSQL lets
+# two of them read the same rows and each write its own (a new tag refused as a
+# duplicate, or a month counted twice: a rollup refresh deletes the rows it sees,
+# and cannot see the rows another refresh is adding). SQLite has one writer anyway.
+ROLLUP_LOCK = 7_361_045  # the key of a PostgreSQL advisory lock
+
+
+def hold_rollup_lock() -> None:
+    """Wait for, then hold until this transaction ends, the right to write tags
+    and rollups. Take it before reading what will be rewritten."""
+    if connection.vendor != "postgresql":
+        return
+    if not connection.in_atomic_block:
+        raise RuntimeError("hold_rollup_lock() must be called inside a transaction.")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ROLLUP_LOCK])
+
 
 # An upload in one of these states holds (or is about to hold) its file's lines.
 LIVE_STATUSES = [
@@ -171,7 +204,7 @@ class SpendUpload(models.Model):
         """An import that stopped reporting, or was never picked up: no worker."""
         if self.status not in RUNNING_STATUSES or self.heartbeat_at is None:
             return False
-        return timezone.now() - self.heartbeat_at > STALLED_AFTER
+        return timezone.now() - self.heartbeat_at > stalled_after()
 
     @property
     def progress_percent(self) -> int:
@@ -184,8 +217,9 @@ class SpendUpload(models.Model):
     @property
     def can_retry(self) -> bool:
         """A stalled import, or one that failed by no fault of the file."""
-        failed_inside = (
-            self.status == UploadStatus.FAILED and self.message == INTERNAL_ERROR
+        failed_inside = self.status == UploadStatus.FAILED and self.message in (
+            INTERNAL_ERROR,
+            WORKER_STOPPED,
         )
         return failed_inside or self.is_stalled
 

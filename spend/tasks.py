@@ -6,12 +6,12 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from spend.importer import INTERNAL_ERROR, ImportSuperseded, import_spend_file
-from spend.models import SpendUpload, UploadStatus
+from spend.models import WORKER_STOPPED, SpendUpload, UploadStatus, stalled_after
 from spend.parse import FileRefused
 from spend.storage import read_kept
 
@@ -90,3 +90,38 @@ def run_upload(upload_id: int) -> None:
             message=INTERNAL_ERROR,
             finished_at=timezone.now(),
         )
+
+
+def fail_stopped_imports(council=None) -> int:
+    """Mark failed the imports whose worker stopped (killed, restarted, the machine
+    went down): importing, with no heartbeat for `stalled_after()`. Their
+    transaction died with the worker's connection, so nothing of them was saved;
+    the upload says so and offers a retry. Called when uploads are looked at.
+
+    Safe against an import that is alive but quiet: one concluding holds its row
+    (skipped here), and one marked failed saves nothing, as only an importing
+    upload may be concluded (`spend.importer._claim`).
+    """
+    stale = SpendUpload.objects.filter(
+        status=UploadStatus.IMPORTING,
+        heartbeat_at__lt=timezone.now() - stalled_after(),
+    )
+    if council is not None:
+        stale = stale.filter(council=council)
+    if not stale.exists():  # the usual case: one cheap query
+        return 0
+    failed = 0
+    with transaction.atomic():
+        for upload in stale.select_for_update(skip_locked=True):
+            upload.status = UploadStatus.FAILED
+            upload.message = WORKER_STOPPED
+            upload.finished_at = timezone.now()
+            upload._change_reason = (
+                f"No sign of life from attempt {upload.attempt} since "
+                f"{timezone.localtime(upload.heartbeat_at):%d %B %Y %H:%M:%S}"
+            )
+            upload.save(update_fields=["status", "message", "finished_at"])
+            failed += 1
+    if failed:
+        logger.warning("Marked %s stopped import(s) failed", failed)
+    return failed

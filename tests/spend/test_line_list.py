@@ -14,7 +14,9 @@ from urllib.parse import parse_qs
 
 import openpyxl
 import pytest
+from django.db import connection
 from django.db.models import Sum
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from pytest_django.asserts import assertContains, assertNotContains
@@ -586,3 +588,25 @@ def test_xlsx_export_writes_formulas_as_inert_text(
         assert row[7].value == "Bell\tand tab"  # a control character dropped
         assert row[10].data_type == "n" and row[10].value == -120
     assert sheet["B4"].value == -480
+
+
+def test_pages_follow_the_headline_count_without_counting_again(
+    client, viewer, council, make_supplier, make_line
+):
+    supplier = make_supplier(name="Paged Ltd")
+    for day in range(1, 28):
+        for _ in range(2):
+            make_line(council, supplier=supplier, payment_date=date(2025, 6, day))
+    make_line(council, supplier=supplier, payment_date=date(2025, 7, 1))  # 55 lines
+    client.force_login(viewer)
+    url = reverse("spend:lines", args=[council.slug])
+    with CaptureQueriesContext(connection) as queries:
+        first = client.get(url)
+    assert first.context["figures"]["lines"] == 55
+    assert first.context["table"].paginator.num_pages == 2
+    counts = [q["sql"] for q in queries if q["sql"].startswith("SELECT COUNT(*)")]
+    assert counts == []  # the headline's count serves the paginator
+    second = client.get(url, {"page": 2})
+    assert len(second.context["table"].page.object_list) == 5
+    beyond = client.get(url, {"page": 3})  # past the end: the last page
+    assert beyond.context["table"].page.number == 2
