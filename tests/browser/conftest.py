@@ -64,8 +64,11 @@ def load_presets_and_demo(today: date | None = None) -> dict:
     from django.utils import timezone
 
     from councils.demo import load_demo
+    from socialvalue.models import Measure
 
     call_command("loaddata", "councils", verbosity=0)
+    if not Measure.objects.exists():  # a migration loads them; a flush empties it
+        call_command("loaddata", "measures", verbosity=0)
     return load_demo(
         council_slug="luton",
         today=today or timezone.localdate(),

@@ -1,9 +1,14 @@
-"""axe-core (vendored in static/vendor/axe/) on the pages people use most.
+"""axe-core (vendored in static/vendor/axe/) on every page a person can open.
 
 One visit does the work: the module loads the demo once, walks the pages as the
-people who use them (signed out, the cabinet member, the finance officer), runs
-axe on each page and keeps what it found; each test below then judges one page.
+people who use them (signed out, the cabinet member, the finance officer, the
+procurement officer, the council administrator and a site superuser), runs axe
+on each page and keeps what it found; each test below then judges one page.
 A page fails on any violation axe rates "serious" or "critical".
+
+Every page of the URL configuration is here: `test_every_page_is_scanned` takes
+the routes from tests/test_permissions.py (which fails for a route it does not
+list) and fails for any page a GET opens that this module does not scan.
 
 The demo is committed outside any test transaction (live_server's requests run
 in another thread), so the module flushes the database when it is done, as a
@@ -12,35 +17,142 @@ transactional test would.
 
 from __future__ import annotations
 
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from django.test.utils import modify_settings
+from django.urls import resolve
+
+from tests.test_permissions import POST_ONLY_ROUTES, ROUTES
 
 pytestmark = pytest.mark.browser
 
-AXE = Path(__file__).resolve().parents[2] / "static" / "vendor" / "axe" / "axe.min.js"
+AXE = "/static/vendor/axe/axe.min.js"  # static/vendor/axe/, served by the live server
 SERIOUS = {"serious", "critical"}
+SUPERUSER = "axe-superuser"
+SUPERUSER_PASSWORD = "a-long-superuser-password-1"
 
-# name: (who signs in (None: nobody), path, a selector to wait for before judging)
+# name: (who signs in (None: nobody), path, a selector to wait for before judging).
+# A path's {placeholders} are the demo's objects, found once it is loaded (`_ids`).
 PAGES = {
     "login": (None, "/accounts/login/", "form"),
+    "public figures": (None, "/public/luton/", "h1"),
     "home": ("demo-cabinet", "/", "h1"),
     "council overview": ("demo-cabinet", "/c/luton/", "h1"),
     "dashboard": ("demo-cabinet", "/c/luton/dashboard/", ".ls-chart__plot svg"),
     "spend lines": ("demo-cabinet", "/c/luton/spend/", "table"),
+    "spend lines, filtered": (
+        "demo-cabinet",
+        "/c/luton/spend/?locality=local&amount_min=1000",
+        "table",
+    ),
     "suppliers": ("demo-cabinet", "/c/luton/suppliers/", "table"),
+    "supplier": ("demo-cabinet", "/c/luton/suppliers/{supplier}/", "h1"),
+    "contracts": ("demo-cabinet", "/c/luton/contracts/", "table"),
+    "contract": ("demo-cabinet", "/c/luton/contracts/{contract}/", "h1"),
+    "contract pipeline": ("demo-cabinet", "/c/luton/contracts/pipeline/", "h1"),
+    "off-contract spend": ("demo-cabinet", "/c/luton/contracts/off-contract/", "h1"),
+    "exports": ("demo-cabinet", "/c/luton/exports/", "h1"),
+    "targets": ("demo-cabinet", "/c/luton/targets/", "h1"),
+    "social value totals": ("demo-cabinet", "/c/luton/social-value/", "h1"),
+    "social value measures": ("demo-cabinet", "/c/luton/social-value/measures/", "h1"),
+    "contract social value": (
+        "demo-cabinet",
+        "/c/luton/contracts/{contract}/social-value/",
+        "h1",
+    ),
     "uploads": ("demo-finance", "/c/luton/uploads/", "table"),
     "upload a file": ("demo-finance", "/c/luton/uploads/new/", "form"),
+    "upload": ("demo-finance", "/c/luton/uploads/{upload}/", "h1"),
+    "upload preview": ("demo-finance", "/c/luton/uploads/{pending}/preview/", "form"),
+    "upload rollback": ("demo-finance", "/c/luton/uploads/{upload}/rollback/", "h1"),
+    "review queue": ("demo-officer", "/c/luton/review/", "h1"),
+    "supplier edit": ("demo-officer", "/c/luton/suppliers/{supplier}/edit/", "form"),
+    "supplier merge": (
+        "demo-officer",
+        "/c/luton/suppliers/{supplier}/merge/{other_supplier}/",
+        "form",
+    ),
+    "tag override": (
+        "demo-officer",
+        "/c/luton/suppliers/{supplier}/tags/size/override/",
+        "form",
+    ),
+    "contract new": ("demo-officer", "/c/luton/contracts/new/", "form"),
+    "contract edit": ("demo-officer", "/c/luton/contracts/{contract}/edit/", "form"),
+    "contract KPIs": ("demo-officer", "/c/luton/contracts/{contract}/kpis/", "form"),
+    "contract import": ("demo-officer", "/c/luton/contracts/import/", "form"),
+    "commitment new": (
+        "demo-officer",
+        "/c/luton/contracts/{contract}/social-value/commitments/new/",
+        "form",
+    ),
+    "commitment edit": (
+        "demo-officer",
+        "/c/luton/social-value/commitments/{commitment}/edit/",
+        "form",
+    ),
+    "return new": (
+        "demo-officer",
+        "/c/luton/social-value/commitments/{commitment}/returns/new/",
+        "form",
+    ),
+    "overdue returns": ("demo-officer", "/c/luton/social-value/overdue/", "h1"),
+    "target new": ("demo-admin", "/c/luton/targets/new/", "form"),
+    "target edit": ("demo-admin", "/c/luton/targets/{target}/edit/", "form"),
+    "proxy values": ("demo-admin", "/c/luton/social-value/proxy-values/", "h1"),
+    "proxy value new": (
+        "demo-admin",
+        "/c/luton/social-value/proxy-values/new/",
+        "form",
+    ),
+    "proxy value edit": (
+        "demo-admin",
+        "/c/luton/social-value/proxy-values/{proxy_value}/edit/",
+        "form",
+    ),
+    "admin index": (SUPERUSER, "/admin/", "h1"),
+    "reference data load": (
+        SUPERUSER,
+        "/admin/socialvalue/referenceload/load/",
+        "form",
+    ),
+}
+# Routes that are not pages: downloads (CSV, JSON, evidence files) and the
+# council switcher, which only redirects. POST-only routes are not pages either.
+NOT_PAGES = {
+    "councils:switch",
+    "spend:upload-issues",
+    "procure:export-contracts-csv",
+    "procure:export-spend-csv",
+    "procure:export-ocds",
+    "socialvalue:totals-csv",
+    "socialvalue:return-evidence",
 }
 # Pages with a known serious violation, each as a strict xfail naming it (so the
 # test fails once the page is fixed and the mark must go). None at present.
 KNOWN: dict[str, pytest.MarkDecorator] = {}
+# Forms scanned a second time, sent empty: their error summary and messages.
+SUBMITTED_EMPTY = {
+    "upload a file",
+    "tag override",
+    "contract new",
+    "commitment new",
+    "return new",
+    "target new",
+}
+WITH_ERRORS = ", with errors"
+SCANNED = [
+    *PAGES,
+    *(f"{name}{WITH_ERRORS}" for name in PAGES if name in SUBMITTED_EMPTY),
+]
 
 
 def _run_axe(page) -> list[dict]:
-    page.add_script_tag(path=str(AXE))
+    # From the site's own static files: the Content Security Policy refuses an
+    # inline script, which is what add_script_tag(path=...) would add.
+    origin = "{0.scheme}://{0.netloc}".format(urlsplit(page.url))
+    page.add_script_tag(url=origin + AXE)
     return page.evaluate(
         "axe.run(document, {resultTypes: ['violations']})"
         ".then(results => results.violations)"
@@ -57,7 +169,8 @@ def audit(
     log_in,
     watch_page,
 ):
-    """{page name: (axe violations, console errors, requests elsewhere)}."""
+    """{page name: (axe violations, console errors, requests elsewhere, the
+    route name of the page shown, its HTTP status)}."""
     from django.core.management import call_command
 
     base = live_server.url
@@ -68,31 +181,128 @@ def audit(
     ):
         try:
             load_demo_data()
+            ids = _ids()
             for user in dict.fromkeys(who for who, _, _ in PAGES.values()):
                 context = browser.new_context()
                 try:
                     page = context.new_page()
                     page.set_default_timeout(15_000)
                     watch = watch_page(page)
-                    if user:
+                    if user == SUPERUSER:
+                        _sign_in_superuser(page, base)
+                    elif user:
                         log_in(page, base, user)
+                    if user == "demo-finance":
+                        ids["pending"] = _pending_upload(page, base)
                     for name, (who, path, ready) in PAGES.items():
                         if who != user:
                             continue
                         watch.errors.clear()
                         watch.requests.clear()
-                        page.goto(base + path)
+                        response = page.goto(base + path.format(**ids))
                         page.locator(ready).first.wait_for(state="attached")
                         found[name] = (
                             _run_axe(page),
                             list(watch.errors),
                             watch.offsite(base),
+                            resolve(urlsplit(page.url).path).view_name,
+                            response.status,
                         )
+                        if name in SUBMITTED_EMPTY:
+                            found[f"{name}{WITH_ERRORS}"] = _submit_empty(
+                                page, base, watch
+                            )
                 finally:
                     context.close()
         finally:
             call_command("flush", interactive=False, verbosity=0)
     return found
+
+
+def _ids() -> dict[str, int]:
+    """The demo's objects the pages show; the public pages turned on; a superuser
+    for the admin; a proxy value to edit."""
+    from datetime import date
+    from decimal import Decimal
+
+    from django.contrib.auth import get_user_model
+
+    from councils.models import Council
+    from procure.models import Contract, Supplier
+    from socialvalue.models import Commitment, Measure, ProxyValue, Target
+    from spend.models import SpendUpload
+
+    council = Council.objects.get(slug="luton")
+    council.public_pages_enabled = True
+    council.save()
+    get_user_model().objects.create_superuser(SUPERUSER, password=SUPERUSER_PASSWORD)
+    suppliers = Supplier.objects.dealt_with_by(council).filter(merged_into=None)
+    supplier, other = suppliers.order_by("name")[:2]
+    proxy = ProxyValue.objects.filter(council=council).first() or (
+        ProxyValue.objects.create(
+            council=council,
+            measure=Measure.objects.order_by("code").first(),
+            year=date.today().year - 1,
+            value=Decimal("12.50"),
+            source="The council's own social value calculator",
+        )
+    )
+    return {
+        "supplier": supplier.pk,
+        "other_supplier": other.pk,
+        "contract": Contract.objects.get(council=council, reference="LBC-C-0001").pk,
+        "commitment": Commitment.objects.filter(contract__council=council)
+        .order_by("pk")
+        .first()
+        .pk,
+        "upload": SpendUpload.objects.filter(council=council, status="imported")
+        .order_by("pk")
+        .first()
+        .pk,
+        "target": Target.objects.filter(council=council).order_by("pk").first().pk,
+        "proxy_value": proxy.pk,
+    }
+
+
+def _submit_empty(page, base: str, watch) -> tuple:
+    """Send the page's form as it stands: the same page, with its errors."""
+    watch.errors.clear()
+    watch.requests.clear()
+    with page.expect_navigation() as navigation:
+        page.locator("main form[method=post] button[type=submit]").first.click()
+    page.locator(".govuk-error-summary").first.wait_for(state="visible")
+    return (
+        _run_axe(page),
+        list(watch.errors),
+        watch.offsite(base),
+        resolve(urlsplit(page.url).path).view_name,
+        navigation.value.status,
+    )
+
+
+def _sign_in_superuser(page, base: str) -> None:
+    page.goto(base + "/admin/login/")
+    page.get_by_label("Username").fill(SUPERUSER)
+    page.get_by_label("Password").fill(SUPERUSER_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(base + "/admin/")
+
+
+def _pending_upload(page, base: str) -> int:
+    """Upload a small file, as the finance officer would, to reach its preview."""
+    page.goto(base + "/c/luton/uploads/new/")
+    page.get_by_label("Spend file").set_input_files(
+        files=[
+            {
+                "name": "axe-check.csv",
+                "mimeType": "text/csv",
+                "buffer": b"Payment date,Supplier,Amount\n01/04/2025,Axe Check Ltd,600.00\n",
+            }
+        ]
+    )
+    page.get_by_role("button", name="Upload and preview").click()
+    page.wait_for_url("**/preview/")
+    return int(urlsplit(page.url).path.rstrip("/").split("/")[-2])
 
 
 def _describe(violations: list[dict]) -> str:
@@ -104,16 +314,28 @@ def _describe(violations: list[dict]) -> str:
 
 
 @pytest.mark.parametrize(
-    "name", [pytest.param(name, marks=KNOWN.get(name, ())) for name in PAGES]
+    "name", [pytest.param(name, marks=KNOWN.get(name, ())) for name in SCANNED]
 )
 def test_no_serious_accessibility_violations(audit, name):
-    violations, _, _ = audit[name]
+    violations, _, _, _, status = audit[name]
+    expected = (200, 400) if name.endswith(WITH_ERRORS) else (200,)
+    assert status in expected, f"the {name} page answered {status}"
     serious = [v for v in violations if v["impact"] in SERIOUS]
     assert not serious, f"axe found on the {name} page:\n{_describe(serious)}"
 
 
-@pytest.mark.parametrize("name", list(PAGES))
+@pytest.mark.parametrize("name", SCANNED)
 def test_no_script_errors_and_nothing_fetched_from_elsewhere(audit, name):
-    _, errors, offsite = audit[name]
+    _, errors, offsite, _, _ = audit[name]
     assert errors == [], f"the {name} page: {errors}"
     assert offsite == [], f"the {name} page fetched from elsewhere: {offsite}"
+
+
+def test_every_page_is_scanned(audit):
+    """Every route a GET opens as a page (not a download, not POST-only) is one of
+    the pages scanned, and each page scanned is the page it was meant to be."""
+    shown = {route for _, _, _, route, _ in audit.values()}
+    pages = set(ROUTES) - POST_ONLY_ROUTES - NOT_PAGES
+    assert pages - shown == set(), "pages that axe does not scan"
+    for route in ("login", "admin:index", "admin:socialvalue_referenceload_load"):
+        assert route in shown
