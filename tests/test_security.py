@@ -298,7 +298,7 @@ def test_every_admin_page_carries_the_policy_and_runs_no_inline_script(
         kind=ReferenceKind.CHARITIES, file_name="waiting.txt", size=10
     )
     load_page = client.get(reverse("admin:socialvalue_referenceload_load"))
-    assert b"js/reference-load-refresh.js" in load_page.content
+    assert b"localspend/reference-load-refresh.js" in load_page.content
     pages = [reverse("admin:index"), reverse("admin:socialvalue_referenceload_load")]
     for model, model_admin in admin.site._registry.items():
         info = model._meta.app_label, model._meta.model_name

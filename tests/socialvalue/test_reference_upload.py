@@ -464,7 +464,7 @@ def test_an_unexpected_error_fails_the_load_without_a_500(
     assert _kept_files() == []
 
 
-REFRESH_SCRIPT = "js/reference-load-refresh.js"  # static/js/: location.reload()
+REFRESH_SCRIPT = "localspend/reference-load-refresh.js"  # location.reload()
 
 
 def test_a_queued_load_waits_and_a_finished_one_is_never_run_again(
