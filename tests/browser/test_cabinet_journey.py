@@ -16,6 +16,8 @@ import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
+from tests.browser.helpers import Screens
+
 pytestmark = pytest.mark.browser
 
 STATED_TOTAL = re.compile(r"([\d,]+) payments totalling (−?£[\d,]+\.\d\d)")
@@ -40,9 +42,10 @@ def stated_total(page) -> tuple[int, Decimal]:
 
 
 def test_cabinet_member_reads_drills_down_exports_and_prints(
-    demo, live_server, page, watch, log_in
+    demo, live_server, page, watch, log_in, output_path
 ):
     base = live_server.url
+    screens = Screens(output_path)
 
     # Sign in, then reach the dashboard from the council's menu.
     log_in(page, base, "demo-cabinet")
@@ -77,6 +80,24 @@ def test_cabinet_member_reads_drills_down_exports_and_prints(
     for plot in plots.all():
         expect(plot.locator("svg.main-svg").first).to_be_attached()
     assert watch.errors == [], watch.errors
+    screens.take(page, "dashboard")
+
+    # Look at the year before, then come back to this one.
+    year = page.get_by_label("Financial year", exact=True)
+    this_year = year.input_value()
+    other = [
+        value
+        for value in year.locator("option").evaluate_all("os => os.map(o => o.value)")
+        if value != this_year
+    ]
+    assert other, "the demo has more than one financial year"
+    year.select_option(other[0])
+    page.get_by_role("button", name="Show").click()
+    earlier = f"{int(other[0])}/{(int(other[0]) + 1) % 100:02d}"
+    expect(heading).to_contain_text(earlier)
+    expect(page.locator(".ls-chart__plot svg.main-svg").first).to_be_attached()
+    screens.take(page, "another-year")
+    page.get_by_label("Financial year", exact=True).select_option(this_year)
 
     # Narrow the period to the first quarter; the heading says so.
     page.get_by_label("Period", exact=True).select_option("q1")
@@ -86,6 +107,7 @@ def test_cabinet_member_reads_drills_down_exports_and_prints(
     assert heading.inner_text() != year_heading
     expect(stated).to_contain_text("Period: Q1")
     expect(page.locator(".ls-chart__plot svg.main-svg").first).to_be_attached()
+    screens.take(page, "first-quarter")
 
     # Read the trend as a table instead of a chart.
     trend = page.locator("figure.ls-chart").filter(has=page.locator("#trend-title"))
@@ -131,6 +153,7 @@ def test_cabinet_member_reads_drills_down_exports_and_prints(
     sentence = page.locator(".ls-filters-in-force").inner_text()
     assert sentence.startswith("Showing payments from 1 April"), sentence
     assert "to 30 June" in sentence, sentence
+    screens.take(page, "local-payments")
 
     # Export those payments: the CSV states the filters, and its rows add up.
     with page.expect_download() as download:
@@ -171,6 +194,7 @@ def test_cabinet_member_reads_drills_down_exports_and_prints(
     expect(page.get_by_role("navigation", name="Menu")).to_be_hidden()
     expect(stated).to_be_visible()
     expect(stated).to_contain_text("Period: Q1")
+    screens.take(page, "printed")
     pdf = page.pdf(format="A4")
     assert pdf.startswith(b"%PDF-")
     pages = len(re.findall(rb"/Type\s*/Page(?!s)", pdf))
@@ -180,3 +204,14 @@ def test_cabinet_member_reads_drills_down_exports_and_prints(
     assert watch.errors == [], watch.errors
     assert watch.offsite(base) == [], watch.offsite(base)
     assert base.startswith("http://127.0.0.1:")
+
+    # A cabinet member reads: no page that writes is offered, or opens.
+    page.emulate_media(media="screen")
+    menu_links = page.get_by_role("navigation", name="Menu").get_by_role("link")
+    hrefs = menu_links.evaluate_all("links => links.map(a => a.pathname)")
+    assert not [h for h in hrefs if h.endswith(("/new/", "/edit/", "/import/"))]
+    for path in ("uploads/new/", "contracts/new/", "targets/new/", "contracts/import/"):
+        response = page.goto(f"{base}/c/luton/{path}")
+        assert response.status == 403, (path, response.status)
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    screens.take(page, "refused")
