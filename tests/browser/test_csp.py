@@ -17,6 +17,8 @@ from urllib.parse import urlsplit
 import pytest
 from django.test.utils import modify_settings
 
+from tests.browser.helpers import serious_axe_violations
+
 pytestmark = pytest.mark.browser
 
 ADMIN_USER = "csp-superuser"
@@ -192,6 +194,7 @@ def test_the_lockout_page_shows_under_the_policy(transactional_db, live_server, 
         page.wait_for_load_state()
     heading = page.get_by_role("heading", level=1)
     assert "Sign in paused" in heading.inner_text()
+    assert serious_axe_violations(page) == []  # the page, to WCAG 2.2 AA
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
     assert (
         f"You can try again in {minutes} minutes" in page.locator("main").inner_text()
