@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.utils import timezone
+from simple_history.utils import bulk_update_with_history
 
 from procure.linking import relink_suppliers
 from procure.models import (
@@ -45,8 +46,9 @@ def merge_suppliers(
         contracts = list(merged.contracts.values_list("pk", flat=True))
         overrides = _take_overrides(kept, merged)
         SpendLine.objects.filter(pk__in=lines).update(supplier=kept)
-        SupplierAlias.objects.filter(pk__in=aliases).update(supplier=kept)
-        Contract.objects.filter(pk__in=contracts).update(supplier=kept)
+        why = f"Supplier {merged.name} (#{merged.pk}) merged into {kept.name}"
+        _move(SupplierAlias, aliases, kept, user, why)
+        _move(Contract, contracts, kept, user, why)
         SupplierTag.objects.filter(supplier=merged).delete()
         MatchSuggestion.objects.filter(supplier=merged, candidate=kept).update(
             dismissed_at=timezone.now(), dismissed_by=user
@@ -68,6 +70,20 @@ def merge_suppliers(
         rollup.refresh_suppliers([kept.pk, merged.pk])
     classify_suppliers(supplier_ids=[kept.pk], user=user)
     return record
+
+
+def _move(model, pks, supplier: Supplier, user, reason: str, *, kept=None) -> None:
+    """Give these aliases or contracts (those still with `kept`, if given) to
+    `supplier`, each change recorded in its history with who and why."""
+    rows = model.objects.filter(pk__in=list(pks))
+    if kept is not None:
+        rows = rows.filter(supplier=kept)
+    rows = list(rows)
+    for row in rows:
+        row.supplier = supplier
+    bulk_update_with_history(
+        rows, model, ["supplier"], default_user=user, default_change_reason=reason
+    )
 
 
 def _take_overrides(kept: Supplier, merged: Supplier) -> list[dict]:
@@ -105,12 +121,9 @@ def undo_merge(record: SupplierMerge, *, user) -> None:
         SpendLine.objects.filter(pk__in=record.moved_lines, supplier=kept).update(
             supplier=merged
         )
-        SupplierAlias.objects.filter(pk__in=record.moved_aliases, supplier=kept).update(
-            supplier=merged
-        )
-        Contract.objects.filter(pk__in=record.moved_contracts, supplier=kept).update(
-            supplier=merged
-        )
+        why = f"Merge of {merged.name} (#{merged.pk}) into {kept.name} undone"
+        _move(SupplierAlias, record.moved_aliases, merged, user, why, kept=kept)
+        _move(Contract, record.moved_contracts, merged, user, why, kept=kept)
         for item in record.moved_overrides:
             scope = {"council_id": item["council"], "kind": item["kind"]}
             if item["moved"]:

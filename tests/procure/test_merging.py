@@ -83,6 +83,24 @@ def test_undo_puts_everything_back(pair, council_officer):
         undo_merge(record, user=council_officer)
 
 
+def test_the_moved_contract_and_alias_record_who_moved_them_and_why(
+    pair, council_officer
+):
+    kept, dupe = pair
+    record = merge_suppliers(kept=kept, merged=dupe, user=council_officer)
+    for model, key in ((Contract, {"reference": "C9"}), (SupplierAlias, {})):
+        latest = model.objects.get(**key).history.first()
+        assert latest.supplier_id == kept.pk
+        assert latest.history_user == council_officer
+        assert (
+            "merged into Wardown Plumbing Services Ltd" in latest.history_change_reason
+        )
+    undo_merge(record, user=council_officer)
+    latest = Contract.objects.get(reference="C9").history.first()
+    assert (latest.supplier_id, latest.history_user) == (dupe.pk, council_officer)
+    assert "undone" in latest.history_change_reason
+
+
 def test_a_supplier_cannot_be_merged_into_itself_or_twice(
     pair, council_officer, make_supplier
 ):
