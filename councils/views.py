@@ -63,6 +63,8 @@ def overview(request: HttpRequest, council: Council) -> HttpResponse:
 @login_not_required
 def public_council(request: HttpRequest, council_slug: str) -> HttpResponse:
     """Headline figures a council has chosen to publish. No login needed."""
+    from procure.views import public_downloads
+
     council = get_object_or_404(Council, slug=council_slug, public_pages_enabled=True)
     fy = _current_fy()
     lines = SpendLine.objects.for_council(council)
@@ -72,5 +74,6 @@ def public_council(request: HttpRequest, council_slug: str) -> HttpResponse:
         "figures": lines.in_fy(fy).headline(),
         "previous_fy": fy.previous(),
         "previous": lines.in_fy(fy.previous()).headline(),
+        "downloads": public_downloads(council),
     }
     return render(request, "councils/public.html", context)

@@ -8,6 +8,7 @@ from itertools import chain
 from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
 from django.db.models import (
     Count,
     DecimalField,
@@ -998,3 +999,78 @@ def _rejected_csv(report, register) -> str:
         cells = ["" if c is None else str(c) for c in r.cells]
         writer.writerow([r.row, r.column, r.reason, *cells])
     return out.getvalue()
+
+
+# --- Published downloads (no login, where the council publishes) ----------------------
+
+
+def _published(council_slug: str) -> Council:
+    """The council, if it has turned its public pages on; else 404."""
+    return get_object_or_404(Council, slug=council_slug, public_pages_enabled=True)
+
+
+def public_downloads(council: Council) -> dict:
+    """What the council's public page offers to download: the Transparency Code
+    contracts file, a spend file for each financial year, the OCDS package."""
+    from procure.exports import transparency_contracts
+
+    spend_url = reverse("councils:public-spend-csv", args=[council.slug])
+    return {
+        "contracts_count": transparency_contracts(council).count(),
+        "contracts_url": reverse("councils:public-contracts-csv", args=[council.slug]),
+        "spend_years": [
+            (fy, f"{spend_url}?{urlencode({'year': fy.start_year})}")
+            for fy in _years_with_spend(council)
+        ],
+        "ocds_count": Contract.objects.for_council(council).count(),
+        "ocds_url": reverse("councils:public-ocds", args=[council.slug]),
+    }
+
+
+@login_not_required
+def public_contracts_csv(request: HttpRequest, council_slug: str) -> HttpResponse:
+    from procure.exports import contracts_csv
+
+    return contracts_csv(_published(council_slug))
+
+
+@login_not_required
+def public_spend_csv(request: HttpRequest, council_slug: str) -> HttpResponse:
+    """Spend over £500 for a financial year or a month of it (?year=&month=)."""
+    from procure.exports import spend_csv
+
+    council = _published(council_slug)
+    form = _spend_period_form(request, council)
+    if not form.is_valid():
+        problems = " ".join(e for errors in form.errors.values() for e in errors)
+        return HttpResponse(
+            f"No spend file for that period: {problems} The years published are "
+            f"listed on {request.build_absolute_uri(_public_page(council))}\n",
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
+    start, end, label = form.period()
+    return spend_csv(council, start, end, label)
+
+
+@login_not_required
+def public_ocds(request: HttpRequest, council_slug: str) -> HttpResponse:
+    council = _published(council_slug)
+    package = release_package(council, request.build_absolute_uri())
+    if not package["releases"]:
+        return HttpResponse(
+            f"{council.name} has no contracts published yet.\n",
+            status=404,
+            content_type="text/plain; charset=utf-8",
+        )
+    response = HttpResponse(
+        json.dumps(package, ensure_ascii=False, indent=2),
+        content_type="application/json; charset=utf-8",
+    )
+    name = f"{council.slug}-contracts-ocds.json"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+def _public_page(council: Council) -> str:
+    return reverse("councils:public", args=[council.slug])

@@ -22,6 +22,9 @@ ROUTES: dict[str, tuple[str | None, Capability | None]] = {
     "councils:switch": (None, None),
     "councils:overview": (None, Capability.VIEW),
     "councils:public": (None, None),
+    "councils:public-contracts-csv": (None, None),
+    "councils:public-spend-csv": (None, None),
+    "councils:public-ocds": (None, None),
     "spend:uploads": (None, Capability.VIEW),
     "spend:upload": (None, Capability.UPLOAD),
     "spend:upload-detail": ("upload", Capability.VIEW),
@@ -73,7 +76,12 @@ ROUTES: dict[str, tuple[str | None, Capability | None]] = {
     "socialvalue:return-remove": ("delivery_return", Capability.EDIT_REGISTER),
     "socialvalue:return-evidence": ("delivery_return", Capability.VIEW),
 }
-PUBLIC_ROUTES = {"councils:public"}
+PUBLIC_ROUTES = {
+    "councils:public",
+    "councils:public-contracts-csv",
+    "councils:public-spend-csv",
+    "councils:public-ocds",
+}
 POST_ONLY_ROUTES = {
     "procure:merge-undo",
     "spend:upload-retry",

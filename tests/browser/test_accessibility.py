@@ -126,6 +126,9 @@ NOT_PAGES = {
     "procure:export-contracts-csv",
     "procure:export-spend-csv",
     "procure:export-ocds",
+    "councils:public-contracts-csv",
+    "councils:public-spend-csv",
+    "councils:public-ocds",
     "socialvalue:totals-csv",
     "socialvalue:return-evidence",
 }

@@ -416,3 +416,67 @@ def test_a_contract_past_its_end_date_is_ended_everywhere(
     }
     assert releases["OLD-1"]["contracts"][0]["status"] == "terminated"
     assert releases["NOW-1"]["contracts"][0]["status"] == "active"
+
+
+# --- Published: the same files, no login, where the council publishes --------------
+
+
+def _public(name: str, council, **query) -> str:
+    url = reverse(f"councils:{name}", args=[council.slug])
+    return url + ("?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else "")
+
+
+def test_nothing_is_published_until_the_council_turns_its_pages_on(
+    client, council, contracts, lines
+):
+    for name in ("public-contracts-csv", "public-spend-csv", "public-ocds"):
+        assert client.get(_public(name, council, year=2025)).status_code == 404
+
+
+def test_a_publishing_council_offers_the_files_members_download(
+    client, viewer_client, council, contracts, lines
+):
+    council.public_pages_enabled = True
+    council.save()
+    page = client.get(reverse("councils:public", args=[council.slug]))
+    assert page.status_code == 200
+    body = page.content.decode()
+    for name in ("public-contracts-csv", "public-ocds"):
+        assert _public(name, council) in body
+    assert _public("public-spend-csv", council, year=2025) in body
+    # Signed out, the same files a member downloads, redactions and all.
+    for public, member in (
+        (
+            _public("public-contracts-csv", council),
+            _url("export-contracts-csv", council),
+        ),
+        (
+            _public("public-spend-csv", council, year=2025),
+            _url("export-spend-csv", council, year=2025),
+        ),
+    ):
+        assert _csv(client.get(public)) == _csv(viewer_client.get(member))
+    spend = _csv(client.get(_public("public-spend-csv", council, year=2025)))
+    assert "Jane Carer" not in str(spend)
+    package = json.loads(client.get(_public("public-ocds", council)).content)
+    assert not sorted(validator().iter_errors(package), key=str)
+    assert {r["ocid"] for r in package["releases"]} == {
+        r["ocid"] for r in _package(viewer_client, council)["releases"]
+    }
+
+
+def test_a_public_spend_file_for_a_year_not_published_says_so(client, council, lines):
+    council.public_pages_enabled = True
+    council.save()
+    response = client.get(_public("public-spend-csv", council, year=1999))
+    assert response.status_code == 400
+    assert "Choose a financial year from the list." in response.content.decode()
+    assert reverse("councils:public", args=[council.slug]) in response.content.decode()
+
+
+def test_no_public_ocds_package_without_contracts(client, council):
+    council.public_pages_enabled = True
+    council.save()
+    response = client.get(_public("public-ocds", council))
+    assert response.status_code == 404
+    assert "has no contracts published yet" in response.content.decode()
