@@ -229,6 +229,8 @@ def _assert_safe_page(response, where: str) -> None:
     assert response.headers.get("Referrer-Policy") == "same-origin", where
     if response.headers.get("Content-Type", "").startswith("text/html"):
         assert response.headers.get("Cross-Origin-Opener-Policy") == "same-origin"
+        permissions = response.headers.get("Permissions-Policy", "")
+        assert "camera=()" in permissions and "geolocation=()" in permissions, where
         content = (
             b"".join(response.streaming_content)
             if response.streaming
