@@ -22,6 +22,7 @@ after, so other councils in the database are left alone.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import hashlib
 import io
@@ -528,7 +529,17 @@ def cleanup(*, drop_council: bool) -> dict:
 
     from councils.models import Council
     from procure.models import Contract, MatchSuggestion, Supplier, SupplierAlias
-    from spend.models import RowIssue, SpendLine, SpendUpload
+    from socialvalue.models import SupplierTag, TagOverride
+    from spend.models import (
+        CouncilDirectorate,
+        DirectorateMonth,
+        RowIssue,
+        SpendLine,
+        SpendUpload,
+        SupplierMonth,
+        SupplierYear,
+        TagMonth,
+    )
 
     council = Council.objects.filter(slug=COUNCIL_SLUG).first()
     if council is None:
@@ -558,6 +569,14 @@ def cleanup(*, drop_council: bool) -> dict:
     uploads = f"SELECT id FROM {table(SpendUpload)} WHERE council_id = %s"
     by_council = [
         (SpendLine, "council_id = %s"),
+        # the rollups and tags the import wrote for the council
+        (SupplierMonth, "council_id = %s"),
+        (SupplierYear, "council_id = %s"),
+        (TagMonth, "council_id = %s"),
+        (DirectorateMonth, "council_id = %s"),
+        (CouncilDirectorate, "council_id = %s"),
+        (SupplierTag.history.model, "council_id = %s"),
+        (SupplierTag, "council_id = %s"),
         (RowIssue, f"upload_id IN ({uploads})"),
         (SpendUpload.history.model, "council_id = %s"),
         (SpendUpload, "council_id = %s"),
@@ -575,9 +594,17 @@ def cleanup(*, drop_council: bool) -> dict:
                 "WHERE supplier_id = ANY(%s) OR candidate_id = ANY(%s)",
                 [supplier_ids, supplier_ids],
             )
-            for model in (Supplier.history.model, Supplier):
+            for model, column in (
+                (SupplierTag.history.model, "supplier_id"),
+                (SupplierTag, "supplier_id"),
+                (TagOverride.history.model, "supplier_id"),
+                (TagOverride, "supplier_id"),
+                (Supplier.history.model, "id"),
+                (Supplier, "id"),
+            ):
                 cursor.execute(
-                    f"DELETE FROM {table(model)} WHERE id = ANY(%s)", [supplier_ids]
+                    f"DELETE FROM {table(model)} WHERE {column} = ANY(%s)",
+                    [supplier_ids],
                 )
         if drop_council:
             with override_settings(SIMPLE_HISTORY_ENABLED=False):
@@ -637,11 +664,17 @@ def step_import_spend(args) -> dict:
     from django.core.management import call_command
 
     out = io.StringIO()
+    profiling = _Profiling() if args.profile else contextlib.nullcontext()
     started = time.perf_counter()
     try:
-        call_command(
-            "import_spend", args.csv, council=COUNCIL_SLUG, format="json", stdout=out
-        )
+        with profiling:
+            call_command(
+                "import_spend",
+                args.csv,
+                council=COUNCIL_SLUG,
+                format="json",
+                stdout=out,
+            )
     except SystemExit:  # the command exits 1 when it refuses the file
         pass
     seconds = time.perf_counter() - started
@@ -649,6 +682,56 @@ def step_import_spend(args) -> dict:
     result = json.loads(text.splitlines()[-1]) if text else {"status": "no output"}
     result["errors"] = result.get("errors", [])[:3]
     return {"seconds": seconds, "rows": result.get("rows_read", 0), "result": result}
+
+
+class _Profiling:
+    """`--profile`: cProfile of the import and the time of each SQL statement
+    (the first 100 characters of its text), printed to stderr when it ends."""
+
+    def __init__(self) -> None:
+        import cProfile
+        from collections import Counter
+
+        self.profile = cProfile.Profile()
+        self.sql: Counter[str] = Counter()
+        self.calls: Counter[str] = Counter()
+
+    def _timed(self, execute, sql, params, many, context):  # noqa: ANN001, ANN202
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            text = " ".join(str(sql).split())[:100]
+            self.sql[text] += time.perf_counter() - started
+            self.calls[text] += 1
+
+    def __enter__(self) -> _Profiling:
+        from django.db import connection
+
+        self.wrapper = connection.execute_wrapper(self._timed)
+        self.wrapper.__enter__()
+        self.profile.enable()
+        return self
+
+    def __exit__(self, *exc) -> None:  # noqa: ANN002
+        import pstats
+
+        self.profile.disable()
+        self.wrapper.__exit__(*exc)
+        err = sys.stderr
+        stats = pstats.Stats(self.profile, stream=err)
+        print("\nimport_spend, costliest functions (own time):", file=err)
+        stats.sort_stats("tottime").print_stats(25)
+        print("import_spend, costliest functions (with callees):", file=err)
+        stats.sort_stats("cumulative").print_stats(40)
+        print("import_spend, SQL by statement (commit not included):", file=err)
+        print(f"{'seconds':>8} {'calls':>6}  statement", file=err)
+        for text, seconds in self.sql.most_common(25):
+            print(f"{seconds:8.3f} {self.calls[text]:6d}  {text}", file=err)
+        print(
+            f"{sum(self.sql.values()):8.3f} {sum(self.calls.values()):6d}  in all",
+            file=err,
+        )
 
 
 def _amount(text: str) -> Decimal:
@@ -779,11 +862,15 @@ def run_step_here(args) -> int:
     return 0
 
 
-def run_step(step: str, csv_path: Path | None, env: dict) -> dict:
+def run_step(
+    step: str, csv_path: Path | None, env: dict, *, profile: bool = False
+) -> dict:
     """Run a step in a fresh interpreter, so its peak memory is its own."""
     command = [sys.executable, str(Path(__file__).resolve()), "--step", step]
     if csv_path is not None:
         command += ["--csv", str(csv_path)]
+    if profile:
+        command.append("--profile")
     done = subprocess.run(
         command, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True, check=False
     )
@@ -889,6 +976,12 @@ def parse_args(argv: list[str] | None):
     parser.add_argument(
         "--strict", action="store_true", help="exit with status 1 when the target fails"
     )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="run import_spend under cProfile and print its costliest functions and "
+        "SQL statements (to stderr); its time is then longer than without",
+    )
     parser.add_argument("--step", choices=sorted(STEPS), help=argparse.SUPPRESS)
     parser.add_argument("--csv", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -946,7 +1039,9 @@ def main(argv: list[str] | None = None) -> int:
                 if step != "floor":
                     run_step("reset", None, env)
                 print(f"Running {step}...", flush=True)
-                timings[step] = run_step(step, csv_path, env)
+                timings[step] = run_step(
+                    step, csv_path, env, profile=args.profile and step == "import_spend"
+                )
                 print(
                     f"  {timings[step]['seconds']:.2f} s, "
                     f"peak RSS {_mb(timings[step]['peak_rss'])}",

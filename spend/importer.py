@@ -387,7 +387,9 @@ class SupplierMatcher:
         ]
         create_with_history(new)
         created: dict[str, int] = {}
-        for chunk in _chunks(names, CHUNK):
+        if all(supplier.pk for supplier in new):  # bulk inserts gave the ids
+            created = {supplier.normalised_name: supplier.pk for supplier in new}
+        for chunk in _chunks(names if not created else [], CHUNK):
             created.update(
                 Supplier.objects.filter(normalised_name__in=chunk)
                 .order_by("pk")
@@ -410,18 +412,17 @@ class SupplierMatcher:
             )
         names = [name for name in found if name not in known]
         self.aliased.update(names)
-        SupplierAlias.objects.bulk_create(
+        insert_new(
             [
                 SupplierAlias(
                     supplier_id=found[name],
-                    council=self.council,
+                    council_id=self.council.pk,
                     name=first_seen[name].name,
                     normalised_name=name,
                     council_supplier_id=first_seen[name].council_supplier_id,
                 )
                 for name in names
             ],
-            batch_size=1000,
             ignore_conflicts=True,
         )
 
@@ -439,7 +440,7 @@ def create_with_history(suppliers: list[Supplier]) -> None:
     ):  # not the plain case: as simple_history does it
         bulk_create_with_history(suppliers, Supplier, batch_size=1000)
         return
-    Supplier.objects.bulk_create(suppliers, batch_size=1000)
+    insert_new(suppliers)
     if not suppliers or not getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
         return
     user = users.pop()
@@ -472,6 +473,75 @@ def create_with_history(suppliers: list[Supplier]) -> None:
                 f"WHERE {pk} IN ({', '.join(['%s'] * len(ids))}) ORDER BY {pk}",
                 [*made, *ids],
             )
+
+
+def insert_new(objects: list, *, ignore_conflicts: bool = False) -> None:
+    """`bulk_create` of new model objects, a thousand at a time, without its work
+    per object and field on PostgreSQL (the slow part for thousands of suppliers
+    and aliases): a column that holds the same value in every object, or is set
+    on saving (`auto_now`, `auto_now_add`), is prepared once. The objects get their
+    ids as bulk_create gives them (not with `ignore_conflicts`).
+    """
+    if not objects:
+        return
+    model = type(objects[0])
+    if connection.vendor != "postgresql" or model._meta.parents:
+        model._default_manager.bulk_create(
+            objects, batch_size=1000, ignore_conflicts=ignore_conflicts
+        )
+        return
+    template = model()
+    pk = model._meta.pk
+    fields = [f for f in model._meta.concrete_fields if f is not pk]
+    constant: dict[str, object] = {}
+    varying = []
+    for f in fields:
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+            value = f.pre_save(template, add=True)  # one time for all, as saved
+            for obj in objects:
+                setattr(obj, f.attname, value)
+            constant[f.attname] = f.get_db_prep_save(value, connection)
+            continue
+        first = getattr(objects[0], f.attname)
+        if all(getattr(obj, f.attname) == first for obj in objects):
+            constant[f.attname] = f.get_db_prep_save(first, connection)
+        else:
+            varying.append(f)
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in fields)
+    marks = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    tail = (
+        " ON CONFLICT DO NOTHING"
+        if ignore_conflicts
+        else f" RETURNING {quote(pk.column)}"
+    )
+    db = connection.alias
+    with connection.cursor() as cursor:
+        for chunk in _chunks(objects, 1000):
+            given = {
+                f.attname: [
+                    f.get_db_prep_save(getattr(obj, f.attname), connection)
+                    for obj in chunk
+                ]
+                for f in varying
+            }
+            params = []
+            for at in range(len(chunk)):
+                params.extend(
+                    given[f.attname][at] if f.attname in given else constant[f.attname]
+                    for f in fields
+                )
+            cursor.execute(
+                f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES "
+                f"{', '.join([marks] * len(chunk))}{tail}",
+                params,
+            )
+            if not ignore_conflicts:
+                for obj, (new_pk,) in zip(chunk, cursor.fetchall(), strict=True):
+                    setattr(obj, pk.attname, new_pk)
+            for obj in chunk:
+                obj._state.adding = False
+                obj._state.db = db
 
 
 def _unmatched_by(
@@ -782,6 +852,16 @@ class _Loader:
         self.held = HeldLines(council, exclude_upload=upload.pk if upload else None)
         self.suppliers = SupplierMatcher(council)
         self.size = Decimal(0)  # the sum of the new lines' amounts, signs ignored
+        self.span: tuple[date, date] | None = None  # the new lines' dates
+
+    def _widen(self, lines: list[LineRecord]) -> None:
+        if not lines:
+            return
+        days = list(map(itemgetter(PAID), lines))
+        first, last = min(days), max(days)
+        if self.span is not None:
+            first, last = min(first, self.span[0]), max(last, self.span[1])
+        self.span = (first, last)
 
     def add(
         self, lines: list[LineRecord], *, read_ahead: _ReadAhead | None = None
@@ -799,6 +879,7 @@ class _Loader:
         result.redacted_lines += countOf(map(itemgetter(SUPPLIER), new), "")
         if self.upload is None:
             return
+        self._widen(new)
         ids = self.suppliers.match(new)
         if read_ahead is None:
             save_lines(self.upload, new, ids)
@@ -889,7 +970,7 @@ def _conclude(
     _save_issues(upload, parsed)
     _claim(upload)
     _hold_references(upload, loader.suppliers.ids.values())
-    _classify_and_roll_up(upload, loader.suppliers.ids.values())
+    _classify_and_roll_up(upload, loader.suppliers.ids.values(), loader.span)
     _finish(upload, result, parsed)
 
 
@@ -914,9 +995,14 @@ def _refuse_too_large(
         )
 
 
-def _classify_and_roll_up(upload: SpendUpload, supplier_ids: Iterable[int]) -> None:
+def _classify_and_roll_up(
+    upload: SpendUpload,
+    supplier_ids: Iterable[int],
+    span: tuple[date, date] | None,
+) -> None:
     """Tag the suppliers paid by this file (new ones, and known ones new to this
-    council) and recount the dashboard rollups for the months it covers."""
+    council) and recount the dashboard rollups for the months it covers (`span`:
+    the first and last payment dates of the lines saved, None for none)."""
     hold_rollup_lock()  # until the import commits: see spend.models
     ids = sorted(set(supplier_ids))
     tagged = None
@@ -924,15 +1010,17 @@ def _classify_and_roll_up(upload: SpendUpload, supplier_ids: Iterable[int]) -> N
         tagged = classify_suppliers(
             supplier_ids=ids, councils=[upload.council], rollups=False
         )
-    span = SpendLine.objects.filter(upload=upload).aggregate(
-        first=Min("payment_date"), last=Max("payment_date")
-    )
-    if span["first"] is not None:
-        rollup.refresh_months(upload.council_id, span["first"], span["last"])
-    if tagged and (tagged.created or tagged.changed or tagged.removed):
+    retag = bool(tagged and (tagged.created or tagged.changed or tagged.removed))
+    if span is not None:
+        # When tags changed, this council's tag rollups are all rebuilt below.
+        rollup.refresh_months(upload.council_id, *span, tags=not retag)
+    if retag:
         # Tags that changed count in every month, and every council, that paid
         # these suppliers before.
-        for council_id in rollup.councils_paying(ids):
+        councils = set(rollup.councils_paying(ids))
+        if span is not None:
+            councils.add(upload.council_id)
+        for council_id in sorted(councils):
             rollup.refresh_tags(council_id)
     # The new lines join the contracts that cover them (procure.linking's rule).
     if (

@@ -79,8 +79,12 @@ def restate(*models) -> None:
             cursor.execute(f"ANALYZE {table(model)}")
 
 
-def refresh_months(council_id: int, first: date, last: date) -> None:
-    """Recount the council's months from `first`'s to `last`'s, every rollup."""
+def refresh_months(
+    council_id: int, first: date, last: date, *, tags: bool = True
+) -> None:
+    """Recount the council's months from `first`'s to `last`'s, every rollup
+    (the tag rollups only with `tags`: a caller that rebuilds all the council's
+    tag rollups next leaves them out)."""
     start = month_start(first)
     with transaction.atomic():
         SupplierMonth.objects.filter(
@@ -93,7 +97,8 @@ def refresh_months(council_id: int, first: date, last: date) -> None:
         refresh_years(
             council_id, FinancialYear.for_date(first), FinancialYear.for_date(last)
         )
-        refresh_tags(council_id, start, last)
+        if tags:
+            refresh_tags(council_id, start, last)
 
 
 def refresh_years(council_id: int, first: FinancialYear, last: FinancialYear) -> None:
