@@ -199,15 +199,22 @@ class SupplierTag(models.Model):
     confidence = models.CharField(max_length=6, choices=Confidence.choices)
     rule_version = models.CharField(max_length=20, blank=True)
     decided_at = models.DateTimeField()
+    # No index: nothing looks tags up by who decided them (deleting a user reads
+    # the table once), and each index costs every classification run's writes.
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,
     )
 
-    history = HistoricalRecords()
+    # A classification run writes a history row for each new or changed tag
+    # (350,000 on a first run for 50,000 suppliers): the history is read by
+    # supplier (the supplier page) and by tag (the admin's history), not by
+    # council or deciding user, so those two have no index.
+    history = HistoricalRecords(no_db_index=["council", "decided_by"])
 
     class Meta:
         ordering = ["supplier", "kind"]

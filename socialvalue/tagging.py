@@ -51,7 +51,7 @@ from socialvalue.models import (
     TagSource,
 )
 from spend import rollup
-from spend.models import SpendLine, hold_rollup_lock
+from spend.models import SpendLine, SupplierMonth, hold_rollup_lock
 from spend.values import parse_postcode
 
 FACT_FIELDS = [
@@ -158,6 +158,25 @@ def postcode_authorities(postcodes: Iterable[object]) -> dict[str, str] | None:
             )
         ]
     return dict(rows)
+
+
+def councils_paying(supplier_ids: list[int] | None) -> list[int]:
+    """rollup.councils_paying, with many ids passed as one parameter (a
+    PostgreSQL array, a JSON array on SQLite) rather than one each."""
+    if supplier_ids is None or len(supplier_ids) <= FEW:
+        return rollup.councils_paying(supplier_ids)
+    table = connection.ops.quote_name(SupplierMonth._meta.db_table)
+    select = f"SELECT DISTINCT council_id FROM {table} WHERE supplier_id "
+    if connection.vendor == "postgresql":
+        rows = _rows(select + "= ANY(%s)", [supplier_ids])
+    elif connection.vendor == "sqlite":
+        rows = _rows(
+            select + "IN (SELECT value FROM json_each(%s))",
+            [json.dumps(supplier_ids)],
+        )
+    else:
+        return rollup.councils_paying(supplier_ids)
+    return sorted(council_id for (council_id,) in rows)
 
 
 def _rows(sql: str, params: list) -> list[tuple]:
@@ -328,27 +347,50 @@ def _classify(
         pk: classify.locality_rule(area, table, authorities)
         for pk, area in areas.items()
     }
-    wanted: dict[Key, classify.TagResult] = {}
     # In (supplier, kind, council) order, the order of the unique indexes (kinds
     # sort living_wage, locality, size, vcse), so that the database appends to
     # its indexes rather than searching them for every new tag.
+    keys: list[Key] = []
     for pk in sorted(supplier_facts):
-        supplier = supplier_facts[pk]
-        wanted[(pk, None, TagKind.LIVING_WAGE)] = living_wage(supplier)
-        for council_id in sorted(places.get(pk, ())):
-            wanted[(pk, council_id, TagKind.LOCALITY)] = locality[council_id](
-                supplier.postcode
-            )
-        wanted[(pk, None, TagKind.SIZE)] = classify.classify_size(supplier)
-        wanted[(pk, None, TagKind.VCSE)] = classify.classify_vcse(supplier)
-    for key, override in overrides.items():
-        if key in wanted or (key[2] == TagKind.LOCALITY and key[0] in supplier_facts):
-            wanted[key] = _override_result(override)
+        keys.append((pk, None, TagKind.LIVING_WAGE))
+        keys.extend(
+            (pk, council_id, TagKind.LOCALITY)
+            for council_id in sorted(places.get(pk, ()))
+        )
+        keys.append((pk, None, TagKind.SIZE))
+        keys.append((pk, None, TagKind.VCSE))
+    # An officer's location override stands even where the council has no
+    # spend, name or contract with the supplier (any other kind is in `keys`).
+    if overrides:
+        seen = set(keys)
+        keys.extend(
+            key
+            for key in overrides
+            if key not in seen
+            and key[2] == TagKind.LOCALITY
+            and key[0] in supplier_facts
+        )
+        del seen
+    rules = {
+        TagKind.LIVING_WAGE: living_wage,
+        TagKind.SIZE: classify.classify_size,
+        TagKind.VCSE: classify.classify_vcse,
+    }
+
+    def decide(key: Key) -> classify.TagResult:
+        """The tag `key` should have: the officer's override, else the rule's."""
+        if overrides and (override := overrides.get(key)) is not None:
+            return _override_result(override)
+        supplier = supplier_facts[key[0]]
+        if key[1] is not None:
+            return locality[key[1]](supplier.postcode)
+        return rules[key[2]](supplier)
+
     # Tags of suppliers not classified here: merged suppliers' (merging deletes
     # them; this catches any left, e.g. by a merge made another way).
     stale = [row[0] for key, row in existing.items() if key[0] not in supplier_facts]
     with transaction.atomic():
-        result = _save(wanted, existing, user)
+        result = _save(keys, decide, existing, user)
         if stale:
             # One by one, so that each gets its "-" history row (rare and few).
             for chunk in _chunks(stale, CHUNK):
@@ -358,7 +400,7 @@ def _classify(
                 rollup.restate(SupplierTag)
             # Size, VCSE and Living Wage tags count in every council that pays
             # the supplier, not only the councils classified for.
-            for council_id in rollup.councils_paying(ids):
+            for council_id in councils_paying(ids):
                 rollup.refresh_tags(council_id)
     result.suppliers = len(facts)
     return result
@@ -393,7 +435,6 @@ KEY_FIELDS = ("supplier_id", "council_id", "kind")
 SAVED = ("value", "source", "evidence", "confidence", "rule_version")
 STAMPS = ("decided_at", "decided_by_id")
 TAG_COLUMNS = (*KEY_FIELDS, *SAVED, *STAMPS)
-STAGING = "socialvalue_new_tags"  # PostgreSQL: a temporary table for COPY
 HISTORY_FIELDS = (
     "history_date",
     "history_change_reason",
@@ -403,47 +444,98 @@ HISTORY_FIELDS = (
 
 
 def _save(
-    wanted: dict[Key, classify.TagResult], existing: dict, user
+    keys: list[Key],
+    decide: Callable[[Key], classify.TagResult],
+    existing: dict,
+    user,
 ) -> ClassifyResult:
-    """Write new and changed tags, and a history row for each, in bulk."""
+    """Decide each key's tag; write new and changed tags, and a history row for
+    each, in bulk.
+
+    The rules run as the new tags are written: on PostgreSQL the database stores
+    the tags already sent (COPY) while the rules decide the next ones.
+    """
     now = timezone.now()
     user_id = user.pk if user is not None else None
     stamps = (connection.ops.adapt_datetimefield_value(now), user_id)
     result = ClassifyResult()
-    counts = Counter((key[2], decision.value) for key, decision in wanted.items())
-    result.by_value = {f"{kind}:{value}": n for (kind, value), n in counts.items()}
-    new: list[tuple] = []
+    counts: Counter = Counter()
     changed: list[tuple] = []
     version = classify.RULE_VERSION
-    for key, decision in wanted.items():
-        values = (
-            decision.value,
-            decision.source,
-            decision.evidence,
-            decision.confidence,
-            version,
-        )
-        if (row := existing.get(key)) is None:
-            new.append(key + values)
-        elif row[4:] != values:
-            changed.append((row[0], *values))
-    result.created, result.changed = len(new), len(changed)
-    result.unchanged = len(wanted) - len(new) - len(changed)
-    if new or changed:
+
+    def new_rows() -> Iterator[tuple]:
+        """(*KEY_FIELDS, *SAVED values) of each new tag; changed tags are
+        gathered in `changed`, every decision counted in `counts`."""
+        for key in keys:
+            decision = decide(key)
+            counts[key[2], decision.value] += 1
+            values = (
+                decision.value,
+                decision.source,
+                decision.evidence,
+                decision.confidence,
+                version,
+            )
+            if (row := existing.get(key)) is None:
+                yield key + values
+            elif row[4:] != values:
+                changed.append((row[0], *values))
+
+    new = sum(1 for key in keys if key not in existing)
+    if new:
         with transaction.atomic(), _Writer(connection, stamps) as writer:
-            writer.insert(new)
+            writer.insert(new_rows(), new)
             writer.update(changed)
+    else:
+        for _ in new_rows():
+            pass
+        if changed:
+            with transaction.atomic(), _Writer(connection, stamps) as writer:
+                writer.update(changed)
+    result.created, result.changed = new, len(changed)
+    result.unchanged = len(keys) - new - len(changed)
+    result.by_value = {f"{kind}:{value}": n for (kind, value), n in counts.items()}
     return result
+
+
+class _CopySource:
+    """A file for psycopg2's copy_expert that writes `rows` as CSV lines ending
+    with `end`, a thousand at a time, as the COPY reads them; keeps the same lines
+    ending with `history_end` instead in `history`, for a second COPY."""
+
+    lines = 1000  # rows a read
+
+    def __init__(self, rows: Iterable[tuple], end: str, history_end: str) -> None:
+        self.rows = iter(rows)
+        self.end, self.history_end = end, history_end
+        self.buffer = io.StringIO()
+        self.writer = csv.writer(self.buffer, lineterminator=end)
+        self.history: list[str] = []
+        self.count = 0  # rows read
+
+    def read(self, size: int = -1) -> str:
+        rows = list(islice(self.rows, self.lines))
+        self.buffer.seek(0)
+        self.buffer.truncate()
+        self.writer.writerows(rows)
+        text = self.buffer.getvalue()
+        # `end` holds the time to the microsecond: no evidence has it, but check.
+        if text.count(self.end) != len(rows):
+            raise RuntimeError("A tag's evidence holds the time it was decided.")
+        self.count += len(rows)
+        self.history.append(text.replace(self.end, self.history_end))
+        return text
 
 
 class _Writer:
     """Raw multi-row SQL for the tags and their django-simple-history rows.
 
     On SQLite each statement carries up to 2,000 rows, so the table's CHECK
-    constraints are prepared once per statement, not once per row; PostgreSQL
-    gets the new tags by COPY. The history rows are copied in the database from
-    the tags just written, as bulk_create_with_history would write them:
-    history_date is the decision's time, history_user the deciding user.
+    constraints are prepared once per statement, not once per row, and the
+    history rows are copied in the database from the tags just written;
+    PostgreSQL gets the new tags and their history rows by COPY. History rows
+    are as bulk_create_with_history would write them: history_date is the
+    decision's time, history_user the deciding user.
     Changed tags are updated from a VALUES list (UPDATE … FROM: SQLite 3.33+).
     """
 
@@ -481,12 +573,13 @@ class _Writer:
             f"SELECT {columns}, decided_at, NULL, '{kind}', decided_by_id {where}"
         )
 
-    def insert(self, rows: list[tuple]) -> None:
-        """rows: (*KEY_FIELDS, *SAVED values), each with a "+" history row."""
-        if not rows:
+    def insert(self, rows: Iterable[tuple], count: int) -> None:
+        """rows: `count` tags' (*KEY_FIELDS, *SAVED values), each with a "+"
+        history row; read once, as they are written."""
+        if not count:
             return
         if self.postgresql:
-            self._insert_postgresql(rows)
+            self._insert_postgresql(rows, count)
             return
         # SQLite: this transaction is the only writer, and AUTOINCREMENT gives new
         # rows ids above any the table has had, so the new tags are those above
@@ -495,8 +588,10 @@ class _Writer:
         stamps = self.stamps
         self.cursor.execute(f"SELECT MAX(id) FROM {self.table}")
         (before,) = self.cursor.fetchone()
-        with self._page_cache(len(rows)):
+        written = 0
+        with self._page_cache(count):
             for chunk in _chunks(rows, self.rows):
+                written += len(chunk)
                 self.cursor.execute(
                     f"INSERT INTO {self.table} ({columns}) "
                     + self._values(len(chunk), len(TAG_COLUMNS)),
@@ -507,8 +602,8 @@ class _Writer:
                 [before or 0],
             )
             copied = self.cursor.rowcount
-        if copied != len(rows):  # rolls the transaction back
-            raise RuntimeError(f"Wrote {copied} history rows for {len(rows)} new tags.")
+        if not copied == written == count:  # rolls the transaction back
+            raise RuntimeError(f"Wrote {copied} history rows for {written} new tags.")
 
     @contextmanager
     def _page_cache(self, rows: int) -> Iterator[None]:
@@ -528,39 +623,48 @@ class _Writer:
         finally:
             self.cursor.execute(f"PRAGMA cache_size = {size}")
 
-    def _insert_postgresql(self, rows: list[tuple]) -> None:
-        """COPY the rows into a temporary table, taking their ids from the tags'
-        sequence, then copy them into the tags and into their history: the server
-        does the work, not per-row SQL."""
-        columns = ", ".join(TAG_COLUMNS)
-        given = ", ".join([*KEY_FIELDS, *SAVED])
-        text = ", ".join(["kind", *SAVED])
+    def _insert_postgresql(self, rows: Iterable[tuple], count: int) -> None:
+        """Take the new tags' ids from their sequence, then COPY the tags and
+        their history rows straight into their tables: COPY writes a page of rows
+        at a time (an INSERT … SELECT writes row by row), and the server stores
+        the tags already sent while `rows` makes the next ones."""
         table = SupplierTag._meta.db_table
         self.cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
         (sequence,) = self.cursor.fetchone()
         self.cursor.execute(
-            f"CREATE TEMPORARY TABLE {STAGING} (id bigint NOT NULL DEFAULT "
-            "nextval(%s::regclass), supplier_id bigint, council_id bigint, kind "
-            "text, value text, source text, evidence text, confidence text, "
-            "rule_version text, decided_at timestamptz NOT NULL DEFAULT %s, "
-            "decided_by_id integer DEFAULT %s) ON COMMIT DROP",
-            [sequence, *self.stamps],
+            "SELECT nextval(%s) FROM generate_series(1, %s)", [sequence, count]
         )
-        data = io.StringIO()
-        csv.writer(data, lineterminator="\n").writerows(rows)
-        data.seek(0)
-        # In CSV an unquoted empty field is NULL: only council_id may be NULL.
+        ids = [pk for (pk,) in self.cursor.fetchall()]
+        decided_at, user_id = self.stamps
+        user = "" if user_id is None else str(user_id)
+        stamp = decided_at.isoformat()
+        # One CSV line a tag, ending with the decision's time and user; its
+        # history row's line then adds history_type ("+"), the change reason
+        # (none) and history_date and history_user (the decision's time and user).
+        tags = _CopySource(
+            ((pk, *row) for pk, row in zip(ids, rows, strict=True)),
+            end=f",{stamp},{user}\n",
+            history_end=f",{stamp},{user},+,,{stamp},{user}\n",
+        )
+        # In CSV an unquoted empty field is NULL: only council_id, decided_by_id,
+        # history_change_reason and history_user_id may be NULL here.
+        quoted = ", ".join(["kind", *SAVED])
+        columns = ", ".join(["id", *TAG_COLUMNS])
         self.cursor.copy_expert(
-            f"COPY {STAGING} ({given}) FROM STDIN "
-            f"WITH (FORMAT csv, FORCE_NOT_NULL ({text}))",
-            data,
+            f"COPY {self.table} ({columns}) FROM STDIN "
+            f"WITH (FORMAT csv, FORCE_NOT_NULL ({quoted}))",
+            tags,
         )
-        self.cursor.execute(
-            f"INSERT INTO {self.table} (id, {columns}) "
-            f"SELECT id, {columns} FROM {STAGING}"
+        if tags.count != count:  # rolls the transaction back
+            raise RuntimeError(f"Wrote {tags.count} tags of {count}.")
+        history = io.StringIO("".join(tags.history))
+        del tags
+        self.cursor.copy_expert(
+            f"COPY {self.history} ({columns}, history_type, "
+            "history_change_reason, history_date, history_user_id) FROM STDIN "
+            f"WITH (FORMAT csv, FORCE_NOT_NULL ({quoted}, history_type))",
+            history,
         )
-        self.cursor.execute(self._copy("+", f"FROM {STAGING}"))
-        self.cursor.execute(f"DROP TABLE {STAGING}")
 
     def update(self, rows: list[tuple]) -> None:
         """rows: (pk, *SAVED values), each with a "~" history row."""
