@@ -178,6 +178,18 @@ def _tag_constraints(prefix: str) -> list:
     ]
 
 
+class TagHistory(HistoricalRecords):
+    """The tags' history, indexed for how it is read: by supplier (the supplier
+    page) and by tag (the admin's history), each a few rows then ordered by date.
+    So, unlike other history tables, no index on the date, nor (the `no_db_index`
+    given) on council or deciding user; its user is held as the tags' is (see
+    SupplierTag), not checked row by row."""
+
+    @property
+    def _date_indexing(self) -> bool:
+        return False
+
+
 class SupplierTag(models.Model):
     """A supplier's current tag of one kind, with where it came from and why.
 
@@ -186,11 +198,27 @@ class SupplierTag(models.Model):
     one, is what this row holds, whatever the rules say.
     """
 
+    # Tags are written only by socialvalue.tagging, hundreds of thousands in a
+    # run, which checks and locks the suppliers, councils and user they name
+    # first (spend.models.hold_rows), so the database does not check these keys
+    # row by row at commit (that cost more than writing the tags). Every query
+    # reads tags by supplier (this key's index, or the unique indexes that lead
+    # with it), so council_id has no index of its own: only deleting a council
+    # reads the table by it.
     supplier = models.ForeignKey(
-        "procure.Supplier", on_delete=models.CASCADE, related_name="tags"
+        "procure.Supplier",
+        on_delete=models.CASCADE,
+        related_name="tags",
+        db_constraint=False,
     )
     council = models.ForeignKey(
-        Council, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        Council,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     kind = models.CharField(max_length=12, choices=TagKind.choices)
     value = models.CharField(max_length=16)
@@ -208,18 +236,18 @@ class SupplierTag(models.Model):
         blank=True,
         related_name="+",
         db_index=False,
+        db_constraint=False,
     )
 
     # A classification run writes a history row for each new or changed tag
-    # (350,000 on a first run for 50,000 suppliers): the history is read by
-    # supplier (the supplier page) and by tag (the admin's history), not by
-    # council or deciding user, so those two have no index.
-    history = HistoricalRecords(no_db_index=["council", "decided_by"])
+    # (350,000 on a first run for 50,000 suppliers): see TagHistory.
+    history = TagHistory(
+        no_db_index=["council", "decided_by"], user_db_constraint=False
+    )
 
     class Meta:
         ordering = ["supplier", "kind"]
         constraints = _tag_constraints("tag")
-        indexes = [models.Index(fields=["kind", "value"], name="tag_kind_value")]
 
     def __str__(self) -> str:
         return f"{self.supplier}: {self.label}"

@@ -33,6 +33,7 @@ from itertools import chain, islice
 from operator import attrgetter, itemgetter
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, connections, transaction
 from django.utils import timezone
@@ -51,7 +52,7 @@ from socialvalue.models import (
     TagSource,
 )
 from spend import rollup
-from spend.models import SpendLine, SupplierMonth, hold_rollup_lock
+from spend.models import SpendLine, SupplierMonth, hold_rollup_lock, hold_rows
 from spend.values import parse_postcode
 
 FACT_FIELDS = [
@@ -195,26 +196,25 @@ def council_links(supplier_ids: list[int] | None, councils: list[Council]) -> se
     """(supplier, council) pairs that need a location tag: the council paid, named or
     contracted the supplier.
 
-    A few suppliers are looked up by id; for many (or all) the councils' pairs are
-    read in one query and filtered here, which is far quicker than hundreds of
-    chunked queries.
+    Payments are found by probing the spend lines' (supplier, council) index once
+    per pair (`_paid_links`). Names and contracts: a few suppliers are looked up by
+    id; for many (or all) the councils' pairs are read in one query and filtered
+    here, which is far quicker than hundreds of chunked queries.
     """
     council_ids = [c.pk for c in councils]
     if not council_ids:
         return set()
-    sources = [
-        SpendLine.objects.filter(supplier__isnull=False),
-        SupplierAlias.objects.all(),
-        Contract.objects.filter(supplier__isnull=False),
-    ]
     querysets = [
         queryset.filter(council_id__in=council_ids)
         .order_by()
         .values_list("supplier_id", "council_id")
         .distinct()
-        for queryset in sources
+        for queryset in (
+            SupplierAlias.objects.all(),
+            Contract.objects.filter(supplier__isnull=False),
+        )
     ]
-    pairs: set[tuple[int, int]] = set()
+    pairs = _paid_links(supplier_ids, council_ids)
     if supplier_ids is None or len(supplier_ids) > FEW:
         for queryset in querysets:
             pairs.update(_fetch(queryset))
@@ -226,6 +226,39 @@ def council_links(supplier_ids: list[int] | None, councils: list[Council]) -> se
         for chunk in _chunks(supplier_ids, CHUNK):
             pairs.update(_fetch(queryset.filter(supplier_id__in=chunk)))
     return pairs
+
+
+def _paid_links(
+    supplier_ids: list[int] | None, council_ids: list[int]
+) -> set[tuple[int, int]]:
+    """(supplier, council) pairs where the council has paid the supplier.
+
+    One probe of the spend lines' (supplier, council) index per pair asked about,
+    however many lines each pair has: an import of a million lines asks about its
+    few thousand suppliers without reading again the lines it has just written.
+    The ids go as one parameter: a PostgreSQL array, a JSON array on SQLite.
+    """
+
+    def listed(name: str, values: list[int]) -> tuple[str, list]:
+        if connection.vendor == "postgresql":
+            return f"unnest(%s::bigint[]) AS {name}(id)", [values]
+        return f"(SELECT value AS id FROM json_each(%s)) AS {name}", [
+            json.dumps(values)
+        ]
+
+    if supplier_ids is None:
+        table = connection.ops.quote_name(Supplier._meta.db_table)
+        suppliers, params = f"{table} AS s", []
+    else:
+        suppliers, params = listed("s", supplier_ids)
+    councils, more = listed("c", council_ids)
+    lines = connection.ops.quote_name(SpendLine._meta.db_table)
+    sql = (
+        f"SELECT s.id, c.id FROM {suppliers} CROSS JOIN {councils} "
+        f"WHERE EXISTS (SELECT 1 FROM {lines} AS line "
+        "WHERE line.supplier_id = s.id AND line.council_id = c.id)"
+    )
+    return set(_rows(sql, [*params, *more]))
 
 
 def _fetch(queryset) -> list[tuple]:
@@ -481,8 +514,15 @@ def _save(
             elif row[4:] != values:
                 changed.append((row[0], *values))
 
-    new = sum(1 for key in keys if key not in existing)
+    fresh = [key for key in keys if key not in existing]
+    new = len(fresh)
+    # The database does not check the tags' keys (see SupplierTag): what the new
+    # tags point at, and the deciding user, are checked and held here.
     if new:
+        hold_rows(get_user_model(), [user_id])
+        hold_rows(Supplier, {key[0] for key in fresh})
+        hold_rows(Council, {key[1] for key in fresh})
+        del fresh
         with transaction.atomic(), _Writer(connection, stamps) as writer:
             writer.insert(new_rows(), new)
             writer.update(changed)
@@ -490,6 +530,7 @@ def _save(
         for _ in new_rows():
             pass
         if changed:
+            hold_rows(get_user_model(), [user_id])
             with transaction.atomic(), _Writer(connection, stamps) as writer:
                 writer.update(changed)
     result.created, result.changed = new, len(changed)

@@ -52,6 +52,7 @@ from spend.models import (
     SpendUpload,
     UploadStatus,
     hold_rollup_lock,
+    hold_rows,
 )
 from spend.parse import (
     AMOUNT,
@@ -1053,32 +1054,10 @@ def _claim(upload: SpendUpload) -> None:
 
 def _hold_references(upload: SpendUpload, supplier_ids: Iterable[int]) -> None:
     """Make sure the council and the suppliers the new lines point at exist, and
-    keep them from being deleted until the import commits.
-
-    SpendLine's foreign keys are not checked by the database (a check per line
-    cost more than loading the lines): this is the same check, once per import,
-    with the same lock a foreign key check takes.
-    """
-    if not _can_copy():
-        return  # SQLite: the import holds the only write lock
-    ids = sorted(set(supplier_ids))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT id FROM {connection.ops.quote_name(Council._meta.db_table)} "
-            "WHERE id = %s FOR KEY SHARE",
-            [upload.council_id],
-        )
-        if cursor.fetchone() is None:
-            raise Council.DoesNotExist(f"Council {upload.council_id} is gone.")
-        table = connection.ops.quote_name(Supplier._meta.db_table)
-        for chunk in _chunks(ids, 10_000):
-            cursor.execute(
-                f"SELECT count(*) FROM (SELECT id FROM {table} "
-                "WHERE id = ANY(%s) FOR KEY SHARE) AS held",
-                [chunk],
-            )
-            if cursor.fetchone()[0] != len(chunk):
-                raise Supplier.DoesNotExist("A matched supplier was deleted meanwhile.")
+    keep them from being deleted until the import commits: SpendLine's foreign
+    keys are not checked by the database (see spend.models.hold_rows)."""
+    hold_rows(Council, [upload.council_id])
+    hold_rows(Supplier, supplier_ids)
 
 
 def _finish(upload: SpendUpload, result: ImportResult, parsed: ParsedFile) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -69,6 +70,41 @@ def hold_rollup_lock() -> None:
         raise RuntimeError("hold_rollup_lock() must be called inside a transaction.")
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ROLLUP_LOCK])
+
+
+def hold_rows(model: type[models.Model], ids: Iterable[int | None]) -> None:
+    """Check that the rows of `model` with these ids exist, and keep them from being
+    deleted (or their keys changed) until this transaction ends.
+
+    For tables whose foreign keys the database does not check row by row (spend
+    lines, rollups, tags: a check per row cost more than writing the rows): this is
+    the same check, once per batch, with the lock a foreign key check takes
+    (FOR KEY SHARE). SQLite has one writer at a time, so it only checks.
+    """
+    wanted = sorted({pk for pk in ids if pk is not None})
+    if not wanted:
+        return
+    if connection.vendor != "postgresql":
+        for start in range(0, len(wanted), 10_000):
+            chunk = wanted[start : start + 10_000]
+            if model._base_manager.filter(pk__in=chunk).count() != len(chunk):
+                raise model.DoesNotExist(f"A {model._meta.verbose_name} is gone.")
+        return
+    if not connection.in_atomic_block:
+        raise RuntimeError("hold_rows() must be called inside a transaction.")
+    table = connection.ops.quote_name(model._meta.db_table)
+    with connection.cursor() as cursor:
+        for start in range(0, len(wanted), 10_000):
+            chunk = wanted[start : start + 10_000]
+            cursor.execute(
+                f"SELECT count(*) FROM (SELECT 1 FROM {table} "
+                "WHERE id = ANY(%s) FOR KEY SHARE) AS held",
+                [chunk],
+            )
+            if cursor.fetchone()[0] != len(chunk):
+                raise model.DoesNotExist(
+                    f"A {model._meta.verbose_name} was deleted meanwhile."
+                )
 
 
 # An upload in one of these states holds (or is about to hold) its file's lines.
@@ -446,10 +482,26 @@ class SupplierMonth(models.Model):
     payees have no supplier.
     """
 
-    council = models.ForeignKey(Council, on_delete=models.CASCADE, related_name="+")
+    # Rows are written tens of thousands at a time from the spend lines, whose
+    # references the importer has already checked and locked (as SpendLine's),
+    # so the database checks no foreign key here; the covering (council, month)
+    # and the supplier index serve every query, and deleting.
+    council = models.ForeignKey(
+        Council,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
     month = models.DateField(help_text="First day of the month.")
     supplier = models.ForeignKey(
-        Supplier, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        Supplier,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     directorate = models.CharField(
         max_length=200, blank=True, help_text="Department, else service area."

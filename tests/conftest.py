@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import itertools
 from datetime import date
 from decimal import Decimal
@@ -9,6 +10,22 @@ from decimal import Decimal
 import pytest
 
 _counter = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database, with the measures catalogue its migrations load.
+
+    A transactional test empties every table when it ends (pytest-django runs
+    them last), so a database kept for the next run (--reuse-db, on PostgreSQL)
+    starts without the catalogue: load it again, as the migration does.
+    """
+    from django.apps import apps
+
+    catalogue = importlib.import_module("socialvalue.migrations.0006_measure_catalogue")
+    with django_db_blocker.unblock():
+        if not apps.get_model("socialvalue", "Measure").objects.exists():
+            catalogue.load_catalogue(apps, None)
 
 
 @pytest.fixture
