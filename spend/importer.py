@@ -967,7 +967,7 @@ def _conclude(
     upload: SpendUpload, result: ImportResult, parsed: ParsedFile, loader: _Loader
 ) -> None:
     _reconcile(result, parsed)
-    _refuse_too_large(upload, result, loader)
+    _refuse_too_large(upload.file_name, result, loader)
     _save_issues(upload, parsed)
     _claim(upload)
     _hold_references(upload, loader.suppliers.ids.values())
@@ -975,9 +975,7 @@ def _conclude(
     _finish(upload, result, parsed)
 
 
-def _refuse_too_large(
-    upload: SpendUpload, result: ImportResult, loader: _Loader
-) -> None:
+def _refuse_too_large(file_name: str, result: ImportResult, loader: _Loader) -> None:
     """Refuse a file whose amounts add up to MAX_FILE_AMOUNT or more (the lines
     with their signs ignored; the rejected, skipped and stated totals as they are),
     before anything overflows the database's columns."""
@@ -990,7 +988,7 @@ def _refuse_too_large(
     )
     if max(sizes) >= MAX_FILE_AMOUNT:
         raise FileRefused(
-            f'"{upload.file_name}": its amounts add up to £{max(sizes):,.2f}, more '
+            f'"{file_name}": its amounts add up to £{max(sizes):,.2f}, more '
             f"than any spend file holds (£{MAX_FILE_AMOUNT:,.0f}). Check that the "
             "amount column holds pounds and pence, and upload the file again."
         )
@@ -1109,6 +1107,7 @@ def check_file(council: Council, data: bytes, file_name: str) -> ImportResult:
     for chunk in _ReadAhead(reader.batches()).chunks(CHUNK_LINES):
         loader.add(chunk)
     _reconcile(result, reader.parsed)
+    _refuse_too_large(file_name, result, loader)  # as the import would
     return result
 
 

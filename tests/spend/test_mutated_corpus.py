@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import random
 import re
 import zipfile
@@ -37,6 +38,7 @@ from functools import cache
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.db.models import Sum
 
@@ -483,6 +485,29 @@ def test_a_file_adding_up_to_a_trillion_pounds_is_refused_not_a_crash(council, a
     assert result is None
     assert "more than any spend file holds" in refusal, refusal
     assert_all_or_nothing(upload, result, refusal, "huge.csv")
+
+
+def test_a_dry_run_refuses_a_trillion_pound_file_as_the_import_does(council, tmp_path):
+    """`import_spend --dry-run` said such a file would import."""
+    from spend.models import SpendUpload
+
+    path = tmp_path / "huge.csv"
+    path.write_bytes(_payments(["999,999,999,999.99"] * 150))
+    out = io.StringIO()
+    with pytest.raises(SystemExit) as exit_status:
+        call_command(
+            "import_spend",
+            str(path),
+            council=council.slug,
+            dry_run=True,
+            format="json",
+            stdout=out,
+        )
+    assert exit_status.value.code == 1
+    report = json.loads(out.getvalue().strip().splitlines()[-1])
+    assert report["status"] == "refused"
+    assert "more than any spend file holds" in report["errors"][0]["message"]
+    assert not SpendUpload.objects.exists()
 
 
 def test_a_file_just_under_a_trillion_pounds_imports(council):
