@@ -9,7 +9,7 @@ from councils.access import council_view
 from councils.models import Capability, Council
 from councils.periods import FinancialYear
 from socialvalue.models import Target
-from spend.models import SpendLine, SpendUpload
+from spend.models import SpendUpload, year_figures, year_months
 
 
 def _current_fy() -> FinancialYear:
@@ -23,7 +23,7 @@ def home(request: HttpRequest) -> HttpResponse:
     rows = [
         {
             "council": council,
-            "figures": SpendLine.objects.for_council(council).in_fy(fy).headline(),
+            "figures": year_figures(council, fy),
         }
         for council in councils
     ]
@@ -41,14 +41,13 @@ def switch(request: HttpRequest) -> HttpResponse:
 @council_view(Capability.VIEW)
 def overview(request: HttpRequest, council: Council) -> HttpResponse:
     fy = _current_fy()
-    lines = SpendLine.objects.for_council(council)
     context = {
         "council": council,
         "fy": fy,
-        "figures": lines.in_fy(fy).headline(),
-        "previous": lines.in_fy(fy.previous()).headline(),
+        "figures": year_figures(council, fy),
+        "previous": year_figures(council, fy.previous()),
         "previous_fy": fy.previous(),
-        "months": lines.in_fy(fy).monthly_totals(),
+        "months": year_months(council, fy),
         "targets": [
             {"target": t, "share_now": t.share_for(fy)}
             for t in Target.objects.for_council(council)
@@ -67,13 +66,12 @@ def public_council(request: HttpRequest, council_slug: str) -> HttpResponse:
 
     council = get_object_or_404(Council, slug=council_slug, public_pages_enabled=True)
     fy = _current_fy()
-    lines = SpendLine.objects.for_council(council)
     context = {
         "council": council,
         "fy": fy,
-        "figures": lines.in_fy(fy).headline(),
+        "figures": year_figures(council, fy),
         "previous_fy": fy.previous(),
-        "previous": lines.in_fy(fy.previous()).headline(),
+        "previous": year_figures(council, fy.previous()),
         "downloads": public_downloads(council),
     }
     return render(request, "councils/public.html", context)

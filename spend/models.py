@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.db import connection, models
@@ -353,21 +353,87 @@ class SpendLineQuerySet(CouncilScopedQuerySet):
             first=Min("payment_date"),
             last=Max("payment_date"),
         )
-        total = figures["total"]
-        figures["redacted_share"] = (
-            (figures["redacted"] * 100 / total).quantize(Decimal("0.1"))
-            if total
-            else None
-        )
-        return figures
+        return _with_redacted_share(figures)
 
     def monthly_totals(self) -> list[dict]:
-        return list(
+        rows = list(
             self.annotate(month=TruncMonth("payment_date"))
             .values("month")
             .annotate(total=Sum("amount"), lines=Count("id"))
             .order_by("month")
         )
+        for row in rows:
+            row["total"] = _pennies(row["total"])
+        return rows
+
+
+PENNY = Decimal("0.01")
+
+
+def _pennies(value: Decimal | None) -> Decimal | None:
+    """A sum to the penny: SQLite adds decimals as floating point numbers, so
+    its sums can be a hair off (34498349.2200001)."""
+    return None if value is None else value.quantize(PENNY, ROUND_HALF_UP)
+
+
+def _with_redacted_share(figures: dict) -> dict:
+    figures["total"] = total = _pennies(figures["total"])
+    figures["redacted"] = _pennies(figures["redacted"])
+    figures["redacted_share"] = (
+        (figures["redacted"] * 100 / total).quantize(Decimal("0.1")) if total else None
+    )
+    return figures
+
+
+def year_figures(council: Council, fy: FinancialYear) -> dict:
+    """`SpendLine.objects.for_council(council).in_fy(fy).headline()`, the same
+    figures, read from the supplier rollup (a financial year is whole months):
+    the overview and home pages show them without reading a year's lines. Only
+    the first and last payment dates come from the lines, by the (council, date)
+    index."""
+    zero = Value(Decimal("0"), output_field=models.DecimalField())
+    sums = SupplierMonth.objects.filter(
+        council=council, month__gte=fy.start, month__lte=fy.end
+    ).aggregate(
+        all_total=Coalesce(Sum("total"), zero),
+        all_lines=Coalesce(Sum("lines"), 0),
+        suppliers=Count("supplier", distinct=True),
+        redacted=Coalesce(Sum("total", filter=Q(redacted=True)), zero),
+        all_credits=Coalesce(Sum("credits"), 0),
+    )
+    figures = {
+        "total": sums["all_total"],
+        "lines": sums["all_lines"],
+        "suppliers": sums["suppliers"],
+        "redacted": sums["redacted"],
+        "credits": sums["all_credits"],
+    }
+    figures.update(
+        SpendLine.objects.for_council(council)
+        .in_fy(fy)
+        .aggregate(first=Min("payment_date"), last=Max("payment_date"))
+    )
+    return _with_redacted_share(figures)
+
+
+def year_months(council: Council, fy: FinancialYear) -> list[dict]:
+    """`SpendLine...in_fy(fy).monthly_totals()`, from the supplier rollup."""
+    rows = (
+        SupplierMonth.objects.filter(
+            council=council, month__gte=fy.start, month__lte=fy.end
+        )
+        .values("month")
+        .annotate(month_total=Sum("total"), month_lines=Sum("lines"))
+        .order_by("month")
+    )
+    return [
+        {
+            "month": row["month"],
+            "total": _pennies(row["month_total"]),
+            "lines": row["month_lines"],
+        }
+        for row in rows
+    ]
 
 
 class SpendLine(models.Model):
@@ -509,6 +575,9 @@ class SupplierMonth(models.Model):
     redacted = models.BooleanField(default=False)
     total = models.DecimalField(max_digits=16, decimal_places=2)
     lines = models.PositiveIntegerField()
+    credits = models.PositiveIntegerField(
+        default=0, help_text="Of the lines, those below zero (credit notes)."
+    )
 
     class Meta:
         indexes = [

@@ -48,13 +48,17 @@ def _month_of(column: str) -> str:
 _DIRECTORATE = "COALESCE(NULLIF(department, ''), service_area)"
 
 
+CREDITS = "SUM(CASE WHEN amount < 0 THEN 1 ELSE 0 END)"  # credit notes
+
+
 def _insert_supplier_months(where: str, params: list) -> None:
     month = _month_of("payment_date")
     sql = (
         f"INSERT INTO {table(SupplierMonth)} "
-        "(council_id, month, supplier_id, directorate, redacted, total, lines) "
-        f"SELECT council_id, {month}, supplier_id, {_DIRECTORATE}, redacted, "
-        f"SUM(amount), COUNT(*) FROM {table(SpendLine)} WHERE {where} "
+        "(council_id, month, supplier_id, directorate, redacted, total, lines, "
+        f"credits) SELECT council_id, {month}, supplier_id, {_DIRECTORATE}, "
+        f"redacted, SUM(amount), COUNT(*), {CREDITS} FROM {table(SpendLine)} "
+        f"WHERE {where} "
         f"GROUP BY council_id, {month}, supplier_id, {_DIRECTORATE}, redacted"
     )
     with connection.cursor() as cursor:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import importlib
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
+from django.apps import apps as django_apps
+from django.db import connection
 
 from councils.periods import FinancialYear
 from procure.merging import merge_suppliers, undo_merge
@@ -23,6 +27,8 @@ from spend.models import (
     SupplierMonth,
     SupplierYear,
     TagMonth,
+    year_figures,
+    year_months,
 )
 
 FILE = (
@@ -38,7 +44,7 @@ FILE = (
 
 def direct_supplier_months(council) -> dict:
     """The oracle: every line, summed in Python by the rollup's key."""
-    sums: dict = defaultdict(lambda: [Decimal("0"), 0])
+    sums: dict = defaultdict(lambda: [Decimal("0"), 0, 0])
     for line in SpendLine.objects.filter(council=council):
         key = (
             line.payment_date.replace(day=1),
@@ -48,16 +54,32 @@ def direct_supplier_months(council) -> dict:
         )
         sums[key][0] += line.amount
         sums[key][1] += 1
+        sums[key][2] += line.amount < 0  # credit notes
     return {key: tuple(value) for key, value in sums.items()}
 
 
 def rolled_up_supplier_months(council) -> dict:
-    rows: dict = defaultdict(lambda: [Decimal("0"), 0])
+    rows: dict = defaultdict(lambda: [Decimal("0"), 0, 0])
     for row in SupplierMonth.objects.filter(council=council):
         key = (row.month, row.supplier_id, row.directorate, row.redacted)
         rows[key][0] += row.total
         rows[key][1] += row.lines
+        rows[key][2] += row.credits
     return {key: tuple(value) for key, value in rows.items()}
+
+
+def assert_year_figures_match(council):
+    """The overview's figures from the rollup are the lines' own, every year."""
+    years = {
+        FinancialYear.for_date(day)
+        for day in SpendLine.objects.filter(council=council).values_list(
+            "payment_date", flat=True
+        )
+    }
+    for fy in years | {FinancialYear(2030)}:  # and a year with no spend
+        lines = SpendLine.objects.for_council(council).in_fy(fy)
+        assert year_figures(council, fy) == lines.headline(), fy
+        assert year_months(council, fy) == lines.monthly_totals(), fy
 
 
 def direct_tag_months(council) -> dict:
@@ -137,6 +159,7 @@ def rolled_up_supplier_years(council) -> dict:
 
 
 def assert_rollups_match(council):
+    assert_year_figures_match(council)
     assert rolled_up_supplier_months(council) == direct_supplier_months(council)
     assert rolled_up_supplier_years(council) == direct_supplier_years(council)
     direct = direct_tag_months(council)
@@ -305,3 +328,14 @@ def test_a_supplier_wide_tag_change_reaches_every_council_that_pays_it(
         TagMonth.objects.get(council=other_council, directorate__isnull=True).size
         == "public_sector"
     )
+
+
+def test_the_migration_counts_the_credit_notes_of_rollups_already_there(
+    council, imported
+):
+    """Rollups made before they counted credit notes get the count from the lines."""
+    SupplierMonth.objects.update(credits=0)
+    assert rolled_up_supplier_months(council) != direct_supplier_months(council)
+    migration = importlib.import_module("spend.migrations.0011_suppliermonth_credits")
+    migration.recount(django_apps, SimpleNamespace(connection=connection))
+    assert_rollups_match(council)
