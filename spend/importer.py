@@ -51,6 +51,7 @@ from spend.models import (
     SpendLine,
     SpendUpload,
     UploadStatus,
+    hold_new_supplier_lock,
     hold_rollup_lock,
     hold_rows,
 )
@@ -330,15 +331,10 @@ class SupplierMatcher:
                 ).values_list("normalised_name", "supplier_id")
             )
         self._match_by_supplier_id(found, first_seen)
-        for chunk in _chunks([n for n in names if n not in found], CHUNK):
-            for name, pk in (
-                Supplier.objects.filter(normalised_name__in=chunk)
-                .order_by("-verified", "pk")
-                .values_list("normalised_name", "pk")
-            ):
-                found.setdefault(name, pk)
+        for name, pk in _by_name([n for n in names if n not in found]).items():
+            found.setdefault(name, pk)
         self._match_by_vat_number(found, first_seen)
-        created = self._create([n for n in names if n not in found], first_seen)
+        created = self._create([n for n in names if n not in found], first_seen, found)
         found.update(created)
         self._remember_aliases(first_seen, found)
         return found
@@ -371,9 +367,22 @@ class SupplierMatcher:
                 for name in wanted[value]:
                     found.setdefault(name, pk)
 
-    def _create(self, names: list[str], first_seen: dict[str, _Seen]) -> dict[str, int]:
+    def _create(
+        self, names: list[str], first_seen: dict[str, _Seen], found: dict[str, int]
+    ) -> dict[str, int]:
+        """Add the names that matched nothing to the register; return their ids.
+        A name another import added meanwhile is matched (into `found`) instead."""
         if not names:
             return {}
+        if _can_copy():
+            # Wait for any other import adding suppliers to commit, then look
+            # again for names it added (SQLite has one writer at a time).
+            hold_new_supplier_lock()
+            added = _by_name(names)
+            found.update(added)
+            names = [name for name in names if name not in added]
+            if not names:
+                return {}
         if self.register is None:  # the register before this import
             self.register = dict(Supplier.objects.values_list("normalised_name", "pk"))
         new = [
@@ -426,6 +435,20 @@ class SupplierMatcher:
             ],
             ignore_conflicts=True,
         )
+
+
+def _by_name(names: list[str]) -> dict[str, int]:
+    """The register's supplier for each of these normalised names it holds (the
+    verified one first, else the oldest)."""
+    found: dict[str, int] = {}
+    for chunk in _chunks(names, CHUNK):
+        for name, pk in (
+            Supplier.objects.filter(normalised_name__in=chunk)
+            .order_by("-verified", "pk")
+            .values_list("normalised_name", "pk")
+        ):
+            found.setdefault(name, pk)
+    return found
 
 
 def create_with_history(suppliers: list[Supplier]) -> None:

@@ -61,15 +61,31 @@ def stalled_after() -> timedelta:
 ROLLUP_LOCK = 7_361_045  # the key of a PostgreSQL advisory lock
 
 
+# New suppliers are added to the register by one import at a time: two imports
+# meeting the same new name at once would otherwise each add it (neither sees the
+# other's uncommitted supplier), leaving the register with a duplicate to merge.
+NEW_SUPPLIER_LOCK = 7_361_046
+
+
 def hold_rollup_lock() -> None:
     """Wait for, then hold until this transaction ends, the right to write tags
     and rollups. Take it before reading what will be rewritten."""
+    _hold_lock(ROLLUP_LOCK, "hold_rollup_lock")
+
+
+def hold_new_supplier_lock() -> None:
+    """Wait for, then hold until this transaction ends, the right to add suppliers
+    to the register. Take it before looking for the names a last time."""
+    _hold_lock(NEW_SUPPLIER_LOCK, "hold_new_supplier_lock")
+
+
+def _hold_lock(key: int, name: str) -> None:
     if connection.vendor != "postgresql":
         return
     if not connection.in_atomic_block:
-        raise RuntimeError("hold_rollup_lock() must be called inside a transaction.")
+        raise RuntimeError(f"{name}() must be called inside a transaction.")
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ROLLUP_LOCK])
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
 
 
 def hold_rows(model: type[models.Model], ids: Iterable[int | None]) -> None:

@@ -326,3 +326,70 @@ def test_a_classification_run_in_the_middle_of_an_import_loses_nothing(
     import_spend_file(upload=upload, data=data, progress=progress)
     assert runs and runs[0].created > 0  # it ran, and rewrote the missing tags
     _assert_nothing_lost(council, paid_before, upload, data)
+
+
+# ------------------------------------------------ the same new supplier twice
+
+
+@needs_postgresql
+def test_two_imports_meeting_the_same_new_supplier_at_once_add_it_once(
+    transactional_db, council, other_council, monkeypatch
+):
+    """Two councils' files name the same firms, new to the register, and are
+    imported at the same moment: the first import adds each firm, and the second,
+    which waits for it, pays those same firms instead of adding them again."""
+    from spend import importer
+
+    first = spend_csv(date(2025, 4, 1), 30, 300, NEW[:12])
+    second = spend_csv(date(2025, 5, 1), 30, 200, NEW[6:18])
+    uploads = [
+        SpendUpload.objects.create(
+            council=each, file_name=f"{each.slug}.csv", sha256=sha256_of(data)
+        )
+        for each, data in ((council, first), (other_council, second))
+    ]
+    errors: list = []
+    added, second_done = threading.Event(), threading.Event()
+    create = importer.create_with_history
+
+    def create_then_hold(suppliers):
+        create(suppliers)
+        if not added.is_set():  # the first import, its suppliers uncommitted
+            added.set()
+            _until_blocked_or_done(second_done)
+
+    monkeypatch.setattr(importer, "create_with_history", create_then_hold)
+
+    def run_first():
+        import_spend_file(upload=uploads[0], data=first)
+
+    def run_second():
+        try:
+            assert added.wait(TIMEOUT)
+            import_spend_file(upload=uploads[1], data=second)
+        finally:
+            second_done.set()
+
+    threads = [_run(run_first, errors), _run(run_second, errors)]
+    for thread in threads:
+        thread.join(TIMEOUT * 2)
+    assert not any(thread.is_alive() for thread in threads)
+    assert not errors, errors
+
+    names = Supplier.objects.filter(name__startswith="Newcomer Trading")
+    assert names.count() == 18  # 12 + the 6 only the second file names
+    assert names.values("normalised_name").distinct().count() == 18
+    both = set(
+        SpendLine.objects.filter(council=council).values_list("supplier", flat=True)
+    ) & set(
+        SpendLine.objects.filter(council=other_council).values_list(
+            "supplier", flat=True
+        )
+    )
+    assert len(both) == 6  # NEW[6:12], paid by both councils: one supplier each
+    for upload in uploads:
+        upload.refresh_from_db()
+        assert upload.status == "imported"
+    assert sum(upload.new_suppliers for upload in uploads) == 18
+    assert_rollups_match(council)
+    assert_rollups_match(other_council)
