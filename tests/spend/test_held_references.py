@@ -5,10 +5,13 @@ Deleting through Django still removes what points at the deleted row."""
 
 from __future__ import annotations
 
+import io
+import json
 import threading
 from datetime import date
 
 import pytest
+from django.core.management import call_command
 from django.db import connection, transaction
 
 from councils.models import Council
@@ -117,3 +120,37 @@ def test_a_supplier_being_tagged_cannot_be_deleted_until_the_run_commits(
     assert result.created == 3  # size, VCSE, Living Wage (no link to a council)
     assert seen == {"delete waited": True}
     assert not Supplier.objects.filter(pk=firm.pk).exists()  # then it ran
+
+
+def test_spend_totals_counts_keys_that_point_at_nothing(db, council):
+    """The unchecked keys' safety net: rows left pointing at nothing by a delete
+    made outside Django are counted and named."""
+    data = spend_csv(date(2025, 4, 1), 20, 40, [("Kept Ltd", "LU1 1AA")])
+    upload = SpendUpload.objects.create(
+        council=council, file_name="april.csv", sha256=sha256_of(data)
+    )
+    import_spend_file(upload=upload, data=data)
+
+    def totals(format: str = "json"):
+        out = io.StringIO()
+        call_command("spend_totals", "--format", format, stdout=out)
+        return out.getvalue()
+
+    clean = json.loads(totals())["dangling"]
+    assert set(clean.values()) == {0} and "spendline.supplier" in clean
+    gone = Supplier.objects.order_by("-pk").first().pk + 1000
+    line = SpendLine.objects.filter(supplier__isnull=False).first()
+    with connection.cursor() as cursor:  # as SQL typed into psql might
+        cursor.execute(
+            "UPDATE spend_spendline SET supplier_id = %s WHERE id = %s",
+            [gone, line.pk],
+        )
+        cursor.execute(
+            "UPDATE spend_suppliermonth SET council_id = %s", [council.pk + 1000]
+        )
+    months = SupplierMonth.objects.count()
+    found = json.loads(totals())["dangling"]
+    assert found["spendline.supplier"] == 1
+    assert found["suppliermonth.council"] == months > 0
+    assert sum(found.values()) == 1 + months
+    assert "1 spendline.supplier point at nothing" in totals("text")

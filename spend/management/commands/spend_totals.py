@@ -7,7 +7,7 @@ import json
 from decimal import Decimal
 
 from django.core.management.base import BaseCommand
-from django.db.models import Count, DecimalField, Sum, Value
+from django.db.models import Count, DecimalField, Exists, OuterRef, Sum, Value
 from django.db.models.functions import Coalesce
 
 from councils.models import Council
@@ -71,7 +71,38 @@ def totals() -> dict:
         "suppliers": Supplier.objects.count(),
         "supplier_tags": SupplierTag.objects.count(),
         "contracts": Contract.objects.count(),
+        "dangling": dangling(),
     }
+
+
+# The keys the database does not check (see spend.models.hold_rows): the writers
+# check them, and Django's deletes cascade, but a row deleted some other way (SQL
+# typed into psql, say) would leave these pointing at nothing.
+UNCHECKED_KEYS = [
+    (SpendLine, "council", Council),
+    (SpendLine, "upload", SpendUpload),
+    (SpendLine, "supplier", Supplier),
+    (SpendLine, "contract", Contract),
+    (SupplierMonth, "council", Council),
+    (SupplierMonth, "supplier", Supplier),
+    (SupplierTag, "council", Council),
+    (SupplierTag, "supplier", Supplier),
+]
+
+
+def dangling() -> dict[str, int]:
+    """Rows whose unchecked key points at a row that is not there, per key
+    ("spendline.supplier": 0); all should be 0."""
+    found = {}
+    for model, field, target in UNCHECKED_KEYS:
+        column = f"{field}_id"
+        found[f"{model._meta.model_name}.{field}"] = (
+            model.objects.order_by()
+            .filter(**{f"{column}__isnull": False})
+            .filter(~Exists(target.objects.filter(pk=OuterRef(column))))
+            .count()
+        )
+    return found
 
 
 class Command(BaseCommand):
@@ -112,3 +143,9 @@ class Command(BaseCommand):
             f"suppliers {figures['suppliers']}, supplier tags "
             f"{figures['supplier_tags']}, contracts {figures['contracts']}"
         )
+        for key, count in figures["dangling"].items():
+            if count:
+                self.stdout.write(
+                    f"{count} {key} point at nothing: a row was deleted without "
+                    "Django. Restore it, or delete these rows."
+                )
