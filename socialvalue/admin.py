@@ -30,7 +30,7 @@ from socialvalue.models import (
     Target,
 )
 from socialvalue.reference import SUFFIXES, forget_file, keep_reference_file
-from socialvalue.tasks import load_reference_file
+from socialvalue.tasks import give_up_stalled, load_reference_file
 
 
 @admin.register(Target)
@@ -279,6 +279,7 @@ class ReferenceLoadAdmin(admin.ModelAdmin):
             form = ReferenceUploadForm(request.POST, request.FILES)
             if form.is_valid():
                 return self._start(request, form)
+        give_up_stalled()
         loads = list(ReferenceLoad.objects.select_related("uploaded_by")[:RECENT_LOADS])
         for load in loads:
             load.summary = _summary(load)

@@ -94,6 +94,7 @@ written with history (django-simple-history), all at the end in one transaction.
 from __future__ import annotations
 
 import codecs
+import contextvars
 import csv
 import io
 import os
@@ -130,6 +131,25 @@ __all__ = [
 ]
 
 Source = str | os.PathLike | IO[bytes]
+
+# Whoever runs a load may ask to hear the rows read so far, every ROWS_READ_EVERY
+# rows of any loader's file (the background task keeps its heartbeat with it).
+ROWS_READ_EVERY = 50_000
+_ROWS_READ: contextvars.ContextVar[Callable[[int], None] | None] = (
+    contextvars.ContextVar("reference_rows_read", default=None)
+)
+
+
+@contextmanager
+def reporting_rows_read(progress: Callable[[int], None] | None) -> Iterator[None]:
+    """Call `progress(rows read)` every ROWS_READ_EVERY rows of the loads run
+    inside this block."""
+    token = _ROWS_READ.set(progress)
+    try:
+        yield
+    finally:
+        _ROWS_READ.reset(token)
+
 
 FUZZY_THRESHOLD = 90  # as spend.importer
 _FUZZY_IGNORED = frozenset({"ltd", "plc", "llp", "co", "cic", "uk", "the", "and"})
@@ -430,10 +450,13 @@ class _Table:
     def raw(self, report: LoadReport) -> Iterator[list[str]]:
         """Each row as read; blank and short rows are skipped."""
         short = f"fewer columns than the heading's {self.width}"
+        tell = _ROWS_READ.get()
         for row in self.rows:
             if not row or not "".join(row).strip():
                 continue
             report.rows_read += 1
+            if tell is not None and report.rows_read % ROWS_READ_EVERY == 0:
+                tell(report.rows_read)
             if len(row) < self.width:
                 report.skipped[short] += 1
                 continue

@@ -431,6 +431,11 @@ class ReferenceLoad(models.Model):
     )
     report_text = models.TextField(blank=True, help_text="The report as printed.")
     message = models.TextField(blank=True, help_text="Why the load failed.")
+    heartbeat_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the running load last said it was alive (rows read).",
+    )
 
     class Meta:
         verbose_name = "reference data load"

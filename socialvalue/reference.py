@@ -43,6 +43,7 @@ from socialvalue.loaders import (
     load_companies_house,
     load_living_wage,
     load_postcodes,
+    reporting_rows_read,
 )
 from socialvalue.models import ReferenceKind
 from socialvalue.tagging import ClassifyResult, classify_suppliers
@@ -115,6 +116,21 @@ class Loaded:
         }
 
 
+def _load(
+    kind: ReferenceKind, source, *, user, taken_on, dry_run, progress
+) -> LoadReport:
+    """The loader of `kind`, run on `source`."""
+    if kind == ReferenceKind.COMPANIES_HOUSE:
+        return load_companies_house(source, user=user, dry_run=dry_run)
+    if kind == ReferenceKind.CHARITIES:
+        return load_charities(source, user=user, dry_run=dry_run)
+    if kind == ReferenceKind.LIVING_WAGE:
+        if taken_on is None:
+            raise LoaderRefused("Give the date the Living Wage list was taken.")
+        return load_living_wage(source, taken_on=taken_on, user=user, dry_run=dry_run)
+    return load_postcodes(source, progress=progress)  # after each batch written
+
+
 def load_and_classify(
     kind: ReferenceKind | str,
     source: str | os.PathLike | IO[bytes],
@@ -135,18 +151,15 @@ def load_and_classify(
         raise ValueError("The postcode directory has no dry run.")
     try:
         _refuse_binary(source)
-        if kind == ReferenceKind.COMPANIES_HOUSE:
-            report = load_companies_house(source, user=user, dry_run=dry_run)
-        elif kind == ReferenceKind.CHARITIES:
-            report = load_charities(source, user=user, dry_run=dry_run)
-        elif kind == ReferenceKind.LIVING_WAGE:
-            if taken_on is None:
-                raise LoaderRefused("Give the date the Living Wage list was taken.")
-            report = load_living_wage(
-                source, taken_on=taken_on, user=user, dry_run=dry_run
+        with reporting_rows_read(progress):
+            report = _load(
+                kind,
+                source,
+                user=user,
+                taken_on=taken_on,
+                dry_run=dry_run,
+                progress=progress,
             )
-        else:
-            report = load_postcodes(source, progress=progress)
     except (csv.Error, zipfile.BadZipFile, zlib.error, EOFError) as err:
         raise LoaderRefused(f"The file cannot be read: {err}.") from err
     loaded = Loaded(kind, report)

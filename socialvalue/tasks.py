@@ -11,6 +11,7 @@ from django.utils import timezone
 from socialvalue.loaders import LoaderRefused
 from socialvalue.models import ReferenceLoad, ReferenceLoadStatus
 from socialvalue.reference import NamedFile, forget_file, kept_path, load_and_classify
+from spend.models import stalled_after
 
 try:  # Django 6 has the tasks framework built in.
     from django.tasks import task
@@ -33,15 +34,20 @@ def load_reference_file(load_id: int) -> None:
 
 def run_load(load_id: int) -> None:
     """Load a queued reference file. Safe to call twice: only a queued one runs."""
+    now = timezone.now()
     claimed = ReferenceLoad.objects.filter(
         pk=load_id, status=ReferenceLoadStatus.QUEUED
-    ).update(status=ReferenceLoadStatus.RUNNING, started_at=timezone.now())
+    ).update(status=ReferenceLoadStatus.RUNNING, started_at=now, heartbeat_at=now)
     if not claimed:
         return
     load = ReferenceLoad.objects.select_related("uploaded_by").get(pk=load_id)
 
     def progress(rows: int) -> None:
-        ReferenceLoad.objects.filter(pk=load_id).update(rows_read=rows)
+        # Rows read, and a sign of life: a load that stops giving one is given
+        # up by `give_up_stalled` (the worker died).
+        ReferenceLoad.objects.filter(pk=load_id).update(
+            rows_read=rows, heartbeat_at=timezone.now()
+        )
 
     try:
         with NamedFile(kept_path(load.stored_file), load.file_name) as file:
@@ -67,6 +73,44 @@ def run_load(load_id: int) -> None:
             report_text="\n".join(loaded.lines()),
             rows_read=loaded.report.rows_read,
         )
+
+
+STALLED = (
+    "The load stopped giving signs of life after {rows} rows, at {when} (the "
+    "background worker stopped, or the server restarted). What was loaded before "
+    "it stopped is kept: upload the file again."
+)
+
+
+def give_up_stalled() -> int:
+    """Mark failed the running loads with no sign of life for `stalled_after()`
+    (the same wait as for spend imports); return how many. Their worker is gone:
+    nothing else would ever finish them."""
+    late = timezone.now() - stalled_after()
+    stalled = ReferenceLoad.objects.filter(
+        status=ReferenceLoadStatus.RUNNING, heartbeat_at__lt=late
+    ) | ReferenceLoad.objects.filter(
+        status=ReferenceLoadStatus.RUNNING,
+        heartbeat_at__isnull=True,
+        started_at__lt=late,
+    )
+    given_up = 0
+    for load in stalled:
+        seen = load.heartbeat_at or load.started_at
+        why = STALLED.format(
+            rows=f"{load.rows_read:,}",
+            when=f"{timezone.localtime(seen):%d %B %Y %H:%M:%S}",
+        )
+        given_up += ReferenceLoad.objects.filter(
+            pk=load.pk, status=ReferenceLoadStatus.RUNNING
+        ).update(
+            status=ReferenceLoadStatus.FAILED,
+            finished_at=timezone.now(),
+            stored_file="",
+            message=f'"{load.file_name}" was not loaded. {why}',
+        )
+        forget_file(load.stored_file)
+    return given_up
 
 
 def _failed(load: ReferenceLoad, why: str) -> None:

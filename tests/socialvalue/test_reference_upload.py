@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import io
 import zipfile
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -16,8 +16,10 @@ from django.core.files.move import file_move_safe
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from procure.models import Supplier
+from socialvalue import tasks
 from socialvalue.models import (
     LivingWageSnapshot,
     Postcode,
@@ -25,7 +27,7 @@ from socialvalue.models import (
     ReferenceLoad,
     SupplierTag,
 )
-from socialvalue.reference import load_and_classify
+from socialvalue.reference import keep_reference_file, kept_path, load_and_classify
 from socialvalue.tagging import classify_suppliers
 from socialvalue.tasks import run_load
 
@@ -585,3 +587,75 @@ def test_load_and_classify_returns_the_report_and_the_classification(suppliers):
     assert loaded.classified.suppliers == 6
     assert loaded.classified.changed >= 2  # Wardown and Luton Foodbank
     assert loaded.lines()[-1].startswith("Reclassified all 6 suppliers")
+
+
+def test_a_running_load_keeps_a_heartbeat_with_the_rows_it_reads(
+    superuser_client, suppliers, monkeypatch
+):
+    """Every loader's rows read are told to the task, which keeps them, with the
+    time, on the load: the page's progress and the sign that the worker lives."""
+    monkeypatch.setattr(  # no worker yet
+        "socialvalue.admin.load_reference_file", SimpleNamespace(enqueue=print)
+    )
+    monkeypatch.setattr("socialvalue.loaders.ROWS_READ_EVERY", 2)
+    _post(superuser_client, "companies_house", _upload(COMPANIES))
+    load = ReferenceLoad.objects.get()
+    told = []
+    real = tasks.load_and_classify
+
+    def load_and_listen(*args, progress, **kwargs):
+        def listen(rows: int) -> None:
+            progress(rows)
+            beat = ReferenceLoad.objects.values_list("rows_read", "heartbeat_at")
+            told.append((rows, *beat.get(pk=load.pk)))
+
+        return real(*args, progress=listen, **kwargs)
+
+    monkeypatch.setattr(tasks, "load_and_classify", load_and_listen)
+    run_load(load.pk)
+
+    load.refresh_from_db()
+    assert load.status == "done"
+    assert [rows for rows, _, _ in told][:3] == [2, 4, 6]
+    assert all(rows == kept for rows, kept, _ in told)  # kept as told
+    beats = [beat for _, _, beat in told]
+    assert beats == sorted(beats) and beats[0] > load.started_at
+
+
+def test_a_load_whose_worker_died_is_given_up_with_a_reason(
+    superuser_client, db, settings
+):
+    """A load left running by a worker that was killed is marked failed the next
+    time the page is opened, its file removed, once it has been silent too long."""
+    settings.IMPORT_STALLED_AFTER = 60  # seconds
+    stored = keep_reference_file(_upload(ONSPD))
+    started = timezone.now() - timedelta(minutes=5)
+    dead = ReferenceLoad.objects.create(
+        kind="postcodes",
+        file_name="onspd.csv",
+        size=1,
+        stored_file=stored,
+        status="running",
+        started_at=started,
+        heartbeat_at=started + timedelta(minutes=1),
+        rows_read=150_000,
+    )
+    alive = ReferenceLoad.objects.create(
+        kind="postcodes",
+        file_name="nspl.csv",
+        size=1,
+        status="running",
+        started_at=started,
+        heartbeat_at=timezone.now(),
+    )
+
+    page = superuser_client.get(reverse(LOAD_URL)).text
+
+    dead.refresh_from_db()
+    assert dead.status == "failed" and dead.finished_at is not None
+    assert "stopped giving signs of life after 150,000 rows" in dead.message
+    assert "upload the file again" in dead.message
+    assert dead.message in page.replace("&quot;", '"')
+    assert not kept_path(stored).exists() and dead.stored_file == ""
+    alive.refresh_from_db()
+    assert alive.status == "running"
