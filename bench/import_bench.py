@@ -687,17 +687,15 @@ def step_lines_copy(args) -> dict:
     from spend.models import SpendUpload
 
     sent = io.StringIO()
-    copy_lines = importer._copy_lines
+    pieces = importer._Pieces
 
-    def keep(upload, lines, suppliers):  # noqa: ANN001, ANN202
-        head = f"{upload.council_id}\t{upload.pk}\t"
-        ends = {name: f"\t{pk}\n" for name, pk in suppliers.items()}
-        ends[""] = "\t\\N\n"
-        for line in lines:
-            sent.write(head + line[importer.COPY_ROW] + ends[line[importer.SUPPLIER]])
-        return copy_lines(upload, lines, suppliers)
+    class Kept(pieces):  # the text handed to the COPY, as it is handed over
+        def read(self, size: int = -1) -> str:
+            text = super().read(size)
+            sent.write(text)
+            return text
 
-    importer._copy_lines = keep
+    importer._Pieces = Kept
     data = Path(args.csv).read_bytes()
     try:
         with transaction.atomic():
@@ -709,7 +707,7 @@ def step_lines_copy(args) -> dict:
     except _RolledBack:
         pass
     finally:
-        importer._copy_lines = copy_lines
+        importer._Pieces = pieces
     text = sent.getvalue().encode()
     sent.truncate(0)
     del data

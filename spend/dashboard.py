@@ -34,9 +34,9 @@ from spend.models import (
     TagMonth,
 )
 from spend.rollup import table as _table
+from spend.values import money
 
 ZERO = Decimal("0")
-PENNY = Decimal("0.01")
 AMBER_POINTS = Decimal("5")  # within 5 percentage points of the target: amber
 TOP_SUPPLIERS = 20
 FIT_MONTHS = 12
@@ -372,11 +372,6 @@ def _sums(counted: Q) -> dict:
             "total", filter=counted & Q(**{m.field: "unknown"})
         )
     return sums
-
-
-def money(value: Decimal | None) -> Decimal:
-    """A database sum as pounds and pence (SQLite hands back extra places)."""
-    return (value or ZERO).quantize(PENNY, rounding=ROUND_HALF_UP)
 
 
 def _zeroed(figures: dict) -> dict:

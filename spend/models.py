@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection, models
@@ -17,6 +17,7 @@ from simple_history.models import HistoricalRecords
 from councils.models import Council, CouncilScopedQuerySet
 from councils.periods import FinancialYear
 from procure.models import Supplier
+from spend.values import money
 
 
 class VatBasis(models.TextChoices):
@@ -382,22 +383,13 @@ class SpendLineQuerySet(CouncilScopedQuerySet):
             .order_by("month")
         )
         for row in rows:
-            row["total"] = _pennies(row["total"])
+            row["total"] = money(row["total"])
         return rows
 
 
-PENNY = Decimal("0.01")
-
-
-def _pennies(value: Decimal | None) -> Decimal | None:
-    """A sum to the penny: SQLite adds decimals as floating point numbers, so
-    its sums can be a hair off (34498349.2200001)."""
-    return None if value is None else value.quantize(PENNY, ROUND_HALF_UP)
-
-
 def _with_redacted_share(figures: dict) -> dict:
-    figures["total"] = total = _pennies(figures["total"])
-    figures["redacted"] = _pennies(figures["redacted"])
+    figures["total"] = total = money(figures["total"])
+    figures["redacted"] = money(figures["redacted"])
     figures["redacted_share"] = (
         (figures["redacted"] * 100 / total).quantize(Decimal("0.1")) if total else None
     )
@@ -448,7 +440,7 @@ def year_months(council: Council, fy: FinancialYear) -> list[dict]:
     return [
         {
             "month": row["month"],
-            "total": _pennies(row["month_total"]),
+            "total": money(row["month_total"]),
             "lines": row["month_lines"],
         }
         for row in rows

@@ -110,6 +110,14 @@ def _shown(value: object, limit: int = 60) -> str:
 
 MAX_WHOLE_DIGITS = 12
 _PENNY = Decimal("0.01")
+
+
+def money(value: Decimal | None) -> Decimal:
+    """A database sum as pounds and pence, none as £0.00 (SQLite adds decimals as
+    floating point numbers, so its sums can be a hair off: 34498349.2200001)."""
+    return (value or Decimal(0)).quantize(_PENNY, rounding=ROUND_HALF_UP)
+
+
 _CONTEXT = Context(prec=40, rounding=ROUND_HALF_UP)
 
 # Pound signs as they arrive: real "£" (also what byte 0xA3 decodes to), UTF-8 read
