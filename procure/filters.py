@@ -7,6 +7,7 @@ from django.db.models import Q
 from councils.models import Council
 from procure.models import Contract, ContractStatus, ProcurementRoute, Supplier
 from socialvalue.models import SME_VALUES, TAG_VALUES, TagKind
+from spend.filters import MONEY_BOUNDS
 
 
 def _choices(kind: str) -> list[tuple[str, str]]:
@@ -94,10 +95,16 @@ class ContractFilter(django_filters.FilterSet):
         widget=_DATE,
     )
     value_min = django_filters.NumberFilter(
-        field_name="value", lookup_expr="gte", label="Whole-life value from (£)"
+        field_name="value",
+        lookup_expr="gte",
+        label="Whole-life value from (£)",
+        **MONEY_BOUNDS,
     )
     value_max = django_filters.NumberFilter(
-        field_name="value", lookup_expr="lte", label="Whole-life value up to (£)"
+        field_name="value",
+        lookup_expr="lte",
+        label="Whole-life value up to (£)",
+        **MONEY_BOUNDS,
     )
 
     class Meta:

@@ -29,13 +29,14 @@ from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateformat import format as format_date
+from django.utils.http import content_disposition_header
 from django.utils.text import capfirst
 from django.views.decorators.http import require_POST
-from django_tables2 import RequestConfig
 
 from councils.access import council_view
 from councils.models import Capability, Council
 from councils.periods import FinancialYear
+from councils.tables import paginate
 from councils.templatetags.money import gbp
 from procure.filters import ContractFilter, SupplierFilter
 from procure.forms import (
@@ -85,7 +86,7 @@ def supplier_list(request: HttpRequest, council: Council) -> HttpResponse:
     table = SupplierTable(
         filterset.qs, council=council, period_label=f"in {fy}", order_by="-spend_period"
     )
-    RequestConfig(request, paginate={"per_page": 50}).configure(table)
+    paginate(request, table, 50)
     return render(
         request,
         "procure/supplier_list.html",
@@ -223,7 +224,17 @@ def supplier_merge(
 ) -> HttpResponse:
     """Confirm, then merge supplier `pk` into supplier `into` (reversible)."""
     merged = _supplier_for(council, pk)
-    kept = get_object_or_404(Supplier, pk=into, merged_into__isnull=True)
+    # The supplier to keep is one this council deals with, or the register's near
+    # match suggested for `merged`; never any supplier picked by its number.
+    suggested = MatchSuggestion.objects.filter(
+        supplier=merged, candidate=OuterRef("pk")
+    )
+    kept = get_object_or_404(
+        Supplier.objects.filter(merged_into__isnull=True)
+        .filter(Q(pk__in=Supplier.objects.dealt_with_by(council)) | Exists(suggested))
+        .exclude(pk=merged.pk),
+        pk=into,
+    )
     if request.method == "POST":
         try:
             merge_suppliers(
@@ -245,9 +256,11 @@ def supplier_merge(
         "council": council,
         "kept": kept,
         "merged": merged,
-        "lines": merged.spend_lines.count(),
-        "aliases": merged.aliases.count(),
-        "contracts": merged.contracts.count(),
+        "lines": merged.spend_lines.filter(council=council).count(),
+        "aliases": merged.aliases.filter(council=council).count(),
+        "contracts": merged.contracts.filter(council=council).count(),
+        "elsewhere": merged.spend_lines.exclude(council=council).exists()
+        or merged.contracts.exclude(council=council).exists(),
     }
     return render(request, "procure/supplier_merge.html", context)
 
@@ -292,7 +305,7 @@ def contract_list(request: HttpRequest, council: Council) -> HttpResponse:
     )
     filterset = ContractFilter(request.GET, queryset=contracts, council=council)
     table = ContractTable(filterset.qs, order_by="-end_date")
-    RequestConfig(request, paginate={"per_page": 50}).configure(table)
+    paginate(request, table, 50)
     context = {"council": council, "table": table, "filter": filterset}
     return render(request, "procure/contract_list.html", context)
 
@@ -586,7 +599,11 @@ def contract_lines(request: HttpRequest, council: Council, pk: int) -> HttpRespo
     the linking rule. The contract's history records who did it."""
     contract = _contract_for(council, pk)
     action = request.POST.get("action")
-    ids = [int(v) for v in request.POST.getlist("lines") if v.isdigit()]
+    ids = [
+        int(v)
+        for v in request.POST.getlist("lines")
+        if v.isascii() and v.isdecimal() and int(v) < 2**31
+    ]
     actions = {"link": link_lines, "unlink": unlink_lines, "release": release_lines}
     if action not in actions or not ids:
         messages.error(request, "Choose at least one payment, then an action.")
@@ -726,7 +743,7 @@ def off_contract(request: HttpRequest, council: Council) -> HttpResponse:
     # three aggregations of the lines.
     rows = list(suppliers)
     table = OffContractTable(rows, council=council, fy=fy, orderable=False)
-    RequestConfig(request, paginate={"per_page": 50}).configure(table)
+    paginate(request, table, 50)
     query = request.GET.copy()
     query.pop("page", None)
     query["export"] = "csv"
@@ -844,7 +861,7 @@ def export_ocds(request: HttpRequest, council: Council) -> HttpResponse:
         content_type="application/json; charset=utf-8",
     )
     name = f"{council.slug}-contracts-ocds.json"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Content-Disposition"] = content_disposition_header(True, name)
     return response
 
 
@@ -876,9 +893,18 @@ def contract_import(request: HttpRequest, council: Council) -> HttpResponse:
             import csv
             import io
 
-            text = read_kept(kept).decode("utf-8")
+            try:
+                text = read_kept(kept).decode("utf-8", errors="replace")
+            except OSError:
+                text = ""
             rows = list(csv.reader(io.StringIO(text)))
-            return csv_response("rejected-rows.csv", rows[0], rows[1:])
+            if rows:
+                return csv_response("rejected-rows.csv", rows[0], rows[1:])
+            messages.error(
+                request,
+                "The rejected rows are no longer kept: import the register again "
+                "to see them.",
+            )
         step = ""
     if step == "import" and not kept_ok:
         step = ""  # a tampered or missing file: start again
@@ -1072,7 +1098,7 @@ def public_ocds(request: HttpRequest, council_slug: str) -> HttpResponse:
         content_type="application/json; charset=utf-8",
     )
     name = f"{council.slug}-contracts-ocds.json"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Content-Disposition"] = content_disposition_header(True, name)
     return response
 
 

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.utils.http import content_disposition_header
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -33,7 +34,7 @@ def csv_response(
     file_name: str, header: list[str], rows: Iterable[list]
 ) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{file_name}"'
+    response["Content-Disposition"] = content_disposition_header(True, file_name)
     response.write("\ufeff")  # so Excel reads UTF-8
     writer = csv.writer(response)
     writer.writerow([neutralise(cell) for cell in header])
@@ -86,7 +87,7 @@ def csv_stream_response(
             yield writer.writerow([csv_cell(cell) for cell in row])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{file_name}"'
+    response["Content-Disposition"] = content_disposition_header(True, file_name)
     return response
 
 

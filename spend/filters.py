@@ -27,6 +27,12 @@ UNKNOWN = "unknown"
 NOT_STATED = "(not stated)"
 
 
+# Bounds for numbers typed or sent in the address: a value the database column
+# cannot hold is an invalid filter with a message, not a database error.
+ID_BOUNDS = {"min_value": 1, "max_value": 2**31 - 1, "decimal_places": 0}
+MONEY_BOUNDS = {"max_digits": 14, "decimal_places": 2}
+
+
 def directorate_of_line():
     """The rollups' directorate, as an expression on SpendLine."""
     return Coalesce(NullIf("department", Value("")), "service_area")
@@ -111,7 +117,10 @@ class SpendLineFilter(django_filters.FilterSet):
         label="Supplier name contains",
     )
     supplier_id = django_filters.NumberFilter(
-        field_name="supplier_id", widget=forms.HiddenInput, label="Supplier"
+        field_name="supplier_id",
+        widget=forms.HiddenInput,
+        label="Supplier",
+        **ID_BOUNDS,
     )
     directorate = django_filters.CharFilter(
         method="filter_directorate",
@@ -167,16 +176,28 @@ class SpendLineFilter(django_filters.FilterSet):
         method="filter_verified",
     )
     amount_min = django_filters.NumberFilter(
-        field_name="amount", lookup_expr="gte", label="Amount at least (£)"
+        field_name="amount",
+        lookup_expr="gte",
+        label="Amount at least (£)",
+        **MONEY_BOUNDS,
     )
     amount_max = django_filters.NumberFilter(
-        field_name="amount", lookup_expr="lte", label="Amount at most (£)"
+        field_name="amount",
+        lookup_expr="lte",
+        label="Amount at most (£)",
+        **MONEY_BOUNDS,
     )
     upload = django_filters.NumberFilter(
-        field_name="upload", widget=forms.HiddenInput, label="From upload"
+        field_name="upload",
+        widget=forms.HiddenInput,
+        label="From upload",
+        **ID_BOUNDS,
     )
     contract = django_filters.NumberFilter(
-        field_name="contract", widget=forms.HiddenInput, label="Under contract"
+        field_name="contract",
+        widget=forms.HiddenInput,
+        label="Under contract",
+        **ID_BOUNDS,
     )
     on_contract = django_filters.ChoiceFilter(
         choices=[

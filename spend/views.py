@@ -10,10 +10,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
-from django_tables2 import RequestConfig
 
 from councils.access import can, council_view
 from councils.models import Capability, Council
+from councils.tables import paginate
 from spend.export import csv_response
 from spend.filters import SpendLineFilter
 from spend.forms import MappingForm, UploadForm
@@ -45,7 +45,7 @@ def upload_list(request: HttpRequest, council: Council) -> HttpResponse:
     fail_stopped_imports(council)
     uploads = SpendUpload.objects.for_council(council).select_related("uploaded_by")
     table = UploadTable(uploads, council=council)
-    RequestConfig(request, paginate={"per_page": 25}).configure(table)
+    paginate(request, table, 25)
     return render(
         request, "spend/upload_list.html", {"council": council, "table": table}
     )
@@ -401,11 +401,11 @@ def line_list(request: HttpRequest, council: Council) -> HttpResponse:
         filterset.qs.annotate(directorate=directorate_of_line()), council=council
     )
     figures = filterset.qs.headline() if valid else None
-    paginate = {"per_page": 50}
+    options = {}
     if figures is not None:
         # The headline has counted the lines: the paginator need not count again.
-        paginate["paginator_class"] = partial(CountedPaginator, count=figures["lines"])
-    RequestConfig(request, paginate=paginate).configure(table)
+        options["paginator_class"] = partial(CountedPaginator, count=figures["lines"])
+    paginate(request, table, 50, **options)
     context = {
         "council": council,
         "filter": filterset,

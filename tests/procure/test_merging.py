@@ -123,7 +123,9 @@ def test_an_officer_merges_from_the_review_queue_and_undoes_it(
     merge_url = reverse("procure:supplier-merge", args=[council.slug, dupe.pk, kept.pk])
     assert merge_url in review.content.decode()
     confirm = client.get(merge_url)
-    assert b"3 payments" not in confirm.content and b"2 payments" in confirm.content
+    # The council's own payment with the duplicate, and word that others move too.
+    assert b"Your council's 1 payment," in confirm.content
+    assert b"Other councils also pay or contract" in confirm.content
     response = client.post(merge_url, {"reason": "Same VAT number"})
     assert response.status_code == 302
     page = client.get(reverse("procure:supplier-detail", args=[council.slug, kept.pk]))
@@ -142,3 +144,36 @@ def test_only_officers_may_merge(client, role_users, council, pair, role):
     url = reverse("procure:supplier-merge", args=[council.slug, dupe.pk, kept.pk])
     assert client.post(url).status_code == 403
     assert Supplier.objects.get(pk=dupe.pk).merged_into is None
+
+
+def test_an_officer_cannot_merge_into_a_supplier_only_another_council_deals_with(
+    client, council, other_council, council_officer, make_supplier, make_line, pair
+):
+    kept, dupe = pair
+    theirs = make_supplier(name="Knowsley Only Ltd")
+    make_line(other_council, supplier=theirs, amount=Decimal("5"))
+    client.force_login(council_officer)
+    url = reverse("procure:supplier-merge", args=[council.slug, dupe.pk, theirs.pk])
+    assert client.get(url).status_code == 404
+    assert client.post(url).status_code == 404
+    dupe.refresh_from_db()
+    assert dupe.merged_into is None
+    assert dupe.spend_lines.count() == 2
+
+
+def test_the_suggested_near_match_may_be_kept_though_the_council_never_paid_it(
+    client, council, other_council, council_officer, make_supplier, make_line, pair
+):
+    kept, dupe = pair
+    theirs = make_supplier(name="Wardown Plumbing Ltd.")
+    make_line(other_council, supplier=theirs, amount=Decimal("5"))
+    MatchSuggestion.objects.create(supplier=dupe, candidate=theirs, score=95)
+    client.force_login(council_officer)
+    url = reverse("procure:supplier-merge", args=[council.slug, dupe.pk, theirs.pk])
+    page = client.get(url).content.decode()
+    # This council's own counts, and a warning that other councils' records move.
+    assert "Your council's 1 payment," in page
+    assert "Other councils also pay or contract" in page
+    client.post(url)
+    dupe.refresh_from_db()
+    assert dupe.merged_into == theirs
