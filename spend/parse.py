@@ -33,6 +33,7 @@ from spend.reading import (
     clean_header,
     find_blocks,
     guess_columns,
+    has_content,
     has_data_above,
     is_blank_row,
     is_header_row,
@@ -618,6 +619,12 @@ class _BlockReader:
         self.sheet_tail = f"\t{self.sheet}\t"
         self.mapped = frozenset(columns.values())
         self.reach = max(self.mapped) + 1
+        # A value beyond the header's last column (and beyond every mapped column)
+        # means the row's values have shifted: an unquoted "£2,500.00" is split
+        # in two. Such a row is rejected, never imported with the wrong amount.
+        self.overflow_at = (
+            None if plan.header is None else max(len(plan.header), self.reach)
+        )
         self.dates: dict[str, tuple[date, str]] = {}
         self.amounts: dict[str, tuple[Decimal, str]] = {}
         self.suppliers: dict[str, tuple[str, str, str, str]] = {}
@@ -732,6 +739,19 @@ class _BlockReader:
         for index in range(width):
             if index not in self.mapped:
                 _mark_totals(column[index], slow)
+        if self.overflow_at is not None and width > self.overflow_at:
+            # Longer than the header: `_row` checks for values moved along.
+            for index in range(self.overflow_at, width):
+                for at, cell in enumerate(column[index]):
+                    if cell != "" and has_content(cell):
+                        slow[at] = 1
+            if self.amount_at + 1 < width:
+                pairs = zip(
+                    column[self.amount_at], column[self.amount_at + 1], strict=True
+                )
+                for at, (amount, after) in enumerate(pairs):
+                    if _split_thousands(amount, after):
+                        slow[at] = 1
         amounts = self._amounts(column[self.amount_at], slow)
         dates = _values(column[self.date_at], self.dates, self._fast_date, slow)
         suppliers = _values(
@@ -915,6 +935,10 @@ class _BlockReader:
                 _cells_of(plan, row),
             )
 
+        if self.overflow_at is not None and len(row) > self.overflow_at:
+            shifted = self._shifted(row, number, raw_amount)
+            if shifted is not None:
+                return shifted
         try:
             amount = parse_amount(raw_amount)
         except CellError as error:
@@ -954,6 +978,48 @@ class _BlockReader:
             "\\N" if vat_at is None else _vat_text(_cell(row, vat_at)),
         )
 
+    def _shifted(
+        self, row: list[object], number: int, raw_amount: object
+    ) -> Problem | None:
+        """A row longer than its header whose values have moved along: a value
+        beyond the header's last column, or an amount split in two by an unquoted
+        thousands comma ("£2" then "500.00"). Such a row is rejected: imported,
+        it would hold the wrong amount or put values under the wrong headings."""
+        plan = self.plan
+        extra = next(
+            (i for i in range(self.overflow_at, len(row)) if has_content(row[i])),
+            None,
+        )
+        after = _cell(row, self.amount_at + 1)
+        if _split_thousands(raw_amount, after):
+            at, value = self.amount_at, f"{clean_text(raw_amount)},{clean_text(after)}"
+            message = (
+                f"Amount: “{clean_text(raw_amount)}” and “{clean_text(after)}” look "
+                f"like one amount ({value}) split by a comma without quotes around "
+                "it, which shifts the row's other values along. Put the amount in "
+                "quotes, or leave out the comma, and upload the row again"
+            )
+        elif extra is not None:
+            at, value = extra, row[extra]
+            message = (
+                f"The row has more values than the header has columns (a value in "
+                f"column {_column_letter(extra)}, which has no heading): a comma "
+                "in an amount or a name without quotes around it shifts the values "
+                "along. Correct the row and upload it again"
+            )
+        else:
+            return None
+        return Problem(
+            "rejected",
+            plan.sheet,
+            number,
+            plan.column_label(at),
+            clean_text(value)[:500],
+            message,
+            _amount_or_none(raw_amount),
+            _cells_of(plan, row),
+        )
+
     def _line(
         self,
         number: int,
@@ -979,6 +1045,23 @@ class _BlockReader:
         if "\\" in row:
             row = row.replace("\\", "\\\\")
         return key, day, value, normalised, f"{row}{self.sheet_tail}{vat}\t{key}"
+
+
+_AMOUNT_HEAD = re.compile(r"\s*[-(]?\s*£?\s*-?\d{1,3}\s*")
+_THOUSANDS_TAIL = re.compile(
+    r"\s*\d{3}(?:,\d{3})*(?:\.\d{1,2})?\s*(?:\)|-|CR)?\s*", re.I
+)
+
+
+def _split_thousands(amount: object, after: object) -> bool:
+    """Do `amount` and the cell after it read as one amount cut at its thousands
+    comma: "£2" and "500.00", "(1" and "250.00)"?"""
+    return (
+        type(amount) is str
+        and type(after) is str
+        and _AMOUNT_HEAD.fullmatch(amount) is not None
+        and _THOUSANDS_TAIL.fullmatch(after) is not None
+    )
 
 
 def _one_cell_text(index: int, row: list[object]) -> str:

@@ -666,6 +666,7 @@ def _looks_like_value(text: str) -> bool:
 # The same row tests, for readers that walk a sheet row by row instead of calling
 # find_blocks (spend.parse streams big CSV files that way).
 is_blank_row = _is_blank
+has_content = _has_content
 is_header_row = _is_header_row
 has_data_above = _data_above
 looks_like_value = _looks_like_value

@@ -132,6 +132,59 @@ def test_rejected_rows_say_where_and_why_and_the_totals_still_add_up(
     assert RowIssue.objects.filter(upload=upload, kind="rejected").count() == 3
 
 
+def test_a_row_split_by_an_unquoted_comma_is_rejected_not_imported_short(
+    council, upload_of
+):
+    data = csv_bytes(
+        "01/04/2025,Wardown Plumbing Ltd,100.00,T1,,",
+        "02/04/2025,Wardown Plumbing Ltd,£2,500.00,T2,,",
+        "03/04/2025,Wardown Plumbing Ltd,300.00,T3,,",
+    )
+    result = import_spend_file(upload=upload_of(data), data=data)
+    assert (result.rows_read, result.rows_imported, result.rows_rejected) == (3, 2, 1)
+    assert result.amount_imported == Decimal("400.00")
+    (error,) = result.errors
+    assert error["row"] == 3 and error["column"] == 'C "Amount"'
+    assert error["value"] == "£2,500.00"
+    assert "split by a comma without quotes" in error["message"]
+    assert result.amount_rejected == Decimal("2.00")  # what the amount cell held
+    assert not SpendLine.objects.filter(amount=Decimal("2.00")).exists()
+
+
+def test_every_row_split_the_same_way_is_rejected_too(council, upload_of):
+    data = (
+        "Date,Supplier Name,Amount\n"
+        "01/04/2025,Wardown Plumbing Ltd,£1,500.00\n"
+        "02/04/2025,Beacon Catering Ltd,£2,500.00\n"
+    ).encode()
+    result = import_spend_file(upload=upload_of(data), data=data)
+    assert (result.rows_read, result.rows_imported, result.rows_rejected) == (2, 0, 2)
+    assert {e["column"] for e in result.errors} == {'C "Amount"'}
+
+
+def test_a_value_beyond_the_last_heading_is_rejected(council, upload_of):
+    data = (
+        b"Date,Supplier Name,Amount\n"
+        b"01/04/2025,Wardown Plumbing Ltd,150.00\n"
+        b"02/04/2025,Smith, Jones & Co,250.00\n"
+    )
+    result = import_spend_file(upload=upload_of(data), data=data)
+    assert (result.rows_imported, result.rows_rejected) == (1, 1)
+    (error,) = result.errors
+    assert error["column"] == "column D" and error["value"] == "250.00"
+    assert "more values than the header has columns" in error["message"]
+
+
+def test_trailing_empty_cells_beyond_the_header_are_not_values(council, upload_of):
+    data = (
+        b"Date,Supplier Name,Amount\n"
+        b"01/04/2025,Wardown Plumbing Ltd,150.00,, ,\n"
+        b"02/04/2025,Beacon Catering Ltd,250.00\n"
+    )
+    result = import_spend_file(upload=upload_of(data), data=data)
+    assert (result.rows_imported, result.rows_rejected) == (2, 0)
+
+
 def test_rollback_removes_every_line_and_records_who(
     council, council_officer, upload_of
 ):
