@@ -27,7 +27,7 @@ from operator import countOf, itemgetter
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
 from django.db import connection, transaction
-from django.db.models import Count, Max, Min
+from django.db.models import Count, Max, Min, QuerySet
 from django.utils import timezone
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
@@ -1134,14 +1134,51 @@ def check_file(council: Council, data: bytes, file_name: str) -> ImportResult:
     return result
 
 
+class RollbackRefused(ValueError):
+    """Rolling back this upload alone would lose payments: the message says why."""
+
+
+def uploads_relying_on(upload: SpendUpload) -> QuerySet[SpendUpload]:
+    """Imported uploads of the council, finished after `upload`, that counted some
+    of their lines as already held. Those lines may be this upload's: rolled back
+    alone, it would take them away and they would be held nowhere, while the
+    later file, still imported, could not be imported again. Latest first."""
+    after = upload.finished_at or upload.uploaded_at
+    return (
+        SpendUpload.objects.filter(
+            council_id=upload.council_id,
+            status=UploadStatus.IMPORTED,
+            rows_duplicate__gt=0,
+            finished_at__gt=after,
+        )
+        .exclude(pk=upload.pk)
+        .order_by("-finished_at")
+    )
+
+
 def rollback_upload(upload: SpendUpload, *, user) -> int:
-    """Remove every line of an imported upload; the upload row stays, marked rolled back."""
+    """Remove every line of an imported upload; the upload row stays, marked rolled back.
+
+    Refused (RollbackRefused) while a later upload relies on it (`uploads_relying_on`):
+    roll that back first, then this, then import the later file again.
+    """
     with transaction.atomic():
         upload = SpendUpload.objects.select_for_update().get(pk=upload.pk)
         hold_rollup_lock()  # after the upload's row, as an import takes them
         if upload.status != UploadStatus.IMPORTED:
             raise ValueError(
                 f"Only an imported upload can be rolled back ({upload.status})."
+            )
+        relying = list(uploads_relying_on(upload)[:5])
+        if relying:
+            names = ", ".join(f"“{later.file_name}”" for later in relying)
+            raise RollbackRefused(
+                f"Roll back {names} first: imported after this file, "
+                f"{'they' if len(relying) > 1 else 'it'} counted some payments as "
+                "already held, perhaps from this file. Rolled back alone, this file "
+                "would take those payments with it and they would be held nowhere. "
+                "Roll back the later file, then this one, then import the later "
+                "file again."
             )
         span = upload.lines.aggregate(
             first=Min("payment_date"), last=Max("payment_date")

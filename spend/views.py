@@ -17,7 +17,13 @@ from councils.tables import paginate
 from spend.export import csv_response
 from spend.filters import SpendLineFilter
 from spend.forms import MappingForm, UploadForm
-from spend.importer import first_upload_of, remembered_mappings, rollback_upload
+from spend.importer import (
+    RollbackRefused,
+    first_upload_of,
+    remembered_mappings,
+    rollback_upload,
+    uploads_relying_on,
+)
 from spend.models import (
     LIVE_STATUSES,
     RememberedMapping,
@@ -266,14 +272,21 @@ def upload_rollback(request: HttpRequest, council: Council, pk: int) -> HttpResp
         messages.error(request, "Only an imported file can be rolled back.")
         return redirect("spend:upload-detail", council.slug, upload.pk)
     if request.method == "POST":
-        removed = rollback_upload(upload, user=request.user)
+        try:
+            removed = rollback_upload(upload, user=request.user)
+        except RollbackRefused as refusal:
+            messages.error(request, str(refusal))
+            return redirect("spend:upload-rollback", council.slug, upload.pk)
         messages.success(
             request, f"Rolled back {upload.file_name}: {removed:,} lines removed."
         )
         return redirect("spend:upload-detail", council.slug, upload.pk)
-    return render(
-        request, "spend/upload_rollback.html", {"council": council, "upload": upload}
-    )
+    context = {
+        "council": council,
+        "upload": upload,
+        "relying": uploads_relying_on(upload),
+    }
+    return render(request, "spend/upload_rollback.html", context)
 
 
 @council_view(Capability.UPLOAD)

@@ -8,7 +8,12 @@ import pytest
 
 from procure.models import MatchSuggestion, Supplier, SupplierAlias
 from spend import importer
-from spend.importer import check_file, import_spend_file, rollback_upload
+from spend.importer import (
+    RollbackRefused,
+    check_file,
+    import_spend_file,
+    rollback_upload,
+)
 from spend.models import RowIssue, SpendLine, SpendUpload
 from spend.parse import FileRefused
 from spend.storage import sha256_of
@@ -89,6 +94,38 @@ def test_a_quarterly_file_after_a_monthly_one_imports_only_what_is_new(
     assert (result.rows_read, result.rows_imported, result.rows_duplicate) == (5, 1, 4)
     assert result.amount_imported == Decimal("99.99")
     assert SpendLine.objects.count() == 5
+
+
+def test_a_file_a_later_one_relies_on_cannot_be_rolled_back_alone(
+    council, council_officer, upload_of
+):
+    april = upload_of(APRIL)
+    import_spend_file(upload=april, data=APRIL)
+    quarter_data = csv_bytes(
+        *APRIL.decode().splitlines()[1:], *MAY.decode().splitlines()[1:]
+    )
+    quarter = upload_of(quarter_data, "q1.csv")
+    import_spend_file(upload=quarter, data=quarter_data)
+    with pytest.raises(RollbackRefused, match="Roll back “q1.csv” first"):
+        rollback_upload(april, user=council_officer)
+    assert SpendLine.objects.count() == 5  # nothing removed
+    # The way out: the later file, then this one, then the later file again.
+    rollback_upload(quarter, user=council_officer)
+    rollback_upload(april, user=council_officer)
+    again = import_spend_file(
+        upload=upload_of(quarter_data, "q1.csv"), data=quarter_data
+    )
+    assert (again.rows_imported, again.rows_duplicate) == (5, 0)
+    assert SpendLine.objects.count() == 5
+
+
+def test_a_later_file_with_no_lines_already_held_does_not_hold_a_rollback(
+    council, council_officer, upload_of
+):
+    april = upload_of(APRIL)
+    import_spend_file(upload=april, data=APRIL)
+    import_spend_file(upload=upload_of(MAY, "may.csv"), data=MAY)
+    assert rollback_upload(april, user=council_officer) == 4
 
 
 def test_identical_lines_inside_one_file_are_all_kept(council, upload_of):

@@ -8,7 +8,7 @@ import io
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from pytest_django.asserts import assertContains, assertRedirects
+from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
 from spend.export import neutralise
 from spend.models import RememberedMapping, SpendLine, SpendUpload
@@ -201,6 +201,32 @@ def test_rollback_needs_a_post_and_upload_rights(
     client.post(url)
     upload.refresh_from_db()
     assert upload.status == "rolled_back" and not SpendLine.objects.exists()
+
+
+def test_the_rollback_page_names_the_later_file_to_roll_back_first(
+    client, finance_officer, council
+):
+    client.force_login(finance_officer)
+    _upload(client, council, GOOD)
+    first = SpendUpload.objects.get()
+    _confirm(client, council, first)
+    _upload(
+        client,
+        council,
+        GOOD + b"03/05/2025,Beacon Catering Ltd,10.00,12.00,Schools\n",
+        "q.csv",
+    )
+    later = SpendUpload.objects.get(file_name="q.csv")  # imported: same layout
+    assert (later.rows_imported, later.rows_duplicate) == (1, 2)
+    url = reverse("spend:upload-rollback", args=[council.slug, first.pk])
+    page = client.get(url)
+    assertContains(page, "Roll back the later file first")
+    assertContains(page, "q.csv")
+    assertNotContains(page, "Roll back the file</button>")
+    response = client.post(url, follow=True)
+    assertContains(response, "Roll back “q.csv” first")
+    first.refresh_from_db()
+    assert first.status == "imported"
 
 
 def test_a_failed_import_can_be_tried_again(
