@@ -392,7 +392,8 @@ class Tile:
     target: Decimal | None = None
     target_label: str = ""
     status: str | None = None  # green, amber, red
-    previous_share: Decimal | None = None
+    compared_share: Decimal | None = None  # the share over the months compared
+    previous_share: Decimal | None = None  # … and over the same months a year earlier
     change: Decimal | None = None
     links: dict = field(default_factory=dict)
 
@@ -457,33 +458,80 @@ class Targets:
         return target.share_for(fy) if target else None
 
 
+def months_held(council: Council, first: date, last: date) -> set[date]:
+    """The months from `first` to `last` with any spend imported."""
+    return set(
+        TagMonth.objects.filter(
+            council=council,
+            month__gte=first,
+            month__lte=last,
+            directorate__isnull=True,
+        )
+        .values_list("month", flat=True)
+        .distinct()
+    )
+
+
+def describe_months(months: list[date]) -> str:
+    """The months as runs, e.g. "April to June 2025 and October 2025 to March 2026"."""
+    runs: list[list[date]] = []
+    for month in sorted(months):
+        if runs and add_months(runs[-1][-1], 1) == month:
+            runs[-1].append(month)
+        else:
+            runs.append([month])
+    parts = []
+    for run in runs:
+        first, last = run[0], run[-1]
+        if first == last:
+            parts.append(f"{first:%B %Y}")
+        elif first.year == last.year:
+            parts.append(f"{first:%B} to {last:%B %Y}")
+        else:
+            parts.append(f"{first:%B %Y} to {last:%B %Y}")
+    if len(parts) < 2:
+        return "".join(parts)
+    return ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
 def tiles(scope: Scope, targets: Targets) -> dict:
     """Headline figures for `scope`, with last year's for comparison."""
-    # One pass over the period's rows: what is counted, what is left out, and the
-    # latest month with spend.
+    # One pass over the period's rows: what is counted and what is left out.
     figures = scope.everything().aggregate(
         **_sums(scope.counted),
         sum_public=Sum("total", filter=Q(size="public_sector", redacted=False)),
         sum_redacted=Sum("total", filter=Q(redacted=True)),
         sum_all=Sum("total"),
-        latest=Max("month"),
     )
-    latest = figures.pop("latest")
     now = left_out = _zeroed(figures)
-    # Compare like with like: a year that is still running is compared with the
-    # same months a year earlier, up to the latest month with spend.
-    compared = replace(scope, last=min(scope.last, latest or scope.last)).previous()
+    # Compare like with like: only the months with spend imported in both years
+    # (a year still running, or a year earlier whose files are not all in, is
+    # compared over the months the two have in common).
+    earlier = scope.previous()
+    held = months_held(scope.council, earlier.first, scope.last)
+    common = [m for m in scope.months() if m in held and add_months(m, -12) in held]
+    if set(common) >= held & set(scope.months()):
+        this = now  # every month with spend is compared
+    else:
+        this = _zeroed(
+            scope.everything()
+            .filter(scope.counted, month__in=common)
+            .aggregate(**_sums(Q()))
+        )
     before = _zeroed(
-        compared.everything().filter(scope.counted).aggregate(**_sums(Q()))
+        earlier.everything()
+        .filter(scope.counted, month__in=[add_months(m, -12) for m in common])
+        .aggregate(**_sums(Q()))
     )
     base = scope.line_filters()
     out = []
     for metric in METRICS:
         tile = _tile(metric, now)
-        previous = _tile(metric, before)
-        tile.previous_share = previous.share
-        if tile.share is not None and previous.share is not None:
-            tile.change = tile.share - previous.share
+        if common:
+            tile.compared_share = _tile(metric, this).share
+            tile.previous_share = _tile(metric, before).share
+        if tile.compared_share is not None and tile.previous_share is not None:
+            tile.change = tile.compared_share - tile.previous_share
         governing = targets.governing(metric.target_metric, scope.fy)
         if governing is not None:
             target = governing.share_for(scope.fy)
@@ -505,9 +553,29 @@ def tiles(scope: Scope, targets: Targets) -> dict:
     return {
         "total": now["sum_total"],
         "lines": now["sum_lines"],
-        "previous_total": before["sum_total"],
-        "compared": compared,
+        "compared_total": this["sum_total"] if common else None,
+        "previous_total": before["sum_total"] if common else None,
+        # The months compared, this year's and the same a year earlier.
+        "compared": describe_months(common),
+        "compared_before": describe_months([add_months(m, -12) for m in common]),
         "all": left_out["sum_all"],
+        # What the scope leaves out of "all", for the total's tile.
+        "left_out": [
+            (amount, what)
+            for amount, what, included in (
+                (
+                    left_out["sum_public"],
+                    "paid to public sector bodies",
+                    scope.include_public,
+                ),
+                (
+                    left_out["sum_redacted"],
+                    "paid to redacted payees",
+                    scope.include_redacted,
+                ),
+            )
+            if amount and not included
+        ],
         "public": left_out["sum_public"],
         "redacted": left_out["sum_redacted"],
         "tiles": out,
@@ -681,6 +749,8 @@ def directorates(scope: Scope) -> list[DirectorateRow]:
 
 
 NON_LOCAL = ["wider", "uk", "non_uk"]
+# Named suppliers whose record is not yet verified (`Supplier.verified`).
+UNCHECKED = "Named suppliers not yet checked in the supplier register"
 
 
 def largest_suppliers(scope: Scope) -> dict[str, list[dict]]:
@@ -746,13 +816,13 @@ def largest_suppliers(scope: Scope) -> dict[str, list[dict]]:
 
 
 def quality(scope: Scope, today: date) -> dict:
-    """How much of the picture is missing: redacted, unmatched, unknown tags, and
-    months of the period with no spend imported."""
+    """How much of the picture is missing: redacted, suppliers not yet checked in
+    the register, unknown tags, and months of the period with no spend imported."""
     figures = _zeroed(
         scope.everything().aggregate(
             sum_all=Sum("total"),
             sum_redacted=Sum("total", filter=Q(redacted=True)),
-            sum_unmatched=Sum("total", filter=Q(redacted=False, verified=False)),
+            sum_unchecked=Sum("total", filter=Q(redacted=False, verified=False)),
             sum_unknown_locality=Sum(
                 "total", filter=Q(redacted=False, locality="unknown")
             ),
@@ -760,16 +830,7 @@ def quality(scope: Scope, today: date) -> dict:
             sum_unknown_vcse=Sum("total", filter=Q(redacted=False, vcse="unknown")),
         )
     )
-    held = set(
-        TagMonth.objects.filter(
-            council=scope.council,
-            month__gte=scope.first,
-            month__lte=scope.last,
-            directorate__isnull=True,
-        )
-        .values_list("month", flat=True)
-        .distinct()
-    )
+    held = months_held(scope.council, scope.first, scope.last)
     # A month is missing once it is over; this month's file is not due yet.
     missing = [m for m in scope.months() if m not in held and month_end(m) < today]
     base = {"date_from": scope.first.isoformat(), "date_to": scope.end.isoformat()}
@@ -778,8 +839,8 @@ def quality(scope: Scope, today: date) -> dict:
     rows = [
         ("Redacted payees", "redacted", {**base, "redacted": "true"}),
         (
-            "Named payees not yet matched to the supplier register",
-            "unmatched",
+            UNCHECKED,
+            "unchecked",
             {**base, "redacted": "false", "verified": "false"},
         ),
         (

@@ -28,13 +28,13 @@ def dashboard(request: HttpRequest, council: Council) -> HttpResponse:
         "directorates": figures.directorates_of(council),
         "default": default,
     }
-    form = figures.DashboardForm(request.GET, **choices)
-    form_errors = None
-    if not form.is_valid():  # say what was wrong, and show the default view meanwhile
-        form_errors = form.errors
-        form = figures.DashboardForm({}, **choices)
-        form.is_valid()
-    scope = figures.scope_from(council, form)
+    # The form as sent is shown, with its errors and the choices made; when it is
+    # invalid, the figures are of the default view meanwhile.
+    form = used = figures.DashboardForm(request.GET, **choices)
+    if not form.is_valid():
+        used = figures.DashboardForm({}, **choices)
+        used.is_valid()
+    scope = figures.scope_from(council, used)
     metric = figures.METRIC_BY_KEY.get(
         request.GET.get("metric", ""), figures.METRICS[0]
     )
@@ -88,7 +88,6 @@ def dashboard(request: HttpRequest, council: Council) -> HttpResponse:
     context = {
         "council": council,
         "form": form,
-        "form_errors": form_errors,
         "scope": scope,
         "headline": headline,
         "total_url": link(base),
@@ -130,6 +129,9 @@ def _download(
             "Tag unknown, share of all spend",
             "Target for the year",
             "Status",
+            "Months compared",
+            "Share in the months compared",
+            "Same months a year earlier",
             "Share a year earlier",
         ]
         rows = [
@@ -142,6 +144,9 @@ def _download(
                 _pct(tile.unknown_share),
                 _pct(tile.target),
                 tile.status_label,
+                headline["compared"],
+                _pct(tile.compared_share),
+                headline["compared_before"],
                 _pct(tile.previous_share),
             ]
             for tile in headline["tiles"]
@@ -168,10 +173,14 @@ def _download(
         ]
     else:
         title = "Data quality"
-        header = ["What", "Spend (£)", "Share of all spend"]
+        header = [
+            "What",
+            "Spend (£)",
+            "Share of all spend (public sector bodies and redacted payees included)",
+        ]
         rows = [[r["label"], r["amount"], _pct(r["share"])] for r in quality["rows"]]
         rows += [
-            ["Month with no spend imported", month.strftime("%B %Y"), ""]
+            [f"No spend imported for {month:%B %Y}", "", ""]
             for month in quality["missing_months"]
         ]
     preamble = [

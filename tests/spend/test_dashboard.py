@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -20,6 +21,7 @@ from councils.periods import FinancialYear, add_months
 from socialvalue.models import SupplierTag, Target
 from spend import charts, rollup
 from spend import dashboard as figures
+from spend.models import year_figures
 
 D = Decimal
 
@@ -181,9 +183,12 @@ def test_targets_come_from_the_trajectory_with_a_status_and_last_years_change(
     # VCSE: 22% for 2025/26; 20% is within 5 points.
     assert (tiles["vcse"].target, tiles["vcse"].status) == (D("22.0"), "amber")
     assert tiles["wider"].target is None and tiles["wider"].status is None
-    # A year earlier only A's £999 (31 March 2025): local was 100%.
+    # 2024/25 has spend in March alone (A's £999, local: 100%), so March 2026
+    # alone is compared with it (B's £300, elsewhere in the UK: 0%), not the
+    # whole of 2025/26 (60%).
     assert tiles["local"].previous_share == D("100.0")
-    assert tiles["local"].change == D("-40.0")
+    assert tiles["local"].compared_share == D("0.0")
+    assert tiles["local"].change == D("-100.0")
 
 
 def test_status_edges():
@@ -206,13 +211,55 @@ def test_financial_year_boundaries(council, spend):
     # 2026/27 has spend in April only so far: compared with April 2025 (A's 600),
     # not with the whole of 2025/26.
     assert later["previous_total"] == D("600.00")
-    assert later["compared"].first == later["compared"].last == date(2025, 4, 1)
+    assert (later["compared"], later["compared_before"]) == ("April 2026", "April 2025")
     # Quarter 1 of 2025/26 (April to June): A's 600 on 1 April and C's 100.
     q1 = figures.tiles(scope(council, last=date(2025, 6, 1)), targets)
     assert q1["total"] == D("700.00")
     # Quarter 4 (January to March 2026): B's 300 on 31 March.
     q4 = figures.tiles(scope(council, first=date(2026, 1, 1)), targets)
     assert q4["total"] == D("300.00")
+
+
+def test_a_year_earlier_is_compared_over_the_months_held_in_both_years(
+    council, spend, make_line, client, viewer
+):
+    # 2024/25 also has A's £100 in October 2024: its spend files are in for
+    # October 2024 and March 2025 only. 2025/26 has no spend in November to
+    # February, so the months held in both are October and March.
+    make_line(
+        council, supplier=spend["a"], amount=D("100"), payment_date=date(2024, 10, 1)
+    )
+    rollup.rebuild(council.pk)
+    headline = figures.tiles(scope(council), figures.Targets(council))
+    assert headline["compared"] == "October 2025 and March 2026"
+    assert headline["compared_before"] == "October 2024 and March 2025"
+    # October 2025: D's £200 (wider area); March 2026: B's £300 (UK).
+    assert headline["compared_total"] == D("500.00")
+    assert headline["previous_total"] == D("1099.00")  # A's 100 + 999, both local
+    local = by_key(headline)["local"]
+    assert local.share == D("60.0")  # the whole year, as before
+    assert (local.compared_share, local.previous_share, local.change) == (
+        D("0.0"),
+        D("100.0"),
+        D("-100.0"),
+    )
+    client.force_login(viewer)
+    page = client.get(reverse("spend:dashboard", args=["luton"]), {"year": "2025"}).text
+    assert (
+        "Down 100.0 points on a year earlier: 0.0% in October 2025 and March 2026 "
+        "against 100.0% in October 2024 and March 2025." in page
+    )
+
+
+def test_months_are_described_as_runs():
+    months = [date(2025, 4, 1), date(2025, 5, 1), date(2025, 6, 1)]
+    assert figures.describe_months(months) == "April to June 2025"
+    months += [add_months(date(2025, 10, 1), i) for i in range(6)]
+    assert figures.describe_months(months) == (
+        "April to June 2025 and October 2025 to March 2026"
+    )
+    assert figures.describe_months([date(2025, 4, 1)]) == "April 2025"
+    assert figures.describe_months([]) == ""
 
 
 def test_the_form_turns_choices_into_a_scope(council, spend):
@@ -248,8 +295,24 @@ def test_a_backwards_month_range_is_refused_with_a_message(client, viewer, spend
         {"period": "months", "month_from": "6", "month_to": "2"},
     )
     assert response.status_code == 200
-    assert "Choose a month on or after the first month." in response.text
-    assert "The default view is shown instead." in response.text
+    page = response.text
+    assert "The default view is shown instead." in page
+    # The error names the field by its label and links to it, not "Month_to".
+    assert (
+        '<a href="#id_month_to">To month: Choose a month on or after the first '
+        "month.</a>" in page
+    )
+    assert "Month_to" not in page
+    assert 'aria-describedby="id_month_to-error"' in page
+    # The choices made stay chosen, for the person to correct.
+    for name, value in (("period", "months"), ("month_from", "6"), ("month_to", "2")):
+        assert re.search(
+            rf'<select[^>]* name="{name}"[^>]*>.*?<option value="{value}" selected>',
+            page,
+            re.S,
+        ), name
+    # The figures meanwhile are the default view's.
+    assert response.context["scope"].whole_year
 
 
 def test_breakdown_by_directorate(council, spend):
@@ -299,9 +362,7 @@ def test_data_quality_names_what_is_missing(council, spend):
     assert rows["Redacted payees"]["amount"] == D("50.00")
     assert rows["Redacted payees"]["share"] == D("2.3")
     # C is the one supplier not verified in the register.
-    assert rows["Named payees not yet matched to the supplier register"]["amount"] == D(
-        "100.00"
-    )
+    assert rows[figures.UNCHECKED]["amount"] == D("100.00")
     # Months of 2025/26 with no lines: August, November, December 2025, January
     # and February 2026.
     assert quality["missing_months"] == [
@@ -311,6 +372,76 @@ def test_data_quality_names_what_is_missing(council, spend):
         date(2026, 1, 1),
         date(2026, 2, 1),
     ]
+
+
+def test_data_quality_download_says_what_each_column_holds(client, viewer, spend):
+    client.force_login(viewer)
+    response = client.get(
+        reverse("spend:dashboard", args=["luton"]),
+        {"year": "2025", "download": "quality"},
+    )
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    header = rows.index(["What", "Spend (£)", SHARE_OF_ALL])
+    body = {row[0]: row[1:] for row in rows[header + 1 :]}
+    assert body[figures.UNCHECKED] == ["100.00", "4.7%"]  # C's 100 of 2,150
+    # A month missing is named in the first column; the spend column holds money.
+    assert body["No spend imported for August 2025"] == ["", ""]
+    assert all(re.fullmatch(r"-?\d+\.\d\d|", spend_) for spend_, _ in body.values()), (
+        body
+    )
+    page = client.get(reverse("spend:dashboard", args=["luton"]), {"year": "2025"})
+    assert figures.UNCHECKED in page.text
+    assert "not yet matched" not in page.text
+
+
+SHARE_OF_ALL = "Share of all spend (public sector bodies and redacted payees included)"
+
+
+def test_the_total_tile_says_what_it_leaves_out_of_the_total_spend(
+    client, viewer, council, spend
+):
+    # The overview's "Total spend" for 2025/26 counts everything: 2,150.
+    assert year_figures(council, FinancialYear(2025))["total"] == D("2150.00")
+    client.force_login(viewer)
+    url = reverse("spend:dashboard", args=["luton"])
+    response = client.get(url, {"year": "2025"})
+    page = response.text
+    assert response.context["headline"]["all"] == D("2150.00")
+    tile = page[page.index('class="ls-tile ls-tile--total"') :]
+    tile = tile[: tile.index("</div>")]
+    assert "Spend counted towards the targets" in tile
+    assert "Total spend" not in tile
+    assert (
+        "Of £2,150.00 total spend, this leaves out £1,000.00 paid to public sector "
+        "bodies and £50.00 paid to redacted payees." in tile
+    )
+    assert f'href="{response.context["total_url"]}"' in tile.replace("&amp;", "&")
+    # With both included, nothing is left out: the figure is the total spend.
+    response = client.get(
+        url, {"year": "2025", "public": "include", "redacted": "include"}
+    )
+    assert response.context["headline"]["total"] == D("2150.00")
+    assert "this leaves out" not in response.text
+
+
+def test_page_links_are_named_as_they_read():
+    """axe's label-content-name-mismatch: each page link's name holds its text."""
+    import django_tables2 as tables
+    from django.template import Context, Template
+    from django.test import RequestFactory
+
+    class Numbers(tables.Table):
+        n = tables.Column()
+
+    request = RequestFactory().get("/", {"page": "1440"})
+    table = Numbers([{"n": i} for i in range(1441)])
+    tables.RequestConfig(request, paginate={"per_page": 1}).configure(table)
+    html = Template("{% load django_tables2 %}{% render_table table %}").render(
+        Context({"table": table, "request": request})
+    )
+    links = re.findall(r'aria-label="([^"]+)"[^>]*>([^<]+)</a>', html)
+    assert ("Page 1,440", "1,440") in links
+    assert all(text in label for label, text in links), links
 
 
 @pytest.fixture
