@@ -288,11 +288,16 @@ class SpendUpload(models.Model):
         return self.status not in (UploadStatus.PENDING, *RUNNING_STATUSES)
 
     @property
+    def amount_held(self) -> Decimal:
+        """The file's payments now held: imported, and already held before."""
+        return self.amount_imported + self.amount_duplicate
+
+    @property
     def stated_total_difference(self) -> Decimal | None:
         """File's own total minus what was imported, when the file states one."""
         if self.file_stated_total is None:
             return None
-        return self.file_stated_total - self.amount_imported - self.amount_duplicate
+        return self.file_stated_total - self.amount_held
 
 
 class RowIssue(models.Model):

@@ -229,6 +229,31 @@ def test_the_rollback_page_names_the_later_file_to_roll_back_first(
     assert first.status == "imported"
 
 
+@pytest.mark.parametrize(
+    "extra, says",
+    [
+        ("", "No row was rejected, so the file's own total and its rows disagree"),
+        (
+            "03/04/2025,Beacon Catering Ltd,ten,12.00,Schools\n",
+            "Check the 1 rejected row (£0.00) first",
+        ),
+    ],
+)
+def test_a_stated_total_that_does_not_match_is_explained_to_the_penny(
+    client, finance_officer, council, extra, says
+):
+    client.force_login(finance_officer)
+    pennies = "04/04/2025,Beacon Catering Ltd,0.50,0.60,Schools\n"
+    data = GOOD + (pennies + extra + ",Total,1250.75,,\n").encode()
+    _upload(client, council, data)
+    upload = SpendUpload.objects.get()
+    _confirm(client, council, upload)
+    page = client.get(reverse("spend:upload-detail", args=[council.slug, upload.pk]))
+    # £1,250.50 read against £1,250.75 stated: pennies are not lost to rounding.
+    assertContains(page, "The payments read come to £1,250.50, a difference of £0.25")
+    assertContains(page, says)
+
+
 def test_a_failed_import_can_be_tried_again(
     client, finance_officer, council, monkeypatch
 ):
