@@ -16,6 +16,7 @@ from procure.models import (
     split_codes,
     validate_cpv_codes,
 )
+from spend.values import normalise_name, parse_postcode
 
 
 class SupplierForm(forms.ModelForm):
@@ -38,6 +39,45 @@ class SupplierForm(forms.ModelForm):
             "verified",
         ]
         widgets = {"address": forms.Textarea(attrs={"rows": 3})}
+        error_messages = {"name": {"required": "Enter the supplier's name."}}
+
+    def _others(self):
+        """Every other supplier in the register (merged ones too: they keep their
+        numbers, so that the merge can be undone)."""
+        others = Supplier.objects.select_related("merged_into")
+        if self.instance.pk is not None:
+            others = others.exclude(pk=self.instance.pk)
+        return others
+
+    def _already(self, other: Supplier, what: str) -> str:
+        """Why `what` (a company or charity number) cannot be entered here."""
+        into = other.merged_into
+        if into is None:
+            return (
+                f"Another supplier, {other.name}, already has {what}. If they are "
+                "the same organisation, merge the two suppliers instead of "
+                "entering it twice."
+            )
+        if into.pk == self.instance.pk:
+            return (
+                f"{other.name}, which was merged into this supplier, keeps {what} "
+                "so that the merge can be undone. Leave it off this supplier."
+            )
+        return (
+            f"Another supplier, {other.name} (merged into {into.name}), already "
+            f"has {what}. If this is the same organisation, merge it into "
+            f"{into.name} instead of entering it twice."
+        )
+
+    def clean_name(self) -> str:
+        # The register matches on the normalised name, which keeps only letters
+        # and digits: a name of punctuation alone ("—", "...") would be empty.
+        name = self.cleaned_data["name"]
+        if not normalise_name(name):
+            raise forms.ValidationError(
+                "Enter a supplier name with at least one letter or number."
+            )
+        return name
 
     def clean_company_number(self) -> str:
         number = self.cleaned_data["company_number"].strip().upper().replace(" ", "")
@@ -46,17 +86,56 @@ class SupplierForm(forms.ModelForm):
                 "Enter a Companies House number of up to 8 letters and digits, "
                 "like 01234567 or SC123456."
             )
-        return number.zfill(8) if number.isdigit() else number
+        number = number.zfill(8) if number.isdigit() else number
+        if number:
+            other = self._others().filter(company_number=number).first()
+            if other is not None:
+                raise forms.ValidationError(
+                    self._already(other, f"company number {number}")
+                )
+        return number
 
     def clean_postcode(self) -> str:
-        return " ".join(self.cleaned_data["postcode"].upper().split())
+        text = self.cleaned_data["postcode"]
+        if not text.strip():
+            return ""
+        # The classifier reads postcodes the same way: a full postcode, or the
+        # district alone ("LU1") when that is all that is known.
+        postcode = parse_postcode(text)
+        if postcode is None:
+            raise forms.ValidationError(
+                "Enter a UK postcode, like LU1 2AB, or leave it blank if it is "
+                "not known."
+            )
+        return postcode
+
+    def clean_turnover(self):
+        turnover = self.cleaned_data["turnover"]
+        if turnover is not None and turnover < 0:
+            raise forms.ValidationError(
+                "Enter the turnover as £0 or more, or leave it blank if it is "
+                "not known."
+            )
+        return turnover
 
     def clean(self) -> dict:
         data = super().clean()
-        if data.get("charity_number") and not data.get("charity_register"):
+        register, number = data.get("charity_register"), data.get("charity_number")
+        if number and not register:
             self.add_error(
                 "charity_register", "Choose which register the charity is on."
             )
+        elif number and "charity_number" not in self.errors:
+            other = (
+                self._others()
+                .filter(charity_register=register, charity_number=number)
+                .first()
+            )
+            if other is not None:
+                self.add_error(
+                    "charity_number",
+                    self._already(other, f"charity number {number} on that register"),
+                )
         return data
 
 
@@ -231,15 +310,23 @@ class ContractForm(forms.ModelForm):
 
     def validate_unique(self) -> None:
         # The council is not a form field, so ModelForm would skip the
-        # (council, reference) check and leave it to the database.
+        # (council, reference) check and leave it to the database. A reference
+        # differing only in capitals ("C-101", "c-101") is the same reference.
         super().validate_unique()
         reference = self.cleaned_data.get("reference")
         if reference and "reference" not in self.errors:
-            clash = Contract.objects.filter(council=self.council, reference=reference)
-            if clash.exclude(pk=self.instance.pk).exists():
+            clash = (
+                Contract.objects.filter(council=self.council)
+                .filter(reference__iexact=reference)
+                .exclude(pk=self.instance.pk)
+                .first()
+            )
+            if clash is not None:
                 self.add_error(
                     "reference",
-                    "This council already has a contract with this reference.",
+                    f"This council already has a contract with reference "
+                    f"{clash.reference} ({clash.title}). Enter a different "
+                    "reference, or edit that contract instead.",
                 )
 
 

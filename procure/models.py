@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Q, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
@@ -145,27 +145,54 @@ class Supplier(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.CheckConstraint(condition=~Q(name=""), name="supplier_name_set"),
             models.CheckConstraint(
-                condition=~Q(normalised_name=""), name="supplier_normalised_name_set"
+                condition=~Q(name=""),
+                name="supplier_name_set",
+                violation_error_message="Enter the supplier's name.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(normalised_name=""),
+                name="supplier_normalised_name_set",
+                violation_error_message=(
+                    "Enter a supplier name with at least one letter or number."
+                ),
             ),
             models.UniqueConstraint(
                 fields=["company_number"],
                 condition=~Q(company_number=""),
                 name="supplier_company_number_unique",
+                violation_error_code="unique",
+                violation_error_message=(
+                    "Another supplier already has this company number. If they are "
+                    "the same organisation, merge the two suppliers instead of "
+                    "entering the number twice."
+                ),
             ),
             models.UniqueConstraint(
                 fields=["charity_register", "charity_number"],
                 condition=~Q(charity_number=""),
                 name="supplier_charity_number_unique",
+                violation_error_message=(
+                    "Another supplier already has this charity number on this "
+                    "register. If they are the same organisation, merge the two "
+                    "suppliers instead of entering the number twice."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(charity_number="") | ~Q(charity_register=""),
                 name="supplier_charity_number_needs_register",
+                violation_error_message=(
+                    "Choose which register the charity is on, or remove the "
+                    "charity number."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(turnover__isnull=True) | Q(turnover__gte=0),
                 name="supplier_turnover_not_negative",
+                violation_error_message=(
+                    "Enter the turnover as £0 or more, or leave it blank if it is "
+                    "not known."
+                ),
             ),
         ]
 
@@ -415,11 +442,28 @@ class Contract(models.Model):
         ordering = ["-start_date", "reference"]
         constraints = [
             models.UniqueConstraint(
-                fields=["council", "reference"], name="contract_reference_unique"
+                fields=["council", "reference"],
+                name="contract_reference_unique",
+                violation_error_message=(
+                    "This council already has a contract with this reference. "
+                    "Enter a different reference, or edit that contract instead."
+                ),
+            ),
+            # "C-101" and "c-101" are one reference to a reader.
+            models.UniqueConstraint(
+                Lower("reference"),
+                "council",
+                name="contract_reference_unique_any_case",
+                violation_error_message=(
+                    "This council already has a contract with this reference "
+                    "(perhaps in different capitals). Enter a different reference, "
+                    "or edit that contract instead."
+                ),
             ),
             models.CheckConstraint(
                 condition=~Q(reference="") & ~Q(title=""),
                 name="contract_reference_and_title_set",
+                violation_error_message="Enter the contract reference and title.",
             ),
             models.CheckConstraint(
                 condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
@@ -466,20 +510,28 @@ class Contract(models.Model):
                 | Q(social_value_weighting__gte=0, social_value_weighting__lte=100),
                 name="contract_weighting_percent",
                 violation_error_message=(
-                    "The social value weighting must be between 0 and 100%."
+                    "The social value weighting must be between 0 and 100%%."
                 ),
             ),
             models.CheckConstraint(
                 condition=Q(status__in=ContractStatus.values),
                 name="contract_status_valid",
+                violation_error_message="Choose the contract's status from the list.",
             ),
             models.CheckConstraint(
                 condition=Q(route="") | Q(route__in=ProcurementRoute.values),
                 name="contract_route_valid",
+                violation_error_message=(
+                    "Choose the procurement route from the list, or leave it blank."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(award_method="") | Q(award_method__in=AwardMethod.values),
                 name="contract_award_method_valid",
+                violation_error_message=(
+                    "Choose whether the contract was tendered or quoted, or leave "
+                    "it blank."
+                ),
             ),
         ]
         indexes = [

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import IntegrityError, transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -164,7 +165,8 @@ def test_a_reference_is_unique_within_a_council_only(
     form = _form(council, supplier, reference="LBC-1")
     assert not form.is_valid()
     assert form.errors["reference"] == [
-        "This council already has a contract with this reference."
+        "This council already has a contract with reference LBC-1 (Home care). "
+        "Enter a different reference, or edit that contract instead."
     ]
     Contract.objects.filter(pk=contract.pk).update(council=other_council)
     assert _form(council, supplier, reference="LBC-1").is_valid()
@@ -174,6 +176,62 @@ def test_editing_a_contract_keeps_its_own_reference(council, supplier, contract)
     data = _data(supplier, reference="LBC-1", title="Home care (varied)")
     form = ContractForm(data, instance=contract, council=council)
     assert form.is_valid(), form.errors
+
+
+@pytest.mark.parametrize("reference", ["lbc-1", " Lbc-1 "])
+def test_a_reference_differing_only_in_capitals_is_the_same_reference(
+    council, supplier, contract, reference
+):
+    form = _form(council, supplier, reference=reference)
+    assert not form.is_valid()
+    assert form.errors["reference"] == [
+        "This council already has a contract with reference LBC-1 (Home care). "
+        "Enter a different reference, or edit that contract instead."
+    ]
+
+
+def test_a_contract_may_change_the_capitals_of_its_own_reference(
+    council, supplier, contract
+):
+    data = _data(supplier, reference="lbc-1", title="Home care")
+    form = ContractForm(data, instance=contract, council=council)
+    assert form.is_valid(), form.errors
+    form.save()
+    contract.refresh_from_db()
+    assert contract.reference == "lbc-1"
+
+
+def test_the_database_refuses_a_reference_differing_only_in_capitals(
+    council, other_council, contract
+):
+    def make(council):
+        return Contract.objects.create(
+            council=council, reference="Lbc-1", title="Again", start_date=date.today()
+        )
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        make(council)
+    assert make(other_council).pk  # another council may use it
+
+
+def test_the_page_refuses_a_reference_differing_only_in_capitals(
+    client, council_officer, council, supplier, contract
+):
+    client.force_login(council_officer)
+    url = reverse("procure:contract-new", args=[council.slug])
+    response = client.post(url, _data(supplier, reference="lbc-1"))
+    assert response.status_code == 200
+    assertContains(response, "already has a contract with reference LBC-1")
+    assert Contract.objects.count() == 1
+
+
+def test_every_contract_constraint_explains_itself_in_plain_english():
+    for constraint in Contract._meta.constraints:
+        message = constraint.get_violation_error_message()
+        assert constraint.name not in message, message
+        assert message != constraint.default_violation_error_message % {
+            "name": constraint.name
+        }
 
 
 def test_the_page_explains_the_errors_and_saves_nothing(

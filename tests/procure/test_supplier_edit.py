@@ -1,6 +1,8 @@
 import pytest
 from django.urls import reverse
-from pytest_django.asserts import assertContains
+from pytest_django.asserts import assertContains, assertNotContains
+
+from procure.models import Supplier
 
 DATA = {
     "name": "Wardown Plumbing Ltd",
@@ -58,3 +60,129 @@ def test_a_supplier_this_council_never_dealt_with_is_not_shown(
     client.force_login(council_officer)
     url = reverse("procure:supplier-detail", args=[council.slug, stranger.pk])
     assert client.get(url).status_code == 404
+
+
+def _edit(client, officer, council, supplier, **changes):
+    client.force_login(officer)
+    url = reverse("procure:supplier-edit", args=[council.slug, supplier.pk])
+    return client.post(url, DATA | changes)
+
+
+@pytest.mark.parametrize("name", ["—", "...", " - / ' "])
+def test_a_name_of_punctuation_alone_is_refused(
+    client, council_officer, council, supplier, name
+):
+    response = _edit(client, council_officer, council, supplier, name=name)
+    assert response.status_code == 200
+    assert response.context["form"].errors["name"] == [
+        "Enter a supplier name with at least one letter or number."
+    ]
+    supplier.refresh_from_db()
+    assert supplier.name == "Wardown Plumbing"
+
+
+def test_a_company_number_another_supplier_has_is_explained_on_the_field(
+    client, council_officer, council, supplier, make_supplier
+):
+    make_supplier(name="Wardown Plumbing and Heating", company_number="01234567")
+    response = _edit(client, council_officer, council, supplier)
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert form.errors["company_number"] == [
+        "Another supplier, Wardown Plumbing and Heating, already has company "
+        "number 01234567. If they are the same organisation, merge the two "
+        "suppliers instead of entering it twice."
+    ]
+    assert not form.non_field_errors()
+    assertNotContains(response, "supplier_company_number_unique")
+
+
+def test_a_company_number_kept_by_a_merged_supplier_is_explained(
+    client, council_officer, council, supplier, make_supplier
+):
+    make_supplier(
+        name="Wardown Plumbing Old", company_number="01234567", merged_into=supplier
+    )
+    response = _edit(client, council_officer, council, supplier)
+    assert response.context["form"].errors["company_number"] == [
+        "Wardown Plumbing Old, which was merged into this supplier, keeps company "
+        "number 01234567 so that the merge can be undone. Leave it off this "
+        "supplier."
+    ]
+
+
+def test_a_charity_number_another_supplier_has_is_explained_on_the_field(
+    client, council_officer, council, supplier, make_supplier
+):
+    make_supplier(
+        name="Wardown Trust", charity_register="GB-CHC", charity_number="1100001"
+    )
+    response = _edit(
+        client,
+        council_officer,
+        council,
+        supplier,
+        charity_register="GB-CHC",
+        charity_number="1100001",
+    )
+    form = response.context["form"]
+    assert form.errors["charity_number"] == [
+        "Another supplier, Wardown Trust, already has charity number 1100001 on "
+        "that register. If they are the same organisation, merge the two "
+        "suppliers instead of entering it twice."
+    ]
+    assert not form.non_field_errors()
+    # The same number on another register is another charity.
+    response = _edit(
+        client,
+        council_officer,
+        council,
+        supplier,
+        charity_register="GB-SC",
+        charity_number="1100001",
+    )
+    assert response.status_code == 302
+
+
+def test_a_negative_turnover_is_explained_on_the_field(
+    client, council_officer, council, supplier
+):
+    response = _edit(client, council_officer, council, supplier, turnover="-1")
+    form = response.context["form"]
+    assert form.errors["turnover"] == [
+        "Enter the turnover as £0 or more, or leave it blank if it is not known."
+    ]
+    assert not form.non_field_errors()
+    assertNotContains(response, "supplier_turnover_not_negative")
+
+
+@pytest.mark.parametrize(
+    ("typed", "saved"),
+    [("lu12ab", "LU1 2AB"), (" Lu1 2aB ", "LU1 2AB"), ("LU1", "LU1"), ("", "")],
+)
+def test_a_postcode_is_tidied(client, council_officer, council, supplier, typed, saved):
+    response = _edit(client, council_officer, council, supplier, postcode=typed)
+    assert response.status_code == 302
+    supplier.refresh_from_db()
+    assert supplier.postcode == saved
+
+
+@pytest.mark.parametrize("typed", ["HELLO", "LU1 2A", "12345", "BFPO 105"])
+def test_a_postcode_that_is_not_one_is_refused(
+    client, council_officer, council, supplier, typed
+):
+    response = _edit(client, council_officer, council, supplier, postcode=typed)
+    assert response.status_code == 200
+    assert response.context["form"].errors["postcode"] == [
+        "Enter a UK postcode, like LU1 2AB, or leave it blank if it is not known."
+    ]
+    assertContains(response, "Enter a UK postcode")
+
+
+def test_every_supplier_constraint_explains_itself_in_plain_english():
+    for constraint in Supplier._meta.constraints:
+        message = constraint.get_violation_error_message()
+        assert constraint.name not in message, message
+        assert message != constraint.default_violation_error_message % {
+            "name": constraint.name
+        }
