@@ -50,8 +50,15 @@ def merge_suppliers(
         _move(SupplierAlias, aliases, kept, user, why)
         _move(Contract, contracts, kept, user, why)
         SupplierTag.objects.filter(supplier=merged).delete()
-        MatchSuggestion.objects.filter(supplier=merged, candidate=kept).update(
-            dismissed_at=timezone.now(), dismissed_by=user
+        settled = list(MatchSuggestion.objects.filter(supplier=merged, candidate=kept))
+        for suggestion in settled:
+            suggestion.dismissed_at, suggestion.dismissed_by = timezone.now(), user
+        bulk_update_with_history(
+            settled,
+            MatchSuggestion,
+            ["dismissed_at", "dismissed_by"],
+            default_user=user,
+            default_change_reason=f"Settled by the merge: {why}",
         )
         merged.merged_into = kept
         merged._change_reason = f"Merged into {kept.name} (#{kept.pk})"

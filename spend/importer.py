@@ -292,8 +292,16 @@ class SupplierMatcher:
     into chunks changes nothing.
     """
 
-    def __init__(self, council: Council) -> None:
+    def __init__(self, council: Council, upload: SpendUpload | None = None) -> None:
         self.council = council
+        # Who and why, for the history of the suppliers, spellings and
+        # suggestions this import makes.
+        self.user = upload.uploaded_by if upload else None
+        self.reason = (
+            f"First named in {upload.file_name} (upload #{upload.pk})"
+            if upload
+            else None
+        )
         self.ids: dict[str, int] = {}
         self.created_ids: set[int] = set()
         self.aliased: set[str] = set()
@@ -395,7 +403,7 @@ class SupplierMatcher:
             )
             for name in names
         ]
-        create_with_history(new)
+        create_with_history(new, user=self.user, reason=self.reason)
         created: dict[str, int] = {}
         if all(supplier.pk for supplier in new):  # bulk inserts gave the ids
             created = {supplier.normalised_name: supplier.pk for supplier in new}
@@ -407,7 +415,7 @@ class SupplierMatcher:
             )
         self.created_ids.update(created.values())
         self.new_suppliers += len(created)
-        _suggest_matches(created, self.register)
+        _suggest_matches(created, self.register, user=self.user, reason=self.reason)
         return created
 
     def _remember_aliases(
@@ -435,6 +443,12 @@ class SupplierMatcher:
             ],
             ignore_conflicts=True,
         )
+        made = []
+        for chunk in _chunks(names, CHUNK):
+            made += SupplierAlias.objects.filter(
+                council=self.council, normalised_name__in=chunk
+            ).values_list("pk", flat=True)
+        copy_into_history(SupplierAlias, made, user=self.user, reason=self.reason)
 
 
 def _by_name(names: list[str]) -> dict[str, int]:
@@ -451,13 +465,16 @@ def _by_name(names: list[str]) -> dict[str, int]:
     return found
 
 
-def create_with_history(suppliers: list[Supplier]) -> None:
+def create_with_history(
+    suppliers: list[Supplier], *, user=None, reason: str | None = None
+) -> None:
     """`bulk_create_with_history` for new suppliers, its history rows written by one
     INSERT ... SELECT per thousand suppliers (a copy of the rows just saved) rather
-    than built as objects one by one, the slow part for thousands of suppliers."""
+    than built as objects one by one, the slow part for thousands of suppliers.
+    `user` and `reason` are the history's (else simple_history's default user)."""
     History = Supplier.history.model
     users = {History.get_default_history_user(supplier) for supplier in suppliers}
-    if (
+    if user is None and (
         len(users) > 1
         or hasattr(History, "history_relation")
         or any(hasattr(supplier, "_change_reason") for supplier in suppliers)
@@ -465,10 +482,23 @@ def create_with_history(suppliers: list[Supplier]) -> None:
         bulk_create_with_history(suppliers, Supplier, batch_size=1000)
         return
     insert_new(suppliers)
-    if not suppliers or not getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
+    if suppliers:
+        copy_into_history(
+            Supplier,
+            [supplier.pk for supplier in suppliers],
+            user=user if user is not None else users.pop(),
+            reason=reason,
+        )
+
+
+def copy_into_history(model, ids: Iterable[int], *, user=None, reason=None) -> None:
+    """Write a "created" history row for each of these rows of `model` (saved by a
+    bulk insert, which simple_history does not see): a copy of the rows as saved,
+    by one INSERT ... SELECT per thousand rows, with `user` and `reason`."""
+    if not getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
         return
-    user = users.pop()
-    meta, history = Supplier._meta, History._meta
+    History = model.history.model
+    meta, history = model._meta, History._meta
     try:
         user_column = history.get_field("history_user").column
     except FieldDoesNotExist:  # simple_history's user_id_field
@@ -482,20 +512,15 @@ def create_with_history(suppliers: list[Supplier]) -> None:
     into.append(user_column)
     copied = ", ".join(quote(field.column) for field in fields)
     pk = quote(meta.pk.column)
-    made = [
-        timezone.now(),
-        None,  # no change reason
-        "+",  # created
-        getattr(user, "pk", user),
-    ]
+    made = [timezone.now(), reason, "+", getattr(user, "pk", user)]  # + : created
     with connection.cursor() as cursor:
-        for ids in _chunks(sorted(supplier.pk for supplier in suppliers), 1000):
+        for chunk in _chunks(sorted(ids), 1000):
             cursor.execute(
                 f"INSERT INTO {quote(history.db_table)} "
                 f"({', '.join(quote(column) for column in into)}) "
                 f"SELECT {copied}, %s, %s, %s, %s FROM {quote(meta.db_table)} "
-                f"WHERE {pk} IN ({', '.join(['%s'] * len(ids))}) ORDER BY {pk}",
-                [*made, *ids],
+                f"WHERE {pk} IN ({', '.join(['%s'] * len(chunk))}) ORDER BY {pk}",
+                [*made, *chunk],
             )
 
 
@@ -649,7 +674,9 @@ def distinctive_words_agree(first: str, second: str) -> bool:
     return min(len(a), len(b)) >= 4 and Levenshtein.distance(a, b) <= 1
 
 
-def _suggest_matches(created: dict[str, int], existing: dict[str, int]) -> None:
+def _suggest_matches(
+    created: dict[str, int], existing: dict[str, int], *, user=None, reason=None
+) -> None:
     """Near matches between new suppliers and the register, for an officer to confirm.
 
     Names are compared without company-form words, by shared words (token set), so
@@ -657,7 +684,8 @@ def _suggest_matches(created: dict[str, int], existing: dict[str, int]) -> None:
     are left alone, as a single shared word says little. The first distinctive
     words must agree too (`distinctive_words_agree`): "PHS Compliance" is not
     suggested for "HSL Compliance", though the shared "Compliance" scores high.
-    The best-scoring candidate that passes is suggested.
+    The best-scoring candidate that passes is suggested; of equal scores, the one
+    nearest as a whole name.
     """
     keys = {_fuzzy_key(name): name for name in existing}
     choices = [key for key in keys if len(key.split()) >= 2]
@@ -675,7 +703,14 @@ def _suggest_matches(created: dict[str, int], existing: dict[str, int]) -> None:
             score_cutoff=FUZZY_THRESHOLD,
             limit=None,
         )
-        match = next((m for m in matches if distinctive_words_agree(key, m[0])), None)
+        agreeing = [m for m in matches if distinctive_words_agree(key, m[0])]
+        # Shared words score 100 for every name that contains all of this one's:
+        # of those, the nearest as a whole (fewest words besides) is suggested.
+        match = max(
+            agreeing,
+            key=lambda m: (m[1], fuzz.token_sort_ratio(key, m[0])),
+            default=None,
+        )
         if match:
             suggestions.append(
                 MatchSuggestion(
@@ -685,6 +720,12 @@ def _suggest_matches(created: dict[str, int], existing: dict[str, int]) -> None:
                 )
             )
     MatchSuggestion.objects.bulk_create(suggestions, ignore_conflicts=True)
+    made: list[int] = []
+    for chunk in _chunks([suggestion.supplier_id for suggestion in suggestions], CHUNK):
+        made += MatchSuggestion.objects.filter(supplier_id__in=chunk).values_list(
+            "pk", flat=True
+        )
+    copy_into_history(MatchSuggestion, made, user=user, reason=reason)
 
 
 # ----------------------------------------------------------------------- lines
@@ -874,7 +915,7 @@ class _Loader:
         self.upload = upload
         self.result = result
         self.held = HeldLines(council, exclude_upload=upload.pk if upload else None)
-        self.suppliers = SupplierMatcher(council)
+        self.suppliers = SupplierMatcher(council, upload)
         self.size = Decimal(0)  # the sum of the new lines' amounts, signs ignored
         self.span: tuple[date, date] | None = None  # the new lines' dates
 

@@ -177,3 +177,12 @@ def test_the_suggested_near_match_may_be_kept_though_the_council_never_paid_it(
     client.post(url)
     dupe.refresh_from_db()
     assert dupe.merged_into == theirs
+
+
+def test_the_suggestion_a_merge_settles_records_who_and_why(pair, council_officer):
+    kept, dupe = pair
+    merge_suppliers(kept=kept, merged=dupe, user=council_officer)
+    settled = MatchSuggestion.objects.get().history.first()
+    assert settled.history_type == "~" and settled.history_user == council_officer
+    assert settled.dismissed_at is not None
+    assert settled.history_change_reason.startswith("Settled by the merge: Supplier")

@@ -125,3 +125,39 @@ def test_a_name_equal_after_normalising_is_matched_not_suggested(imported):
     line = SpendLine.objects.get()
     assert line.supplier == result["known"]["Acme Builders Ltd"]
     assert not MatchSuggestion.objects.exists()
+
+
+def test_of_names_that_contain_the_new_one_the_nearest_is_suggested(imported):
+    """Both contain every word of "Wardown Plumbing Heating" (100 on shared words);
+    the one with fewer other words is the nearer, though it comes second."""
+    register = [
+        "Wardown Plumbing Heating And Drainage Contractors Ltd",
+        "Wardown Plumbing Heating Services",
+    ]
+    result = imported(register, ["Wardown Plumbing Heating"])
+    assert result["Wardown Plumbing Heating"] == result["known"][register[1]]
+
+
+def test_what_an_import_makes_is_in_the_history_with_the_file_and_uploader(
+    council, finance_officer, make_supplier
+):
+    from procure.models import SupplierAlias
+
+    make_supplier(name="Wardown Plumbing Services Ltd", verified=True)
+    data = csv_of("Wardown Plumbing Services UK", "Wardown Plumbing Services UK")
+    upload = SpendUpload.objects.create(
+        council=council,
+        file_name="april.csv",
+        sha256=sha256_of(data),
+        uploaded_by=finance_officer,
+    )
+    import_spend_file(upload=upload, data=data)
+    why = f"First named in april.csv (upload #{upload.pk})"
+    new = Supplier.objects.get(name="Wardown Plumbing Services UK")
+    for record in (new, SupplierAlias.objects.get(supplier=new)):
+        (made,) = record.history.all()
+        assert (made.history_type, made.history_user) == ("+", finance_officer)
+        assert made.history_change_reason == why
+    (suggested,) = MatchSuggestion.objects.get(supplier=new).history.all()
+    assert suggested.history_user == finance_officer
+    assert suggested.score == MatchSuggestion.objects.get().score
