@@ -187,6 +187,7 @@ def _notes(parsed: ParsedFile) -> list[str]:
         if plan.header_row:
             notes.append(f"{where}: header found on row {plan.header_row}.")
         notes.extend(plan.notes)
+    notes.extend(parsed.notes)
     if parsed.blank_rows:
         notes.append(f"{parsed.blank_rows} blank rows were ignored.")
     return list(dict.fromkeys(notes))

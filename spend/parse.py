@@ -186,10 +186,52 @@ class ParsedFile:
     notes: list[str] = field(default_factory=list)
     file_stated_total: Decimal | None = None
     blank_rows: int = 0
+    # Each block's (plan, stated total or None, its lines' sum, its line count).
+    totals: list[tuple[BlockPlan, Decimal | None, Decimal, int]] = field(
+        default_factory=list
+    )
+
+    def check_stated_totals(self) -> None:
+        """The file's stated total: the sum of its blocks' totals where every block
+        of payments states one. Where only some do, each is checked against its
+        own payments in a note, and the file's total is left unknown."""
+        stated = [total for _, total, _, _ in self.totals if total is not None]
+        if not stated:
+            return
+        paying = [total for _, total, _, lines in self.totals if lines]
+        if None not in paying or not any(t is not None for t in paying):
+            # Every part with payments states its total, or only a part with no
+            # payments does (a grand total of its own): the file's total.
+            self.file_stated_total = sum(stated, Decimal(0))
+            return
+        sheets = len({plan.sheet for plan, _, _, _ in self.totals}) > 1
+        for plan, total, amount, lines in self.totals:
+            if total is None or not lines:
+                continue
+            where = (
+                f'Sheet "{plan.sheet}"'
+                if sheets
+                else f"The rows under the header on row {plan.header_row}"
+            )
+            agrees = (
+                "which matches its payments to the penny"
+                if total == amount
+                else f"but its payments come to {_pounds(amount)}"
+            )
+            self.notes.append(
+                f"{where} states a total of {_pounds(total)}, {agrees}. The other "
+                "parts of the file state no total, so the file's total is not "
+                "checked as a whole."
+            )
 
     @property
     def rows_read(self) -> int:
         return self.line_count + len(self.rejected) + len(self.skipped)
+
+
+def _pounds(amount: Decimal) -> str:
+    sign = "-" if amount < 0 else ""
+    return f"{sign}£{abs(amount):,.2f}"
 
 
 def _column_letter(index: int) -> str:
@@ -211,14 +253,64 @@ def plan_file(
     values. Raises FileRefused for files that are not spend transactions.
     """
     remembered = remembered or {}
-    blocks = [
-        block for sheet in read_sheets(data, file_name) for block in find_blocks(sheet)
-    ]
+    sheets = read_sheets(data, file_name)
+    blocks = [block for sheet in sheets for block in find_blocks(sheet)]
     blocks = [block for block in blocks if block.rows]
     if not blocks:
         raise FileRefused(f'"{file_name}" has no rows of data under its header.')
     plans = [_plan_block(block, remembered) for block in blocks]
-    return plans, blocks
+    keep, notes = payment_sheets(
+        plans, {sheet.name for sheet in sheets if sheet.hidden}
+    )
+    plans = [plans[at] for at in keep]
+    plans[0].notes[:0] = notes  # shown with the first block on the preview page
+    return plans, [blocks[at] for at in keep]
+
+
+def payment_sheets(
+    plans: list[BlockPlan], hidden: set[str]
+) -> tuple[list[int], list[str]]:
+    """Which blocks of a workbook to read (their indexes), and notes on the sheets
+    left out. A sheet with no payment dates (notes, a summary of totals, a list of
+    codes) is left out, as is a hidden sheet, so long as another sheet holds
+    payments: a workbook of only such sheets is read whole, to be refused with the
+    reason. Each sheet left out is named, with its rows, never skipped silently."""
+    sheets = list(dict.fromkeys(plan.sheet for plan in plans))
+    everything = list(range(len(plans)))
+    if len(sheets) < 2:
+        return everything, []
+
+    def dated(sheet: str) -> bool:
+        return any(
+            "payment_date" in plan.columns or _has_date_column(plan)
+            for plan in plans
+            if plan.sheet == sheet
+        )
+
+    payments = [sheet for sheet in sheets if dated(sheet)]
+    read = [sheet for sheet in payments if sheet not in hidden] or payments
+    if not read:
+        return everything, []
+    notes = []
+    for sheet in sheets:
+        if sheet in read:
+            continue
+        rows = sum(plan.row_count for plan in plans if plan.sheet == sheet)
+        counted = f"{rows:,} row{'s' if rows != 1 else ''}"
+        if sheet in payments:
+            notes.append(
+                f'Sheet "{sheet}" ({counted}) was left out: it is hidden in the '
+                "workbook. If its rows are payments to import, unhide it in Excel "
+                "and upload the file again."
+            )
+        else:
+            notes.append(
+                f'Sheet "{sheet}" ({counted}) was left out: it has no payment '
+                "dates, so it is not a list of payments (notes or a summary, "
+                "perhaps)."
+            )
+    keep = [at for at, plan in enumerate(plans) if plan.sheet in read]
+    return keep, notes
 
 
 def _plan_block(block: Block, remembered: Mapping[str, dict[str, int]]) -> BlockPlan:
@@ -378,6 +470,7 @@ class LineReader:
             raise FileRefused(
                 f'"{self.file_name}" has no payment rows: only totals or notes.'
             )
+        parsed.check_stated_totals()
 
     # ------------------------------------------------------------ whole sheets
 
@@ -390,6 +483,11 @@ class LineReader:
                 f'"{self.file_name}" has no rows of data under its header.'
             )
         plans = [_plan_block(block, self.mappings) for block in blocks]
+        keep, notes = payment_sheets(
+            plans, {sheet.name for sheet in sheets if sheet.hidden}
+        )
+        plans, blocks = [plans[at] for at in keep], [blocks[at] for at in keep]
+        self.parsed.notes.extend(notes)
         for plan in plans:
             if plan.layout in self.chosen:
                 plan.source = "chosen"
@@ -416,10 +514,8 @@ class LineReader:
         parsed = self.parsed
         parsed.blank_rows += blank + block.blank
         parsed.line_count += block.lines
-        if block.stated is not None:
-            parsed.file_stated_total = (parsed.file_stated_total or Decimal(0)) + (
-                block.stated
-            )
+        if block.lines or block.stated is not None:
+            parsed.totals.append((plan, block.stated, block.amount, block.lines))
         return after
 
     # ------------------------------------------------------------- a CSV file
@@ -636,6 +732,7 @@ class _BlockReader:
         self.lines = 0
         self.blank = 0
         self.stated: Decimal | None = None  # the last total row's amount
+        self.amount = Decimal(0)  # the block's lines' amounts, as handed over
 
     def read(
         self,
@@ -671,7 +768,7 @@ class _BlockReader:
                         if is_header_row(row):
                             rows.put_back(numbers[at + 1 :], run[at + 1 :])
                             if batch:
-                                yield batch
+                                yield self._summed(batch)
                             return number, row
                     self._counted(1, progress, done_before)
                     outcome = self._row(row, number)
@@ -681,11 +778,15 @@ class _BlockReader:
                     else:
                         self._problem(outcome)
             if len(batch) >= BATCH:
-                yield batch
+                yield self._summed(batch)
                 batch = []
         if batch:
-            yield batch
+            yield self._summed(batch)
         return None
+
+    def _summed(self, batch: list[LineRecord]) -> list[LineRecord]:
+        self.amount += sum(map(itemgetter(AMOUNT), batch), Decimal(0))
+        return batch
 
     def _counted(
         self, rows: int, progress: Callable[[int], None] | None, done_before: int

@@ -82,6 +82,7 @@ class Sheet:
     # 1-based physical row number of each entry of ``rows``: the XLSX row, or
     # for CSV the record number (see ``_parse_csv``), counting every row.
     row_numbers: list[int]
+    hidden: bool = False  # a worksheet hidden in the workbook
 
 
 @dataclass
@@ -393,7 +394,9 @@ def _read_with_calamine(data: bytes) -> list[Sheet]:
             continue
         # skip_empty_area=False pads from A1, so list index + 1 = Excel row.
         raw = book.get_sheet_by_name(meta.name).to_python(skip_empty_area=False)
-        sheets.append(_sheet_from_cells(meta.name, raw))
+        sheet = _sheet_from_cells(meta.name, raw)
+        sheet.hidden = meta.visible != python_calamine.SheetVisibleEnum.Visible
+        sheets.append(sheet)
     return sheets
 
 
@@ -408,10 +411,14 @@ def _read_with_openpyxl(data: bytes, label: str) -> list[Sheet]:
             "in Excel, save it again as .xlsx or CSV and upload that."
         ) from exc
     try:
-        return [
-            _sheet_from_cells(ws.title, ws.iter_rows(min_row=1, values_only=True))
-            for ws in book.worksheets
-        ]
+        sheets = []
+        for ws in book.worksheets:
+            sheet = _sheet_from_cells(
+                ws.title, ws.iter_rows(min_row=1, values_only=True)
+            )
+            sheet.hidden = ws.sheet_state != "visible"
+            sheets.append(sheet)
+        return sheets
     finally:
         book.close()
 

@@ -548,3 +548,83 @@ def test_new_suppliers_get_the_history_simple_history_would_write(db):
 
     simple = history_of(lambda new: bulk_create_with_history(new, Supplier))
     assert len(simple) == 2 and history_of(create_with_history) == simple
+
+
+def _workbook(*sheets: tuple[str, list[list], bool]) -> bytes:
+    import io
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for title, rows, hidden in sheets:
+        sheet = book.create_sheet(title)
+        for row in rows:
+            sheet.append(row)
+        if hidden:
+            sheet.sheet_state = "hidden"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+SPEND_SHEET = [
+    ["Date", "Supplier", "Amount"],
+    ["01/04/2025", "Wardown Plumbing Ltd", 1200.5],
+    ["02/04/2025", "Beacon Catering Ltd", 300],
+]
+
+
+def test_a_workbook_with_notes_and_summary_sheets_imports_its_payments(
+    council, upload_of
+):
+    data = _workbook(
+        ("Notes", [["About this file"], ["Published under the Code"]], False),
+        ("Spend", SPEND_SHEET, False),
+        ("Summary", [["Supplier", "Total"], ["Wardown Plumbing Ltd", 1200.5]], False),
+        ("Working", [["Date", "Supplier", "Amount"], ["03/04/2025", "X Ltd", 9]], True),
+    )
+    upload = upload_of(data, "april.xlsx")
+    result = import_spend_file(upload=upload, data=data)
+    assert (result.rows_read, result.rows_imported) == (2, 2)
+    assert result.amount_imported == Decimal("1500.50")
+    upload.refresh_from_db()
+    notes = " ".join(upload.notes)
+    assert 'Sheet "Notes" (2 rows) was left out: it has no payment dates' in notes
+    assert 'Sheet "Summary" (1 row) was left out' in notes
+    assert 'Sheet "Working" (1 row) was left out: it is hidden' in notes
+
+
+def test_a_workbook_of_only_notes_is_still_refused(council, upload_of):
+    data = _workbook(
+        ("Notes", [["About this file"], ["Nothing here"]], False),
+        ("More", [["Contact"], ["finance@example.gov.uk"]], False),
+    )
+    with pytest.raises(FileRefused):
+        import_spend_file(upload=upload_of(data, "notes.xlsx"), data=data)
+
+
+def test_only_some_sheets_stating_a_total_are_each_checked_on_their_own(
+    council, upload_of
+):
+    data = _workbook(
+        ("April", [*SPEND_SHEET, ["", "Total", 1500.5]], False),
+        ("May", [SPEND_SHEET[0], ["01/05/2025", "Beacon Catering Ltd", 99]], False),
+    )
+    upload = upload_of(data, "q.xlsx")
+    result = import_spend_file(upload=upload, data=data)
+    assert result.rows_imported == 3 and result.file_stated_total is None
+    upload.refresh_from_db()
+    assert (
+        'Sheet "April" states a total of £1,500.50, which matches its payments to '
+        "the penny" in " ".join(upload.notes)
+    )
+
+
+def test_every_sheet_stating_its_total_gives_the_files_total(council, upload_of):
+    data = _workbook(
+        ("April", [*SPEND_SHEET, ["", "Total", 1500.5]], False),
+        ("May", [*SPEND_SHEET[:2], ["", "Total", 1200.5]], False),
+    )
+    result = import_spend_file(upload=upload_of(data, "q.xlsx"), data=data)
+    assert result.file_stated_total == Decimal("2701.00")

@@ -42,6 +42,7 @@ def _whole(reader: LineReader):
         raise FileRefused(
             f'"{reader.file_name}" has no payment rows: only totals or notes.'
         )
+    reader.parsed.check_stated_totals()
 
 
 def read_with(reader: LineReader):
