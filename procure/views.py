@@ -105,12 +105,9 @@ def supplier_detail(request: HttpRequest, council: Council, pk: int) -> HttpResp
         "recent_lines": lines.order_by("-payment_date")[:20],
         "aliases": supplier.aliases.filter(council=council),
         "contracts": Contract.objects.for_council(council).filter(supplier=supplier),
-        "history": supplier.history.select_related("history_user")[:20],
+        "history": _supplier_history(supplier, council),
         "tags": _tags_for(supplier, council),
-        "tag_history": SupplierTag.history.filter(supplier_id=supplier.pk)
-        .filter(Q(council_id=council.pk) | Q(council_id__isnull=True))
-        .select_related("history_user")
-        .order_by("-history_date")[:30],
+        "tag_history": _tag_history(supplier, council),
         "suggestions": supplier.match_suggestions.filter(
             dismissed_at__isnull=True
         ).select_related("candidate"),
@@ -421,6 +418,8 @@ def _shown(field, value, names: dict[int, str]) -> str:
         return names.get(value, f"#{value}")
     if field.choices:
         return str(dict(field.flatchoices).get(value, value))
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     if field.name == "social_value_weighting":
         return f"{value}%"
     if isinstance(value, Decimal):
@@ -444,12 +443,21 @@ def _contract_history(contract: Contract, limit: int = 30) -> list[dict]:
     )
     suppliers = {r.supplier_id for r in records if r.supplier_id}
     names = dict(Supplier.objects.filter(pk__in=suppliers).values_list("pk", "name"))
+    return _changes(Contract, records, names)[:limit]
+
+
+def _changes(model, records: list, names: dict[int, str], who=None) -> list[dict]:
+    """History records (newest first) as rows of who, when and what changed, each
+    field by its label with its old and new values as a person reads them.
+    `who(record)` names the person, where not every user may be named."""
     rows = []
     for newer, older in zip(records, [*records[1:], None], strict=True):
         changes = []
         if older is not None:
             for change in newer.diff_against(older).changes:
-                field = Contract._meta.get_field(change.field)
+                field = model._meta.get_field(change.field)
+                if not field.editable or getattr(field, "auto_now", False):
+                    continue
                 changes.append(
                     {
                         "field": _label(field),
@@ -460,13 +468,58 @@ def _contract_history(contract: Contract, limit: int = 30) -> list[dict]:
         rows.append(
             {
                 "when": newer.history_date,
-                "who": newer.history_user,
+                "who": who(newer) if who else newer.history_user,
                 "kind": newer.get_history_type_display(),
                 "reason": newer.history_change_reason,
                 "changes": changes,
             }
         )
-    return rows[:limit]
+    return rows
+
+
+def _named_within(council: Council):
+    """`who(record)`: the record's user if this council's (or none: the system),
+    else "someone at another council". Suppliers and their tags are shared by
+    every council; the people of other councils are not named to this one."""
+    members = set(council.memberships.values_list("user_id", flat=True))
+
+    def who(record):
+        if record.history_user_id is None or record.history_user_id in members:
+            return record.history_user
+        return "someone at another council"
+
+    return who
+
+
+def _supplier_history(supplier: Supplier, council: Council, limit: int = 20):
+    """The supplier's changes, newest first."""
+    records = list(
+        supplier.history.select_related("history_user").order_by(
+            "-history_date", "-history_id"
+        )[: limit + 1]
+    )
+    merged = {r.merged_into_id for r in records if r.merged_into_id}
+    names = dict(Supplier.objects.filter(pk__in=merged).values_list("pk", "name"))
+    return _changes(Supplier, records, names, _named_within(council))[:limit]
+
+
+def _tag_history(supplier: Supplier, council: Council, limit: int = 30):
+    """How the supplier's tags, as this council sees them, were decided: newest
+    first, each value in words."""
+    who = _named_within(council)
+    return [
+        {
+            "when": h.history_date,
+            "kind": h.get_kind_display(),
+            "value": TAG_VALUES[h.kind].get(h.value, h.value),
+            "source": h.get_source_display(),
+            "who": who(h),
+        }
+        for h in SupplierTag.history.filter(supplier_id=supplier.pk)
+        .filter(Q(council_id=council.pk) | Q(council_id__isnull=True))
+        .select_related("history_user")
+        .order_by("-history_date")[:limit]
+    ]
 
 
 def _kpi_history(contract: Contract, limit: int = 30) -> list[dict]:

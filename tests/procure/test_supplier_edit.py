@@ -186,3 +186,54 @@ def test_every_supplier_constraint_explains_itself_in_plain_english():
         assert message != constraint.default_violation_error_message % {
             "name": constraint.name
         }
+
+
+def test_the_supplier_page_says_what_each_change_was_and_who_made_it(
+    client, council_officer, council, supplier
+):
+    client.force_login(council_officer)
+    client.post(
+        reverse("procure:supplier-edit", args=[council.slug, supplier.pk]), DATA
+    )
+    page = client.get(
+        reverse("procure:supplier-detail", args=[council.slug, supplier.pk])
+    ).content.decode()
+    assert "changed by bob-officer" in page
+    assert "Name: Wardown Plumbing → Wardown Plumbing Ltd" in page
+    assert "Postcode: — → LU1 2AB" in page
+    assert "Normalised name" not in page and "Updated at" not in page
+
+
+def test_people_of_other_councils_are_not_named_on_a_shared_supplier(
+    client, council_officer, other_council_officer, council, supplier
+):
+    supplier._history_user = other_council_officer
+    supplier.postcode = "L34 1AA"
+    supplier.save()
+    client.force_login(council_officer)
+    page = client.get(
+        reverse("procure:supplier-detail", args=[council.slug, supplier.pk])
+    ).content.decode()
+    assert other_council_officer.username not in page
+    assert "changed by someone at another council" in page
+
+
+def test_tag_history_reads_in_words_not_codes(client, viewer, council, supplier):
+    from socialvalue.models import SupplierTag
+
+    from django.utils import timezone
+
+    SupplierTag.objects.create(
+        supplier=supplier,
+        council=council,
+        kind="locality",
+        value="non_uk",
+        source="no_data",
+        confidence="high",
+        decided_at=timezone.now(),
+    )
+    client.force_login(viewer)
+    page = client.get(
+        reverse("procure:supplier-detail", args=[council.slug, supplier.pk])
+    ).content.decode()
+    assert "Outside the UK" in page and "non_uk" not in page
