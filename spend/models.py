@@ -248,12 +248,79 @@ class SpendUpload(models.Model):
 
     @property
     def amount_read(self) -> Decimal:
-        return (
-            self.amount_imported
-            + self.amount_rejected
-            + self.amount_duplicate
-            + self.amount_skipped
+        """The payments read: imported, rejected and already held. Not the skipped
+        rows' amounts: those are the file's own totals, not payments, and adding
+        them in would count the file's spend twice."""
+        return self.amount_imported + self.amount_rejected + self.amount_duplicate
+
+    @property
+    def imported_nothing(self) -> bool:
+        """Imported, but no payment added: all already held, rejected or none."""
+        return self.status == UploadStatus.IMPORTED and self.rows_imported == 0
+
+    @property
+    def status_label(self) -> str:
+        """The status, saying so when an imported file added no payment."""
+        label = self.get_status_display()
+        if not self.imported_nothing:
+            return label
+        if self.rows_duplicate and self.rows_rejected:
+            return f"{label}: nothing new, the rest rejected"
+        if self.rows_duplicate:
+            return f"{label}: nothing new"
+        if self.rows_rejected:
+            return f"{label}: every row rejected"
+        return f"{label}: no payments found"
+
+    @property
+    def status_colour(self) -> str:
+        """The GOV.UK tag colour for `status_label`."""
+        if self.imported_nothing:
+            return "yellow"
+        return {
+            UploadStatus.IMPORTED: "green",
+            UploadStatus.FAILED: "red",
+            UploadStatus.ROLLED_BACK: "grey",
+        }.get(self.status, "blue")
+
+    def earlier_uploads_in_same_months(self, limit: int = 10) -> list[SpendUpload]:
+        """The council's other imported uploads, finished before this one, holding
+        payments in the calendar months this file's payments fall in (its imported
+        lines, and its stated period): where its "already held" rows most likely are.
+
+        Only the imported lines' dates are kept, so the search widens them to
+        whole months (spend files are monthly); an upload that imported nothing
+        and states no period has no dates to go by: []. Two queries."""
+        span = self.lines.aggregate(first=Min("payment_date"), last=Max("payment_date"))
+        days = [
+            day
+            for day in (span["first"], span["last"], self.period_start, self.period_end)
+            if day is not None
+        ]
+        if not days:
+            return []
+        first = min(days).replace(day=1)
+        last = max(days)
+        last = (last.replace(day=28) + timedelta(days=4)).replace(day=1)
+        held_there = (
+            SpendLine.objects.filter(
+                council_id=self.council_id,
+                payment_date__gte=first,
+                payment_date__lt=last,
+            )
+            .exclude(upload_id=self.pk)
+            .values("upload_id")
         )
+        earlier = SpendUpload.objects.filter(
+            council_id=self.council_id,
+            status=UploadStatus.IMPORTED,
+            pk__in=held_there,
+        ).exclude(pk=self.pk)
+        if self.finished_at is not None:
+            earlier = earlier.filter(
+                Q(finished_at__lt=self.finished_at) | Q(finished_at__isnull=True)
+            )
+        return list(earlier.order_by("uploaded_at")[:limit])
 
     @property
     def is_stalled(self) -> bool:

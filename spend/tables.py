@@ -1,9 +1,12 @@
 import django_tables2 as tables
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+from django.utils.timezone import localtime
 
 from councils.templatetags.money import gbp
-from spend.models import SpendLine, SpendUpload
+from spend.models import SpendLine, SpendUpload, UploadStatus
 
 
 class MoneyColumn(tables.Column):
@@ -17,21 +20,21 @@ class MoneyColumn(tables.Column):
 
 
 class UploadTable(tables.Table):
+    """Five columns, to fit the page: who uploaded a file goes under when, and
+    where its rows went in one cell."""
+
     def __init__(self, *args, council, **kwargs):
         self.council = council
         super().__init__(*args, **kwargs)
 
-    def render_file_name(self, value, record):
-        url = reverse("spend:upload-detail", args=[self.council.slug, record.pk])
-        return format_html('<a class="govuk-link" href="{}">{}</a>', url, value)
-
-    file_name = tables.Column(verbose_name="File")
-    uploaded_at = tables.DateTimeColumn(format="j M Y H:i", verbose_name="Uploaded")
-    uploaded_by = tables.Column(verbose_name="By", default="—")
+    file_name = tables.Column(
+        verbose_name="File", attrs={"td": {"class": "ls-file-name"}}
+    )
+    uploaded_at = tables.Column(
+        verbose_name="Uploaded", attrs={"td": {"class": "ls-nowrap"}}
+    )
     status = tables.Column()
-    rows_read = tables.Column(verbose_name="Rows read")
-    rows_imported = tables.Column(verbose_name="Imported")
-    rows_rejected = tables.Column(verbose_name="Rejected")
+    rows_read = tables.Column(verbose_name="Rows", attrs={"td": {"class": "ls-nowrap"}})
     amount_imported = MoneyColumn(verbose_name="Amount imported")
 
     class Meta:
@@ -40,24 +43,56 @@ class UploadTable(tables.Table):
         sequence = (
             "file_name",
             "uploaded_at",
-            "uploaded_by",
             "status",
             "rows_read",
-            "rows_imported",
-            "rows_rejected",
             "amount_imported",
         )
         empty_text = "No files have been uploaded yet."
 
-    def render_status(self, value, record):
-        colour = {
-            "imported": "green",
-            "failed": "red",
-            "rolled_back": "grey",
-        }.get(record.status, "blue")
+    def render_file_name(self, value, record):
+        url = reverse("spend:upload-detail", args=[self.council.slug, record.pk])
+        return format_html('<a class="govuk-link" href="{}">{}</a>', url, value)
+
+    def render_uploaded_at(self, value, record):
         return format_html(
-            '<strong class="govuk-tag govuk-tag--{}">{}</strong>', colour, value
+            '{}<br><span class="ls-muted">by {}</span>',
+            date_format(localtime(value), "j M Y H:i"),
+            record.uploaded_by or "the command line",
         )
+
+    def render_status(self, value, record):
+        return format_html(
+            '<strong class="govuk-tag govuk-tag--{}">{}</strong>',
+            record.status_colour,
+            record.status_label,
+        )
+
+    def render_rows_read(self, value, record):
+        """Rows read, then where they went: imported, and any rejected, already
+        held or skipped."""
+        if not _reconciled(record):
+            return "—"
+        counts = [(value, "read"), (record.rows_imported, "imported")]
+        counts += [
+            (count, what)
+            for count, what in (
+                (record.rows_rejected, "rejected"),
+                (record.rows_duplicate, "already held"),
+                (record.rows_skipped, "skipped"),
+            )
+            if count
+        ]
+        return format_html_join(
+            mark_safe("<br>"), "{} {}", ((f"{n:,}", what) for n, what in counts)
+        )
+
+    def render_amount_imported(self, value, record):
+        return gbp(value) if _reconciled(record) else "—"
+
+
+def _reconciled(upload: SpendUpload) -> bool:
+    """Imported (or imported, then rolled back): its counts mean something."""
+    return upload.status in (UploadStatus.IMPORTED, UploadStatus.ROLLED_BACK)
 
 
 class SpendLineTable(tables.Table):

@@ -22,6 +22,7 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
+from councils.templatetags.money import gbp
 from tests.browser.helpers import Screens, money, read_csv, serious_axe_violations
 
 pytestmark = pytest.mark.browser
@@ -81,7 +82,9 @@ def reconciliation(page) -> dict[str, tuple[int, object]]:
     for row in table.locator("tbody tr").all():
         label = row.locator("th").inner_text().strip()
         rows, amount = (cell.inner_text() for cell in row.locator("td").all())
-        found[RECONCILIATION[label]] = (int(rows.replace(",", "")), money(amount))
+        # Skipped rows (the file's own totals) show no amount: not payments.
+        amount = money(amount) if "£" in amount else amount.strip()
+        found[RECONCILIATION[label]] = (int(rows.replace(",", "")), amount)
     assert set(found) == set(RECONCILIATION.values()), found
     return found
 
@@ -93,13 +96,26 @@ def assert_page_matches_database(page, upload) -> dict:
         "imported": (upload.rows_imported, upload.amount_imported),
         "rejected": (upload.rows_rejected, upload.amount_rejected),
         "duplicate": (upload.rows_duplicate, upload.amount_duplicate),
-        "skipped": (upload.rows_skipped, upload.amount_skipped),
+        "skipped": (
+            upload.rows_skipped,
+            "not payments" if upload.rows_skipped else "—",
+        ),
         "read": (upload.rows_read, upload.amount_read),
     }
     # Every row of the file is in exactly one bucket, on the page as in the data.
     assert shown["read"][0] == sum(
         shown[b][0] for b in ("imported", "rejected", "duplicate", "skipped")
     )
+    # The amount read is the payments': the skipped rows' (the file's own totals)
+    # are shown apart, not added in.
+    assert shown["read"][1] == sum(
+        shown[b][1] for b in ("imported", "rejected", "duplicate")
+    )
+    if upload.amount_skipped:
+        expect(page.locator("main")).to_contain_text(
+            f"hold{'s' if upload.rows_skipped == 1 else ''} "
+            f"{gbp(upload.amount_skipped)}: the file's own totals, not payments"
+        )
     assert upload.lines.count() == upload.rows_imported
     return shown
 

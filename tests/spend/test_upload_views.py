@@ -373,3 +373,180 @@ def test_a_refused_file_offers_a_new_upload_not_a_retry(
     assert "Try this file again" not in page.content.decode()
     retry = reverse("spend:upload-retry", args=[council.slug, upload.pk])
     assert client.post(retry).status_code == 403
+
+
+def test_a_workbook_with_a_notes_sheet_previews_and_imports_its_payments(
+    client, finance_officer, council
+):
+    from tests.spend.test_importer import SPEND_SHEET, _workbook
+
+    data = _workbook(
+        ("Read me", [["About this file"], ["Published monthly"]], False),
+        ("Spend", SPEND_SHEET, False),
+    )
+    client.force_login(finance_officer)
+    _upload(client, council, data, "april.xlsx")
+    upload = SpendUpload.objects.get()
+    preview = client.get(
+        reverse("spend:upload-preview", args=[council.slug, upload.pk])
+    )
+    assertContains(preview, "Sheet &quot;Read me&quot; (2 rows) was left out")
+    assert len(preview.context["blocks"]) == 1
+    _confirm(client, council, upload)
+    upload.refresh_from_db()
+    assert (upload.status, upload.rows_imported) == ("imported", 2)
+
+
+def test_the_uploads_list_fits_the_page_with_separated_counts_and_pennies(
+    client, finance_officer, council, make_upload
+):
+    """Five columns (who under when; where the rows went in one cell), counts
+    with thousands separators and amounts to the penny."""
+    from decimal import Decimal
+
+    make_upload(
+        council,
+        file_name="big.csv",
+        rows_read=13469,
+        rows_imported=12345,
+        rows_rejected=1,
+        rows_duplicate=1000,
+        rows_skipped=123,
+        amount_imported=Decimal("1234567.8"),
+    )
+    client.force_login(finance_officer)
+    page = client.get(reverse("spend:uploads", args=[council.slug]))
+    headers = [column.header for column in page.context["table"].columns]
+    assert headers == ["File", "Uploaded", "Status", "Rows", "Amount imported"]
+    assertContains(page, "13,469 read<br>12,345 imported<br>1 rejected<br>")
+    assertContains(page, "1,000 already held<br>123 skipped")
+    assertContains(page, "£1,234,567.80")
+    assertContains(page, '<span class="ls-muted">by the command line</span>')
+    assertNotContains(page, "12345")
+
+
+@pytest.mark.parametrize(
+    ("buckets", "label", "says"),
+    [
+        (
+            {"rows_read": 2, "rows_duplicate": 2},
+            "Imported: nothing new",
+            "Every payment in this file was already held from an earlier file",
+        ),
+        (
+            {"rows_read": 3, "rows_rejected": 3},
+            "Imported: every row rejected",
+            "No payment was added: correct the rejected rows",
+        ),
+        (
+            {"rows_read": 3, "rows_rejected": 1, "rows_duplicate": 2},
+            "Imported: nothing new, the rest rejected",
+            "2 payments were already held and 1 row rejected",
+        ),
+    ],
+)
+def test_an_imported_file_that_added_nothing_says_so(
+    client, finance_officer, council, make_upload, buckets, label, says
+):
+    upload = make_upload(council, file_name="again.csv", **buckets)
+    client.force_login(finance_officer)
+    listed = client.get(reverse("spend:uploads", args=[council.slug]))
+    assertContains(
+        listed, f'<strong class="govuk-tag govuk-tag--yellow">{label}</strong>'
+    )
+    page = client.get(reverse("spend:upload-detail", args=[council.slug, upload.pk]))
+    assertContains(page, f"{label}. {says}")
+    assertNotContains(page, "See the payments imported from this file")
+
+
+def test_an_import_with_rows_is_simply_imported(council, make_upload):
+    upload = make_upload(council, rows_read=3, rows_imported=1, rows_duplicate=2)
+    assert (upload.status_label, upload.status_colour) == ("Imported", "green")
+
+
+def test_a_total_row_is_shown_apart_not_added_into_the_amount_read(
+    client, finance_officer, council
+):
+    from decimal import Decimal
+
+    client.force_login(finance_officer)
+    _upload(client, council, GOOD + b",Total,1250.00,,\n")
+    upload = SpendUpload.objects.get()
+    _confirm(client, council, upload)
+    upload.refresh_from_db()
+    assert (upload.rows_read, upload.rows_imported, upload.rows_skipped) == (3, 2, 1)
+    assert upload.amount_skipped == Decimal("1250.00")
+    assert upload.amount_read == Decimal("1250.00")  # the payments, not doubled
+    page = client.get(reverse("spend:upload-detail", args=[council.slug, upload.pk]))
+    html = page.content.decode()
+    read_row = html[html.index(">Rows read</th>") :].split("</tr>")[0]
+    assert "<strong>3</strong>" in read_row and "<strong>£1,250.00</strong>" in read_row
+    assertNotContains(page, "£2,500.00")
+    skipped_row = html[html.index(">Total and note rows skipped</th>") :]
+    assert "not payments" in skipped_row.split("</tr>")[0]
+    assertContains(
+        page,
+        "The 1 skipped row holds <strong>£1,250.00</strong>: the file's own totals, "
+        "not payments, so not added in above.",
+    )
+
+
+def test_the_page_names_the_earlier_files_holding_the_duplicate_rows(
+    client, finance_officer, council
+):
+    client.force_login(finance_officer)
+    _upload(client, council, GOOD)
+    april = SpendUpload.objects.get()
+    _confirm(client, council, april)
+    # A payment of 1 April again, and a new one on 3 April (imported at once:
+    # the layout is remembered).
+    more = (
+        HEADER
+        + "01/04/2025,Wardown Plumbing Ltd,1000.00,1200.00,Housing\n"
+        + "03/04/2025,Beacon Catering Ltd,75.00,90.00,Schools\n"
+    ).encode()
+    _upload(client, council, more, "april-more.csv")
+    later = SpendUpload.objects.get(file_name="april-more.csv")
+    assert (later.rows_imported, later.rows_duplicate) == (1, 1)
+    url = reverse("spend:upload-detail", args=[council.slug, later.pk])
+    page = client.get(url)
+    april_url = reverse("spend:upload-detail", args=[council.slug, april.pk])
+    assertContains(
+        page,
+        f'Already held from: <a class="govuk-link" href="{april_url}">april.csv</a> '
+        "(earlier imported files with payments in the same months).",
+    )
+    # The earlier file names no later one, and has no duplicates to explain.
+    april.refresh_from_db()
+    assert april.earlier_uploads_in_same_months() == []
+    first = client.get(reverse("spend:upload-detail", args=[council.slug, april.pk]))
+    assertNotContains(first, "Already held from:")
+
+
+def test_duplicates_of_a_file_with_no_dates_to_go_by_point_to_all_uploads(
+    client, finance_officer, council
+):
+    client.force_login(finance_officer)
+    _upload(client, council, GOOD)
+    _confirm(client, council, SpendUpload.objects.get())
+    same = (HEADER + GOOD.decode().splitlines(keepends=True)[2]).encode()
+    _upload(client, council, same, "again.csv")
+    again = SpendUpload.objects.get(file_name="again.csv")
+    assert (again.rows_imported, again.rows_duplicate) == (0, 1)
+    page = client.get(reverse("spend:upload-detail", args=[council.slug, again.pk]))
+    assertContains(page, "Imported: nothing new")
+    assertContains(page, "cannot name from this file's dates")
+
+
+def test_the_preview_introduces_its_notes_as_a_list(client, finance_officer, council):
+    client.force_login(finance_officer)
+    _upload(client, council, GOOD)
+    upload = SpendUpload.objects.get()
+    preview = client.get(
+        reverse("spend:upload-preview", args=[council.slug, upload.pk])
+    )
+    assertContains(
+        preview,
+        '<p class="govuk-body">What LocalSpend noticed when choosing the columns:</p>'
+        '<ul class="govuk-list govuk-list--bullet">',
+    )
