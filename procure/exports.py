@@ -100,6 +100,18 @@ def transparency_contracts(council: Council):
     )
 
 
+def unvalued_contracts(council: Council):
+    """Awarded contracts with neither a whole-life nor an annual value: whether
+    they pass the Code's £5,000 cannot be told, so the contracts file leaves them
+    out, and the exports page names them."""
+    return (
+        Contract.objects.for_council(council)
+        .filter(value__isnull=True, annual_value__isnull=True)
+        .exclude(status=ContractStatus.PIPELINE)
+        .order_by("reference")
+    )
+
+
 def contract_row(contract: Contract) -> list:
     supplier = contract.supplier
     size = contract.size if supplier else "unknown"

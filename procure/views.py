@@ -867,13 +867,16 @@ def exports(request: HttpRequest, council: Council) -> HttpResponse:
 
 
 def _exports_page(request, council: Council, form, status: int = 200):
-    from procure.exports import transparency_contracts
+    from procure.exports import transparency_contracts, unvalued_contracts
     from procure.ocds import ocds_prefix
 
+    unvalued = unvalued_contracts(council)
     context = {
         "council": council,
         "form": form,
         "contracts_count": transparency_contracts(council).count(),
+        "unvalued": unvalued[:10],
+        "unvalued_count": unvalued.count(),
         "ocds_count": Contract.objects.for_council(council).count(),
         "ocds_prefix": ocds_prefix(),
     }

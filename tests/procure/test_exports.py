@@ -349,6 +349,22 @@ def test_the_exports_page_links_the_three_downloads(viewer_client, council, cont
     assert _url("exports", council).encode() in contracts_page.content
 
 
+def test_the_exports_page_names_contracts_left_out_for_want_of_a_value(
+    viewer_client, council, contracts
+):
+    unvalued = _contract(council, reference="LBC-9", title="Grounds")
+    _contract(council, reference="LBC-8", title="Planned", status="pipeline")
+    page = viewer_client.get(_url("exports", council)).content.decode()
+    assert "1 awarded contract has no value recorded" in page
+    assert "LBC-9: Grounds" in page and "LBC-8" not in page
+    edit = reverse("procure:contract-edit", args=[council.slug, unvalued.pk])
+    assert edit in page
+    unvalued.value = Decimal("7000")
+    unvalued.save()
+    page = viewer_client.get(_url("exports", council)).content.decode()
+    assert "no value recorded" not in page
+
+
 @pytest.mark.parametrize(
     "name", ["exports", "export-contracts-csv", "export-spend-csv", "export-ocds"]
 )

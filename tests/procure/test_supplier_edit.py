@@ -219,9 +219,9 @@ def test_people_of_other_councils_are_not_named_on_a_shared_supplier(
 
 
 def test_tag_history_reads_in_words_not_codes(client, viewer, council, supplier):
-    from socialvalue.models import SupplierTag
-
     from django.utils import timezone
+
+    from socialvalue.models import SupplierTag
 
     SupplierTag.objects.create(
         supplier=supplier,
