@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.db.models import (
+    Count,
     DecimalField,
     Exists,
     F,
@@ -587,14 +588,47 @@ def contract_edit(request: HttpRequest, council: Council, pk: int) -> HttpRespon
 
 
 def _after_save(request: HttpRequest, contract: Contract, verb: str) -> None:
-    """Link spend to the saved contract, and say what that did."""
-    link_spend(contract.council, [contract])
-    lines = contract.spend_lines.count()
-    messages.success(
-        request,
-        f"{verb} contract {contract.reference}. "
-        f"{lines} payment{pluralize(lines)} linked to it.",
+    """Link spend to the saved contract, and say what that did: how many payments,
+    which came from other contracts (the latest-starting contract takes a payment
+    both cover), and whether they now come to more than the contract's value."""
+    elsewhere = dict(
+        SpendLine.objects.for_council(contract.council)
+        .filter(supplier_id=contract.supplier_id, contract__isnull=False)
+        .exclude(contract=contract)
+        .values_list("pk", "contract_id")
     )
+    link_spend(contract.council, [contract])
+    held = contract.spend_lines.aggregate(lines=Count("pk"), total=Sum("amount"))
+    lines = held["lines"]
+    moved: dict[int, int] = {}
+    for pk in contract.spend_lines.values_list("pk", flat=True).iterator():
+        if pk in elsewhere:
+            moved[elsewhere[pk]] = moved.get(elsewhere[pk], 0) + 1
+    said = (
+        f"{verb} contract {contract.reference}. "
+        f"{lines} payment{pluralize(lines)} linked to it"
+    )
+    if moved:
+        names = dict(
+            Contract.objects.filter(pk__in=moved).values_list("pk", "reference")
+        )
+        froms = ", ".join(
+            f"{count} from {names.get(pk, 'another contract')}"
+            for pk, count in sorted(moved.items(), key=lambda item: -item[1])
+        )
+        said += (
+            f": {froms}, which started earlier (a payment two contracts cover goes "
+            "to the one that started later; link it by hand to change that)"
+        )
+    messages.success(request, f"{said}.")
+    total = held["total"] or Decimal("0")
+    if contract.value is not None and total > contract.value:
+        messages.warning(
+            request,
+            f"The payments linked to {contract.reference} come to {gbp(total)}, "
+            f"more than its whole-life value of {gbp(contract.value)}. Check the "
+            "value, or whether some payments belong to another contract.",
+        )
     shortfall = _kpi_shortfall(contract)
     if shortfall:
         messages.warning(

@@ -563,3 +563,49 @@ def test_each_off_contract_amount_links_to_lines_adding_up_to_it(
     listed = _listed(client, council, query)
     assert listed.context["figures"]["total"] == row["off_contract"]
     assert listed.context["figures"]["lines"] == row["payments"] == 3
+
+
+def test_a_new_contract_says_which_payments_it_took_from_another(
+    client, council_officer, council, contract, supplier, pay
+):
+    june, july = pay(date(2025, 6, 1)), pay(date(2025, 7, 1))
+    link_spend(council)
+    client.force_login(council_officer)
+    response = client.post(
+        reverse("procure:contract-new", args=[council.slug]),
+        {
+            "reference": "C2",
+            "title": "Parks phase two",
+            "supplier": supplier.pk,
+            "status": "active",
+            "value": "1500",
+            "start_date": "2025-06-15",
+            "end_date": "2026-03-31",
+        },
+        follow=True,
+    )
+    said = [str(m) for m in response.context["messages"]]
+    assert _contract_of(june) == contract.pk and _contract_of(july) != contract.pk
+    assert said[0].startswith("Added contract C2. 1 payment linked to it: 1 from C1")
+    assert not any("more than its whole-life value" in m for m in said)
+    pay(date(2025, 8, 1))  # now £2,000 against a value of £1,500
+    new = Contract.objects.get(reference="C2")
+    response = client.post(
+        reverse("procure:contract-edit", args=[council.slug, new.pk]),
+        {
+            "reference": "C2",
+            "title": "Parks, phase two",
+            "supplier": supplier.pk,
+            "status": "active",
+            "value": "1500",
+            "start_date": "2025-06-15",
+            "end_date": "2026-03-31",
+        },
+        follow=True,
+    )
+    said = [str(m) for m in response.context["messages"]]
+    assert any(
+        "come to £2,000.00, more than its whole-life value of £1,500.00" in m
+        for m in said
+    )
+    assertContains(response, "More than its value")
