@@ -27,13 +27,14 @@ from operator import countOf, itemgetter
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
 from django.db import connection, transaction
-from django.db.models import Count, Max, Min, QuerySet
+from django.db.models import Count, Max, Min, QuerySet, Sum
 from django.utils import timezone
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 from simple_history.utils import bulk_create_with_history
 
 from councils.models import Council
+from councils.templatetags.money import gbp
 from procure.linking import covering_contract
 from procure.models import (
     Contract,
@@ -1037,7 +1038,30 @@ def _conclude(
     _claim(upload)
     _hold_references(upload, loader.suppliers.ids.values())
     _classify_and_roll_up(upload, loader.suppliers.ids.values(), loader.span)
+    result.notes += _outside_period(upload, loader.span)
     _finish(upload, result, parsed)
+
+
+def _outside_period(upload: SpendUpload, span: tuple[date, date] | None) -> list[str]:
+    """A note on the payments dated outside the period the officer gave, if any:
+    perhaps the wrong file, or the wrong period typed."""
+    start, end = upload.period_start, upload.period_end
+    if span is None or start is None or end is None:
+        return []
+    if start <= span[0] and span[1] <= end:
+        return []
+    outside = upload.lines.exclude(payment_date__range=(start, end)).aggregate(
+        lines=Count("pk"), total=Sum("amount")
+    )
+    if not outside["lines"]:
+        return []
+    count, total = outside["lines"], gbp(outside["total"])
+    return [
+        f"{count:,} payment{'s' if count != 1 else ''} ({total}) "
+        f"{'are' if count != 1 else 'is'} dated outside the period given for this "
+        f"file, {start.day} {start:%B %Y} to {end.day} {end:%B %Y}: check that this "
+        "is the file you meant, and the period. They were imported all the same."
+    ]
 
 
 def _refuse_too_large(file_name: str, result: ImportResult, loader: _Loader) -> None:

@@ -229,6 +229,10 @@ class ParsedFile:
         return self.line_count + len(self.rejected) + len(self.skipped)
 
 
+REMEMBERED_NOTE = "Columns mapped as this council confirmed for this layout before."
+CHOSEN_NOTE = "Columns mapped as chosen on the preview page."
+
+
 def _pounds(amount: Decimal) -> str:
     sign = "-" if amount < 0 else ""
     return f"{sign}£{abs(amount):,.2f}"
@@ -320,7 +324,7 @@ def _plan_block(block: Block, remembered: Mapping[str, dict[str, int]]) -> Block
     layout = layout_key(block.header, width)
     if layout in remembered:
         columns, source, notes = dict(remembered[layout]), "remembered", []
-        notes.append("Columns mapped as this council confirmed for this layout before.")
+        notes.append(REMEMBERED_NOTE)
     elif block.header is not None:
         mapping = recognise_columns(block.header)
         columns, source, notes = mapping.columns, "recognised", mapping.notes
@@ -491,6 +495,10 @@ class LineReader:
         for plan in plans:
             if plan.layout in self.chosen:
                 plan.source = "chosen"
+                plan.notes = [
+                    CHOSEN_NOTE if note == REMEMBERED_NOTE else note
+                    for note in plan.notes
+                ]
         refuse_unusable([*self.parsed.blocks, *plans], self.file_name)
         self.parsed.blocks.extend(plans)
         for plan, block in zip(plans, blocks, strict=True):
@@ -588,7 +596,7 @@ class LineReader:
         layout = layout_key(header, width)
         if layout in self.mappings:
             columns, source = dict(self.mappings[layout]), "remembered"
-            notes = ["Columns mapped as this council confirmed for this layout before."]
+            notes = [REMEMBERED_NOTE]
         else:
             mapping = recognise_columns(header)
             columns, source, notes = mapping.columns, "recognised", mapping.notes
@@ -602,7 +610,7 @@ class LineReader:
             layout=layout,
             columns={n: index for n, index in columns.items() if 0 <= index},
             source="chosen" if layout in self.chosen else source,
-            notes=notes,
+            notes=[CHOSEN_NOTE] if layout in self.chosen else notes,
             row_count=0,  # counted as the rows are read
             sample=[],
         )

@@ -75,10 +75,15 @@ def run_upload(upload_id: int) -> None:
     if not claimed:
         return
     upload = SpendUpload.objects.get(pk=upload_id)
+    # The columns the officer chose on the preview page, by layout, if any.
+    chosen = {m["layout"]: m["columns"] for m in upload.mappings if m.get("chosen")}
     try:
         with _progress_of(upload_id) as progress:
             import_spend_file(
-                upload=upload, data=read_kept(upload.stored_file), progress=progress
+                upload=upload,
+                data=read_kept(upload.stored_file),
+                chosen=chosen or None,
+                progress=progress,
             )
     except (FileRefused, ImportSuperseded):
         pass  # the upload says why (or a newer run of it owns it)

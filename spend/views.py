@@ -172,7 +172,9 @@ def upload_preview(request: HttpRequest, council: Council, pk: int) -> HttpRespo
         chosen = {
             group[0].layout: form.columns_for(i) for i, group in enumerate(layouts)
         }
-        _start_import(request, upload, plans, [chosen[plan.layout] for plan in plans])
+        _start_import(
+            request, upload, plans, [chosen[plan.layout] for plan in plans], chosen=True
+        )
         return redirect("spend:upload-detail", council.slug, upload.pk)
     blocks = [
         {
@@ -199,22 +201,33 @@ def _by_layout(plans: list) -> list[list]:
     return list(groups.values())
 
 
-def _start_import(request, upload: SpendUpload, plans, columns) -> None:
+def _start_import(
+    request, upload: SpendUpload, plans, columns, *, chosen: bool = False
+) -> None:
+    """Remember the columns for each layout and queue the import. `chosen`: the
+    officer chose them on the preview page; the import is told, and uses them."""
     with transaction.atomic():
-        for plan, chosen in zip(plans, columns, strict=True):
+        for plan, cols in zip(plans, columns, strict=True):
             RememberedMapping.objects.update_or_create(
                 council=upload.council,
                 layout_hash=sha256_of(plan.layout.encode()),
                 defaults={
                     "layout": plan.layout,
-                    "columns": chosen,
+                    "columns": cols,
                     "updated_by": request.user,
                 },
             )
         upload.rows_expected = sum(plan.row_count for plan in plans)
         upload.status = UploadStatus.QUEUED
         upload.heartbeat_at = timezone.now()
-        upload.save(update_fields=["rows_expected", "status", "heartbeat_at"])
+        upload.mappings = [
+            {"layout": plan.layout, "columns": cols, "chosen": True}
+            for plan, cols in zip(plans, columns, strict=True)
+            if chosen
+        ]
+        upload.save(
+            update_fields=["rows_expected", "status", "heartbeat_at", "mappings"]
+        )
     import_upload.enqueue(upload.pk)
 
 

@@ -628,3 +628,23 @@ def test_every_sheet_stating_its_total_gives_the_files_total(council, upload_of)
     )
     result = import_spend_file(upload=upload_of(data, "q.xlsx"), data=data)
     assert result.file_stated_total == Decimal("2701.00")
+
+
+def test_payments_outside_the_period_given_are_noted(council, upload_of):
+    from datetime import date
+
+    upload = upload_of(APRIL)
+    upload.period_start, upload.period_end = date(2025, 5, 1), date(2025, 5, 31)
+    upload.save()
+    import_spend_file(upload=upload, data=APRIL)
+    upload.refresh_from_db()
+    assert (
+        "4 payments (£3,050.50) are dated outside the period given for this file, "
+        "1 May 2025 to 31 May 2025" in " ".join(upload.notes)
+    )
+    april = upload_of(MAY, "may.csv")
+    april.period_start, april.period_end = date(2025, 5, 1), date(2025, 5, 31)
+    april.save()
+    import_spend_file(upload=april, data=MAY)
+    april.refresh_from_db()
+    assert not any("outside the period" in note for note in april.notes)

@@ -550,3 +550,19 @@ def test_the_preview_introduces_its_notes_as_a_list(client, finance_officer, cou
         '<p class="govuk-body">What LocalSpend noticed when choosing the columns:</p>'
         '<ul class="govuk-list govuk-list--bullet">',
     )
+
+
+def test_the_first_import_says_the_columns_were_chosen_the_next_remembered(
+    client, finance_officer, council
+):
+    client.force_login(finance_officer)
+    _upload(client, council, GOOD)
+    first = SpendUpload.objects.get()
+    _confirm(client, council, first)
+    first.refresh_from_db()
+    assert "Columns mapped as chosen on the preview page." in first.notes
+    assert not any("confirmed for this layout before" in n for n in first.notes)
+    may = (HEADER + "01/05/2025,Wardown Plumbing Ltd,10.00,12.00,Housing\n").encode()
+    _upload(client, council, may, "may.csv")
+    second = SpendUpload.objects.get(file_name="may.csv")
+    assert any("confirmed for this layout before" in n for n in second.notes)
