@@ -1088,7 +1088,7 @@ def _chosen_mapping(request, register) -> tuple[dict[str, int], dict[str, str]]:
         raw = request.POST.get(f"map-{name}", "")
         if raw == "":
             continue
-        if not raw.isdigit() or int(raw) >= len(register.header):
+        if not (raw.isascii() and raw.isdecimal()) or int(raw) >= len(register.header):
             errors[name] = f"Choose a column of the file for {label.lower()}."
             continue
         index = int(raw)

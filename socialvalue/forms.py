@@ -1,7 +1,9 @@
+import re
 import zipfile
 from pathlib import Path
 
 from django import forms
+from django.core import signing
 
 from councils import uploads
 from councils.models import Council
@@ -17,6 +19,8 @@ from socialvalue.models import (
     ProxyValue,
     Target,
     Theme,
+    evidence_path,
+    keep_evidence,
 )
 
 
@@ -40,7 +44,9 @@ class FinancialYearField(forms.CharField):
 
 class TargetForm(forms.ModelForm):
     baseline_year = FinancialYearField(
-        label="Baseline financial year", help_text="For example, 2017/18"
+        label="Baseline financial year",
+        help_text="For example, 2017/18. Targets for one measure cannot overlap: a "
+        "new target can start in the year the previous one ends.",
     )
     target_year = FinancialYearField(
         label="Target financial year", help_text="For example, 2023/24"
@@ -252,6 +258,11 @@ def _sniff_office_zip(upload, name: str) -> uploads.Sniffed:
         upload.seek(0)
 
 
+# An evidence file kept after a form error waits a day for the form to be sent again.
+_HELD_SALT = "socialvalue.DeliveryReturnForm.evidence_held"
+_HELD_MAX_AGE = 24 * 60 * 60
+
+
 class DeliveryReturnForm(forms.ModelForm):
     evidence_upload = forms.FileField(
         label="Evidence file",
@@ -264,6 +275,9 @@ class DeliveryReturnForm(forms.ModelForm):
             attrs={"accept": ",".join(sorted(EVIDENCE_SUFFIXES))}
         ),
     )
+    # A signed note of the evidence file kept from an earlier try that had an
+    # error, so the file is not lost (see `keep_evidence_for_retry`).
+    evidence_held = forms.CharField(required=False, widget=forms.HiddenInput)
     confirmed = forms.BooleanField(
         required=True,
         error_messages={
@@ -279,6 +293,7 @@ class DeliveryReturnForm(forms.ModelForm):
             "period_end",
             "evidence_note",
             "evidence_upload",
+            "evidence_held",
             "confirmed",
         ]
         labels = {
@@ -296,6 +311,7 @@ class DeliveryReturnForm(forms.ModelForm):
     def __init__(self, *args, commitment: Commitment, **kwargs):
         super().__init__(*args, **kwargs)
         self.instance.commitment = commitment
+        self.held: dict | None = None  # the evidence file kept from an earlier try
         contract = commitment.contract
         self.fields["quantity"].help_text = (
             f"In {commitment.measure.unit_label}. Enter 0 if nothing was delivered "
@@ -337,6 +353,68 @@ class DeliveryReturnForm(forms.ModelForm):
             if error:
                 raise forms.ValidationError(error)
         return upload
+
+    def clean(self) -> dict:
+        data = super().clean()
+        # A file chosen now replaces one kept from an earlier try.
+        self.held = None
+        token = data.get("evidence_held")
+        if token and not data.get("evidence_upload"):
+            self.held = self._read_held(token)
+            if self.held is None and "evidence_upload" not in self.errors:
+                self.add_error(
+                    "evidence_upload",
+                    "Choose the evidence file again: the file kept from your "
+                    "last try could not be found.",
+                )
+        return data
+
+    def keep_evidence_for_retry(self) -> None:
+        """After an error, keep the evidence file that passed its checks (and
+        note it, signed, in the hidden field) so it is not chosen again."""
+        council = self.instance.commitment.contract.council
+        upload = (self.cleaned_data or {}).get("evidence_upload")
+        if "evidence_upload" in self.errors:
+            self.held = None  # the file chosen was refused: nothing is kept
+        elif upload:
+            data = b"".join(upload.chunks())
+            self.held = {
+                "file": keep_evidence(council, upload.name, data),
+                "name": Path(upload.name).name[:255],
+            }
+        self.data = self.data.copy()
+        self.data["evidence_held"] = (
+            signing.dumps(
+                {**self.held, "commitment": self.instance.commitment_id},
+                salt=_HELD_SALT,
+            )
+            if self.held
+            else ""
+        )
+
+    def _read_held(self, token: str) -> dict | None:
+        """The kept file the token names, if it is genuine, recent, for this
+        commitment, and the file is still there; otherwise None."""
+        try:
+            held = signing.loads(token, salt=_HELD_SALT, max_age=_HELD_MAX_AGE)
+        except signing.BadSignature:
+            return None
+        council = self.instance.commitment.contract.council
+        if not isinstance(held, dict) or held.get("commitment") != (
+            self.instance.commitment_id
+        ):
+            return None
+        relative, name = held.get("file"), held.get("name")
+        pattern = rf"{re.escape(council.slug)}/evidence/[0-9a-f]{{64}}\.[a-z]+"
+        if not (
+            isinstance(relative, str)
+            and isinstance(name, str)
+            and re.fullmatch(pattern, relative)
+            and Path(relative).suffix in EVIDENCE_SUFFIXES
+            and evidence_path(relative).is_file()
+        ):
+            return None
+        return {"file": relative, "name": name}
 
 
 class ProxyValueForm(forms.ModelForm):

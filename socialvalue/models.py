@@ -27,6 +27,16 @@ class Metric(models.TextChoices):
     LIVING_WAGE = "living_wage", "Real Living Wage employer spend"
 
 
+def share_text(share: Decimal | None) -> str:
+    """A percentage as people write it: 30%, 47.5%."""
+    if share is None:
+        return "—"
+    text = f"{Decimal(share):f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return f"{text}%"
+
+
 class Target(models.Model):
     """A pledge: `metric` moves linearly from the baseline year's share to the target's."""
 
@@ -73,9 +83,48 @@ class Target(models.Model):
         ]
 
     def __str__(self) -> str:
+        return f"{self.get_metric_display()}: {self.summary}"
+
+    def clean(self) -> None:
+        """Refuse a target whose years overlap another target for the same measure
+        and council: the dashboard could not tell which one governs a year. A
+        target may start in the year the previous one ends (its baseline is what
+        that year achieved)."""
+        start, end = self.baseline_year, self.target_year
+        if not (self.council_id and self.metric and start and end) or end <= start:
+            return
+        other = (
+            Target.objects.filter(
+                council_id=self.council_id,
+                metric=self.metric,
+                baseline_year__lt=end,
+                target_year__gt=start,
+            )
+            .exclude(pk=self.pk)
+            .order_by("baseline_year")
+            .first()
+        )
+        if other is None:
+            return
+        raise ValidationError(
+            {
+                "baseline_year": (
+                    f"These years overlap the {other.get_metric_display()} target "
+                    f"already set, {other.summary}, so the dashboard could not "
+                    "tell which one applies. Change that target instead (or "
+                    "remove it first), or choose years that do not overlap it: "
+                    f"start in {other.target_fy} or later, or end in "
+                    f"{other.baseline_fy} or earlier."
+                )
+            }
+        )
+
+    @property
+    def summary(self) -> str:
+        """The trajectory in words, e.g. “30% in 2022/23 to 50% in 2026/27”."""
         return (
-            f"{self.get_metric_display()}: {self.baseline_share}% in "
-            f"{self.baseline_fy} to {self.target_share}% in {self.target_fy}"
+            f"{share_text(self.baseline_share)} in {self.baseline_fy} to "
+            f"{share_text(self.target_share)} in {self.target_fy}"
         )
 
     @property

@@ -8,6 +8,7 @@ urlpatterns = [
     path("targets/", views.target_list, name="targets"),
     path("targets/new/", views.target_edit, name="target-new"),
     path("targets/<int:pk>/edit/", views.target_edit, name="target-edit"),
+    path("targets/<int:pk>/remove/", views.target_remove, name="target-remove"),
     path(
         "suppliers/<int:pk>/tags/<slug:kind>/override/",
         views.tag_override,

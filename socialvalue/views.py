@@ -13,7 +13,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from councils.access import council_view
 from councils.models import Capability, Council
@@ -32,6 +32,7 @@ from socialvalue.models import (
     DeliveryReturn,
     Measure,
     MeasureTotal,
+    Metric,
     ProxyValue,
     SupplierTag,
     TagKind,
@@ -42,6 +43,7 @@ from socialvalue.models import (
     keep_evidence,
     measure_totals,
     proxy_values_for,
+    share_text,
 )
 from socialvalue.tagging import classify_suppliers
 from spend.export import csv_response
@@ -54,10 +56,11 @@ def target_list(request: HttpRequest, council: Council) -> HttpResponse:
         {"target": t, "share_now": t.share_for(fy)}
         for t in Target.objects.for_council(council)
     ]
+    history = _target_history(Target.history.filter(council_id=council.pk), limit=20)
     return render(
         request,
         "socialvalue/target_list.html",
-        {"council": council, "targets": targets, "fy": fy},
+        {"council": council, "targets": targets, "fy": fy, "history": history},
     )
 
 
@@ -69,15 +72,89 @@ def target_edit(
         get_object_or_404(Target.objects.for_council(council), pk=pk) if pk else None
     )
     form = TargetForm(request.POST or None, instance=target, council=council)
-    if request.method == "POST" and form.is_valid():
-        saved = form.save()
-        messages.success(request, f"Saved the target: {saved}.")
-        return redirect("socialvalue:targets", council.slug)
+    if request.method == "POST":
+        with transaction.atomic():
+            # Hold the council while checking for overlapping targets, so two
+            # administrators adding targets at once cannot both succeed.
+            Council.objects.select_for_update().filter(pk=council.pk).first()
+            if form.is_valid():
+                saved = form.save()
+                messages.success(request, f"Saved the target: {saved}.")
+                return redirect("socialvalue:targets", council.slug)
+    history = _target_history(target.history.all()) if target else []
     return render(
         request,
         "socialvalue/target_form.html",
-        {"council": council, "form": form, "target": target},
+        {"council": council, "form": form, "target": target, "history": history},
     )
+
+
+@council_view(Capability.MANAGE_COUNCIL)
+@require_http_methods(["GET", "HEAD", "POST"])
+def target_remove(request: HttpRequest, council: Council, pk: int) -> HttpResponse:
+    """Ask, then (on POST only) remove a target; its history keeps what it said."""
+    target = get_object_or_404(Target.objects.for_council(council), pk=pk)
+    if request.method == "POST":
+        text = str(target)
+        target._change_reason = f"Removed by {request.user.get_username()}"
+        target.delete()
+        messages.success(request, f"Removed the target: {text}.")
+        return redirect("socialvalue:targets", council.slug)
+    return render(
+        request,
+        "socialvalue/target_remove.html",
+        {"council": council, "target": target},
+    )
+
+
+# How a target's fields read in its history, and how their values are written.
+_TARGET_FIELDS = {
+    "metric": ("Measure", lambda v: Metric(v).label if v in Metric.values else v),
+    "baseline_year": ("Baseline financial year", lambda v: FinancialYear(v).label),
+    "baseline_share": ("Baseline share", share_text),
+    "target_year": ("Target financial year", lambda v: FinancialYear(v).label),
+    "target_share": ("Target share", share_text),
+    "notes": ("Notes", str),
+}
+_HISTORY_KINDS = {"+": "Added", "~": "Changed", "-": "Removed"}
+
+
+def _target_history(records, limit: int | None = None) -> list[dict]:
+    """Targets' history records as rows, newest first: who, when, which target,
+    and each changed field by its label with its old and new values in words."""
+    records = list(
+        records.select_related("history_user").order_by("history_date", "history_id")
+    )
+    previous: dict[int, object] = {}
+    rows = []
+    for record in records:  # oldest first, so each finds the one before it
+        older = previous.get(record.id)
+        previous[record.id] = record
+        changes = []
+        if older is not None and record.history_type == "~":
+            for change in record.diff_against(older).changes:
+                if change.field not in _TARGET_FIELDS:
+                    continue
+                label, shown = _TARGET_FIELDS[change.field]
+                changes.append(
+                    {
+                        "field": label,
+                        "old": "—" if change.old in (None, "") else shown(change.old),
+                        "new": "—" if change.new in (None, "") else shown(change.new),
+                    }
+                )
+        rows.append(
+            {
+                "when": record.history_date,
+                "who": record.history_user,
+                "kind": _HISTORY_KINDS.get(record.history_type, "Changed"),
+                "what": str(record.instance),
+                "reason": record.history_change_reason,
+                "changes": changes,
+            }
+        )
+    rows.reverse()
+    return rows[:limit] if limit else rows
 
 
 def _supplier_and_kind(council: Council, pk: int, kind: str) -> tuple[Supplier, str]:
@@ -309,6 +386,8 @@ def return_new(request: HttpRequest, council: Council, pk: int) -> HttpResponse:
                 saved = _save_return(form, council, request)
                 messages.success(request, f"Recorded the return: {saved}.")
                 return redirect(_contract_page_url(commitment.contract, commitment))
+        # Keep the evidence file, so it need not be chosen again.
+        form.keep_evidence_for_retry()
     context = {
         "council": council,
         "contract": commitment.contract,
@@ -327,6 +406,9 @@ def _save_return(
         data = b"".join(upload.chunks())
         delivery.evidence_file = keep_evidence(council, upload.name, data)
         delivery.evidence_file_name = Path(upload.name).name[:255]
+    elif form.held:
+        delivery.evidence_file = form.held["file"]
+        delivery.evidence_file_name = form.held["name"]
     delivery.entered_by = request.user
     delivery.save()
     return delivery

@@ -100,6 +100,7 @@ PAGES = {
     "overdue returns": ("demo-officer", "/c/luton/social-value/overdue/", "h1"),
     "target new": ("demo-admin", "/c/luton/targets/new/", "form"),
     "target edit": ("demo-admin", "/c/luton/targets/{target}/edit/", "form"),
+    "target remove": ("demo-admin", "/c/luton/targets/{target}/remove/", "form"),
     "proxy values": ("demo-admin", "/c/luton/social-value/proxy-values/", "h1"),
     "proxy value new": (
         "demo-admin",
@@ -109,6 +110,21 @@ PAGES = {
     "proxy value edit": (
         "demo-admin",
         "/c/luton/social-value/proxy-values/{proxy_value}/edit/",
+        "form",
+    ),
+    "council settings": ("demo-admin", "/c/luton/settings/", "h1"),
+    "council local area": ("demo-admin", "/c/luton/settings/area/", "form"),
+    "council public pages": (
+        "demo-admin",
+        "/c/luton/settings/public-pages/",
+        "form",
+    ),
+    "council members": ("demo-admin", "/c/luton/settings/members/", "table"),
+    "council member add": ("demo-admin", "/c/luton/settings/members/add/", "form"),
+    "council member role": ("demo-admin", "/c/luton/settings/members/role/", "form"),
+    "council member remove": (
+        "demo-admin",
+        "/c/luton/settings/members/remove/",
         "form",
     ),
     "admin index": (SUPERUSER, "/admin/", "h1"),
@@ -143,6 +159,9 @@ SUBMITTED_EMPTY = {
     "commitment new",
     "return new",
     "target new",
+    "council member add",
+    "council member role",
+    "council member remove",
 }
 WITH_ERRORS = ", with errors"
 SCANNED = [

@@ -348,6 +348,33 @@ def test_a_missing_required_column_is_asked_for(
     assert not Contract.objects.exists()
 
 
+@pytest.mark.parametrize("column", ["²", "-1", "99999999999999999999"])
+def test_a_column_number_that_is_no_column_is_asked_for_again(
+    client, council, council_officer, uploads, column
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(council_officer)
+    upload = SimpleUploadedFile("register.csv", _csv(GOOD), "text/csv")
+    preview = client.post(_url(council), {"step": "upload", "register-file": upload})
+    mapping = {
+        f"map-{name}": str(index)
+        for name, index in preview.context["register"].mapping.items()
+    }
+    response = client.post(
+        _url(council),
+        {
+            "step": "import",
+            "kept": preview.context["kept"],
+            **mapping,
+            "map-title": column,
+        },
+    )
+    assert response.status_code == 400
+    assert b"Choose a column of the file for title" in response.content
+    assert not Contract.objects.exists()
+
+
 def test_a_kept_path_outside_the_councils_folder_is_not_read(
     client, council, council_officer, uploads
 ):

@@ -766,3 +766,128 @@ def test_the_demo_tolerates_a_council_without_the_demo_contracts(
         "commitments": 0,
         "returns_added": 0,
     }
+
+
+# ------------------------------------------------------------------ evidence kept
+
+
+def _return_post(client, council, commitment, **data):
+    fields = {
+        "quantity": "13",
+        "period_start": "2025-04-01",
+        "period_end": "2025-06-30",
+        "evidence_note": "Timesheets signed by the site manager",
+        "confirmed": "on",
+    }
+    fields.update(data)
+    fields = {k: v for k, v in fields.items() if v is not None}
+    return client.post(_url("return-new", council, commitment.pk), fields)
+
+
+def test_an_evidence_file_is_kept_when_the_form_has_an_error(
+    client, council_officer, council, commitment
+):
+    client.force_login(council_officer)
+    upload = SimpleUploadedFile("timesheets Q1.pdf", b"%PDF-1.4 timesheets")
+    response = _return_post(
+        client, council, commitment, confirmed=None, evidence_upload=upload
+    )
+    assertContains(response, "Confirm that this delivery belongs to this contract")
+    assertContains(response, "timesheets Q1.pdf</strong>, has been kept")
+    token = response.context["form"].data["evidence_held"]
+    assert token
+    assertContains(response, f'name="evidence_held" value="{token}"')
+    assert not DeliveryReturn.objects.exists()
+
+    # Sent again with the error put right, and no file chosen this time.
+    response = _return_post(client, council, commitment, evidence_held=token)
+
+    assert response.status_code == 302
+    delivery = DeliveryReturn.objects.get()
+    assert delivery.evidence_file_name == "timesheets Q1.pdf"
+    kept = Path(settings.UPLOAD_ROOT) / delivery.evidence_file
+    assert kept.read_bytes() == b"%PDF-1.4 timesheets"
+    assert delivery.history.get().history_user == council_officer
+
+
+def test_a_file_chosen_again_replaces_the_one_kept(
+    client, council_officer, council, commitment
+):
+    client.force_login(council_officer)
+    first = SimpleUploadedFile("first.pdf", b"%PDF-1.4 first")
+    response = _return_post(
+        client, council, commitment, confirmed=None, evidence_upload=first
+    )
+    token = response.context["form"].data["evidence_held"]
+    second = SimpleUploadedFile("second.pdf", b"%PDF-1.4 second")
+    _return_post(
+        client, council, commitment, evidence_held=token, evidence_upload=second
+    )
+    delivery = DeliveryReturn.objects.get()
+    assert delivery.evidence_file_name == "second.pdf"
+    kept = Path(settings.UPLOAD_ROOT) / delivery.evidence_file
+    assert kept.read_bytes() == b"%PDF-1.4 second"
+
+
+def test_a_refused_evidence_file_is_not_kept(
+    client, council_officer, council, commitment
+):
+    client.force_login(council_officer)
+    response = _return_post(
+        client,
+        council,
+        commitment,
+        evidence_upload=SimpleUploadedFile("page.html", b"<script></script>"),
+    )
+    assertContains(response, "is not a kind of file kept as evidence")
+    assert response.context["form"].data["evidence_held"] == ""
+    assertNotContains(response, "has been kept")
+
+
+@pytest.mark.parametrize("tampered", ["not-a-token", "other-council", "elsewhere"])
+def test_a_kept_file_token_that_is_not_genuine_asks_for_the_file_again(
+    client, council_officer, council, commitment, other_council, tampered
+):
+    from django.core import signing
+
+    from socialvalue.forms import _HELD_SALT
+    from socialvalue.models import keep_evidence
+
+    theirs = keep_evidence(other_council, "theirs.pdf", b"%PDF-1.4 theirs")
+    forged = {
+        "not-a-token": "not-a-token",
+        # Signed, but naming another council's file or leaving the folder.
+        "other-council": signing.dumps(
+            {"file": theirs, "name": "x.pdf", "commitment": commitment.pk},
+            salt=_HELD_SALT,
+        ),
+        "elsewhere": signing.dumps(
+            {"file": "../etc/passwd", "name": "x.pdf", "commitment": commitment.pk},
+            salt=_HELD_SALT,
+        ),
+    }[tampered]
+    client.force_login(council_officer)
+    response = _return_post(client, council, commitment, evidence_held=forged)
+    assertContains(response, "Choose the evidence file again")
+    assert not DeliveryReturn.objects.exists()
+
+
+def test_a_kept_file_token_belongs_to_its_commitment(
+    client, council_officer, council, commitment, contract
+):
+    other = Commitment.objects.create(
+        contract=contract,
+        measure=Measure.objects.get(code="LS-JOBS-01"),
+        quantity=Decimal("5"),
+        period_start=date(2025, 4, 1),
+        period_end=date(2026, 3, 31),
+    )
+    client.force_login(council_officer)
+    upload = SimpleUploadedFile("timesheets.pdf", b"%PDF-1.4 timesheets")
+    response = _return_post(
+        client, council, commitment, confirmed=None, evidence_upload=upload
+    )
+    token = response.context["form"].data["evidence_held"]
+    response = _return_post(client, council, other, evidence_held=token)
+    assertContains(response, "Choose the evidence file again")
+    assert not DeliveryReturn.objects.exists()

@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
-from pytest_django.asserts import assertContains
+from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
 from councils.periods import FinancialYear
 from socialvalue.models import Target
@@ -69,3 +69,176 @@ def test_the_trajectory_is_a_straight_line_then_holds(council):
     assert target.share_for(FinancialYear(2016)) is None
     assert target.share_for(FinancialYear(2020)) == Decimal("47.5")
     assert target.share_for(FinancialYear(2025)) == Decimal("70")
+
+
+# ------------------------------------------------------------------ overlaps
+
+
+def _target(council, metric="sme", baseline=2022, target=2026, **kwargs) -> Target:
+    values = {"baseline_share": Decimal("30"), "target_share": Decimal("50")}
+    return Target.objects.create(
+        council=council,
+        metric=metric,
+        baseline_year=baseline,
+        target_year=target,
+        **values | kwargs,
+    )
+
+
+@pytest.mark.parametrize(
+    ("baseline_year", "target_year"),
+    [
+        ("2024/25", "2028/29"),  # starts inside it
+        ("2020/21", "2024/25"),  # ends inside it
+        ("2023/24", "2025/26"),  # within it
+        ("2020/21", "2030/31"),  # around it
+        ("2018/19", "2026/27"),  # same target year
+    ],
+)
+def test_a_target_overlapping_another_for_the_same_measure_is_refused(
+    client, council_admin, council, baseline_year, target_year
+):
+    _target(council)
+    client.force_login(council_admin)
+    data = FORM | {"baseline_year": baseline_year, "target_year": target_year}
+    response = client.post(reverse("socialvalue:target-new", args=[council.slug]), data)
+    assert response.status_code == 200
+    assertContains(response, "There is a problem")
+    assertContains(
+        response,
+        "These years overlap the SME spend target already set, 30% in 2022/23 to "
+        "50% in 2026/27",
+    )
+    assertContains(response, "Change that target instead")
+    assertContains(response, "start in 2026/27 or later, or end in 2022/23 or earlier")
+    assert Target.objects.count() == 1
+
+
+def test_a_target_may_start_in_the_year_the_last_one_ends(
+    client, council_admin, council
+):
+    _target(council)
+    client.force_login(council_admin)
+    data = FORM | {"baseline_year": "2026/27", "target_year": "2030/31"}
+    response = client.post(reverse("socialvalue:target-new", args=[council.slug]), data)
+    assert response.status_code == 302
+    assert Target.objects.count() == 2
+
+
+def test_other_measures_and_councils_do_not_overlap(
+    client, council_admin, council, other_council
+):
+    _target(council, metric="local")
+    _target(other_council)
+    client.force_login(council_admin)
+    response = client.post(reverse("socialvalue:target-new", args=[council.slug]), FORM)
+    assert response.status_code == 302
+
+
+def test_changing_a_target_does_not_overlap_itself_but_may_not_reach_another(
+    client, council_admin, council
+):
+    first = _target(council)
+    second = _target(council, baseline=2026, target=2030)
+    client.force_login(council_admin)
+    url = reverse("socialvalue:target-edit", args=[council.slug, first.pk])
+    response = client.post(url, FORM | {"target_share": "55"})
+    assert response.status_code == 302
+    response = client.post(url, FORM | {"target_year": "2028/29"})
+    assertContains(
+        response,
+        "overlap the SME spend target already set, 30% in 2026/27 to 50% in 2030/31",
+    )
+    first.refresh_from_db()
+    assert (first.target_year, first.target_share) == (2026, Decimal("55"))
+    assert second.target_year == 2030
+
+
+# ------------------------------------------------------------------ removing
+
+
+def test_an_administrator_removes_a_target_after_confirming(
+    client, council_admin, council
+):
+    target = _target(council)
+    client.force_login(council_admin)
+    url = reverse("socialvalue:target-remove", args=[council.slug, target.pk])
+
+    page = client.get(url)
+    assertContains(page, "Remove the SME spend target?")
+    assertContains(page, "30.0% in 2022/23")
+    assert Target.objects.filter(pk=target.pk).exists()  # asking removes nothing
+
+    response = client.post(url, follow=True)
+    assertRedirects(response, reverse("socialvalue:targets", args=[council.slug]))
+    assertContains(
+        response, "Removed the target: SME spend: 30% in 2022/23 to 50% in 2026/27."
+    )
+    assert not Target.objects.exists()
+    removal = Target.history.get(id=target.pk, history_type="-")
+    assert removal.history_user == council_admin
+    assert removal.history_change_reason == f"Removed by {council_admin.username}"
+
+
+@pytest.mark.parametrize("role", ["procurement", "finance", "viewer"])
+def test_only_administrators_may_remove_targets(client, role_users, council, role):
+    target = _target(council)
+    client.force_login(role_users[role])
+    url = reverse("socialvalue:target-remove", args=[council.slug, target.pk])
+    assert client.get(url).status_code == 403
+    assert client.post(url).status_code == 403
+    assert Target.objects.filter(pk=target.pk).exists()
+
+
+def test_another_councils_target_cannot_be_removed(
+    client, council_admin, council, other_council
+):
+    theirs = _target(other_council)
+    client.force_login(council_admin)
+    url = reverse("socialvalue:target-remove", args=[council.slug, theirs.pk])
+    assert client.post(url).status_code == 404
+    assert Target.objects.filter(pk=theirs.pk).exists()
+
+
+# ------------------------------------------------------------------ history
+
+
+def test_a_targets_history_shows_who_changed_what_in_plain_words(
+    client, council_admin, council
+):
+    client.force_login(council_admin)
+    client.post(reverse("socialvalue:target-new", args=[council.slug]), FORM)
+    target = Target.objects.get()
+    url = reverse("socialvalue:target-edit", args=[council.slug, target.pk])
+    client.post(
+        url, FORM | {"target_share": "55", "target_year": "2027/28", "metric": "vcse"}
+    )
+
+    page = client.get(url)
+
+    assertContains(page, "History")
+    assertContains(page, f"Changed by {council_admin.username}")
+    assertContains(page, f"Added by {council_admin.username}")
+    assertContains(page, "Target share: 50% → 55%")
+    assertContains(page, "Target financial year: 2026/27 → 2027/28")
+    assertContains(page, "Measure: SME spend → VCSE spend")
+    assertNotContains(page, "target_share:")
+
+
+def test_the_targets_list_shows_removed_targets_in_its_history(
+    client, council_admin, viewer, council
+):
+    target = _target(council)
+    client.force_login(council_admin)
+    client.post(reverse("socialvalue:target-remove", args=[council.slug, target.pk]))
+    client.force_login(viewer)
+
+    page = client.get(reverse("socialvalue:targets", args=[council.slug]))
+
+    assertContains(
+        page,
+        "SME spend: 30% in 2022/23 to 50% in 2026/27, removed by "
+        f"{council_admin.username}",
+    )
+    assertNotContains(page, "target-remove")
+    assertNotContains(page, f"/targets/{target.pk}/remove/")
