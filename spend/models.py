@@ -338,6 +338,15 @@ class SpendUpload(models.Model):
         return min(99, self.progress_rows * 100 // self.rows_expected)
 
     @property
+    def all_rows_read(self) -> bool:
+        """Importing, with every row read: what is left is saving and tagging."""
+        return (
+            self.status == UploadStatus.IMPORTING
+            and self.rows_expected > 0
+            and self.progress_rows >= self.rows_expected
+        )
+
+    @property
     def can_retry(self) -> bool:
         """A stalled import, or one that failed by no fault of the file."""
         failed_inside = self.status == UploadStatus.FAILED and self.message in (

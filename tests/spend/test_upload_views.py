@@ -310,6 +310,12 @@ def test_the_progress_poll_shows_rows_while_importing(client, finance_officer, c
     assertContains(
         client.get(url, headers={"HX-Request": "true"}), "50 of 200 rows read (25%)"
     )
+    # Every row read: the bar says what it is doing rather than sit at 99%.
+    upload.progress_rows = 200
+    upload.save()
+    poll = client.get(url, headers={"HX-Request": "true"})
+    assertContains(poll, "All 200 rows read. Saving the payments")
+    assertNotContains(poll, "(99%)")
 
 
 @pytest.mark.parametrize(
