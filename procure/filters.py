@@ -41,10 +41,20 @@ class SupplierFilter(django_filters.FilterSet):
         label="Unknowns",
         method="filter_unknown",
     )
+    # Worded as the spend line list's `verified` filter (spend.filters).
+    verified = django_filters.ChoiceFilter(
+        choices=[
+            ("true", "Checked in the supplier register"),
+            ("false", "Not yet checked in the register"),
+        ],
+        empty_label="All suppliers",
+        label="Checked in the register",
+        method="filter_verified",
+    )
 
     class Meta:
         model = Supplier
-        fields = ["q", "locality", "size", "vcse", "living_wage", "unknown"]
+        fields = ["q", "locality", "size", "vcse", "living_wage", "unknown", "verified"]
 
     def filter_size(self, queryset, name, value):
         if value == "sme":
@@ -55,6 +65,9 @@ class SupplierFilter(django_filters.FilterSet):
         return queryset.filter(
             Q(locality="unknown") | Q(size="unknown") | Q(vcse="unknown")
         )
+
+    def filter_verified(self, queryset, name, value):
+        return queryset.filter(verified=value == "true")
 
 
 _DATE = forms.DateInput(attrs={"type": "date"})

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from django import forms
 
 from councils.models import Council
 from councils.periods import FinancialYear
+from procure.models import _CPV as CPV_CODE  # the model's rule for one code
 from procure.models import (
     Contract,
     ContractKPI,
@@ -14,7 +16,6 @@ from procure.models import (
     KPIRatingValue,
     Supplier,
     split_codes,
-    validate_cpv_codes,
 )
 from spend.values import normalise_name, parse_postcode
 
@@ -142,6 +143,28 @@ class SupplierForm(forms.ModelForm):
 _DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
+def tidy_cpv_codes(value: str) -> str:
+    """CPV codes as stored: separated by ", ", each once, in the order given.
+    Commas, semicolons, new lines and spaces all separate codes; spaces around a
+    code's dash ("45000000 - 7") are dropped."""
+    value = re.sub(r"\s*-\s*", "-", value or "")
+    return ", ".join(dict.fromkeys(split_codes(value)))
+
+
+class CPVCodesField(forms.CharField):
+    """Tidies the list before the length check, so a list pasted with spaces,
+    semicolons or new lines is measured as it will be stored; and puts no
+    `maxlength` on the box, which would cut a pasted list off silently."""
+
+    def to_python(self, value) -> str:
+        return tidy_cpv_codes(super().to_python(value))
+
+    def widget_attrs(self, widget) -> dict:
+        attrs = super().widget_attrs(widget)
+        attrs.pop("maxlength", None)
+        return attrs
+
+
 class ContractForm(forms.ModelForm):
     """A council's contract. The supplier is one the council deals with (paid,
     named in its files or contracted); others join the list once they are paid or
@@ -178,6 +201,12 @@ class ContractForm(forms.ModelForm):
             "end_date": _DATE,
             "review_date": _DATE,
             "extension_end_date": _DATE,
+            "cpv_codes": forms.Textarea(attrs={"rows": 2}),
+        }
+        field_classes = {"cpv_codes": CPVCodesField}
+        help_texts = {
+            "cpv_codes": "Common Procurement Vocabulary codes like 45000000-7, "
+            "separated by commas, semicolons or new lines.",
         }
         error_messages = {
             "reference": {
@@ -188,6 +217,11 @@ class ContractForm(forms.ModelForm):
             "start_date": {
                 "required": "Enter the start date.",
                 "invalid": "Enter the start date as a real date.",
+            },
+            "cpv_codes": {
+                "max_length": "The CPV codes take %(show_value)d characters once "
+                "tidied; there is room for %(limit_value)d (25 codes). Keep the "
+                "main codes.",
             },
         }
 
@@ -255,9 +289,17 @@ class ContractForm(forms.ModelForm):
         return self.cleaned_data["reference"].strip()
 
     def clean_cpv_codes(self) -> str:
-        codes = split_codes(self.cleaned_data["cpv_codes"])
-        validate_cpv_codes(" ".join(codes))
-        return ", ".join(dict.fromkeys(codes))
+        # Already tidied by CPVCodesField: one code after another, ", " between.
+        codes = self.cleaned_data["cpv_codes"]
+        bad = [code for code in split_codes(codes) if not CPV_CODE.match(code)]
+        if bad:
+            raise forms.ValidationError(
+                "Enter CPV codes as eight digits, a dash and a check digit, like "
+                "45000000-7. Not valid: %(bad)s.",
+                params={"bad": ", ".join(f"“{code}”" for code in bad)},
+                code="cpv",
+            )
+        return codes
 
     def clean_ocid(self) -> str:
         return self.cleaned_data["ocid"].strip().lower()

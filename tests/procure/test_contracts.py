@@ -621,3 +621,61 @@ def test_posts_need_the_csrf_token(council_officer, council, supplier):
     url = reverse("procure:contract-new", args=[council.slug])
     assert client.post(url, _data(supplier)).status_code == 403
     assert not Contract.objects.exists()
+
+
+# --- CPV codes typed or pasted in other layouts ---------------------------------
+
+
+_MANY_CODES = [f"{45000000 + n * 10000}-{n % 10}" for n in range(25)]
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("45000000-7, 45210000-2", "45000000-7, 45210000-2"),
+        ("45000000-7;45210000-2", "45000000-7, 45210000-2"),
+        ("45000000-7 ; 45210000-2;", "45000000-7, 45210000-2"),
+        ("45000000-7\r\n45210000-2\r\n", "45000000-7, 45210000-2"),
+        ("  45000000 - 7 ,\n 45210000 -2 ", "45000000-7, 45210000-2"),
+        # 25 codes fit in the 300 characters once tidied, though not as typed.
+        (";\r\n  ".join(_MANY_CODES), ", ".join(_MANY_CODES)),
+    ],
+)
+def test_cpv_codes_in_other_layouts_are_tidied_not_refused(
+    council, supplier, typed, stored
+):
+    assert len(stored) <= 300
+    form = _form(council, supplier, cpv_codes=typed)
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["cpv_codes"] == stored
+    contract = form.save()
+    contract.full_clean()
+    assert contract.cpv_list == stored.split(", ")
+
+
+def test_too_many_cpv_codes_are_counted_once_tidied(council, supplier):
+    codes = [f"{45000000 + n * 10000}-{n % 10}" for n in range(26)]
+    form = _form(council, supplier, cpv_codes="\n".join(codes))
+    assert not form.is_valid()
+    (error,) = form.errors["cpv_codes"]
+    assert "310 characters once tidied" in error  # 26 × 10 + 25 × 2
+    assert "room for 300" in error
+
+
+def test_a_wrong_cpv_code_is_named_with_the_form_expected(council, supplier):
+    form = _form(council, supplier, cpv_codes="45000000-7;\n 4521000-2\n45210000-2")
+    assert not form.is_valid()
+    (error,) = form.errors["cpv_codes"]
+    assert "a dash and a check digit, like 45000000-7" in error
+    assert error.endswith("Not valid: “4521000-2”.")
+
+
+def test_the_cpv_box_takes_a_pasted_list_whole(client, council_officer, council):
+    client.force_login(council_officer)
+    page = client.get(reverse("procure:contract-new", args=[council.slug]))
+    html = page.content.decode()
+    start = html.index('name="cpv_codes"')
+    tag = html[html.rindex("<", 0, start) : html.index(">", start)]
+    assert tag.startswith("<textarea")
+    assert "maxlength" not in tag
+    assertContains(page, "separated by commas, semicolons or new lines")

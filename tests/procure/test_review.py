@@ -56,3 +56,51 @@ def test_a_viewer_sees_the_queue_but_cannot_dismiss(client, viewer, council, que
         "procure:suggestion-dismiss", args=[council.slug, queue["suggestion"].pk]
     )
     assert client.post(url).status_code == 403
+
+
+def test_suggestions_come_biggest_spend_with_the_new_name_first(
+    client, viewer, council, other_council, queue, make_supplier, make_line
+):
+    """Spend decides the order, then the score; another council's spend with the
+    same supplier does not count."""
+    pricey = make_supplier(name="Pricey Newcomer Ltd")
+    make_line(council, supplier=pricey, amount=Decimal("150000.25"))
+    make_line(council, supplier=pricey, amount=Decimal("0.50"))
+    make_line(other_council, supplier=queue["small"], amount=Decimal("999999"))
+    MatchSuggestion.objects.create(
+        supplier=pricey, candidate=make_supplier(name="Pricey Ltd"), score=71
+    )
+    MatchSuggestion.objects.create(
+        supplier=queue["small"],
+        candidate=make_supplier(name="Tiny Unknown Company"),
+        score=99,
+    )
+    MatchSuggestion.objects.create(
+        supplier=queue["big"],
+        candidate=make_supplier(name="Mystery Holding"),
+        score=95,
+    )
+    client.force_login(viewer)
+    page = client.get(reverse("procure:review", args=[council.slug]))
+    rows = [
+        (s.supplier.name, s.candidate.name, s.spend)
+        for s in page.context["suggestions"]
+    ]
+    assert rows == [
+        ("Pricey Newcomer Ltd", "Pricey Ltd", Decimal("150000.75")),
+        ("Mystery Holdings", "Mystery Holding", Decimal("90000")),  # 95 before 93
+        ("Mystery Holdings", "Mystery Holdings Group", Decimal("90000")),
+        ("Tiny Unknown Co", "Tiny Unknown Company", Decimal("600")),
+    ]
+    assertContains(page, "£150,000.75")
+    assertContains(page, "£600.00")
+    assertNotContains(page, "£999,999")
+
+
+def test_the_review_queue_links_to_the_suppliers_not_yet_checked(
+    client, viewer, council, queue
+):
+    client.force_login(viewer)
+    page = client.get(reverse("procure:review", args=[council.slug]))
+    url = reverse("procure:suppliers", args=[council.slug]) + "?verified=false"
+    assertContains(page, f'href="{url}"')

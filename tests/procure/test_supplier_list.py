@@ -85,3 +85,50 @@ def test_suppliers_can_be_filtered_by_each_tag(
         reverse("procure:suppliers", args=[council.slug]) + "?" + query
     )
     assert sorted(_names(response)) == sorted(expected)
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("verified=true", ["Luton Food Bank"]),
+        (
+            "verified=false",
+            ["National Services plc", "Wardown Plumbing Ltd", "Mystery Trading"],
+        ),
+        (
+            "verified=",  # All suppliers
+            [
+                "National Services plc",
+                "Wardown Plumbing Ltd",
+                "Luton Food Bank",
+                "Mystery Trading",
+            ],
+        ),
+    ],
+)
+def test_suppliers_can_be_filtered_by_whether_checked_in_the_register(
+    client, viewer, council, register, query, expected
+):
+    from procure.models import Supplier
+
+    Supplier.objects.filter(name="Luton Food Bank").update(verified=True)
+    client.force_login(viewer)
+    response = client.get(
+        reverse("procure:suppliers", args=[council.slug]) + "?" + query
+    )
+    assert sorted(_names(response)) == sorted(expected)
+
+
+def test_the_checked_filter_is_offered_in_the_spend_lists_words(
+    client, viewer, council, register
+):
+    client.force_login(viewer)
+    response = client.get(reverse("procure:suppliers", args=[council.slug]))
+    assertContains(response, "Checked in the register")
+    assertContains(response, '<option value="" selected>All suppliers</option>')
+    assertContains(
+        response, '<option value="true">Checked in the supplier register</option>'
+    )
+    assertContains(
+        response, '<option value="false">Not yet checked in the register</option>'
+    )
