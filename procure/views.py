@@ -34,7 +34,7 @@ from django.utils.http import content_disposition_header
 from django.utils.text import capfirst
 from django.views.decorators.http import require_POST
 
-from councils.access import council_view
+from councils.access import can, council_view
 from councils.models import Capability, Council
 from councils.periods import FinancialYear
 from councils.tables import paginate
@@ -71,6 +71,7 @@ from procure.tables import ContractTable, OffContractTable, SupplierTable
 from socialvalue.models import SME_VALUES, TAG_VALUES, SupplierTag, TagKind
 from spend.export import csv_stream_response
 from spend.models import SpendLine
+from spend.values import normalise_name
 
 
 def _supplier_for(council: Council, pk: int) -> Supplier:
@@ -116,7 +117,28 @@ def supplier_detail(request: HttpRequest, council: Council, pk: int) -> HttpResp
             "merged", "merged_by"
         ),
     }
+    context.update(_same_as(request, council, supplier))
     return render(request, "procure/supplier_detail.html", context)
+
+
+def _same_as(request: HttpRequest, council: Council, supplier: Supplier) -> dict:
+    """Suppliers the council deals with whose name holds what the officer typed
+    (?same_as=), to merge this one into: the way to merge when no near match was
+    suggested."""
+    typed = request.GET.get("same_as", "").strip()[:100]
+    if not typed or not can(request.user, council, Capability.EDIT_REGISTER):
+        return {"same_as": typed, "same_as_found": None}
+    found = (
+        Supplier.objects.dealt_with_by(council)
+        .filter(merged_into__isnull=True)
+        .exclude(pk=supplier.pk)
+        .filter(
+            Q(name__icontains=typed)
+            | Q(normalised_name__icontains=normalise_name(typed) or typed)
+        )
+        .order_by("name")[:20]
+    )
+    return {"same_as": typed, "same_as_found": list(found)}
 
 
 def _tags_for(supplier: Supplier, council: Council) -> list[dict]:

@@ -186,3 +186,28 @@ def test_the_suggestion_a_merge_settles_records_who_and_why(pair, council_office
     assert settled.history_type == "~" and settled.history_user == council_officer
     assert settled.dismissed_at is not None
     assert settled.history_change_reason.startswith("Settled by the merge: Supplier")
+
+
+def test_an_officer_finds_the_other_supplier_from_the_page_and_merges(
+    client, council, other_council, council_officer, viewer, make_supplier, make_line
+):
+    dupe = make_supplier(name="Wardown Plumbing & Heating")
+    kept = make_supplier(name="Wardown Plumbing and Heating Services Ltd")
+    theirs = make_supplier(name="Wardown Plumbing Supplies")  # Knowsley's only
+    make_line(council, supplier=dupe)
+    make_line(council, supplier=kept)
+    make_line(other_council, supplier=theirs)
+    url = reverse("procure:supplier-detail", args=[council.slug, dupe.pk])
+    client.force_login(council_officer)
+    page = client.get(url, {"same_as": "wardown plumbing"}).content.decode()
+    merge = reverse("procure:supplier-merge", args=[council.slug, dupe.pk, kept.pk])
+    assert merge in page and "Merge into Wardown Plumbing Supplies" not in page
+    client.post(merge, {"reason": "Same company"})
+    dupe.refresh_from_db()
+    assert dupe.merged_into == kept
+    url = reverse("procure:supplier-detail", args=[council.slug, kept.pk])
+    nothing = client.get(url, {"same_as": "zzz"}).content.decode()
+    assert "has “zzz” in its name" in nothing
+    client.force_login(viewer)
+    page = client.get(url, {"same_as": "wardown"}).content.decode()
+    assert "Is this the same organisation" not in page and "Merge into" not in page
