@@ -10,9 +10,11 @@ strings of the exact Decimal, never floats.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 
+from councils.periods import month_end
 from spend.dashboard import DirectorateRow, Trend
 
 # GOV.UK Frontend colours, told apart by line style and order too.
@@ -25,6 +27,7 @@ BLUE, BLACK, ORANGE, GREEN, PURPLE, GREY = (
     "#b1b4b6",
 )
 FONT = {"family": "Arial, sans-serif", "size": 14, "color": BLACK}
+LIGHT_GREY = "#f3f2f1"
 
 
 @dataclass
@@ -35,7 +38,11 @@ class Chart:
     figure: dict
     header: list[str]
     rows: list[list]
-    row_links: list[str] | None = None  # the spend lines behind each row
+    # The spend line list filters behind each cell of `rows` (None: not a figure
+    # of spend lines), and the links the view makes of them.
+    cell_filters: list[list[dict | None]] = field(default_factory=list)
+    cell_links: list[list[str | None]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # for the CSV's preamble too
 
     @property
     def figure_id(self) -> str:
@@ -43,11 +50,14 @@ class Chart:
 
     @property
     def linked_rows(self) -> list[tuple]:
-        links = self.row_links or []
-        return [
-            (row[0], row[1:], links[i] if i < len(links) else None)
-            for i, row in enumerate(self.rows)
-        ]
+        """(first cell, its link, [(cell, its link, its column's header), …])."""
+        out = []
+        for i, row in enumerate(self.rows):
+            links = self.cell_links[i] if i < len(self.cell_links) else []
+            links = [*links, *[None] * (len(row) - len(links))]
+            cells = list(zip(row[1:], links[1:], self.header[1:], strict=False))
+            out.append((row[0], links[0], cells))
+        return out
 
 
 def _layout(title: str, **extra) -> dict:
@@ -71,29 +81,58 @@ def _pct(value: Decimal | None) -> str:
     return "no data" if value is None else f"{value}%"
 
 
+def _months(first: date, last: date) -> str:
+    if first == last:
+        return f"{first:%B %Y}"
+    return f"{first:%B %Y} to {last:%B %Y}"
+
+
 def trend_chart(trend: Trend, scope_label: str) -> Chart:
+    """The share month by month: the months with spend imported in the three
+    financial years to the end of the period chosen (which is marked), then the
+    projection, whose months are named and marked "projected" (they are not
+    spend)."""
     metric = trend.metric
-    title = f"{metric.label}: share of spend, month by month"
-    months = [p.month.isoformat() for p in trend.points]
+    points, projected = trend.points, trend.projected
+    title = f"{metric.label}: share of spend by month"
+    shown = _months(points[0].month, points[-1].month) if points else ""
+    if points:
+        title += f", {shown}"
+    if projected:
+        title += f", projected to {projected[-1][0]:%B %Y}"
+    window = _months(*trend.window)
+    notes = [
+        f"Months shown: {shown}, the months with spend imported in the three "
+        f"financial years {window} (to the end of {scope_label})."
+        if points
+        else f"No spend imported in the three financial years {window}."
+    ]
+    if projected:
+        notes.append(
+            f"Projected: {_months(projected[0][0], projected[-1][0])}, marked "
+            "“projected”: a straight line fitted to the last "
+            f"{trend.fit_months} months with a share. A projection, not spend."
+        )
+    months = [p.month.isoformat() for p in points]
     data = [
         {
             "type": "scatter",
             "mode": "lines+markers",
             "name": f"{metric.label} share",
             "x": months,
-            "y": [_text(p.share) for p in trend.points],
+            "y": [_text(p.share) for p in points],
             "line": {"color": BLUE, "width": 3},
             "hovertemplate": "%{y:.1f}%<extra>Share</extra>",
         }
     ]
-    if any(p.target is not None for p in trend.points):
+    if any(p.target is not None for p in points):
         data.append(
             {
                 "type": "scatter",
                 "mode": "lines",
                 "name": "Target trajectory",
                 "x": months,
-                "y": [_text(p.target) for p in trend.points],
+                "y": [_text(p.target) for p in points],
                 "line": {"color": BLACK, "dash": "dash", "shape": "hv"},
                 "hovertemplate": "%{y:.1f}%<extra>Target</extra>",
             }
@@ -111,6 +150,39 @@ def trend_chart(trend: Trend, scope_label: str) -> Chart:
                 "hovertemplate": "%{y:.1f}%<extra>Projection</extra>",
             }
         )
+    # Marked: the period chosen (shaded, named above), and where the projected
+    # months begin (a dotted line, named at the foot).
+    period_first, period_last = trend.period
+    shapes = [
+        {
+            "type": "rect",
+            "xref": "x",
+            "yref": "paper",
+            "x0": period_first.isoformat(),
+            "x1": month_end(period_last).isoformat(),
+            "y0": 0,
+            "y1": 1,
+            "fillcolor": LIGHT_GREY,
+            "line": {"width": 0},
+            "layer": "below",
+        }
+    ]
+    labels = [(period_first, f"Period chosen: {scope_label}", 1, "bottom")]
+    if projected and points:
+        start = points[-1].month.isoformat()
+        shapes.append(
+            {
+                "type": "line",
+                "xref": "x",
+                "yref": "paper",
+                "x0": start,
+                "x1": start,
+                "y0": 0,
+                "y1": 1,
+                "line": {"color": BLACK, "width": 1, "dash": "dot"},
+            }
+        )
+        labels.append((points[-1].month, "Projected, not spend →", 0, "bottom"))
     figure = {
         "data": data,
         "layout": _layout(
@@ -122,9 +194,25 @@ def trend_chart(trend: Trend, scope_label: str) -> Chart:
                 "rangemode": "tozero",
             },
             xaxis={"tickformat": "%b %Y", "type": "date"},
+            margin={"l": 60, "r": 20, "t": 40, "b": 50},
+            shapes=shapes,
+            annotations=[
+                {
+                    "xref": "x",
+                    "yref": "paper",
+                    "x": x.isoformat(),
+                    "xanchor": "left",
+                    "y": y,
+                    "yanchor": anchor,
+                    "text": text,
+                    "showarrow": False,
+                    "font": {"size": 12, "color": BLACK},
+                }
+                for x, text, y, anchor in labels
+            ],
         ),
     }
-    with_share = [p for p in trend.points if p.share is not None]
+    with_share = [p for p in points if p.share is not None]
     if with_share:
         latest = with_share[-1]
         target_now = (
@@ -138,31 +226,44 @@ def trend_chart(trend: Trend, scope_label: str) -> Chart:
         )
     else:
         summary = f"No spend with a known {metric.label.lower()} status in this period."
-    projected = dict(trend.projection)
-    rows = [
-        [
-            p.month.strftime("%B %Y"),
-            p.amount,
-            p.denominator,
-            _pct(p.share),
-            _pct(p.target) if p.target is not None else "",
-            f"{projected[p.month]}%" if p.month in projected else "",
-        ]
-        for p in trend.points
-    ] + [
-        [f"{month:%B %Y}", "", "", "", "", f"{value}%"]
-        for month, value in trend.projection
-        if not trend.points or month > trend.points[-1].month
-    ]
+    summary = " ".join([summary, *notes])
+    projection = dict(trend.projection)
+    rows, filters = [], []
+    for p in points:
+        rows.append(
+            [
+                p.month.strftime("%B %Y"),
+                p.amount,
+                p.denominator,
+                "No spend imported" if p.amount is None else _pct(p.share),
+                _pct(p.target) if p.target is not None else "",
+                f"{projection[p.month]}%" if p.month in projection else "",
+            ]
+        )
+        # The share links to the spend counted in it, as a tile's share does.
+        amount = p.links.get("amount")
+        filters.append([None, amount, p.links.get("denominator"), amount, None, None])
+    for month, value in projected:
+        rows.append([f"{month:%B %Y} (projected)", "", "", "", "", f"{value}%"])
+        filters.append([None] * 6)
     header = [
         "Month",
         f"{metric.label} spend (£)",
         "Spend counted (£)",
         "Share",
         "Target trajectory",
-        "Projection",
+        "Projection (not spend)",
     ]
-    return Chart("trend", title, summary, figure, header, rows)
+    return Chart(
+        "trend",
+        title,
+        summary,
+        figure,
+        header,
+        rows,
+        cell_filters=filters,
+        notes=notes,
+    )
 
 
 def directorate_chart(rows: list[DirectorateRow], scope_label: str) -> Chart:
@@ -234,4 +335,8 @@ def directorate_chart(rows: list[DirectorateRow], scope_label: str) -> Chart:
         "Location unknown (£)",
         "Local share of known",
     ]
-    return Chart("directorates", title, summary, figure, header, table)
+    columns = ["total", "total", "local", "wider", "elsewhere", "unknown", "local"]
+    filters = [[row.links.get(column) for column in columns] for row in rows]
+    return Chart(
+        "directorates", title, summary, figure, header, table, cell_filters=filters
+    )

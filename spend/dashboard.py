@@ -18,6 +18,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from django import forms
+from django.conf import settings
 from django.db import connection
 from django.db.models import Max, Min, Q, QuerySet, Sum
 
@@ -36,8 +37,9 @@ from spend.models import (
 from spend.rollup import table as _table
 from spend.values import money
 
-ZERO = Decimal("0")
-AMBER_POINTS = Decimal("5")  # within 5 percentage points of the target: amber
+# "Close to target" (amber): within this many percentage points below the target;
+# `LOCALSPEND_AMBER_POINTS` in the settings, 5 unless set.
+DEFAULT_AMBER_POINTS = 5
 TOP_SUPPLIERS = 20
 FIT_MONTHS = 12
 
@@ -236,6 +238,10 @@ class Scope:
             last=add_months(self.last, -12),
         )
 
+    def for_month(self, month: date) -> Scope:
+        """The same directorate and exclusions, `month` alone."""
+        return replace(self, fy=FinancialYear.for_date(month), first=month, last=month)
+
     def months(self) -> list[date]:
         out, month = [], self.first
         while month <= self.last:
@@ -406,6 +412,19 @@ class Tile:
         }.get(self.status or "", "No target")
 
 
+def metric_filters(metric: MetricDef, base: dict) -> dict[str, dict]:
+    """The line list filters behind a share of `metric` over the lines `base`
+    selects: the spend counted in it, its denominator and the spend whose tag is
+    unknown."""
+    return {
+        "amount": {**base, metric.field: list(metric.values)},
+        "denominator": base
+        if metric.all_spend
+        else {**base, metric.field: metric.known_values},
+        "unknown": {**base, metric.field: ["unknown"]},
+    }
+
+
 def _tile(metric: MetricDef, figures: dict) -> Tile:
     total = figures["sum_total"]
     yes = figures[f"{metric.key}__yes"]
@@ -426,12 +445,18 @@ def _one_place(value: Decimal) -> Decimal:
     return value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
+def amber_points() -> Decimal:
+    """How far below its target a share is "close to target", in points."""
+    points = getattr(settings, "LOCALSPEND_AMBER_POINTS", DEFAULT_AMBER_POINTS)
+    return Decimal(str(points))
+
+
 def status_for(value: Decimal | None, target: Decimal | None) -> str | None:
     if value is None or target is None:
         return None
     if value >= target:
         return "green"
-    if value >= target - AMBER_POINTS:
+    if value >= target - amber_points():
         return "amber"
     return "red"
 
@@ -542,13 +567,7 @@ def tiles(scope: Scope, targets: Targets) -> dict:
                 f"{governing.baseline_fy})"
             )
         tile.status = status_for(tile.share, tile.target)
-        tile.links = {
-            "amount": {**base, metric.field: list(metric.values)},
-            "denominator": base
-            if metric.all_spend
-            else {**base, metric.field: metric.known_values},
-            "unknown": {**base, metric.field: ["unknown"]},
-        }
+        tile.links = metric_filters(metric, base)
         out.append(tile)
     return {
         "total": now["sum_total"],
@@ -586,10 +605,11 @@ def tiles(scope: Scope, targets: Targets) -> dict:
 @dataclass
 class TrendPoint:
     month: date
-    amount: Decimal
-    denominator: Decimal
+    amount: Decimal | None  # None: no spend imported for the month
+    denominator: Decimal | None
     share: Decimal | None
     target: Decimal | None
+    links: dict = field(default_factory=dict)  # `metric_filters` for the month
 
 
 @dataclass
@@ -601,13 +621,24 @@ class Trend:
     crossing: date | None
     crossing_note: str
     final_target: Target | None
+    window: tuple[date, date]  # the three years looked at: first and last month
+    period: tuple[date, date]  # the period chosen: first and last month
+
+    @property
+    def projected(self) -> list[tuple[date, Decimal]]:
+        """The projection's months after the last month shown (not spend)."""
+        last = self.points[-1].month if self.points else None
+        return [(m, v) for m, v in self.projection if last is None or m > last]
 
 
 def trend(scope: Scope, targets: Targets, metric: MetricDef, today: date) -> Trend:
-    """Month-by-month share over three financial years to the end of the period,
-    the target trajectory, and a linear projection from the last 12 months."""
+    """Month-by-month share over the three financial years to the end of the
+    period, from the first to the last month with spend imported (none after
+    today), the target trajectory, and a linear projection from the last 12
+    months with a share."""
     first = FinancialYear(scope.fy.start_year - 2).start
     window = replace(scope, first=first)
+    held = months_held(scope.council, first, min(scope.last, today))
     yes = Q(**{f"{metric.field}__in": metric.values})
     rows = {
         row["month"]: row
@@ -622,25 +653,37 @@ def trend(scope: Scope, targets: Targets, metric: MetricDef, today: date) -> Tre
         .order_by("month")
     }
     points = []
-    for month in window.months():
-        if month > today:
-            break
-        row = rows.get(month)
+    shown = replace(window, first=min(held), last=max(held)).months() if held else []
+    for month in shown:
         fy = FinancialYear.for_date(month)
         target = targets.share_for(metric.target_metric, fy)
         target = None if target is None else _one_place(target)
-        if row is None:
-            points.append(TrendPoint(month, ZERO, ZERO, None, target))
+        if month not in held:
+            points.append(TrendPoint(month, None, None, None, target))
             continue
-        total, amount = money(row["sum_total"]), money(row["sum_yes"])
-        unknown = money(row["sum_unknown"])
+        links = metric_filters(metric, scope.for_month(month).line_filters())
+        row = rows.get(month, {})  # none: spend imported, none counted here
+        total, amount = money(row.get("sum_total")), money(row.get("sum_yes"))
+        unknown = money(row.get("sum_unknown"))
         denominator = total if metric.all_spend else total - unknown
         points.append(
-            TrendPoint(month, amount, denominator, share(amount, denominator), target)
+            TrendPoint(
+                month, amount, denominator, share(amount, denominator), target, links
+            )
         )
     final = (targets.by_metric.get(metric.target_metric or "") or [None])[-1]
     projection, crossing, note, used = _project(points, final, today)
-    return Trend(metric, points, projection, used, crossing, note, final)
+    return Trend(
+        metric,
+        points,
+        projection,
+        used,
+        crossing,
+        note,
+        final,
+        window=(first, scope.last),
+        period=(scope.first, scope.last),
+    )
 
 
 def _project(
@@ -708,10 +751,20 @@ class DirectorateRow:
     wider: Decimal
     elsewhere: Decimal
     unknown: Decimal
+    links: dict = field(default_factory=dict)  # line list filters, by column
 
     @property
     def local_share(self) -> Decimal | None:
         return share(self.local, self.total - self.unknown)
+
+
+# The directorate table's columns of spend by the supplier's location.
+DIRECTORATE_LOCALITIES = {
+    "local": ["local"],
+    "wider": ["wider"],
+    "elsewhere": ["uk", "non_uk"],
+    "unknown": ["unknown"],
+}
 
 
 def directorates(scope: Scope) -> list[DirectorateRow]:
@@ -728,24 +781,37 @@ def directorates(scope: Scope) -> list[DirectorateRow]:
         rows.values("directorate")
         .annotate(
             sum_total=Sum("total"),
-            sum_local=Sum("total", filter=Q(locality="local")),
-            sum_wider=Sum("total", filter=Q(locality="wider")),
-            sum_elsewhere=Sum("total", filter=Q(locality__in=["uk", "non_uk"])),
-            sum_unknown=Sum("total", filter=Q(locality="unknown")),
+            **{
+                f"sum_{column}": Sum("total", filter=Q(locality__in=values))
+                for column, values in DIRECTORATE_LOCALITIES.items()
+            },
         )
         .order_by("-sum_total")
     )
-    return [
-        DirectorateRow(
-            row["directorate"],
-            money(row["sum_total"]),
-            money(row["sum_local"]),
-            money(row["sum_wider"]),
-            money(row["sum_elsewhere"]),
-            money(row["sum_unknown"]),
+    out = []
+    for row in rows:
+        base = {
+            **scope.line_filters(),
+            "directorate": directorate_param(row["directorate"]),
+        }
+        out.append(
+            DirectorateRow(
+                row["directorate"],
+                money(row["sum_total"]),
+                money(row["sum_local"]),
+                money(row["sum_wider"]),
+                money(row["sum_elsewhere"]),
+                money(row["sum_unknown"]),
+                links={
+                    "total": base,
+                    **{
+                        column: {**base, "locality": values}
+                        for column, values in DIRECTORATE_LOCALITIES.items()
+                    },
+                },
+            )
         )
-        for row in rows
-    ]
+    return out
 
 
 NON_LOCAL = ["wider", "uk", "non_uk"]

@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 
@@ -74,10 +75,11 @@ def dashboard(request: HttpRequest, council: Council) -> HttpResponse:
     base = scope.line_filters()
     for row in non_local + local:
         row["url"] = link({**base, "supplier_id": row["supplier_id"]})
-    directorate_chart.row_links = [
-        link({**base, "directorate": figures.directorate_param(row.directorate)})
-        for row in directorates
-    ]
+    for chart in (trend_chart, directorate_chart):
+        chart.cell_links = [
+            [None if params is None else link(params) for params in row]
+            for row in chart.cell_filters
+        ]
     for row in non_local + local:
         row["location"] = TAG_VALUES[TagKind.LOCALITY].get(
             row["supplier__tags__value"], ""
@@ -101,7 +103,7 @@ def dashboard(request: HttpRequest, council: Council) -> HttpResponse:
         "non_local": non_local,
         "local": local,
         "quality": quality,
-        "amber_points": figures.AMBER_POINTS,
+        "amber_points": figures.amber_points(),
         "today": today,
     }
     return render(request, "spend/dashboard.html", context)
@@ -118,6 +120,7 @@ def _download(
     local,
     quality,
 ) -> HttpResponse:
+    notes: list[str] = []  # what the scope does not say about the rows
     if which == "tiles":
         title = "Headline figures"
         header = [
@@ -151,9 +154,16 @@ def _download(
             ]
             for tile in headline["tiles"]
         ]
+        points = figures.amber_points()
+        notes = [
+            f"Status: on target at or above the target for the year; close to "
+            f"target within {points} point{pluralize(points)} below it; below "
+            "target further below."
+        ]
     elif which in ("trend", "directorates"):
         chart = trend_chart if which == "trend" else directorate_chart
         title, header, rows = chart.title, chart.header, chart.rows
+        notes = chart.notes
     elif which in ("non-local", "local"):
         title = (
             "Largest non-local suppliers"
@@ -186,6 +196,7 @@ def _download(
     preamble = [
         [f"{council.name}: {title}"],
         *[[part] for part in scope.describe()],
+        *[[note] for note in notes],
         [f"Exported from LocalSpend on {timezone.localdate():%-d %B %Y}"],
         [],
         header,

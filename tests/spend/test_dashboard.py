@@ -14,6 +14,7 @@ from decimal import Decimal
 
 import plotly.graph_objects as go
 import pytest
+from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -197,6 +198,38 @@ def test_status_edges():
     assert figures.status_for(D("39.9"), D("45.0")) == "red"
     assert figures.status_for(None, D("45.0")) is None
     assert figures.status_for(D("10"), None) is None
+
+
+def test_the_amber_band_comes_from_a_setting_and_the_page_states_it(
+    client, viewer, spend
+):
+    url = reverse("spend:dashboard", args=["luton"])
+    client.force_login(viewer)
+
+    def legend(response) -> str:
+        """The status legend beside the tiles, as it reads."""
+        found = re.search(r'<p class="[^"]*ls-status-legend">(.*?)</p>', response.text)
+        assert found, "no status legend"
+        return re.sub(r"<[^>]+>", "", found[1])
+
+    # By default, 5 points: VCSE's 20% against 22% is close to target.
+    response = client.get(url, {"year": "2025"})
+    assert by_key(response.context["headline"])["vcse"].status == "amber"
+    assert "Close to target: within 5 points below it" in legend(response)
+    with override_settings(LOCALSPEND_AMBER_POINTS=1.5):
+        assert figures.status_for(D("43.5"), D("45.0")) == "amber"
+        assert figures.status_for(D("43.4"), D("45.0")) == "red"
+        response = client.get(url, {"year": "2025"})
+        # 20% is 2 points below 22%: below target now.
+        assert by_key(response.context["headline"])["vcse"].status == "red"
+        assert "Close to target: within 1.5 points below it" in legend(response)
+        tiles_csv = client.get(url, {"year": "2025", "download": "tiles"})
+        assert "close to target within 1.5 points below it" in (
+            tiles_csv.content.decode("utf-8-sig")
+        )
+    with override_settings(LOCALSPEND_AMBER_POINTS=1):
+        response = client.get(url, {"year": "2025"})
+        assert "Close to target: within 1 point below it" in legend(response)
 
 
 def test_financial_year_boundaries(council, spend):
@@ -553,7 +586,9 @@ def test_the_page_shows_the_figures_and_states_the_denominators(client, viewer, 
     assert "spend with suppliers whose location is known" in page
     assert "Unknown:" in page and "9.1% of spend" in page
     assert "£1,000.00 paid to public sector bodies is left out" in page
-    assert "Below target" in page and "On target" in page
+    # The tiles' statuses (the legend above them names all three).
+    assert 'govuk-tag--red">Below target</strong> Target for' in page
+    assert 'govuk-tag--green">On target</strong> Target for' in page
     assert 'id="trend-figure" type="application/json"' in page
     assert "View as a table" in page
     assert "vendor/plotly/plotly.min.js" in page
@@ -625,7 +660,8 @@ def _listed_total(client, url: str) -> Decimal:
     [
         {"year": "2025"},
         {"year": "2025", "public": "include", "redacted": "include"},
-        {"year": "2025", "period": "q1", "directorate": "People"},
+        {"year": "2025", "period": "q1", "directorate": "People", "metric": "sme"},
+        {"year": "2025", "directorate": "Place", "metric": "living_wage"},
     ],
 )
 def test_every_figure_drills_down_to_lines_that_add_up_to_it(
@@ -645,12 +681,96 @@ def test_every_figure_drills_down_to_lines_that_add_up_to_it(
         assert _listed_total(client, tile.urls["amount"]) == tile.amount, tile
         assert _listed_total(client, tile.urls["denominator"]) == tile.denominator
         assert _listed_total(client, tile.urls["unknown"]) == tile.unknown
+    # The directorate table: the name and every £ cell, and the local share (its
+    # link goes to the local spend, as a tile's share does).
     chart = context["directorate_chart"]
-    for (name, _cells, url), row in zip(
+    assert chart.header[1:] == [
+        "Spend (£)",
+        "Local (£)",
+        "Wider area (£)",
+        "Elsewhere (£)",
+        "Location unknown (£)",
+        "Local share of known",
+    ]
+    for (name, url, cells), row in zip(
         chart.linked_rows, context["directorates"], strict=True
     ):
         assert _listed_total(client, url) == row.total, name
+        assert all(link for _value, link, _column in cells), (name, cells)
+        for value, link, column in cells[:-1]:
+            assert _listed_total(client, link) == value, (name, column)
+        assert _listed_total(client, cells[-1][1]) == row.local, name
+    # The monthly table: each month's £ cells, and its share (to the spend
+    # counted in it); a month with no spend imported has no figures to follow.
+    trend = context["trend_chart"]
+    followed = 0
+    for name, _url, cells in trend.linked_rows:
+        amount, counted, share_, *_rest = cells
+        if amount[0] in (None, ""):
+            assert not (amount[1] or counted[1] or share_[1]), name
+            continue
+        assert _listed_total(client, amount[1]) == amount[0], name
+        assert _listed_total(client, counted[1]) == counted[0], name
+        assert share_[1] == amount[1], name
+        followed += 1
+    assert followed >= 2
     for row in context["non_local"] + context["local"]:
         assert _listed_total(client, row["url"]) == row["amount"]
     for row in context["quality"]["rows"]:
         assert _listed_total(client, row["url"]) == row["amount"], row["label"]
+
+
+def test_the_trend_names_its_months_and_marks_the_projected_ones(
+    client, viewer, spend, monkeypatch
+):
+    # On 15 August 2026, 2026/27 has A's £777 in April 2026 alone: May to August
+    # have no spend imported yet, so they are not months of the trend with £0.00
+    # of spend, only months of its projection, marked as such.
+    monkeypatch.setattr(timezone, "localdate", lambda *args: date(2026, 8, 15))
+    client.force_login(viewer)
+    url = reverse("spend:dashboard", args=["luton"])
+    response = client.get(url, {"year": "2026"})
+    chart = response.context["trend_chart"]
+    # The three years to March 2027 start in April 2024; the first month with
+    # spend imported is March 2025, the last April 2026. The local target's year
+    # is 2027/28: the projection runs to March 2028.
+    assert chart.title == (
+        "Local: share of spend by month, March 2025 to April 2026, "
+        "projected to March 2028"
+    )
+    assert "Projected: May 2026 to March 2028" in chart.summary
+    go.Figure(chart.figure)
+    # The chart marks the period chosen and where the projected months begin.
+    marks = chart.figure["layout"]["annotations"]
+    assert [(mark["text"], mark["x"]) for mark in marks] == [
+        ("Period chosen: 2026/27", "2026-04-01"),
+        ("Projected, not spend →", "2026-04-01"),
+    ]
+    assert chart.title in response.text
+    response = client.get(url, {"year": "2026", "download": "trend"})
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    preamble = [row[0] for row in rows[: rows.index(chart.header)] if row]
+    assert any(
+        line.startswith(
+            "Months shown: March 2025 to April 2026, the months with "
+            "spend imported in the three financial years April 2024 to March 2027"
+        )
+        for line in preamble
+    ), preamble
+    assert any(
+        line.startswith("Projected: May 2026 to March 2028") for line in preamble
+    )
+    body = rows[rows.index(chart.header) + 1 :]
+    months = [row[0] for row in body]
+    assert months[0] == "March 2025"
+    assert months.index("April 2026") == 13
+    after = body[14:]
+    assert [row[0] for row in after] == [
+        f"{add_months(date(2026, 5, 1), i):%B %Y} (projected)" for i in range(23)
+    ]
+    # Projected months carry a projection and no spend, share or target.
+    assert all(row[1:5] == ["", "", "", ""] and row[5] for row in after), after
+    # August 2025 had no spend imported: said so, not £0.00.
+    assert body[months.index("August 2025")][1:4] == ["", "", "No spend imported"]
+    # May 2025's only payment went to a public body, left out: £0.00 counted.
+    assert body[months.index("May 2025")][1:4] == ["0.00", "0.00", "no data"]
