@@ -225,6 +225,8 @@ FILE_UPLOAD_HANDLERS = [
 ]
 # Reference data files (the ONS postcode directory is about 1 GB).
 REFERENCE_MAX_UPLOAD_MB = env_int("LOCALSPEND_REFERENCE_MAX_UPLOAD_MB", 4096)
+# Dashboard: a share this many points or fewer below its target is "close to target".
+LOCALSPEND_AMBER_POINTS = env_int("LOCALSPEND_AMBER_POINTS", 5)
 # OCDS: the publisher's registered prefix for contract OCIDs.
 LOCALSPEND_OCDS_PREFIX = os.environ.get("LOCALSPEND_OCDS_PREFIX", "ocds-localspend")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
