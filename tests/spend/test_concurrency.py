@@ -352,8 +352,8 @@ def test_two_imports_meeting_the_same_new_supplier_at_once_add_it_once(
     added, second_done = threading.Event(), threading.Event()
     create = importer.create_with_history
 
-    def create_then_hold(suppliers):
-        create(suppliers)
+    def create_then_hold(suppliers, **history):
+        create(suppliers, **history)
         if not added.is_set():  # the first import, its suppliers uncommitted
             added.set()
             _until_blocked_or_done(second_done)
