@@ -24,6 +24,7 @@ from socialvalue.models import SupplierTag, TagOverride
 from socialvalue.tagging import classify_suppliers
 from spend import rollup
 from spend.models import SpendLine, hold_rollup_lock
+from spend.values import normalise_name
 
 
 class MergeRefused(ValueError):
@@ -118,6 +119,29 @@ def _take_overrides(kept: Supplier, merged: Supplier) -> list[dict]:
     return moved
 
 
+def _return_later_lines(record: SupplierMerge, kept: Supplier, merged: Supplier):
+    """Payments imported since the merge under one of the names going back to
+    `merged` (matched to `kept` through that name while merged) go back too."""
+    names = set(
+        SupplierAlias.objects.filter(
+            pk__in=record.moved_aliases, supplier=merged
+        ).values_list("council_id", "normalised_name")
+    )
+    if not names:
+        return
+    later = SpendLine.objects.filter(
+        supplier=kept,
+        council_id__in={council for council, _ in names},
+        upload__finished_at__gte=record.merged_at,
+    ).values_list("pk", "council_id", "supplier_name")
+    back = [
+        pk
+        for pk, council, name in later.iterator()
+        if (council, normalise_name(name)) in names
+    ]
+    SpendLine.objects.filter(pk__in=back).update(supplier=merged)
+
+
 def undo_merge(record: SupplierMerge, *, user) -> None:
     """Put back what the merge moved; the merged supplier stands on its own again."""
     if record.undone_at:
@@ -130,6 +154,7 @@ def undo_merge(record: SupplierMerge, *, user) -> None:
         )
         why = f"Merge of {merged.name} (#{merged.pk}) into {kept.name} undone"
         _move(SupplierAlias, record.moved_aliases, merged, user, why, kept=kept)
+        _return_later_lines(record, kept, merged)
         _move(Contract, record.moved_contracts, merged, user, why, kept=kept)
         for item in record.moved_overrides:
             scope = {"council_id": item["council"], "kind": item["kind"]}

@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
+from django.db import transaction
 from django.db.models import (
     Count,
     DecimalField,
@@ -69,6 +70,7 @@ from procure.models import (
 from procure.ocds import release_package
 from procure.tables import ContractTable, OffContractTable, SupplierTable
 from socialvalue.models import SME_VALUES, TAG_VALUES, SupplierTag, TagKind
+from socialvalue.tagging import classify_suppliers
 from spend.export import csv_stream_response
 from spend.models import SpendLine
 from spend.values import normalise_name
@@ -141,6 +143,15 @@ def _same_as(request: HttpRequest, council: Council, supplier: Supplier) -> dict
     return {"same_as": typed, "same_as_found": list(found)}
 
 
+def _tag_values(supplier: Supplier, council: Council) -> dict[str, str]:
+    """Each kind of tag's value, in words, as this council sees the supplier."""
+    mine = Q(council=council) | Q(council__isnull=True)
+    return {
+        kind: TAG_VALUES[kind].get(value, value)
+        for kind, value in supplier.tags.filter(mine).values_list("kind", "value")
+    }
+
+
 def _tags_for(supplier: Supplier, council: Council) -> list[dict]:
     """Each kind of tag as this council sees it, with whether an officer overrode it."""
     mine = Q(council=council) | Q(council__isnull=True)
@@ -157,8 +168,22 @@ def supplier_edit(request: HttpRequest, council: Council, pk: int) -> HttpRespon
     supplier = _supplier_for(council, pk)
     form = SupplierForm(request.POST or None, instance=supplier)
     if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.success(request, f"Saved the changes to {supplier.name}.")
+        before = _tag_values(supplier, council)
+        with transaction.atomic():
+            form.save()
+            # Postcode, size, numbers and accreditation decide the tags: work
+            # them out again now, for every council (overrides still win).
+            classify_suppliers(supplier_ids=[supplier.pk], user=request.user)
+        after = _tag_values(supplier, council)
+        changed = [
+            f"{TagKind(kind).label}: {before.get(kind, 'none')} → {value}"
+            for kind, value in after.items()
+            if before.get(kind) != value
+        ]
+        said = f"Saved the changes to {supplier.name}."
+        if changed:
+            said += f" Its tags were worked out again: {'; '.join(changed)}."
+        messages.success(request, said)
         return redirect("procure:supplier-detail", council.slug, supplier.pk)
     return render(
         request,

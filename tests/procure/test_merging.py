@@ -211,3 +211,21 @@ def test_an_officer_finds_the_other_supplier_from_the_page_and_merges(
     client.force_login(viewer)
     page = client.get(url, {"same_as": "wardown"}).content.decode()
     assert "Is this the same organisation" not in page and "Merge into" not in page
+
+
+def test_undo_returns_payments_imported_meanwhile_under_the_returned_name(
+    pair, council, council_officer, make_upload, make_line
+):
+    from django.utils import timezone
+
+    kept, dupe = pair
+    record = merge_suppliers(kept=kept, merged=dupe, user=council_officer)
+    later = make_upload(council, finished_at=timezone.now())
+    meanwhile = make_line(
+        council, supplier=kept, supplier_name="Wardown Plumbing", upload=later
+    )
+    own = make_line(council, supplier=kept, supplier_name=kept.name, upload=later)
+    undo_merge(record, user=council_officer)
+    meanwhile.refresh_from_db()
+    own.refresh_from_db()
+    assert meanwhile.supplier == dupe and own.supplier == kept

@@ -237,3 +237,22 @@ def test_tag_history_reads_in_words_not_codes(client, viewer, council, supplier)
         reverse("procure:supplier-detail", args=[council.slug, supplier.pk])
     ).content.decode()
     assert "Outside the UK" in page and "non_uk" not in page
+
+
+def test_saving_a_supplier_works_its_tags_out_again(
+    client, council_officer, council, supplier
+):
+    from socialvalue.models import SupplierTag
+    from socialvalue.tagging import classify_suppliers
+
+    classify_suppliers(supplier_ids=[supplier.pk])
+    locality = SupplierTag.objects.get(supplier=supplier, kind="locality")
+    assert locality.value == "unknown"  # no postcode yet
+    client.force_login(council_officer)
+    url = reverse("procure:supplier-edit", args=[council.slug, supplier.pk])
+    response = client.post(url, DATA, follow=True)  # postcode LU1 2AB, 12 staff
+    locality.refresh_from_db()
+    assert locality.value == "local"
+    said = [str(m) for m in response.context["messages"]][0]
+    assert "Its tags were worked out again: Location: Location unknown → Local" in said
+    assert locality.history.first().history_user == council_officer
