@@ -100,16 +100,25 @@ def transparency_contracts(council: Council):
     )
 
 
-def unvalued_contracts(council: Council):
-    """Awarded contracts with neither a whole-life nor an annual value: whether
-    they pass the Code's £5,000 cannot be told, so the contracts file leaves them
-    out, and the exports page names them."""
-    return (
+def unvalued_contracts(council: Council) -> list[Contract]:
+    """Awarded contracts with no whole-life value and no annual value over £5,000
+    (none at all, or a smaller one for a contract running over a year or with no
+    end date): whether they pass the Code's £5,000 in all cannot be told, so the
+    contracts file leaves them out, and the exports page names them."""
+    candidates = (
         Contract.objects.for_council(council)
-        .filter(value__isnull=True, annual_value__isnull=True)
+        .filter(value__isnull=True)
+        .filter(Q(annual_value__isnull=True) | Q(annual_value__lte=CONTRACT_THRESHOLD))
         .exclude(status=ContractStatus.PIPELINE)
         .order_by("reference")
     )
+    return [
+        contract
+        for contract in candidates
+        if contract.annual_value is None
+        or contract.end_date is None
+        or (contract.end_date - contract.start_date).days > 365
+    ]
 
 
 def contract_row(contract: Contract) -> list:

@@ -973,7 +973,7 @@ def _exports_page(request, council: Council, form, status: int = 200):
         "form": form,
         "contracts_count": transparency_contracts(council).count(),
         "unvalued": unvalued[:10],
-        "unvalued_count": unvalued.count(),
+        "unvalued_count": len(unvalued),
         "ocds_count": Contract.objects.for_council(council).count(),
         "ocds_prefix": ocds_prefix(),
     }

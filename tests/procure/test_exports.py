@@ -355,14 +355,33 @@ def test_the_exports_page_names_contracts_left_out_for_want_of_a_value(
     unvalued = _contract(council, reference="LBC-9", title="Grounds")
     _contract(council, reference="LBC-8", title="Planned", status="pipeline")
     page = viewer_client.get(_url("exports", council)).content.decode()
-    assert "1 awarded contract has no value recorded" in page
+    assert "1 awarded contract has no whole-life value recorded" in page
     assert "LBC-9: Grounds" in page and "LBC-8" not in page
     edit = reverse("procure:contract-edit", args=[council.slug, unvalued.pk])
     assert edit in page
     unvalued.value = Decimal("7000")
     unvalued.save()
     page = viewer_client.get(_url("exports", council)).content.decode()
-    assert "no value recorded" not in page
+    assert "no whole-life value recorded" not in page
+
+
+def test_a_small_annual_value_over_several_years_is_named_too(viewer_client, council):
+    _contract(
+        council,
+        reference="LBC-7",
+        title="Cleaning",
+        annual_value=Decimal("3000"),
+        end_date=date(2028, 3, 31),
+    )
+    _contract(
+        council,
+        reference="LBC-6",
+        title="One year",
+        annual_value=Decimal("3000"),
+        end_date=date(2026, 3, 31),
+    )
+    page = viewer_client.get(_url("exports", council)).content.decode()
+    assert "LBC-7: Cleaning" in page and "LBC-6" not in page
 
 
 @pytest.mark.parametrize(
