@@ -519,8 +519,9 @@ def describe_months(months: list[date]) -> str:
     return ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
-def tiles(scope: Scope, targets: Targets) -> dict:
-    """Headline figures for `scope`, with last year's for comparison."""
+def tiles(scope: Scope, targets: Targets, today: date | None = None) -> dict:
+    """Headline figures for `scope`, with last year's for comparison (over the
+    months held in both years and over by `today`)."""
     # One pass over the period's rows: what is counted and what is left out.
     figures = scope.everything().aggregate(
         **_sums(scope.counted),
@@ -534,7 +535,13 @@ def tiles(scope: Scope, targets: Targets) -> dict:
     # compared over the months the two have in common).
     earlier = scope.previous()
     held = months_held(scope.council, earlier.first, scope.last)
-    common = [m for m in scope.months() if m in held and add_months(m, -12) in held]
+    common = [
+        m
+        for m in scope.months()
+        if m in held
+        and add_months(m, -12) in held
+        and (today is None or month_end(m) < today)  # a month not over: not like
+    ]
     if set(common) >= held & set(scope.months()):
         this = now  # every month with spend is compared
     else:
@@ -689,7 +696,10 @@ def trend(scope: Scope, targets: Targets, metric: MetricDef, today: date) -> Tre
 def _project(
     points: list[TrendPoint], final: Target | None, today: date
 ) -> tuple[list[tuple[date, Decimal]], date | None, str, int]:
-    known = [p for p in points if p.share is not None][-FIT_MONTHS:]
+    # A month not over yet holds a few days' payments: it would swing the line.
+    known = [p for p in points if p.share is not None and month_end(p.month) < today][
+        -FIT_MONTHS:
+    ]
     if len(known) < 3:
         return [], None, "Too few months with spend to project a trend.", len(known)
     origin = known[0].month

@@ -45,7 +45,7 @@ def dashboard(request: HttpRequest, council: Council) -> HttpResponse:
     def link(params: dict) -> str:
         return f"{lines_url}?{urlencode(params, doseq=True)}"
 
-    headline = figures.tiles(scope, targets)
+    headline = figures.tiles(scope, targets, today)
     trend = figures.trend(scope, targets, metric, today)
     directorates = figures.directorates(scope)
     largest = figures.largest_suppliers(scope)

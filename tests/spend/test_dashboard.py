@@ -284,6 +284,35 @@ def test_a_year_earlier_is_compared_over_the_months_held_in_both_years(
     )
 
 
+def test_a_month_not_over_yet_is_not_compared_with_a_whole_month(
+    council, spend, make_line
+):
+    make_line(
+        council, supplier=spend["a"], amount=D("100"), payment_date=date(2024, 10, 1)
+    )
+    rollup.rebuild(council.pk)
+    # On 10 March 2026 March's file is only ten days in: October alone compares.
+    headline = figures.tiles(
+        scope(council), figures.Targets(council), today=date(2026, 3, 10)
+    )
+    assert headline["compared"] == "October 2025"
+    assert headline["compared_before"] == "October 2024"
+    assert headline["compared_total"] == D("200.00")
+
+
+def test_a_month_not_over_yet_is_left_out_of_the_projection():
+    from spend.dashboard import TrendPoint, _project
+
+    months = [add_months(date(2025, 4, 1), i) for i in range(8)]
+    points = [
+        TrendPoint(m, D("30"), D("100"), D("30.0"), None) for m in months[:-1]
+    ] + [TrendPoint(months[-1], D("5"), D("5"), D("100.0"), None)]
+    _, _, _, used = _project(points, None, today=date(2025, 11, 9))
+    assert used == 7  # November 2025, nine days in, is not fitted
+    _, _, _, used = _project(points, None, today=date(2025, 12, 1))
+    assert used == 8
+
+
 def test_months_are_described_as_runs():
     months = [date(2025, 4, 1), date(2025, 5, 1), date(2025, 6, 1)]
     assert figures.describe_months(months) == "April to June 2025"
