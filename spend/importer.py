@@ -106,6 +106,8 @@ class ImportResult:
     errors: list[dict] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     message: str = ""
+    # The first and last dates of the rows already held (not in the JSON).
+    duplicate_span: tuple[date, date] | None = None
 
     def as_json(self) -> dict:
         """The `import_spend --format json` object, with exactly its documented keys."""
@@ -943,6 +945,13 @@ class _Loader:
         result.amount_duplicate += sum(
             map(itemgetter(AMOUNT), duplicate), Decimal("0.00")
         )
+        if duplicate:  # where the earlier files holding them are to be found
+            days = list(map(itemgetter(PAID), duplicate))
+            first, last = min(days), max(days)
+            if result.duplicate_span is not None:
+                first = min(first, result.duplicate_span[0])
+                last = max(last, result.duplicate_span[1])
+            result.duplicate_span = (first, last)
         result.redacted_lines += countOf(map(itemgetter(SUPPLIER), new), "")
         if self.upload is None:
             return
@@ -1165,6 +1174,8 @@ def _finish(upload: SpendUpload, result: ImportResult, parsed: ParsedFile) -> No
         setattr(upload, name, getattr(result, name))
     upload.status = UploadStatus.IMPORTED
     upload.progress_rows = result.rows_read
+    if result.duplicate_span is not None:
+        upload.duplicate_first, upload.duplicate_last = result.duplicate_span
     upload.notes = result.notes
     upload.mappings = [
         {

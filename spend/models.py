@@ -176,6 +176,12 @@ class SpendUpload(models.Model):
     amount_skipped = models.DecimalField(max_digits=16, decimal_places=2, default=0)
     redacted_lines = models.PositiveIntegerField(default=0)
     new_suppliers = models.PositiveIntegerField(default=0)
+    duplicate_first = models.DateField(
+        null=True, blank=True, help_text="Earliest date of the rows already held."
+    )
+    duplicate_last = models.DateField(
+        null=True, blank=True, help_text="Latest date of the rows already held."
+    )
     progress_rows = models.PositiveIntegerField(
         default=0, help_text="Rows worked through so far, for the progress bar."
     )
@@ -294,7 +300,14 @@ class SpendUpload(models.Model):
         span = self.lines.aggregate(first=Min("payment_date"), last=Max("payment_date"))
         days = [
             day
-            for day in (span["first"], span["last"], self.period_start, self.period_end)
+            for day in (
+                span["first"],
+                span["last"],
+                self.period_start,
+                self.period_end,
+                self.duplicate_first,
+                self.duplicate_last,
+            )
             if day is not None
         ]
         if not days:

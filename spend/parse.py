@@ -285,11 +285,7 @@ def payment_sheets(
         return everything, []
 
     def dated(sheet: str) -> bool:
-        return any(
-            "payment_date" in plan.columns or _has_date_column(plan)
-            for plan in plans
-            if plan.sheet == sheet
-        )
+        return any(_could_hold_payments(plan) for plan in plans if plan.sheet == sheet)
 
     payments = [sheet for sheet in sheets if dated(sheet)]
     read = [sheet for sheet in payments if sheet not in hidden] or payments
@@ -357,6 +353,14 @@ def _has_date_column(plan: BlockPlan) -> bool:
         if values and sum(_is_date(v) for v in values) * 2 > len(values):
             return True
     return False
+
+
+def _could_hold_payments(plan: BlockPlan) -> bool:
+    """Room for a date, a payee and an amount (three columns at least), and dates
+    in it: a sheet of notes with a publication date in it holds no payments."""
+    return plan.width >= 3 and (
+        "payment_date" in plan.columns or _has_date_column(plan)
+    )
 
 
 def _is_date(value: str) -> bool:
@@ -1100,8 +1104,10 @@ class _BlockReader:
             None,
         )
         after = _cell(row, self.amount_at + 1)
+        amount = _amount_or_none(raw_amount)
         if _split_thousands(raw_amount, after):
             at, value = self.amount_at, f"{clean_text(raw_amount)},{clean_text(after)}"
+            amount = _amount_or_none(value)  # the amount as the file meant it
             message = (
                 f"Amount: “{clean_text(raw_amount)}” and “{clean_text(after)}” look "
                 f"like one amount ({value}) split by a comma without quotes around "
@@ -1125,7 +1131,7 @@ class _BlockReader:
             plan.column_label(at),
             clean_text(value)[:500],
             message,
-            _amount_or_none(raw_amount),
+            amount,
             _cells_of(plan, row),
         )
 

@@ -184,7 +184,7 @@ def test_a_row_split_by_an_unquoted_comma_is_rejected_not_imported_short(
     assert error["row"] == 3 and error["column"] == 'C "Amount"'
     assert error["value"] == "£2,500.00"
     assert "split by a comma without quotes" in error["message"]
-    assert result.amount_rejected == Decimal("2.00")  # what the amount cell held
+    assert result.amount_rejected == Decimal("2500.00")  # the amount meant
     assert not SpendLine.objects.filter(amount=Decimal("2.00")).exists()
 
 
@@ -648,3 +648,17 @@ def test_payments_outside_the_period_given_are_noted(council, upload_of):
     import_spend_file(upload=april, data=MAY)
     april.refresh_from_db()
     assert not any("outside the period" in note for note in april.notes)
+
+
+def test_a_notes_sheet_with_a_publication_date_is_left_out_too(council, upload_of):
+    from datetime import date
+
+    data = _workbook(
+        ("Notes", [["Note"], ["Data published on", date(2024, 1, 15)]], False),
+        ("Spend", SPEND_SHEET, False),
+    )
+    upload = upload_of(data, "april.xlsx")
+    result = import_spend_file(upload=upload, data=data)
+    assert (result.rows_read, result.rows_imported) == (2, 2)
+    upload.refresh_from_db()
+    assert any('Sheet "Notes"' in note for note in upload.notes)

@@ -530,15 +530,11 @@ def test_the_page_names_the_earlier_files_holding_the_duplicate_rows(
 
 
 def test_duplicates_of_a_file_with_no_dates_to_go_by_point_to_all_uploads(
-    client, finance_officer, council
+    client, finance_officer, council, make_upload
 ):
+    # An upload imported before the dates of its duplicate rows were kept.
+    again = make_upload(council, file_name="again.csv", rows_read=1, rows_duplicate=1)
     client.force_login(finance_officer)
-    _upload(client, council, GOOD)
-    _confirm(client, council, SpendUpload.objects.get())
-    same = (HEADER + GOOD.decode().splitlines(keepends=True)[2]).encode()
-    _upload(client, council, same, "again.csv")
-    again = SpendUpload.objects.get(file_name="again.csv")
-    assert (again.rows_imported, again.rows_duplicate) == (0, 1)
     page = client.get(reverse("spend:upload-detail", args=[council.slug, again.pk]))
     assertContains(page, "Imported: nothing new")
     assertContains(page, "cannot name from this file's dates")
@@ -572,3 +568,19 @@ def test_the_first_import_says_the_columns_were_chosen_the_next_remembered(
     _upload(client, council, may, "may.csv")
     second = SpendUpload.objects.get(file_name="may.csv")
     assert any("confirmed for this layout before" in n for n in second.notes)
+
+
+def test_a_file_that_adds_nothing_new_still_names_the_file_holding_its_payments(
+    client, finance_officer, council
+):
+    client.force_login(finance_officer)
+    _upload(client, council, GOOD)
+    first = SpendUpload.objects.get()
+    _confirm(client, council, first)
+    again = GOOD.replace(b"\n", b"\r\n")  # the same payments, other bytes
+    _upload(client, council, again, "april-crlf.csv")
+    later = SpendUpload.objects.get(file_name="april-crlf.csv")
+    assert (later.rows_imported, later.rows_duplicate) == (0, 2)
+    page = client.get(reverse("spend:upload-detail", args=[council.slug, later.pk]))
+    assertContains(page, "Already held from:")
+    assertContains(page, reverse("spend:upload-detail", args=[council.slug, first.pk]))
