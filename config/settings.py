@@ -164,6 +164,7 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "councils.passwords.NotOnlySpacesValidator"},
 ]
 
 # django-axes refuses a username from one address after too many failed sign-ins:

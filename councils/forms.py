@@ -149,6 +149,9 @@ class AuthorityCodeListField(CodeListField):
         return codes
 
 
+AREA_NOTES_LONGEST = 10_000
+
+
 class LocalAreaForm(forms.ModelForm):
     """The council's local area and its wider tier, as the classifier reads them."""
 
@@ -277,7 +280,15 @@ class LocalAreaForm(forms.ModelForm):
         self.fields["wider_region"].choices = [("", "Choose a region")] + [
             (r, r) for r in regions()
         ]
-        self.fields["area_notes"].max_length = 10_000
+
+    def clean_area_notes(self) -> str:
+        notes = self.cleaned_data["area_notes"]
+        if len(notes) > AREA_NOTES_LONGEST:
+            raise ValidationError(
+                f"Keep the notes on the area to {AREA_NOTES_LONGEST:,} characters "
+                f"(these have {len(notes):,}): link to a longer document instead."
+            )
+        return notes
 
     def clean(self) -> dict:
         data = super().clean()

@@ -111,13 +111,19 @@ class SupplierForm(forms.ModelForm):
         return postcode
 
     def clean_turnover(self):
-        turnover = self.cleaned_data["turnover"]
-        if turnover is not None and turnover < 0:
+        return self._not_negative("turnover", "turnover")
+
+    def clean_balance_sheet_total(self):
+        return self._not_negative("balance_sheet_total", "balance sheet total")
+
+    def _not_negative(self, name: str, words: str):
+        value = self.cleaned_data[name]
+        if value is not None and value < 0:
             raise forms.ValidationError(
-                "Enter the turnover as £0 or more, or leave it blank if it is "
+                f"Enter the {words} as £0 or more, or leave it blank if it is "
                 "not known."
             )
-        return turnover
+        return value
 
     def clean(self) -> dict:
         data = super().clean()

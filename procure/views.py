@@ -578,6 +578,7 @@ def _tag_history(supplier: Supplier, council: Council, limit: int = 30):
             "value": TAG_VALUES[h.kind].get(h.value, h.value),
             "source": h.get_source_display(),
             "who": who(h),
+            "removed": h.history_type == "-",
         }
         for h in SupplierTag.history.filter(supplier_id=supplier.pk)
         .filter(Q(council_id=council.pk) | Q(council_id__isnull=True))

@@ -129,6 +129,8 @@ def test_the_lockout_ends_after_the_cool_off(client, council_admin):
         ("password1234", "too common"),
         ("938475619283", "entirely numeric"),
         ("alice-admin!", "too similar to the username"),
+        (" " * 14, "only spaces"),
+        ("\t" * 12, "only spaces"),
     ],
 )
 def test_weak_passwords_are_refused(db, password, problem):

@@ -718,3 +718,25 @@ def test_an_odd_member_number_in_the_address_is_ignored(
     client.force_login(council_admin)
     url = reverse("councils:settings-member-role", args=[council.slug])
     assert client.get(url, {"member": member}).status_code == 200
+
+
+def test_notes_on_the_area_longer_than_ten_thousand_characters_are_refused(
+    client, council_admin, council
+):
+    client.force_login(council_admin)
+    url = reverse("councils:settings-area", args=[council.slug])
+    form = client.get(url).context["form"]
+    data = {
+        name: form[name].value() if form[name].value() is not None else ""
+        for name in form.fields
+    }
+    data["local_districts"] = "LU1, LU2"
+    data["local_authority_codes"] = ""
+    data["wider_districts"] = "LU1, LU2, LU5"
+    data["wider_authority_codes"] = ""
+    data["area_notes"] = "x" * 10_001
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert "Keep the notes on the area to 10,000 characters" in response.text
+    council.refresh_from_db()
+    assert len(council.area_notes) < 10_001

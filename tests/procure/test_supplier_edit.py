@@ -256,3 +256,38 @@ def test_saving_a_supplier_works_its_tags_out_again(
     said = [str(m) for m in response.context["messages"]][0]
     assert "Its tags were worked out again: Location: Location unknown → Local" in said
     assert locality.history.first().history_user == council_officer
+
+
+def test_a_negative_balance_sheet_total_is_explained_on_the_field(
+    client, council_officer, council, supplier
+):
+    response = _edit(
+        client, council_officer, council, supplier, balance_sheet_total="-100"
+    )
+    assert response.context["form"].errors["balance_sheet_total"] == [
+        "Enter the balance sheet total as £0 or more, or leave it blank if it is "
+        "not known."
+    ]
+
+
+def test_tag_history_says_when_a_tag_was_removed(client, viewer, council, supplier):
+    from django.utils import timezone
+
+    from socialvalue.models import SupplierTag
+
+    tag = SupplierTag.objects.create(
+        supplier=supplier,
+        council=council,
+        kind="locality",
+        value="local",
+        source="postcode_rule",
+        confidence="high",
+        decided_at=timezone.now(),
+    )
+    tag.delete()
+    client.force_login(viewer)
+    page = client.get(
+        reverse("procure:supplier-detail", args=[council.slug, supplier.pk])
+    ).content.decode()
+    assert "Location: Local removed" in page
+    assert "Location: Local (postcode rule)" in page
