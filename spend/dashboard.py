@@ -405,11 +405,14 @@ class Tile:
 
     @property
     def status_label(self) -> str:
+        if self.status is None:
+            # A target with no share to judge (no spend whose tag is known).
+            return "No target" if self.target is None else "No figure to judge"
         return {
             "green": "On target",
             "amber": "Close to target",
             "red": "Below target",
-        }.get(self.status or "", "No target")
+        }[self.status]
 
 
 def metric_filters(metric: MetricDef, base: dict) -> dict[str, dict]:

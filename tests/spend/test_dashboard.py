@@ -803,3 +803,19 @@ def test_the_trend_names_its_months_and_marks_the_projected_ones(
     assert body[months.index("August 2025")][1:4] == ["", "", "No spend imported"]
     # May 2025's only payment went to a public body, left out: £0.00 counted.
     assert body[months.index("May 2025")][1:4] == ["0.00", "0.00", "no data"]
+
+
+def test_a_target_with_no_share_to_judge_is_not_called_no_target():
+    from spend.dashboard import Tile
+
+    nothing = {
+        "metric": figures.METRICS[0],
+        "amount": D("0"),
+        "denominator": D("0"),
+        "share": None,
+        "unknown": D("0"),
+        "total": D("0"),
+        "unknown_share": None,
+    }
+    assert Tile(**nothing, target=D("70.0")).status_label == "No figure to judge"
+    assert Tile(**nothing).status_label == "No target"
