@@ -47,6 +47,7 @@ from socialvalue.tagging import classify_suppliers
 from spend import rollup
 from spend.models import (
     INTERNAL_ERROR,
+    OUTSIDE_PERIOD,
     RememberedMapping,
     RowIssue,
     SpendLine,
@@ -1067,7 +1068,7 @@ def _outside_period(upload: SpendUpload, span: tuple[date, date] | None) -> list
     count, total = outside["lines"], gbp(outside["total"])
     return [
         f"{count:,} payment{'s' if count != 1 else ''} ({total}) "
-        f"{'are' if count != 1 else 'is'} dated outside the period given for this "
+        f"{'are' if count != 1 else 'is'} {OUTSIDE_PERIOD} for this "
         f"file, {start.day} {start:%B %Y} to {end.day} {end:%B %Y}: check that this "
         "is the file you meant, and the period. They were imported all the same."
     ]

@@ -19,6 +19,9 @@ from councils.periods import FinancialYear
 from procure.models import Supplier
 from spend.values import money
 
+# Words of the import's note on payments dated outside the period given.
+OUTSIDE_PERIOD = "dated outside the period given"
+
 
 class VatBasis(models.TextChoices):
     NET = "net", "Net of VAT"
@@ -258,6 +261,12 @@ class SpendUpload(models.Model):
         rows' amounts: those are the file's own totals, not payments, and adding
         them in would count the file's spend twice."""
         return self.amount_imported + self.amount_rejected + self.amount_duplicate
+
+    @property
+    def period_warning(self) -> str:
+        """The import's note on payments dated outside the period given, if any:
+        shown as a warning, not among the other notes."""
+        return next((n for n in self.notes if OUTSIDE_PERIOD in n), "")
 
     @property
     def imported_nothing(self) -> bool:

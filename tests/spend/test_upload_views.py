@@ -584,3 +584,26 @@ def test_a_file_that_adds_nothing_new_still_names_the_file_holding_its_payments(
     page = client.get(reverse("spend:upload-detail", args=[council.slug, later.pk]))
     assertContains(page, "Already held from:")
     assertContains(page, reverse("spend:upload-detail", args=[council.slug, first.pk]))
+
+
+def test_payments_outside_the_period_given_are_a_warning_on_the_result(
+    client, finance_officer, council
+):
+    client.force_login(finance_officer)
+    client.post(
+        reverse("spend:upload", args=[council.slug]),
+        {
+            "file": _file(GOOD),
+            "vat_basis": "net",
+            "period_start": "2025-06-01",
+            "period_end": "2025-06-30",
+        },
+    )
+    upload = SpendUpload.objects.get()
+    _confirm(client, council, upload)
+    page = client.get(reverse("spend:upload-detail", args=[council.slug, upload.pk]))
+    assertContains(
+        page,
+        '<span class="govuk-visually-hidden">Warning: </span>2 payments (£1,250.00) '
+        "are dated outside the period given",
+    )
