@@ -317,6 +317,16 @@ def _plan_block(block: Block, remembered: Mapping[str, dict[str, int]]) -> Block
     width = max(len(row) for row in block.rows)
     if block.header:
         width = max(width, len(block.header))
+        # Columns with no heading and nothing in any row, after the last one used
+        # (a sheet formatted far to the right), are not offered as columns.
+        while (
+            width
+            and (width > len(block.header) or not block.header[width - 1])
+            and not any(
+                width <= len(row) and has_content(row[width - 1]) for row in block.rows
+            )
+        ):
+            width -= 1
     layout = layout_key(block.header, width)
     if layout in remembered:
         columns, source, notes = dict(remembered[layout]), "remembered", []

@@ -607,3 +607,19 @@ def test_payments_outside_the_period_given_are_a_warning_on_the_result(
         '<span class="govuk-visually-hidden">Warning: </span>2 payments (£1,250.00) '
         "are dated outside the period given",
     )
+
+
+def test_empty_columns_after_the_last_used_one_are_not_offered(
+    client, finance_officer, council
+):
+    wide = HEADER.rstrip("\n") + "," * 40 + "\n"
+    rows = GOOD.decode().splitlines(keepends=True)[1:]
+    data = (wide + "".join(row.rstrip("\n") + "," * 40 + "\n" for row in rows)).encode()
+    client.force_login(finance_officer)
+    _upload(client, council, data)
+    upload = SpendUpload.objects.get()
+    preview = client.get(
+        reverse("spend:upload-preview", args=[council.slug, upload.pk])
+    )
+    assert preview.context["blocks"][0]["plan"].width == 5
+    assertNotContains(preview, "Column F")
