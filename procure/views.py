@@ -309,8 +309,8 @@ def supplier_merge(
             return redirect("procure:supplier-detail", council.slug, merged.pk)
         messages.success(
             request,
-            f"Merged {merged.name} into {kept.name}. You can undo this from "
-            f"{kept.name}'s page.",
+            f"Merged {merged.name} into {kept.name}. You can undo this below, "
+            "under “Merged into this supplier”.",
         )
         return redirect("procure:supplier-detail", council.slug, kept.pk)
     context = {

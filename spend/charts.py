@@ -311,6 +311,10 @@ def directorate_chart(rows: list[DirectorateRow], scope_label: str) -> Chart:
             f"£{rows[0].total:,.0f}, {_pct(rows[0].local_share)} of it locally "
             "(of spend whose location is known). The highest local share is "
             f"{best.directorate or '(none given)'}'s, {_pct(best.local_share)}."
+            if len(rows) > 1
+            else f"One directorate, {names[0]}, spent £{rows[0].total:,.0f}, "
+            f"{_pct(rows[0].local_share)} of it locally (of spend whose location "
+            "is known)."
         )
     else:
         summary = "No spend in this period."

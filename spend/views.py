@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -291,7 +292,9 @@ def upload_rollback(request: HttpRequest, council: Council, pk: int) -> HttpResp
             messages.error(request, str(refusal))
             return redirect("spend:upload-rollback", council.slug, upload.pk)
         messages.success(
-            request, f"Rolled back {upload.file_name}: {removed:,} lines removed."
+            request,
+            f"Rolled back {upload.file_name}: {removed:,} "
+            f"payment{pluralize(removed)} removed.",
         )
         return redirect("spend:upload-detail", council.slug, upload.pk)
     context = {

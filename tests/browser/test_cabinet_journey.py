@@ -20,7 +20,7 @@ from tests.browser.helpers import Screens
 
 pytestmark = pytest.mark.browser
 
-STATED_TOTAL = re.compile(r"([\d,]+) payments totalling (−?£[\d,]+\.\d\d)")
+STATED_TOTAL = re.compile(r"([\d,]+) payments? totalling (−?£[\d,]+\.\d\d)")
 
 
 def money(text: str) -> Decimal:

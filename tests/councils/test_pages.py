@@ -72,7 +72,7 @@ def test_the_spend_list_totals_what_it_filters(
     )
     assertContains(
         response,
-        "<strong>1</strong> payments totalling <strong>£250.00</strong>",
+        "<strong>1</strong> payment totalling <strong>£250.00</strong>",
         html=False,
     )
 

@@ -309,7 +309,7 @@ def test_the_page_states_the_filters_in_force_and_links_to_downloads(
         "Showing payments from 1 April 2025 to 31 March 2026, directorate Place, "
         "location local or unknown, leaving out public sector bodies.",
     )
-    assertContains(response, "<strong>1</strong> payments totalling", html=False)
+    assertContains(response, "<strong>1</strong> payment totalling", html=False)
     assertContains(response, "Download this payment")
     content = response.content.decode()
     for file_type in ("csv", "xlsx"):
