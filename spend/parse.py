@@ -291,7 +291,12 @@ def payment_sheets(
     read = [sheet for sheet in payments if sheet not in hidden] or payments
     if not read:
         return everything, []
-    notes = []
+    notes = [
+        f'Sheet "{sheet}" is hidden in the workbook; its rows were read, as no '
+        "sheet on show holds payments."
+        for sheet in read
+        if sheet in hidden
+    ]
     for sheet in sheets:
         if sheet in read:
             continue

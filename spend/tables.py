@@ -87,6 +87,8 @@ class UploadTable(tables.Table):
         )
 
     def render_amount_imported(self, value, record):
+        if record.status == UploadStatus.ROLLED_BACK:
+            return format_html('<span class="ls-muted">{} removed</span>', gbp(value))
         return gbp(value) if _reconciled(record) else "—"
 
 

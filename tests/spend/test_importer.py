@@ -664,3 +664,18 @@ def test_a_notes_sheet_with_a_publication_date_is_left_out_too(council, upload_o
     assert (result.rows_read, result.rows_imported) == (2, 2)
     upload.refresh_from_db()
     assert any('Sheet "Notes"' in note for note in upload.notes)
+
+
+def test_a_hidden_sheet_read_because_no_other_holds_payments_is_named(
+    council, upload_of
+):
+    data = _workbook(
+        ("Notes", [["About this file"], ["Published monthly"]], False),
+        ("Data", SPEND_SHEET, True),
+    )
+    upload = upload_of(data, "april.xlsx")
+    assert import_spend_file(upload=upload, data=data).rows_imported == 2
+    upload.refresh_from_db()
+    assert 'Sheet "Data" is hidden in the workbook; its rows were read' in " ".join(
+        upload.notes
+    )

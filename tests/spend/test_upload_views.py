@@ -623,3 +623,21 @@ def test_empty_columns_after_the_last_used_one_are_not_offered(
     )
     assert preview.context["blocks"][0]["plan"].width == 5
     assertNotContains(preview, "Column F")
+
+
+def test_a_rolled_back_upload_shows_its_amount_as_removed(
+    client, finance_officer, council, make_upload
+):
+    from decimal import Decimal
+
+    make_upload(
+        council,
+        file_name="gone.csv",
+        status="rolled_back",
+        rows_read=2,
+        rows_imported=2,
+        amount_imported=Decimal("1250.00"),
+    )
+    client.force_login(finance_officer)
+    page = client.get(reverse("spend:uploads", args=[council.slug]))
+    assertContains(page, '<span class="ls-muted">£1,250.00 removed</span>', html=True)
