@@ -51,9 +51,18 @@ from spend.export import csv_response
 
 @council_view(Capability.VIEW)
 def target_list(request: HttpRequest, council: Council) -> HttpResponse:
+    from spend.dashboard import Targets
+
     fy = FinancialYear.for_date(timezone.localdate())
+    # The dashboard judges each measure by one target a year: say which.
+    governing = Targets(council)
     targets = [
-        {"target": t, "share_now": t.share_for(fy)}
+        {
+            "target": t,
+            "share_now": t.share_for(fy),
+            "governs": (g := governing.governing(t.metric, fy)) is not None
+            and g.pk == t.pk,
+        }
         for t in Target.objects.for_council(council)
     ]
     history = _target_history(Target.history.filter(council_id=council.pk), limit=20)

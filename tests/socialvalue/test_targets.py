@@ -2,6 +2,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
 from councils.periods import FinancialYear
@@ -242,3 +243,19 @@ def test_the_targets_list_shows_removed_targets_in_its_history(
     )
     assertNotContains(page, "target-remove")
     assertNotContains(page, f"/targets/{target.pk}/remove/")
+
+
+def test_the_targets_list_says_which_chained_target_the_dashboard_uses(
+    client, viewer, council
+):
+    from django.urls import reverse
+
+    _target(council, "local", 2017, 2023, target_share=Decimal("70"))
+    newer = _target(council, "local", 2023, 2030, baseline_share=Decimal("40"))
+    client.force_login(viewer)
+    page = client.get(reverse("socialvalue:targets", args=[council.slug]))
+    fy = FinancialYear.for_date(timezone.localdate())
+    rows = {row["target"].pk: row for row in page.context["targets"]}
+    assert rows[newer.pk]["governs"] and newer.share_for(fy) is not None
+    assert [row["governs"] for row in rows.values()].count(True) == 1
+    assert "another Local spend target applies" in page.content.decode()
