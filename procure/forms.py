@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from decimal import Decimal
 
 from django import forms
@@ -18,6 +19,15 @@ from procure.models import (
     split_codes,
 )
 from spend.values import normalise_name, parse_postcode
+
+# Hyphens, dashes and minus signs that read as "-".
+LOOKALIKE_DASHES = re.compile("[\u2010-\u2015\u2212\u00ad\ufe58\ufe63\uff0d]")
+EARLIEST_START, LATEST_START = 1990, 2100
+# A UK VAT number: GB and 9 or 12 digits, or GBGD/GBHA and 3 (government, health);
+# another country's: its two letters, then 2 to 13 letters and digits.
+VAT_NUMBER = re.compile(
+    r"GB(\d{9}|\d{12}|GD\d{3}|HA\d{3})|(?!GB)[A-Z]{2}[0-9A-Z]{2,13}"
+)
 
 
 class SupplierForm(forms.ModelForm):
@@ -109,6 +119,18 @@ class SupplierForm(forms.ModelForm):
                 "not known."
             )
         return postcode
+
+    def clean_vat_number(self) -> str:
+        number = "".join(self.cleaned_data["vat_number"].upper().split())
+        if number and number.isdigit():
+            number = f"GB{number}"
+        if number and not VAT_NUMBER.fullmatch(number):
+            raise forms.ValidationError(
+                "Enter a UK VAT number: GB and 9 digits, like GB123456789 (or "
+                "another country's, starting with its two letters), or leave it "
+                "blank if it is not known."
+            )
+        return number
 
     def clean_turnover(self):
         return self._not_negative("turnover", "turnover")
@@ -292,7 +314,20 @@ class ContractForm(forms.ModelForm):
         ]
 
     def clean_reference(self) -> str:
-        return self.cleaned_data["reference"].strip()
+        # Dashes and spaces that only look alike ("LBC‑1" with a non-breaking
+        # hyphen) would make two references a reader cannot tell apart.
+        reference = unicodedata.normalize("NFKC", self.cleaned_data["reference"])
+        reference = LOOKALIKE_DASHES.sub("-", reference)
+        return " ".join(reference.split())
+
+    def clean_start_date(self):
+        start = self.cleaned_data["start_date"]
+        if start is not None and not EARLIEST_START <= start.year <= LATEST_START:
+            raise forms.ValidationError(
+                f"Enter a start date between {EARLIEST_START} and {LATEST_START}: "
+                f"{start:%d/%m/%Y} looks like a typing slip."
+            )
+        return start
 
     def clean_cpv_codes(self) -> str:
         # Already tidied by CPVCodesField: one code after another, ", " between.

@@ -679,3 +679,66 @@ def test_the_cpv_box_takes_a_pasted_list_whole(client, council_officer, council)
     assert tag.startswith("<textarea")
     assert "maxlength" not in tag
     assertContains(page, "separated by commas, semicolons or new lines")
+
+
+@pytest.mark.parametrize("typed", ["LBC\u20119", "LBC\u20139", "LBC\u22129", " LBC-9 "])
+def test_a_reference_with_a_look_alike_dash_is_the_same_reference(
+    council, supplier, typed
+):
+    form = _form(council, supplier, reference=typed)
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["reference"] == "LBC-9"
+
+
+@pytest.mark.parametrize("start", ["0001-01-01", "1899-04-01", "2225-04-01"])
+def test_a_start_date_that_is_a_typing_slip_is_refused(council, supplier, start):
+    form = _form(council, supplier, start_date=start, end_date="")
+    assert not form.is_valid()
+    assert "looks like a typing slip" in form.errors["start_date"][0]
+
+
+@pytest.mark.parametrize(
+    "typed, kept",
+    [
+        ("gb 123 4567 89", "GB123456789"),
+        ("123456789", "GB123456789"),
+        ("GBGD001", "GBGD001"),
+        ("IE6388047V", "IE6388047V"),
+        ("", ""),
+    ],
+)
+def test_a_vat_number_is_tidied(
+    client, council_officer, council, supplier, typed, kept
+):
+    from procure.forms import SupplierForm
+
+    form = SupplierForm(
+        {
+            "name": supplier.name,
+            "organisation_type": "private_company",
+            "vat_number": typed,
+            "part_of_large_group": "unknown",
+            "living_wage_accredited": "unknown",
+        },
+        instance=supplier,
+    )
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["vat_number"] == kept
+
+
+@pytest.mark.parametrize("typed", ["GB123", "GB12345678X", "12"])
+def test_a_vat_number_that_is_not_one_is_refused(council, supplier, typed):
+    from procure.forms import SupplierForm
+
+    form = SupplierForm(
+        {
+            "name": supplier.name,
+            "organisation_type": "private_company",
+            "vat_number": typed,
+            "part_of_large_group": "unknown",
+            "living_wage_accredited": "unknown",
+        },
+        instance=supplier,
+    )
+    assert not form.is_valid()
+    assert "Enter a UK VAT number" in form.errors["vat_number"][0]
