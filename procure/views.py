@@ -25,7 +25,7 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
@@ -100,7 +100,18 @@ def supplier_list(request: HttpRequest, council: Council) -> HttpResponse:
 
 @council_view(Capability.VIEW)
 def supplier_detail(request: HttpRequest, council: Council, pk: int) -> HttpResponse:
-    supplier = _supplier_for(council, pk)
+    try:
+        supplier = _supplier_for(council, pk)
+    except Http404:
+        # A merged supplier's old address leads to the supplier it became.
+        kept = _merged_into(pk)
+        if (
+            kept is None
+            or not Supplier.objects.dealt_with_by(council).filter(pk=kept.pk).exists()
+        ):
+            raise
+        messages.info(request, f"That supplier was merged into {kept.name}.")
+        return redirect("procure:supplier-detail", council.slug, kept.pk)
     lines = SpendLine.objects.for_council(council).filter(supplier=supplier)
     context = {
         "council": council,
@@ -121,6 +132,18 @@ def supplier_detail(request: HttpRequest, council: Council, pk: int) -> HttpResp
     }
     context.update(_same_as(request, council, supplier))
     return render(request, "procure/supplier_detail.html", context)
+
+
+def _merged_into(pk: int) -> Supplier | None:
+    """The supplier a merged one ended up in, following merges of merges."""
+    supplier = Supplier.objects.filter(pk=pk).first()
+    seen = set()
+    while supplier is not None and supplier.merged_into_id and supplier.pk not in seen:
+        seen.add(supplier.pk)
+        supplier = supplier.merged_into
+    if supplier is None or supplier.pk == pk:
+        return None
+    return supplier
 
 
 def _same_as(request: HttpRequest, council: Council, supplier: Supplier) -> dict:

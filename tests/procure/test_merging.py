@@ -229,3 +229,19 @@ def test_undo_returns_payments_imported_meanwhile_under_the_returned_name(
     meanwhile.refresh_from_db()
     own.refresh_from_db()
     assert meanwhile.supplier == dupe and own.supplier == kept
+
+
+def test_a_merged_suppliers_old_address_leads_to_the_kept_one(
+    client, pair, council, council_officer
+):
+    kept, dupe = pair
+    merge_suppliers(kept=kept, merged=dupe, user=council_officer)
+    client.force_login(council_officer)
+    old = reverse("procure:supplier-detail", args=[council.slug, dupe.pk])
+    response = client.get(old, follow=True)
+    assert response.redirect_chain[-1][0] == reverse(
+        "procure:supplier-detail", args=[council.slug, kept.pk]
+    )
+    assert "That supplier was merged into" in response.content.decode()
+    missing = reverse("procure:supplier-detail", args=[council.slug, 999999])
+    assert client.get(missing).status_code == 404
