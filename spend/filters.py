@@ -96,6 +96,31 @@ def _long_date(day) -> str:
     return format_date(day, "j F Y")
 
 
+class SpendLineFilterForm(forms.Form):
+    """The filters' form: a range whose ends are the wrong way round is an error
+    on its second end (then left out), not a list of no payments."""
+
+    def clean(self) -> dict:
+        data = super().clean()
+        for low, high, message in (
+            (
+                "date_from",
+                "date_to",
+                "The “paid on or before” date must be on or after the “paid on or "
+                "after” date.",
+            ),
+            (
+                "amount_min",
+                "amount_max",
+                "The “amount at most” must be at least the “amount at least”.",
+            ),
+        ):
+            first, last = data.get(low), data.get(high)
+            if first is not None and last is not None and last < first:
+                self.add_error(high, message)
+        return data
+
+
 class SpendLineFilter(django_filters.FilterSet):
     """Pass `council` to offer its directorates and name its uploads."""
 
@@ -215,6 +240,7 @@ class SpendLineFilter(django_filters.FilterSet):
     class Meta:
         model = SpendLine
         fields: list[str] = []
+        form = SpendLineFilterForm
 
     def __init__(self, data=None, queryset=None, *, council=None, **kwargs):
         self.council = council

@@ -108,3 +108,25 @@ def test_a_download_name_with_quotes_is_escaped():
 
     response = csv_response('a"b.csv', ["x"], [])
     assert response["Content-Disposition"] == 'attachment; filename="a\\"b.csv"'
+
+
+@pytest.mark.parametrize(
+    "sent, field, message",
+    [
+        (
+            {"date_from": "2025-04-01", "date_to": "2025-03-01"},
+            "date_to",
+            "must be on or after",
+        ),
+        ({"amount_min": "50", "amount_max": "10"}, "amount_max", "must be at least"),
+    ],
+)
+def test_a_range_the_wrong_way_round_is_an_error_not_an_empty_list(
+    client, viewer, council, lines, sent, field, message
+):
+    client.force_login(viewer)
+    response = client.get(reverse("spend:lines", args=[council.slug]), sent)
+    assert message in response.context["filter"].errors[field][0]
+    # Only the first end filters: the list is not emptied by the slip.
+    assert response.context["table"].page.paginator.count > 0
+    assert message in response.content.decode()
