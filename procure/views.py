@@ -704,8 +704,9 @@ def _after_save(request: HttpRequest, contract: Contract, verb: str) -> None:
             for pk, count in sorted(moved.items(), key=lambda item: -item[1])
         )
         said += (
-            f": {froms}, which started earlier (a payment two contracts cover goes "
-            "to the one that started later; link it by hand to change that)"
+            f": {froms} (a payment two contracts cover goes to the one that "
+            "started later, or was added later when they start on the same day; "
+            "link it by hand to change that)"
         )
     messages.success(request, f"{said}.")
     total = held["total"] or Decimal("0")
