@@ -682,7 +682,17 @@ def trend(scope: Scope, targets: Targets, metric: MetricDef, today: date) -> Tre
             )
         )
     final = (targets.by_metric.get(metric.target_metric or "") or [None])[-1]
-    projection, crossing, note, used = _project(points, final, today)
+    later = scope.last < today and months_held(
+        scope.council, add_months(month_start(scope.last), 1), today
+    )
+    if later:  # a past period: the months after it are spend, not projections
+        projection, crossing, used = [], None, 0
+        note = (
+            "No projection for a past period: the months after it have spend "
+            "imported; choose a later period to see them."
+        )
+    else:
+        projection, crossing, note, used = _project(points, final, today)
     return Trend(
         metric,
         points,

@@ -819,3 +819,14 @@ def test_a_target_with_no_share_to_judge_is_not_called_no_target():
     }
     assert Tile(**nothing, target=D("70.0")).status_label == "No figure to judge"
     assert Tile(**nothing).status_label == "No target"
+
+
+def test_a_past_period_with_spend_after_it_has_no_projection(council, spend):
+    trend = figures.trend(
+        figures.Scope(council, FinancialYear(2024), date(2024, 4, 1), date(2025, 3, 1)),
+        figures.Targets(council),
+        figures.METRIC_BY_KEY["local"],
+        today=date(2026, 5, 1),
+    )
+    assert trend.projection == []
+    assert "No projection for a past period" in trend.crossing_note
