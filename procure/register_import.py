@@ -373,7 +373,7 @@ def import_register(
                     Rejection(number, "", f"the database refused it ({error})", row)
                 )
                 continue
-            seen[contract.reference] = number
+            seen[contract.reference.casefold()] = number
             bare_cpv_rows += bare
             if new_supplier is not None:
                 report.suppliers_created += 1
@@ -404,13 +404,15 @@ def _import_row(council, cells, seen, suppliers, user, today):
 
     values, bare = _values(cells, today)
     reference = values["reference"]
-    if reference in seen:
+    if reference.casefold() in seen:  # "C-101" and "c-101" are one reference
         raise _Rejected(
             "reference",
-            f"the reference {reference} is already on row {seen[reference]} "
-            "of this file",
+            f"the reference {reference} is already on row "
+            f"{seen[reference.casefold()]} of this file",
         )
-    existing = Contract.objects.filter(council=council, reference=reference).first()
+    existing = Contract.objects.filter(
+        council=council, reference__iexact=reference
+    ).first()
     supplier = _supplier(values, suppliers, council)
     new_supplier = None
     if supplier is not None and supplier.pk is None:

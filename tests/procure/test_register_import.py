@@ -233,6 +233,25 @@ def test_a_changed_row_updates_the_contract(council):
     assert Contract.objects.get(reference="LBC-001").end_date == date(2028, 3, 31)
 
 
+def test_a_reference_in_other_capitals_updates_the_same_contract(council):
+    _import(council, _csv(GOOD), "register.csv")
+    changed = [list(GOOD[0])]
+    changed[0][0] = "lbc-001"
+    changed[0][6] = "31/03/2028"
+    report = _import(council, _csv(changed), "register.csv")
+    assert (report.created, report.updated, report.rejected) == (0, 1, 0)
+    assert Contract.objects.filter(council=council).count() == 3
+    contract = Contract.objects.get(reference__iexact="lbc-001")
+    assert contract.end_date == date(2028, 3, 31)
+
+
+def test_a_reference_twice_in_one_file_in_other_capitals_is_rejected(council):
+    twice = [list(GOOD[0]), list(GOOD[0])]
+    twice[1][0] = "lbc-001"
+    report = _import(council, _csv(twice), "register.csv")
+    assert (report.created, report.rejected) == (1, 1)
+
+
 def test_spend_is_linked_to_the_imported_contracts(council, make_supplier, make_line):
     supplier = make_supplier(name="Green Spaces Ltd")
     line = make_line(council, supplier=supplier, payment_date=date(2025, 1, 10))
