@@ -25,6 +25,7 @@ from procure.models import Supplier
 from socialvalue.models import TAG_VALUES, SupplierTag, TagKind, Target
 from socialvalue.tagging import classify_suppliers
 from spend.models import SpendUpload, year_figures, year_months
+from spend.values import parse_whole_number
 
 
 def _current_fy() -> FinancialYear:
@@ -331,9 +332,9 @@ def _radios(field, hints: dict | None = None) -> list[tuple]:
 
 def _chosen_member(request: HttpRequest, council: Council) -> dict:
     """The form's initial member, from ?member= on a link from the members list."""
-    pk = request.GET.get("member", "")
-    if pk.isascii() and pk.isdecimal() and int(pk) < 2**31:
-        membership = Membership.objects.filter(council=council, pk=int(pk)).first()
+    pk = parse_whole_number(request.GET.get("member", ""))
+    if pk is not None:
+        membership = Membership.objects.filter(council=council, pk=pk).first()
         if membership is not None:
             return {"member": membership.pk, "role": membership.role}
     return {}

@@ -73,7 +73,7 @@ from socialvalue.models import SME_VALUES, TAG_VALUES, SupplierTag, TagKind
 from socialvalue.tagging import classify_suppliers
 from spend.export import csv_stream_response
 from spend.models import SpendLine
-from spend.values import normalise_name
+from spend.values import normalise_name, parse_whole_number
 
 
 def _supplier_for(council: Council, pk: int) -> Supplier:
@@ -774,11 +774,8 @@ def contract_lines(request: HttpRequest, council: Council, pk: int) -> HttpRespo
     the linking rule. The contract's history records who did it."""
     contract = _contract_for(council, pk)
     action = request.POST.get("action")
-    ids = [
-        int(v)
-        for v in request.POST.getlist("lines")
-        if v.isascii() and v.isdecimal() and int(v) < 2**31
-    ]
+    sent = map(parse_whole_number, request.POST.getlist("lines"))
+    ids = [pk for pk in sent if pk is not None]
     actions = {"link": link_lines, "unlink": unlink_lines, "release": release_lines}
     if action not in actions or not ids:
         messages.error(request, "Choose at least one payment, then an action.")
@@ -1176,10 +1173,10 @@ def _chosen_mapping(request, register) -> tuple[dict[str, int], dict[str, str]]:
         raw = request.POST.get(f"map-{name}", "")
         if raw == "":
             continue
-        if not (raw.isascii() and raw.isdecimal()) or int(raw) >= len(register.header):
+        index = parse_whole_number(raw, below=len(register.header))
+        if index is None:
             errors[name] = f"Choose a column of the file for {label.lower()}."
             continue
-        index = int(raw)
         if index in used:
             errors[name] = (
                 f"{register.column_name(index)} is already chosen for "

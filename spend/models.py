@@ -301,11 +301,13 @@ class SpendUpload(models.Model):
     def earlier_uploads_in_same_months(self, limit: int = 10) -> list[SpendUpload]:
         """The council's other imported uploads, finished before this one, holding
         payments in the calendar months this file's payments fall in (its imported
-        lines, and its stated period): where its "already held" rows most likely are.
+        lines, its rows already held, and its stated period): where its "already
+        held" rows most likely are.
 
-        Only the imported lines' dates are kept, so the search widens them to
-        whole months (spend files are monthly); an upload that imported nothing
-        and states no period has no dates to go by: []. Two queries."""
+        The search widens the dates to whole months (spend files are monthly); an
+        upload imported before the dates of its rows already held were kept, that
+        imported nothing and states no period, has no dates to go by: []. Two
+        queries."""
         span = self.lines.aggregate(first=Min("payment_date"), last=Max("payment_date"))
         days = [
             day

@@ -619,6 +619,15 @@ _FULL_POSTCODE = re.compile(f"(?P<outward>{_OUTWARD}|GIR)(?P<inward>{_INWARD})")
 _OUTWARD_ONLY = re.compile(_OUTWARD)
 
 
+def parse_whole_number(text: str, *, below: int = 2**31) -> int | None:
+    """A whole number sent in a form or an address ("12") that is less than
+    `below` (by default, any a database id can be), else None: not "²", "-1",
+    "1.5" or a number too big for the database."""
+    if text.isascii() and text.isdecimal() and int(text) < below:
+        return int(text)
+    return None
+
+
 def parse_postcode(value: str) -> str | None:
     """A UK postcode as "LU1 2AB", or its outward code alone ("LU1"), else None.
 

@@ -814,3 +814,23 @@ def test_a_name_masked_with_symbols_is_redacted(name):
 
 def test_an_empty_name_is_not_called_redacted():
     assert not is_redacted("")
+
+
+@pytest.mark.parametrize(
+    "text, below, number",
+    [
+        ("12", 2**31, 12),
+        ("0", 2**31, 0),
+        ("²", 2**31, None),
+        ("-1", 2**31, None),
+        ("1.5", 2**31, None),
+        ("", 2**31, None),
+        ("99999999999999999999", 2**31, None),
+        ("3", 3, None),
+        ("2", 3, 2),
+    ],
+)
+def test_a_whole_number_sent_in_a_form_is_read_or_refused(text, below, number):
+    from spend.values import parse_whole_number
+
+    assert parse_whole_number(text, below=below) == number
