@@ -121,6 +121,10 @@ class SupplierForm(forms.ModelForm):
         return postcode
 
     def clean_vat_number(self) -> str:
+        if "vat_number" not in self.changed_data:
+            # As a spend file gave it, which the import matches exactly: an
+            # officer changing something else is not stopped by it.
+            return self.cleaned_data["vat_number"]
         number = "".join(self.cleaned_data["vat_number"].upper().split())
         if number and number.isdigit():
             number = f"GB{number}"

@@ -742,3 +742,25 @@ def test_a_vat_number_that_is_not_one_is_refused(council, supplier, typed):
     )
     assert not form.is_valid()
     assert "Enter a UK VAT number" in form.errors["vat_number"][0]
+
+
+def test_a_vat_number_from_a_spend_file_left_alone_does_not_stop_a_save(
+    council, supplier
+):
+    from procure.forms import SupplierForm
+
+    supplier.vat_number = "Not registered"
+    supplier.save()
+    form = SupplierForm(
+        {
+            "name": supplier.name,
+            "organisation_type": "private_company",
+            "vat_number": "Not registered",
+            "postcode": "LU1 2AB",
+            "part_of_large_group": "unknown",
+            "living_wage_accredited": "unknown",
+        },
+        instance=supplier,
+    )
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["vat_number"] == "Not registered"
