@@ -5,6 +5,7 @@ import unicodedata
 from decimal import Decimal
 
 from django import forms
+from django.core.validators import MaxLengthValidator
 
 from councils.models import Council
 from councils.periods import FinancialYear
@@ -18,16 +19,17 @@ from procure.models import (
     Supplier,
     split_codes,
 )
-from spend.values import normalise_name, parse_postcode
+from spend.values import (
+    normalise_name,
+    parse_postcode,
+    tidy_vat_number,
+    vat_number_or_blank,
+)
 
 # Hyphens, dashes and minus signs that read as "-".
 LOOKALIKE_DASHES = re.compile("[\u2010-\u2015\u2212\u00ad\ufe58\ufe63\uff0d]")
 EARLIEST_START, LATEST_START = 1990, 2100
-# A UK VAT number: GB and 9 or 12 digits, or GBGD/GBHA and 3 (government, health);
-# another country's: its two letters, then 2 to 13 letters and digits.
-VAT_NUMBER = re.compile(
-    r"GB(\d{9}|\d{12}|GD\d{3}|HA\d{3})|(?!GB)[A-Z]{2}[0-9A-Z]{2,13}"
-)
+TYPED_LENGTH = 30  # characters a postcode or VAT number may be typed in
 
 
 class SupplierForm(forms.ModelForm):
@@ -51,6 +53,21 @@ class SupplierForm(forms.ModelForm):
         ]
         widgets = {"address": forms.Textarea(attrs={"rows": 3})}
         error_messages = {"name": {"required": "Enter the supplier's name."}}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Typed with spaces ("GB 123 456 789 012"), a number may be longer than
+        # it is kept: the clean_ methods tidy it, then say what is wrong, if
+        # anything, instead of a count of characters.
+        for name in ("postcode", "vat_number"):
+            field = self.fields[name]
+            field.max_length = TYPED_LENGTH
+            field.validators = [
+                check
+                for check in field.validators
+                if not isinstance(check, MaxLengthValidator)
+            ]
+            field.widget.attrs["maxlength"] = str(TYPED_LENGTH)
 
     def _others(self):
         """Every other supplier in the register (merged ones too: they keep their
@@ -108,6 +125,10 @@ class SupplierForm(forms.ModelForm):
 
     def clean_postcode(self) -> str:
         text = self.cleaned_data["postcode"]
+        if "postcode" not in self.changed_data:
+            # As the council's ledger gave it on import: an officer changing
+            # something else is not stopped by it.
+            return text
         if not text.strip():
             return ""
         # The classifier reads postcodes the same way: a full postcode, or the
@@ -125,10 +146,8 @@ class SupplierForm(forms.ModelForm):
             # As a spend file gave it, which the import matches exactly: an
             # officer changing something else is not stopped by it.
             return self.cleaned_data["vat_number"]
-        number = "".join(self.cleaned_data["vat_number"].upper().split())
-        if number and number.isdigit():
-            number = f"GB{number}"
-        if number and not VAT_NUMBER.fullmatch(number):
+        number = tidy_vat_number(self.cleaned_data["vat_number"])
+        if number and not vat_number_or_blank(number):
             raise forms.ValidationError(
                 "Enter a UK VAT number: GB and 9 digits, like GB123456789 (or "
                 "another country's, starting with its two letters), or leave it "

@@ -70,6 +70,7 @@ from spend.parse import (
     ParsedFile,
     copy_values,
 )
+from spend.values import vat_number_or_blank
 
 logger = logging.getLogger(__name__)
 
@@ -327,7 +328,7 @@ class SupplierMatcher:
                 first_seen[name] = _Seen(
                     name=values["supplier_name"] or "",
                     council_supplier_id=values["council_supplier_id"] or "",
-                    vat_number=values["vat_number"] or "",
+                    vat_number=vat_number_or_blank(values["vat_number"]),
                     postcode=values.get("postcode") or "",
                 )
         self.ids.update(self._match(first_seen))
@@ -402,7 +403,7 @@ class SupplierMatcher:
             Supplier(
                 name=first_seen[name].name,
                 normalised_name=name,
-                vat_number=first_seen[name].vat_number[:14],
+                vat_number=first_seen[name].vat_number,
                 # The council's ledger's postcode for the payee: where it is.
                 postcode=first_seen[name].postcode[:8],
             )

@@ -628,6 +628,37 @@ def parse_whole_number(text: str, *, below: int = 2**31) -> int | None:
     return None
 
 
+# ---------------------------------------------------------------------- VAT numbers
+
+# A UK VAT number: GB and 9 or 12 digits, or GBGD/GBHA and 3 (government, health);
+# another country's: its two letters, then 2 to 13 letters and digits, at least
+# one a digit (so "NONE" or "EXEMPT" is not read as one).
+VAT_NUMBER = re.compile(
+    r"GB(\d{9}|\d{12}|GD\d{3}|HA\d{3})|(?!GB)[A-Z]{2}(?=[0-9A-Z]*[0-9])[0-9A-Z]{2,13}"
+)
+_VAT_SEPARATORS = re.compile(r"[\s.\-\u2010-\u2015\u2212]+")
+
+
+def tidy_vat_number(value: object) -> str:
+    """A VAT number as the register keeps it: capitals, no spaces, dots or
+    dashes, and GB before 9 or 12 bare digits ("123 4567 89" is
+    "GB123456789"). Checks nothing: see `vat_number_or_blank`."""
+    text = _VAT_SEPARATORS.sub("", clean_text(value).upper())
+    if text.isascii() and text.isdecimal() and len(text) in (9, 12):
+        return f"GB{text}"
+    return text
+
+
+def vat_number_or_blank(value: object) -> str:
+    """The tidied VAT number when it is one, else "": ledgers write "N/A",
+    "0", "NONE" or "000000000" for a payee with none, and those must not make
+    two payees the same supplier."""
+    text = tidy_vat_number(value)
+    if VAT_NUMBER.fullmatch(text) and text.strip("GB0"):
+        return text
+    return ""
+
+
 def parse_postcode(value: str) -> str | None:
     """A UK postcode as "LU1 2AB", or its outward code alone ("LU1"), else None.
 

@@ -703,6 +703,8 @@ def test_a_start_date_that_is_a_typing_slip_is_refused(council, supplier, start)
         ("gb 123 4567 89", "GB123456789"),
         ("123456789", "GB123456789"),
         ("GBGD001", "GBGD001"),
+        ("GB-123.4567.89", "GB123456789"),
+        ("gb 123 456 789 012", "GB123456789012"),  # longer typed than kept
         ("IE6388047V", "IE6388047V"),
         ("", ""),
     ],
@@ -726,7 +728,9 @@ def test_a_vat_number_is_tidied(
     assert form.cleaned_data["vat_number"] == kept
 
 
-@pytest.mark.parametrize("typed", ["GB123", "GB12345678X", "12"])
+@pytest.mark.parametrize(
+    "typed", ["GB123", "GB12345678X", "12", "NONE", "EXEMPT", "000 0000 00"]
+)
 def test_a_vat_number_that_is_not_one_is_refused(council, supplier, typed):
     from procure.forms import SupplierForm
 
@@ -764,3 +768,26 @@ def test_a_vat_number_from_a_spend_file_left_alone_does_not_stop_a_save(
     )
     assert form.is_valid(), form.errors
     assert form.cleaned_data["vat_number"] == "Not registered"
+
+
+def test_a_postcode_from_a_spend_file_left_alone_does_not_stop_a_save(
+    council, supplier
+):
+    from procure.forms import SupplierForm
+
+    supplier.postcode = "LUTON"  # as a ledger gave it
+    supplier.save()
+    data = {
+        "name": "Renamed Ltd",
+        "organisation_type": "private_company",
+        "postcode": "LUTON",
+        "part_of_large_group": "unknown",
+        "living_wage_accredited": "unknown",
+    }
+    form = SupplierForm(data, instance=supplier)
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["postcode"] == "LUTON"
+    # Changed, it is checked.
+    form = SupplierForm(data | {"postcode": "LUTON TOWN"}, instance=supplier)
+    assert not form.is_valid()
+    assert "Enter a UK postcode" in form.errors["postcode"][0]

@@ -291,3 +291,19 @@ def test_tag_history_says_when_a_tag_was_removed(client, viewer, council, suppli
     ).content.decode()
     assert "Location: Local removed" in page
     assert "Location: Local (postcode rule)" in page
+
+
+def test_the_migration_tidies_vat_numbers_and_leaves_placeholders(make_supplier):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module(
+        "procure.migrations.0008_tidy_supplier_vat_numbers"
+    )
+    spaced = make_supplier(name="Spaced Ltd", vat_number="gb 123 4567 89")
+    placeholder = make_supplier(name="Placeholder Ltd", vat_number="N/A")
+    migration.tidy(apps, None)
+    spaced.refresh_from_db()
+    placeholder.refresh_from_db()
+    assert (spaced.vat_number, placeholder.vat_number) == ("GB123456789", "N/A")

@@ -505,6 +505,37 @@ def test_two_spellings_with_the_councils_supplier_id_both_match(
     assert set(SpendLine.objects.values_list("supplier", flat=True)) == {known.pk}
 
 
+def test_a_vat_number_matches_however_the_file_writes_it(
+    council, upload_of, make_supplier
+):
+    known = make_supplier(name="Beacon Foods", vat_number="GB123456789")
+    data = csv_bytes("01/05/2025,Beacon Catering,10.00,T1,,123 4567 89")
+    import_spend_file(upload=upload_of(data), data=data)
+    assert SpendLine.objects.get(transaction_ref="T1").supplier == known
+
+
+def test_a_placeholder_vat_number_matches_no_one_and_is_not_kept(
+    council, upload_of, make_supplier
+):
+    placeholder = make_supplier(name="Old Payee", vat_number="N/A")
+    data = csv_bytes(
+        "01/05/2025,Beacon Catering,10.00,T1,,N/A",
+        "02/05/2025,Wardown Plumbing,20.00,T2,,000000000",
+        "03/05/2025,Lea Manor Trust,30.00,T3,,gb 987 6543 21",
+    )
+    result = import_spend_file(upload=upload_of(data), data=data)
+    assert result.new_suppliers == 3
+    lines = SpendLine.objects.select_related("supplier")
+    assert placeholder.pk not in {line.supplier_id for line in lines}
+    assert {line.supplier.name: line.supplier.vat_number for line in lines} == {
+        "Beacon Catering": "",
+        "Wardown Plumbing": "",
+        "Lea Manor Trust": "GB987654321",
+    }
+    # The line keeps the number as the council published it.
+    assert lines.get(transaction_ref="T3").vat_number == "gb 987 6543 21"
+
+
 def test_suppliers_made_by_this_import_are_not_matched_by_vat_number(
     council, upload_of, tiny_chunks
 ):

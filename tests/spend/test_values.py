@@ -19,6 +19,8 @@ from spend.values import (
     parse_amount,
     parse_date,
     parse_postcode,
+    tidy_vat_number,
+    vat_number_or_blank,
 )
 
 TODAY = date(2026, 7, 1)
@@ -834,3 +836,26 @@ def test_a_whole_number_sent_in_a_form_is_read_or_refused(text, below, number):
     from spend.values import parse_whole_number
 
     assert parse_whole_number(text, below=below) == number
+
+
+@pytest.mark.parametrize(
+    ("written", "tidied", "kept"),
+    [
+        ("GB123456789", "GB123456789", "GB123456789"),
+        ("gb 123 4567 89", "GB123456789", "GB123456789"),
+        ("123.4567.89", "GB123456789", "GB123456789"),
+        ("123456789012", "GB123456789012", "GB123456789012"),
+        ("GBGD001", "GBGD001", "GBGD001"),
+        ("IE6388047V", "IE6388047V", "IE6388047V"),
+        ("N/A", "N/A", ""),
+        ("NONE", "NONE", ""),
+        ("0", "0", ""),
+        ("000000000", "GB000000000", ""),
+        ("Not registered", "NOTREGISTERED", ""),
+        ("", "", ""),
+        (None, "", ""),
+    ],
+)
+def test_vat_numbers_are_tidied_and_placeholders_are_blank(written, tidied, kept):
+    assert tidy_vat_number(written) == tidied
+    assert vat_number_or_blank(written) == kept
