@@ -40,6 +40,9 @@ from spend.values import money
 # "Close to target" (amber): within this many percentage points below the target;
 # `LOCALSPEND_AMBER_POINTS` in the settings, 5 unless set.
 DEFAULT_AMBER_POINTS = 5
+# A share is not judged against its target when the tag of more than this
+# percentage of the spend is unknown (Tile.too_little_known).
+MOST_UNKNOWN = Decimal("50")
 TOP_SUPPLIERS = 20
 FIT_MONTHS = 12
 
@@ -404,10 +407,25 @@ class Tile:
     links: dict = field(default_factory=dict)
 
     @property
+    def too_little_known(self) -> bool:
+        """Is the tag unknown for more than half the spend? The share of the
+        rest is shown, but not judged against the target: the spend whose tag
+        is known may not be like the spend whose tag is not."""
+        return (
+            not self.metric.all_spend
+            and self.unknown_share is not None
+            and self.unknown_share > MOST_UNKNOWN
+        )
+
+    @property
     def status_label(self) -> str:
         if self.status is None:
+            if self.target is None:
+                return "No target"
+            if self.too_little_known:
+                return "Too little known to judge"
             # A target with no share to judge (no spend whose tag is known).
-            return "No target" if self.target is None else "No figure to judge"
+            return "No figure to judge"
         return {
             "green": "On target",
             "amber": "Close to target",
@@ -576,7 +594,8 @@ def tiles(scope: Scope, targets: Targets, today: date | None = None) -> dict:
                 f"(from {_one_place(governing.baseline_share)}% in "
                 f"{governing.baseline_fy})"
             )
-        tile.status = status_for(tile.share, tile.target)
+        if not tile.too_little_known:
+            tile.status = status_for(tile.share, tile.target)
         tile.links = metric_filters(metric, base)
         out.append(tile)
     return {

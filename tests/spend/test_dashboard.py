@@ -830,3 +830,50 @@ def test_a_past_period_with_spend_after_it_has_no_projection(council, spend):
     )
     assert trend.projection == []
     assert "No projection for a past period" in trend.crossing_note
+
+
+def test_a_share_of_too_little_known_spend_is_not_judged():
+    from spend.dashboard import Tile
+
+    def tile(metric: str, unknown: str) -> Tile:
+        total, unknown = D("1000"), D(unknown)
+        tile = Tile(
+            metric=figures.METRIC_BY_KEY[metric],
+            amount=D("10"),
+            denominator=total - unknown,
+            unknown=unknown,
+            total=total,
+            share=figures.share(D("10"), total - unknown),
+            unknown_share=figures.share(unknown, total),
+            target=D("25.0"),
+        )
+        return tile
+
+    mostly_unknown = tile("local", "990")  # 10 of the 10 known: 100%
+    assert mostly_unknown.too_little_known
+    assert mostly_unknown.status_label == "Too little known to judge"
+    assert not tile("local", "500").too_little_known  # half is enough
+    # The Living Wage share is of all spend: "unknown" there is not a gap.
+    assert not tile("living_wage", "990").too_little_known
+
+
+def test_the_dashboard_does_not_judge_a_share_of_too_little_known_spend(
+    client, council, viewer, spend, make_line
+):
+    # £5,000 more to C, whose tags are all unknown: most spend is unknown.
+    make_line(
+        council, supplier=spend["c"], amount=D("5000"), payment_date=date(2025, 6, 11)
+    )
+    rollup.rebuild(council.pk)
+    tiles = by_key(figures.tiles(scope(council), figures.Targets(council)))
+    assert tiles["local"].share == D("60.0")  # of the known spend, above 45%
+    assert tiles["local"].status is None
+    assert tiles["local"].status_label == "Too little known to judge"
+    assert tiles["sme"].status is None
+    client.force_login(viewer)
+    page = client.get(
+        reverse("spend:dashboard", args=[council.slug]), {"year": "2025"}
+    ).content.decode()
+    assert page.count(">Too little known to judge</strong>") == 1 + 3  # legend
+    assert page.count("Not judged against the target") == 3  # local, SME, VCSE
+    assert ">On target</strong> Target" not in page
