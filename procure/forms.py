@@ -547,8 +547,14 @@ class OffContractForm(forms.Form):
         "under a contract.",
     )
 
-    def __init__(self, *args, years: list[FinancialYear], **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, data=None, *, years: list[FinancialYear], **kwargs):
+        if data is not None:
+            # An address with the year alone (a bookmark, a link from another
+            # page) takes the defaults for the rest, not "This field is required".
+            data = data.copy()
+            for name in ("threshold", "public"):
+                data.setdefault(name, self.base_fields[name].initial)
+        super().__init__(data, **kwargs)
         self.fields["year"].choices = [(fy.start_year, fy.label) for fy in years]
         self.fields["year"].initial = years[0].start_year
 

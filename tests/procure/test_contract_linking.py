@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from pytest_django.asserts import assertContains
+from pytest_django.asserts import assertContains, assertNotContains
 
 from procure.linking import (
     link_lines,
@@ -371,6 +371,18 @@ def test_the_page_offers_the_thresholds_and_a_custom_amount(
     page = client.get(url, query | {"threshold": "custom", "amount": ""})
     assertContains(page, "Enter the amount, in pounds.")
     assertContains(page, "date_from=2025-04-01&amp;date_to=2026-03-31")
+
+
+def test_an_off_contract_address_with_the_year_alone_takes_the_defaults(
+    client, viewer, council, supplier, pay
+):
+    pay(date(2025, 6, 1), "7000.00")
+    client.force_login(viewer)
+    url = reverse("procure:off-contract", args=[council.slug])
+    page = client.get(url, {"year": "2025"})
+    assert not page.context["form"].errors
+    assertContains(page, supplier.name)
+    assertNotContains(page, "This field is required")
 
 
 def test_the_off_contract_csv_is_formula_safe(
