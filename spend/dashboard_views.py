@@ -61,6 +61,7 @@ def dashboard(request: HttpRequest, council: Council) -> HttpResponse:
             council,
             scope,
             headline,
+            trend,
             trend_chart,
             directorate_chart,
             non_local,
@@ -114,6 +115,7 @@ def _download(
     council: Council,
     scope,
     headline,
+    trend,
     trend_chart,
     directorate_chart,
     non_local,
@@ -158,7 +160,8 @@ def _download(
         notes = [
             f"Status: on target at or above the target for the year; close to "
             f"target within {points} point{pluralize(points)} below it; below "
-            "target further below."
+            "target further below; too little known to judge when the tag is "
+            f"unknown for more than {figures.MOST_UNKNOWN}% of the spend."
         ]
     elif which in ("trend", "directorates"):
         chart = trend_chart if which == "trend" else directorate_chart
@@ -201,7 +204,10 @@ def _download(
         [],
         header,
     ]
-    name = f"{council.slug}-dashboard-{which}-{scope.first:%Y-%m}-to-{scope.last:%Y-%m}.csv"
+    # The trend covers three financial years, whatever the period, for one measure.
+    first, last = trend.window if which == "trend" else (scope.first, scope.last)
+    what = f"trend-{trend.metric.key}" if which == "trend" else which
+    name = f"{council.slug}-dashboard-{what}-{first:%Y-%m}-to-{last:%Y-%m}.csv"
     return csv_response(name, preamble[0], [*preamble[1:], *rows])
 
 

@@ -777,6 +777,10 @@ def test_the_trend_names_its_months_and_marks_the_projected_ones(
     ]
     assert chart.title in response.text
     response = client.get(url, {"year": "2026", "download": "trend"})
+    # Named for the measure and the three years it covers, not the period.
+    assert response["Content-Disposition"].endswith(
+        'filename="luton-dashboard-trend-local-2024-04-to-2027-03.csv"'
+    )
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     preamble = [row[0] for row in rows[: rows.index(chart.header)] if row]
     assert any(
