@@ -3,7 +3,7 @@ from __future__ import annotations
 import json
 from calendar import monthrange
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from itertools import chain
 from urllib.parse import urlencode
 
@@ -404,7 +404,9 @@ def contract_detail(request: HttpRequest, council: Council, pk: int) -> HttpResp
         "contract": contract,
         "spend": spend,
         "spent_share": (
-            (spend["total"] * 100 / contract.value).quantize(Decimal("0.1"))
+            (spend["total"] * 100 / contract.value).quantize(
+                Decimal("0.1"), rounding=ROUND_HALF_UP
+            )
             if contract.value
             else None
         ),

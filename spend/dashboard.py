@@ -588,7 +588,7 @@ def tiles(scope: Scope, targets: Targets, today: date | None = None) -> dict:
         governing = targets.governing(metric.target_metric, scope.fy)
         if governing is not None:
             target = governing.share_for(scope.fy)
-            tile.target = None if target is None else target.quantize(Decimal("0.1"))
+            tile.target = None if target is None else _one_place(target)
             tile.target_label = (
                 f"{_one_place(governing.target_share)}% by {governing.target_fy} "
                 f"(from {_one_place(governing.baseline_share)}% in "

@@ -131,7 +131,7 @@ def _download(
             "Spend counted in the share (£)",
             "Of (£)",
             "Tag unknown (£)",
-            "Tag unknown, share of all spend",
+            "Tag unknown, share of the spend counted",
             "Target for the year",
             "Status",
             "Months compared",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.db import connection, models
@@ -496,7 +496,11 @@ def _with_redacted_share(figures: dict) -> dict:
     figures["total"] = total = money(figures["total"])
     figures["redacted"] = money(figures["redacted"])
     figures["redacted_share"] = (
-        (figures["redacted"] * 100 / total).quantize(Decimal("0.1")) if total else None
+        (figures["redacted"] * 100 / total).quantize(
+            Decimal("0.1"), rounding=ROUND_HALF_UP
+        )
+        if total
+        else None
     )
     return figures
 

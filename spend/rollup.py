@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from datetime import date
 
 from django.db import connection, transaction
-from django.db.models import Max, Min
+from django.db.models import Exists, Max, Min, OuterRef
 
 from councils.periods import FinancialYear, month_end, month_start
 from procure.models import Supplier
@@ -259,6 +259,15 @@ def refresh_tags(
             cursor.execute(all_directorates, params)
             cursor.execute(by_directorate, params)
             cursor.execute(directorates, params)
+        # A directorate whose spend is all gone (a file rolled back) leaves the
+        # choice list, not a page of £0.
+        CouncilDirectorate.objects.filter(council_id=council_id).exclude(
+            Exists(
+                DirectorateMonth.objects.filter(
+                    council_id=OuterRef("council_id"), directorate=OuterRef("name")
+                )
+            )
+        ).delete()
         if written > RESTATE_AFTER:
             restate(TagMonth)
         if first is None:  # tags changed: the yearly rows carry two of them

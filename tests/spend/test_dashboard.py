@@ -881,3 +881,27 @@ def test_the_dashboard_does_not_judge_a_share_of_too_little_known_spend(
     assert page.count(">Too little known to judge</strong>") == 1 + 3  # legend
     assert page.count("Not judged against the target") == 3  # local, SME, VCSE
     assert ">On target</strong> Target" not in page
+
+
+def test_a_target_is_rounded_half_up_as_the_chart_and_targets_page_show_it(
+    council, spend
+):
+    Target.objects.filter(council=council, metric="vcse").update(target_share=D("6.25"))
+    tiles = by_key(figures.tiles(scope(council), figures.Targets(council)))
+    # 6.25% for 2025/26 is shown as 6.3% everywhere; a share of 6.2% is below it.
+    assert tiles["vcse"].target == D("6.3")
+    assert figures.status_for(D("6.2"), tiles["vcse"].target) == "amber"
+
+
+def test_the_headline_csv_says_what_the_unknown_share_is_of(client, viewer, spend):
+    client.force_login(viewer)
+    url = reverse("spend:dashboard", args=["luton"])
+    response = client.get(url, {"year": "2025", "download": "tiles"})
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    header = next(row for row in rows if row and row[0] == "Measure")
+    body = rows[rows.index(header) + 1 :]
+    local = dict(zip(header, next(r for r in body if r[0] == "Local"), strict=True))
+    # C's £100 of the £1,100 counted (public bodies and redacted payees left
+    # out), not of all £2,150 of the year's spend.
+    assert local["Tag unknown (£)"] == "100.00"
+    assert local["Tag unknown, share of the spend counted"] == "9.1%"
