@@ -114,17 +114,37 @@ def trend_chart(trend: Trend, scope_label: str) -> Chart:
             f"{trend.fit_months} months with a share. A projection, not spend."
         )
     months = [p.month.isoformat() for p in points]
+    # A month not over yet holds a few days' payments: shown apart, not joined
+    # to the line as if it were a month's share.
+    over = [p for p in points if not p.unfinished]
     data = [
         {
             "type": "scatter",
             "mode": "lines+markers",
             "name": f"{metric.label} share",
-            "x": months,
-            "y": [_text(p.share) for p in points],
+            "x": [p.month.isoformat() for p in over],
+            "y": [_text(p.share) for p in over],
             "line": {"color": BLUE, "width": 3},
             "hovertemplate": "%{y:.1f}%<extra>Share</extra>",
         }
     ]
+    for p in points:
+        if p.unfinished and p.share is not None:
+            data.append(
+                {
+                    "type": "scatter",
+                    "mode": "markers",
+                    "name": f"{p.month:%B %Y} so far (not over yet)",
+                    "x": [p.month.isoformat()],
+                    "y": [_text(p.share)],
+                    "marker": {
+                        "color": "white",
+                        "size": 10,
+                        "line": {"color": BLUE, "width": 2},
+                    },
+                    "hovertemplate": "%{y:.1f}%<extra>So far</extra>",
+                }
+            )
     if any(p.target is not None for p in points):
         data.append(
             {
@@ -214,7 +234,8 @@ def trend_chart(trend: Trend, scope_label: str) -> Chart:
     }
     with_share = [p for p in points if p.share is not None]
     if with_share:
-        latest = with_share[-1]
+        over_with_share = [p for p in with_share if not p.unfinished]
+        latest = (over_with_share or with_share)[-1]
         target_now = (
             f" against a target trajectory of {latest.target}%"
             if latest.target is not None
@@ -222,8 +243,14 @@ def trend_chart(trend: Trend, scope_label: str) -> Chart:
         )
         summary = (
             f"{metric.label} share was {latest.share}% in {latest.month:%B %Y}"
+            f"{' so far (the month is not over)' if latest.unfinished else ''}"
             f"{target_now}. {trend.crossing_note}"
         )
+        if with_share[-1].unfinished and latest is not with_share[-1]:
+            so_far = with_share[-1]
+            summary += (
+                f" {so_far.month:%B %Y} so far, the month not over: {so_far.share}%."
+            )
     else:
         summary = f"No spend with a known {metric.label.lower()} status in this period."
     summary = " ".join([summary, *notes])
@@ -232,7 +259,7 @@ def trend_chart(trend: Trend, scope_label: str) -> Chart:
     for p in points:
         rows.append(
             [
-                p.month.strftime("%B %Y"),
+                f"{p.month:%B %Y}{' (not over yet)' if p.unfinished else ''}",
                 p.amount,
                 p.denominator,
                 "No spend imported" if p.amount is None else _pct(p.share),

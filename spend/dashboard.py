@@ -639,6 +639,7 @@ class TrendPoint:
     share: Decimal | None
     target: Decimal | None
     links: dict = field(default_factory=dict)  # `metric_filters` for the month
+    unfinished: bool = False  # the month is not over yet: a few days' payments
 
 
 @dataclass
@@ -697,7 +698,13 @@ def trend(scope: Scope, targets: Targets, metric: MetricDef, today: date) -> Tre
         denominator = total if metric.all_spend else total - unknown
         points.append(
             TrendPoint(
-                month, amount, denominator, share(amount, denominator), target, links
+                month,
+                amount,
+                denominator,
+                share(amount, denominator),
+                target,
+                links,
+                unfinished=month_end(month) >= today,
             )
         )
     final = (targets.by_metric.get(metric.target_metric or "") or [None])[-1]

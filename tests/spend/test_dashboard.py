@@ -905,3 +905,26 @@ def test_the_headline_csv_says_what_the_unknown_share_is_of(client, viewer, spen
     # out), not of all £2,150 of the year's spend.
     assert local["Tag unknown (£)"] == "100.00"
     assert local["Tag unknown, share of the spend counted"] == "9.1%"
+
+
+def test_a_month_not_over_yet_is_shown_apart_from_the_monthly_line(council, spend):
+    trend = figures.trend(
+        scope(council),
+        figures.Targets(council),
+        figures.METRIC_BY_KEY["local"],
+        today=date(2026, 3, 15),
+    )
+    march = trend.points[-1]
+    assert (march.month, march.unfinished) == (date(2026, 3, 1), True)
+    assert not any(p.unfinished for p in trend.points[:-1])
+    chart = charts.trend_chart(trend, "2025/26")
+    line = chart.figure["data"][0]
+    assert "2026-03-01" not in line["x"]
+    so_far = next(t for t in chart.figure["data"] if "so far" in t["name"])
+    assert so_far["x"] == ["2026-03-01"] and so_far["mode"] == "markers"
+    # The summary leads with the last month that is over (October: D, wider
+    # area, 0% local), then says what March holds so far.
+    assert chart.summary.startswith("Local share was 0.0% in October 2025")
+    assert "March 2026 so far, the month not over: 0.0%." in chart.summary
+    months = [row[0] for row in chart.rows]
+    assert "March 2026 (not over yet)" in months and "March 2026" not in months
