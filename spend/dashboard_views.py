@@ -104,6 +104,7 @@ def dashboard(request: HttpRequest, council: Council) -> HttpResponse:
         "non_local": non_local,
         "local": local,
         "quality": quality,
+        "missing": figures.describe_months(quality["missing_months"]),
         "amber_points": figures.amber_points(),
         "today": today,
     }

@@ -928,3 +928,14 @@ def test_a_month_not_over_yet_is_shown_apart_from_the_monthly_line(council, spen
     assert "March 2026 so far, the month not over: 0.0%." in chart.summary
     months = [row[0] for row in chart.rows]
     assert "March 2026 (not over yet)" in months and "March 2026" not in months
+
+
+def test_the_months_missing_are_said_above_the_tiles(client, viewer, spend):
+    client.force_login(viewer)
+    url = reverse("spend:dashboard", args=["luton"])
+    page = client.get(url, {"year": "2025"}).content.decode()
+    above = page.split('id="headline"')[0]
+    assert (
+        "no spend has been imported for August 2025 and November 2025 to "
+        "February 2026 (5 months of 2025/26)"
+    ) in above
