@@ -327,8 +327,10 @@ def directorate_chart(rows: list[DirectorateRow], scope_label: str) -> Chart:
             },
             yaxis={"autorange": "reversed", "automargin": True},
             hovermode="y unified",
-            legend={"orientation": "h", "y": -0.3},
-            margin={"l": 60, "r": 20, "t": 20, "b": 90},
+            # Above the bars: below, on a narrow screen, the legend's lines ran
+            # over the axis title.
+            legend={"orientation": "h", "x": 0, "y": 1, "yanchor": "bottom"},
+            margin={"l": 60, "r": 20, "t": 60, "b": 50},
         ),
     }
     if rows:
