@@ -132,3 +132,20 @@ def test_the_checked_filter_is_offered_in_the_spend_lists_words(
     assertContains(
         response, '<option value="false">Not yet checked in the register</option>'
     )
+
+
+def test_choosing_a_sort_starts_again_from_the_first_page(
+    client, viewer, council, register
+):
+    client.force_login(viewer)
+    url = reverse("procure:suppliers", args=[council.slug])
+    page = client.get(url, {"locality": "local", "page": "1"}).content.decode()
+    sort_links = [
+        href
+        for href in (part.split('"')[0] for part in page.split('href="')[1:])
+        if "sort=" in href
+    ]
+    assert sort_links, "no sort links on the supplier list"
+    for href in sort_links:
+        assert "page=" not in href, href
+        assert "locality=local" in href, href  # the filters are kept
