@@ -47,7 +47,7 @@ from pathlib import Path
 
 from spend.values import clean_text, normalise_name, parse_postcode
 
-RULE_VERSION = "1"
+RULE_VERSION = "2"  # 2: size from recorded figures is an officer's record
 
 LOCALITY_VALUES = ("local", "wider", "uk", "non_uk", "unknown")
 SIZE_VALUES = ("micro", "small", "medium", "large", "public_sector", "unknown")
@@ -738,11 +738,12 @@ def _by_figures(facts: SupplierFacts) -> TagResult | None:
         return None
     value, meaning = _band_of(figures)
     evidence = f"Recorded {_described(figures)}: {meaning}."
+    # The figures are the supplier record's, as an officer entered them.
     if _certain(figures, value):
-        return TagResult(value, "registry", evidence, "high")
+        return TagResult(value, "declaration", evidence, "high")
     evidence += f" Not certain without the {_missing(figures)}."
     confidence = "medium" if figures.employees is not None else "low"
-    return TagResult(value, "registry", evidence, confidence)
+    return TagResult(value, "declaration", evidence, confidence)
 
 
 def _band_of(figures: _Figures) -> tuple[str, str]:

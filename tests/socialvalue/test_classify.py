@@ -357,7 +357,8 @@ def test_sme_bands_at_their_edges(employees, turnover, balance_sheet, value):
         )
     )
     assert result.value == value
-    assert result.source == "registry"
+    # The figures are the supplier record's, as an officer entered them.
+    assert result.source == "declaration"
 
 
 def test_full_figures_give_high_confidence_and_state_the_rule():
