@@ -2,10 +2,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
+from django.db.models import QuerySet
+from django.forms.models import construct_instance
 
 from councils.models import Council
 from councils.periods import FinancialYear
@@ -32,6 +36,38 @@ EARLIEST_START, LATEST_START = 1990, 2100
 TYPED_LENGTH = 30  # characters a postcode or VAT number may be typed in
 
 
+def tidy_reference(text: str) -> str:
+    """A contract reference as kept: dashes and spaces that only look alike
+    ("LBC‑1" with a non-breaking hyphen) made plain, spaces collapsed."""
+    reference = unicodedata.normalize("NFKC", text)
+    reference = LOOKALIKE_DASHES.sub("-", reference)
+    return " ".join(reference.split())
+
+
+def reference_key(text: str) -> str:
+    """What makes two references the same to a reader: "C‑101", "c-101" and
+    "C-101 " are one reference (the database's rule is on lower case)."""
+    return tidy_reference(text).casefold()
+
+
+def _money_messages(what: str, limit: str = "£1,000,000,000,000") -> dict:
+    """Plain messages for a money field, instead of Django's count of digits."""
+    return {
+        "invalid": f"Enter {what} in pounds, like 120000 or 120000.50.",
+        "max_digits": f"Enter {what} under {limit}.",
+        "max_whole_digits": f"Enter {what} under {limit}.",
+        "max_decimal_places": f"Enter {what} in pounds and pence, with at most "
+        "2 decimal places.",
+    }
+
+
+def _length_message(what: str, limit: int) -> dict:
+    return {
+        "max_length": f"Enter {what} of at most {limit:,} characters: this one has "
+        "%(show_value)d."
+    }
+
+
 class SupplierForm(forms.ModelForm):
     class Meta:
         model = Supplier
@@ -52,7 +88,28 @@ class SupplierForm(forms.ModelForm):
             "verified",
         ]
         widgets = {"address": forms.Textarea(attrs={"rows": 3})}
-        error_messages = {"name": {"required": "Enter the supplier's name."}}
+        error_messages = {
+            "name": {
+                "required": "Enter the supplier's name.",
+                **_length_message("a name", 300),
+            },
+            "company_number": {
+                "max_length": "Enter a Companies House number of up to 8 letters "
+                "and digits, like 01234567 or SC123456."
+            },
+            "charity_number": _length_message("a charity number", 12),
+            "employees": {
+                "invalid": "Enter the number of employees as a whole number, like 25.",
+                "min_value": "Enter 0 or more employees, or leave it blank if it "
+                "is not known.",
+                "max_value": "Enter a realistic number of employees: the largest "
+                "employers have a few million.",
+            },
+            "turnover": _money_messages("the turnover", limit="£100,000,000,000,000"),
+            "balance_sheet_total": _money_messages(
+                "the balance sheet total", limit="£100,000,000,000,000"
+            ),
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -263,11 +320,42 @@ class ContractForm(forms.ModelForm):
             "reference": {
                 "required": "Enter the contract reference.",
                 "unique": "This council already has a contract with this reference.",
+                **_length_message("a reference", 100),
             },
-            "title": {"required": "Enter the contract title."},
+            "title": {
+                "required": "Enter the contract title.",
+                **_length_message("a title", 300),
+            },
+            "department": _length_message("a department", 200),
+            "contract_manager": _length_message("a contract manager's name", 200),
+            "ocid": _length_message("an OCID", 100),
+            "status": {"invalid_choice": "Choose the contract's status from the list."},
+            "route": {
+                "invalid_choice": "Choose the procurement route from the list, or "
+                "leave it blank."
+            },
+            "award_method": {
+                "invalid_choice": "Choose whether the contract was tendered or "
+                "quoted, or leave it blank."
+            },
+            "value": _money_messages("a whole-life value"),
+            "annual_value": _money_messages("an annual value"),
+            "irrecoverable_vat": _money_messages("the irrecoverable VAT"),
+            "social_value_weighting": {
+                "invalid": "Enter the social value weighting as a percentage, like 20.",
+                "max_digits": "Enter a percentage between 0 and 100.",
+                "max_whole_digits": "Enter a percentage between 0 and 100.",
+                "max_decimal_places": "Enter a percentage with at most 2 decimal "
+                "places, like 12.5.",
+            },
             "start_date": {
                 "required": "Enter the start date.",
                 "invalid": "Enter the start date as a real date.",
+            },
+            "end_date": {"invalid": "Enter the end date as a real date."},
+            "review_date": {"invalid": "Enter the review date as a real date."},
+            "extension_end_date": {
+                "invalid": "Enter the end date if extended as a real date."
             },
             "cpv_codes": {
                 "max_length": "The CPV codes take %(show_value)d characters once "
@@ -281,11 +369,9 @@ class ContractForm(forms.ModelForm):
         self.council = council
         self.instance.council = council
         supplier = self.fields["supplier"]
-        supplier.queryset = (
-            Supplier.objects.dealt_with_by(council)
-            .filter(merged_into__isnull=True)
-            .order_by("name")
-        )
+        choices = self._supplier_choices(council)
+        if choices is not None:
+            supplier.queryset = choices
         supplier.empty_label = "Choose a supplier"
         supplier.help_text = (
             f"Suppliers {council.short_name} has paid, named in a spend file or "
@@ -300,6 +386,13 @@ class ContractForm(forms.ModelForm):
         self.fields["status"].help_text = (
             "Pipeline: not yet awarded (takes no spend). "
             "Ended: finished or ended early."
+        )
+
+    def _supplier_choices(self, council: Council) -> QuerySet[Supplier] | None:
+        return (
+            Supplier.objects.dealt_with_by(council)
+            .filter(merged_into__isnull=True)
+            .order_by("name")
         )
 
     SECTIONS = [
@@ -339,9 +432,7 @@ class ContractForm(forms.ModelForm):
     def clean_reference(self) -> str:
         # Dashes and spaces that only look alike ("LBC‑1" with a non-breaking
         # hyphen) would make two references a reader cannot tell apart.
-        reference = unicodedata.normalize("NFKC", self.cleaned_data["reference"])
-        reference = LOOKALIKE_DASHES.sub("-", reference)
-        return " ".join(reference.split())
+        return tidy_reference(self.cleaned_data["reference"])
 
     def clean_start_date(self):
         start = self.cleaned_data["start_date"]
@@ -405,6 +496,9 @@ class ContractForm(forms.ModelForm):
                 "extension_end_date",
                 "The end date if extended must be on or after the end date.",
             )
+        self._review_before_the_end(review, end, extension)
+        self._annual_within_whole_life(start, end)
+        self._social_value_still_fits(start, end, extension)
         if not data.get("supplier") and data.get("status") != ContractStatus.PIPELINE:
             if "supplier" not in self.errors:
                 self.add_error(
@@ -413,6 +507,105 @@ class ContractForm(forms.ModelForm):
                     "be without one.",
                 )
         return data
+
+    def _review_before_the_end(self, review, end, extension) -> None:
+        if {"review_date", "end_date", "extension_end_date"} & set(self.errors):
+            return
+        last = extension or end
+        if review and last and review > last:
+            self.add_error(
+                "review_date",
+                f"The review date must be on or before the "
+                f"{'end date if extended' if extension else 'end date'} "
+                f"({_day(last)}): a contract is reviewed while it runs.",
+            )
+
+    def _annual_within_whole_life(self, start, end) -> None:
+        """A contract running a year or more is worth at least a year's value
+        over its whole life. (A shorter one may give its annual rate.)"""
+        value = self.cleaned_data.get("value")
+        annual = self.cleaned_data.get("annual_value")
+        if not (value and annual and start and end) or annual <= value:
+            return
+        if value <= 0 or end < _a_year_on(start) - timedelta(days=1):
+            return
+        self.add_error(
+            "annual_value",
+            f"The annual value (£{annual:,.2f}) is more than the whole-life value "
+            f"(£{value:,.2f}) of a contract running a year or more. Check both: "
+            "the whole-life value is the total over the contract's whole period.",
+        )
+
+    def _social_value_still_fits(self, start, end, extension) -> None:
+        """New dates must still hold the contract's social value commitments and
+        delivery returns, as the commitment form holds a commitment to them."""
+        if self.instance.pk is None or not start:
+            return
+        dates = {"start_date", "end_date", "extension_end_date"}
+        if not dates & set(self.changed_data) or dates & set(self.errors):
+            return
+        from socialvalue.models import Commitment, DeliveryReturn
+
+        last = extension or end
+        last_field = "extension_end_date" if extension else "end_date"
+        last_words = "end date if extended" if extension else "end date"
+        commitments = (
+            Commitment.objects.filter(contract_id=self.instance.pk)
+            .select_related("measure")
+            .order_by("period_start", "pk")
+        )
+        returns = (
+            DeliveryReturn.objects.filter(commitment__contract_id=self.instance.pk)
+            .select_related("commitment__measure")
+            .order_by("period_start", "pk")
+        )
+        page = "on the contract's social value page first"
+        for commitment in commitments:
+            what = f"The commitment to {commitment.measure.code} ({commitment.period})"
+            if commitment.period_start < start:
+                self.add_error(
+                    "start_date",
+                    f"{what} would start before the contract. Change or remove "
+                    f"that commitment {page}, or start the contract on "
+                    f"{_day(commitment.period_start)} or earlier.",
+                )
+                return
+            if last and commitment.period_end > last:
+                self.add_error(
+                    last_field,
+                    f"{what} would end after the contract. Change or remove that "
+                    f"commitment {page}, or make the {last_words} "
+                    f"{_day(commitment.period_end)} or later.",
+                )
+                return
+        for delivery in returns:
+            what = (
+                f"The delivery return for {delivery.period} (commitment to "
+                f"{delivery.commitment.measure.code})"
+            )
+            if delivery.period_start < start:
+                self.add_error(
+                    "start_date",
+                    f"{what} would fall before the contract starts. Remove that "
+                    f"return {page}, or start the contract on "
+                    f"{_day(delivery.period_start)} or earlier.",
+                )
+                return
+            if last and delivery.period_end > last:
+                self.add_error(
+                    last_field,
+                    f"{what} would fall after the contract ends. Remove that "
+                    f"return {page}, or make the {last_words} "
+                    f"{_day(delivery.period_end)} or later.",
+                )
+                return
+
+    def _reference_taken(self, clash: Contract) -> str:
+        return (
+            f"This council already has a contract with reference "
+            f"{clash.reference} ({clash.title}). Enter a different "
+            "reference, or edit that contract instead."
+        )
 
     def validate_unique(self) -> None:
         # The council is not a form field, so ModelForm would skip the
@@ -428,12 +621,18 @@ class ContractForm(forms.ModelForm):
                 .first()
             )
             if clash is not None:
-                self.add_error(
-                    "reference",
-                    f"This council already has a contract with reference "
-                    f"{clash.reference} ({clash.title}). Enter a different "
-                    "reference, or edit that contract instead.",
-                )
+                self.add_error("reference", self._reference_taken(clash))
+
+
+def _day(day: date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+def _a_year_on(day: date) -> date:
+    try:
+        return day.replace(year=day.year + 1)
+    except ValueError:  # 29 February
+        return date(day.year + 1, 3, 1)
 
 
 class KPIForm(forms.ModelForm):
@@ -532,6 +731,7 @@ class OffContractForm(forms.Form):
         max_digits=14,
         help_text="Used when you choose “Another amount”.",
         error_messages={
+            **_money_messages("an amount"),
             "invalid": "Enter the amount in pounds, like 10000.",
             "min_value": "Enter an amount of £0 or more.",
         },
@@ -578,16 +778,109 @@ class OffContractForm(forms.Form):
         return FinancialYear(year), Decimal(threshold), data.get("public") == "include"
 
 
+class _KnownSupplierField(forms.ModelChoiceField):
+    """A supplier choice that takes the suppliers it is told of (`known`, by
+    primary key) without asking the database; any other is looked up."""
+
+    known: dict[str, Supplier]
+
+    def to_python(self, value):
+        if value not in self.empty_values:
+            found = getattr(self, "known", {}).get(str(value))
+            if found is not None and found.merged_into_id is None:
+                return found
+        return super().to_python(value)
+
+
 class ContractRowForm(ContractForm):
     """One row of an imported contract register, checked by the contract form's
-    rules. The supplier may be any in the register (the importer has matched or
-    created it), not only those the council already deals with."""
+    rules with the same messages. The supplier may be any in the register (the
+    importer has matched or created it), not only those the council already
+    deals with.
 
-    def __init__(self, *args, council: Council, **kwargs):
+    Made for hundreds of rows in one go, it asks the database nothing a row
+    does not need: the importer gives the references already taken (`taken`:
+    `reference_key` to contract, loaded once) and the suppliers it holds
+    (`suppliers`), and the model's constraints that `clean` (or a field)
+    already enforces are not checked again, one SELECT each. Any other
+    constraint is checked, and the database refuses what slips through."""
+
+    # Contract's constraints this form enforces itself, with the same wording.
+    CHECKED_BY_THE_FORM = frozenset(
+        {
+            "contract_reference_unique",  # validate_unique, against `taken`
+            "contract_reference_unique_any_case",
+            "contract_reference_and_title_set",  # required fields
+            "contract_ends_after_start",  # clean
+            "contract_review_after_start",
+            "contract_extension_after_end",
+            "contract_value_positive",
+            "contract_annual_value_positive",
+            "contract_vat_not_negative",
+            "contract_weighting_percent",
+            "contract_status_valid",  # choice fields
+            "contract_route_valid",
+            "contract_award_method_valid",
+        }
+    )
+
+    supplier = _KnownSupplierField(
+        Supplier.objects.filter(merged_into__isnull=True), required=False
+    )
+
+    def __init__(
+        self,
+        *args,
+        council: Council,
+        taken: dict[str, Contract],
+        suppliers: dict[str, Supplier] | None = None,
+        **kwargs,
+    ):
         super().__init__(*args, council=council, **kwargs)
-        self.fields["supplier"].queryset = Supplier.objects.filter(
-            merged_into__isnull=True
-        )
+        self.taken = taken
+        self.fields["supplier"].known = suppliers or {}
+
+    def _supplier_choices(self, council: Council) -> None:
+        return None  # any supplier in the register, as declared above
+
+    def _post_clean(self) -> None:
+        # ModelForm._post_clean, with only the constraints the form leaves out.
+        exclude = self._get_validation_exclusions()
+        try:
+            self.instance = construct_instance(
+                self, self.instance, self._meta.fields, self._meta.exclude
+            )
+        except ValidationError as error:
+            self._update_errors(error)
+        try:
+            # The supplier field has found the supplier already: the model would
+            # look it up again.
+            self.instance.full_clean(
+                exclude=exclude | {"supplier"},
+                validate_unique=False,
+                validate_constraints=False,
+            )
+        except ValidationError as error:
+            self._update_errors(error)
+        errors = []
+        for constraint in Contract._meta.constraints:
+            if constraint.name in self.CHECKED_BY_THE_FORM:
+                continue
+            try:
+                constraint.validate(Contract, self.instance, exclude=exclude)
+            except ValidationError as error:
+                errors.append(error)
+        if errors:
+            self._update_errors(ValidationError(errors))
+        self.validate_unique()
+
+    def validate_unique(self) -> None:
+        # As ContractForm's, against the references held (no query per row).
+        reference = self.cleaned_data.get("reference")
+        if reference and "reference" not in self.errors:
+            clash = self.taken.get(reference_key(reference))
+            if clash is not None and clash.pk != self.instance.pk:
+                self.add_error("reference", self._reference_taken(clash))
 
 
 class ContractImportUploadForm(forms.Form):

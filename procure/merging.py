@@ -4,14 +4,26 @@ A merge moves the merged supplier's spend lines, aliases, contracts and officer
 overrides to the kept supplier, records exactly what moved, and marks the merged
 supplier `merged_into` (it is kept, so the merge can be undone). Undoing moves back
 what the merge moved. Both reclassify the suppliers concerned.
+
+Suppliers are a register shared by every council, but each council's payments,
+names, contracts and location decisions are its own. So a council's officers may
+merge only a supplier that is in no other council's records (the merge then moves
+their council's records alone), and only that council's officers may undo it. A
+merge that moves several councils' records is for a LocalSpend administrator
+(staff), who merges for every council (`council=None`). Two suppliers with
+different Companies House (or charity) numbers are two organisations: never merged.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
+from councils.models import Council
 from procure.linking import relink_suppliers
 from procure.models import (
     Contract,
@@ -20,7 +32,7 @@ from procure.models import (
     SupplierAlias,
     SupplierMerge,
 )
-from socialvalue.models import SupplierTag, TagOverride
+from socialvalue.models import SupplierTag, TagKind, TagOverride
 from socialvalue.tagging import classify_suppliers
 from spend import rollup
 from spend.models import SpendLine, hold_rollup_lock
@@ -31,17 +43,155 @@ class MergeRefused(ValueError):
     """The merge cannot be done; str() says why."""
 
 
+def _company_number(supplier: Supplier) -> str:
+    number = supplier.company_number.strip().upper().replace(" ", "")
+    return number.zfill(8) if number.isdigit() else number
+
+
+def _charity(supplier: Supplier) -> str:
+    number = supplier.charity_number.strip().upper().replace(" ", "")
+    return f"{supplier.charity_register}-{number}" if number else ""
+
+
+def identity_clash(kept: Supplier, merged: Supplier) -> str:
+    """Why the two cannot be one organisation by their registered numbers, or "".
+
+    Two different Companies House numbers are two companies; two different
+    charity numbers (or registers) are two charities."""
+    for words, number in (
+        ("registered companies (Companies House numbers", _company_number),
+        ("registered charities (charity numbers", _charity),
+    ):
+        theirs, ours = number(merged), number(kept)
+        if theirs and ours and theirs != ours:
+            return (
+                f"{merged.name} and {kept.name} are two different {words} "
+                f"{theirs} and {ours}). Two registered organisations cannot be one "
+                "organisation, so they cannot be merged. If a number is wrong, "
+                "correct it in the supplier's details first."
+            )
+    return ""
+
+
+def other_councils_records(supplier: Supplier, council: Council) -> dict[str, int]:
+    """How many of the supplier's payments, names from spend files, contracts and
+    location decisions belong to councils other than `council`."""
+    others = ~Q(council=council)
+    return {
+        "lines": supplier.spend_lines.filter(others).count(),
+        "aliases": supplier.aliases.filter(others).count(),
+        "contracts": supplier.contracts.filter(others).count(),
+        "overrides": supplier.tag_overrides.filter(council__isnull=False)
+        .filter(others)
+        .count(),
+    }
+
+
+def in_other_councils_records(supplier: Supplier, council: Council) -> bool:
+    others = ~Q(council=council)
+    return (
+        supplier.spend_lines.filter(others).exists()
+        or supplier.aliases.filter(others).exists()
+        or supplier.contracts.filter(others).exists()
+        or supplier.tag_overrides.filter(council__isnull=False).filter(others).exists()
+    )
+
+
+def elsewhere_refusal(merged: Supplier) -> str:
+    return (
+        f"{merged.name} is also in other councils' records (their payments, names "
+        "from spend files, contracts or location decisions), and merging it here "
+        "would move those too. Ask a LocalSpend administrator (staff) to merge them."
+    )
+
+
+@dataclass
+class MergePlan:
+    """What merging `merged` into `kept` moves, for the confirmation page.
+
+    `lines`, `aliases` and `contracts` are the acting council's; `elsewhere` holds
+    other councils' (all zero when the merge is theirs alone to make). `decisions`
+    counts the officer decisions that move to the kept supplier and `dropped` those
+    that give way to the kept supplier's own; `shared_kinds` names the
+    supplier-wide ones (size, VCSE, Living Wage) that move. `kept_elsewhere`: other
+    councils deal with the kept supplier, so those decisions count for them too.
+    `clash` and `refusal` say why the merge cannot be made ("" when it can):
+    `clash` for anyone, `refusal` for the council's own officers."""
+
+    lines: int
+    aliases: int
+    contracts: int
+    decisions: int
+    dropped: int
+    shared_kinds: list[str]
+    elsewhere: dict[str, int]
+    kept_elsewhere: bool
+    clash: str
+    refusal: str
+
+    @property
+    def in_other_councils(self) -> bool:
+        return any(self.elsewhere.values())
+
+
+def merge_plan(kept: Supplier, merged: Supplier, council: Council) -> MergePlan:
+    mine = Q(council=council)
+    decisions = dropped = 0
+    shared_kinds = []
+    for override in merged.tag_overrides.all():
+        if override.council_id is not None and override.council_id != council.pk:
+            continue  # another council's: counted in `elsewhere`
+        clash = kept.tag_overrides.filter(
+            council_id=override.council_id, kind=override.kind
+        ).exists()
+        if clash:
+            dropped += 1
+            continue
+        decisions += 1
+        if override.council_id is None:
+            shared_kinds.append(override.kind)
+    elsewhere = other_councils_records(merged, council)
+    clash = identity_clash(kept, merged)
+    return MergePlan(
+        lines=merged.spend_lines.filter(mine).count(),
+        aliases=merged.aliases.filter(mine).count(),
+        contracts=merged.contracts.filter(mine).count(),
+        decisions=decisions,
+        dropped=dropped,
+        shared_kinds=[kind for kind in TagKind if kind in shared_kinds],
+        elsewhere=elsewhere,
+        kept_elsewhere=in_other_councils_records(kept, council),
+        clash=clash,
+        refusal=clash or (elsewhere_refusal(merged) if any(elsewhere.values()) else ""),
+    )
+
+
 def merge_suppliers(
-    *, kept: Supplier, merged: Supplier, user, reason: str = ""
+    *,
+    kept: Supplier,
+    merged: Supplier,
+    user,
+    reason: str = "",
+    council: Council | None = None,
 ) -> SupplierMerge:
+    """Merge `merged` into `kept`, as `council`'s officer `user`: refused when the
+    merged supplier is in another council's records. `council=None` merges for
+    every council (a LocalSpend administrator's merge): only an administrator, or
+    a council that alone deals with both suppliers, can undo it."""
     if kept.pk == merged.pk:
         raise MergeRefused("A supplier cannot be merged into itself.")
     if kept.merged_into_id or merged.merged_into_id:
         raise MergeRefused(
             "One of these suppliers has already been merged into another."
         )
+    clash = identity_clash(kept, merged)
+    if clash:
+        raise MergeRefused(clash)
     with transaction.atomic():
         hold_rollup_lock()  # rollups are rewritten below: one writer at a time
+        # Checked under the lock: an import may have paid the supplier meanwhile.
+        if council is not None and in_other_councils_records(merged, council):
+            raise MergeRefused(elsewhere_refusal(merged))
         lines = list(merged.spend_lines.values_list("pk", flat=True))
         aliases = list(merged.aliases.values_list("pk", flat=True))
         contracts = list(merged.contracts.values_list("pk", flat=True))
@@ -67,6 +217,7 @@ def merge_suppliers(
         record = SupplierMerge.objects.create(
             kept=kept,
             merged=merged,
+            council=council,
             merged_by=user,
             reason=reason,
             moved_lines=lines,
@@ -142,13 +293,40 @@ def _return_later_lines(record: SupplierMerge, kept: Supplier, merged: Supplier)
     SpendLine.objects.filter(pk__in=back).update(supplier=merged)
 
 
-def undo_merge(record: SupplierMerge, *, user) -> None:
-    """Put back what the merge moved; the merged supplier stands on its own again."""
+def undo_refusal(record: SupplierMerge, council: Council) -> str:
+    """Why `council`'s officers may not undo the merge ("" when they may).
+
+    A merge is undone by the council that made it. One recorded with no council
+    (made for every council by an administrator, or before merges recorded their
+    council) only by a council that alone deals with both suppliers."""
+    if record.council_id is not None:
+        if record.council_id == council.pk:
+            return ""
+        return (
+            "This merge was made at another council: only its officers can undo "
+            "it. If it is wrong, ask them, or a LocalSpend administrator (staff)."
+        )
+    if in_other_councils_records(record.kept, council) or in_other_councils_records(
+        record.merged, council
+    ):
+        return (
+            "Other councils also deal with these suppliers, so undoing this merge "
+            "would change their records too. Ask a LocalSpend administrator (staff) "
+            "to undo it."
+        )
+    return ""
+
+
+def undo_merge(record: SupplierMerge, *, user, council: Council | None = None) -> None:
+    """Put back what the merge moved; the merged supplier stands on its own again.
+    With `council`, as that council's officer: refused where `undo_refusal` says."""
     if record.undone_at:
         raise MergeRefused("This merge has already been undone.")
     kept, merged = record.kept, record.merged
     with transaction.atomic():
         hold_rollup_lock()  # rollups are rewritten below: one writer at a time
+        if council is not None and (why := undo_refusal(record, council)):
+            raise MergeRefused(why)
         SpendLine.objects.filter(pk__in=record.moved_lines, supplier=kept).update(
             supplier=merged
         )
@@ -159,7 +337,10 @@ def undo_merge(record: SupplierMerge, *, user) -> None:
         for item in record.moved_overrides:
             scope = {"council_id": item["council"], "kind": item["kind"]}
             if item["moved"]:
-                TagOverride.objects.filter(supplier=kept, **scope).delete()
+                # Unless an officer has decided the kept supplier's tag since.
+                TagOverride.objects.filter(
+                    supplier=kept, **scope, value=item["value"], reason=item["reason"]
+                ).delete()
             TagOverride.objects.update_or_create(
                 supplier=merged,
                 **scope,

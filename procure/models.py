@@ -325,12 +325,15 @@ class ContractQuerySet(CouncilScopedQuerySet):
 
     def with_spend(self) -> ContractQuerySet:
         """Annotate `spend_to_date`: the total of the spend lines linked to each
-        contract (automatically or by an officer), summed in the database."""
+        contract (automatically or by an officer), summed in the database.
+
+        By the contract alone, so the database reads that contract's lines through
+        the `line_contract` index. A line is only ever linked to a contract of its
+        own council (procure.linking, spend.importer): a condition on the council
+        as well made SQLite read every line of the council for each contract."""
         from spend.models import SpendLine
 
-        lines = SpendLine.objects.filter(
-            contract_id=OuterRef("pk"), council_id=OuterRef("council_id")
-        )
+        lines = SpendLine.objects.filter(contract_id=OuterRef("pk"))
         total = lines.values("contract_id").annotate(t=Sum("amount")).values("t")
         return self.annotate(
             spend_to_date=Coalesce(
@@ -700,6 +703,18 @@ class SupplierMerge(models.Model):
 
     kept = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="+")
     merged = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="+")
+    # The council whose officer merged (and whose officers alone may undo it).
+    # None: merged for every council by a LocalSpend administrator, or made
+    # before merges recorded their council.
+    council = models.ForeignKey(
+        Council,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The council whose officer made the merge; none if made for "
+        "every council.",
+    )
     merged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )

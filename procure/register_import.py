@@ -7,17 +7,23 @@ contract obeys exactly what an officer typing it in would.
 
 * A reference the council already has updates that contract (only the columns
   the file has are changed); a reference seen twice in one file is rejected the
-  second time.
+  second time. "C-101", "c-101" and "C‑101" (a look-alike dash) are one
+  reference (``procure.forms.reference_key``).
 * Suppliers are matched by company number, then by normalised name (the register,
   then this council's aliases), else created unverified, as the spend importer does.
 * With a buyer column (Contracts Finder's "Organisation Name"), only rows whose
   buyer is this council are imported unless the officer asks for every row.
 * Everything happens in one transaction. The reconciliation always adds up:
   rows read = created + updated + unchanged + rejected + other buyer + blank.
+* The council's contracts, and the suppliers the file could name, are loaded
+  once before the rows (`_Held`), not looked up row by row: a row costs only
+  its own writes (852 rows of Contracts Finder in under 2 s on SQLite;
+  bench/register_bench.py).
 """
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -341,24 +347,33 @@ def import_register(
     today = today or timezone.localdate()
     report = Report(file_name=register.file_name)
     only_ours = only_ours and "buyer" in mapping
-    seen: dict[str, int] = {}
-    suppliers: dict[str, Supplier] = {}
-    touched: list[Contract] = []
+    # First the rows' values, so what they name is loaded in a few queries.
+    rows: list[tuple[int, list[object], tuple[dict, int] | _Rejected]] = []
+    for row, number in zip(register.rows, register.row_numbers, strict=True):
+        report.rows_read += 1
+        cells = {name: _cell(row, i) for name, i in mapping.items()}
+        if not any(clean_text(c) for c in row):
+            report.blank += 1
+            continue
+        if only_ours and not is_ours(clean_text(cells["buyer"]), council):
+            report.other_buyer += 1
+            continue
+        try:
+            rows.append((number, row, _values(cells, today)))
+        except _Rejected as error:
+            rows.append((number, row, error))
+    saved: list[tuple[str, Contract]] = []
     bare_cpv_rows = 0
     with transaction.atomic():
-        for row, number in zip(register.rows, register.row_numbers, strict=True):
-            report.rows_read += 1
-            cells = {name: _cell(row, i) for name, i in mapping.items()}
-            if not any(clean_text(c) for c in row):
-                report.blank += 1
-                continue
-            if only_ours and not is_ours(clean_text(cells["buyer"]), council):
-                report.other_buyer += 1
-                continue
+        held = _Held.load(council, [v[0] for _, _, v in rows if isinstance(v, tuple)])
+        for number, row, parsed in rows:
             try:
+                if isinstance(parsed, _Rejected):
+                    raise parsed
+                values, bare = parsed
                 with transaction.atomic():  # a rejected row leaves nothing behind
-                    outcome, contract, bare, new_supplier = _import_row(
-                        council, cells, seen, suppliers, user, today
+                    outcome, contract, new_supplier = _import_row(
+                        council, values, held, user, today
                     )
             except _Rejected as error:
                 column = register.column_name(mapping.get(error.field_name))
@@ -373,15 +388,16 @@ def import_register(
                     Rejection(number, "", f"the database refused it ({error})", row)
                 )
                 continue
-            seen[contract.reference.casefold()] = number
+            held.imported(contract, number, new_supplier)
             bare_cpv_rows += bare
             if new_supplier is not None:
                 report.suppliers_created += 1
-                suppliers[new_supplier.normalised_name] = new_supplier
             setattr(report, outcome, getattr(report, outcome) + 1)
             if outcome != "unchanged":
-                touched.append(contract)
-        if touched:
+                saved.append((outcome, contract))
+        _write_history(saved, user)
+        if saved:
+            touched = [contract for _, contract in saved]
             report.spend_lines_linked = link_spend(council, touched).linked
     if only_ours:
         report.notes.append(
@@ -397,40 +413,138 @@ def import_register(
     return report
 
 
-def _import_row(council, cells, seen, suppliers, user, today):
-    """Create or update one row's contract: (outcome, contract, whether CPV codes
-    were left out, the supplier made for it if any)."""
-    from procure.forms import ContractRowForm
+_CHUNK = 500  # values in one IN (...), well inside SQLite's limit
 
-    values, bare = _values(cells, today)
+
+def _chunks(values: set[str]):
+    ordered = sorted(values)
+    for at in range(0, len(ordered), _CHUNK):
+        yield ordered[at : at + _CHUNK]
+
+
+class _Held:
+    """What the import checks rows against, loaded once and kept up to date as
+    rows are imported: the council's contracts by `reference_key`, the
+    references imported so far (with their rows), and the suppliers the rows
+    could name (by company number, by normalised name, by this council's
+    aliases, and those this import made)."""
+
+    def __init__(self) -> None:
+        self.contracts: dict[str, Contract] = {}
+        self.rows: dict[str, int] = {}  # reference_key -> the row that imported it
+        self.by_number: dict[str, Supplier] = {}
+        self.by_name: dict[str, Supplier] = {}
+        self.by_alias: dict[str, Supplier] = {}
+        self.made: dict[str, Supplier] = {}  # by normalised name
+
+    @classmethod
+    def load(cls, council: Council, rows: list[dict]) -> _Held:
+        from procure.forms import reference_key
+
+        held = cls()
+        # In the model's order, as `.first()` of a lookup by reference took them.
+        for contract in Contract.objects.filter(council=council).select_related(
+            "supplier"
+        ):
+            held.contracts.setdefault(reference_key(contract.reference), contract)
+        numbers = {v["company_number"] for v in rows if v["company_number"]}
+        names = {
+            normalise_name(v["supplier_name"])
+            for v in rows
+            if v["supplier_name"] and not is_redacted(v["supplier_name"])
+        }
+        names.discard("")
+        for chunk in _chunks(numbers):
+            for supplier in Supplier.objects.filter(company_number__in=chunk):
+                held.by_number.setdefault(supplier.company_number, supplier)
+        for chunk in _chunks(names):
+            found = Supplier.objects.filter(
+                normalised_name__in=chunk, merged_into__isnull=True
+            ).order_by("-verified", "pk")
+            for supplier in found:
+                held.by_name.setdefault(supplier.normalised_name, supplier)
+            aliases = SupplierAlias.objects.filter(
+                council=council, normalised_name__in=chunk
+            ).select_related("supplier")
+            for alias in aliases:
+                held.by_alias.setdefault(alias.normalised_name, alias.supplier)
+        return held
+
+    def suppliers(self, *more: Supplier | None) -> dict[str, Supplier]:
+        """The suppliers a row's form may take without a query, by primary key."""
+        return {str(s.pk): s for s in more if s is not None and s.pk is not None}
+
+    def imported(
+        self, contract: Contract, row: int, new_supplier: Supplier | None
+    ) -> None:
+        from procure.forms import reference_key
+
+        key = reference_key(contract.reference)
+        self.rows[key] = row
+        self.contracts[key] = contract
+        if new_supplier is not None:
+            self.made[new_supplier.normalised_name] = new_supplier
+            if new_supplier.company_number:
+                self.by_number.setdefault(new_supplier.company_number, new_supplier)
+
+
+def _import_row(council, values, held: _Held, user, today):
+    """Create or update one row's contract: (outcome, contract, the supplier made
+    for it if any)."""
+    from procure.forms import ContractRowForm, reference_key
+
     reference = values["reference"]
-    if reference.casefold() in seen:  # "C-101" and "c-101" are one reference
+    key = reference_key(reference)
+    if key in held.rows:  # "C-101", "c-101" and "C‑101" are one reference
         raise _Rejected(
             "reference",
             f"the reference {reference} is already on row "
-            f"{seen[reference.casefold()]} of this file",
+            f"{held.rows[key]} of this file",
         )
-    existing = Contract.objects.filter(
-        council=council, reference__iexact=reference
-    ).first()
-    supplier = _supplier(values, suppliers, council)
+    existing = held.contracts.get(key)
+    supplier = _supplier(values, held)
     new_supplier = None
     if supplier is not None and supplier.pk is None:
         supplier._history_user = user
         supplier.save()
         new_supplier = supplier
     data = _form_data(existing, values, supplier, today)
-    form = ContractRowForm(data, instance=existing, council=council)
+    # A copy: a rejected row must not leave its values on the contract held.
+    instance = copy.copy(existing) if existing is not None else None
+    form = ContractRowForm(
+        data,
+        instance=instance,
+        council=council,
+        taken=held.contracts,
+        suppliers=held.suppliers(supplier, existing and existing.supplier),
+    )
     if not form.is_valid():
         name, errors = next(iter(form.errors.items()))
         raise _Rejected(_FORM_TO_FIELD.get(name, name), " ".join(errors))
     if existing is not None and not form.has_changed():
-        return "unchanged", existing, bare, new_supplier
+        return "unchanged", existing, new_supplier
     contract = form.instance
     contract._history_user = user
-    contract.save()
+    # Its history is written with the others' in one go (`_write_history`).
+    contract.skip_history_when_saving = True
+    try:
+        contract.save()
+    finally:
+        del contract.skip_history_when_saving
+    contract._history_date = timezone.now()
     outcome = "created" if existing is None else "updated"
-    return outcome, contract, bare, new_supplier
+    return outcome, contract, new_supplier
+
+
+def _write_history(saved: list[tuple[str, Contract]], user) -> None:
+    """The history records of the contracts created and updated, each as its own
+    save would have written it (who, when, what), in two bulk inserts."""
+    for outcome, update in (("created", False), ("updated", True)):
+        contracts = [c for o, c in saved if o == outcome]
+        if contracts:
+            Contract.history.bulk_history_create(
+                contracts, update=update, default_user=user, batch_size=500
+            )
 
 
 def _cell(row: list[object], index: int) -> object:
@@ -529,35 +643,24 @@ def _company_number(text: str) -> str:
     return number.zfill(8) if number.isdigit() else number
 
 
-def _supplier(
-    values: dict, made: dict[str, Supplier], council: Council
-) -> Supplier | None:
+def _supplier(values: dict, held: _Held) -> Supplier | None:
     """The register's supplier for the row: by company number, then by name (the
     register, then this council's aliases), else a new unverified one (unsaved)."""
     number, name = values["company_number"], values["supplier_name"]
     if not name and not number:
         return None
     if number:
-        found = Supplier.objects.filter(company_number=number).first()
+        found = held.by_number.get(number)
         if found:
             return _unmerged(found)
     if not name or is_redacted(name):
         return None
     norm = normalise_name(name)
-    if norm in made:
-        return made[norm]
-    found = (
-        Supplier.objects.filter(normalised_name=norm, merged_into__isnull=True)
-        .order_by("-verified", "pk")
-        .first()
-    )
-    if found is None:
-        alias = (
-            SupplierAlias.objects.filter(council=council, normalised_name=norm)
-            .select_related("supplier")
-            .first()
-        )
-        found = _unmerged(alias.supplier) if alias else None
+    if norm in held.made:
+        return held.made[norm]
+    found = held.by_name.get(norm)
+    if found is None and norm in held.by_alias:
+        found = _unmerged(held.by_alias[norm])
     if found is None:
         found = Supplier(name=name[:300], company_number=number, verified=False)
     return found

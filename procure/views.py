@@ -56,7 +56,13 @@ from procure.linking import (
     release_lines,
     unlink_lines,
 )
-from procure.merging import MergeRefused, merge_suppliers, undo_merge
+from procure.merging import (
+    MergeRefused,
+    merge_plan,
+    merge_suppliers,
+    undo_merge,
+    undo_refusal,
+)
 from procure.models import (
     KPIS_REQUIRED,
     Contract,
@@ -67,9 +73,16 @@ from procure.models import (
     Supplier,
     SupplierMerge,
 )
-from procure.ocds import release_package
+from procure.ocds import contracts_for_package, release_package
 from procure.tables import ContractTable, OffContractTable, SupplierTable
-from socialvalue.models import SME_VALUES, TAG_VALUES, SupplierTag, TagKind
+from socialvalue.models import (
+    SME_VALUES,
+    TAG_VALUES,
+    SupplierTag,
+    TagKind,
+    TagOverride,
+    TagSource,
+)
 from socialvalue.tagging import classify_suppliers
 from spend.export import csv_stream_response
 from spend.models import SpendLine
@@ -113,6 +126,7 @@ def supplier_detail(request: HttpRequest, council: Council, pk: int) -> HttpResp
         messages.info(request, f"That supplier was merged into {kept.name}.")
         return redirect("procure:supplier-detail", council.slug, kept.pk)
     lines = SpendLine.objects.for_council(council).filter(supplier=supplier)
+    people = People(council)
     context = {
         "council": council,
         "supplier": supplier,
@@ -121,17 +135,48 @@ def supplier_detail(request: HttpRequest, council: Council, pk: int) -> HttpResp
         "aliases": supplier.aliases.filter(council=council),
         "contracts": Contract.objects.for_council(council).filter(supplier=supplier),
         "history": _supplier_history(supplier, council),
-        "tags": _tags_for(supplier, council),
+        "tags": _tags_for(supplier, council, people),
         "tag_history": _tag_history(supplier, council),
         "suggestions": supplier.match_suggestions.filter(
             dismissed_at__isnull=True
         ).select_related("candidate"),
-        "merges": SupplierMerge.objects.filter(kept=supplier).select_related(
-            "merged", "merged_by"
-        ),
+        "merges": _merges_into(supplier, council, people, request.user),
     }
     context.update(_same_as(request, council, supplier))
     return render(request, "procure/supplier_detail.html", context)
+
+
+def _merges_into(
+    supplier: Supplier, council: Council, people: People, user
+) -> list[dict]:
+    """The merges into the supplier, as this council may see them: who merged
+    (named only to their own council), the reason (only the merging council's),
+    and whether this council's officers (or the administrator `user`) may undo it."""
+    admin = localspend_admin(user)
+    rows = []
+    for merge in SupplierMerge.objects.filter(kept=supplier).select_related(
+        "merged", "merged_by"
+    ):
+        here = merge.council_id == council.pk
+        ours = here or (
+            merge.council_id is None
+            and people.ours(merge.merged_by_id, merge.merged_by)
+        )
+        rows.append(
+            {
+                "pk": merge.pk,
+                "merged": merge.merged,
+                "by": people.name(merge.merged_by_id, merge.merged_by, here=here)
+                or "an officer",
+                "at": merge.merged_at,
+                "reason": merge.reason if ours else "",
+                "reason_elsewhere": bool(merge.reason) and not ours,
+                "undone_at": merge.undone_at,
+                "can_undo": merge.undone_at is None
+                and (admin or not undo_refusal(merge, council)),
+            }
+        )
+    return rows
 
 
 def _merged_into(pk: int) -> Supplier | None:
@@ -175,15 +220,69 @@ def _tag_values(supplier: Supplier, council: Council) -> dict[str, str]:
     }
 
 
-def _tags_for(supplier: Supplier, council: Council) -> list[dict]:
-    """Each kind of tag as this council sees it, with whether an officer overrode it."""
+def _tags_for(
+    supplier: Supplier, council: Council, people: People | None = None
+) -> list[dict]:
+    """Each kind of tag as this council sees it, with whether an officer overrode
+    it, its evidence and who decided it (other councils' people unnamed)."""
+    people = people or People(council)
     mine = Q(council=council) | Q(council__isnull=True)
     tags = {t.kind: t for t in supplier.tags.filter(mine).select_related("decided_by")}
-    overridden = set(supplier.tag_overrides.filter(mine).values_list("kind", flat=True))
-    return [
-        {"kind": kind, "tag": tags.get(kind), "overridden": kind in overridden}
-        for kind in TagKind
-    ]
+    overrides = {
+        o.kind: o
+        for o in supplier.tag_overrides.filter(mine).select_related("created_by")
+    }
+    rows = []
+    for kind in TagKind:
+        tag, override = tags.get(kind), overrides.get(kind)
+        rows.append(
+            {
+                "kind": kind,
+                "tag": tag,
+                "overridden": override is not None,
+                "evidence": _evidence(tag, override, council, people),
+                "decided_by": (
+                    people.name(tag.decided_by_id, tag.decided_by) if tag else None
+                ),
+            }
+        )
+    return rows
+
+
+def _evidence(
+    tag: SupplierTag | None,
+    override: TagOverride | None,
+    council: Council,
+    people: People,
+) -> str:
+    """The tag's evidence in words. An officer's decision is told from the
+    override: by whom and why to their own council, "someone at another council"
+    and no reason to the others (a size, VCSE or Living Wage decision is shared)."""
+    if tag is None:
+        return "Not classified yet."
+    if tag.source != TagSource.OFFICER_OVERRIDE:
+        return tag.evidence
+    if override is None:  # removed, not yet reclassified
+        return "An officer decided this."
+    who, reason = override_as_seen(override, council, people)
+    when = format_date(timezone.localtime(override.created_at), "j F Y")
+    if reason is None:
+        return f"Set by {who} on {when}, for a reason given there."
+    return f"Set by {who} on {when}: {reason}"
+
+
+def override_as_seen(
+    override: TagOverride, council: Council, people: People | None = None
+) -> tuple[object, str | None]:
+    """(who, reason) of an officer's tag decision as `council`'s members may see
+    it: the officer and their reason when it is this council's decision (a
+    location, or made by one of its members); else "someone at another council"
+    and None. `who` is a user or words."""
+    people = people or People(council)
+    here = override.council_id == council.pk
+    who = people.name(override.created_by_id, override.created_by, here=here)
+    ours = here or people.ours(override.created_by_id, override.created_by)
+    return who or "an officer", override.reason if ours else None
 
 
 @council_view(Capability.EDIT_REGISTER)
@@ -319,16 +418,25 @@ def supplier_merge(
         .exclude(pk=merged.pk),
         pk=into,
     )
+    # A council's officers merge only suppliers in no other council's records; a
+    # LocalSpend administrator (staff) may merge for every council.
+    plan = merge_plan(kept, merged, council)
+    admin = localspend_admin(request.user)
+    refusal = plan.clash or ("" if admin else plan.refusal)
+    everywhere = admin and plan.in_other_councils
     if request.method == "POST":
         try:
+            if refusal:
+                raise MergeRefused(refusal)
             merge_suppliers(
                 kept=kept,
                 merged=merged,
                 user=request.user,
                 reason=request.POST.get("reason", "").strip(),
+                council=None if everywhere else council,
             )
-        except MergeRefused as refusal:
-            messages.error(request, str(refusal))
+        except MergeRefused as refused:
+            messages.error(request, str(refused))
             return redirect("procure:supplier-detail", council.slug, merged.pk)
         messages.success(
             request,
@@ -340,24 +448,48 @@ def supplier_merge(
         "council": council,
         "kept": kept,
         "merged": merged,
-        "lines": merged.spend_lines.filter(council=council).count(),
-        "aliases": merged.aliases.filter(council=council).count(),
-        "contracts": merged.contracts.filter(council=council).count(),
-        "elsewhere": merged.spend_lines.exclude(council=council).exists()
-        or merged.contracts.exclude(council=council).exists(),
+        "plan": plan,
+        "refusal": refusal,
+        "everywhere": everywhere,
+        "shared_kinds": _in_words([_KIND_WORDS[k] for k in plan.shared_kinds]),
     }
     return render(request, "procure/supplier_merge.html", context)
+
+
+_KIND_WORDS = {
+    TagKind.LOCALITY: "location",
+    TagKind.SIZE: "size",
+    TagKind.VCSE: "VCSE",
+    TagKind.LIVING_WAGE: "Living Wage",
+}
+
+
+def _in_words(items: list[str]) -> str:
+    """ "a, b and c"."""
+    if len(items) < 2:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def localspend_admin(user) -> bool:
+    """A LocalSpend administrator: staff and superuser, for every council."""
+    return bool(user.is_active and user.is_staff and user.is_superuser)
 
 
 @council_view(Capability.EDIT_REGISTER)
 @require_POST
 def merge_undo(request: HttpRequest, council: Council, pk: int) -> HttpResponse:
+    """Undo a merge: this council's own (see `procure.merging.undo_refusal`), or any
+    for a LocalSpend administrator."""
     record = get_object_or_404(
-        SupplierMerge.objects.filter(kept__in=Supplier.objects.dealt_with_by(council)),
+        SupplierMerge.objects.filter(
+            Q(council=council) | Q(kept__in=Supplier.objects.dealt_with_by(council))
+        ),
         pk=pk,
     )
+    admin = localspend_admin(request.user)
     try:
-        undo_merge(record, user=request.user)
+        undo_merge(record, user=request.user, council=None if admin else council)
     except MergeRefused as refusal:
         messages.error(request, str(refusal))
     else:
@@ -397,7 +529,10 @@ def contract_list(request: HttpRequest, council: Council) -> HttpResponse:
 @council_view(Capability.VIEW)
 def contract_detail(request: HttpRequest, council: Council, pk: int) -> HttpResponse:
     contract = _contract_for(council, pk)
-    linked = SpendLine.objects.for_council(council).filter(contract=contract)
+    # A line is only ever linked to a contract of its own council, so the
+    # contract alone picks them, through its index (procure/models.py,
+    # ContractQuerySet.with_spend).
+    linked = SpendLine.objects.filter(contract=contract)
     spend = linked.headline()
     context = {
         "council": council,
@@ -479,7 +614,7 @@ def _supplier_status(supplier: Supplier | None, council: Council) -> list[dict]:
                 "kind": "SME" if kind == TagKind.SIZE else kind.label,
                 "label": label,
                 "colour": {True: "green", False: "blue", None: "grey"}[good],
-                "evidence": tag.evidence if tag else "Not classified yet.",
+                "evidence": row["evidence"],
                 "overridden": row["overridden"],
             }
         )
@@ -532,7 +667,8 @@ def _contract_history(contract: Contract, limit: int = 30) -> list[dict]:
     )
     suppliers = {r.supplier_id for r in records if r.supplier_id}
     names = dict(Supplier.objects.filter(pk__in=suppliers).values_list("pk", "name"))
-    return _changes(Contract, records, names)[:limit]
+    who = _named_within(contract.council)
+    return _changes(Contract, records, names, who)[:limit]
 
 
 def _changes(model, records: list, names: dict[int, str], who=None) -> list[dict]:
@@ -566,16 +702,38 @@ def _changes(model, records: list, names: dict[int, str], who=None) -> list[dict
     return rows
 
 
+class People:
+    """Who may be named to a council's members. Suppliers and their tags are
+    shared by every council; the people of other councils are not named to this
+    one, nor their free-text reasons shown."""
+
+    def __init__(self, council: Council):
+        self.members = set(council.memberships.values_list("user_id", flat=True))
+
+    def ours(self, user_id: int | None, user=None) -> bool:
+        """One of the council's members (or a LocalSpend administrator)."""
+        return user_id in self.members or (
+            user is not None and user.is_staff and user.is_superuser
+        )
+
+    def name(self, user_id: int | None, user=None, *, here: bool = False):
+        """The user if one of the council's members; None for no one (the system);
+        "a LocalSpend administrator" for staff; else "someone at another council",
+        or "an officer" for what was done `here`, at this council (by someone no
+        longer a member)."""
+        if user_id is None or user_id in self.members:
+            return user
+        if user is not None and user.is_staff and user.is_superuser:
+            return "a LocalSpend administrator"
+        return "an officer" if here else "someone at another council"
+
+
 def _named_within(council: Council):
-    """`who(record)`: the record's user if this council's (or none: the system),
-    else "someone at another council". Suppliers and their tags are shared by
-    every council; the people of other councils are not named to this one."""
-    members = set(council.memberships.values_list("user_id", flat=True))
+    """`who(record)`: the history record's user as `People.name` gives it."""
+    people = People(council)
 
     def who(record):
-        if record.history_user_id is None or record.history_user_id in members:
-            return record.history_user
-        return "someone at another council"
+        return people.name(record.history_user_id, record.history_user)
 
     return who
 
@@ -614,6 +772,7 @@ def _tag_history(supplier: Supplier, council: Council, limit: int = 30):
 
 def _kpi_history(contract: Contract, limit: int = 30) -> list[dict]:
     """Changes to the contract's KPIs and their ratings, newest first."""
+    who = _named_within(contract.council)
     kpis = {
         h.id: h.name
         for h in ContractKPI.history.filter(contract_id=contract.pk).order_by(
@@ -621,7 +780,7 @@ def _kpi_history(contract: Contract, limit: int = 30) -> list[dict]:
         )
     }
     events = [
-        {"when": h.history_date, "who": h.history_user, "text": _kpi_event(h)}
+        {"when": h.history_date, "who": who(h), "text": _kpi_event(h)}
         for h in ContractKPI.history.filter(contract_id=contract.pk)
         .select_related("history_user")
         .order_by("-history_date")[:limit]
@@ -629,7 +788,7 @@ def _kpi_history(contract: Contract, limit: int = 30) -> list[dict]:
     events += [
         {
             "when": h.history_date,
-            "who": h.history_user,
+            "who": who(h),
             "text": f"{kpis.get(h.kpi_id, 'A KPI')} rated "
             f"{h.get_rating_display().lower()} to {format_date(h.period_end, 'j M Y')} "
             f"({h.get_history_type_display().lower()})",
@@ -782,21 +941,77 @@ def contract_lines(request: HttpRequest, council: Council, pk: int) -> HttpRespo
     if action not in actions or not ids:
         messages.error(request, "Choose at least one payment, then an action.")
         return redirect(contract.get_absolute_url())
+    ids = list(dict.fromkeys(ids))
+    before = {
+        line["pk"]: line
+        for line in SpendLine.objects.for_council(council)
+        .filter(pk__in=ids)
+        .values("pk", "supplier_id", "contract_id", "contract_link_manual")
+    }
     try:
         done = actions[action](contract, ids)
     except LinkRefused as refusal:
         messages.error(request, str(refusal))
+        return redirect(contract.get_absolute_url())
+    reasons, unchanged = _not_done(council, contract, action, ids, before)
+    done -= unchanged  # linked again to where they already were: nothing changed
+    if not done:
+        verb = {"link": "linked", "unlink": "taken off", "release": "handed back"}
+        because = f": {'; '.join(reasons)}" if reasons else ""
+        messages.error(
+            request, f"None of the chosen payments could be {verb[action]}{because}."
+        )
         return redirect(contract.get_absolute_url())
     said = {
         "link": "Linked {} payment{} to this contract by hand",
         "unlink": "Took {} payment{} off this contract by hand",
         "release": "Handed {} payment{} back to the linking rule",
     }[action].format(done, pluralize(done))
-    if done:
-        contract._change_reason = said
-        contract.save()
+    contract._change_reason = said
+    contract.save()
     messages.success(request, f"{said}.")
+    if reasons:
+        messages.warning(
+            request, f"The others were left as they were: {'; '.join(reasons)}."
+        )
     return redirect(contract.get_absolute_url())
+
+
+def _not_done(
+    council: Council, contract: Contract, action: str, ids: list[int], before: dict
+) -> tuple[list[str], int]:
+    """Why some of the chosen payments were not linked, taken off or handed back
+    (from the state `before` the action), and how many the action counted that
+    were already as asked (linked to this contract by hand)."""
+    counts: dict[str, int] = {}
+
+    def count(reason: str) -> None:
+        counts[reason] = counts.get(reason, 0) + 1
+
+    supplier = contract.supplier.name if contract.supplier else "its supplier"
+    unchanged = 0
+    for pk in ids:
+        line = before.get(pk)
+        if line is None:
+            count(f"not one of {council.short_name or council.name}'s payments")
+            continue
+        on_this = line["contract_id"] == contract.pk
+        if action == "link":
+            if line["supplier_id"] != contract.supplier_id:
+                count(f"paid to a supplier other than {supplier}")
+            elif on_this and line["contract_link_manual"]:
+                count("already linked to this contract by hand")
+                unchanged += 1
+        elif action == "unlink":
+            if not on_this:
+                count("not linked to this contract")
+        elif not line["contract_link_manual"]:
+            count("already left to the linking rule")
+        elif not on_this and line["supplier_id"] != contract.supplier_id:
+            count(f"neither linked to this contract nor paid to {supplier}")
+    return [
+        f"{n} {'is' if n == 1 else 'are'} {reason}" for reason, n in counts.items()
+    ], unchanged
 
 
 def _months_ahead(day: date, months: int) -> date:
@@ -1229,7 +1444,7 @@ def public_downloads(council: Council) -> dict:
             (fy, f"{spend_url}?{urlencode({'year': fy.start_year})}")
             for fy in _years_with_spend(council)
         ],
-        "ocds_count": Contract.objects.for_council(council).count(),
+        "ocds_count": contracts_for_package(council, public=True).count(),
         "ocds_url": reverse("councils:public-ocds", args=[council.slug]),
     }
 
@@ -1263,7 +1478,7 @@ def public_spend_csv(request: HttpRequest, council_slug: str) -> HttpResponse:
 @login_not_required
 def public_ocds(request: HttpRequest, council_slug: str) -> HttpResponse:
     council = _published(council_slug)
-    package = release_package(council, request.build_absolute_uri())
+    package = release_package(council, request.build_absolute_uri(), public=True)
     if not package["releases"]:
         return HttpResponse(
             f"{council.name} has no contracts published yet.\n",

@@ -1,5 +1,6 @@
 import re
 import zipfile
+from decimal import Decimal
 from pathlib import Path
 
 from django import forms
@@ -19,9 +20,45 @@ from socialvalue.models import (
     ProxyValue,
     Target,
     Theme,
+    Unit,
     evidence_path,
     keep_evidence,
 )
+
+
+def _number_messages(what: str, under: str, places: int = 2, example="12") -> dict:
+    """Plain messages for a decimal field, instead of Django's count of digits."""
+    return {
+        "invalid": f"Enter {what} as a number, like {example}.",
+        "max_digits": f"Enter {what} under {under}.",
+        "max_whole_digits": f"Enter {what} under {under}.",
+        "max_decimal_places": f"Enter {what} with at most {places} decimal places.",
+    }
+
+
+def _share_messages() -> dict:
+    return {
+        "invalid": "Enter a percentage between 0 and 100, like 62.5.",
+        "max_digits": "Enter a percentage between 0 and 100.",
+        "max_whole_digits": "Enter a percentage between 0 and 100.",
+        "max_decimal_places": "Enter a percentage with at most 2 decimal places.",
+    }
+
+
+_QUANTITY = _number_messages("a quantity", "1,000,000,000,000", example="12 or 2.5")
+
+
+def _whole_number_error(measure: Measure, quantity) -> str | None:
+    """A measure counted in whole things (people, apprenticeships, schools)
+    takes no fractions: "2.5 apprenticeships started" is a typing slip."""
+    if measure.unit != Unit.NUMBER or quantity is None:
+        return None
+    if quantity == quantity.to_integral_value():
+        return None
+    return (
+        f"{measure.code} ({measure.name}) is counted in whole numbers: enter a "
+        f"whole number, like {max(quantity.to_integral_value(), Decimal(1)):,f}."
+    )
 
 
 class FinancialYearField(forms.CharField):
@@ -63,6 +100,10 @@ class TargetForm(forms.ModelForm):
             "notes",
         ]
         widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
+        error_messages = {
+            "baseline_share": _share_messages(),
+            "target_share": _share_messages(),
+        }
 
     def __init__(self, *args, council, **kwargs):
         super().__init__(*args, **kwargs)
@@ -157,6 +198,13 @@ class CommitmentForm(forms.ModelForm):
             "period_end": _DATE,
             "note": forms.Textarea(attrs={"rows": 3}),
         }
+        error_messages = {
+            "quantity": _QUANTITY,
+            "period_start": {
+                "invalid": "Enter the date the period starts as a real date"
+            },
+            "period_end": {"invalid": "Enter the date the period ends as a real date"},
+        }
 
     def __init__(self, *args, contract, **kwargs):
         super().__init__(*args, **kwargs)
@@ -179,6 +227,15 @@ class CommitmentForm(forms.ModelForm):
         if quantity is not None and quantity <= 0:
             raise forms.ValidationError("Enter a quantity more than 0.")
         return quantity
+
+    def clean(self) -> dict:
+        data = super().clean()
+        measure = data.get("measure")
+        if measure is not None and "quantity" not in self.errors:
+            error = _whole_number_error(measure, data.get("quantity"))
+            if error:
+                self.add_error("quantity", error)
+        return data
 
 
 def _evidence_upload_error(upload) -> str | None:
@@ -307,6 +364,13 @@ class DeliveryReturnForm(forms.ModelForm):
             "period_end": _DATE,
             "evidence_note": forms.Textarea(attrs={"rows": 4}),
         }
+        error_messages = {
+            "quantity": _QUANTITY,
+            "period_start": {
+                "invalid": "Enter the date the period starts as a real date"
+            },
+            "period_end": {"invalid": "Enter the date the period ends as a real date"},
+        }
 
     def __init__(self, *args, commitment: Commitment, **kwargs):
         super().__init__(*args, **kwargs)
@@ -338,6 +402,9 @@ class DeliveryReturnForm(forms.ModelForm):
         quantity = self.cleaned_data["quantity"]
         if quantity is not None and quantity < 0:
             raise forms.ValidationError("Enter a quantity of 0 or more.")
+        error = _whole_number_error(self.instance.commitment.measure, quantity)
+        if error:
+            raise forms.ValidationError(error)
         return quantity
 
     def clean_evidence_note(self) -> str:
@@ -424,6 +491,11 @@ class ProxyValueForm(forms.ModelForm):
         model = ProxyValue
         fields = ["measure", "year", "value", "source"]
         labels = {"value": "Value per unit (£)"}
+        error_messages = {
+            "value": _number_messages(
+                "the value per unit", "£100,000,000", places=4, example="14.85"
+            )
+        }
         help_texts = {
             "value": "Pounds for one unit of the measure: per hour, per week, per "
             "FTE-year, per tonne, or per £1 spent.",

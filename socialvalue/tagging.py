@@ -297,11 +297,14 @@ def _facts(values: list) -> classify.SupplierFacts:
 
 
 def _override_result(override: TagOverride) -> classify.TagResult:
-    who = override.created_by.get_username() if override.created_by else "An officer"
+    # The evidence names no one: size, VCSE and Living Wage tags are shared by
+    # every council, and other councils' people are not named to a council. The
+    # pages say who decided, to the members of that person's own councils.
+    when = f"{override.created_at:%d %B %Y}"
     return classify.TagResult(
         value=override.value,
         source=TagSource.OFFICER_OVERRIDE,
-        evidence=f"{who} set this on {override.created_at:%d %B %Y}: {override.reason}",
+        evidence=f"An officer set this on {when}: {override.reason}",
         confidence=Confidence.HIGH,
     )
 

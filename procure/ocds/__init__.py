@@ -5,6 +5,15 @@ OCID is the contract's own OCID when an officer recorded one, otherwise
 ``<OCDS_PREFIX>-<council slug>-<contract reference>``, where the prefix comes from
 the ``LOCALSPEND_OCDS_PREFIX`` setting (default ``ocds-localspend``, which is not a
 registered prefix: a council publishing to the OCDS registry should set its own).
+
+Two packages are made from the same register. The members' own export
+(``public=False``) holds every contract, planned ones included, and each supplier's
+address as the register holds it. The published package (``public=True``, for the
+council's public pages) holds only contracts that have been awarded (a planned
+contract's estimated value is not published before it is tendered, as the
+Transparency Code contracts file leaves it out too), and no supplier addresses: a sole
+trader's address may be their home. Suppliers keep their names and registered
+identifiers (Companies House, charity numbers), which are public already.
 """
 
 from __future__ import annotations
@@ -92,9 +101,10 @@ def buyer_party(council: Council) -> dict:
     }
 
 
-def supplier_party(supplier) -> dict:
+def supplier_party(supplier, *, public: bool = False) -> dict:
     """The supplier, identified by Companies House or charity number when known
-    (org-id.guide schemes GB-COH, GB-CHC, GB-SC, GB-NIC)."""
+    (org-id.guide schemes GB-COH, GB-CHC, GB-SC, GB-NIC). Its address (street and
+    postcode) only when not `public`: a sole trader's may be their home."""
     identifiers = []
     if supplier.company_number:
         identifiers.append(("GB-COH", supplier.company_number))
@@ -116,7 +126,7 @@ def supplier_party(supplier) -> dict:
     if identifiers:
         party["identifier"] = identifiers[0]
         party["additionalIdentifiers"] = identifiers[1:]
-    if supplier.postcode or supplier.address:
+    if not public and (supplier.postcode or supplier.address):
         party["address"] = _clean(
             {
                 "streetAddress": supplier.address.replace("\n", ", ").strip(),
@@ -127,15 +137,18 @@ def supplier_party(supplier) -> dict:
     return _clean(party)
 
 
-def release(contract: Contract, buyer: dict, changed: datetime | None) -> dict:
-    """One contract as an OCDS release: parties, buyer, tender, award, contract."""
+def release(
+    contract: Contract, buyer: dict, changed: datetime | None, *, public: bool = False
+) -> dict:
+    """One contract as an OCDS release: parties, buyer, tender, award, contract.
+    `public`: for the published package (no supplier address)."""
     ocid = ocid_for(contract)
     when = changed or timezone.now()
     awarded = contract.status != ContractStatus.PIPELINE and contract.supplier
     value = _value(contract.value)
     parties = [buyer]
     if contract.supplier:
-        parties.append(supplier_party(contract.supplier))
+        parties.append(supplier_party(contract.supplier, public=public))
     items = [
         {
             "id": str(number),
@@ -202,27 +215,32 @@ def release(contract: Contract, buyer: dict, changed: datetime | None) -> dict:
     return data
 
 
-def contracts_for_package(council: Council):
-    """The council's contracts, each with the time of its last change."""
+def contracts_for_package(council: Council, *, public: bool = False):
+    """The council's contracts, each with the time of its last change; only those
+    awarded (not in the pipeline) when `public`. `.count()` it for a link's count."""
     changes = Contract.history.model.objects.filter(id=OuterRef("pk")).order_by(
         "-history_date"
     )
+    contracts = Contract.objects.for_council(council)
+    if public:
+        contracts = contracts.exclude(status=ContractStatus.PIPELINE)
     return (
-        Contract.objects.for_council(council)
-        .select_related("council", "supplier")
+        contracts.select_related("council", "supplier")
         .annotate(changed=Subquery(changes.values("history_date")[:1]))
         .order_by("reference")
     )
 
 
-def release_package(council: Council, uri: str) -> dict:
-    """The council's contracts as a release package. With no contracts the
-    `releases` array is empty, which the schema (minItems 1) does not allow: the
-    exports page says so rather than offering the file."""
+def release_package(council: Council, uri: str, *, public: bool = False) -> dict:
+    """The council's contracts as a release package: the members' own export, or
+    with `public` the one the public pages publish (awarded contracts only, no
+    supplier addresses). With no contracts the `releases` array is empty, which the
+    schema (minItems 1) does not allow: the exports page says so rather than
+    offering the file."""
     buyer = buyer_party(council)
     releases = [
-        release(contract, buyer, contract.changed)
-        for contract in contracts_for_package(council)
+        release(contract, buyer, contract.changed, public=public)
+        for contract in contracts_for_package(council, public=public)
     ]
     last = max((r["date"] for r in releases), default=None)
     return {

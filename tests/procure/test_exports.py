@@ -495,9 +495,81 @@ def test_a_publishing_council_offers_the_files_members_download(
     assert "Jane Carer" not in str(spend)
     package = json.loads(client.get(_public("public-ocds", council)).content)
     assert not sorted(validator().iter_errors(package), key=str)
-    assert {r["ocid"] for r in package["releases"]} == {
-        r["ocid"] for r in _package(viewer_client, council)["releases"]
+
+
+# The published package holds only awarded contracts and no supplier addresses
+# (procure.ocds, public=True); the members' own export keeps both.
+
+
+def _addressed(supplier):
+    supplier.address = "Flat 2\n14 Wardown Crescent\nLuton"
+    supplier.save()
+    return supplier
+
+
+def test_the_members_export_keeps_planned_contracts_and_addresses(
+    viewer_client, council, contracts, supplier
+):
+    _addressed(supplier)
+    releases = {
+        r["ocid"].removeprefix("ocds-localspend-luton-"): r
+        for r in _package(viewer_client, council)["releases"]
     }
+    assert releases["LBC-5"]["tag"] == ["planning"]
+    assert releases["LBC-5"]["tender"]["value"] == {
+        "amount": 90000.0,
+        "currency": "GBP",
+    }
+    party = releases["LBC-1"]["parties"][1]
+    assert party["address"] == {
+        "streetAddress": "Flat 2, 14 Wardown Crescent, Luton",
+        "postalCode": "LU1 1AA",
+        "countryName": "United Kingdom",
+    }
+
+
+def test_the_published_package_leaves_out_planned_contracts_and_addresses(
+    council, contracts, supplier
+):
+    from procure.ocds import contracts_for_package, release_package
+
+    _addressed(supplier)
+    package = release_package(council, "https://example.org/p.json", public=True)
+    assert not sorted(validator().iter_errors(package), key=str)
+    references = [
+        r["ocid"].removeprefix("ocds-localspend-luton-") for r in package["releases"]
+    ]
+    assert references == ["LBC-1", "LBC-2", "LBC-3", "LBC-4"]  # not LBC-5, planned
+    assert contracts_for_package(council, public=True).count() == 4
+    assert contracts_for_package(council).count() == 5
+    text = json.dumps(package)
+    assert "Wardown Crescent" not in text and "LU1 1AA" not in text
+    assert '"address"' not in text
+    party = package["releases"][0]["parties"][1]
+    assert party["name"] == "Wardown Care Ltd"
+    assert party["identifier"]["id"] == "01234567"
+    assert party["additionalIdentifiers"][0]["id"] == "1122334"
+
+
+def test_the_public_ocds_file_and_its_link_leave_out_planned_contracts_and_addresses(
+    client, council, contracts, supplier
+):
+    _addressed(supplier)
+    council.public_pages_enabled = True
+    council.save()
+    package = json.loads(client.get(_public("public-ocds", council)).content)
+    assert not sorted(validator().iter_errors(package), key=str)
+    assert [
+        r["ocid"].removeprefix("ocds-localspend-luton-") for r in package["releases"]
+    ] == [
+        "LBC-1",
+        "LBC-2",
+        "LBC-3",
+        "LBC-4",
+    ]
+    assert '"address"' not in json.dumps(package)
+    page = client.get(reverse("councils:public", args=[council.slug])).content.decode()
+    assert "OCDS 1.1 release package (JSON, 4 contracts)" in page
 
 
 def test_a_public_spend_file_for_a_year_not_published_says_so(client, council, lines):

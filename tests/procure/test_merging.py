@@ -115,22 +115,28 @@ def test_a_supplier_cannot_be_merged_into_itself_or_twice(
 
 
 def test_an_officer_merges_from_the_review_queue_and_undoes_it(
-    client, council_officer, council, pair
+    client, council_officer, council, other_council, pair
 ):
     kept, dupe = pair
+    dupe.spend_lines.filter(council=other_council).delete()  # Luton's alone
     client.force_login(council_officer)
     review = client.get(reverse("procure:review", args=[council.slug]))
     merge_url = reverse("procure:supplier-merge", args=[council.slug, dupe.pk, kept.pk])
     assert merge_url in review.content.decode()
     confirm = client.get(merge_url)
-    # The council's own payment with the duplicate, and word that others move too.
-    assert b"Your council's 1 payment," in confirm.content
-    assert b"Other councils also pay or contract" in confirm.content
+    # Everything that moves: the payment, the name, the contract and the decision.
+    assert (
+        b"Your council's 1 payment, 1 name from spend files and 1 contract with "
+        b"Wardown Plumbing Ltd, and 1 officer decision on its tags, will move"
+        in confirm.content
+    )
+    assert b"No other council has records of Wardown Plumbing Ltd." in confirm.content
     response = client.post(merge_url, {"reason": "Same VAT number"})
     assert response.status_code == 302
     page = client.get(reverse("procure:supplier-detail", args=[council.slug, kept.pk]))
     assert b"Same VAT number" in page.content
     record = SupplierMerge.objects.get()
+    assert record.council == council
     undo = reverse("procure:merge-undo", args=[council.slug, record.pk])
     client.post(undo)
     dupe.refresh_from_db()
@@ -165,18 +171,47 @@ def test_the_suggested_near_match_may_be_kept_though_the_council_never_paid_it(
     client, council, other_council, council_officer, make_supplier, make_line, pair
 ):
     kept, dupe = pair
+    dupe.spend_lines.filter(council=other_council).delete()  # Luton's alone
     theirs = make_supplier(name="Wardown Plumbing Ltd.")
     make_line(other_council, supplier=theirs, amount=Decimal("5"))
     MatchSuggestion.objects.create(supplier=dupe, candidate=theirs, score=95)
     client.force_login(council_officer)
     url = reverse("procure:supplier-merge", args=[council.slug, dupe.pk, theirs.pk])
     page = client.get(url).content.decode()
-    # This council's own counts, and a warning that other councils' records move.
+    # This council's own counts, and word that the kept supplier is shared.
     assert "Your council's 1 payment," in page
-    assert "Other councils also pay or contract" in page
+    assert "Other councils also deal with Wardown Plumbing Ltd." in page
     client.post(url)
     dupe.refresh_from_db()
     assert dupe.merged_into == theirs
+    # Knowsley's payment to the supplier kept is its own still.
+    assert theirs.spend_lines.filter(council=other_council).count() == 1
+
+
+def test_a_supplier_other_councils_pay_is_not_merged_by_one_council(
+    client, council, other_council, council_officer, pair
+):
+    kept, dupe = pair  # Knowsley pays the duplicate too
+    client.force_login(council_officer)
+    url = reverse("procure:supplier-merge", args=[council.slug, dupe.pk, kept.pk])
+    page = client.get(url).content.decode()
+    assert "is also in other councils&#x27; records" in page
+    assert "Merge them" not in page
+    client.post(url, {"reason": "Same VAT number"})
+    dupe.refresh_from_db()
+    assert dupe.merged_into is None
+    assert dupe.spend_lines.filter(council=other_council).count() == 1
+
+
+def test_undo_leaves_a_decision_made_on_the_kept_supplier_since(pair, council_officer):
+    kept, dupe = pair
+    record = merge_suppliers(kept=kept, merged=dupe, user=council_officer)
+    moved = TagOverride.objects.get(kind="vcse")
+    moved.value, moved.reason = "yes", "Registered as a CIC since"
+    moved.save()
+    undo_merge(record, user=council_officer)
+    assert TagOverride.objects.get(supplier=kept, kind="vcse").value == "yes"
+    assert TagOverride.objects.get(supplier=dupe, kind="vcse").value == "no"
 
 
 def test_the_suggestion_a_merge_settles_records_who_and_why(pair, council_officer):

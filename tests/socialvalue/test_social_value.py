@@ -179,6 +179,92 @@ def test_a_commitment_must_lie_within_the_contract(contract, measure):
     assert "The contract runs to 31 December 2027" in form.errors["period_end"][0]
 
 
+@pytest.fixture
+def count_measure(db) -> Measure:
+    return Measure.objects.get(code="LS-JOBS-04")  # apprenticeships started
+
+
+def test_a_count_takes_whole_numbers_only(contract, count_measure, measure):
+    assert count_measure.unit == Unit.NUMBER
+    form = _commitment_form(contract, count_measure, quantity="2.5")
+    assert not form.is_valid()
+    assert form.errors["quantity"] == [
+        "LS-JOBS-04 (Apprenticeships started) is counted in whole numbers: enter "
+        "a whole number, like 2."
+    ]
+    assert _commitment_form(contract, count_measure, quantity="3").is_valid()
+    assert _commitment_form(contract, count_measure, quantity="3.00").is_valid()
+    # Weeks (and FTE, hours, tonnes, pounds) may have fractions.
+    assert _commitment_form(contract, measure, quantity="52.5").is_valid()
+
+
+def test_a_return_for_a_count_takes_whole_numbers_only(contract, count_measure):
+    counted = Commitment.objects.create(
+        contract=contract,
+        measure=count_measure,
+        quantity=Decimal("4"),
+        period_start=date(2025, 4, 1),
+        period_end=date(2026, 3, 31),
+    )
+    form = _return_form(counted, quantity="0.5")
+    assert not form.is_valid()
+    assert form.errors["quantity"] == [
+        "LS-JOBS-04 (Apprenticeships started) is counted in whole numbers: enter "
+        "a whole number, like 1."
+    ]
+    assert _return_form(counted, quantity="1").is_valid()
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("1" * 15, "Enter a quantity under 1,000,000,000,000."),
+        ("12.345", "Enter a quantity with at most 2 decimal places."),
+        ("twelve", "Enter a quantity as a number, like 12 or 2.5."),
+    ],
+)
+def test_quantities_are_refused_in_plain_words(
+    contract, measure, commitment, typed, message
+):
+    form = _commitment_form(contract, measure, quantity=typed)
+    assert not form.is_valid()
+    assert form.errors["quantity"] == [message]
+    delivered = _return_form(commitment, quantity=typed)
+    assert not delivered.is_valid()
+    assert delivered.errors["quantity"] == [message]
+
+
+def test_targets_and_proxy_values_are_refused_in_plain_words(council, measure):
+    from socialvalue.forms import ProxyValueForm, TargetForm
+
+    target = TargetForm(
+        {
+            "metric": "local",
+            "baseline_year": "2023/24",
+            "baseline_share": "1000",
+            "target_year": "2025/26",
+            "target_share": "62.555",
+        },
+        council=council,
+    )
+    assert not target.is_valid()
+    assert target.errors["baseline_share"] == ["Enter a percentage between 0 and 100."]
+    assert target.errors["target_share"] == [
+        "Enter a percentage with at most 2 decimal places."
+    ]
+    proxy = ProxyValueForm(
+        {
+            "measure": measure.pk,
+            "year": "2025/26",
+            "value": "1000000000",
+            "source": "TOMs 2024",
+        },
+        council=council,
+    )
+    assert not proxy.is_valid()
+    assert proxy.errors["value"] == ["Enter the value per unit under £100,000,000."]
+
+
 def test_overlapping_commitments_to_one_measure_are_refused(commitment, contract):
     same = _commitment_form(
         contract, commitment.measure, period_start="2026-03-31", period_end="2027-03-31"
