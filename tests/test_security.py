@@ -72,7 +72,7 @@ def test_wrong_passwords_lock_the_account_out_even_for_the_right_password(
     page = response.content.decode()
     assert "Sign in paused" in page
     assert f"You can try again in {COOL_OFF_MINUTES} minutes" in page
-    assert "LocalSpend administrator" in page
+    assert "LocalSpend site administrator" in page
     assert "Content-Security-Policy" in response.headers
 
 
@@ -288,6 +288,37 @@ def test_sign_in_lockout_and_error_pages_carry_the_policy(
     missing = client.get("/c/luton/no-such-page/")
     assert missing.status_code == 404
     _assert_safe_page(missing, "the 404 page")
+
+
+def test_account_pages_and_the_refused_form_page_carry_the_policy(
+    client, council_admin, council
+):
+    """tests/test_accounts.py: changing a password, signing out, a form refused
+    for its CSRF token, the public page not found, the server error page."""
+    from django.test import Client
+    from django.views.defaults import server_error
+
+    client.force_login(council_admin)
+    for name in ("password_change", "password_change_done", "logout"):
+        response = client.get(reverse(name))
+        assert response.status_code == 200, name
+        _assert_safe_page(response, name)
+    wrong = client.post(reverse("password_change"), {"old_password": "no"})
+    assert wrong.status_code == 200
+    _assert_safe_page(wrong, "the password page, with errors")
+    refused = Client(enforce_csrf_checks=True).post(
+        reverse("login"), {"username": "alice-admin", "password": PASSWORD}
+    )
+    assert refused.status_code == 403
+    _assert_safe_page(refused, "the refused form page")
+    client.logout()
+    missing = client.get(reverse("councils:public", args=[council.slug]))
+    assert missing.status_code == 404
+    _assert_safe_page(missing, "the public 404 page")
+    # Rendered by Django with no middleware: its own markup only.
+    error = server_error(RequestFactory().get("/")).content.decode()
+    assert executable_inline(error) == []
+    assert "style=" not in error and "<style" not in error
 
 
 def test_every_admin_page_carries_the_policy_and_runs_no_inline_script(

@@ -116,3 +116,10 @@ def test_login_throttling_is_set_from_the_environment():
     )
     assert tuned["AXES_FAILURE_LIMIT"] == "8"
     assert tuned["AXES_COOLOFF_TIME"] == "datetime.timedelta(seconds=3600)"
+
+
+def test_static_files_can_be_collected_outside_the_project():
+    default = _settings(["STATIC_ROOT"], DJANGO_STATIC_ROOT="")
+    assert default["STATIC_ROOT"] == repr(ROOT / "staticfiles")
+    moved = _settings(["STATIC_ROOT"], DJANGO_STATIC_ROOT="/srv/localspend/static")
+    assert moved["STATIC_ROOT"] == repr(Path("/srv/localspend/static"))

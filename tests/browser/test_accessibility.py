@@ -38,6 +38,9 @@ PAGES = {
     "login": (None, "/accounts/login/", "form"),
     "public figures": (None, "/public/luton/", "h1"),
     "home": ("demo-cabinet", "/", "h1"),
+    "change your password": ("demo-cabinet", "/accounts/password/", "form"),
+    "password changed": ("demo-cabinet", "/accounts/password/done/", "h1"),
+    "sign out": ("demo-cabinet", "/accounts/logout/", "form"),
     "council overview": ("demo-cabinet", "/c/luton/", "h1"),
     "dashboard": ("demo-cabinet", "/c/luton/dashboard/", ".ls-chart__plot svg"),
     "spend lines": ("demo-cabinet", "/c/luton/spend/", "table"),
@@ -120,6 +123,7 @@ PAGES = {
         "form",
     ),
     "council members": ("demo-admin", "/c/luton/settings/members/", "table"),
+    "council settings history": ("demo-admin", "/c/luton/settings/history/", "table"),
     "council member add": ("demo-admin", "/c/luton/settings/members/add/", "form"),
     "council member role": ("demo-admin", "/c/luton/settings/members/role/", "form"),
     "council member remove": (
@@ -153,6 +157,7 @@ NOT_PAGES = {
 KNOWN: dict[str, pytest.MarkDecorator] = {}
 # Forms scanned a second time, sent empty: their error summary and messages.
 SUBMITTED_EMPTY = {
+    "change your password",
     "upload a file",
     "tag override",
     "contract new",
@@ -359,5 +364,12 @@ def test_every_page_is_scanned(audit):
     shown = {route for _, _, _, route, _ in audit.values()}
     pages = set(ROUTES) - POST_ONLY_ROUTES - NOT_PAGES
     assert pages - shown == set(), "pages that axe does not scan"
-    for route in ("login", "admin:index", "admin:socialvalue_referenceload_load"):
+    for route in (
+        "login",
+        "logout",
+        "password_change",
+        "password_change_done",
+        "admin:index",
+        "admin:socialvalue_referenceload_load",
+    ):
         assert route in shown
