@@ -40,6 +40,11 @@ urlpatterns = [
         views.settings_member_remove,
         name="settings-member-remove",
     ),
+    path(
+        "c/<slug:council_slug>/settings/history/",
+        views.settings_history,
+        name="settings-history",
+    ),
     path("public/<slug:council_slug>/", views.public_council, name="public"),
     path(
         "public/<slug:council_slug>/contracts.csv",

@@ -1,13 +1,17 @@
 from __future__ import annotations
 
+from datetime import date
+
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_not_required
+from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
-from django.db.models import Count
+from django.db.models import CharField, Count, Max, Q, Sum, Value
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.text import capfirst
 
 from councils.access import can, council_view
 from councils.forms import (
@@ -24,7 +28,14 @@ from councils.periods import FinancialYear
 from procure.models import Supplier
 from socialvalue.models import TAG_VALUES, SupplierTag, TagKind, Target
 from socialvalue.tagging import classify_suppliers
-from spend.models import SpendUpload, year_figures, year_months
+from spend.dashboard import describe_months
+from spend.models import (
+    SpendLine,
+    SpendUpload,
+    SupplierMonth,
+    year_figures,
+    year_months,
+)
 from spend.values import parse_whole_number
 
 
@@ -75,20 +86,69 @@ def overview(request: HttpRequest, council: Council) -> HttpResponse:
     return render(request, "councils/overview.html", context)
 
 
+def _months_held(council: Council) -> dict[FinancialYear, list[date]]:
+    """The months with spend imported, by financial year (from the rollup)."""
+    months = (
+        SupplierMonth.objects.filter(council=council)
+        .order_by("month")
+        .values_list("month", flat=True)
+        .distinct()
+    )
+    held: dict[FinancialYear, list[date]] = {}
+    for month in months:
+        held.setdefault(FinancialYear.for_date(month), []).append(month)
+    return held
+
+
+def _year_held(fy: FinancialYear, months: list[date]) -> dict:
+    """Which of a financial year's months are held, in words."""
+    whole = len(months) == 12
+    return {
+        "months": describe_months(months) if months else "",
+        "whole": whole,
+        "partial": bool(months) and not whole,
+    }
+
+
+def _over_500(council: Council, fy: FinancialYear) -> dict:
+    """The payments of the year the Transparency Code spend file lists."""
+    from procure.exports import transparency_spend
+
+    return (
+        transparency_spend(council, fy.start, fy.end)
+        .order_by()
+        .aggregate(lines=Count("payment_date"), total=Sum("amount"))
+    )
+
+
 @login_not_required
 def public_council(request: HttpRequest, council_slug: str) -> HttpResponse:
-    """Headline figures a council has chosen to publish. No login needed."""
+    """Headline figures a council has chosen to publish. No login needed. Says
+    how recent they are, which months each year holds, and how the headline (every
+    payment) reconciles with the spend files (payments over £500)."""
     from procure.views import public_downloads
 
     council = get_object_or_404(Council, slug=council_slug, public_pages_enabled=True)
     fy = _current_fy()
+    held = _months_held(council)
+    downloads = public_downloads(council)
+    latest = SpendLine.objects.for_council(council).aggregate(last=Max("payment_date"))
     context = {
         "council": council,
         "fy": fy,
         "figures": year_figures(council, fy),
+        "held": _year_held(fy, held.get(fy, [])),
+        "over_500": _over_500(council, fy),
         "previous_fy": fy.previous(),
         "previous": year_figures(council, fy.previous()),
-        "downloads": public_downloads(council),
+        "previous_held": _year_held(fy.previous(), held.get(fy.previous(), [])),
+        "previous_over_500": _over_500(council, fy.previous()),
+        "latest": latest["last"],
+        "downloads": downloads,
+        "spend_files": [
+            (year, url, _year_held(year, held.get(year, [])))
+            for year, url in downloads["spend_years"]
+        ],
     }
     return render(request, "councils/public.html", context)
 
@@ -176,16 +236,41 @@ def settings_hub(request: HttpRequest, council: Council) -> HttpResponse:
     return render(request, "councils/settings.html", context)
 
 
+# Saving only these fields leaves every supplier's location as it was.
+_NOT_CLASSIFIED = {"area_notes"}
+
+
 @council_view(Capability.MANAGE_COUNCIL)
 def settings_area(request: HttpRequest, council: Council) -> HttpResponse:
-    """The local area and the wider tier; saving works every location out again."""
+    """The local area and the wider tier; saving works every location out again.
+    Saved with nothing changed, it writes no history and reclassifies no one."""
+    fields = LocalAreaForm.Meta.fields
+    before_values = {name: getattr(council, name) for name in fields}
     form = LocalAreaForm(_posted(request), instance=council)
     if request.method == "POST" and form.is_valid():
+        # Validating has put the new values on the council (not yet saved).
+        changed = [
+            name for name in fields if getattr(council, name) != before_values[name]
+        ]
+        if not changed:
+            messages.info(
+                request,
+                f"Nothing changed: {council.short_name}’s local area is as it was, "
+                "so no supplier’s location was worked out again.",
+            )
+            return redirect("councils:settings", council.slug)
         before = _locations(council)["local"]
         with transaction.atomic():
             council = form.save(commit=False)
             council._change_reason = f"Local area changed {_by(request)}"
-            council.save(update_fields=LocalAreaForm.Meta.fields)
+            council.save(update_fields=fields)
+            if set(changed) <= _NOT_CLASSIFIED:
+                messages.success(
+                    request,
+                    "Saved the notes on the area. The area itself is unchanged, so "
+                    "no supplier’s location was worked out again.",
+                )
+                return redirect("councils:settings", council.slug)
             suppliers = list(
                 Supplier.objects.dealt_with_by(council)
                 .filter(merged_into__isnull=True)
@@ -228,8 +313,8 @@ def settings_public(request: HttpRequest, council: Council) -> HttpResponse:
         if enabled == council.public_pages_enabled:
             messages.info(
                 request,
-                f"The public pages were already {'on' if enabled else 'off'}: "
-                "nothing changed.",
+                f"Nothing changed: the public pages were already "
+                f"{'on' if enabled else 'off'}.",
             )
         else:
             council.public_pages_enabled = enabled
@@ -436,4 +521,293 @@ def settings_member_remove(request: HttpRequest, council: Council) -> HttpRespon
         request,
         "councils/settings_member_remove.html",
         {"council": council, "form": form},
+    )
+
+
+# ==================================================================== settings history
+# Who changed the council's settings and its members, newest first, from the history
+# django-simple-history keeps of Council and Membership. Nobody outside the council
+# is named: a change made by someone who has never been a member is attributed to
+# "a site administrator" (a superuser, in the Django admin) or "someone who is not a
+# member".
+
+HISTORY_PER_PAGE = 25
+_LONGEST_SHOWN = 12  # codes listed in full, before only what was added or removed
+_NOTES_SHOWN = 200  # characters of the notes on the area shown before "…"
+
+# How each of the council's fields is named in its history.
+_COUNCIL_LABELS = {
+    "local_districts": "Local postcode districts",
+    "local_authority_codes": "Local authorities (ONS codes)",
+    "wider_kind": "How the wider area is defined",
+    "wider_label": "Name of the wider area",
+    "wider_districts": "Postcode districts in the wider area",
+    "wider_authority_codes": "Local authorities in the wider area (ONS codes)",
+    "wider_region": "Region of the wider area",
+    "wider_radius_miles": "Radius of the wider area",
+    "wider_centre_district": "Centre of the wider area",
+    "area_notes": "Notes on the area",
+    "public_pages_enabled": "Public pages",
+}
+_AREA_FIELDS = set(LocalAreaForm.Meta.fields)
+
+
+def _codes_text(codes: list) -> str:
+    return ", ".join(codes) if codes else "none"
+
+
+def _some(codes: list) -> str:
+    shown = ", ".join(codes[:_LONGEST_SHOWN])
+    more = len(codes) - _LONGEST_SHOWN
+    return shown + (f" and {more:,} more" if more > 0 else "")
+
+
+def _list_change(label: str, old, new) -> dict:
+    """A list of codes that changed: each side in full when short (else its
+    count), and what was added and removed."""
+    old, new = list(old or []), list(new or [])
+    notes = []
+    if old and new:  # "none → LU1, LU2" says it all
+        was, now = set(old), set(new)
+        added = [code for code in new if code not in was]
+        removed = [code for code in old if code not in now]
+        if added:
+            notes.append(f"added {_some(added)}")
+        if removed:
+            notes.append(f"removed {_some(removed)}")
+        if not notes:
+            notes.append("the same codes, in another order")
+
+    def shown(codes: list) -> str:
+        if len(codes) <= _LONGEST_SHOWN:
+            return _codes_text(codes)
+        return f"{len(codes):,} codes"
+
+    return {
+        "field": label,
+        "old": shown(old),
+        "new": shown(new),
+        "note": "; ".join(notes),
+    }
+
+
+def _council_value(name: str, value) -> str:
+    if value in (None, ""):
+        return "—"
+    if name == "public_pages_enabled":
+        return "on" if value else "off"
+    if name == "wider_kind":
+        return str(dict(WiderKind.choices).get(value, value))
+    if name == "wider_radius_miles":
+        return f"{value.normalize():f} miles"
+    if name == "area_notes" and len(value) > _NOTES_SHOWN:
+        return value[:_NOTES_SHOWN].rstrip() + "…"
+    return str(value)
+
+
+def _council_changes(newer, older) -> list[dict]:
+    """What changed between two of the council's history records, in words."""
+    changes = []
+    order = [field.name for field in Council._meta.fields]
+    diff = sorted(newer.diff_against(older).changes, key=lambda c: order.index(c.field))
+    for change in diff:
+        field = Council._meta.get_field(change.field)
+        label = _COUNCIL_LABELS.get(change.field) or capfirst(field.verbose_name)
+        if isinstance(change.old, list) or isinstance(change.new, list):
+            changes.append(_list_change(label, change.old, change.new))
+        else:
+            changes.append(
+                {
+                    "field": label,
+                    "old": _council_value(change.field, change.old),
+                    "new": _council_value(change.field, change.new),
+                    "note": "",
+                }
+            )
+    return changes
+
+
+def _by_reason(record) -> str:
+    """What a record did, from the reason the settings pages give it."""
+    reason = record.history_change_reason or ""
+    if reason.startswith("Local area"):
+        return "the local area"
+    if reason.startswith("Public pages"):
+        return "the public pages"
+    return "the council’s details"
+
+
+def _council_event(record, older) -> tuple[str, list[dict]]:
+    """What a history record of the council did, and the fields it changed."""
+    if record.history_type == "+":
+        return "Set up the council in LocalSpend", []
+    if older is None:  # the first record kept (the council came from a fixture)
+        what = _by_reason(record)
+        if what == "the public pages":
+            switched = "on" if record.public_pages_enabled else "off"
+            return f"Switched the public pages {switched}", []
+        return f"Changed {what} (what it was before is not recorded)", []
+    changes = _council_changes(record, older)
+    fields = {c["field"] for c in changes}
+    area = fields & {_COUNCIL_LABELS[name] for name in _AREA_FIELDS}
+    public = _COUNCIL_LABELS["public_pages_enabled"]
+    parts = []
+    if area:
+        parts.append("changed the local area")
+    if public in fields:
+        parts.append(
+            f"switched the public pages {'on' if record.public_pages_enabled else 'off'}"
+        )
+    if fields - area - {public}:
+        parts.append("changed the council’s details")
+    if not parts:
+        return f"Saved {_by_reason(record)} with nothing changed", []
+    return capfirst(" and ".join(parts)), changes
+
+
+def _role(value: str) -> str:
+    return Role(value).label.lower() if value in Role.values else value
+
+
+def _member_event(record, older, name: str) -> str:
+    """What a history record of a membership did, naming the member."""
+    if record.history_type == "+":
+        return f"Added {name} as {_role(record.role)}"
+    if record.history_type == "-":
+        return f"Removed {name}, who was {_role(record.role)}"
+    if older is not None and older.role != record.role:
+        return f"Changed {name}’s role from {_role(older.role)} to {_role(record.role)}"
+    return f"Saved {name}’s role, {_role(record.role)}, with nothing changed"
+
+
+def history_who(council: Council):
+    """`who(record)`: who made a change to something `council` owns, named only
+    if they are or were a member of it (the system, a site administrator or
+    someone outside the council otherwise)."""
+    members = set(
+        Membership.history.filter(council_id=council.pk).values_list(
+            "user_id", flat=True
+        )
+    ) | set(council.memberships.values_list("user_id", flat=True))
+
+    def who(record) -> str:
+        if record.history_user_id is None:
+            return "the system"
+        user = record.history_user
+        if user is None:
+            return "an account since deleted"
+        if record.history_user_id in members:
+            return user.get_username()
+        if user.is_superuser:
+            return "a site administrator"
+        return f"someone who is not a member of {council.short_name}"
+
+    return who
+
+
+def _history_page(council: Council, number) -> tuple:
+    """One page of the council's and its members' history, newest first: the
+    page, and its events as rows of when, who, what and the fields changed."""
+    text = CharField()
+    council_history = Council.history.filter(id=council.pk)
+    member_history = Membership.history.filter(council_id=council.pk)
+    both = (
+        council_history.order_by()
+        .annotate(source=Value("council", output_field=text))
+        .values_list("history_date", "history_id", "source")
+        .union(
+            member_history.order_by()
+            .annotate(source=Value("member", output_field=text))
+            .values_list("history_date", "history_id", "source"),
+            all=True,
+        )
+        .order_by("-history_date", "-history_id")
+    )
+    page = Paginator(both, HISTORY_PER_PAGE).get_page(number)
+    keys = list(page.object_list)
+    ids = {
+        source: [pk for _, pk, kind in keys if kind == source]
+        for source in ("council", "member")
+    }
+    newest_first = ("-history_date", "-history_id")
+    council_records = list(
+        council_history.filter(history_id__in=ids["council"])
+        .select_related("history_user")
+        .order_by(*newest_first)
+    )
+    if council_records:
+        # The council's records on the page run on from one another; the record
+        # before the oldest is what it changed.
+        oldest = council_records[-1]
+        council_records.append(
+            council_history.filter(
+                Q(history_date__lt=oldest.history_date)
+                | Q(history_date=oldest.history_date, history_id__lt=oldest.history_id)
+            )
+            .order_by(*newest_first)
+            .first()
+        )
+    # Each of the page's council records, and the record before it.
+    council_pairs = {
+        newer.history_id: (newer, older)
+        for newer, older in zip(council_records, council_records[1:], strict=False)
+    }
+    member_records = {
+        r.history_id: r
+        for r in member_history.filter(history_id__in=ids["member"]).select_related(
+            "history_user"
+        )
+    }
+    # Each membership's earlier records, for what a change changed from.
+    earlier: dict[int, list] = {}
+    for r in member_history.filter(
+        id__in={r.id for r in member_records.values()}
+    ).order_by("history_date", "history_id"):
+        earlier.setdefault(r.id, []).append(r)
+    users = {r.user_id for r in member_records.values()}
+    names = dict(
+        get_user_model()
+        .objects.filter(pk__in=users)
+        .values_list("pk", get_user_model().USERNAME_FIELD)
+    )
+    who = history_who(council)
+    rows = []
+    for _, pk, source in keys:
+        if source == "council":
+            record, older = council_pairs[pk]
+            what, changes = _council_event(record, older)
+        else:
+            record = member_records[pk]
+            runs = [r.history_id for r in earlier.get(record.id, [])]
+            at = runs.index(pk) if pk in runs else 0
+            older = earlier[record.id][at - 1] if at > 0 else None
+            name = names.get(record.user_id, "an account since deleted")
+            what, changes = _member_event(record, older, name), []
+        rows.append(
+            {
+                "when": record.history_date,
+                "who": who(record),
+                "what": what,
+                "changes": changes,
+            }
+        )
+    return page, rows
+
+
+@council_view(Capability.MANAGE_COUNCIL)
+def settings_history(request: HttpRequest, council: Council) -> HttpResponse:
+    """Who changed the local area, the public pages and the members, and when."""
+    page, rows = _history_page(council, request.GET.get("page"))
+    return render(
+        request,
+        "councils/settings_history.html",
+        {
+            "council": council,
+            "page": page,
+            "rows": rows,
+            "page_range": list(
+                page.paginator.get_elided_page_range(page.number, on_each_side=2)
+            ),
+            "ellipsis": page.paginator.ELLIPSIS,
+        },
     )

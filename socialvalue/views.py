@@ -19,6 +19,7 @@ from councils.access import council_view
 from councils.models import Capability, Council
 from councils.periods import FinancialYear
 from procure.models import Contract, Supplier
+from procure.views import override_as_seen
 from socialvalue.forms import (
     CommitmentForm,
     DeliveryReturnForm,
@@ -185,9 +186,11 @@ def tag_override(
     """Set (or change) an officer's override of one tag, with a required reason."""
     supplier, kind = _supplier_and_kind(council, pk, kind)
     scope = {"supplier": supplier, "council": _tag_council(council, kind), "kind": kind}
-    override = TagOverride.objects.filter(**scope).first()
+    override = TagOverride.objects.filter(**scope).select_related("created_by").first()
     tag = SupplierTag.objects.filter(**scope).first()
-    initial = {"value": override.value, "reason": override.reason} if override else {}
+    # Another council's officer and reason are not shown to this council.
+    who, reason = override_as_seen(override, council) if override else (None, None)
+    initial = {"value": override.value, "reason": reason or ""} if override else {}
     form = TagOverrideForm(request.POST or None, kind=kind, initial=initial)
     if request.method == "POST" and form.is_valid():
         TagOverride.objects.update_or_create(
@@ -209,6 +212,8 @@ def tag_override(
         "kind": TagKind(kind),
         "tag": tag,
         "override": override,
+        "override_by": who,
+        "override_reason": reason,
         "form": form,
     }
     return render(request, "socialvalue/tag_override.html", context)
@@ -592,10 +597,98 @@ def measures(request: HttpRequest, council: Council) -> HttpResponse:
 
 @council_view(Capability.MANAGE_COUNCIL)
 def proxy_values(request: HttpRequest, council: Council) -> HttpResponse:
+    """The council's proxy values, and who entered, changed and removed them: the
+    latest changes, newest first, each in words."""
+    from types import SimpleNamespace
+
+    from django.utils.text import Truncator
+
+    from councils.views import history_who
+
     values = ProxyValue.objects.for_council(council).select_related(
         "measure", "entered_by"
     )
-    context = {"council": council, "values": values, "here": "proxy"}
+    limit = 50
+    records = list(
+        ProxyValue.history.filter(council_id=council.pk)
+        .select_related("history_user", "entered_by")
+        .order_by("-history_date", "-history_id")[:limit]
+    )
+    earlier: dict[int, list] = {}  # each changed value's records, oldest first
+    for record in ProxyValue.history.filter(
+        council_id=council.pk,
+        id__in={r.id for r in records if r.history_type == "~"},
+    ).order_by("history_date", "history_id"):
+        earlier.setdefault(record.id, []).append(record)
+    measures = Measure.objects.in_bulk({r.measure_id for r in records})
+    named_within = history_who(council)
+
+    def who(record) -> str:
+        if record.history_user_id is None and record.history_type != "-":
+            # Saved by a script (the demo, say) in the name of `entered_by`.
+            return named_within(
+                SimpleNamespace(
+                    history_user_id=record.entered_by_id,
+                    history_user=record.entered_by,
+                )
+            )
+        return named_within(record)
+
+    def named(record) -> str:
+        measure = measures.get(record.measure_id)
+        code = measure.code if measure else "A measure"
+        return f"{code} in {FinancialYear(record.year)}"
+
+    def worth(record) -> str:
+        measure = measures.get(record.measure_id)
+        per_unit = f" {measure.per_unit}" if measure else ""
+        return ProxyValue(value=record.value).value_text + per_unit
+
+    history = []
+    for record in records:
+        changes = []
+        if record.history_type == "+":
+            what = f"Entered {named(record)}: {worth(record)}"
+        elif record.history_type == "-":
+            what = f"Removed {named(record)}, which was {worth(record)}"
+        else:
+            runs = earlier.get(record.id, [])
+            at = [r.history_id for r in runs].index(record.history_id)
+            older = runs[at - 1] if at > 0 else None
+            what = f"Changed {named(record)}"
+            if older is not None:
+                if (older.measure_id, older.year) != (record.measure_id, record.year):
+                    changes.append(("Measure and year", named(older), named(record)))
+                if older.value != record.value:
+                    changes.append(("Value", worth(older), worth(record)))
+                if older.source != record.source:
+                    changes.append(
+                        (
+                            "Source",
+                            Truncator(older.source).chars(200),
+                            Truncator(record.source).chars(200),
+                        )
+                    )
+                if not changes:
+                    what = f"Saved {named(record)} with nothing changed"
+        history.append(
+            {
+                "when": record.history_date,
+                "who": who(record),
+                "what": what,
+                "changes": [
+                    {"field": field, "old": old, "new": new}
+                    for field, old, new in changes
+                ],
+            }
+        )
+    context = {
+        "council": council,
+        "values": values,
+        "here": "proxy",
+        "history": history,
+        "history_limit": limit,
+    }
     return render(request, "socialvalue/proxy_values.html", context)
 
 
