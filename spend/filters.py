@@ -30,7 +30,16 @@ NOT_STATED = "(not stated)"
 # Bounds for numbers typed or sent in the address: a value the database column
 # cannot hold is an invalid filter with a message, not a database error.
 ID_BOUNDS = {"min_value": 1, "max_value": 2**31 - 1, "decimal_places": 0}
-MONEY_BOUNDS = {"max_digits": 14, "decimal_places": 2}
+MONEY_BOUNDS = {
+    "max_digits": 14,
+    "decimal_places": 2,
+    "error_messages": {
+        "invalid": "Enter an amount in pounds, like 1234.56.",
+        "max_digits": "Enter an amount under £1,000,000,000,000.",
+        "max_whole_digits": "Enter an amount under £1,000,000,000,000.",
+        "max_decimal_places": "Enter an amount in pounds and pence, like 1234.56.",
+    },
+}
 
 
 def directorate_of_line():

@@ -8,6 +8,13 @@ from spend.models import VatBasis
 from spend.parse import FIELD_LABELS, REQUIRED, BlockPlan
 from spend.reading import FIELDS, FileRefused, refuse_by_content
 
+VAT_BASIS_LABEL = "Are the amounts net or gross of VAT?"
+VAT_BASIS_HINT = (
+    "If you leave it “Not stated”, LocalSpend takes it from the heading of the "
+    "amount column when that says net or gross (“Net Amount”, “Gross”). What you "
+    "choose here always wins."
+)
+
 
 class UploadForm(forms.Form):
     file = forms.FileField(
@@ -16,9 +23,10 @@ class UploadForm(forms.Form):
         "exported from the ledger.",
     )
     vat_basis = forms.ChoiceField(
-        label="Are the amounts net or gross of VAT?",
+        label=VAT_BASIS_LABEL,
         choices=VatBasis.choices,
         initial=VatBasis.UNKNOWN,
+        help_text=VAT_BASIS_HINT,
     )
     period_start = forms.DateField(
         label="Period from",
@@ -62,7 +70,13 @@ class UploadForm(forms.Form):
 class MappingForm(forms.Form):
     """One select per field per block of the file: which column holds it."""
 
-    def __init__(self, *args, plans: list[BlockPlan], **kwargs):
+    def __init__(
+        self,
+        *args,
+        plans: list[BlockPlan],
+        vat_basis: str = VatBasis.UNKNOWN,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.plans = plans
         for number, plan in enumerate(plans):
@@ -81,9 +95,23 @@ class MappingForm(forms.Form):
                         + (f' on sheet "{plan.sheet}"' if len(plans) > 1 else "")
                     },
                 )
+        # Asked again here, with the amount column in sight: the upload form's
+        # answer, to confirm or change (left out of a POST, that answer stands).
+        self.fields["vat_basis"] = forms.ChoiceField(
+            label=VAT_BASIS_LABEL,
+            choices=VatBasis.choices,
+            initial=vat_basis,
+            required=False,
+            help_text=VAT_BASIS_HINT,
+        )
+        self.vat_basis = vat_basis
 
     def block_fields(self, number: int) -> list[forms.BoundField]:
         return [self[f"b{number}-{name}"] for name in FIELDS]
+
+    def chosen_vat_basis(self) -> str:
+        """The VAT basis given on this form, else the upload's."""
+        return self.cleaned_data.get("vat_basis") or self.vat_basis
 
     def clean(self):
         data = super().clean()

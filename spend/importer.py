@@ -53,6 +53,7 @@ from spend.models import (
     SpendLine,
     SpendUpload,
     UploadStatus,
+    VatBasis,
     hold_new_supplier_lock,
     hold_rollup_lock,
     hold_rows,
@@ -70,6 +71,7 @@ from spend.parse import (
     ParsedFile,
     copy_values,
 )
+from spend.reading import clean_header, vat_basis_of_heading
 from spend.values import vat_number_or_blank
 
 logger = logging.getLogger(__name__)
@@ -164,6 +166,83 @@ def parse_for(
         today=timezone.localdate(),
         progress=progress,
     )
+
+
+# ------------------------------------------------------------------ VAT basis
+
+# The start of the note saying the VAT basis was taken from the amount column's
+# heading (or why not), and of the warning that the heading contradicts the basis
+# the user gave: `VatDecision.note`, kept among the upload's notes.
+VAT_BASIS_NOTE = "VAT basis: "
+VAT_BASIS_WARNING = "Check the VAT basis: "
+_SAID = {VatBasis.NET: "net of VAT", VatBasis.GROSS: "gross (VAT included)"}
+
+
+@dataclass
+class VatDecision:
+    """The VAT basis to record for a file, and what to say about it ("" for
+    nothing: the user said, and no heading disagrees)."""
+
+    basis: str
+    note: str = ""
+
+    @property
+    def is_warning(self) -> bool:
+        return self.note.startswith(VAT_BASIS_WARNING)
+
+
+def amount_headings(plans: Iterable) -> list[str]:
+    """The heading of each block's amount column ("" where it has none)."""
+    headings = []
+    for plan in plans:
+        index, header = plan.columns.get("amount"), plan.header or []
+        in_header = index is not None and index < len(header)
+        headings.append(clean_header(header[index]) if in_header else "")
+    return headings
+
+
+def _quoted(headings: Iterable[str]) -> str:
+    names = [f"'{heading}'" for heading in dict.fromkeys(headings)]
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def decide_vat_basis(stated: str, headings: list[str]) -> VatDecision:
+    """The VAT basis of a file whose amount columns have these headings (one per
+    block), the user having said `stated`.
+
+    What the user said always wins. Left "unknown" (not stated), the basis is
+    the one every amount column's heading states clearly ("Net Amount": net;
+    "Gross": gross), and the note says so; an "Amount" leaves it unknown. A
+    heading contradicting what the user said is a warning, never silently
+    passed over.
+    """
+    read = [(heading, vat_basis_of_heading(heading)) for heading in headings]
+    if stated in _SAID:
+        against = [heading for heading, basis in read if basis and basis != stated]
+        if not against:
+            return VatDecision(stated)
+        columns = "column is" if len(set(against)) == 1 else "columns are"
+        return VatDecision(
+            stated,
+            f"{VAT_BASIS_WARNING}you said the amounts are {_SAID[stated]}, but the "
+            f"amount {columns} headed {_quoted(against)}. They are recorded as "
+            f"{stated}, as you said.",
+        )
+    said = {basis for _, basis in read}
+    if len(said) == 1 and None not in said:
+        (basis,) = said
+        word = "heading" if len(set(headings)) == 1 else "headings"
+        return VatDecision(
+            basis,
+            f"{VAT_BASIS_NOTE}{basis}, from the column {word} {_quoted(headings)}.",
+        )
+    if {VatBasis.NET, VatBasis.GROSS} <= said:
+        return VatDecision(
+            VatBasis.UNKNOWN,
+            f"{VAT_BASIS_NOTE}not stated: the amount columns' headings disagree "
+            f"({_quoted(h for h, basis in read if basis)}).",
+        )
+    return VatDecision(VatBasis.UNKNOWN)
 
 
 def _sum(amounts: Iterable[Decimal | None]) -> Decimal:
@@ -398,7 +477,13 @@ class SupplierMatcher:
             if not names:
                 return {}
         if self.register is None:  # the register before this import
-            self.register = dict(Supplier.objects.values_list("normalised_name", "pk"))
+            # Of suppliers sharing a normalised name, the one `_by_name` would
+            # match stands for it (the verified, else the oldest: the last here).
+            self.register = dict(
+                Supplier.objects.order_by("verified", "-pk").values_list(
+                    "normalised_name", "pk"
+                )
+            )
         new = [
             Supplier(
                 name=first_seen[name].name,
@@ -691,9 +776,15 @@ def _suggest_matches(
     words must agree too (`distinctive_words_agree`): "PHS Compliance" is not
     suggested for "HSL Compliance", though the shared "Compliance" scores high.
     The best-scoring candidate that passes is suggested; of equal scores, the one
-    nearest as a whole name.
+    nearest as a whole name. Register names that differ only in their company
+    forms ("Beacon Engineering LLP" and "… Ltd") share a key: of those, the one
+    nearest the new name in full, company form and all, is suggested; of names
+    exactly as near, the first in alphabetical order, so the register's order
+    never decides.
     """
-    keys = {_fuzzy_key(name): name for name in existing}
+    keys: dict[str, list[str]] = {}
+    for name in existing:
+        keys.setdefault(_fuzzy_key(name), []).append(name)
     choices = [key for key in keys if len(key.split()) >= 2]
     if not choices:
         return
@@ -712,17 +803,27 @@ def _suggest_matches(
         agreeing = [m for m in matches if distinctive_words_agree(key, m[0])]
         # Shared words score 100 for every name that contains all of this one's:
         # of those, the nearest as a whole (fewest words besides) is suggested.
-        match = max(
-            agreeing,
-            key=lambda m: (m[1], fuzz.token_sort_ratio(key, m[0])),
+        # Then the nearest full name, company form included; then the first
+        # name alphabetically (min: the sign of the scores turned).
+        best = min(
+            (
+                (
+                    -m[1],
+                    -fuzz.token_sort_ratio(key, m[0]),
+                    -fuzz.ratio(name, full),
+                    full,
+                )
+                for m in agreeing
+                for full in keys[m[0]]
+            ),
             default=None,
         )
-        if match:
+        if best:
             suggestions.append(
                 MatchSuggestion(
                     supplier_id=pk,
-                    candidate_id=existing[keys[match[0]]],
-                    score=round(match[1]),
+                    candidate_id=existing[best[3]],
+                    score=round(-best[0]),
                 )
             )
     MatchSuggestion.objects.bulk_create(suggestions, ignore_conflicts=True)
@@ -1003,10 +1104,10 @@ def import_spend_file(
     except ImportSuperseded:
         raise  # the newer run owns the upload's status
     except FileRefused as refusal:
-        _mark_failed(upload, str(refusal))
+        mark_failed(upload, str(refusal))
         raise
     except Exception:
-        _mark_failed(upload, INTERNAL_ERROR)
+        mark_failed(upload, INTERNAL_ERROR)
         raise
 
 
@@ -1044,6 +1145,10 @@ def _conclude(
     upload: SpendUpload, result: ImportResult, parsed: ParsedFile, loader: _Loader
 ) -> None:
     _reconcile(result, parsed)
+    vat = decide_vat_basis(upload.vat_basis, amount_headings(parsed.blocks))
+    upload.vat_basis = vat.basis  # saved by _finish
+    if vat.note:
+        result.notes.append(vat.note)
     _refuse_too_large(upload.file_name, result, loader)
     _save_issues(upload, parsed)
     _claim(upload)
@@ -1194,7 +1299,8 @@ def _finish(upload: SpendUpload, result: ImportResult, parsed: ParsedFile) -> No
     upload.save()
 
 
-def _mark_failed(upload: SpendUpload, message: str) -> None:
+def mark_failed(upload: SpendUpload, message: str) -> None:
+    """Mark the upload failed, saying why (`message`, shown on its page)."""
     upload.status = UploadStatus.FAILED
     upload.message = message
     upload.finished_at = timezone.now()

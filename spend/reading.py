@@ -958,6 +958,22 @@ def _note_missing(mapping: ColumnMapping) -> None:
             mapping.notes.append(f"No {_FIELD_LABELS[name]} column was recognised.")
 
 
+_EXCLUDING = frozenset({"excluding", "excl", "exc", "ex", "exclusive", "before", "pre"})
+_INCLUDING = frozenset({"including", "incl", "inc", "inclusive", "plus"})
+
+
+def vat_basis_of_heading(text: str | None) -> str | None:
+    """Whether an amount column's heading says its amounts are "net" or "gross"
+    of VAT clearly ("Net Amount", "Amount excl. VAT"; "Gross", "Amount incl
+    VAT"); None when it does not ("Amount", "Total") or says both."""
+    words = set(_norm(text or "").split())
+    net = "net" in words or ("vat" in words and bool(words & _EXCLUDING))
+    gross = "gross" in words or ("vat" in words and bool(words & _INCLUDING))
+    if net == gross:
+        return None
+    return "net" if net else "gross"
+
+
 def _count_word(count: int) -> str:
     words = {2: "Two", 3: "Three", 4: "Four", 5: "Five"}
     return words.get(count, str(count))

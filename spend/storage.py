@@ -11,6 +11,18 @@ from django.conf import settings
 
 from councils.models import Council
 
+# Why an upload whose kept file cannot be read was marked failed. The file is
+# needed until it is imported (a pending or failed upload reads it again); a
+# backup restored without the upload folder loses it.
+FILE_GONE = (
+    "The uploaded file is no longer kept (it may not have been restored from a "
+    "backup): upload it again."
+)
+FILE_UNREADABLE = (
+    "The uploaded file could not be read back from where LocalSpend keeps it: "
+    "upload it again, and if that fails too, tell your LocalSpend administrator."
+)
+
 
 def sha256_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
@@ -48,4 +60,13 @@ def kept_path(relative: str) -> Path:
 
 
 def read_kept(relative: str) -> bytes:
+    """The kept file's bytes. Raises OSError (FileNotFoundError when it has gone):
+    `why_unread` says why in words for the upload."""
     return kept_path(relative).read_bytes()
+
+
+def why_unread(error: OSError) -> str:
+    """The upload's message when its kept file could not be read."""
+    if isinstance(error, FileNotFoundError | NotADirectoryError):
+        return FILE_GONE
+    return FILE_UNREADABLE

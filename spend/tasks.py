@@ -13,7 +13,7 @@ from django.utils import timezone
 from spend.importer import INTERNAL_ERROR, ImportSuperseded, import_spend_file
 from spend.models import WORKER_STOPPED, SpendUpload, UploadStatus, stalled_after
 from spend.parse import FileRefused
-from spend.storage import read_kept
+from spend.storage import read_kept, why_unread
 
 try:  # Django 6 has the tasks framework built in.
     from django.tasks import task
@@ -78,10 +78,27 @@ def run_upload(upload_id: int) -> None:
     # The columns the officer chose on the preview page, by layout, if any.
     chosen = {m["layout"]: m["columns"] for m in upload.mappings if m.get("chosen")}
     try:
+        data = read_kept(upload.stored_file)
+    except OSError as error:
+        # Gone (a backup restored without the upload folder) or unreadable: the
+        # upload says so in words, and is uploaded again, not retried.
+        logger.warning(
+            "Upload %s: its kept file %r cannot be read: %s",
+            upload_id,
+            upload.stored_file,
+            error,
+        )
+        SpendUpload.objects.filter(pk=upload_id, status=UploadStatus.IMPORTING).update(
+            status=UploadStatus.FAILED,
+            message=why_unread(error),
+            finished_at=timezone.now(),
+        )
+        return
+    try:
         with _progress_of(upload_id) as progress:
             import_spend_file(
                 upload=upload,
-                data=read_kept(upload.stored_file),
+                data=data,
                 chosen=chosen or None,
                 progress=progress,
             )
@@ -89,7 +106,7 @@ def run_upload(upload_id: int) -> None:
         pass  # the upload says why (or a newer run of it owns it)
     except Exception:
         logger.exception("Import of upload %s failed", upload_id)
-        # import_spend_file has marked it failed; this covers a missing kept file.
+        # import_spend_file has marked it failed; this covers anything before it.
         SpendUpload.objects.filter(pk=upload_id, status=UploadStatus.IMPORTING).update(
             status=UploadStatus.FAILED,
             message=INTERNAL_ERROR,

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 from functools import partial
 
 from django.contrib import messages
@@ -19,8 +20,13 @@ from spend.export import csv_response
 from spend.filters import SpendLineFilter
 from spend.forms import MappingForm, UploadForm
 from spend.importer import (
+    VAT_BASIS_NOTE,
+    VAT_BASIS_WARNING,
     RollbackRefused,
+    amount_headings,
+    decide_vat_basis,
     first_upload_of,
+    mark_failed,
     remembered_mappings,
     rollback_upload,
     uploads_relying_on,
@@ -34,11 +40,20 @@ from spend.models import (
     UploadStatus,
 )
 from spend.parse import FileRefused, plan_file, refuse_summaries
-from spend.storage import keep_file, read_kept, sha256_of
+from spend.storage import (
+    FILE_GONE,
+    FILE_UNREADABLE,
+    keep_file,
+    read_kept,
+    sha256_of,
+    why_unread,
+)
 from spend.tables import SpendLineTable, UploadTable
 from spend.tasks import fail_stopped_imports, import_upload
 
 ISSUES_SHOWN = 200
+
+logger = logging.getLogger(__name__)
 
 
 def _upload_for(council: Council, pk: int) -> SpendUpload:
@@ -128,15 +143,30 @@ def _already_held(
     return None
 
 
+def _kept_file_of(upload: SpendUpload) -> bytes | None:
+    """The upload's kept file; None, with the upload marked failed saying why,
+    when it cannot be read (gone after a backup was restored without it)."""
+    try:
+        return read_kept(upload.stored_file)
+    except OSError as error:
+        logger.warning(
+            "Upload %s: its kept file %r cannot be read: %s",
+            upload.pk,
+            upload.stored_file,
+            error,
+        )
+        mark_failed(upload, why_unread(error))
+        return None
+
+
 def _preview_or_start(request: HttpRequest, upload: SpendUpload) -> HttpResponse:
     """Next month's file in a layout the council confirmed before needs no clicks."""
     council = upload.council
+    data = _kept_file_of(upload)
+    if data is None:
+        return redirect("spend:upload-detail", council.slug, upload.pk)
     try:
-        plans, _ = plan_file(
-            read_kept(upload.stored_file),
-            upload.file_name,
-            remembered_mappings(council),
-        )
+        plans, _ = plan_file(data, upload.file_name, remembered_mappings(council))
     except FileRefused:
         return redirect("spend:upload-preview", council.slug, upload.pk)
     if not all(plan.source == "remembered" for plan in plans):
@@ -156,23 +186,23 @@ def upload_preview(request: HttpRequest, council: Council, pk: int) -> HttpRespo
     upload = _upload_for(council, pk)
     if upload.status != UploadStatus.PENDING:
         return redirect("spend:upload-detail", council.slug, upload.pk)
+    data = _kept_file_of(upload)
+    if data is None:
+        return redirect("spend:upload-detail", council.slug, upload.pk)
     try:
-        plans, _ = plan_file(
-            read_kept(upload.stored_file),
-            upload.file_name,
-            remembered_mappings(council),
-        )
+        plans, _ = plan_file(data, upload.file_name, remembered_mappings(council))
         refuse_summaries(plans, upload.file_name)
     except FileRefused as refusal:
-        upload.status, upload.message = UploadStatus.FAILED, str(refusal)
-        upload.save(update_fields=["status", "message"])
+        mark_failed(upload, str(refusal))
         return redirect("spend:upload-detail", council.slug, upload.pk)
     layouts = _by_layout(plans)
-    form = MappingForm(request.POST or None, plans=[group[0] for group in layouts])
+    firsts = [group[0] for group in layouts]
+    form = MappingForm(request.POST or None, plans=firsts, vat_basis=upload.vat_basis)
     if request.method == "POST" and form.is_valid():
         chosen = {
             group[0].layout: form.columns_for(i) for i, group in enumerate(layouts)
         }
+        upload.vat_basis = form.chosen_vat_basis()  # saved by _start_import
         _start_import(
             request, upload, plans, [chosen[plan.layout] for plan in plans], chosen=True
         )
@@ -187,11 +217,16 @@ def upload_preview(request: HttpRequest, council: Council, pk: int) -> HttpRespo
         }
         for i, group in enumerate(layouts)
     ]
-    return render(
-        request,
-        "spend/upload_preview.html",
-        {"council": council, "upload": upload, "form": form, "blocks": blocks},
-    )
+    # What the import will make of the VAT basis with the columns proposed.
+    vat = decide_vat_basis(upload.vat_basis, amount_headings(firsts))
+    context = {
+        "council": council,
+        "upload": upload,
+        "form": form,
+        "blocks": blocks,
+        "vat": vat,
+    }
+    return render(request, "spend/upload_preview.html", context)
 
 
 def _by_layout(plans: list) -> list[list]:
@@ -227,7 +262,13 @@ def _start_import(
             if chosen
         ]
         upload.save(
-            update_fields=["rows_expected", "status", "heartbeat_at", "mappings"]
+            update_fields=[
+                "rows_expected",
+                "status",
+                "heartbeat_at",
+                "mappings",
+                "vat_basis",
+            ]
         )
     import_upload.enqueue(upload.pk)
 
@@ -244,6 +285,11 @@ def upload_detail(request: HttpRequest, council: Council, pk: int) -> HttpRespon
         "skipped": issues.filter(kind=RowIssue.Kind.SKIPPED)[:ISSUES_SHOWN],
         "can_upload": can(request.user, council, Capability.UPLOAD),
         "issues_shown": ISSUES_SHOWN,
+        # Not the file's fault: the same file is uploaded again, not corrected.
+        "file_gone": upload.message in (FILE_GONE, FILE_UNREADABLE),
+        # Where the VAT basis came from, or the heading contradicting it.
+        "vat_note": _note_starting(upload, VAT_BASIS_NOTE),
+        "vat_warning": _note_starting(upload, VAT_BASIS_WARNING),
     }
     if request.htmx:
         if upload.is_finished or upload.is_stalled:
@@ -252,6 +298,10 @@ def upload_detail(request: HttpRequest, council: Council, pk: int) -> HttpRespon
             return response
         return render(request, "spend/_progress.html", context)
     return render(request, "spend/upload_detail.html", context)
+
+
+def _note_starting(upload: SpendUpload, start: str) -> str:
+    return next((note for note in upload.notes if note.startswith(start)), "")
 
 
 @council_view(Capability.VIEW)

@@ -172,7 +172,9 @@ def test_finance_officer_uploads_watches_reconciles_and_downloads_rejected_rows(
     )
     main = page.locator("main")
     expect(main).to_contain_text("Column headings found on row 1.")
-    expect(main.get_by_role("heading", level=2)).to_have_text("172 rows")
+    expect(main.get_by_role("heading", level=2).first).to_have_text("172 rows")
+    # Then what the amounts are: net, as chosen on the upload form.
+    expect(main.get_by_role("heading", level=2, name="VAT")).to_be_visible()
     sample = page.locator("table").filter(has_text="The first rows, as read")
     expect(sample).to_contain_text("Harrogate Borough Council")
     mapping = page.get_by_role("group", name="Which column holds each item?")

@@ -710,3 +710,142 @@ def test_a_hidden_sheet_read_because_no_other_holds_payments_is_named(
     assert 'Sheet "Data" is hidden in the workbook; its rows were read' in " ".join(
         upload.notes
     )
+
+
+# ------------------------------------------------------------------ VAT basis
+
+
+def _amounts_headed(*headings: str) -> bytes:
+    """A file whose amount column has this heading (with others beside it)."""
+    header = ",".join(["Date", "Supplier Name", *headings])
+    amounts = ",".join(["100.00"] * len(headings))
+    return f"{header}\n01/04/2025,Wardown Plumbing Ltd,{amounts}\n".encode()
+
+
+@pytest.mark.parametrize(
+    ("heading", "basis"),
+    [
+        ("Net Amount", "net"),
+        ("NetAmount", "net"),
+        ("Nett", "net"),
+        ("Amount excl. VAT", "net"),
+        ("Value ex VAT", "net"),
+        ("Gross Amount", "gross"),
+        ("Total including VAT", "gross"),
+        ("Amount (inc VAT)", "gross"),
+        ("Amount", None),
+        ("Total", None),
+        ("Amount (£)", None),
+        ("VAT", None),
+        ("Gross or net", None),
+        ("", None),
+    ],
+)
+def test_an_amount_heading_says_net_or_gross_only_when_clear(heading, basis):
+    from spend.reading import vat_basis_of_heading
+
+    assert vat_basis_of_heading(heading) == basis
+
+
+@pytest.mark.parametrize(
+    ("heading", "basis"),
+    [("Net Amount", "net"), ("Gross Amount", "gross"), ("Amount incl VAT", "gross")],
+)
+def test_a_basis_not_stated_is_taken_from_the_amount_heading_and_said(
+    council, upload_of, heading, basis
+):
+    data = _amounts_headed(heading)
+    upload = upload_of(data)
+    assert upload.vat_basis == "unknown"
+    result = import_spend_file(upload=upload, data=data)
+    upload.refresh_from_db()
+    said = f"VAT basis: {basis}, from the column heading '{heading}'."
+    assert upload.vat_basis == basis
+    assert said in upload.notes and said in result.notes
+
+
+def test_an_amount_heading_that_says_neither_leaves_the_basis_not_stated(
+    council, upload_of
+):
+    data = _amounts_headed("Amount")
+    upload = upload_of(data)
+    import_spend_file(upload=upload, data=data)
+    upload.refresh_from_db()
+    assert upload.vat_basis == "unknown"
+    assert not any("VAT basis" in note for note in upload.notes)
+
+
+def test_of_net_and_gross_columns_the_one_read_decides(council, upload_of):
+    """Net is preferred to gross when both are there; the chosen one says which."""
+    data = _amounts_headed("Gross Amount", "Net Amount")
+    upload = upload_of(data)
+    import_spend_file(upload=upload, data=data)
+    upload.refresh_from_db()
+    assert upload.vat_basis == "net"
+    assert "VAT basis: net, from the column heading 'Net Amount'." in upload.notes
+
+
+@pytest.mark.parametrize(("stated", "heading"), [("net", "Gross"), ("gross", "Nett")])
+def test_what_the_user_said_wins_over_the_heading_with_a_warning(
+    council, upload_of, stated, heading
+):
+    data = _amounts_headed(heading)
+    upload = upload_of(data)
+    upload.vat_basis = stated
+    upload.save()
+    import_spend_file(upload=upload, data=data)
+    upload.refresh_from_db()
+    assert upload.vat_basis == stated
+    (warning,) = [note for note in upload.notes if "VAT basis" in note]
+    assert warning.startswith("Check the VAT basis: you said the amounts are ")
+    assert f"the amount column is headed '{heading}'" in warning
+    assert warning.endswith(f"They are recorded as {stated}, as you said.")
+
+
+def test_what_the_user_said_and_the_heading_agreeing_needs_no_word(council, upload_of):
+    data = _amounts_headed("Net Amount")
+    upload = upload_of(data)
+    upload.vat_basis = "net"
+    upload.save()
+    import_spend_file(upload=upload, data=data)
+    upload.refresh_from_db()
+    assert upload.vat_basis == "net"
+    assert not any("VAT basis" in note for note in upload.notes)
+
+
+def test_sheets_whose_amount_headings_disagree_leave_the_basis_not_stated(
+    council, upload_of
+):
+    net = [["Date", "Supplier", "Net Amount"], ["01/04/2025", "A Ltd", 10]]
+    gross = [["Payment Date", "Supplier", "Gross"], ["02/04/2025", "B Ltd", 12]]
+    data = _workbook(("April", net, False), ("May", gross, False))
+    upload = upload_of(data, "spring.xlsx")
+    import_spend_file(upload=upload, data=data)
+    upload.refresh_from_db()
+    assert upload.vat_basis == "unknown"
+    assert (
+        "VAT basis: not stated: the amount columns' headings disagree "
+        "('Net Amount' and 'Gross')." in upload.notes
+    )
+
+
+def test_sheets_whose_amount_headings_agree_give_the_basis(council, upload_of):
+    april = [["Date", "Supplier", "Net Amount"], ["01/04/2025", "A Ltd", 10]]
+    may = [["Payment Date", "Supplier", "Net"], ["02/04/2025", "B Ltd", 12]]
+    data = _workbook(("April", april, False), ("May", may, False))
+    upload = upload_of(data, "spring.xlsx")
+    import_spend_file(upload=upload, data=data)
+    upload.refresh_from_db()
+    assert upload.vat_basis == "net"
+    assert (
+        "VAT basis: net, from the column headings 'Net Amount' and 'Net'."
+        in upload.notes
+    )
+
+
+def test_a_file_with_no_header_leaves_the_basis_as_the_user_said(council, upload_of):
+    data = b"01/04/2025,Wardown Plumbing Ltd,1200.00\n02/04/2025,Beacon Ltd,300.00\n"
+    upload = upload_of(data)
+    import_spend_file(upload=upload, data=data)
+    upload.refresh_from_db()
+    assert upload.status == "imported" and upload.vat_basis == "unknown"

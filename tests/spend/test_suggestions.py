@@ -161,3 +161,54 @@ def test_what_an_import_makes_is_in_the_history_with_the_file_and_uploader(
     (suggested,) = MatchSuggestion.objects.get(supplier=new).history.all()
     assert suggested.history_user == finance_officer
     assert suggested.score == MatchSuggestion.objects.get().score
+
+
+@pytest.mark.parametrize("reverse", [False, True], ids=["llp-first", "ltd-first"])
+def test_of_two_names_alike_but_for_the_company_form_the_nearer_is_suggested(
+    imported, reverse
+):
+    """Both reduce to "beacon engineering" without their company forms; the
+    register's order must not decide which is suggested (QA: the Ltd was)."""
+    register = ["Beacon Engineering LLP", "Beacon Engineering Ltd"]
+    result = imported(
+        register[::-1] if reverse else register, ["Beacon Engneering LLP"]
+    )
+    assert result["Beacon Engneering LLP"] == result["known"]["Beacon Engineering LLP"]
+
+
+@pytest.mark.parametrize("reverse", [False, True], ids=["cic-first", "ltd-first"])
+def test_a_community_interest_company_is_matched_to_its_namesake(imported, reverse):
+    register = ["Northwell Electrical CIC", "Northwell Electrical Limited"]
+    names = ["Northwel Electrical CIC", "Northwell Electricals CIC"]
+    result = imported(register[::-1] if reverse else register, names)
+    known = result["known"]["Northwell Electrical CIC"]
+    assert result["Northwel Electrical CIC"] == known
+    assert result["Northwell Electricals CIC"] == known
+
+
+def test_names_equally_near_are_decided_the_same_way_whatever_the_order(
+    make_supplier,
+):
+    """Two register names exactly as near as each other: the same one is
+    suggested whichever the register lists first (the first in alphabetical
+    order)."""
+    from spend.importer import _suggest_matches
+
+    ltd = make_supplier(name="Wardown Plumbing Ltd", verified=True)
+    llp = make_supplier(name="Wardown Plumbing LLP", verified=True)
+    for order in ([ltd, llp], [llp, ltd]):
+        new = make_supplier(name="Wardown Plumbin CIC")
+        existing = {supplier.normalised_name: supplier.pk for supplier in order}
+        _suggest_matches({new.normalised_name: new.pk}, existing)
+        assert MatchSuggestion.objects.get(supplier=new).candidate == llp
+
+
+def test_of_two_suppliers_with_one_name_the_verified_one_is_suggested(
+    imported, make_supplier
+):
+    """As a name equal after normalising is matched (the verified supplier, else
+    the oldest), so a near one is suggested the same supplier."""
+    verified = make_supplier(name="WARDOWN PLUMBING LIMITED", verified=True)
+    make_supplier(name="Wardown Plumbing Ltd", verified=False)
+    result = imported([], ["Wardown Plumbin Ltd"])
+    assert result["Wardown Plumbin Ltd"] == verified

@@ -641,3 +641,222 @@ def test_a_rolled_back_upload_shows_its_amount_as_removed(
     client.force_login(finance_officer)
     page = client.get(reverse("spend:uploads", args=[council.slug]))
     assertContains(page, '<span class="ls-muted">£1,250.00 removed</span>', html=True)
+
+
+# --------------------------------------------- a kept file gone (backup restored)
+
+GONE = (
+    "The uploaded file is no longer kept (it may not have been restored from a "
+    "backup): upload it again."
+)
+
+
+def _lose_the_kept_file(upload: SpendUpload) -> None:
+    from spend.storage import kept_path
+
+    kept_path(upload.stored_file).unlink()
+
+
+def _detail(council, upload) -> str:
+    return reverse("spend:upload-detail", args=[council.slug, upload.pk])
+
+
+def test_a_preview_whose_file_has_gone_fails_the_upload_in_words_not_a_500(
+    client, finance_officer, council
+):
+    client.force_login(finance_officer)
+    _upload(client, council, GOOD)
+    upload = SpendUpload.objects.get()
+    _lose_the_kept_file(upload)
+    preview = reverse("spend:upload-preview", args=[council.slug, upload.pk])
+    assertRedirects(client.get(preview), _detail(council, upload))
+    upload.refresh_from_db()
+    assert (upload.status, upload.message) == ("failed", GONE)
+    assert upload.finished_at is not None and not upload.can_retry
+    page = client.get(_detail(council, upload))
+    assertContains(page, "no longer kept (it may not have been restored from a")
+    assertContains(page, "Upload the file again")
+    assertNotContains(page, "Try this file again")
+    # Uploaded again, the same file is kept again and previews.
+    response = _upload(client, council, GOOD)
+    again = SpendUpload.objects.exclude(pk=upload.pk).get()
+    assertRedirects(
+        response, reverse("spend:upload-preview", args=[council.slug, again.pk])
+    )
+    assert client.get(response.url).status_code == 200
+
+
+def test_confirming_the_columns_of_a_file_gone_meanwhile_fails_it_in_words(
+    client, finance_officer, council
+):
+    client.force_login(finance_officer)
+    _upload(client, council, GOOD)
+    upload = SpendUpload.objects.get()
+    url = reverse("spend:upload-preview", args=[council.slug, upload.pk])
+    form = client.get(url).context["form"]
+    _lose_the_kept_file(upload)
+    response = client.post(
+        url, {name: form[name].initial or "" for name in form.fields}
+    )
+    assertRedirects(response, _detail(council, upload))
+    upload.refresh_from_db()
+    assert (upload.status, upload.message) == ("failed", GONE)
+
+
+def test_a_remembered_layout_whose_file_cannot_be_kept_fails_in_words(
+    client, finance_officer, council, monkeypatch
+):
+    from spend import views
+
+    client.force_login(finance_officer)
+    _upload(client, council, GOOD)
+    _confirm(client, council, SpendUpload.objects.get())
+    monkeypatch.setattr(views, "keep_file", lambda *args: f"{council.slug}/gone.csv")
+    may = (HEADER + "01/05/2025,Wardown Plumbing Ltd,10.00,12.00,Housing\n").encode()
+    response = _upload(client, council, may, "may.csv")
+    upload = SpendUpload.objects.get(file_name="may.csv")
+    assertRedirects(response, _detail(council, upload))
+    upload.refresh_from_db()
+    assert (upload.status, upload.message) == ("failed", GONE)
+
+
+def test_a_retry_of_a_failed_import_whose_file_has_gone_says_so(
+    client, finance_officer, council
+):
+    from spend.models import INTERNAL_ERROR
+
+    client.force_login(finance_officer)
+    _upload(client, council, GOOD)
+    upload = SpendUpload.objects.get()
+    SpendUpload.objects.filter(pk=upload.pk).update(
+        status="failed", message=INTERNAL_ERROR
+    )
+    _lose_the_kept_file(upload)
+    response = client.post(
+        reverse("spend:upload-retry", args=[council.slug, upload.pk]), follow=True
+    )
+    assert response.redirect_chain[-1][0] == _detail(council, upload)
+    assertContains(response, "no longer kept")
+    upload.refresh_from_db()
+    assert (upload.status, upload.message) == ("failed", GONE)
+
+
+def test_the_rejected_rows_and_the_result_need_no_kept_file(
+    client, finance_officer, council
+):
+    client.force_login(finance_officer)
+    bad = (HEADER + "31/13/2025,Wardown Plumbing Ltd,5.00,6.00,Parks\n").encode()
+    _upload(client, council, GOOD[:-1] + b"\n" + bad[len(HEADER) :])
+    upload = SpendUpload.objects.get()
+    _confirm(client, council, upload)
+    _lose_the_kept_file(upload)
+    assertContains(client.get(_detail(council, upload)), "Rejected rows")
+    download = client.get(
+        reverse("spend:upload-issues", args=[council.slug, upload.pk])
+    )
+    assert download.status_code == 200
+    assert "31/13/2025" in download.content.decode("utf-8-sig")
+
+
+def test_a_kept_file_that_cannot_be_read_is_told_apart_from_one_gone():
+    from spend.storage import FILE_GONE, FILE_UNREADABLE, why_unread
+
+    assert why_unread(FileNotFoundError(2, "gone")) == FILE_GONE == GONE
+    assert why_unread(PermissionError(13, "denied")) == FILE_UNREADABLE
+
+
+# ------------------------------------------------------------------ VAT basis
+
+
+def _upload_saying(client, council, vat_basis: str, data: bytes = GOOD):
+    return client.post(
+        reverse("spend:upload", args=[council.slug]),
+        {"file": _file(data), "vat_basis": vat_basis},
+    )
+
+
+def test_the_upload_form_says_a_basis_not_stated_comes_from_the_heading(
+    client, finance_officer, council
+):
+    client.force_login(finance_officer)
+    page = client.get(reverse("spend:upload", args=[council.slug]))
+    assertContains(page, "takes it from the heading of the amount column")
+
+
+def test_a_basis_not_stated_is_taken_from_the_net_amount_heading_and_said(
+    client, finance_officer, council
+):
+    """QA: "Not stated" although the amount column is "Net Amount"."""
+    client.force_login(finance_officer)
+    _upload_saying(client, council, "unknown")
+    upload = SpendUpload.objects.get()
+    preview = client.get(
+        reverse("spend:upload-preview", args=[council.slug, upload.pk])
+    )
+    said = "VAT basis: net, from the column heading &#x27;Net Amount&#x27;."
+    assertContains(preview, said)
+    assertContains(preview, "You did not say on the upload form")
+    _confirm(client, council, upload)
+    upload.refresh_from_db()
+    assert upload.vat_basis == "net"
+    page = client.get(_detail(council, upload))
+    assertContains(page, said)
+    assertNotContains(page, "Amounts: Not stated")
+    assertNotContains(page, "Check the VAT basis")
+
+
+def test_the_amount_column_chosen_on_the_preview_decides_the_basis(
+    client, finance_officer, council
+):
+    client.force_login(finance_officer)
+    _upload_saying(client, council, "unknown")
+    upload = SpendUpload.objects.get()
+    _confirm(client, council, upload, **{"b0-amount": "3"})  # "Gross Amount"
+    upload.refresh_from_db()
+    assert upload.vat_basis == "gross"
+    assertContains(
+        client.get(_detail(council, upload)),
+        "VAT basis: gross, from the column heading &#x27;Gross Amount&#x27;.",
+    )
+
+
+def test_a_basis_the_heading_contradicts_is_kept_with_a_warning(
+    client, finance_officer, council
+):
+    client.force_login(finance_officer)
+    _upload_saying(client, council, "gross")
+    upload = SpendUpload.objects.get()
+    preview = client.get(
+        reverse("spend:upload-preview", args=[council.slug, upload.pk])
+    )
+    warning = (
+        "Check the VAT basis: you said the amounts are gross (VAT included), but "
+        "the amount column is headed &#x27;Net Amount&#x27;."
+    )
+    assertContains(preview, warning)
+    assertContains(preview, "change your answer below")
+    _confirm(client, council, upload)
+    upload.refresh_from_db()
+    assert upload.vat_basis == "gross"
+    page = client.get(_detail(council, upload))
+    assertContains(page, "Amounts: Gross (VAT included).")
+    assertContains(page, warning)
+    assertContains(page, "roll this file back and upload it again")
+
+
+def test_the_basis_can_be_changed_on_the_preview_and_then_wins(
+    client, finance_officer, council
+):
+    client.force_login(finance_officer)
+    _upload_saying(client, council, "gross")
+    upload = SpendUpload.objects.get()
+    preview = client.get(
+        reverse("spend:upload-preview", args=[council.slug, upload.pk])
+    )
+    assert preview.context["form"]["vat_basis"].initial == "gross"
+    _confirm(client, council, upload, vat_basis="net")
+    upload.refresh_from_db()
+    assert upload.vat_basis == "net"
+    page = client.get(_detail(council, upload))
+    assertContains(page, "Amounts: Net of VAT.")
+    assertNotContains(page, "Check the VAT basis")

@@ -333,3 +333,27 @@ def test_an_import_marked_stopped_while_still_running_saves_nothing(
     upload.refresh_from_db()
     assert upload.status == "imported" and upload.attempt == 2
     assert upload.rows_imported == 50 and upload.amount_imported == total
+
+
+# ---------------------------------------------------- a kept file that has gone
+
+
+def test_a_queued_import_whose_file_has_gone_fails_saying_so(council, caplog):
+    """Restored from a backup without the upload folder: not an internal error
+    to try again, but a file to upload again."""
+    from spend.models import INTERNAL_ERROR
+    from spend.storage import FILE_GONE
+    from spend.tasks import run_upload
+
+    upload = SpendUpload.objects.create(
+        council=council,
+        file_name="gone.csv",
+        sha256="e" * 64,
+        stored_file=f"{council.slug}/{'e' * 64}.csv",
+        status="queued",
+    )
+    run_upload(upload.pk)
+    upload.refresh_from_db()
+    assert upload.status == "failed" and upload.message == FILE_GONE != INTERNAL_ERROR
+    assert upload.finished_at is not None and not upload.can_retry
+    assert "cannot be read" in caplog.text

@@ -36,7 +36,11 @@ class Command(BaseCommand):
             "--council", required=True, help="Council slug, e.g. luton."
         )
         parser.add_argument(
-            "--vat-basis", choices=VatBasis.values, default=VatBasis.UNKNOWN
+            "--vat-basis",
+            choices=VatBasis.values,
+            default=VatBasis.UNKNOWN,
+            help="Net or gross of VAT; left unknown, taken from the amount "
+            "column's heading when it says so.",
         )
         parser.add_argument(
             "--dry-run", action="store_true", help="Read and reconcile; save nothing."
