@@ -255,6 +255,11 @@ class SpendUpload(models.Model):
     def __str__(self) -> str:
         return f"{self.file_name} ({self.council.short_name})"
 
+    def named_then(self, file_name: str) -> str:
+        """', as "name.xlsx"' when this upload's file comes again as `file_name`,
+        another name (for the message saying it was imported already)."""
+        return "" if self.file_name == file_name else f', as "{self.file_name}"'
+
     @property
     def amount_read(self) -> Decimal:
         """The payments read: imported, rejected and already held. Not the skipped

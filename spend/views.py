@@ -121,8 +121,8 @@ def _already_held(
         form.add_error(
             "file",
             f'"{file_name}" was already imported on '
-            f"{timezone.localtime(earlier.uploaded_at):%d %B %Y} by {who} "
-            f"(upload #{earlier.pk}). "
+            f"{timezone.localtime(earlier.uploaded_at):%d %B %Y} by {who}"
+            f"{earlier.named_then(file_name)} (upload #{earlier.pk}). "
             "Nothing new to import.",
         )
         return render(request, "spend/upload.html", {"council": council, "form": form})

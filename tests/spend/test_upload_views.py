@@ -100,6 +100,8 @@ def test_the_same_file_again_says_when_and_by_whom(client, finance_officer, coun
     response = _upload(client, council, GOOD, "april-again.csv")
     assertContains(response, "was already imported on")
     assertContains(response, "by fay-finance")
+    # Given again under another name, the name it was imported under is said.
+    assertContains(response, "by fay-finance, as &quot;")
     assert SpendUpload.objects.count() == 1
 
 

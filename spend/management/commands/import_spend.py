@@ -79,8 +79,8 @@ class Command(BaseCommand):
                 who = earlier.uploaded_by or "the command line"
                 result.message = (
                     f'"{name}" was already imported on '
-                    f"{earlier.uploaded_at:%d %B %Y at %H:%M} by {who}: nothing new "
-                    "was imported."
+                    f"{earlier.uploaded_at:%d %B %Y at %H:%M} by {who}"
+                    f"{earlier.named_then(name)}: nothing new was imported."
                 )
             return result
         try:
