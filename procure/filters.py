@@ -2,10 +2,16 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 from councils.models import Council
-from procure.models import Contract, ContractStatus, ProcurementRoute, Supplier
+from procure.models import (
+    Contract,
+    ContractStatus,
+    ProcurementRoute,
+    Supplier,
+    SupplierAlias,
+)
 from socialvalue.models import SME_VALUES, TAG_VALUES, TagKind
 from spend.filters import MONEY_BOUNDS
 
@@ -18,7 +24,9 @@ class SupplierFilter(django_filters.FilterSet):
     """Filters over `Supplier.objects.for_council_list(...)` and its annotations."""
 
     q = django_filters.CharFilter(
-        field_name="name", lookup_expr="icontains", label="Name contains"
+        method="filter_search",
+        label="Name contains",
+        help_text="Also finds the names your council's spend files give it.",
     )
     locality = django_filters.ChoiceFilter(
         choices=_choices(TagKind.LOCALITY), empty_label="Any", label="Location"
@@ -55,6 +63,20 @@ class SupplierFilter(django_filters.FilterSet):
     class Meta:
         model = Supplier
         fields = ["q", "locality", "size", "vcse", "living_wage", "unknown", "verified"]
+
+    def __init__(self, *args, council: Council | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.council = council
+
+    def filter_search(self, queryset, name, value):
+        """The register name, or a spelling of it in this council's spend files
+        (a merged supplier's name finds the supplier it was merged into)."""
+        spellings = SupplierAlias.objects.filter(
+            supplier=OuterRef("pk"), name__icontains=value
+        )
+        if self.council is not None:
+            spellings = spellings.filter(council=self.council)
+        return queryset.filter(Q(name__icontains=value) | Exists(spellings))
 
     def filter_size(self, queryset, name, value):
         if value == "sme":

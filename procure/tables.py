@@ -24,7 +24,10 @@ class SupplierTable(tables.Table):
         model = Supplier
         fields = ()
         sequence = ("name", "locality", "size", "vcse", "living_wage", "spend_period")
-        empty_text = "No suppliers match: they appear when spend is imported."
+        empty_text = (
+            "No suppliers match. A supplier is listed once a spend file or a "
+            "contract of your council names it."
+        )
 
     def __init__(self, *args, council, period_label: str, **kwargs):
         self.council = council

@@ -99,7 +99,7 @@ def supplier_list(request: HttpRequest, council: Council) -> HttpResponse:
     """The council's suppliers, filterable by every tag, by spend this financial year."""
     fy = FinancialYear.for_date(timezone.localdate())
     suppliers = Supplier.objects.for_council_list(council, fy)
-    filterset = SupplierFilter(request.GET, queryset=suppliers)
+    filterset = SupplierFilter(request.GET, queryset=suppliers, council=council)
     table = SupplierTable(
         filterset.qs, council=council, period_label=f"in {fy}", order_by="-spend_period"
     )

@@ -149,3 +149,23 @@ def test_choosing_a_sort_starts_again_from_the_first_page(
     for href in sort_links:
         assert "page=" not in href, href
         assert "locality=local" in href, href  # the filters are kept
+
+
+def test_the_search_finds_a_supplier_by_its_spellings_in_this_councils_files(
+    client, viewer, council, other_council, register
+):
+    from procure.models import Supplier, SupplierAlias
+
+    wardown = Supplier.objects.get(name="Wardown Plumbing Ltd")
+    SupplierAlias.objects.create(
+        supplier=wardown, council=council, name="Wardown Plumbng Servics"
+    )
+    food_bank = Supplier.objects.get(name="Luton Food Bank")
+    SupplierAlias.objects.create(
+        supplier=food_bank, council=other_council, name="LFB Servics Elsewhere"
+    )
+    client.force_login(viewer)
+    url = reverse("procure:suppliers", args=[council.slug])
+    # This council's spelling finds it; another council's spelling does not.
+    assert _names(client.get(url, {"q": "servics"})) == ["Wardown Plumbing Ltd"]
+    assert _names(client.get(url, {"q": "plumbing"})) == ["Wardown Plumbing Ltd"]
