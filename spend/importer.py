@@ -1056,7 +1056,9 @@ class _Loader:
                 last = max(last, result.duplicate_span[1])
             result.duplicate_span = (first, last)
         result.redacted_lines += countOf(map(itemgetter(SUPPLIER), new), "")
-        if self.upload is None:
+        if self.upload is None:  # checking only: what the import would add
+            self.suppliers.match(new)
+            result.new_suppliers = self.suppliers.new_suppliers
             return
         self._widen(new)
         ids = self.suppliers.match(new)
@@ -1312,8 +1314,12 @@ def check_file(council: Council, data: bytes, file_name: str) -> ImportResult:
     reader = parse_for(council, data, file_name)
     result = ImportResult(file=file_name, council=council.slug, status="dry_run")
     loader = _Loader(council, None, result)
-    for chunk in _ReadAhead(reader.batches()).chunks(CHUNK_LINES):
-        loader.add(chunk)
+    # The new lines' payees are matched as the import would, to count the new
+    # suppliers, and the suppliers that makes are rolled back.
+    with transaction.atomic():
+        for chunk in _ReadAhead(reader.batches()).chunks(CHUNK_LINES):
+            loader.add(chunk)
+        transaction.set_rollback(True)
     _reconcile(result, reader.parsed)
     _refuse_too_large(file_name, result, loader)  # as the import would
     return result

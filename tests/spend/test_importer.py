@@ -849,3 +849,31 @@ def test_a_file_with_no_header_leaves_the_basis_as_the_user_said(council, upload
     import_spend_file(upload=upload, data=data)
     upload.refresh_from_db()
     assert upload.status == "imported" and upload.vat_basis == "unknown"
+
+
+def test_a_dry_run_counts_the_new_suppliers_and_saves_none(
+    council, make_supplier, tmp_path
+):
+    import io
+    import json
+
+    from django.core.management import call_command
+
+    make_supplier(name="Wardown Plumbing Ltd")  # known: not new
+    path = tmp_path / "april.csv"
+    path.write_bytes(APRIL)  # Wardown, a redacted payee, Beacon Catering
+    before = Supplier.objects.count()
+    out = io.StringIO()
+    call_command(
+        "import_spend",
+        str(path),
+        council=council.slug,
+        dry_run=True,
+        format="json",
+        stdout=out,
+    )  # exit status 0: no SystemExit
+    report = json.loads(out.getvalue().strip().splitlines()[-1])
+    assert (report["status"], report["new_suppliers"]) == ("dry_run", 1)
+    assert Supplier.objects.count() == before
+    assert not SpendUpload.objects.exists() and not SpendLine.objects.exists()
+    assert not MatchSuggestion.objects.exists()
