@@ -273,7 +273,10 @@ def _notes(parsed: ParsedFile) -> list[str]:
         notes.extend(plan.notes)
     notes.extend(parsed.notes)
     if parsed.blank_rows:
-        notes.append(f"{parsed.blank_rows} blank rows were ignored.")
+        blank = parsed.blank_rows
+        notes.append(
+            f"{blank:,} blank row{'s were' if blank != 1 else ' was'} ignored."
+        )
     return list(dict.fromkeys(notes))
 
 

@@ -877,3 +877,12 @@ def test_a_dry_run_counts_the_new_suppliers_and_saves_none(
     assert Supplier.objects.count() == before
     assert not SpendUpload.objects.exists() and not SpendLine.objects.exists()
     assert not MatchSuggestion.objects.exists()
+
+
+def test_blank_rows_ignored_are_counted_in_words(council, upload_of):
+    one = csv_bytes("01/05/2025,Beacon Catering,10.00,T1,,", ",,,,,")
+    result = import_spend_file(upload=upload_of(one), data=one)
+    assert "1 blank row was ignored." in result.notes
+    two = csv_bytes("02/05/2025,Beacon Catering,10.00,T2,,", ",,,,,", ",,,,,")
+    result = import_spend_file(upload=upload_of(two, "two.csv"), data=two)
+    assert "2 blank rows were ignored." in result.notes
