@@ -28,11 +28,10 @@ from councils.periods import FinancialYear
 from procure.models import Supplier
 from socialvalue.models import TAG_VALUES, SupplierTag, TagKind, Target
 from socialvalue.tagging import classify_suppliers
-from spend.dashboard import describe_months
+from spend.dashboard import describe_months, months_held
 from spend.models import (
     SpendLine,
     SpendUpload,
-    SupplierMonth,
     year_figures,
     year_months,
 )
@@ -86,21 +85,17 @@ def overview(request: HttpRequest, council: Council) -> HttpResponse:
     return render(request, "councils/overview.html", context)
 
 
-def _months_held(council: Council) -> dict[FinancialYear, list[date]]:
-    """The months with spend imported, by financial year (from the rollup)."""
-    months = (
-        SupplierMonth.objects.filter(council=council)
-        .order_by("month")
-        .values_list("month", flat=True)
-        .distinct()
-    )
+def _months_held(council: Council, years: list[FinancialYear]) -> dict:
+    """The months with spend imported in these financial years, by year."""
     held: dict[FinancialYear, list[date]] = {}
-    for month in months:
-        held.setdefault(FinancialYear.for_date(month), []).append(month)
+    if years:
+        first, last = min(years).start, max(years).end
+        for month in sorted(months_held(council, first, last)):
+            held.setdefault(FinancialYear.for_date(month), []).append(month)
     return held
 
 
-def _year_held(fy: FinancialYear, months: list[date]) -> dict:
+def _year_held(months: list[date]) -> dict:
     """Which of a financial year's months are held, in words."""
     whole = len(months) == 12
     return {
@@ -130,23 +125,24 @@ def public_council(request: HttpRequest, council_slug: str) -> HttpResponse:
 
     council = get_object_or_404(Council, slug=council_slug, public_pages_enabled=True)
     fy = _current_fy()
-    held = _months_held(council)
     downloads = public_downloads(council)
+    years = [fy, fy.previous(), *(year for year, _ in downloads["spend_years"])]
+    held = _months_held(council, years)
     latest = SpendLine.objects.for_council(council).aggregate(last=Max("payment_date"))
     context = {
         "council": council,
         "fy": fy,
         "figures": year_figures(council, fy),
-        "held": _year_held(fy, held.get(fy, [])),
+        "held": _year_held(held.get(fy, [])),
         "over_500": _over_500(council, fy),
         "previous_fy": fy.previous(),
         "previous": year_figures(council, fy.previous()),
-        "previous_held": _year_held(fy.previous(), held.get(fy.previous(), [])),
+        "previous_held": _year_held(held.get(fy.previous(), [])),
         "previous_over_500": _over_500(council, fy.previous()),
         "latest": latest["last"],
         "downloads": downloads,
         "spend_files": [
-            (year, url, _year_held(year, held.get(year, [])))
+            (year, url, _year_held(held.get(year, [])))
             for year, url in downloads["spend_years"]
         ],
     }
@@ -691,11 +687,11 @@ def history_who(council: Council):
     ) | set(council.memberships.values_list("user_id", flat=True))
 
     def who(record) -> str:
+        # No user: a script or migration (a deleted account's changes read so
+        # too: history keeps no user once the account is gone).
         if record.history_user_id is None:
             return "the system"
         user = record.history_user
-        if user is None:
-            return "an account since deleted"
         if record.history_user_id in members:
             return user.get_username()
         if user.is_superuser:

@@ -26,6 +26,7 @@ from procure.models import (
 from spend.values import (
     normalise_name,
     parse_postcode,
+    tidy_company_number,
     tidy_vat_number,
     vat_number_or_blank,
 )
@@ -165,13 +166,12 @@ class SupplierForm(forms.ModelForm):
         return name
 
     def clean_company_number(self) -> str:
-        number = self.cleaned_data["company_number"].strip().upper().replace(" ", "")
+        number = tidy_company_number(self.cleaned_data["company_number"])
         if number and (len(number) > 8 or not number.isalnum()):
             raise forms.ValidationError(
                 "Enter a Companies House number of up to 8 letters and digits, "
                 "like 01234567 or SC123456."
             )
-        number = number.zfill(8) if number.isdigit() else number
         if number:
             other = self._others().filter(company_number=number).first()
             if other is not None:

@@ -36,7 +36,7 @@ from socialvalue.models import SupplierTag, TagKind, TagOverride
 from socialvalue.tagging import classify_suppliers
 from spend import rollup
 from spend.models import SpendLine, hold_rollup_lock
-from spend.values import normalise_name
+from spend.values import normalise_name, tidy_company_number
 
 
 class MergeRefused(ValueError):
@@ -44,8 +44,7 @@ class MergeRefused(ValueError):
 
 
 def _company_number(supplier: Supplier) -> str:
-    number = supplier.company_number.strip().upper().replace(" ", "")
-    return number.zfill(8) if number.isdigit() else number
+    return tidy_company_number(supplier.company_number)
 
 
 def _charity(supplier: Supplier) -> str:
@@ -138,13 +137,11 @@ def merge_plan(kept: Supplier, merged: Supplier, council: Council) -> MergePlan:
     mine = Q(council=council)
     decisions = dropped = 0
     shared_kinds = []
+    kept_own = _decided(kept)
     for override in merged.tag_overrides.all():
         if override.council_id is not None and override.council_id != council.pk:
             continue  # another council's: counted in `elsewhere`
-        clash = kept.tag_overrides.filter(
-            council_id=override.council_id, kind=override.kind
-        ).exists()
-        if clash:
+        if (override.council_id, override.kind) in kept_own:
             dropped += 1
             continue
         decisions += 1
@@ -245,13 +242,18 @@ def _move(model, pks, supplier: Supplier, user, reason: str, *, kept=None) -> No
     )
 
 
+def _decided(supplier: Supplier) -> set[tuple[int | None, str]]:
+    """(council id, kind) of the supplier's officer decisions: a merged
+    supplier's decision on the same gives way to the kept one's."""
+    return set(supplier.tag_overrides.values_list("council_id", "kind"))
+
+
 def _take_overrides(kept: Supplier, merged: Supplier) -> list[dict]:
     """Move the merged supplier's overrides unless the kept one has its own."""
     moved = []
+    kept_own = _decided(kept)
     for override in TagOverride.objects.filter(supplier=merged):
-        clash = TagOverride.objects.filter(
-            supplier=kept, council=override.council, kind=override.kind
-        ).exists()
+        clash = (override.council_id, override.kind) in kept_own
         moved.append(
             {
                 "council": override.council_id,

@@ -49,6 +49,7 @@ from spend.values import (
     normalise_name,
     parse_amount,
     parse_date,
+    tidy_company_number,
 )
 
 __all__ = ["FIELDS", "FileRefused", "Register", "Report", "import_register", "read"]
@@ -633,14 +634,14 @@ def _route(text: str) -> str:
 
 
 def _company_number(text: str) -> str:
-    number = text.upper().replace(" ", "")
+    number = tidy_company_number(text)
     if number and (len(number) > 8 or not number.isalnum()):
         raise _Rejected(
             "company_number",
             f'"{text}" is not a Companies House number (up to 8 letters and '
             "digits, like 01234567 or SC123456)",
         )
-    return number.zfill(8) if number.isdigit() else number
+    return number
 
 
 def _supplier(values: dict, held: _Held) -> Supplier | None:

@@ -496,7 +496,15 @@ def merge_undo(request: HttpRequest, council: Council, pk: int) -> HttpResponse:
         messages.success(
             request, f"Undid the merge: {record.merged.name} stands on its own again."
         )
-    return redirect("procure:supplier-detail", council.slug, record.kept.pk)
+    # The kept supplier's page, or the merged one's, whichever this council still
+    # deals with (undone, the kept one may be only another council's again).
+    shown = Supplier.objects.dealt_with_by(council).filter(
+        pk__in=[record.kept_id, record.merged_id]
+    )
+    for pk in (record.kept_id, record.merged_id):
+        if shown.filter(pk=pk).exists():
+            return redirect("procure:supplier-detail", council.slug, pk)
+    return redirect("procure:review", council.slug)
 
 
 # --- Contracts ------------------------------------------------------------------

@@ -620,7 +620,9 @@ def proxy_values(request: HttpRequest, council: Council) -> HttpResponse:
         id__in={r.id for r in records if r.history_type == "~"},
     ).order_by("history_date", "history_id"):
         earlier.setdefault(record.id, []).append(record)
-    measures = Measure.objects.in_bulk({r.measure_id for r in records})
+    # The measures of the records shown and of those they are compared with.
+    compared = [r for runs in earlier.values() for r in runs]
+    measures = Measure.objects.in_bulk({r.measure_id for r in [*records, *compared]})
     named_within = history_who(council)
 
     def who(record) -> str:

@@ -628,6 +628,17 @@ def parse_whole_number(text: str, *, below: int = 2**31) -> int | None:
     return None
 
 
+# ------------------------------------------------------------ registered numbers
+
+
+def tidy_company_number(value: object) -> str:
+    """A Companies House number as the register keeps it: capitals, no spaces,
+    and 8 characters when it is all digits ("1234567" is "01234567"). Checks
+    nothing: each caller says in its own words what is wrong."""
+    number = "".join(clean_text(value).upper().split())
+    return number.zfill(8) if number.isdigit() else number
+
+
 # ---------------------------------------------------------------------- VAT numbers
 
 # A UK VAT number: GB and 9 or 12 digits, or GBGD/GBHA and 3 (government, health);

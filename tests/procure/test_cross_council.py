@@ -287,7 +287,7 @@ def test_a_localspend_administrator_may_merge_for_every_council(
         ),
         (
             {"charity_register": "GB-CHC", "charity_number": "1100001"},
-            {"charity_register": "GB-SC", "charity_number": "SC1100001"},
+            {"charity_register": "GB-NIC", "charity_number": "1100001"},  # same number
             "two different registered charities",
         ),
     ],
@@ -504,3 +504,24 @@ def test_a_partly_done_action_says_what_was_left(
     assert "The others were left as they were:" in page
     assert "1 is not one of Luton" in page
     assert "1 is not linked to this contract" in page
+
+
+def test_an_undo_lands_on_a_page_the_council_can_open(
+    client, council, council_officer, make_supplier, make_line, knowsley_only
+):
+    # Luton's own supplier merged into one only Knowsley pays: once undone,
+    # Luton no longer deals with the kept supplier, so its own is shown.
+    ours = make_supplier(name="Knowsley Secret Supplier")
+    make_line(council, supplier=ours)
+    record = merge_suppliers(
+        kept=knowsley_only, merged=ours, user=council_officer, council=council
+    )
+    client.force_login(council_officer)
+    response = client.post(
+        reverse("procure:merge-undo", args=[council.slug, record.pk]), follow=True
+    )
+    assert response.status_code == 200
+    assert response.redirect_chain[-1][0] == reverse(
+        "procure:supplier-detail", args=[council.slug, ours.pk]
+    )
+    assert "stands on its own again" in " ".join(_said(response))
