@@ -265,6 +265,11 @@ PERMISSIONS_POLICY = {
 }
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+# Signed out after a working day (Django's default is two weeks): council staff
+# share desks and machines.
+SESSION_COOKIE_AGE = env_int("LOCALSPEND_SESSION_HOURS", 12) * 3600
+if SESSION_COOKIE_AGE < 3600:
+    raise ImproperlyConfigured("LOCALSPEND_SESSION_HOURS must be 1 or more")
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 # Content Security Policy (django-csp): scripts only from this site's own files, no

@@ -78,6 +78,12 @@ class ContractAdmin(SimpleHistoryAdmin):
     date_hierarchy = "start_date"
     inlines = [ContractKPIInline]
 
+    def get_readonly_fields(self, request, obj=None):
+        # A contract's payments, returns and history belong to its council:
+        # moving it to another council would strand them.
+        readonly = list(super().get_readonly_fields(request, obj))
+        return [*readonly, "council"] if obj is not None else readonly
+
 
 @admin.register(KPIRating)
 class KPIRatingAdmin(SimpleHistoryAdmin):

@@ -34,6 +34,7 @@ from django.utils.dateformat import format as format_date
 from django.utils.http import content_disposition_header
 from django.utils.text import capfirst
 from django.views.decorators.http import require_POST
+from django_tables2 import RequestConfig
 
 from councils.access import can, council_view
 from councils.models import Capability, Council
@@ -103,11 +104,60 @@ def supplier_list(request: HttpRequest, council: Council) -> HttpResponse:
     table = SupplierTable(
         filterset.qs, council=council, period_label=f"in {fy}", order_by="-spend_period"
     )
+    if request.GET.get("format") == "csv":
+        RequestConfig(request, paginate=False).configure(table)  # sorted as shown
+        return _suppliers_csv(council, fy, table)
     paginate(request, table, 50)
-    return render(
-        request,
-        "procure/supplier_list.html",
-        {"council": council, "table": table, "filter": filterset, "fy": fy},
+    query = request.GET.copy()
+    query.pop("page", None)
+    query["format"] = "csv"
+    context = {
+        "council": council,
+        "table": table,
+        "filter": filterset,
+        "fy": fy,
+        "csv_query": query.urlencode(),
+    }
+    return render(request, "procure/supplier_list.html", context)
+
+
+def _suppliers_csv(council: Council, fy: FinancialYear, table: SupplierTable):
+    """Every supplier the list shows (all pages), filtered and sorted as it is."""
+
+    def label(kind: str, value: str) -> str:
+        return TAG_VALUES[kind].get(value, value)
+
+    header = [
+        "Supplier",
+        "LocalSpend supplier number",
+        "Companies House number",
+        "Charity number",
+        "Postcode",
+        "Location",
+        "Size",
+        "VCSE",
+        "Living Wage",
+        f"Spend in {fy} (£)",
+        "Checked by an officer",
+    ]
+    rows = (
+        [
+            supplier.name,
+            supplier.pk,
+            supplier.company_number,
+            supplier.charity_number,
+            supplier.postcode,
+            label("locality", supplier.locality),
+            label("size", supplier.size),
+            label("vcse", supplier.vcse),
+            label("living_wage", supplier.living_wage),
+            supplier.spend_period,
+            supplier.verified,
+        ]
+        for supplier in table.data.data.iterator(chunk_size=2000)
+    )
+    return csv_stream_response(
+        f"{council.slug}-suppliers-{fy.start_year}.csv", chain([header], rows)
     )
 
 

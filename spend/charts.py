@@ -293,6 +293,52 @@ def trend_chart(trend: Trend, scope_label: str) -> Chart:
     )
 
 
+def _stacked(row: DirectorateRow, parts, *, negative: bool) -> Decimal:
+    """How far a row's stacked bar reaches: its parts of one sign added up."""
+    values = [getattr(row, key) or Decimal(0) for _, key, _ in parts]
+    return sum((v for v in values if (v < 0) == negative), Decimal(0))
+
+
+_NICE_STEPS = (Decimal(1), Decimal(2), Decimal("2.5"), Decimal(5), Decimal(10))
+
+
+def money_ticks(low: Decimal, high: Decimal, most: int = 6) -> dict:
+    """Plotly axis settings putting ticks at round amounts from `low` to `high`
+    (at most `most` intervals), labelled as money is written on the page."""
+    span = high - low
+    if span <= 0:
+        return {"tickprefix": "£", "separatethousands": True}
+    rough = span / most
+    power = Decimal(10) ** (len(str(int(rough))) - 1) if rough >= 1 else Decimal(1)
+    step = next(n * power for n in _NICE_STEPS if n * power >= rough)
+    first = (low / step).to_integral_value(rounding="ROUND_FLOOR") * step
+    values = []
+    tick = first
+    while tick <= high + step / 2 and len(values) <= most + 2:
+        values.append(tick)
+        tick += step
+    return {
+        "tickmode": "array",
+        "tickvals": [str(v) for v in values],
+        "ticktext": [money_tick(v) for v in values],
+    }
+
+
+def money_tick(amount: Decimal) -> str:
+    """£0, £500, £250k, £1.5m, £2bn: the page's short money, without a needless .0."""
+    sign = "−" if amount < 0 else ""
+    amount = abs(amount)
+    for size, suffix in (
+        (Decimal(10**9), "bn"),
+        (Decimal(10**6), "m"),
+        (Decimal(1000), "k"),
+    ):
+        if amount >= size:
+            number = f"{amount / size:,.2f}".rstrip("0").rstrip(".")
+            return f"{sign}£{number}{suffix}"
+    return f"{sign}£{amount:,.0f}"
+
+
 def directorate_chart(rows: list[DirectorateRow], scope_label: str) -> Chart:
     title = f"Where each directorate's spend went, {scope_label}"
     names = [row.directorate or "(none given)" for row in rows]
@@ -322,8 +368,12 @@ def directorate_chart(rows: list[DirectorateRow], scope_label: str) -> Chart:
             height=max(320, 60 + 40 * len(rows)),
             xaxis={
                 "title": {"text": "Spend (£)"},
-                "tickprefix": "£",
-                "separatethousands": True,
+                # Written as the page writes money (£20m, £500k), not as plotly
+                # would (£20M, and £1G for a billion).
+                **money_ticks(
+                    min([_stacked(row, parts, negative=True) for row in rows] + [0]),
+                    max([_stacked(row, parts, negative=False) for row in rows] + [0]),
+                ),
             },
             yaxis={"autorange": "reversed", "automargin": True},
             hovermode="y unified",

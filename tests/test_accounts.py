@@ -249,6 +249,13 @@ def test_the_sign_in_page_still_signs_in(client, council_admin):
     assert _signed_in_as(client) == "alice-admin"
 
 
+def test_a_session_ends_after_a_working_day_not_two_weeks(client, council_admin):
+    response = _sign_in(client, "alice-admin", PASSWORD)
+    cookie = response.cookies["sessionid"]
+    assert int(cookie["max-age"]) == 12 * 3600
+    assert client.session.get_expiry_age() == 12 * 3600
+
+
 # --- Signing out -------------------------------------------------------------------
 
 

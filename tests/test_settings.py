@@ -123,3 +123,13 @@ def test_static_files_can_be_collected_outside_the_project():
     assert default["STATIC_ROOT"] == repr(ROOT / "staticfiles")
     moved = _settings(["STATIC_ROOT"], DJANGO_STATIC_ROOT="/srv/localspend/static")
     assert moved["STATIC_ROOT"] == repr(Path("/srv/localspend/static"))
+
+
+def test_session_length_is_set_from_the_environment_and_never_nothing():
+    default = _settings(["SESSION_COOKIE_AGE"], LOCALSPEND_SESSION_HOURS="")
+    assert default["SESSION_COOKIE_AGE"] == str(12 * 3600)
+    day = _settings(["SESSION_COOKIE_AGE"], LOCALSPEND_SESSION_HOURS="8")
+    assert day["SESSION_COOKIE_AGE"] == str(8 * 3600)
+    result = _manage("check", LOCALSPEND_SESSION_HOURS="0")
+    assert result.returncode != 0
+    assert "LOCALSPEND_SESSION_HOURS must be 1 or more" in result.stderr

@@ -1162,3 +1162,28 @@ def test_the_off_contract_amount_speaks_plainly():
     )
     assert not form.is_valid()
     assert form.errors["amount"] == ["Enter an amount under £1,000,000,000,000."]
+
+
+def test_the_admin_cannot_move_a_contract_to_another_council(
+    admin_client, council, other_council, contract
+):
+    url = reverse("admin:procure_contract_change", args=[contract.pk])
+    page = admin_client.get(url)
+    assert page.status_code == 200
+    assert "council" not in page.context["adminform"].form.fields
+    # Posting a council anyway changes nothing.
+    form = page.context["adminform"].form
+    data = {
+        name: form[name].value() if form[name].value() is not None else ""
+        for name in form.fields
+    }
+    data.update({"council": other_council.pk})
+    for key in ("kpis-TOTAL_FORMS", "kpis-INITIAL_FORMS"):
+        data[key] = "0"
+    response = admin_client.post(url, data)
+    assert response.status_code == 302  # saved, not refused
+    contract.refresh_from_db()
+    assert contract.council_id == council.pk
+    # Adding a contract still asks for its council.
+    add = admin_client.get(reverse("admin:procure_contract_add"))
+    assert "council" in add.context["adminform"].form.fields

@@ -603,6 +603,33 @@ def test_charts_are_valid_plotly_figures_with_a_table_and_summary(council, risin
     bars = charts.directorate_chart(figures.directorates(scope_), scope_.label)
     go.Figure(bars.figure)
     assert bars.header[0] == "Directorate"
+    # The spend axis is labelled as the page writes money, reaching the longest bar.
+    axis = bars.figure["layout"]["xaxis"]
+    longest = max(sum(row[2:6]) for row in bars.rows)  # no credits here
+    assert axis["ticktext"][0] == "£0"
+    assert D(axis["tickvals"][-1]) >= longest > D(axis["tickvals"][-2])
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "labels"),
+    [
+        ("0", "61700000", ["£0", "£20m", "£40m", "£60m"]),
+        ("0", "2300000000", ["£0", "£500m", "£1bn", "£1.5bn", "£2bn", "£2.5bn"]),
+        ("-12000", "90000", ["−£20k", "£0", "£20k", "£40k", "£60k", "£80k", "£100k"]),
+        ("0", "950", ["£0", "£200", "£400", "£600", "£800", "£1k"]),
+    ],
+)
+def test_money_axis_ticks_are_round_and_written_as_the_page_writes_money(
+    low, high, labels
+):
+    ticks = charts.money_ticks(D(low), D(high))
+    assert ticks["ticktext"] == labels
+    step = D(ticks["tickvals"][1]) - D(ticks["tickvals"][0])
+    assert all(D(value) % step == 0 for value in ticks["tickvals"])
+
+
+def test_a_money_axis_with_nothing_on_it_keeps_plotlys_own_ticks():
+    assert "tickvals" not in charts.money_ticks(D(0), D(0))
 
 
 def test_the_page_shows_the_figures_and_states_the_denominators(client, viewer, spend):
