@@ -67,3 +67,28 @@ def council_view(
         return wrapped
 
     return decorator
+
+
+def history_who(council: Council):
+    """`who(record)`: who made a change to something `council` owns, named only
+    if they are or were a member of it (the system, a site administrator or
+    someone outside the council otherwise)."""
+    members = set(
+        Membership.history.filter(council_id=council.pk).values_list(
+            "user_id", flat=True
+        )
+    ) | set(council.memberships.values_list("user_id", flat=True))
+
+    def who(record) -> str:
+        # No user: a script or migration (a deleted account's changes read so
+        # too: history keeps no user once the account is gone).
+        if record.history_user_id is None:
+            return "the system"
+        user = record.history_user
+        if record.history_user_id in members:
+            return user.get_username()
+        if user.is_superuser:
+            return "a site administrator"
+        return f"someone who is not a member of {council.short_name}"
+
+    return who

@@ -29,7 +29,14 @@ from socialvalue.demo import load_social_value_demo
 from socialvalue.models import Metric, SupplierTag, Target
 from socialvalue.tagging import classify_suppliers
 from spend import rollup
-from spend.models import SpendLine, SpendUpload, UploadStatus, VatBasis
+from spend.models import (
+    RememberedMapping,
+    SpendLine,
+    SpendUpload,
+    UploadStatus,
+    VatBasis,
+)
+from spend.reading import layout_key
 from spend.values import normalise_name
 
 DEMO_PASSWORD = "localspend-demo"
@@ -318,7 +325,10 @@ def load_demo(
             f"{council_slug}-{month.isoformat()}-{lines_per_month}"
         )
         rows = _month_rows(month_rng, month, specs, weights, lines_per_month)
-        kept.append(_upsert_month(council, uploader, month, rows, suppliers))
+        kept.append(
+            _upsert_month(council, uploader, month, rows, suppliers, first=number == 0)
+        )
+    _remember_demo_columns(council, uploader)
     SpendUpload.objects.filter(council=council, file_name__startswith="demo-").exclude(
         pk__in=[u.pk for u in kept]
     ).delete()
@@ -440,8 +450,64 @@ def _digest(rows: list[dict]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+# The headings of the demo's monthly file, and the column each field is read from:
+# the finance officer checked them on the first month's preview, and every later
+# month was read the same way without asking.
+DEMO_HEADER = [
+    "Payment Date",
+    "Supplier Name",
+    "Net Amount",
+    "Directorate",
+    "Service Area",
+    "Expense Type",
+    "Transaction Number",
+    "Supplier Postcode",
+    "Cost Centre",
+]
+DEMO_COLUMNS = {
+    "payment_date": 0,
+    "supplier_name": 1,
+    "amount": 2,
+    "department": 3,
+    "service_area": 4,
+    "expense_type": 5,
+    "transaction_ref": 6,
+    "postcode": 7,
+}
+
+
+def _demo_mappings(first: bool) -> list[dict]:
+    return [
+        {
+            "sheet": "",
+            "layout": layout_key(DEMO_HEADER, len(DEMO_HEADER)),
+            "header": DEMO_HEADER,
+            "width": len(DEMO_HEADER),
+            "header_row": 1,
+            "columns": DEMO_COLUMNS,
+            "source": "chosen" if first else "remembered",
+        }
+    ]
+
+
+def _remember_demo_columns(council, uploader) -> None:
+    layout = layout_key(DEMO_HEADER, len(DEMO_HEADER))
+    if RememberedMapping.objects.filter(council=council, layout=layout).exists():
+        return  # kept as it is, and any change an officer made to it
+    mapping = RememberedMapping(
+        council=council,
+        layout_hash=hashlib.sha256(layout.encode()).hexdigest(),
+        layout=layout,
+        header=DEMO_HEADER,
+        columns=DEMO_COLUMNS,
+        updated_by=uploader,
+    )
+    mapping._history_user = uploader  # its history says who chose, as the card does
+    mapping.save()
+
+
 def _upsert_month(
-    council, uploader, month: date, rows: list[dict], suppliers
+    council, uploader, month: date, rows: list[dict], suppliers, *, first: bool
 ) -> SpendUpload:
     sha = _digest(rows)
     name = f"demo-{council.slug}-spend-{month:%Y-%m}.csv"
@@ -464,6 +530,7 @@ def _upsert_month(
         rows_imported=len(rows),
         amount_imported=total,
         file_stated_total=total,
+        mappings=_demo_mappings(first),
     )
     SpendLine.objects.bulk_create(
         [

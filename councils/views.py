@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.text import capfirst
 
-from councils.access import can, council_view
+from councils.access import can, council_view, history_who
 from councils.forms import (
     ROLE_HINTS,
     LocalAreaForm,
@@ -674,31 +674,6 @@ def _member_event(record, older, name: str) -> str:
     if older is not None and older.role != record.role:
         return f"Changed {name}’s role from {_role(older.role)} to {_role(record.role)}"
     return f"Saved {name}’s role, {_role(record.role)}, with nothing changed"
-
-
-def history_who(council: Council):
-    """`who(record)`: who made a change to something `council` owns, named only
-    if they are or were a member of it (the system, a site administrator or
-    someone outside the council otherwise)."""
-    members = set(
-        Membership.history.filter(council_id=council.pk).values_list(
-            "user_id", flat=True
-        )
-    ) | set(council.memberships.values_list("user_id", flat=True))
-
-    def who(record) -> str:
-        # No user: a script or migration (a deleted account's changes read so
-        # too: history keeps no user once the account is gone).
-        if record.history_user_id is None:
-            return "the system"
-        user = record.history_user
-        if record.history_user_id in members:
-            return user.get_username()
-        if user.is_superuser:
-            return "a site administrator"
-        return f"someone who is not a member of {council.short_name}"
-
-    return who
 
 
 def _history_page(council: Council, number) -> tuple:

@@ -5,6 +5,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from itertools import chain
 from pathlib import Path
+from types import SimpleNamespace
 
 from django.contrib import messages
 from django.db import transaction
@@ -15,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from councils.access import council_view
+from councils.access import council_view, history_who
 from councils.models import Capability, Council
 from councils.periods import FinancialYear
 from procure.models import Contract, Supplier
@@ -228,7 +229,7 @@ def tag_override_remove(
     supplier, kind = _supplier_and_kind(council, pk, kind)
     scope = {"supplier": supplier, "council": _tag_council(council, kind), "kind": kind}
     for override in TagOverride.objects.filter(**scope):
-        override._change_reason = f"Removed by {request.user.get_username()}"
+        override._change_reason = "Removed: the rules decide this tag again"
         override.delete()
     classify_suppliers(
         supplier_ids=[supplier.pk], councils=[council], user=request.user
@@ -362,12 +363,16 @@ def _commitment_form(
 
 
 @council_view(Capability.EDIT_REGISTER)
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 def commitment_remove(request: HttpRequest, council: Council, pk: int) -> HttpResponse:
-    """Remove a commitment with no returns (returns are evidence: remove them first)."""
+    """Ask, then (on POST only) remove a commitment with no returns (returns are
+    evidence: remove them first). Its history keeps what it said."""
     commitment = _commitment_for(council, pk)
     contract = commitment.contract
     count = commitment.returns.count()
+    if request.method != "POST" and not count:
+        context = {"council": council, "contract": contract, "commitment": commitment}
+        return render(request, "socialvalue/commitment_remove.html", context)
     if count:
         messages.error(
             request,
@@ -429,11 +434,25 @@ def _save_return(
 
 
 @council_view(Capability.EDIT_REGISTER)
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 def return_remove(request: HttpRequest, council: Council, pk: int) -> HttpResponse:
-    """Remove a return entered in error; its history keeps what it said."""
+    """Ask, then (on POST only) remove a return entered in error; its history keeps
+    what it said, and its evidence file."""
     delivery = _return_for(council, pk)
     commitment = delivery.commitment
+    if request.method != "POST":
+        entered_by = SimpleNamespace(
+            history_user_id=delivery.entered_by_id, history_user=delivery.entered_by
+        )
+        context = {
+            "council": council,
+            "contract": commitment.contract,
+            "commitment": commitment,
+            "delivery": delivery,
+            # Named only if a member of this council (`history_who`).
+            "entered_by": history_who(council)(entered_by),
+        }
+        return render(request, "socialvalue/return_remove.html", context)
     text = str(delivery)
     delivery._change_reason = f"Removed by {request.user.get_username()}"
     delivery.delete()
@@ -599,11 +618,7 @@ def measures(request: HttpRequest, council: Council) -> HttpResponse:
 def proxy_values(request: HttpRequest, council: Council) -> HttpResponse:
     """The council's proxy values, and who entered, changed and removed them: the
     latest changes, newest first, each in words."""
-    from types import SimpleNamespace
-
     from django.utils.text import Truncator
-
-    from councils.views import history_who
 
     values = ProxyValue.objects.for_council(council).select_related(
         "measure", "entered_by"

@@ -32,13 +32,20 @@ class UploadForm(forms.Form):
         label="Period from",
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="Optional: the first day the file covers.",
+        help_text="The first day the file covers.",
     )
     period_end = forms.DateField(
         label="Period to",
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="Optional: the last day the file covers.",
+        help_text="The last day the file covers.",
+    )
+
+    check_columns = forms.BooleanField(
+        label="Let me check the columns before importing",
+        required=False,
+        help_text="A file with headings your council has confirmed before is imported "
+        "straight away, with the same columns. Tick this to see and change them first.",
     )
 
     def __init__(self, *args, **kwargs):

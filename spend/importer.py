@@ -155,13 +155,16 @@ def parse_for(
     file_name: str,
     *,
     chosen: dict[str, dict[str, int]] | None = None,
+    remembered: dict[str, dict[str, int]] | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> LineReader:
-    """A reader of the file's lines (`LineReader.batches`), for this council."""
+    """A reader of the file's lines (`LineReader.batches`), for this council.
+    `remembered`: the council's remembered columns as they were when the import
+    was queued, over those remembered now (forgotten or changed since)."""
     return LineReader(
         data,
         file_name,
-        remembered=remembered_mappings(council),
+        remembered={**remembered_mappings(council), **(remembered or {})},
         chosen=chosen,
         today=timezone.localdate(),
         progress=progress,
@@ -1097,15 +1100,18 @@ def import_spend_file(
     upload: SpendUpload,
     data: bytes,
     chosen: dict[str, dict[str, int]] | None = None,
+    remembered: dict[str, dict[str, int]] | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> ImportResult:
     """Import `data` into `upload` (pending), all or nothing; return the reconciliation.
+    `chosen` and `remembered` are the columns, by layout, decided when the import
+    was queued (on the preview page, or remembered from before).
 
     Raises FileRefused when the file cannot be imported at all; on that or any other
     error the upload is marked failed, with the reason, and nothing is saved.
     """
     try:
-        return _import(upload, data, chosen, progress)
+        return _import(upload, data, chosen, remembered, progress)
     except ImportSuperseded:
         raise  # the newer run owns the upload's status
     except FileRefused as refusal:
@@ -1116,7 +1122,7 @@ def import_spend_file(
         raise
 
 
-def _import(upload, data, chosen, progress) -> ImportResult:
+def _import(upload, data, chosen, remembered, progress) -> ImportResult:
     council = upload.council
     result = ImportResult(
         file=upload.file_name, council=council.slug, status="imported"
@@ -1126,7 +1132,12 @@ def _import(upload, data, chosen, progress) -> ImportResult:
         # between chunks.
         tracker = _Progress(progress)
         reader = parse_for(
-            council, data, upload.file_name, chosen=chosen, progress=tracker.note
+            council,
+            data,
+            upload.file_name,
+            chosen=chosen,
+            remembered=remembered,
+            progress=tracker.note,
         )
         with transaction.atomic():
             loader = _Loader(council, upload, result)
@@ -1136,7 +1147,12 @@ def _import(upload, data, chosen, progress) -> ImportResult:
         # Read the whole file first, outside the transaction, as the database
         # allows only one writer at a time.
         reader = parse_for(
-            council, data, upload.file_name, chosen=chosen, progress=progress
+            council,
+            data,
+            upload.file_name,
+            chosen=chosen,
+            remembered=remembered,
+            progress=progress,
         )
         lines = [line for batch in reader.batches() for line in batch]
         with transaction.atomic():
@@ -1293,6 +1309,8 @@ def _finish(upload: SpendUpload, result: ImportResult, parsed: ParsedFile) -> No
         {
             "sheet": plan.sheet,
             "layout": plan.layout,
+            "header": plan.header,
+            "width": plan.width,
             "header_row": plan.header_row,
             "columns": plan.columns,
             "source": plan.source,
@@ -1312,8 +1330,11 @@ def mark_failed(upload: SpendUpload, message: str) -> None:
     upload.save(update_fields=["status", "message", "finished_at"])
 
 
-def check_file(council: Council, data: bytes, file_name: str) -> ImportResult:
-    """Parse and reconcile without saving anything (`--dry-run`)."""
+def check_file(
+    council: Council, data: bytes, file_name: str, vat_basis: str = VatBasis.UNKNOWN
+) -> ImportResult:
+    """Parse and reconcile without saving anything (`--dry-run`). The notes say
+    what the import would make of the VAT basis stated (`vat_basis`)."""
     reader = parse_for(council, data, file_name)
     result = ImportResult(file=file_name, council=council.slug, status="dry_run")
     loader = _Loader(council, None, result)
@@ -1324,6 +1345,9 @@ def check_file(council: Council, data: bytes, file_name: str) -> ImportResult:
             loader.add(chunk)
         transaction.set_rollback(True)
     _reconcile(result, reader.parsed)
+    vat = decide_vat_basis(vat_basis, amount_headings(reader.parsed.blocks))
+    if vat.note:
+        result.notes.append(vat.note)
     _refuse_too_large(file_name, result, loader)  # as the import would
     return result
 

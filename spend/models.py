@@ -38,6 +38,8 @@ class UploadStatus(models.TextChoices):
     ROLLED_BACK = "rolled_back", "Rolled back"
 
 
+# An upload in these imported nothing and is not importing: it may be discarded.
+DISCARDABLE = (UploadStatus.PENDING, UploadStatus.FAILED)
 STALLED_AFTER = timedelta(minutes=10)
 INTERNAL_ERROR = (
     "The import stopped because of an internal error. Nothing from this file was "
@@ -385,6 +387,12 @@ class SpendUpload(models.Model):
         return failed_inside or self.is_stalled
 
     @property
+    def can_discard(self) -> bool:
+        """Imported nothing and is not importing: waiting for its columns to be
+        checked, or failed."""
+        return self.status in DISCARDABLE
+
+    @property
     def is_running(self) -> bool:
         return self.status in RUNNING_STATUSES
 
@@ -443,7 +451,14 @@ class RememberedMapping(models.Model):
         Council, on_delete=models.CASCADE, related_name="remembered_mappings"
     )
     layout_hash = models.CharField(max_length=64)
-    layout = models.TextField(help_text="The header texts, as seen.")
+    layout = models.TextField(
+        help_text="The layout's key: its headings, tidied and lower-cased, joined by |."
+    )
+    header = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="The headings as the file last gave them (empty: no header row).",
+    )
     columns = models.JSONField(help_text="Field name → 0-based column index.")
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True

@@ -37,6 +37,7 @@ from spend.reading import (
     has_data_above,
     is_blank_row,
     is_header_row,
+    is_localspend_column,
     layout_key,
     looks_like_value,
     open_sheets,
@@ -131,6 +132,16 @@ class BlockPlan:
             else f"Column {_column_letter(i)}"
             for i in range(self.width)
         ]
+
+    @property
+    def heading_cells(self) -> list[tuple[str, list[str]]]:
+        """Each column's heading (`column_names`) with the items proposed from it,
+        for the preview's sample table."""
+        fields: dict[int, list[str]] = {}
+        for name in FIELD_LABELS:
+            if name in self.columns:
+                fields.setdefault(self.columns[name], []).append(FIELD_LABELS[name])
+        return [(text, fields.get(i, [])) for i, text in enumerate(self.column_names)]
 
     def column_label(self, index: int) -> str:
         """A column as a person sees it: its header, or its spreadsheet letter."""
@@ -245,6 +256,55 @@ def _column_letter(index: int) -> str:
         index, remainder = divmod(index - 1, 26)
         letters = chr(65 + remainder) + letters
     return letters
+
+
+@dataclass
+class ColumnsUsed:
+    """Which of a layout's columns each field was read from, and the columns not
+    read at all, as a person sees them (`B "Net Amount"`, `column D`)."""
+
+    used: list[tuple[str, str]]  # (field label, column)
+    unused: list[str]
+
+
+def header_of_layout(layout: str) -> tuple[list[str] | None, int]:
+    """The headings (lower-cased) and width a layout key stands for, where only
+    the key was kept (`layout_key`)."""
+    if layout.startswith("no-header:"):
+        return None, int(layout.removeprefix("no-header:") or 0)
+    names = layout.split("|")
+    return names, len(names)
+
+
+def columns_used(
+    header: list[str] | None, width: int, columns: Mapping[str, int]
+) -> ColumnsUsed:
+    """Describe a mapping of `columns` (field -> 0-based index) onto a layout of
+    `width` columns headed `header` (None: no header row). A column with no
+    heading is listed as unused only in a file with no header row: under a header
+    an unheaded column is a spacer."""
+    header = header or None
+
+    def label(index: int) -> str:
+        letter = _column_letter(index)
+        if header and index < len(header) and header[index]:
+            return f'{letter} "{header[index]}"'
+        return f"column {letter}"
+
+    used = [
+        (FIELD_LABELS[name], label(columns[name]))
+        for name in FIELD_LABELS
+        if name in columns
+    ]
+    taken = set(columns.values())
+    unused = [
+        label(index)
+        for index in range(width)
+        if index not in taken
+        and (header is None or (index < len(header) and header[index]))
+        and not (header and is_localspend_column(header[index]))
+    ]
+    return ColumnsUsed(used=used, unused=unused)
 
 
 def plan_file(

@@ -647,12 +647,27 @@ def _is_blank(row: Sequence[object]) -> bool:
     return not any(_has_content(cell) for cell in row)
 
 
+# The headings of the columns LocalSpend adds to a download of rejected rows
+# ("LocalSpend: problem"), so that the corrected file, uploaded again, is read as
+# the original was: they are not the council's columns.
+LOCALSPEND_COLUMN = "LocalSpend: "
+
+
+def is_localspend_column(heading: object) -> bool:
+    return isinstance(heading, str) and heading.strip().casefold().startswith(
+        LOCALSPEND_COLUMN.strip().casefold()
+    )
+
+
 def _is_header_row(row: Sequence[object]) -> bool:
     """Most non-empty cells are known column names (at least two), and no cell
-    looks like a value (a number, a date, a reference full of digits)."""
+    looks like a value (a number, a date, a reference full of digits). The
+    columns LocalSpend adds to its rejected-rows download are left out."""
     texts: list[str] = []
     for cell in row:
         if cell is None or (isinstance(cell, str) and not cell.strip()):
+            continue
+        if is_localspend_column(cell):
             continue
         if not isinstance(cell, str) or _looks_like_value(cell) or len(cell) > 80:
             return False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import tempfile
 from pathlib import Path
@@ -10,6 +11,8 @@ from pathlib import Path
 from django.conf import settings
 
 from councils.models import Council
+
+logger = logging.getLogger(__name__)
 
 # Why an upload whose kept file cannot be read was marked failed. The file is
 # needed until it is imported (a pending or failed upload reads it again); a
@@ -63,6 +66,14 @@ def read_kept(relative: str) -> bytes:
     """The kept file's bytes. Raises OSError (FileNotFoundError when it has gone):
     `why_unread` says why in words for the upload."""
     return kept_path(relative).read_bytes()
+
+
+def discard_kept(relative: str) -> None:
+    """Remove a kept file no upload holds any more; one already gone is no error."""
+    try:
+        kept_path(relative).unlink(missing_ok=True)
+    except OSError as error:  # left behind: it takes space, it harms nothing
+        logger.warning("Kept file %r could not be removed: %s", relative, error)
 
 
 def why_unread(error: OSError) -> str:

@@ -75,8 +75,12 @@ def run_upload(upload_id: int) -> None:
     if not claimed:
         return
     upload = SpendUpload.objects.get(pk=upload_id)
-    # The columns the officer chose on the preview page, by layout, if any.
+    # The columns decided when the import was queued, by layout: chosen on the
+    # preview page, or remembered from before (as they were then).
     chosen = {m["layout"]: m["columns"] for m in upload.mappings if m.get("chosen")}
+    remembered = {
+        m["layout"]: m["columns"] for m in upload.mappings if m.get("remembered")
+    }
     try:
         data = read_kept(upload.stored_file)
     except OSError as error:
@@ -100,6 +104,7 @@ def run_upload(upload_id: int) -> None:
                 upload=upload,
                 data=data,
                 chosen=chosen or None,
+                remembered=remembered or None,
                 progress=progress,
             )
     except (FileRefused, ImportSuperseded):

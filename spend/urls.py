@@ -14,6 +14,13 @@ urlpatterns = [
     ),
     path("uploads/<int:pk>/rollback/", views.upload_rollback, name="upload-rollback"),
     path("uploads/<int:pk>/retry/", views.upload_retry, name="upload-retry"),
+    path("uploads/<int:pk>/discard/", views.upload_discard, name="upload-discard"),
+    path("uploads/columns/", views.mapping_list, name="mappings"),
+    path(
+        "uploads/columns/<int:pk>/forget/",
+        views.mapping_forget,
+        name="mapping-forget",
+    ),
     path("spend/", views.line_list, name="lines"),
     path("dashboard/", dashboard_views.dashboard, name="dashboard"),
 ]

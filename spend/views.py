@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import logging
 from functools import partial
+from types import SimpleNamespace
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -11,9 +12,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.utils.text import Truncator
+from django.views.decorators.http import require_http_methods, require_POST
 
-from councils.access import can, council_view
+from councils.access import can, council_view, history_who
 from councils.models import Capability, Council
 from councils.tables import paginate
 from spend.export import csv_response
@@ -32,6 +34,7 @@ from spend.importer import (
     uploads_relying_on,
 )
 from spend.models import (
+    DISCARDABLE,
     LIVE_STATUSES,
     RememberedMapping,
     RowIssue,
@@ -39,10 +42,17 @@ from spend.models import (
     SpendUpload,
     UploadStatus,
 )
-from spend.parse import FileRefused, plan_file, refuse_summaries
+from spend.parse import (
+    FileRefused,
+    columns_used,
+    header_of_layout,
+    plan_file,
+    refuse_summaries,
+)
 from spend.storage import (
     FILE_GONE,
     FILE_UNREADABLE,
+    discard_kept,
     keep_file,
     read_kept,
     sha256_of,
@@ -106,6 +116,8 @@ def upload(request: HttpRequest, council: Council) -> HttpResponse:
             if held:
                 return held
             raise  # another constraint: not a duplicate
+        if form.cleaned_data["check_columns"]:
+            return redirect("spend:upload-preview", council.slug, new.pk)
         return _preview_or_start(request, new)
     return render(request, "spend/upload.html", {"council": council, "form": form})
 
@@ -229,6 +241,99 @@ def upload_preview(request: HttpRequest, council: Council, pk: int) -> HttpRespo
     return render(request, "spend/upload_preview.html", context)
 
 
+@council_view(Capability.VIEW)
+def mapping_list(request: HttpRequest, council: Council) -> HttpResponse:
+    """The column choices the council has remembered, each with the file that last
+    used it, and who changed them; upload officers can forget one."""
+    who = history_who(council)
+    last_used: dict[str, SpendUpload] = {}
+    uploads = (
+        SpendUpload.objects.for_council(council)
+        .filter(status__in=[UploadStatus.IMPORTED, UploadStatus.ROLLED_BACK])
+        .order_by("-uploaded_at", "-pk")
+        .only("pk", "file_name", "uploaded_at", "mappings")
+    )
+    for upload in uploads:
+        for block in upload.mappings:
+            last_used.setdefault(block.get("layout", ""), upload)
+    choices = []
+    for mapping in (
+        RememberedMapping.objects.for_council(council)
+        .select_related("updated_by")
+        .order_by("-updated_at", "-pk")
+    ):
+        header, width = header_of_layout(mapping.layout)
+        if mapping.header:
+            header, width = mapping.header, max(width, len(mapping.header))
+        headings = ", ".join(text for text in header or [] if text)
+        choices.append(
+            {
+                "mapping": mapping,
+                "headings": Truncator(headings).chars(140),
+                "width": width,
+                "columns": columns_used(header, width, mapping.columns),
+                "by": who(_as_record(mapping.updated_by)),
+                "last_used": last_used.get(mapping.layout),
+            }
+        )
+    changes = [
+        {
+            "when": record.history_date,
+            "who": who(record),
+            "what": _MAPPING_CHANGE[record.history_type],
+            "headings": _headings_in_words(record),
+        }
+        for record in RememberedMapping.history.filter(council_id=council.pk)
+        .select_related("history_user")
+        .order_by("-history_date", "-history_id")[:MAPPING_CHANGES_SHOWN]
+    ]
+    context = {
+        "council": council,
+        "choices": choices,
+        "changes": changes,
+        "changes_shown": MAPPING_CHANGES_SHOWN,
+        "can_upload": can(request.user, council, Capability.UPLOAD),
+    }
+    return render(request, "spend/mapping_list.html", context)
+
+
+MAPPING_CHANGES_SHOWN = 30
+_MAPPING_CHANGE = {
+    "+": "Remembered the columns",
+    "~": "Changed the columns",
+    "-": "Forgot the columns",
+}
+
+
+def _as_record(user):
+    """A user as `history_who` reads a history record's author."""
+    return SimpleNamespace(history_user_id=getattr(user, "pk", None), history_user=user)
+
+
+def _headings_in_words(record) -> str:
+    header = record.header or header_of_layout(record.layout)[0] or []
+    headings = [text for text in header if text]
+    if not headings:
+        return "a file with no header row"
+    return Truncator("headings " + ", ".join(f"“{t}”" for t in headings)).chars(160)
+
+
+@council_view(Capability.UPLOAD)
+@require_POST
+def mapping_forget(request: HttpRequest, council: Council, pk: int) -> HttpResponse:
+    """Forget a remembered column choice: the next file with those headings shows
+    its columns to be checked. Recorded in the choice's history."""
+    mapping = get_object_or_404(RememberedMapping.objects.for_council(council), pk=pk)
+    mapping._change_reason = "Forgotten on the column choices page"
+    mapping.delete()
+    messages.success(
+        request,
+        "Forgotten. The next file with those headings will show its columns for you "
+        "to check before anything is imported.",
+    )
+    return redirect("spend:mappings", council.slug)
+
+
 def _by_layout(plans: list) -> list[list]:
     """Blocks grouped by header layout, in file order: one mapping per layout."""
     groups: dict[str, list] = {}
@@ -244,22 +349,16 @@ def _start_import(
     officer chose them on the preview page; the import is told, and uses them."""
     with transaction.atomic():
         for plan, cols in zip(plans, columns, strict=True):
-            RememberedMapping.objects.update_or_create(
-                council=upload.council,
-                layout_hash=sha256_of(plan.layout.encode()),
-                defaults={
-                    "layout": plan.layout,
-                    "columns": cols,
-                    "updated_by": request.user,
-                },
-            )
+            _remember(request, upload.council, plan, cols, chosen=chosen)
         upload.rows_expected = sum(plan.row_count for plan in plans)
         upload.status = UploadStatus.QUEUED
         upload.heartbeat_at = timezone.now()
+        # The import reads these columns, whatever is remembered by the time it
+        # runs (a choice forgotten or changed meanwhile).
+        decided = "chosen" if chosen else "remembered"
         upload.mappings = [
-            {"layout": plan.layout, "columns": cols, "chosen": True}
+            {"layout": plan.layout, "columns": cols, decided: True}
             for plan, cols in zip(plans, columns, strict=True)
-            if chosen
         ]
         upload.save(
             update_fields=[
@@ -271,6 +370,58 @@ def _start_import(
             ]
         )
     import_upload.enqueue(upload.pk)
+
+
+def _remember(
+    request, council: Council, plan, columns: dict[str, int], *, chosen: bool
+) -> None:
+    """Remember the columns the officer `chosen` for the plan's layout. A choice
+    only used again (not chosen), or chosen as it was, stays as it was: who chose
+    it and when, with no history written; only its headings are filled in, where
+    they were not kept before."""
+    layout_hash = sha256_of(plan.layout.encode())
+    header = plan.header or []
+    held = RememberedMapping.objects.filter(council=council, layout_hash=layout_hash)
+    mapping = held.first()
+    if mapping is not None and (not chosen or mapping.columns == columns):
+        if mapping.header != header:
+            held.update(header=header)
+        return
+    RememberedMapping.objects.update_or_create(
+        council=council,
+        layout_hash=layout_hash,
+        defaults={
+            "layout": plan.layout,
+            "header": header,
+            "columns": columns,
+            "updated_by": request.user,
+        },
+    )
+
+
+def columns_read(upload: SpendUpload) -> list[dict]:
+    """For the result page: each layout of the file, in file order, with its
+    sheets, how its columns were chosen and which column each field came from."""
+    layouts: dict[str, dict] = {}
+    for block in upload.mappings:
+        layout = block.get("layout", "")
+        # A CSV's one "sheet" is the file itself: not named.
+        sheet = block.get("sheet", "")
+        sheets = [sheet] if sheet and sheet != upload.file_name else []
+        if layout in layouts:
+            held = layouts[layout]["sheets"]
+            held.extend(name for name in sheets if name not in held)
+            continue
+        header, width = header_of_layout(layout)
+        if "width" in block:
+            header, width = block["header"], block["width"]
+        layouts[layout] = {
+            "sheets": sheets,
+            "source": block.get("source", ""),
+            "has_header": bool(header),
+            "columns": columns_used(header, width, block.get("columns", {})),
+        }
+    return list(layouts.values())
 
 
 @council_view(Capability.VIEW)
@@ -290,6 +441,7 @@ def upload_detail(request: HttpRequest, council: Council, pk: int) -> HttpRespon
         # Where the VAT basis came from, or the heading contradicting it.
         "vat_note": _note_starting(upload, VAT_BASIS_NOTE),
         "vat_warning": _note_starting(upload, VAT_BASIS_WARNING),
+        "columns_read": columns_read(upload),
     }
     if request.htmx:
         if upload.is_finished or upload.is_stalled:
@@ -371,6 +523,51 @@ def upload_retry(request: HttpRequest, council: Council, pk: int) -> HttpRespons
     upload.status, upload.message, upload.progress_rows = UploadStatus.PENDING, "", 0
     upload.save(update_fields=["status", "message", "progress_rows"])
     return redirect("spend:upload-preview", council.slug, upload.pk)
+
+
+@council_view(Capability.UPLOAD)
+@require_http_methods(["GET", "HEAD", "POST"])
+def upload_discard(request: HttpRequest, council: Council, pk: int) -> HttpResponse:
+    """Ask, then (on POST only) remove an upload that imported nothing: one waiting
+    for its columns to be checked, or one that failed. Its kept file goes too,
+    unless another upload holds the same file. The deletion stays in the upload's
+    history."""
+    upload = _upload_for(council, pk)
+    if not upload.can_discard:
+        messages.error(request, DISCARD_REFUSED)
+        return redirect("spend:upload-detail", council.slug, upload.pk)
+    if request.method != "POST":
+        return render(
+            request, "spend/upload_discard.html", {"council": council, "upload": upload}
+        )
+    stored, name = upload.stored_file, upload.file_name
+    with transaction.atomic():
+        # Still discardable now that it is held (a preview may have queued it).
+        held = (
+            SpendUpload.objects.select_for_update()
+            .filter(pk=upload.pk, status__in=DISCARDABLE)
+            .first()
+        )
+        if held is None:
+            messages.error(request, DISCARD_REFUSED)
+            return redirect("spend:upload-detail", council.slug, upload.pk)
+        held._change_reason = "Discarded: nothing from it was imported"
+        held.delete()
+        if stored:
+            transaction.on_commit(partial(_discard_if_unheld, stored))
+    messages.success(request, f"Discarded {name}: nothing from it was imported.")
+    return redirect("spend:uploads", council.slug)
+
+
+DISCARD_REFUSED = (
+    "Only a file that imported nothing (waiting for its columns to be checked, or "
+    "failed) can be discarded. Roll an imported file back instead."
+)
+
+
+def _discard_if_unheld(stored: str) -> None:
+    if not SpendUpload.objects.filter(stored_file=stored).exists():
+        discard_kept(stored)
 
 
 LINE_EXPORT_HEADER = [

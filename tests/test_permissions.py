@@ -40,6 +40,9 @@ ROUTES: dict[str, tuple[str | None, Capability | None]] = {
     "spend:upload-issues": ("upload", Capability.VIEW),
     "spend:upload-rollback": ("upload", Capability.UPLOAD),
     "spend:upload-retry": ("upload", Capability.UPLOAD),
+    "spend:upload-discard": ("upload", Capability.UPLOAD),
+    "spend:mappings": (None, Capability.VIEW),
+    "spend:mapping-forget": ("mapping", Capability.UPLOAD),
     "spend:lines": (None, Capability.VIEW),
     "spend:dashboard": (None, Capability.VIEW),
     "procure:suppliers": (None, Capability.VIEW),
@@ -94,16 +97,21 @@ PUBLIC_ROUTES = {
 POST_ONLY_ROUTES = {
     "procure:merge-undo",
     "spend:upload-retry",
+    "spend:mapping-forget",
     "socialvalue:tag-override-remove",
     "socialvalue:proxy-value-remove",
-    "socialvalue:commitment-remove",
-    "socialvalue:return-remove",
     "procure:suggestion-dismiss",
     "procure:kpi-rate",
     "procure:contract-lines",
 }
-# The matrix's upload is already imported, so its preview sends you to its page.
-REDIRECTING_ROUTES = {"spend:upload-preview"}
+# The matrix's upload is already imported, so its preview (and asking to discard
+# it) sends you to its page; its commitment has a return, so asking to remove it
+# sends you back to the contract.
+REDIRECTING_ROUTES = {
+    "spend:upload-preview",
+    "spend:upload-discard",
+    "socialvalue:commitment-remove",
+}
 APP_NAMESPACES = {"councils", "spend", "procure", "socialvalue"}
 
 
@@ -126,6 +134,7 @@ def objects(council, other_council, make_supplier, make_line):
     """One of each object for each council, so pks can be crossed."""
     from procure.models import Contract, MatchSuggestion, SupplierMerge
     from socialvalue.models import Target
+    from spend.models import RememberedMapping
 
     made = {}
     for c in (council, other_council):
@@ -138,6 +147,12 @@ def objects(council, other_council, make_supplier, make_line):
                 supplier=supplier, candidate=twin, score=95
             ),
             "upload": line.upload,
+            "mapping": RememberedMapping.objects.create(
+                council=c,
+                layout_hash=f"{c.slug:0<64}",
+                layout="date|supplier|amount",
+                columns={"payment_date": 0, "supplier_name": 1, "amount": 2},
+            ),
             "supplier": supplier,
             "contract": Contract.objects.create(
                 council=c,

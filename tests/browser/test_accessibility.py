@@ -69,6 +69,8 @@ PAGES = {
     "upload": ("demo-finance", "/c/luton/uploads/{upload}/", "h1"),
     "upload preview": ("demo-finance", "/c/luton/uploads/{pending}/preview/", "form"),
     "upload rollback": ("demo-finance", "/c/luton/uploads/{upload}/rollback/", "h1"),
+    "column choices": ("demo-finance", "/c/luton/uploads/columns/", "h1"),
+    "upload discard": ("demo-finance", "/c/luton/uploads/{pending}/discard/", "form"),
     "review queue": ("demo-officer", "/c/luton/review/", "h1"),
     "supplier edit": ("demo-officer", "/c/luton/suppliers/{supplier}/edit/", "form"),
     "supplier merge": (
@@ -98,6 +100,16 @@ PAGES = {
     "return new": (
         "demo-officer",
         "/c/luton/social-value/commitments/{commitment}/returns/new/",
+        "form",
+    ),
+    "commitment remove": (
+        "demo-officer",
+        "/c/luton/social-value/commitments/{bare_commitment}/remove/",
+        "form",
+    ),
+    "return remove": (
+        "demo-officer",
+        "/c/luton/social-value/returns/{delivery_return}/remove/",
         "form",
     ),
     "overdue returns": ("demo-officer", "/c/luton/social-value/overdue/", "h1"),
@@ -256,7 +268,13 @@ def _ids() -> dict[str, int]:
 
     from councils.models import Council
     from procure.models import Contract, Supplier
-    from socialvalue.models import Commitment, Measure, ProxyValue, Target
+    from socialvalue.models import (
+        Commitment,
+        DeliveryReturn,
+        Measure,
+        ProxyValue,
+        Target,
+    )
     from spend.models import SpendUpload
 
     council = Council.objects.get(slug="luton")
@@ -274,9 +292,19 @@ def _ids() -> dict[str, int]:
             source="The council's own social value calculator",
         )
     )
+    commitments = Commitment.objects.filter(contract__council=council)
+    bare = commitments.filter(returns__isnull=True).order_by("pk").first()
+    assert bare is not None, "the demo has a commitment with no return yet"
     return {
         "supplier": supplier.pk,
         "other_supplier": other.pk,
+        "bare_commitment": bare.pk,
+        "delivery_return": DeliveryReturn.objects.filter(
+            commitment__contract__council=council
+        )
+        .order_by("pk")
+        .first()
+        .pk,
         "contract": Contract.objects.get(council=council, reference="LBC-C-0001").pk,
         "commitment": Commitment.objects.filter(contract__council=council)
         .order_by("pk")

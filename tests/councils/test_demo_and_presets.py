@@ -12,7 +12,7 @@ from councils.models import Council, Membership
 from councils.periods import FinancialYear
 from procure.models import Contract, Supplier
 from socialvalue.models import Target
-from spend.models import SpendLine, SpendUpload
+from spend.models import RememberedMapping, SpendLine, SpendUpload
 
 
 @pytest.fixture
@@ -120,3 +120,26 @@ def test_demo_months_are_the_whole_months_before_today():
         date(2025, 11, 1),
         date(2025, 12, 1),
     ]
+
+
+def test_the_demo_files_were_read_with_a_remembered_column_choice(presets, client):
+    load_demo(
+        council_slug="luton", today=date(2026, 11, 23), months=2, lines_per_month=50
+    )
+    mapping = RememberedMapping.objects.get(council__slug="luton")
+    assert mapping.updated_by.username == "demo-finance"
+    # The first month's columns were checked on the preview, the next remembered.
+    first, second = SpendUpload.objects.order_by("period_start")
+    assert [m["source"] for m in first.mappings + second.mappings] == [
+        "chosen",
+        "remembered",
+    ]
+    assert {m["layout"] for m in second.mappings} == {mapping.layout}
+    client.force_login(mapping.updated_by)
+    page = client.get(f"/c/luton/uploads/{second.pk}/")
+    assert "without asking" in page.content.decode()
+    # Loaded again, the choice is left as it is: no second record, no history.
+    load_demo(
+        council_slug="luton", today=date(2026, 11, 23), months=2, lines_per_month=50
+    )
+    assert RememberedMapping.history.count() == 1

@@ -12,6 +12,7 @@ from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains
 
 from councils import views
+from councils.access import history_who
 from councils.models import Membership
 from socialvalue.models import Measure, ProxyValue, SupplierTag
 from socialvalue.tagging import classify_suppliers
@@ -358,7 +359,7 @@ def test_the_proxy_values_page_says_when_nothing_has_changed(admin_client, counc
 
 
 def test_history_who_names_members_only(council, council_admin, other_council_officer):
-    who = views.history_who(council)
+    who = history_who(council)
     record = council.history.model(history_user=council_admin)
     record.history_user_id = council_admin.pk
     assert who(record) == "alice-admin"

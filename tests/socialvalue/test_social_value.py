@@ -746,11 +746,24 @@ def test_another_councils_contract_is_404(
 def test_gets_never_change_anything(client, council_officer, council, commitment):
     delivery = _return(commitment, date(2025, 4, 1), date(2025, 6, 30))
     client.force_login(council_officer)
-    assert client.get(_url("return-remove", council, delivery.pk)).status_code == 405
-    assert (
-        client.get(_url("commitment-remove", council, commitment.pk)).status_code == 405
-    )
+    # Removing asks first, saying what would go.
+    page = client.get(_url("return-remove", council, delivery.pk))
+    assertContains(page, f"Remove the return for {delivery.period}?")
+    assertContains(page, delivery.measure_text)
+    # A commitment with returns is not offered for removal at all.
+    page = client.get(_url("commitment-remove", council, commitment.pk), follow=True)
+    assertContains(page, "remove it first")
     assert DeliveryReturn.objects.filter(pk=delivery.pk).exists()
+    delivery.delete()
+    page = client.get(_url("commitment-remove", council, commitment.pk))
+    assertContains(page, f"Remove the commitment to {commitment.measure.code}?")
+    assert Commitment.objects.filter(pk=commitment.pk).exists()
+    # The contract page links to those questions; it posts nothing itself.
+    contract = client.get(_url("contract", council, commitment.contract.pk))
+    assertContains(contract, _url("commitment-remove", council, commitment.pk))
+    assertNotContains(
+        contract, f'action="{_url("commitment-remove", council, commitment.pk)}"'
+    )
 
 
 def test_writes_need_a_csrf_token(council_officer, council, commitment):

@@ -73,7 +73,7 @@ class Command(BaseCommand):
         sha = sha256_of(data)
         earlier = first_upload_of(council, sha)
         if dry_run or earlier:
-            result = check_file(council, data, name)
+            result = check_file(council, data, name, vat_basis)
             if earlier:
                 result.status = "duplicate"
                 who = earlier.uploaded_by or "the command line"
