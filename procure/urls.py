@@ -20,6 +20,11 @@ urlpatterns = [
         views.suggestion_dismiss,
         name="suggestion-dismiss",
     ),
+    path(
+        "review/suggestions/<int:pk>/restore/",
+        views.suggestion_restore,
+        name="suggestion-restore",
+    ),
     path("contracts/", views.contract_list, name="contracts"),
     path("contracts/new/", views.contract_new, name="contract-new"),
     path("contracts/pipeline/", views.contract_pipeline, name="contract-pipeline"),

@@ -84,7 +84,7 @@ from socialvalue.models import (
     TagOverride,
     TagSource,
 )
-from socialvalue.tagging import classify_suppliers
+from socialvalue.tagging import classify_suppliers, rules_verdict
 from spend.export import csv_stream_response
 from spend.models import SpendLine
 from spend.values import normalise_name, parse_whole_number
@@ -190,6 +190,7 @@ def supplier_detail(request: HttpRequest, council: Council, pk: int) -> HttpResp
         "suggestions": supplier.match_suggestions.filter(
             dismissed_at__isnull=True
         ).select_related("candidate"),
+        "different": _decided_different(supplier, council, people),
         "merges": _merges_into(supplier, council, people, request.user),
     }
     context.update(_same_as(request, council, supplier))
@@ -285,6 +286,7 @@ def _tags_for(
     rows = []
     for kind in TagKind:
         tag, override = tags.get(kind), overrides.get(kind)
+        rules = rules_verdict(supplier, council, kind) if override else None
         rows.append(
             {
                 "kind": kind,
@@ -294,6 +296,12 @@ def _tags_for(
                 "decided_by": (
                     people.name(tag.decided_by_id, tag.decided_by) if tag else None
                 ),
+                # What the rules alone would say now, beside an officer's decision.
+                "rules": rules,
+                "rules_label": (
+                    TAG_VALUES[kind].get(rules.value, rules.value) if rules else ""
+                ),
+                "rules_agree": rules is not None and rules.value == override.value,
             }
         )
     return rows
@@ -449,6 +457,60 @@ def suggestion_dismiss(request: HttpRequest, council: Council, pk: int) -> HttpR
         "different organisations.",
     )
     return redirect("procure:review", council.slug)
+
+
+@council_view(Capability.EDIT_REGISTER)
+@require_POST
+def suggestion_restore(request: HttpRequest, council: Council, pk: int) -> HttpResponse:
+    """Undo "different organisations": the near match is suggested again, for an
+    officer to check. The history keeps both decisions."""
+    suggestion = get_object_or_404(
+        MatchSuggestion.objects.filter(
+            supplier__in=Supplier.objects.dealt_with_by(council),
+            dismissed_at__isnull=False,
+        ).select_related("supplier", "candidate"),
+        pk=pk,
+    )
+    suggestion.dismissed_at, suggestion.dismissed_by = None, None
+    suggestion._change_reason = "Undone: may be the same organisation after all"
+    suggestion.save()
+    messages.success(
+        request,
+        f"Undone: {suggestion.supplier.name} and {suggestion.candidate.name} may be "
+        "the same organisation, and are in the review queue again.",
+    )
+    return redirect("procure:supplier-detail", council.slug, suggestion.supplier_id)
+
+
+def _decided_different(supplier: Supplier, council: Council, people) -> list[dict]:
+    """Near matches of this supplier that an officer decided are different
+    organisations, whichever of the two this one is; who decided is named only
+    to their own council."""
+    decided = (
+        MatchSuggestion.objects.filter(dismissed_at__isnull=False)
+        .filter(Q(supplier=supplier) | Q(candidate=supplier))
+        .select_related("supplier", "candidate", "dismissed_by")
+        .order_by("-dismissed_at")
+    )
+    return [
+        {
+            "pk": suggestion.pk,
+            "other": (
+                suggestion.candidate
+                if suggestion.supplier_id == supplier.pk
+                else suggestion.supplier
+            ),
+            "by": people.name(suggestion.dismissed_by_id, suggestion.dismissed_by)
+            or "the system",
+            "at": suggestion.dismissed_at,
+            # Undone from the page of the supplier it was suggested for, which
+            # this council must deal with (as when it was dismissed).
+            "can_undo": Supplier.objects.dealt_with_by(council)
+            .filter(pk=suggestion.supplier_id)
+            .exists(),
+        }
+        for suggestion in decided
+    ]
 
 
 @council_view(Capability.EDIT_REGISTER)

@@ -296,6 +296,24 @@ def _facts(values: list) -> classify.SupplierFacts:
     return classify.SupplierFacts(*values)
 
 
+def rules_verdict(supplier, council: Council, kind: str) -> classify.TagResult:
+    """What the rules alone say of the supplier's `kind` tag (for `council`, for
+    a location), as a run would decide it without an officer's override: shown
+    beside an override, so that one the rules now agree with, or one made on
+    facts since changed, is noticed."""
+    facts = facts_of({name: getattr(supplier, name) for name in FACT_FIELDS})
+    if kind == TagKind.LOCALITY:
+        rule = classify.locality_rule(
+            area_of(council), districts(), postcode_authorities([facts.postcode])
+        )
+        return rule(facts.postcode)
+    if kind == TagKind.LIVING_WAGE:
+        return classify.living_wage_rule(accredited_names())(facts)
+    if kind == TagKind.SIZE:
+        return classify.classify_size(facts)
+    return classify.classify_vcse(facts)
+
+
 def _override_result(override: TagOverride) -> classify.TagResult:
     # The evidence names no one: size, VCSE and Living Wage tags are shared by
     # every council, and other councils' people are not named to a council. The

@@ -52,6 +52,7 @@ ROUTES: dict[str, tuple[str | None, Capability | None]] = {
     "procure:supplier-merge": ("supplier", Capability.EDIT_REGISTER),
     "procure:merge-undo": ("merge", Capability.EDIT_REGISTER),
     "procure:suggestion-dismiss": ("suggestion", Capability.EDIT_REGISTER),
+    "procure:suggestion-restore": ("suggestion", Capability.EDIT_REGISTER),
     "procure:contracts": (None, Capability.VIEW),
     "procure:contract-detail": ("contract", Capability.VIEW),
     "procure:contract-new": (None, Capability.EDIT_REGISTER),
@@ -101,6 +102,7 @@ POST_ONLY_ROUTES = {
     "socialvalue:tag-override-remove",
     "socialvalue:proxy-value-remove",
     "procure:suggestion-dismiss",
+    "procure:suggestion-restore",
     "procure:kpi-rate",
     "procure:contract-lines",
 }

@@ -104,3 +104,61 @@ def test_the_review_queue_links_to_the_suppliers_not_yet_checked(
     page = client.get(reverse("procure:review", args=[council.slug]))
     url = reverse("procure:suppliers", args=[council.slug]) + "?verified=false"
     assertContains(page, f'href="{url}"')
+
+
+def test_a_different_organisations_decision_can_be_undone(
+    client,
+    council_officer,
+    viewer,
+    other_council_officer,
+    council,
+    other_council,
+    queue,
+    make_line,
+):
+    client.force_login(council_officer)
+    suggestion = queue["suggestion"]
+    make_line(council, supplier=suggestion.candidate)  # both are Luton's suppliers
+    client.post(
+        reverse("procure:suggestion-dismiss", args=[council.slug, suggestion.pk])
+    )
+    # Both suppliers' pages say what was decided, by whom and when.
+    big = client.get(
+        reverse("procure:supplier-detail", args=[council.slug, queue["big"].pk])
+    )
+    assertContains(big, "Decided to be different organisations")
+    assertContains(big, "Mystery Holdings Group</a>, by bob-officer")
+    twin = client.get(
+        reverse("procure:supplier-detail", args=[council.slug, suggestion.candidate_id])
+    )
+    assertContains(twin, "Mystery Holdings</a>, by bob-officer")
+    restore = reverse("procure:suggestion-restore", args=[council.slug, suggestion.pk])
+    # Neither a viewer nor another council may undo it.
+    client.force_login(viewer)
+    assertNotContains(
+        client.get(
+            reverse("procure:supplier-detail", args=[council.slug, queue["big"].pk])
+        ),
+        restore,
+    )
+    assert client.post(restore).status_code == 403
+    client.force_login(other_council_officer)
+    other = reverse(
+        "procure:suggestion-restore", args=[other_council.slug, suggestion.pk]
+    )
+    assert client.post(other).status_code == 404
+    suggestion.refresh_from_db()
+    assert suggestion.dismissed_at is not None
+
+    client.force_login(council_officer)
+    response = client.post(restore, follow=True)
+    assertContains(response, "are in the review queue again")
+    suggestion.refresh_from_db()
+    assert suggestion.dismissed_at is None and suggestion.dismissed_by is None
+    undone = suggestion.history.first()
+    assert undone.history_user == council_officer
+    assert undone.history_change_reason.startswith("Undone")
+    page = client.get(reverse("procure:review", args=[council.slug]))
+    assertContains(page, "Mystery Holdings Group")
+    # Undone once: a second undo finds nothing to undo.
+    assert client.post(restore).status_code == 404

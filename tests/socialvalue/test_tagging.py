@@ -123,6 +123,18 @@ def test_an_officer_overrides_a_tag_with_a_reason_through_the_page(
     )
     assertContains(page, "Trades from Dunstable depot")
     assertContains(page, "Officer decision")
+    # Beside the decision, what the rules alone would say now.
+    assertContains(page, "Without this decision the rules would say <strong>Local")
+    # Once the rules agree (the officer's fact recorded), the page says the
+    # decision could go.
+    luton_firm.postcode = "LU6 1AA"  # Dunstable: Central Bedfordshire, next door
+    luton_firm.save()
+    client.post(url, {"value": "wider", "reason": "Trades from Dunstable depot"})
+    page = client.get(
+        reverse("procure:supplier-detail", args=[council.slug, luton_firm.pk])
+    )
+    assertContains(page, "The rules now say the same (Wider area")
+    assertContains(page, "The decision could be removed.")
 
 
 def test_removing_the_override_lets_the_rules_decide_again(
