@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import (
     Count,
@@ -671,9 +672,11 @@ def contract_detail(request: HttpRequest, council: Council, pk: int) -> HttpResp
             + "?"
             + urlencode({"contract": contract.pk})
         ),
-        "linked_lines": linked.order_by("-contract_link_manual", "-payment_date", "pk")[
-            :LINES_SHOWN
-        ],
+        # Every linked payment, a page at a time, so any can be taken off.
+        "linked_lines": Paginator(
+            linked.order_by("-contract_link_manual", "-payment_date", "pk"),
+            LINES_SHOWN,
+        ).get_page(request.GET.get("linked")),
         "other_lines": _other_lines(council, contract),
         "supplier_status": _supplier_status(contract.supplier, council),
         "kpis": contract.kpis.prefetch_related("ratings"),

@@ -123,13 +123,21 @@ class TargetForm(forms.ModelForm):
         return data
 
 
+# What an officer might have checked, for each kind of tag.
+REASON_EXAMPLES = {
+    "locality": "Trading address confirmed on their invoice: LU1 3AA",
+    "size": "Their 2025 accounts at Companies House show 38 staff and £4.1m turnover",
+    "vcse": "Registered charity 1100001 on the Charity Commission register",
+    "living_wage": "On the Living Wage Foundation's list of accredited employers, "
+    "checked 3 March 2026",
+}
+
+
 class TagOverrideForm(forms.Form):
     value = forms.ChoiceField(label="Tag", widget=forms.RadioSelect)
     reason = forms.CharField(
         label="Why",
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Say what you checked, e.g. “Trading address confirmed on their "
-        "invoice: LU1 3AA”. This is shown with the tag and kept in its history.",
         error_messages={"required": "Enter the reason for the override"},
     )
 
@@ -137,6 +145,10 @@ class TagOverrideForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["value"].choices = list(TAG_VALUES[kind].items())
         self.fields["value"].error_messages["required"] = "Choose the tag"
+        self.fields["reason"].help_text = (
+            f"Say what you checked, e.g. “{REASON_EXAMPLES[kind]}”. This is shown "
+            "with the tag and kept in its history."
+        )
 
     def clean_reason(self) -> str:
         reason = " ".join(self.cleaned_data["reason"].split())

@@ -191,7 +191,11 @@ def tag_override(
     tag = SupplierTag.objects.filter(**scope).first()
     # Another council's officer and reason are not shown to this council.
     who, reason = override_as_seen(override, council) if override else (None, None)
-    initial = {"value": override.value, "reason": reason or ""} if override else {}
+    # The officer's decision to change, or else the tag as the rules set it.
+    if override:
+        initial = {"value": override.value, "reason": reason or ""}
+    else:
+        initial = {"value": tag.value} if tag else {}
     form = TagOverrideForm(request.POST or None, kind=kind, initial=initial)
     if request.method == "POST" and form.is_valid():
         TagOverride.objects.update_or_create(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from io import StringIO
 
@@ -236,6 +236,29 @@ def test_an_officer_unlinks_and_links_on_the_contract_page(
     assert latest.history_user == council_officer
     assert latest.history_change_reason == "Linked 1 payment to this contract by hand"
     assertContains(response, "Took 1 payment off this contract by hand")
+
+
+def test_every_linked_payment_can_be_reached_a_page_at_a_time(
+    client, council_officer, council, contract, pay
+):
+    lines = [pay(date(2025, 4, 1) + timedelta(days=n)) for n in range(30)]
+    link_spend(council)
+    client.force_login(council_officer)
+    url = reverse("procure:contract-detail", args=[council.slug, contract.pk])
+    first = client.get(url)
+    assert len(first.context["linked_lines"]) == 25
+    assertContains(first, "page 1 of 2")
+    assertContains(first, "?linked=2#linked-payments")
+    second = client.get(url, {"linked": "2"})
+    shown = [line.pk for line in second.context["linked_lines"]]
+    oldest = lines[0]  # the latest come first, so the oldest is on the last page
+    assert len(shown) == 5 and oldest.pk in shown
+    assertContains(second, f'value="{oldest.pk}"')
+    lines_url = reverse("procure:contract-lines", args=[council.slug, contract.pk])
+    client.post(lines_url, {"action": "unlink", "lines": [oldest.pk]})
+    assert _contract_of(oldest) is None
+    # A page past the end shows the last one.
+    assert client.get(url, {"linked": "9"}).context["linked_lines"].number == 2
 
 
 def test_viewers_cannot_link_and_nothing_changes(

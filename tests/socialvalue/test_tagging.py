@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.urls import reverse
-from pytest_django.asserts import assertContains
+from pytest_django.asserts import assertContains, assertNotContains
 
 from procure.models import Contract, SupplierAlias
 from socialvalue import tagging
@@ -493,3 +493,25 @@ def test_merging_and_undoing_leaves_the_merged_supplier_tagged_only_when_apart(
     assert tag(twin, "locality", council).value == "local"
     assert tag(twin, "size").value == "micro"
     assert SupplierTag.objects.filter(supplier=twin).count() == 4
+
+
+def test_the_override_form_starts_from_the_tag_and_hints_for_its_kind(
+    client, council_officer, council, luton_firm
+):
+    classify_suppliers()
+    client.force_login(council_officer)
+    size = tag(luton_firm, "size")
+    page = client.get(
+        reverse("socialvalue:tag-override", args=[council.slug, luton_firm.pk, "size"])
+    )
+    assert page.context["form"]["value"].value() == size.value
+    assertContains(page, f'value="{size.value}" checked', html=False)
+    assertContains(page, "Companies House")
+    assertNotContains(page, "LU1 3AA")
+    locality = client.get(
+        reverse(
+            "socialvalue:tag-override",
+            args=[council.slug, luton_firm.pk, "locality"],
+        )
+    )
+    assertContains(locality, "LU1 3AA")
