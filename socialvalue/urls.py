@@ -66,6 +66,11 @@ urlpatterns = [
         name="return-new",
     ),
     path(
+        "social-value/returns/<int:pk>/edit/",
+        views.return_edit,
+        name="return-edit",
+    ),
+    path(
         "social-value/returns/<int:pk>/remove/",
         views.return_remove,
         name="return-remove",

@@ -215,6 +215,7 @@ def tag_override(
         "council": council,
         "supplier": supplier,
         "kind": TagKind(kind),
+        "kind_words": _KIND_WORDS[kind],
         "tag": tag,
         "override": override,
         "override_by": who,
@@ -222,6 +223,18 @@ def tag_override(
         "form": form,
     }
     return render(request, "socialvalue/tag_override.html", context)
+
+
+# Each kind of tag in a heading, and as a fact about the supplier.
+_KIND_WORDS = {
+    TagKind.LOCALITY: ("location", "its location"),
+    TagKind.SIZE: ("size", "its size"),
+    TagKind.VCSE: ("VCSE", "whether it is a VCSE"),
+    TagKind.LIVING_WAGE: (
+        "real Living Wage employer",
+        "whether it is a real Living Wage employer",
+    ),
+}
 
 
 @council_view(Capability.EDIT_REGISTER)
@@ -420,8 +433,43 @@ def return_new(request: HttpRequest, council: Council, pk: int) -> HttpResponse:
     return render(request, "socialvalue/return_form.html", context)
 
 
+@council_view(Capability.EDIT_REGISTER)
+def return_edit(request: HttpRequest, council: Council, pk: int) -> HttpResponse:
+    """Correct a delivery return: its quantity, period or evidence (a new file
+    replaces the old one; none chosen keeps it). Who entered it stays; the
+    history says who changed what."""
+    delivery = _return_for(council, pk)
+    commitment = delivery.commitment
+    form = DeliveryReturnForm(instance=delivery, commitment=commitment)
+    if request.method == "POST":
+        with transaction.atomic():
+            # As for a new return: two officers saving at once cannot both make
+            # returns overlap.
+            Commitment.objects.select_for_update().filter(pk=commitment.pk).first()
+            form = DeliveryReturnForm(
+                request.POST, request.FILES, instance=delivery, commitment=commitment
+            )
+            if form.is_valid():
+                saved = _save_return(form, council, request, entering=False)
+                messages.success(request, f"Saved the return: {saved}.")
+                return redirect(_contract_page_url(commitment.contract, commitment))
+        form.keep_evidence_for_retry()
+    context = {
+        "council": council,
+        "contract": commitment.contract,
+        "commitment": commitment,
+        "delivery": delivery,
+        "form": form,
+    }
+    return render(request, "socialvalue/return_form.html", context)
+
+
 def _save_return(
-    form: DeliveryReturnForm, council: Council, request: HttpRequest
+    form: DeliveryReturnForm,
+    council: Council,
+    request: HttpRequest,
+    *,
+    entering: bool = True,
 ) -> DeliveryReturn:
     delivery = form.save(commit=False)
     upload = form.cleaned_data.get("evidence_upload")
@@ -432,7 +480,8 @@ def _save_return(
     elif form.held:
         delivery.evidence_file = form.held["file"]
         delivery.evidence_file_name = form.held["name"]
-    delivery.entered_by = request.user
+    if entering:
+        delivery.entered_by = request.user
     delivery.save()
     return delivery
 

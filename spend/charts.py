@@ -368,6 +368,7 @@ def directorate_chart(rows: list[DirectorateRow], scope_label: str) -> Chart:
             height=max(320, 60 + 40 * len(rows)),
             xaxis={
                 "title": {"text": "Spend (£)"},
+                "automargin": True,  # tick labels turned on a phone stay clear of it
                 # Written as the page writes money (£20m, £500k), not as plotly
                 # would (£20M, and £1G for a billion).
                 **money_ticks(

@@ -71,7 +71,7 @@ from spend.parse import (
     ParsedFile,
     copy_values,
 )
-from spend.reading import clean_header, vat_basis_of_heading
+from spend.reading import clean_header, is_headerless, vat_basis_of_heading
 from spend.values import vat_number_or_blank
 
 logger = logging.getLogger(__name__)
@@ -136,7 +136,14 @@ class ImportResult:
 
 
 def remembered_mappings(council: Council) -> dict[str, dict[str, int]]:
-    return {m.layout: m.columns for m in RememberedMapping.objects.for_council(council)}
+    """The council's remembered columns, by layout. A file with no header row is
+    known only by its width, which says nothing of what each column holds: its
+    columns are guessed from its values each time, never remembered."""
+    return {
+        m.layout: m.columns
+        for m in RememberedMapping.objects.for_council(council)
+        if not is_headerless(m.layout)
+    }
 
 
 def first_upload_of(council: Council, sha256: str) -> SpendUpload | None:

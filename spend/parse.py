@@ -37,6 +37,7 @@ from spend.reading import (
     has_data_above,
     is_blank_row,
     is_header_row,
+    is_headerless,
     is_localspend_column,
     layout_key,
     looks_like_value,
@@ -270,7 +271,7 @@ class ColumnsUsed:
 def header_of_layout(layout: str) -> tuple[list[str] | None, int]:
     """The headings (lower-cased) and width a layout key stands for, where only
     the key was kept (`layout_key`)."""
-    if layout.startswith("no-header:"):
+    if is_headerless(layout):
         return None, int(layout.removeprefix("no-header:") or 0)
     names = layout.split("|")
     return names, len(names)
@@ -447,8 +448,21 @@ def _is_date(value: str) -> bool:
 
 
 def refuse_summaries(plans: list[BlockPlan], file_name: str) -> None:
-    """Refuse a summary of totals per supplier: amounts and names, but no dates."""
+    """Refuse a summary of totals per supplier (amounts and names, but no dates),
+    and a file with no header row in which no column holds dates or amounts
+    (prose, a letter saved as text): neither is a list of payments."""
     for plan in plans:
+        if (
+            plan.header is None
+            and not {"payment_date", "amount"} & set(plan.columns)
+            and not _has_date_column(plan)
+        ):
+            where = f' (sheet "{plan.sheet}")' if plan.sheet != file_name else ""
+            raise FileRefused(
+                f'"{file_name}"{where} does not look like a list of payments: it has no '
+                "row of column headings, and no column holds dates or amounts. Upload "
+                "the spend file itself (CSV or Excel)."
+            )
         if (
             "payment_date" not in plan.columns
             and {"amount", "supplier_name"} <= set(plan.columns)

@@ -998,14 +998,24 @@ def layout_key(header: list[str] | None, width: int) -> str:
     """A stable fingerprint of a header layout, to remember a council's mapping.
 
     Trailing empty header cells are ignored, so a month with a few extra
-    trailing commas keeps the same key; empty spacer columns inside count.
+    trailing commas keeps the same key; empty spacer columns inside count. So
+    are the columns LocalSpend adds to its rejected-rows download, after the
+    council's: the corrected rows are read as the file they came from.
     """
     if header is None:
-        return f"no-header:{width}"
+        return f"{_HEADERLESS}{width}"
     names = [clean_header(text).casefold() for text in header]
-    while names and not names[-1]:
+    while names and (not names[-1] or is_localspend_column(names[-1])):
         names.pop()
     return "|".join(names)
+
+
+_HEADERLESS = "no-header:"
+
+
+def is_headerless(layout: str) -> bool:
+    """The layout of a file with no header row (`layout_key`): known by its width."""
+    return layout.startswith(_HEADERLESS)
 
 
 # ---------------------------------------------------------------------------

@@ -43,6 +43,7 @@ from spend.models import (
     UploadStatus,
 )
 from spend.parse import (
+    FIELD_LABELS,
     FileRefused,
     columns_used,
     header_of_layout,
@@ -64,6 +65,24 @@ from spend.tasks import fail_stopped_imports, import_upload
 ISSUES_SHOWN = 200
 
 logger = logging.getLogger(__name__)
+
+
+def _discarded(request: HttpRequest, council: Council, pk: int) -> HttpResponse | None:
+    """The page for an upload of this council's that was discarded (an old link, a
+    preview left open in another tab), saying when and by whom; else None."""
+    record = (
+        SpendUpload.history.filter(id=pk, council_id=council.pk, history_type="-")
+        .select_related("history_user")
+        .first()
+    )
+    if record is None:
+        return None
+    context = {
+        "council": council,
+        "record": record,
+        "who": history_who(council)(record),
+    }
+    return render(request, "spend/upload_discarded.html", context, status=404)
 
 
 def _upload_for(council: Council, pk: int) -> SpendUpload:
@@ -195,6 +214,8 @@ def _preview_or_start(request: HttpRequest, upload: SpendUpload) -> HttpResponse
 @council_view(Capability.UPLOAD)
 def upload_preview(request: HttpRequest, council: Council, pk: int) -> HttpResponse:
     """Show how the file will be read; the officer confirms or changes the columns."""
+    if gone := _discarded(request, council, pk):
+        return gone
     upload = _upload_for(council, pk)
     if upload.status != UploadStatus.PENDING:
         return redirect("spend:upload-detail", council.slug, upload.pk)
@@ -282,6 +303,7 @@ def mapping_list(request: HttpRequest, council: Council) -> HttpResponse:
             "who": who(record),
             "what": _MAPPING_CHANGE[record.history_type],
             "headings": _headings_in_words(record),
+            "moved": _columns_moved(record) if record.history_type == "~" else [],
         }
         for record in RememberedMapping.history.filter(council_id=council.pk)
         .select_related("history_user")
@@ -308,6 +330,29 @@ _MAPPING_CHANGE = {
 def _as_record(user):
     """A user as `history_who` reads a history record's author."""
     return SimpleNamespace(history_user_id=getattr(user, "pk", None), history_user=user)
+
+
+def _columns_moved(record) -> list[str]:
+    """What a change to a remembered choice did, item by item: "Amount: D "Gross"
+    → C "Net"", "Postcode: not read → H "Postcode"", from its previous record."""
+    before = record.prev_record
+    if before is None:
+        return []
+    header = record.header or header_of_layout(record.layout)[0]
+    width = len(header or []) or header_of_layout(record.layout)[1]
+    old, new = before.columns or {}, record.columns or {}
+    moved = []
+    for name, label in FIELD_LABELS.items():
+        if old.get(name) == new.get(name):
+            continue
+        was, now = (
+            dict(columns_used(header, width, {name: cols[name]}).used)[label]
+            if name in cols
+            else "not read"
+            for cols in (old, new)
+        )
+        moved.append(f"{label}: {was} → {now}")
+    return moved
 
 
 def _headings_in_words(record) -> str:
@@ -379,8 +424,10 @@ def _remember(
     only used again (not chosen), or chosen as it was, stays as it was: who chose
     it and when, with no history written; only its headings are filled in, where
     they were not kept before."""
+    if plan.header is None:
+        return  # a file with no header row is guessed from its values each time
     layout_hash = sha256_of(plan.layout.encode())
-    header = plan.header or []
+    header = plan.header
     held = RememberedMapping.objects.filter(council=council, layout_hash=layout_hash)
     mapping = held.first()
     if mapping is not None and (not chosen or mapping.columns == columns):
@@ -427,6 +474,8 @@ def columns_read(upload: SpendUpload) -> list[dict]:
 @council_view(Capability.VIEW)
 def upload_detail(request: HttpRequest, council: Council, pk: int) -> HttpResponse:
     fail_stopped_imports(council)
+    if gone := _discarded(request, council, pk):
+        return gone
     upload = _upload_for(council, pk)
     issues = upload.issues.all()
     context = {

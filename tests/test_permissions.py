@@ -86,6 +86,7 @@ ROUTES: dict[str, tuple[str | None, Capability | None]] = {
     "socialvalue:commitment-edit": ("commitment", Capability.EDIT_REGISTER),
     "socialvalue:commitment-remove": ("commitment", Capability.EDIT_REGISTER),
     "socialvalue:return-new": ("commitment", Capability.EDIT_REGISTER),
+    "socialvalue:return-edit": ("delivery_return", Capability.EDIT_REGISTER),
     "socialvalue:return-remove": ("delivery_return", Capability.EDIT_REGISTER),
     "socialvalue:return-evidence": ("delivery_return", Capability.VIEW),
 }

@@ -107,6 +107,11 @@ PAGES = {
         "/c/luton/social-value/commitments/{bare_commitment}/remove/",
         "form",
     ),
+    "return edit": (
+        "demo-officer",
+        "/c/luton/social-value/returns/{delivery_return}/edit/",
+        "form",
+    ),
     "return remove": (
         "demo-officer",
         "/c/luton/social-value/returns/{delivery_return}/remove/",

@@ -493,6 +493,51 @@ def test_an_evidence_file_of_the_wrong_kind_is_refused(
     assert not DeliveryReturn.objects.exists()
 
 
+def test_an_officer_corrects_a_return_keeping_its_evidence_and_who_entered_it(
+    client, council_officer, council_admin, viewer, council, commitment
+):
+    client.force_login(council_officer)
+    upload = SimpleUploadedFile(
+        "q1.pdf", b"%PDF-1.4 timesheets", content_type="application/pdf"
+    )
+    fields = {
+        "quantity": "13",
+        "period_start": "2025-04-01",
+        "period_end": "2025-06-30",
+        "evidence_note": "Timesheets signed by the site manager",
+        "confirmed": "on",
+    }
+    client.post(
+        _url("return-new", council, commitment.pk), fields | {"evidence_upload": upload}
+    )
+    delivery = DeliveryReturn.objects.get(commitment=commitment)
+    later = _return(commitment, date(2025, 7, 1), date(2025, 9, 30))
+    edit = _url("return-edit", council, delivery.pk)
+    # A viewer may not; the contract page offers the change to officers.
+    client.force_login(viewer)
+    assert client.get(edit).status_code == 403
+    client.force_login(council_admin)
+    page = client.get(edit)
+    assertContains(page, "Change the return for")
+    assertContains(page, "q1.pdf</strong>, stays with it")
+    assert Decimal(str(page.context["form"]["quantity"].value())) == Decimal("13")
+    # A period overlapping another return is refused, as for a new one.
+    refused = client.post(edit, fields | {"period_end": "2025-07-31"})
+    assertContains(refused, "overlaps the return already recorded")
+    response = client.post(edit, fields | {"quantity": "12"})
+    assert response.status_code == 302
+    delivery.refresh_from_db()
+    assert delivery.quantity == Decimal("12")
+    assert delivery.entered_by == council_officer  # who entered it stays
+    assert delivery.evidence_file_name == "q1.pdf"  # no new file: the old one stays
+    changed = delivery.history.first()
+    assert changed.history_type == "~" and changed.history_user == council_admin
+    later.refresh_from_db()
+    assert later.quantity == Decimal("13")
+    contract_page = client.get(_url("contract", council, commitment.contract.pk))
+    assertContains(contract_page, edit)
+
+
 def test_a_removed_return_stays_in_history_with_who_removed_it(
     client, council_officer, council, commitment
 ):

@@ -190,6 +190,12 @@ def test_ticking_check_columns_shows_a_remembered_layout_to_change(
     assert str(may.amount_imported) == "10.00"
     assert RememberedMapping.objects.get().columns["amount"] == 2
     assert RememberedMapping.history.filter(history_type="~").count() == 1
+    # The change is told item by item.
+    choices = client.get(reverse("spend:mappings", args=[council.slug]))
+    assertContains(
+        choices,
+        "<li>Amount: D &quot;Gross Amount&quot; → C &quot;Net Amount&quot;</li>",
+    )
 
 
 def test_a_remembered_choice_used_again_is_not_rewritten(
@@ -287,6 +293,14 @@ def test_a_waiting_upload_can_be_discarded_with_its_kept_file(
     gone = SpendUpload.history.filter(history_type="-").get()
     assert gone.history_user == finance_officer
     assert gone.file_name == "a.txt"
+    # An old link, or a preview left open in another tab, says what became of it.
+    for page in (
+        _detail(client, council, upload),
+        client.post(reverse("spend:upload-preview", args=[council.slug, upload.pk])),
+    ):
+        assert page.status_code == 404
+        assertContains(page, "a.txt was discarded", status_code=404)
+        assertContains(page, "by fay-finance", status_code=404)
 
 
 def test_a_kept_file_another_upload_holds_is_not_removed(
@@ -405,10 +419,15 @@ def test_a_few_column_rejected_rows_file_uploads_again_with_its_header(
     rows[1][0] = "30/04/2025"
     fixed = io.StringIO()
     csv.writer(fixed).writerows(rows)
-    _upload(client, council, fixed.getvalue().encode(), "few-fixed.csv")
+    fixed_data = fixed.getvalue().encode()
+    _upload(client, council, fixed_data, "few-fixed.csv", check_columns="on")
     again = SpendUpload.objects.get(file_name="few-fixed.csv")
     preview = client.get(reverse("spend:upload-preview", args=[council.slug, again.pk]))
-    assert preview.context["blocks"][0]["plan"].header_row == 1
+    plan = preview.context["blocks"][0]["plan"]
+    assert plan.header_row == 1
+    # The same layout as the file the rows came from: its remembered columns.
+    assert plan.source == "remembered"
+    assert plan.layout == "date|payee|amount|cost centre code"
     _confirm(client, council, again)
     again.refresh_from_db()
     assert (again.rows_read, again.rows_imported, again.rows_rejected) == (1, 1, 0)
@@ -547,4 +566,104 @@ def test_the_preview_marks_the_item_proposed_from_each_column(
     )
     assertContains(
         preview, 'Gross Amount<br><span class="govuk-body-s ls-muted">not read</span>'
+    )
+
+
+HEADERLESS_A = (
+    b"01/04/2025,Wardown Plumbing Ltd,780.25,CC1001\n"
+    b"02/04/2025,Beacon Catering Ltd,3120.40,CC1002\n"
+)
+# The same width, the columns in another order: amount last, a code before it.
+HEADERLESS_B = (
+    b"01/05/2025,Wardown Plumbing Ltd,7001,780.25\n"
+    b"02/05/2025,Beacon Catering Ltd,7002,3120.40\n"
+)
+
+
+def test_a_file_with_no_header_row_is_never_read_by_a_remembered_choice(
+    client, finance_officer, council
+):
+    client.force_login(finance_officer)
+    _upload(client, council, HEADERLESS_A, "a.csv")
+    first = SpendUpload.objects.get()
+    _confirm(client, council, first)
+    first.refresh_from_db()
+    assert str(first.amount_imported) == "3900.65"
+    # Known only by its width, its choice is not remembered...
+    assert not RememberedMapping.objects.exists()
+    # ...so a file of the same width with its columns moved is shown first, its
+    # columns guessed from its own values, and read right.
+    response = _upload(client, council, HEADERLESS_B, "b.csv")
+    second = SpendUpload.objects.get(file_name="b.csv")
+    assertRedirects(
+        response, reverse("spend:upload-preview", args=[council.slug, second.pk])
+    )
+    preview = client.get(response.url)
+    plan = preview.context["blocks"][0]["plan"]
+    assert plan.source == "guessed" and plan.columns["amount"] == 3
+    _confirm(client, council, second)
+    second.refresh_from_db()
+    assert str(second.amount_imported) == "3900.65"
+
+
+def test_headerless_choices_remembered_before_are_forgotten_by_the_migration(council):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module(
+        "spend.migrations.0014_forget_headerless_mappings"
+    )
+    for layout in ("no-header:4", "date|payee|amount"):
+        RememberedMapping.objects.create(
+            council=council,
+            layout_hash=layout.ljust(64, "0")[:64],
+            layout=layout,
+            columns={"amount": 2},
+        )
+    migration.forget_headerless(apps, None)
+    assert list(RememberedMapping.objects.values_list("layout", flat=True)) == [
+        "date|payee|amount"
+    ]
+
+
+def test_the_columns_localspend_adds_leave_a_layout_as_it_was():
+    from spend.reading import layout_key
+
+    original = ["Date", "Payee", "Amount", ""]
+    download = [
+        "Date",
+        "Payee",
+        "Amount",
+        "LocalSpend: file row",
+        "LocalSpend: problem",
+    ]
+    assert layout_key(download, 5) == layout_key(original, 4) == "date|payee|amount"
+    # Only after the council's own columns: one of its own keeps its place.
+    assert layout_key(["LocalSpend: x", "Date"], 2) == "localspend: x|date"
+
+
+def test_prose_saved_as_text_is_refused_with_a_reason(client, finance_officer, council):
+    client.force_login(finance_officer)
+    prose = (
+        b"Dear colleagues,\n\nPlease find attached this month's figures.\n"
+        b"Kind regards,\nThe finance team\n"
+    )
+    _upload(client, council, prose, "notes.txt")
+    upload = SpendUpload.objects.get()
+    client.get(reverse("spend:upload-preview", args=[council.slug, upload.pk]))
+    upload.refresh_from_db()
+    assert upload.status == "failed"
+    assert upload.message == (
+        '"notes.txt" does not look like a list of payments: it has no row of column '
+        "headings, and no column holds dates or amounts. Upload the spend file itself "
+        "(CSV or Excel)."
+    )
+    # A headerless list of payments is still read, its columns guessed.
+    _upload(client, council, HEADERLESS_A, "a.csv")
+    listed = SpendUpload.objects.get(file_name="a.csv")
+    page = client.get(reverse("spend:upload-preview", args=[council.slug, listed.pk]))
+    assert (
+        page.status_code == 200
+        and page.context["blocks"][0]["plan"].source == "guessed"
     )
