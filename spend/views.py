@@ -149,12 +149,21 @@ def _already_held(
     earlier = first_upload_of(council, sha256)
     if earlier:
         who = earlier.uploaded_by or "the command line"
+        # An import that added no payment (every row rejected, say) holds nothing:
+        # rolled back, the same file can be imported again, its columns checked.
+        holds_nothing = not (earlier.rows_imported or earlier.rows_duplicate)
         form.add_error(
             "file",
             f'"{file_name}" was already imported on '
             f"{timezone.localtime(earlier.uploaded_at):%d %B %Y} by {who}"
             f"{earlier.named_then(file_name)} (upload #{earlier.pk}). "
-            "Nothing new to import.",
+            + (
+                "No payment was added from it: to import it again, roll that upload "
+                "back first (it removes nothing), then upload the file and tick “Let "
+                "me check the columns before importing”."
+                if holds_nothing
+                else "Nothing new to import."
+            ),
         )
         return render(request, "spend/upload.html", {"council": council, "form": form})
     pending = (

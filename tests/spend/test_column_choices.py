@@ -667,3 +667,31 @@ def test_prose_saved_as_text_is_refused_with_a_reason(client, finance_officer, c
         page.status_code == 200
         and page.context["blocks"][0]["plan"].source == "guessed"
     )
+
+
+def test_a_file_that_added_no_payment_says_how_to_import_it_again(
+    client, finance_officer, council
+):
+    client.force_login(finance_officer)
+    bad = b"Date,Payee,Amount\n31/04/2025,Wardown Plumbing Ltd,10.00\n"
+    _upload(client, council, bad, "bad.csv")
+    first = SpendUpload.objects.get()
+    _confirm(client, council, first)
+    first.refresh_from_db()
+    assert (first.status, first.rows_imported, first.rows_rejected) == (
+        "imported",
+        0,
+        1,
+    )
+    again = _upload(client, council, bad, "bad.csv")
+    assertContains(again, "No payment was added from it: to import it again, roll that")
+    rollback = reverse("spend:upload-rollback", args=[council.slug, first.pk])
+    question = client.get(rollback)
+    assertContains(question, "rolling it back removes nothing")
+    assertNotContains(question, "removes all 0 payments")
+    client.post(rollback)
+    response = _upload(client, council, bad, "bad.csv", check_columns="on")
+    second = SpendUpload.objects.exclude(pk=first.pk).get()
+    assertRedirects(
+        response, reverse("spend:upload-preview", args=[council.slug, second.pk])
+    )
