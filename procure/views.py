@@ -188,6 +188,7 @@ def supplier_detail(request: HttpRequest, council: Council, pk: int) -> HttpResp
         "history": _supplier_history(supplier, council),
         "tags": _tags_for(supplier, council, people),
         "tag_history": _tag_history(supplier, council),
+        "suggestion_history": _suggestion_history(supplier, council),
         "suggestions": supplier.match_suggestions.filter(
             dismissed_at__isnull=True
         ).select_related("candidate"),
@@ -871,6 +872,42 @@ def _supplier_history(supplier: Supplier, council: Council, limit: int = 20):
     merged = {r.merged_into_id for r in records if r.merged_into_id}
     names = dict(Supplier.objects.filter(pk__in=merged).values_list("pk", "name"))
     return _changes(Supplier, records, names, _named_within(council))[:limit]
+
+
+def _suggestion_history(supplier: Supplier, council: Council, limit: int = 20):
+    """The near matches suggested for or against this supplier, and what officers
+    decided of them, newest first, in words."""
+    who = _named_within(council)
+    records = list(
+        MatchSuggestion.history.filter(
+            Q(supplier_id=supplier.pk) | Q(candidate_id=supplier.pk)
+        )
+        .select_related("history_user")
+        .order_by("-history_date", "-history_id")[:limit]
+    )
+    others = {
+        r.candidate_id if r.supplier_id == supplier.pk else r.supplier_id
+        for r in records
+    }
+    names = dict(Supplier.objects.filter(pk__in=others).values_list("pk", "name"))
+    rows = []
+    for record in records:
+        other_id = (
+            record.candidate_id
+            if record.supplier_id == supplier.pk
+            else record.supplier_id
+        )
+        other = names.get(other_id, "a supplier since removed")
+        if record.history_type == "+":
+            what = f"Suggested as possibly the same as {other} ({record.score}% alike)"
+        elif record.history_type == "-":
+            what = f"The suggestion of {other} was removed"
+        elif record.dismissed_at is not None:
+            what = f"Decided to be a different organisation from {other}"
+        else:
+            what = f"Undone: may be the same as {other} after all"
+        rows.append({"when": record.history_date, "what": what, "who": who(record)})
+    return rows
 
 
 def _tag_history(supplier: Supplier, council: Council, limit: int = 30):

@@ -160,5 +160,21 @@ def test_a_different_organisations_decision_can_be_undone(
     assert undone.history_change_reason.startswith("Undone")
     page = client.get(reverse("procure:review", args=[council.slug]))
     assertContains(page, "Mystery Holdings Group")
+    # The supplier's history tells both decisions, and who made them.
+    supplier_page = client.get(
+        reverse("procure:supplier-detail", args=[council.slug, queue["big"].pk])
+    )
+    text = supplier_page.content.decode()
+    undone_at = text.index(
+        "Undone: may be the same as Mystery Holdings Group after all"
+    )
+    decided_at = text.index(
+        "Decided to be a different organisation from Mystery Holdings Group "
+        "(bob-officer)"
+    )
+    suggested_at = text.index(
+        "Suggested as possibly the same as Mystery Holdings Group (93% alike)"
+    )
+    assert undone_at < decided_at < suggested_at  # newest first
     # Undone once: a second undo finds nothing to undo.
     assert client.post(restore).status_code == 404
