@@ -37,6 +37,7 @@ from spend.models import (
     VatBasis,
 )
 from spend.reading import layout_key
+from spend.storage import sha256_of
 from spend.values import normalise_name
 
 DEMO_PASSWORD = "localspend-demo"
@@ -492,11 +493,13 @@ def _demo_mappings(first: bool) -> list[dict]:
 
 def _remember_demo_columns(council, uploader) -> None:
     layout = layout_key(DEMO_HEADER, len(DEMO_HEADER))
-    if RememberedMapping.objects.filter(council=council, layout=layout).exists():
+    layout_hash = sha256_of(layout.encode())  # as spend.views._remember keys it
+    held = RememberedMapping.objects.filter(council=council, layout_hash=layout_hash)
+    if held.exists():
         return  # kept as it is, and any change an officer made to it
     mapping = RememberedMapping(
         council=council,
-        layout_hash=hashlib.sha256(layout.encode()).hexdigest(),
+        layout_hash=layout_hash,
         layout=layout,
         header=DEMO_HEADER,
         columns=DEMO_COLUMNS,

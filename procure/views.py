@@ -488,11 +488,18 @@ def _decided_different(supplier: Supplier, council: Council, people) -> list[dic
     """Near matches of this supplier that an officer decided are different
     organisations, whichever of the two this one is; who decided is named only
     to their own council."""
-    decided = (
+    decided = list(
         MatchSuggestion.objects.filter(dismissed_at__isnull=False)
         .filter(Q(supplier=supplier) | Q(candidate=supplier))
         .select_related("supplier", "candidate", "dismissed_by")
         .order_by("-dismissed_at")
+    )
+    # Undone from the page of the supplier it was suggested for, which this
+    # council must deal with (as when it was dismissed): one query for them all.
+    ours = set(
+        Supplier.objects.dealt_with_by(council)
+        .filter(pk__in={s.supplier_id for s in decided})
+        .values_list("pk", flat=True)
     )
     return [
         {
@@ -505,11 +512,7 @@ def _decided_different(supplier: Supplier, council: Council, people) -> list[dic
             "by": people.name(suggestion.dismissed_by_id, suggestion.dismissed_by)
             or "the system",
             "at": suggestion.dismissed_at,
-            # Undone from the page of the supplier it was suggested for, which
-            # this council must deal with (as when it was dismissed).
-            "can_undo": Supplier.objects.dealt_with_by(council)
-            .filter(pk=suggestion.supplier_id)
-            .exists(),
+            "can_undo": suggestion.supplier_id in ours,
         }
         for suggestion in decided
     ]
@@ -615,8 +618,9 @@ def merge_undo(request: HttpRequest, council: Council, pk: int) -> HttpResponse:
     shown = Supplier.objects.dealt_with_by(council).filter(
         pk__in=[record.kept_id, record.merged_id]
     )
+    open_here = set(shown.values_list("pk", flat=True))
     for pk in (record.kept_id, record.merged_id):
-        if shown.filter(pk=pk).exists():
+        if pk in open_here:
             return redirect("procure:supplier-detail", council.slug, pk)
     return redirect("procure:review", council.slug)
 

@@ -15,6 +15,7 @@ from datetime import date
 from decimal import Decimal
 
 from councils.periods import month_end
+from councils.templatetags.money import MINUS
 from spend.dashboard import DirectorateRow, Trend
 
 # GOV.UK Frontend colours, told apart by line style and order too.
@@ -325,8 +326,10 @@ def money_ticks(low: Decimal, high: Decimal, most: int = 6) -> dict:
 
 
 def money_tick(amount: Decimal) -> str:
-    """£0, £500, £250k, £1.5m, £2bn: the page's short money, without a needless .0."""
-    sign = "−" if amount < 0 else ""
+    """£0, £500, £250k, £1.5m, £2bn: an axis label. Shorter than the tiles'
+    `gbp_short` below £10,000 (£2.5k, not £2,500), as axis labels must be, and
+    without its needless ".0"."""
+    sign = MINUS if amount < 0 else ""
     amount = abs(amount)
     for size, suffix in (
         (Decimal(10**9), "bn"),

@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
@@ -83,6 +83,19 @@ def _discarded(request: HttpRequest, council: Council, pk: int) -> HttpResponse 
         "who": history_who(council)(record),
     }
     return render(request, "spend/upload_discarded.html", context, status=404)
+
+
+def _upload_or_discarded(
+    request: HttpRequest, council: Council, pk: int
+) -> SpendUpload | HttpResponse:
+    """The upload; or, where it was discarded, the page saying so."""
+    try:
+        return _upload_for(council, pk)
+    except Http404:
+        gone = _discarded(request, council, pk)
+        if gone is None:
+            raise
+        return gone
 
 
 def _upload_for(council: Council, pk: int) -> SpendUpload:
@@ -223,9 +236,9 @@ def _preview_or_start(request: HttpRequest, upload: SpendUpload) -> HttpResponse
 @council_view(Capability.UPLOAD)
 def upload_preview(request: HttpRequest, council: Council, pk: int) -> HttpResponse:
     """Show how the file will be read; the officer confirms or changes the columns."""
-    if gone := _discarded(request, council, pk):
-        return gone
-    upload = _upload_for(council, pk)
+    upload = _upload_or_discarded(request, council, pk)
+    if isinstance(upload, HttpResponse):
+        return upload
     if upload.status != UploadStatus.PENDING:
         return redirect("spend:upload-detail", council.slug, upload.pk)
     data = _kept_file_of(upload)
@@ -283,15 +296,20 @@ def mapping_list(request: HttpRequest, council: Council) -> HttpResponse:
         .order_by("-uploaded_at", "-pk")
         .only("pk", "file_name", "uploaded_at", "mappings")
     )
-    for upload in uploads:
-        for block in upload.mappings:
-            last_used.setdefault(block.get("layout", ""), upload)
-    choices = []
-    for mapping in (
+    mappings = list(
         RememberedMapping.objects.for_council(council)
         .select_related("updated_by")
         .order_by("-updated_at", "-pk")
-    ):
+    )
+    wanted = {mapping.layout for mapping in mappings}
+    for upload in uploads.iterator() if wanted else ():
+        for block in upload.mappings:
+            if block.get("layout") in wanted:
+                last_used.setdefault(block["layout"], upload)
+        if len(last_used) == len(wanted):
+            break  # newest first: every choice's last use is found
+    choices = []
+    for mapping in mappings:
         header, width = header_of_layout(mapping.layout)
         if mapping.header:
             header, width = mapping.header, max(width, len(mapping.header))
@@ -483,9 +501,9 @@ def columns_read(upload: SpendUpload) -> list[dict]:
 @council_view(Capability.VIEW)
 def upload_detail(request: HttpRequest, council: Council, pk: int) -> HttpResponse:
     fail_stopped_imports(council)
-    if gone := _discarded(request, council, pk):
-        return gone
-    upload = _upload_for(council, pk)
+    upload = _upload_or_discarded(request, council, pk)
+    if isinstance(upload, HttpResponse):
+        return upload
     issues = upload.issues.all()
     context = {
         "council": council,
