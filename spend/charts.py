@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from councils.periods import month_end
 from councils.templatetags.money import MINUS
-from spend.dashboard import DirectorateRow, Trend
+from spend.dashboard import DirectorateRow, Trend, month_of
 
 # GOV.UK Frontend colours, told apart by line style and order too.
 BLUE, BLACK, ORANGE, GREEN, PURPLE, GREY = (
@@ -114,7 +114,12 @@ def trend_chart(trend: Trend, scope_label: str) -> Chart:
             "“projected”: a straight line fitted to the last "
             f"{trend.fit_months} months with a share. A projection, not spend."
         )
-    months = [p.month.isoformat() for p in points]
+    ahead = dict(trend.targets_ahead)
+    if ahead and trend.year is not None:
+        notes.append(
+            f"Target trajectory: shown to {trend.year.end:%-d %B %Y}, the end of "
+            f"{trend.year.label}, beyond the last month with spend."
+        )
     # A month not over yet holds a few days' payments: shown apart, not joined
     # to the line as if it were a month's share.
     over = [p for p in points if not p.unfinished]
@@ -146,14 +151,19 @@ def trend_chart(trend: Trend, scope_label: str) -> Chart:
                     "hovertemplate": "%{y:.1f}%<extra>So far</extra>",
                 }
             )
-    if any(p.target is not None for p in points):
+    if any(p.target is not None for p in points) or ahead:
+        # On past the last month with spend to the end of the period's year,
+        # and each month's step drawn to the month's end.
+        steps = [(p.month, p.target) for p in points] + list(trend.targets_ahead)
+        if steps[-1][1] is not None:
+            steps.append((month_end(steps[-1][0]), steps[-1][1]))
         data.append(
             {
                 "type": "scatter",
                 "mode": "lines",
                 "name": "Target trajectory",
-                "x": months,
-                "y": [_text(p.target) for p in points],
+                "x": [month.isoformat() for month, _ in steps],
+                "y": [_text(target) for _, target in steps],
                 "line": {"color": BLACK, "dash": "dash", "shape": "hv"},
                 "hovertemplate": "%{y:.1f}%<extra>Target</extra>",
             }
@@ -252,6 +262,7 @@ def trend_chart(trend: Trend, scope_label: str) -> Chart:
             summary += (
                 f" {so_far.month:%B %Y} so far, the month not over: {so_far.share}%."
             )
+        summary += _year_end(trend, ahead, dict(projected))
     else:
         summary = f"No spend with a known {metric.label.lower()} status in this period."
     summary = " ".join([summary, *notes])
@@ -271,8 +282,21 @@ def trend_chart(trend: Trend, scope_label: str) -> Chart:
         # The share links to the spend counted in it, as a tile's share does.
         amount = p.links.get("amount")
         filters.append([None, amount, p.links.get("denominator"), amount, None, None])
-    for month, value in projected:
-        rows.append([f"{month:%B %Y} (projected)", "", "", "", "", f"{value}%"])
+    # The months after the last with spend: projected, and those of the
+    # period's year with the target trajectory, as the chart draws them.
+    later = dict(projected)
+    for month in sorted({*later, *ahead}):
+        rows.append(
+            [
+                f"{month:%B %Y} "
+                + ("(projected)" if month in later else "(no spend imported yet)"),
+                "",
+                "",
+                "",
+                _pct(ahead[month]) if month in ahead else "",
+                f"{later[month]}%" if month in later else "",
+            ]
+        )
         filters.append([None] * 6)
     header = [
         "Month",
@@ -291,6 +315,29 @@ def trend_chart(trend: Trend, scope_label: str) -> Chart:
         rows,
         cell_filters=filters,
         notes=notes,
+    )
+
+
+def _year_end(trend: Trend, ahead: dict, projected: dict) -> str:
+    """Where the projection ends the period's year against its target, when
+    the year's last month is still to come."""
+    if trend.year is None:
+        return ""
+    march = month_of(trend.year, 12)
+    if march not in ahead or march not in projected:
+        return ""
+    value, target = projected[march], ahead[march]
+    gap = target - value
+    against = (
+        f"{gap} points below it"
+        if gap > 0
+        else f"{-gap} points above it"
+        if gap < 0
+        else "on it"
+    )
+    return (
+        f" By {march:%B %Y}, the end of {trend.year.label}, the projection is "
+        f"{value}% against a target trajectory of {target}%: {against}."
     )
 
 
@@ -342,6 +389,49 @@ def money_tick(amount: Decimal) -> str:
     return f"{sign}£{amount:,.0f}"
 
 
+# A directorate's local share is compared with the others' only when its spend
+# whose location is known (what the share is of) is at least this percentage
+# of all directorates' spend whose location is known: a share of £1,200 is not
+# "the highest" beside shares of millions.
+COMPARED_AT_LEAST = Decimal(5)
+
+
+def _highest_local(rows: list[DirectorateRow]) -> str:
+    """The sentence naming the directorate with the highest local share, of
+    those with enough spend to compare, and saying how many were left out."""
+    known = {id(row): row.total - row.unknown for row in rows}
+    all_known = sum(known.values(), Decimal(0))
+    if all_known <= 0:
+        return ""
+    compared = [
+        row
+        for row in rows
+        if row.local_share is not None
+        and known[id(row)] * 100 >= all_known * COMPARED_AT_LEAST
+    ]
+    left_out = len(rows) - len(compared)
+    if not compared:
+        return ""
+    if len(compared) == 1:
+        return (
+            f" Only {compared[0].directorate or '(none given)'} has at least "
+            f"{COMPARED_AT_LEAST}% of the spend whose location is known: the "
+            "others have too little to compare local shares."
+        )
+    best = max(compared, key=lambda row: row.local_share)
+    highest = (
+        f"the local share is highest in {best.directorate or '(none given)'}: "
+        f"{_pct(best.local_share)}"
+    )
+    if not left_out:
+        return f" Of the {len(compared)} directorates, {highest}."
+    return (
+        f" Of the {len(compared)} directorates with at least {COMPARED_AT_LEAST}% "
+        f"of the spend whose location is known, {highest} ({left_out} smaller "
+        f"{'one is' if left_out == 1 else 'ones are'} left out)."
+    )
+
+
 def directorate_chart(rows: list[DirectorateRow], scope_label: str) -> Chart:
     title = f"Where each directorate's spend went, {scope_label}"
     names = [row.directorate or "(none given)" for row in rows]
@@ -387,15 +477,15 @@ def directorate_chart(rows: list[DirectorateRow], scope_label: str) -> Chart:
             margin={"l": 60, "r": 20, "t": 60, "b": 50},
         ),
     }
-    if rows:
-        best = max(rows, key=lambda r: r.local_share or Decimal("-1"))
+    if len(rows) > 1:
         summary = (
             f"{len(rows)} directorates. The largest, {names[0]}, spent "
             f"£{rows[0].total:,.0f}, {_pct(rows[0].local_share)} of it locally "
-            "(of spend whose location is known). The highest local share is "
-            f"{best.directorate or '(none given)'}'s, {_pct(best.local_share)}."
-            if len(rows) > 1
-            else f"One directorate, {names[0]}, spent £{rows[0].total:,.0f}, "
+            f"(of spend whose location is known).{_highest_local(rows)}"
+        )
+    elif rows:
+        summary = (
+            f"One directorate, {names[0]}, spent £{rows[0].total:,.0f}, "
             f"{_pct(rows[0].local_share)} of it locally (of spend whose location "
             "is known)."
         )

@@ -12,10 +12,9 @@ accredited list only ever says "yes", so its share is of all spend in scope.
 
 from __future__ import annotations
 
-import statistics
 from dataclasses import dataclass, field, replace
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 
 from django import forms
 from django.conf import settings
@@ -641,6 +640,14 @@ class TrendPoint:
     links: dict = field(default_factory=dict)  # `metric_filters` for the month
     unfinished: bool = False  # the month is not over yet: a few days' payments
 
+    @property
+    def ratio(self) -> Decimal | None:
+        """The share as a percentage, unrounded: what the projection is fitted
+        on (`share` is rounded to one place, for showing)."""
+        if self.amount is None or not self.denominator or self.denominator <= 0:
+            return None
+        return self.amount * 100 / self.denominator
+
 
 @dataclass
 class Trend:
@@ -653,6 +660,11 @@ class Trend:
     final_target: Target | None
     window: tuple[date, date]  # the three years looked at: first and last month
     period: tuple[date, date]  # the period chosen: first and last month
+    # The target trajectory for the months of the period's financial year after
+    # the last month shown (no spend yet), to its end on 31 March; empty for a
+    # past period whose later months have spend, or where no target applies.
+    targets_ahead: list[tuple[date, Decimal]] = field(default_factory=list)
+    year: FinancialYear | None = None  # the period's financial year
 
     @property
     def projected(self) -> list[tuple[date, Decimal]]:
@@ -719,6 +731,15 @@ def trend(scope: Scope, targets: Targets, metric: MetricDef, today: date) -> Tre
         )
     else:
         projection, crossing, note, used = _project(points, final, today)
+    # The target runs on to the end of the period's financial year, beside the
+    # projection, so that the gap at the year end shows.
+    ahead = []
+    year_target = targets.share_for(metric.target_metric, scope.fy)
+    if points and not later and year_target is not None:
+        month = add_months(points[-1].month, 1)
+        while month <= month_of(scope.fy, 12):
+            ahead.append((month, _one_place(year_target)))
+            month = add_months(month, 1)
     return Trend(
         metric,
         points,
@@ -729,6 +750,8 @@ def trend(scope: Scope, targets: Targets, metric: MetricDef, today: date) -> Tre
         final,
         window=(first, scope.last),
         period=(scope.first, scope.last),
+        targets_ahead=ahead,
+        year=scope.fy,
     )
 
 
@@ -736,15 +759,17 @@ def _project(
     points: list[TrendPoint], final: Target | None, today: date
 ) -> tuple[list[tuple[date, Decimal]], date | None, str, int]:
     # A month not over yet holds a few days' payments: it would swing the line.
-    known = [p for p in points if p.share is not None and month_end(p.month) < today][
+    known = [p for p in points if p.ratio is not None and month_end(p.month) < today][
         -FIT_MONTHS:
     ]
     if len(known) < 3:
         return [], None, "Too few months with spend to project a trend.", len(known)
     origin = known[0].month
     xs = [_months_between(origin, p.month) for p in known]
-    ys = [float(p.share) for p in known]
-    slope, intercept = statistics.linear_regression(xs, ys)
+    # Fitted on the unrounded shares: each rounded to one place for showing
+    # would be up to 0.05 points out, enough to move the month the line
+    # crosses the target, or its value at the year end.
+    slope, intercept = _fit(xs, [p.ratio for p in known])
     last = known[-1].month
     horizon = add_months(last, 12)
     if final is not None:  # to the end of the target year, if that is later
@@ -757,7 +782,7 @@ def _project(
         month = add_months(month, 1)
     if final is None:
         return projection, None, "No target is set for this measure.", len(known)
-    goal = float(final.target_share)
+    goal = Decimal(final.target_share)
     now_value = intercept + slope * _months_between(origin, last)
     if now_value >= goal:
         note = f"The trend is already at or above the {_one_place(final.target_share)}% target."
@@ -769,10 +794,13 @@ def _project(
         )
         return projection, None, note, len(known)
     steps = (goal - intercept) / slope
-    months_ahead = int(-(-steps // 1))  # ceiling
-    if months_ahead > 12 * 50:
+    if steps > 12 * 50:
         note = f"At the current trend the {_one_place(final.target_share)}% target is more than 50 years away."
         return projection, None, note, len(known)
+    # To nine places first: a crossing exactly on a month is not pushed to the
+    # next by the last digit of a division that does not end.
+    steps = steps.quantize(Decimal("1e-9"))
+    months_ahead = int(steps.to_integral_value(rounding=ROUND_CEILING))
     crossing = add_months(origin, months_ahead)
     deadline = final.target_fy.end
     when = "before" if crossing <= deadline else "after"
@@ -787,9 +815,28 @@ def _months_between(a: date, b: date) -> int:
     return (b.year - a.year) * 12 + b.month - a.month
 
 
-def _clamp(value: float) -> Decimal:
-    bounded = min(100.0, max(0.0, value))
-    return Decimal(str(bounded)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+def _fit(xs: list[int], ys: list[Decimal]) -> tuple[Decimal, Decimal]:
+    """The least-squares straight line through (xs, ys): slope and intercept,
+    worked out in decimals (no float rounding)."""
+    n = len(xs)
+    x_mean = Decimal(sum(xs)) / n
+    y_mean = sum(ys, Decimal(0)) / n
+    spread = sum(((x - x_mean) ** 2 for x in xs), Decimal(0))
+    if not spread:  # every month the same: no slope to fit
+        return Decimal(0), y_mean
+    slope = (
+        sum(
+            ((x - x_mean) * (y - y_mean) for x, y in zip(xs, ys, strict=True)),
+            Decimal(0),
+        )
+        / spread
+    )
+    return slope, y_mean - slope * x_mean
+
+
+def _clamp(value: Decimal) -> Decimal:
+    bounded = min(Decimal(100), max(Decimal(0), value))
+    return bounded.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
 @dataclass

@@ -828,8 +828,12 @@ def test_the_trend_names_its_months_and_marks_the_projected_ones(
     assert [row[0] for row in after] == [
         f"{add_months(date(2026, 5, 1), i):%B %Y} (projected)" for i in range(23)
     ]
-    # Projected months carry a projection and no spend, share or target.
-    assert all(row[1:5] == ["", "", "", ""] and row[5] for row in after), after
+    # Projected months carry a projection and no spend or share; those of
+    # 2026/27 (May 2026 to March 2027) carry its target trajectory too, as the
+    # chart's target line runs to 31 March 2027: 25% in 2023/24 to 65% in
+    # 2027/28 is 55% in 2026/27. The months after it carry no target.
+    assert all(row[1:4] == ["", "", ""] and row[5] for row in after), after
+    assert [row[4] for row in after] == ["55.0%"] * 11 + [""] * 12
     # August 2025 had no spend imported: said so, not £0.00.
     assert body[months.index("August 2025")][1:4] == ["", "", "No spend imported"]
     # May 2025's only payment went to a public body, left out: £0.00 counted.
