@@ -112,6 +112,9 @@ class ImportResult:
     message: str = ""
     # The first and last dates of the rows already held (not in the JSON).
     duplicate_span: tuple[date, date] | None = None
+    # A dry run's block plans: the columns each layout would be read from (not
+    # in the JSON; `import_spend` lists them).
+    plans: list = field(default_factory=list, repr=False)
 
     def as_json(self) -> dict:
         """The `import_spend --format json` object, with exactly its documented keys."""
@@ -1352,6 +1355,7 @@ def check_file(
             loader.add(chunk)
         transaction.set_rollback(True)
     _reconcile(result, reader.parsed)
+    result.plans = list(reader.parsed.blocks)
     vat = decide_vat_basis(vat_basis, amount_headings(reader.parsed.blocks))
     if vat.note:
         result.notes.append(vat.note)

@@ -1,5 +1,10 @@
 """python manage.py import_spend PATH --council SLUG [--vat-basis] [--dry-run] [--format json]
 
+After the reconciliation, the text output lists the columns read for each layout
+of the file, as the upload's result page does (`spend.views.columns_read`): with
+`--dry-run`, the columns the import would read, as the preview page proposes them;
+for a file already imported, those its payments were read with then.
+
 Exit status: 0 when the file was read (rejected rows and already-imported files
 included), 1 when the file was refused, 2 for a usage error.
 """
@@ -25,6 +30,14 @@ from spend.importer import (
 from spend.models import SpendUpload, VatBasis
 from spend.parse import FileRefused
 from spend.storage import keep_file, sha256_of
+from spend.views import columns_read
+
+# The columns section's heading, by status: a dry run lists the columns the import
+# would read; a file already imported, those its payments were read with then.
+COLUMNS_HEADING = {
+    "dry_run": "Columns the import would read:",
+    "duplicate": "Columns read when it was imported:",
+}
 
 
 class Command(BaseCommand):
@@ -51,6 +64,10 @@ class Command(BaseCommand):
         council_obj = Council.objects.filter(slug=council).first()
         if council_obj is None:
             raise CommandError(f"No council with the slug {council!r}.", returncode=2)
+        self._council = council_obj
+        # Each layout's columns, as `columns_read` gives them: only for the text.
+        self._layouts: list[dict] = []
+        self._wants_columns = format == "text"
         file = Path(path)
         if not file.is_file():
             raise CommandError(f"No file at {path}.", returncode=2)
@@ -74,14 +91,19 @@ class Command(BaseCommand):
         earlier = first_upload_of(council, sha)
         if dry_run or earlier:
             result = check_file(council, data, name, vat_basis)
-            if earlier:
-                result.status = "duplicate"
-                who = earlier.uploaded_by or "the command line"
-                result.message = (
-                    f'"{name}" was already imported on '
-                    f"{earlier.uploaded_at:%d %B %Y at %H:%M} by {who}"
-                    f"{earlier.named_then(name)}: nothing new was imported."
-                )
+            if not earlier:
+                if self._wants_columns:
+                    self._layouts = _columns_planned(name, result.plans)
+                return result
+            # The columns its payments were read with when it was imported.
+            self._layouts = columns_read(earlier)
+            result.status = "duplicate"
+            who = earlier.uploaded_by or "the command line"
+            result.message = (
+                f'"{name}" was already imported on '
+                f"{earlier.uploaded_at:%d %B %Y at %H:%M} by {who}"
+                f"{earlier.named_then(name)}: nothing new was imported."
+            )
             return result
         try:
             upload = SpendUpload.objects.create(
@@ -98,7 +120,9 @@ class Command(BaseCommand):
                 returncode=1,
             ) from None
         progress = self._progress_bar() if sys.stderr.isatty() else None
-        return import_spend_file(upload=upload, data=data, progress=progress)
+        result = import_spend_file(upload=upload, data=data, progress=progress)
+        self._layouts = columns_read(upload)  # its mappings, as the import saved them
+        return result
 
     def _progress_bar(self):
         def show(rows: int) -> None:
@@ -151,6 +175,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{r.redacted_lines:,} redacted payee lines; {r.new_suppliers:,} new suppliers."
         )
+        self._write_columns(r.status)
         for note in r.notes:
             self.stdout.write(f"  note: {note}")
         for error in r.errors[:20]:
@@ -158,3 +183,88 @@ class Command(BaseCommand):
                 f"  row {error['row']}, {error['column']}: {error['message']} "
                 f"({error['value']!r})"
             )
+
+    def _write_columns(self, status: str) -> None:
+        """Each layout's columns: where each item was read from, the columns not
+        read, and whether they were remembered, recognised or guessed. A dry run
+        says what the import would read, and how to change it."""
+        if not self._layouts:
+            return
+        would = status == "dry_run"
+        self.stdout.write(COLUMNS_HEADING.get(status, "Columns read:"))
+        count = len(self._layouts)
+        for number, layout in enumerate(self._layouts, start=1):
+            title = _layout_title(number, count, layout["sheets"])
+            if title:
+                self.stdout.write(f"  {title}:")
+            self.stdout.write(f"  {self._how_chosen(layout, would=would)}")
+            for field, column in layout["columns"].used:
+                self.stdout.write(f"    {field}: {column}")
+            unused = layout["columns"].unused
+            self.stdout.write(
+                f"    Not read: {', '.join(unused) if unused else 'none'}"
+            )
+        if would:
+            # A file with no header row is guessed every time, never remembered.
+            remembered = any(layout["has_header"] for layout in self._layouts)
+            self.stdout.write(
+                "  Columns wrong? Upload the file in the browser and tick “Let me "
+                "check the columns before importing” to choose them."
+                + (
+                    " The choice is remembered for "
+                    f"{self._council.short_name}'s files with the same headings, "
+                    "and this command reads them that way too."
+                    if remembered
+                    else ""
+                )
+            )
+
+    def _how_chosen(self, layout: dict, *, would: bool) -> str:
+        source = layout["source"]
+        if source == "remembered":
+            files = (
+                "files with these headings"
+                if layout["has_header"]
+                else "files with no header row and as many columns"
+            )
+            return (
+                f"Remembered: the columns {self._council.short_name} chose before "
+                f"for {files}."
+            )
+        if source == "guessed":
+            check = " Check them before importing." if would else ""
+            return f"Guessed from the values: the file has no header row.{check}"
+        if source == "chosen":
+            return "Chosen on the preview page."
+        return "Recognised from the headings."
+
+
+def _layout_title(number: int, count: int, sheets: list[str]) -> str:
+    """`Layout 2 of 3, sheets “Jan”, “Feb”`; "" for a CSV's only layout."""
+    parts = [f"Layout {number} of {count}"] if count > 1 else []
+    if sheets:
+        named = ", ".join(f"“{sheet}”" for sheet in sheets)
+        parts.append(f"{'sheet' if len(sheets) == 1 else 'sheets'} {named}")
+    title = ", ".join(parts)
+    return title[:1].upper() + title[1:]
+
+
+def _columns_planned(name: str, plans: list) -> list[dict]:
+    """The columns the import would read, as the dry run planned them (the
+    council's remembered choice for a layout, else recognised or guessed), in the
+    shape of an upload's saved mappings for `columns_read`."""
+    unsaved = SpendUpload(
+        file_name=name[:255],
+        mappings=[
+            {
+                "sheet": plan.sheet,
+                "layout": plan.layout,
+                "header": plan.header,
+                "width": plan.width,
+                "columns": plan.columns,
+                "source": plan.source,
+            }
+            for plan in plans
+        ],
+    )
+    return columns_read(unsaved)
