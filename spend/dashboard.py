@@ -803,11 +803,23 @@ def _project(
     months_ahead = int(steps.to_integral_value(rounding=ROUND_CEILING))
     crossing = add_months(origin, months_ahead)
     deadline = final.target_fy.end
-    when = "before" if crossing <= deadline else "after"
-    note = (
-        f"At the current trend the share reaches the {_one_place(final.target_share)}% target in "
-        f"{crossing:%B %Y}, {when} the deadline of {deadline:%-d %B %Y}."
+    # A crossing already past: the months since have no spend imported.
+    verb = "would have reached" if crossing < month_start(today) else "reaches"
+    reaches = (
+        f"the share {verb} the {_one_place(final.target_share)}% target in "
+        f"{crossing:%B %Y}"
     )
+    if deadline < today:  # the target's year is over, and it was not met
+        note = (
+            f"The target's deadline, {deadline:%-d %B %Y}, has passed. At the "
+            f"current trend {reaches}."
+        )
+    else:
+        when = "before" if crossing <= deadline else "after"
+        note = (
+            f"At the current trend {reaches}, {when} the deadline of "
+            f"{deadline:%-d %B %Y}."
+        )
     return projection, crossing, note, len(known)
 
 

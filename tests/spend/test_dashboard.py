@@ -970,3 +970,21 @@ def test_the_months_missing_are_said_above_the_tiles(client, viewer, spend):
         "no spend has been imported for August 2025 and November 2025 to "
         "February 2026 (5 months of 2025/26)"
     ) in above
+
+
+def test_a_target_whose_deadline_has_passed_is_said_to_have_passed(council, rising):
+    """Seen in 2027/28 with nothing imported since March 2025, the 70% target
+    of 2026/27 is over, and October 2026 is past: not "reaches the target in
+    October 2026, before the deadline"."""
+    fy = FinancialYear(2024)
+    trend = figures.trend(
+        figures.Scope(council, fy, fy.start, date(2025, 3, 1)),
+        figures.Targets(council),
+        figures.METRIC_BY_KEY["local"],
+        today=date(2027, 5, 10),
+    )
+    assert trend.crossing == date(2026, 10, 1)
+    assert trend.crossing_note == (
+        "The target's deadline, 31 March 2027, has passed. At the current trend "
+        "the share would have reached the 70.0% target in October 2026."
+    )
