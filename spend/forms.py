@@ -96,6 +96,8 @@ class MappingForm(forms.Form):
                     choices=choices,
                     required=name in REQUIRED,
                     initial=str(plan.columns[name]) if name in plan.columns else "",
+                    # The item's name in the preview's sample table (preview.js).
+                    widget=forms.Select(attrs={"data-ls-item": FIELD_LABELS[name]}),
                     error_messages={
                         "required": f"Choose the column that holds the "
                         f"{FIELD_LABELS[name].lower()}"

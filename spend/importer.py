@@ -1371,7 +1371,10 @@ def uploads_relying_on(upload: SpendUpload) -> QuerySet[SpendUpload]:
     """Imported uploads of the council, finished after `upload`, that counted some
     of their lines as already held. Those lines may be this upload's: rolled back
     alone, it would take them away and they would be held nowhere, while the
-    later file, still imported, could not be imported again. Latest first."""
+    later file, still imported, could not be imported again. Latest first. None
+    for an upload that holds no payment: there is nothing of it to rely on."""
+    if not upload.lines.exists():
+        return SpendUpload.objects.none()
     after = upload.finished_at or upload.uploaded_at
     return (
         SpendUpload.objects.filter(
@@ -1385,8 +1388,9 @@ def uploads_relying_on(upload: SpendUpload) -> QuerySet[SpendUpload]:
     )
 
 
-def rollback_upload(upload: SpendUpload, *, user) -> int:
+def rollback_upload(upload: SpendUpload, *, user, reason: str = "") -> int:
     """Remove every line of an imported upload; the upload row stays, marked rolled back.
+    Its history says `reason`, or how many lines were removed.
 
     Refused (RollbackRefused) while a later upload relies on it (`uploads_relying_on`):
     roll that back first, then this, then import the later file again.
@@ -1418,6 +1422,6 @@ def rollback_upload(upload: SpendUpload, *, user) -> int:
         upload.status = UploadStatus.ROLLED_BACK
         upload.rolled_back_by = user
         upload.rolled_back_at = timezone.now()
-        upload._change_reason = f"Rolled back: {removed} lines removed"
+        upload._change_reason = reason or f"Rolled back: {removed} lines removed"
         upload.save()
     return removed

@@ -33,6 +33,8 @@ from itertools import chain, repeat
 from pathlib import PurePosixPath
 from typing import Any
 
+from django.utils.text import get_text_list
+
 from councils.uploads import (
     SPREADSHEET_ZIP,
     ArchiveRefused,
@@ -1162,21 +1164,38 @@ def _supplier_score(values: list[object]) -> float:
     return company + 0.1 * distinct / len(texts) if company >= 0.05 else 0.0
 
 
+# What a guessed column holds, said of its values: "dates from column A".
+_GUESSED_VALUES = {
+    "payment_date": "dates",
+    "amount": "amounts",
+    "supplier_name": "supplier names",
+}
+
+
 def _guess_note(mapping: ColumnMapping) -> str:
-    found = ", ".join(
-        f"{_FIELD_LABELS[name]}: {_column_name(index)}"
+    """``With no header row, the columns were guessed from the values: dates from
+    column A, amounts from column C and supplier names from column B. Check and
+    confirm them before importing.``"""
+    found = [
+        f"{_GUESSED_VALUES.get(name, _FIELD_LABELS[name])} from {_column_name(index)}"
         for name, index in mapping.columns.items()
-    )
+    ]
+    if not found:
+        return (
+            "With no header row, no column could be guessed from the values: "
+            "confirm which column holds each item before importing."
+        )
     return (
-        "No header row found: the columns were guessed from the values"
-        f" ({found or 'none found'}) and need confirming."
+        "With no header row, the columns were guessed from the values: "
+        f"{get_text_list(found, 'and')}. "
+        "Check and confirm them before importing."
     )
 
 
 def _column_name(index: int) -> str:
-    """0-based index -> spreadsheet letters and 1-based number: ``column O (15)``."""
+    """0-based index -> spreadsheet letters: ``column O``, ``column AB``."""
     letters, number = "", index + 1
     while number:
         number, remainder = divmod(number - 1, 26)
         letters = chr(65 + remainder) + letters
-    return f"column {letters} ({index + 1})"
+    return f"column {letters}"

@@ -130,6 +130,8 @@ def upload(request: HttpRequest, council: Council) -> HttpResponse:
             # A savepoint: a request that loses the race below keeps a usable
             # transaction (inside a test's, or ATOMIC_REQUESTS) to say so.
             with transaction.atomic():
+                # Rolled back only if the new upload is saved: both, or neither.
+                emptied = _roll_back_if_empty(council, sha256, request.user)
                 new = SpendUpload.objects.create(
                     council=council,
                     file_name=file.name[:255],
@@ -148,6 +150,15 @@ def upload(request: HttpRequest, council: Council) -> HttpResponse:
             if held:
                 return held
             raise  # another constraint: not a duplicate
+        if emptied is not None:
+            # Its columns rejected every row: they are shown, never used again
+            # unseen, even where they are remembered.
+            messages.info(
+                request,
+                f"Upload #{emptied.pk} of this file added no payment, so it was "
+                "rolled back. Check the columns below, then start the import.",
+            )
+            return redirect("spend:upload-preview", council.slug, new.pk)
         if form.cleaned_data["check_columns"]:
             return redirect("spend:upload-preview", council.slug, new.pk)
         return _preview_or_start(request, new)
@@ -158,25 +169,20 @@ def _already_held(
     request: HttpRequest, council: Council, form, file_name: str, sha256: str
 ) -> HttpResponse | None:
     """The answer when the council holds this file already (imported, or waiting
-    to be), whether the other upload came first or at the same moment; else None."""
+    to be), whether the other upload came first or at the same moment; else None.
+    An imported upload of it that added no payment holds nothing: None, and the
+    upload rolls it back (`_roll_back_if_empty`)."""
     earlier = first_upload_of(council, sha256)
+    if earlier and _holds_nothing(earlier):
+        return None
     if earlier:
         who = earlier.uploaded_by or "the command line"
-        # An import that added no payment (every row rejected, say) holds nothing:
-        # rolled back, the same file can be imported again, its columns checked.
-        holds_nothing = not (earlier.rows_imported or earlier.rows_duplicate)
         form.add_error(
             "file",
             f'"{file_name}" was already imported on '
             f"{timezone.localtime(earlier.uploaded_at):%d %B %Y} by {who}"
             f"{earlier.named_then(file_name)} (upload #{earlier.pk}). "
-            + (
-                "No payment was added from it: to import it again, roll that upload "
-                "back first (it removes nothing), then upload the file and tick “Let "
-                "me check the columns before importing”."
-                if holds_nothing
-                else "Nothing new to import."
-            ),
+            "Nothing new to import.",
         )
         return render(request, "spend/upload.html", {"council": council, "form": form})
     pending = (
@@ -194,6 +200,38 @@ def _already_held(
         )
         return redirect("spend:upload-detail", council.slug, pending.pk)
     return None
+
+
+def _holds_nothing(upload: SpendUpload) -> bool:
+    """An imported upload that added no payment (every row rejected, say)."""
+    return not (upload.rows_imported or upload.rows_duplicate)
+
+
+EMPTY_ROLLED_BACK = (
+    "Rolled back: the same file was uploaded again to be imported with other columns"
+)
+
+
+def _roll_back_if_empty(council: Council, sha256: str, user) -> SpendUpload | None:
+    """Roll back the council's imported upload of this file if it added no payment,
+    so that the file can be uploaded again; the upload rolled back, else None.
+
+    Called in the transaction that saves the new upload. The earlier upload's row
+    is locked first: of two requests giving the file again at once, the second
+    waits, finds it rolled back, and its new upload meets the first's in the
+    constraint `upload_same_file_once_per_council` (the usual "already uploaded").
+    """
+    earlier = (
+        SpendUpload.objects.for_council(council)
+        .select_for_update()
+        .filter(sha256=sha256, status=UploadStatus.IMPORTED)
+        .first()
+    )
+    if earlier is None or not _holds_nothing(earlier) or earlier.lines.exists():
+        # None, or one holding payments: the constraint refuses the new upload.
+        return None
+    rollback_upload(earlier, user=user, reason=EMPTY_ROLLED_BACK)
+    return earlier
 
 
 def _kept_file_of(upload: SpendUpload) -> bytes | None:
@@ -224,7 +262,8 @@ def _preview_or_start(request: HttpRequest, upload: SpendUpload) -> HttpResponse
         return redirect("spend:upload-preview", council.slug, upload.pk)
     if not all(plan.source == "remembered" for plan in plans):
         return redirect("spend:upload-preview", council.slug, upload.pk)
-    _start_import(request, upload, plans, [plan.columns for plan in plans])
+    if not _start_import(request, upload, plans, [plan.columns for plan in plans]):
+        return _not_started(request, upload)
     messages.info(
         request,
         "The columns were mapped as your council confirmed for this layout before, so "
@@ -258,9 +297,11 @@ def upload_preview(request: HttpRequest, council: Council, pk: int) -> HttpRespo
             group[0].layout: form.columns_for(i) for i, group in enumerate(layouts)
         }
         upload.vat_basis = form.chosen_vat_basis()  # saved by _start_import
-        _start_import(
+        started = _start_import(
             request, upload, plans, [chosen[plan.layout] for plan in plans], chosen=True
         )
+        if not started:
+            return _not_started(request, upload)
         return redirect("spend:upload-detail", council.slug, upload.pk)
     blocks = [
         {
@@ -274,12 +315,16 @@ def upload_preview(request: HttpRequest, council: Council, pk: int) -> HttpRespo
     ]
     # What the import will make of the VAT basis with the columns proposed.
     vat = decide_vat_basis(upload.vat_basis, amount_headings(firsts))
+    # A layout with no header row is known only by its width: never remembered.
+    headerless = [plan.header is None for plan in firsts]
+    remembered = "none" if all(headerless) else "some" if any(headerless) else "all"
     context = {
         "council": council,
         "upload": upload,
         "form": form,
         "blocks": blocks,
         "vat": vat,
+        "remembered": remembered,
     }
     return render(request, "spend/upload_preview.html", context)
 
@@ -416,10 +461,22 @@ def _by_layout(plans: list) -> list[list]:
 
 def _start_import(
     request, upload: SpendUpload, plans, columns, *, chosen: bool = False
-) -> None:
+) -> bool:
     """Remember the columns for each layout and queue the import. `chosen`: the
-    officer chose them on the preview page; the import is told, and uses them."""
+    officer chose them on the preview page; the import is told, and uses them.
+
+    False, with nothing done, when the upload is no longer waiting for its columns
+    by the time its row is locked: discarded, or queued, from another tab."""
     with transaction.atomic():
+        # Held until the import is queued: a discard waits, then finds it queued.
+        waiting = (
+            SpendUpload.objects.select_for_update()
+            .filter(pk=upload.pk, status=UploadStatus.PENDING)
+            .only("pk")
+            .first()
+        )
+        if waiting is None:
+            return False
         for plan, cols in zip(plans, columns, strict=True):
             _remember(request, upload.council, plan, cols, chosen=chosen)
         upload.rows_expected = sum(plan.row_count for plan in plans)
@@ -442,6 +499,25 @@ def _start_import(
             ]
         )
     import_upload.enqueue(upload.pk)
+    return True
+
+
+def _not_started(request: HttpRequest, upload: SpendUpload) -> HttpResponse:
+    """The answer when the import could not be started: the upload was discarded
+    meanwhile (the page saying so), or is no longer waiting for its columns."""
+    council = upload.council
+    gone = _discarded(request, council, upload.pk)
+    if gone is not None:
+        return gone
+    if not SpendUpload.objects.filter(pk=upload.pk).exists():
+        raise Http404("No such upload.")
+    messages.info(
+        request,
+        "This file is no longer waiting for its columns to be checked (its import "
+        "may have been started in another tab or window), so nothing was changed. "
+        "What is happening to it is below.",
+    )
+    return redirect("spend:upload-detail", council.slug, upload.pk)
 
 
 def _remember(

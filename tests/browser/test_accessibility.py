@@ -360,7 +360,7 @@ def _pending_upload(page, base: str) -> int:
             }
         ]
     )
-    page.get_by_role("button", name="Upload and preview").click()
+    page.get_by_role("button", name="Upload the file").click()
     page.wait_for_url("**/preview/")
     return int(urlsplit(page.url).path.rstrip("/").split("/")[-2])
 

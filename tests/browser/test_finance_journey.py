@@ -164,7 +164,7 @@ def test_finance_officer_uploads_watches_reconciles_and_downloads_rejected_rows(
     page.get_by_label("Spend file").set_input_files(str(CRAVEN))
     page.get_by_label("Are the amounts net or gross of VAT?").select_option("net")
     screens.take(page, "upload-form")
-    page.get_by_role("button", name="Upload and preview").click()
+    page.get_by_role("button", name="Upload the file").click()
 
     # The preview: the header row, the columns chosen, the first rows as read.
     expect(page.get_by_role("heading", level=1)).to_have_text(
@@ -235,7 +235,7 @@ def test_finance_officer_uploads_watches_reconciles_and_downloads_rejected_rows(
     page.get_by_role("link", name="All uploads").click()
     page.get_by_role("link", name="Upload a spend file").click()
     page.get_by_label("Spend file").set_input_files(str(crafted))
-    page.get_by_role("button", name="Upload and preview").click()
+    page.get_by_role("button", name="Upload the file").click()
     # The layout was confirmed last time: no column step, the import is queued.
     expect(main).to_contain_text("the import has started")
     second = SpendUpload.objects.get(file_name=crafted.name)

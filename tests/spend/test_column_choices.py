@@ -669,7 +669,7 @@ def test_prose_saved_as_text_is_refused_with_a_reason(client, finance_officer, c
     )
 
 
-def test_a_file_that_added_no_payment_says_how_to_import_it_again(
+def test_a_file_that_added_no_payment_can_be_uploaded_again_straight_away(
     client, finance_officer, council
 ):
     client.force_login(finance_officer)
@@ -683,15 +683,23 @@ def test_a_file_that_added_no_payment_says_how_to_import_it_again(
         0,
         1,
     )
-    again = _upload(client, council, bad, "bad.csv")
-    assertContains(again, "No payment was added from it: to import it again, roll that")
     rollback = reverse("spend:upload-rollback", args=[council.slug, first.pk])
     question = client.get(rollback)
     assertContains(question, "rolling it back removes nothing")
     assertNotContains(question, "removes all 0 payments")
-    client.post(rollback)
-    response = _upload(client, council, bad, "bad.csv", check_columns="on")
+    # Its columns are remembered, yet the same file given again is not imported
+    # with them unseen: the empty upload is rolled back and the new one previewed.
+    assert RememberedMapping.objects.exists()
+    response = _upload(client, council, bad, "bad.csv")
     second = SpendUpload.objects.exclude(pk=first.pk).get()
-    assertRedirects(
-        response, reverse("spend:upload-preview", args=[council.slug, second.pk])
+    preview = reverse("spend:upload-preview", args=[council.slug, second.pk])
+    assertRedirects(response, preview, fetch_redirect_response=False)
+    assert second.status == "pending"
+    first.refresh_from_db()
+    assert (first.status, first.rolled_back_by) == ("rolled_back", finance_officer)
+    page = client.get(preview)
+    assertContains(
+        page,
+        f"Upload #{first.pk} of this file added no payment, so it was rolled back. "
+        "Check the columns below",
     )

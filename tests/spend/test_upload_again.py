@@ -1,0 +1,445 @@
+"""The finance officer's upload journey, polished: the same file again after an
+import that added no payment, the wording of the upload form and the preview,
+the note on guessed columns, and a preview confirmed after another tab discarded
+or started the upload."""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+from datetime import timedelta
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.db import IntegrityError, connection  # noqa: F401 (needs_postgresql)
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
+
+from spend import views
+from spend.models import SpendUpload
+from spend.reading import guess_columns
+from tests.spend.test_concurrency import TIMEOUT, _run, needs_postgresql
+
+HEADER = "Payment Date,Supplier Name,Net Amount,Gross Amount,Department\n"
+GOOD = (
+    HEADER
+    + "01/04/2025,Wardown Plumbing Ltd,1000.00,1200.00,Housing\n"
+    + "02/04/2025,Beacon Catering Ltd,250.00,300.00,Schools\n"
+).encode()
+# Every row rejected: no 31 April.
+BAD = (HEADER + "31/04/2025,Wardown Plumbing Ltd,10.00,12.00,Housing\n").encode()
+HEADERLESS = (
+    b"01/04/2025,Wardown Plumbing Ltd,780.25,CC1001\n"
+    b"02/04/2025,Beacon Catering Ltd,3120.40,CC1002\n"
+)
+
+
+def _upload(client, council, data: bytes, name: str = "april.csv", **extra):
+    return client.post(
+        reverse("spend:upload", args=[council.slug]),
+        {
+            "file": SimpleUploadedFile(name, data, content_type="text/csv"),
+            "vat_basis": "net",
+            **extra,
+        },
+    )
+
+
+def _preview_url(council, upload) -> str:
+    return reverse("spend:upload-preview", args=[council.slug, upload.pk])
+
+
+def _detail_url(council, upload) -> str:
+    return reverse("spend:upload-detail", args=[council.slug, upload.pk])
+
+
+def _answers(client, council, upload) -> dict[str, str]:
+    form = client.get(_preview_url(council, upload)).context["form"]
+    return {name: form[name].initial or "" for name in form.fields}
+
+
+def _imported_with_nothing_added(client, council) -> SpendUpload:
+    """BAD uploaded and imported through the pages: its columns remembered, its
+    one row rejected."""
+    _upload(client, council, BAD, "bad.csv")
+    upload = SpendUpload.objects.get()
+    client.post(_preview_url(council, upload), _answers(client, council, upload))
+    upload.refresh_from_db()
+    assert (upload.status, upload.rows_imported, upload.rows_rejected) == (
+        "imported",
+        0,
+        1,
+    )
+    return upload
+
+
+# ------------------------------------- the same file after an import that added nothing
+
+
+def test_the_empty_upload_is_rolled_back_in_its_history_by_the_uploader(
+    client, finance_officer, council
+):
+    client.force_login(finance_officer)
+    first = _imported_with_nothing_added(client, council)
+    response = _upload(client, council, BAD, "bad-again.csv")
+    second = SpendUpload.objects.exclude(pk=first.pk).get()
+    # Shown to be checked, although its layout is remembered and the box unticked.
+    assertRedirects(
+        response, _preview_url(council, second), fetch_redirect_response=False
+    )
+    assert second.status == "pending" and second.uploaded_by == finance_officer
+    first.refresh_from_db()
+    assert first.status == "rolled_back"
+    assert first.rolled_back_by == finance_officer
+    record = first.history.latest()
+    assert record.history_change_reason == (
+        "Rolled back: the same file was uploaded again to be imported with other "
+        "columns"
+    )
+    assert record.history_user == finance_officer
+    assert record.status == "rolled_back"
+    # One record for the rollback: the reason was not written as a second change.
+    assert first.history.filter(status="rolled_back").count() == 1
+    page = client.get(response.url)
+    assertContains(
+        page,
+        f"Upload #{first.pk} of this file added no payment, so it was rolled back. "
+        "Check the columns below, then start the import.",
+    )
+    # Confirmed with the gross column, it imports.
+    answers = _answers(client, council, second)
+    answers["b0-amount"] = "3"
+    client.post(_preview_url(council, second), answers)
+    second.refresh_from_db()
+    assert second.status == "imported" and second.rows_rejected == 1
+
+
+def test_a_later_file_holding_duplicates_does_not_stop_the_empty_rollback(
+    client, finance_officer, council, make_upload
+):
+    """rollback_upload refuses while a later import found payments already held,
+    which an upload holding no payment cannot have given it."""
+    client.force_login(finance_officer)
+    first = _imported_with_nothing_added(client, council)
+    later = make_upload(
+        council,
+        file_name="quarter.csv",
+        rows_read=2,
+        rows_duplicate=2,
+        finished_at=first.finished_at + timedelta(minutes=5),
+    )
+    response = _upload(client, council, BAD, "bad.csv")
+    second = SpendUpload.objects.exclude(pk__in=[first.pk, later.pk]).get()
+    assertRedirects(
+        response, _preview_url(council, second), fetch_redirect_response=False
+    )
+    first.refresh_from_db()
+    assert (first.status, first.rolled_back_by) == ("rolled_back", finance_officer)
+    assert first.rolled_back_at is not None
+    record = first.history.latest()
+    assert record.history_change_reason.startswith(
+        "Rolled back: the same file was uploaded again"
+    )
+    assert record.history_user == finance_officer
+    later.refresh_from_db()
+    assert later.status == "imported"
+
+
+def test_an_upload_holding_no_payment_rolls_back_by_hand_despite_a_later_file(
+    client, finance_officer, council, make_upload
+):
+    """The rollback page too: a later import that found payments already held
+    cannot rely on an upload that holds none, so it does not stop the rollback."""
+    client.force_login(finance_officer)
+    first = _imported_with_nothing_added(client, council)
+    make_upload(
+        council,
+        file_name="quarter.csv",
+        rows_read=2,
+        rows_duplicate=2,
+        finished_at=first.finished_at + timedelta(minutes=5),
+    )
+    url = reverse("spend:upload-rollback", args=[council.slug, first.pk])
+    assertNotContains(client.get(url), "quarter.csv")
+    client.post(url)
+    first.refresh_from_db()
+    assert first.status == "rolled_back"
+    assert first.history.latest().history_change_reason == (
+        "Rolled back: 0 lines removed"
+    )
+
+
+def test_an_upload_that_found_its_payments_held_is_still_refused(
+    client, finance_officer, council
+):
+    """Every row already held (none added, none rejected): the same file again
+    would find them held again, so it is refused as before."""
+    client.force_login(finance_officer)
+    _upload(client, council, GOOD, "april.csv")
+    original = SpendUpload.objects.get()
+    client.post(_preview_url(council, original), _answers(client, council, original))
+    # The same payments under another name: all already held.
+    copy = GOOD + b"\n"
+    _upload(client, council, copy, "april-copy.csv")
+    copied = SpendUpload.objects.get(file_name="april-copy.csv")
+    copied.refresh_from_db()
+    assert (copied.rows_imported, copied.rows_duplicate) == (0, 2)
+    response = _upload(client, council, copy, "april-copy.csv")
+    assertContains(response, "was already imported on")
+    assertContains(response, "Nothing new to import.")
+    copied.refresh_from_db()
+    assert copied.status == "imported"
+    assert SpendUpload.objects.count() == 2
+
+
+def test_the_rollback_is_undone_when_the_new_upload_cannot_be_saved(
+    client, finance_officer, council, monkeypatch
+):
+    """One transaction: the earlier upload is rolled back only if the new one is
+    saved."""
+    client.force_login(finance_officer)
+    first = _imported_with_nothing_added(client, council)
+    history = first.history.count()
+
+    def refuse(**kwargs):
+        raise IntegrityError("another constraint")
+
+    monkeypatch.setattr(views.SpendUpload.objects, "create", refuse)
+    with pytest.raises(IntegrityError):
+        _upload(client, council, BAD, "bad.csv")
+    first.refresh_from_db()
+    assert first.status == "imported" and first.rolled_back_by is None
+    assert first.history.count() == history
+
+
+def _cli(path, council) -> dict:
+    out = io.StringIO()
+    call_command(
+        "import_spend",
+        str(path),
+        "--council",
+        council.slug,
+        "--format",
+        "json",
+        stdout=out,
+    )
+    return json.loads(out.getvalue().splitlines()[-1])
+
+
+def test_a_command_line_import_that_added_nothing_can_be_uploaded_again(
+    client, finance_officer, council, tmp_path
+):
+    """The command line is unchanged: it says the file is held, whatever the
+    upload added; the web upload rolls back its empty import as any other."""
+    path = tmp_path / "bad.csv"
+    path.write_bytes(BAD)
+    assert _cli(path, council)["status"] == "imported"
+    first = SpendUpload.objects.get()
+    assert (first.uploaded_by, first.rows_imported, first.rows_rejected) == (
+        None,
+        0,
+        1,
+    )
+    assert _cli(path, council)["status"] == "duplicate"
+    client.force_login(finance_officer)
+    response = _upload(client, council, BAD, "bad.csv")
+    second = SpendUpload.objects.exclude(pk=first.pk).get()
+    assertRedirects(
+        response, _preview_url(council, second), fetch_redirect_response=False
+    )
+    first.refresh_from_db()
+    assert (first.status, first.rolled_back_by) == ("rolled_back", finance_officer)
+    client.post(_preview_url(council, second), _answers(client, council, second))
+    second.refresh_from_db()
+    assert second.status == "imported"
+    assert _cli(path, council)["status"] == "duplicate"
+
+
+@needs_postgresql
+def test_the_same_empty_file_given_twice_at_once_rolls_back_once(
+    transactional_db, finance_officer, council, monkeypatch
+):
+    """Both requests have found the earlier upload holding nothing before either
+    saves: the second waits for the first's lock, finds it rolled back, and is
+    told the file was just uploaded; never a server error."""
+    setup = Client()
+    setup.force_login(finance_officer)
+    first = _imported_with_nothing_added(setup, council)
+    both_checked = threading.Barrier(2, timeout=TIMEOUT)
+    keep = views.keep_file
+
+    def keep_once_both_checked(*args):
+        both_checked.wait()
+        return keep(*args)
+
+    monkeypatch.setattr(views, "keep_file", keep_once_both_checked)
+    responses, errors = [], []
+
+    def upload() -> None:
+        client = Client()
+        client.force_login(finance_officer)
+        response = _upload(client, council, BAD, "bad.csv")
+        responses.append(response)
+
+    threads = [_run(upload, errors) for _ in range(2)]
+    for thread in threads:
+        thread.join(TIMEOUT)
+    assert not errors, errors
+    assert not any(thread.is_alive() for thread in threads)
+    first.refresh_from_db()
+    assert first.status == "rolled_back"
+    assert first.history.filter(status="rolled_back").count() == 1
+    new = SpendUpload.objects.exclude(pk=first.pk).get()
+    assert new.status == "pending"
+    assert sorted(response.url for response in responses) == sorted(
+        [_preview_url(council, new), _detail_url(council, new)]
+    )
+
+
+# ------------------------------------------------------- the upload form's wording
+
+
+def test_the_upload_button_says_what_happens_in_both_cases(
+    client, finance_officer, council
+):
+    client.force_login(finance_officer)
+    page = client.get(reverse("spend:upload", args=[council.slug]))
+    assertContains(page, ">Upload the file</button>")
+    assertNotContains(page, "Upload and preview")
+    assertContains(
+        page, "Next, LocalSpend shows you how it will read the file, before anything"
+    )
+    assertContains(page, "is imported straight away instead, with the same columns")
+
+
+# ---------------------------------------------------------------- the preview's intro
+
+
+def test_a_file_with_headings_is_said_to_be_remembered(
+    client, finance_officer, council
+):
+    client.force_login(finance_officer)
+    _upload(client, council, GOOD)
+    page = client.get(_preview_url(council, SpendUpload.objects.get()))
+    assertContains(page, "next month's file will not need this step.")
+
+
+def test_a_file_with_no_header_row_is_not_said_to_be_remembered(
+    client, finance_officer, council
+):
+    client.force_login(finance_officer)
+    _upload(client, council, HEADERLESS, "headerless.csv")
+    page = client.get(_preview_url(council, SpendUpload.objects.get()))
+    assertNotContains(page, "will not need this step")
+    assertContains(
+        page,
+        "This file has no header row, so LocalSpend cannot recognise its columns next "
+        "time: a file with no header row always comes to this step.",
+    )
+
+
+def test_the_selects_carry_the_item_the_preview_script_tags_columns_with(
+    client, finance_officer, council
+):
+    client.force_login(finance_officer)
+    _upload(client, council, GOOD)
+    page = client.get(_preview_url(council, SpendUpload.objects.get()))
+    assertContains(page, 'data-ls-item="Payment date"')
+    assertContains(page, 'data-ls-column="3"')
+    assertContains(page, 'src="/static/localspend/preview.js"')
+
+
+# ----------------------------------------------------------- guessed columns, in words
+
+
+def test_guessed_columns_are_said_in_plain_words():
+    rows = [line.split(",") for line in HEADERLESS.decode().splitlines()]
+    assert guess_columns(rows).notes[0] == (
+        "With no header row, the columns were guessed from the values: dates from "
+        "column A, amounts from column C and supplier names from column B. "
+        "Check and confirm them before importing."
+    )
+
+
+def test_no_guess_at_all_is_said_plainly():
+    rows = [["x", "y"], ["z", "w"]]
+    notes = guess_columns(rows).notes
+    assert notes[0] == (
+        "With no header row, no column could be guessed from the values: confirm "
+        "which column holds each item before importing."
+    )
+
+
+def test_the_preview_of_a_headerless_file_shows_the_guess_in_words(
+    client, finance_officer, council
+):
+    client.force_login(finance_officer)
+    _upload(client, council, HEADERLESS, "headerless.csv")
+    page = client.get(_preview_url(council, SpendUpload.objects.get()))
+    assertContains(page, "dates from column A, amounts from column C and supplier")
+    assertNotContains(page, "column A (1)")
+
+
+# -------------------------------------- confirming a preview another tab discarded
+
+
+def test_a_preview_confirmed_after_another_tab_discarded_it_says_so_not_500(
+    client, finance_officer, council, monkeypatch
+):
+    """The discard lands between the preview request loading the upload and
+    queueing its import (played in order: the discard runs while the file is
+    being read)."""
+    client.force_login(finance_officer)
+    _upload(client, council, GOOD)
+    upload = SpendUpload.objects.get()
+    answers = _answers(client, council, upload)
+    read = views.refuse_summaries
+
+    def discarded_meanwhile(plans, file_name):
+        gone = SpendUpload.objects.get(pk=upload.pk)
+        gone._change_reason = "Discarded: nothing from it was imported"
+        gone.delete()
+        return read(plans, file_name)
+
+    monkeypatch.setattr(views, "refuse_summaries", discarded_meanwhile)
+    response = client.post(_preview_url(council, upload), answers)
+    assert response.status_code == 404
+    assertContains(response, "was discarded", status_code=404)
+    assertContains(response, "by fay-finance", status_code=404)
+    assert not SpendUpload.objects.exists()
+
+
+def test_a_preview_confirmed_after_another_tab_started_it_does_not_queue_twice(
+    client, finance_officer, council, monkeypatch
+):
+    client.force_login(finance_officer)
+    _upload(client, council, GOOD)
+    upload = SpendUpload.objects.get()
+    answers = _answers(client, council, upload)
+    read = views.refuse_summaries
+    queued = []
+
+    def started_meanwhile(plans, file_name):
+        SpendUpload.objects.filter(pk=upload.pk).update(
+            status="queued", heartbeat_at=timezone.now()
+        )
+        return read(plans, file_name)
+
+    monkeypatch.setattr(views, "refuse_summaries", started_meanwhile)
+    monkeypatch.setattr(
+        views, "import_upload", type("Task", (), {"enqueue": queued.append})
+    )
+    answers["b0-amount"] = "3"  # gross: not to be remembered or used
+    response = client.post(_preview_url(council, upload), answers)
+    assertRedirects(
+        response, _detail_url(council, upload), fetch_redirect_response=False
+    )
+    assert queued == []
+    upload.refresh_from_db()
+    assert upload.status == "queued" and upload.mappings == []
+    page = client.get(response.url)
+    assertContains(page, "This file is no longer waiting for its columns to be checked")
