@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.shortcuts import render
 
 
 class PermissionsPolicyMiddleware:
@@ -21,3 +22,25 @@ class PermissionsPolicyMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Permissions-Policy", self.header)
         return response
+
+
+class MethodNotAllowedPageMiddleware:
+    """Give a refused method (405) a page that says what happened: Django sends
+    an empty body. Typically a button's address opened as a link (a bookmark, a
+    reload, a link pasted from history), or a form sent to a page that only shows."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if response.status_code != 405 or response.streaming or response.content:
+            return response
+        page = render(
+            request,
+            "405.html",
+            {"only_button": request.method in ("GET", "HEAD")},
+            status=405,
+        )
+        page["Allow"] = response.get("Allow", "")
+        return page

@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 
 from councils.models import ROLE_CAPABILITIES, Capability, Council, Membership, Role
 
@@ -52,15 +53,24 @@ def get_council_for(request: HttpRequest, slug: str, capability: Capability) -> 
     return council
 
 
+READ_METHODS = ["GET", "HEAD"]
+
+
 def council_view(
     capability: Capability = Capability.VIEW,
 ) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
-    """Decorate a view taking `council_slug` from the URL; it receives `council`."""
+    """Decorate a view taking `council_slug` from the URL; it receives `council`.
+
+    A view that needs only `Capability.VIEW` reads and never writes, so it answers
+    GET and HEAD only: anything else is refused (405) once the user is known to be
+    a member, so a form pointed at it cannot pass for a write that was done."""
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
         def wrapped(request: HttpRequest, council_slug: str, *args, **kwargs):
             council = get_council_for(request, council_slug, capability)
+            if capability == Capability.VIEW and request.method not in READ_METHODS:
+                return HttpResponseNotAllowed(READ_METHODS)
             return view(request, council, *args, **kwargs)
 
         wrapped.capability = capability  # read by the permission matrix test
@@ -69,26 +79,74 @@ def council_view(
     return decorator
 
 
-def history_who(council: Council):
-    """`who(record)`: who made a change to something `council` owns, named only
-    if they are or were a member of it (the system, a site administrator or
-    someone outside the council otherwise)."""
-    members = set(
-        Membership.history.filter(council_id=council.pk).values_list(
-            "user_id", flat=True
-        )
-    ) | set(council.memberships.values_list("user_id", flat=True))
+def history_who(council: Council, people: People | None = None):
+    """`who(record)`: who made a change to something `council` owns (its settings,
+    members, uploads, contracts, social value), in the words of `People.name` for
+    what was done here: members and former members named, "a LocalSpend
+    administrator" for a superuser, "the system" for no one, else "someone who
+    is not a member of <council>"."""
+    people = people or People(council)
 
     def who(record) -> str:
-        # No user: a script or migration (a deleted account's changes read so
-        # too: history keeps no user once the account is gone).
-        if record.history_user_id is None:
-            return "the system"
-        user = record.history_user
-        if record.history_user_id in members:
-            return user.get_username()
-        if user.is_superuser:
-            return "a site administrator"
-        return f"someone who is not a member of {council.short_name}"
+        return people.name(record.history_user_id, record.history_user, here=True)
 
     return who
+
+
+LOCALSPEND_ADMINISTRATOR = "a LocalSpend administrator"
+
+
+def names_as_administrator(user) -> bool:
+    """A superuser: administrator at every council (see `role_in`), so named to
+    each as "a LocalSpend administrator", never by name."""
+    return user is not None and user.is_superuser
+
+
+class People:
+    """The one rule for naming people to a council's members, on every page,
+    history and download of that council.
+
+    - No user (a script, a migration, an account since deleted): `nobody`.
+    - A member of the council: named, for everything.
+    - A former member: named for what was done here (to something the council
+      owns, or decided for it), as they were named while a member; not for
+      changes to what every council shares (suppliers, their size, VCSE and
+      Living Wage tags, near matches), which they may have made for another
+      council since leaving.
+    - A superuser: "a LocalSpend administrator".
+    - Anyone else: "someone who is not a member of <council>" for what was done
+      here; "someone at another council" for what every council shares.
+    """
+
+    def __init__(self, council: Council):
+        self.council = council
+        self.members = set(council.memberships.values_list("user_id", flat=True))
+        self.former = (
+            set(
+                Membership.history.filter(council_id=council.pk).values_list(
+                    "user_id", flat=True
+                )
+            )
+            - self.members
+        )
+
+    def ours(self, user_id: int | None, user=None) -> bool:
+        """A member of the council, or a LocalSpend administrator: someone whose
+        free-text reasons the council may read, on what every council shares."""
+        return user_id in self.members or names_as_administrator(user)
+
+    def name(self, user_id: int | None, user=None, *, here: bool, nobody="the system"):
+        """The words for the person `user_id` (`user`, to save a query) to this
+        council's members; `here`: the change was to something this council
+        owns, or made for it (a location tag, a merge or decision made here)."""
+        if user_id is not None and user is None:
+            user = get_user_model().objects.filter(pk=user_id).first()
+        if user is None:
+            return nobody
+        if user_id in self.members or (here and user_id in self.former):
+            return user.get_username()
+        if names_as_administrator(user):
+            return LOCALSPEND_ADMINISTRATOR
+        if here:
+            return f"someone who is not a member of {self.council.short_name}"
+        return "someone at another council"

@@ -12,6 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.text import capfirst
+from django.views.decorators.http import require_safe
 
 from councils.access import can, council_view, history_who
 from councils.forms import (
@@ -42,6 +43,7 @@ def _current_fy() -> FinancialYear:
     return FinancialYear.for_date(timezone.localdate())
 
 
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     """The user's councils, each with this financial year's headline figures."""
     fy = _current_fy()
@@ -56,6 +58,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "councils/home.html", {"rows": rows, "fy": fy})
 
 
+@require_safe
 def switch(request: HttpRequest) -> HttpResponse:
     """The council switcher's form sends ?council=slug; go to that council's page."""
     slug = request.GET.get("council", "")
@@ -69,6 +72,7 @@ def overview(request: HttpRequest, council: Council) -> HttpResponse:
     fy = _current_fy()
     context = {
         "council": council,
+        "public_council": council,  # the header names it, for a visitor
         "fy": fy,
         "figures": year_figures(council, fy),
         "previous": year_figures(council, fy.previous()),
@@ -117,6 +121,7 @@ def _over_500(council: Council, fy: FinancialYear) -> dict:
 
 
 @login_not_required
+@require_safe
 def public_council(request: HttpRequest, council_slug: str) -> HttpResponse:
     """Headline figures a council has chosen to publish. No login needed. Says
     how recent they are, which months each year holds, and how the headline (every
@@ -131,6 +136,7 @@ def public_council(request: HttpRequest, council_slug: str) -> HttpResponse:
     latest = SpendLine.objects.for_council(council).aggregate(last=Max("payment_date"))
     context = {
         "council": council,
+        "public_council": council,  # the header names it, for a visitor
         "fy": fy,
         "figures": year_figures(council, fy),
         "held": _year_held(held.get(fy, [])),
@@ -524,8 +530,8 @@ def settings_member_remove(request: HttpRequest, council: Council) -> HttpRespon
 # Who changed the council's settings and its members, newest first, from the history
 # django-simple-history keeps of Council and Membership. Nobody outside the council
 # is named: a change made by someone who has never been a member is attributed to
-# "a site administrator" (a superuser, in the Django admin) or "someone who is not a
-# member".
+# "a LocalSpend administrator" (a superuser, in the Django admin) or "someone who is
+# not a member" (`councils.access.People`).
 
 HISTORY_PER_PAGE = 25
 _LONGEST_SHOWN = 12  # codes listed in full, before only what was added or removed

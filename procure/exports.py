@@ -1,4 +1,5 @@
-"""The Local Government Transparency Code 2015 files: contracts and spend.
+"""The Local Government Transparency Code 2015 files: contracts and spend; and
+the contract register as the officer filtered it.
 
 Contracts file (Code, para. 33 onwards): every contract of the council whose value
 exceeds £5,000 — its whole-life value, or its annual value when no whole-life value
@@ -20,13 +21,14 @@ from decimal import Decimal
 from itertools import chain
 
 from django import forms
-from django.db.models import OuterRef, Q, Subquery, Value
+from django.db.models import Count, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Abs, Coalesce
+from django.utils import timezone
 
 from councils.models import Council
 from councils.periods import FinancialYear
 from procure.models import Contract, ContractStatus
-from socialvalue.models import SME_VALUES, SupplierTag, TagKind
+from socialvalue.models import SME_VALUES, Commitment, SupplierTag, TagKind
 from spend.export import csv_stream_response
 from spend.models import SpendLine, VatBasis
 
@@ -249,3 +251,94 @@ class SpendPeriodForm(forms.Form):
         year = fy.start_year if month >= 4 else fy.start_year + 1
         last = monthrange(year, month)[1]
         return date(year, month, 1), date(year, month, last), f"{year}-{month:02d}"
+
+
+# --- The contract register, as the list shows it ------------------------------------
+
+REGISTER_COLUMNS = [
+    "Reference",
+    "Title",
+    "Supplier",
+    "LocalSpend supplier number",
+    "Department",
+    "Status",
+    "Procurement route",
+    "Start date",
+    "End date",
+    "Whole-life value (£)",
+    "Spend to date (£)",
+    "Spend to date as a share of the value (%)",
+    "Social value commitments",
+]
+
+# How each sortable column of the list reads in the preamble, ascending and
+# descending (procure.tables.ContractTable).
+_SORTED_BY = {
+    "reference": ("contract reference, A to Z", "contract reference, Z to A"),
+    "supplier": ("supplier, A to Z", "supplier, Z to A"),
+    "status": ("status, A to Z", "status, Z to A"),
+    "end_date": ("end date, earliest first", "end date, latest first"),
+    "value": ("value, lowest first", "value, highest first"),
+    "spend_to_date": ("spend to date, lowest first", "spend to date, highest first"),
+}
+
+
+def _sorted_by(order_by) -> str:
+    words = [
+        _SORTED_BY.get(o.bare, (o.bare, o.bare))[o.is_descending] for o in order_by
+    ]
+    return "; ".join(words) or "not sorted"
+
+
+def _share(spent: Decimal, value: Decimal | None) -> Decimal | None:
+    if not value:
+        return None
+    return (spent * 100 / value).quantize(Decimal("0.1"))
+
+
+def contract_register_csv(council: Council, contracts, filters: list[str], order_by):
+    """Every contract the list's filters select (all its pages), in the list's
+    order (`contracts`: the table's sorted queryset, `order_by` its ordering),
+    with a preamble saying the council, the filters, the order, how many and
+    the day of export. Money to the penny; every text made safe to open."""
+    commitments = (
+        Commitment.objects.filter(contract=OuterRef("pk"))
+        .order_by()
+        .values("contract")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    contracts = contracts.annotate(
+        commitment_count=Coalesce(Subquery(commitments), Value(0))
+    )
+    today = timezone.localdate()
+    preamble = [
+        ["Council", council.name],
+        ["Filters", "; ".join(filters) or "none"],
+        ["Sorted by", _sorted_by(order_by)],
+        ["Contracts", contracts.count()],
+        ["Exported on", today],
+        [],
+        REGISTER_COLUMNS,
+    ]
+    rows = (
+        [
+            c.reference,
+            c.title,
+            c.supplier.name if c.supplier else "",
+            c.supplier_id or "",
+            c.department,
+            c.get_current_status_display(),
+            c.get_route_display(),
+            c.start_date,
+            c.end_date,
+            c.value,
+            c.spend_to_date,
+            _share(c.spend_to_date, c.value),
+            c.commitment_count,
+        ]
+        for c in contracts.iterator(chunk_size=2000)
+    )
+    return csv_stream_response(
+        f"{council.slug}-contracts-{today:%Y-%m-%d}.csv", chain(preamble, rows)
+    )

@@ -3,8 +3,10 @@ from __future__ import annotations
 import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef, Q
+from django.utils.dateformat import format as format_date
 
 from councils.models import Council
+from councils.templatetags.money import gbp
 from procure.models import (
     Contract,
     ContractStatus,
@@ -163,6 +165,45 @@ class ContractFilter(django_filters.FilterSet):
             pk__in=contracts.values("supplier_id")
         ).order_by("name")
 
+    def describe(self) -> list[str]:
+        """The filters in force, as phrases for a download's preamble:
+        ["status ended", "department Place", "ending from 1 April 2025 to 31
+        March 2026"]. Fields that are not valid (they do not filter) are left out."""
+        if not self.is_bound:
+            return []
+        self.form.is_valid()
+        data = self.form.cleaned_data
+        phrases = []
+        if data.get("q"):
+            phrases.append(f"search “{data['q']}”")
+        if data.get("status"):
+            label = ContractStatus(data["status"]).label
+            phrases.append(f"status {label[0].lower()}{label[1:]}")
+        if data.get("route"):
+            label = ProcurementRoute(data["route"]).label
+            phrases.append(f"procurement route {label[0].lower()}{label[1:]}")
+        if data.get("department"):
+            phrases.append(f"department {data['department']}")
+        if data.get("supplier"):
+            phrases.append(f"supplier {data['supplier'].name}")
+        phrases += _range(
+            data.get("ending_after"),
+            data.get("ending_before"),
+            lambda day: format_date(day, "j F Y"),
+            "ending from {low} to {high}",
+            "ending on or after {low}",
+            "ending on or before {high}",
+        )
+        phrases += _range(
+            data.get("value_min"),
+            data.get("value_max"),
+            gbp,
+            "whole-life value from {low} to {high}",
+            "whole-life value of {low} or more",
+            "whole-life value of {high} or less",
+        )
+        return phrases
+
     def filter_search(self, queryset, name, value):
         words = value.split()
         for word in words:
@@ -174,3 +215,14 @@ class ContractFilter(django_filters.FilterSet):
                 | Q(cpv_codes__icontains=word)
             )
         return queryset
+
+
+def _range(low, high, shown, both: str, low_only: str, high_only: str) -> list[str]:
+    """A range filter in words, each phrase a format with {low} and {high}."""
+    if low is not None and high is not None:
+        return [both.format(low=shown(low), high=shown(high))]
+    if low is not None:
+        return [low_only.format(low=shown(low))]
+    if high is not None:
+        return [high_only.format(high=shown(high))]
+    return []

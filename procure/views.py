@@ -33,11 +33,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateformat import format as format_date
 from django.utils.http import content_disposition_header
-from django.utils.text import capfirst
-from django.views.decorators.http import require_POST
+from django.utils.text import capfirst, get_text_list
+from django.views.decorators.http import require_POST, require_safe
 from django_tables2 import RequestConfig
 
-from councils.access import can, council_view
+from councils.access import People, can, council_view, history_who
 from councils.models import Capability, Council
 from councils.periods import FinancialYear
 from councils.tables import paginate
@@ -85,7 +85,7 @@ from socialvalue.models import (
     TagOverride,
     TagSource,
 )
-from socialvalue.tagging import classify_suppliers, rules_verdict
+from socialvalue.tagging import KIND_WORDS, classify_suppliers, rules_verdict
 from spend.export import csv_stream_response
 from spend.models import SpendLine
 from spend.values import normalise_name, parse_whole_number
@@ -185,10 +185,10 @@ def supplier_detail(request: HttpRequest, council: Council, pk: int) -> HttpResp
         "recent_lines": lines.order_by("-payment_date")[:20],
         "aliases": supplier.aliases.filter(council=council),
         "contracts": Contract.objects.for_council(council).filter(supplier=supplier),
-        "history": _supplier_history(supplier, council),
+        "history": _supplier_history(supplier, council, people),
         "tags": _tags_for(supplier, council, people),
-        "tag_history": _tag_history(supplier, council),
-        "suggestion_history": _suggestion_history(supplier, council),
+        "tag_history": _tag_history(supplier, council, people),
+        "suggestion_history": _suggestion_history(supplier, council, people),
         "suggestions": supplier.match_suggestions.filter(
             dismissed_at__isnull=True
         ).select_related("candidate"),
@@ -219,8 +219,9 @@ def _merges_into(
             {
                 "pk": merge.pk,
                 "merged": merge.merged,
-                "by": people.name(merge.merged_by_id, merge.merged_by, here=here)
-                or "an officer",
+                "by": people.name(
+                    merge.merged_by_id, merge.merged_by, here=here, nobody="an officer"
+                ),
                 "at": merge.merged_at,
                 "reason": merge.reason if ours else "",
                 "reason_elsewhere": bool(merge.reason) and not ours,
@@ -296,7 +297,14 @@ def _tags_for(
                 "overridden": override is not None,
                 "evidence": _evidence(tag, override, council, people),
                 "decided_by": (
-                    people.name(tag.decided_by_id, tag.decided_by) if tag else None
+                    people.name(
+                        tag.decided_by_id,
+                        tag.decided_by,
+                        here=tag.council_id == council.pk,
+                        nobody=None,
+                    )
+                    if tag
+                    else None
                 ),
                 # What the rules alone would say now, beside an officer's decision.
                 "rules": rules,
@@ -337,12 +345,14 @@ def override_as_seen(
     """(who, reason) of an officer's tag decision as `council`'s members may see
     it: the officer and their reason when it is this council's decision (a
     location, or made by one of its members); else "someone at another council"
-    and None. `who` is a user or words."""
+    and None. `who` is in words (`councils.access.People`)."""
     people = people or People(council)
     here = override.council_id == council.pk
-    who = people.name(override.created_by_id, override.created_by, here=here)
+    who = people.name(
+        override.created_by_id, override.created_by, here=here, nobody="an officer"
+    )
     ours = here or people.ours(override.created_by_id, override.created_by)
-    return who or "an officer", override.reason if ours else None
+    return who, override.reason if ours else None
 
 
 @council_view(Capability.EDIT_REGISTER)
@@ -509,8 +519,9 @@ def _decided_different(supplier: Supplier, council: Council, people) -> list[dic
                 if suggestion.supplier_id == supplier.pk
                 else suggestion.supplier
             ),
-            "by": people.name(suggestion.dismissed_by_id, suggestion.dismissed_by)
-            or "the system",
+            "by": people.name(
+                suggestion.dismissed_by_id, suggestion.dismissed_by, here=False
+            ),
             "at": suggestion.dismissed_at,
             "can_undo": suggestion.supplier_id in ours,
         }
@@ -568,24 +579,11 @@ def supplier_merge(
         "plan": plan,
         "refusal": refusal,
         "everywhere": everywhere,
-        "shared_kinds": _in_words([_KIND_WORDS[k] for k in plan.shared_kinds]),
+        "shared_kinds": get_text_list(
+            [KIND_WORDS[k].noun for k in plan.shared_kinds], "and"
+        ),
     }
     return render(request, "procure/supplier_merge.html", context)
-
-
-_KIND_WORDS = {
-    TagKind.LOCALITY: "location",
-    TagKind.SIZE: "size",
-    TagKind.VCSE: "VCSE",
-    TagKind.LIVING_WAGE: "Living Wage",
-}
-
-
-def _in_words(items: list[str]) -> str:
-    """ "a, b and c"."""
-    if len(items) < 2:
-        return "".join(items)
-    return f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 def localspend_admin(user) -> bool:
@@ -646,10 +644,32 @@ def contract_list(request: HttpRequest, council: Council) -> HttpResponse:
         .select_related("supplier", "council")
     )
     filterset = ContractFilter(request.GET, queryset=contracts, council=council)
+    valid = filterset.is_valid()
     table = ContractTable(filterset.qs, order_by="-end_date")
+    wants_csv = request.GET.get("format") == "csv"
+    if wants_csv and valid:
+        from procure.exports import contract_register_csv
+
+        RequestConfig(request, paginate=False).configure(table)  # sorted as shown
+        return contract_register_csv(
+            council, table.data.data, filterset.describe(), table.order_by
+        )
     paginate(request, table, 50)
-    context = {"council": council, "table": table, "filter": filterset}
-    return render(request, "procure/contract_list.html", context)
+    query = request.GET.copy()
+    query.pop("page", None)
+    query["format"] = "csv"
+    context = {
+        "council": council,
+        "table": table,
+        "filter": filterset,
+        # A filter that is not valid filters nothing: no download until it is put
+        # right, so the file never holds contracts the officer meant to leave out.
+        "csv_query": query.urlencode() if valid else "",
+        "csv_count": table.paginator.count if valid else 0,
+    }
+    # Asked for the file with filters that are not valid: the page, saying why.
+    status = 400 if wants_csv else 200
+    return render(request, "procure/contract_list.html", context, status=status)
 
 
 @council_view(Capability.VIEW)
@@ -795,7 +815,7 @@ def _contract_history(contract: Contract, limit: int = 30) -> list[dict]:
     )
     suppliers = {r.supplier_id for r in records if r.supplier_id}
     names = dict(Supplier.objects.filter(pk__in=suppliers).values_list("pk", "name"))
-    who = _named_within(contract.council)
+    who = history_who(contract.council)
     return _changes(Contract, records, names, who)[:limit]
 
 
@@ -830,43 +850,22 @@ def _changes(model, records: list, names: dict[int, str], who=None) -> list[dict
     return rows
 
 
-class People:
-    """Who may be named to a council's members. Suppliers and their tags are
-    shared by every council; the people of other councils are not named to this
-    one, nor their free-text reasons shown."""
-
-    def __init__(self, council: Council):
-        self.members = set(council.memberships.values_list("user_id", flat=True))
-
-    def ours(self, user_id: int | None, user=None) -> bool:
-        """One of the council's members (or a LocalSpend administrator)."""
-        return user_id in self.members or (
-            user is not None and user.is_staff and user.is_superuser
-        )
-
-    def name(self, user_id: int | None, user=None, *, here: bool = False):
-        """The user if one of the council's members; None for no one (the system);
-        "a LocalSpend administrator" for staff; else "someone at another council",
-        or "an officer" for what was done `here`, at this council (by someone no
-        longer a member)."""
-        if user_id is None or user_id in self.members:
-            return user
-        if user is not None and user.is_staff and user.is_superuser:
-            return "a LocalSpend administrator"
-        return "an officer" if here else "someone at another council"
-
-
-def _named_within(council: Council):
-    """`who(record)`: the history record's user as `People.name` gives it."""
-    people = People(council)
+def _shared_who(council: Council, people: People | None = None):
+    """`who(record)`: the author of a change to what every council shares (a
+    supplier, a near match), as `People.name` words it; None for no one."""
+    people = people or People(council)
 
     def who(record):
-        return people.name(record.history_user_id, record.history_user)
+        return people.name(
+            record.history_user_id, record.history_user, here=False, nobody=None
+        )
 
     return who
 
 
-def _supplier_history(supplier: Supplier, council: Council, limit: int = 20):
+def _supplier_history(
+    supplier: Supplier, council: Council, people: People | None = None, limit: int = 20
+):
     """The supplier's changes, newest first."""
     records = list(
         supplier.history.select_related("history_user").order_by(
@@ -875,13 +874,15 @@ def _supplier_history(supplier: Supplier, council: Council, limit: int = 20):
     )
     merged = {r.merged_into_id for r in records if r.merged_into_id}
     names = dict(Supplier.objects.filter(pk__in=merged).values_list("pk", "name"))
-    return _changes(Supplier, records, names, _named_within(council))[:limit]
+    return _changes(Supplier, records, names, _shared_who(council, people))[:limit]
 
 
-def _suggestion_history(supplier: Supplier, council: Council, limit: int = 20):
+def _suggestion_history(
+    supplier: Supplier, council: Council, people: People | None = None, limit: int = 20
+):
     """The near matches suggested for or against this supplier, and what officers
     decided of them, newest first, in words."""
-    who = _named_within(council)
+    who = _shared_who(council, people)
     records = list(
         MatchSuggestion.history.filter(
             Q(supplier_id=supplier.pk) | Q(candidate_id=supplier.pk)
@@ -914,17 +915,24 @@ def _suggestion_history(supplier: Supplier, council: Council, limit: int = 20):
     return rows
 
 
-def _tag_history(supplier: Supplier, council: Council, limit: int = 30):
+def _tag_history(
+    supplier: Supplier, council: Council, people: People | None = None, limit: int = 30
+):
     """How the supplier's tags, as this council sees them, were decided: newest
-    first, each value in words."""
-    who = _named_within(council)
+    first, each value in words (a location is this council's own)."""
+    people = people or People(council)
     return [
         {
             "when": h.history_date,
             "kind": h.get_kind_display(),
             "value": TAG_VALUES[h.kind].get(h.value, h.value),
             "source": h.get_source_display(),
-            "who": who(h),
+            "who": people.name(
+                h.history_user_id,
+                h.history_user,
+                here=h.council_id == council.pk,
+                nobody=None,
+            ),
             "removed": h.history_type == "-",
         }
         for h in SupplierTag.history.filter(supplier_id=supplier.pk)
@@ -936,7 +944,7 @@ def _tag_history(supplier: Supplier, council: Council, limit: int = 30):
 
 def _kpi_history(contract: Contract, limit: int = 30) -> list[dict]:
     """Changes to the contract's KPIs and their ratings, newest first."""
-    who = _named_within(contract.council)
+    who = history_who(contract.council)
     kpis = {
         h.id: h.name
         for h in ContractKPI.history.filter(contract_id=contract.pk).order_by(
@@ -1614,6 +1622,7 @@ def public_downloads(council: Council) -> dict:
 
 
 @login_not_required
+@require_safe
 def public_contracts_csv(request: HttpRequest, council_slug: str) -> HttpResponse:
     from procure.exports import contracts_csv
 
@@ -1621,6 +1630,7 @@ def public_contracts_csv(request: HttpRequest, council_slug: str) -> HttpRespons
 
 
 @login_not_required
+@require_safe
 def public_spend_csv(request: HttpRequest, council_slug: str) -> HttpResponse:
     """Spend over £500 for a financial year or a month of it (?year=&month=)."""
     from procure.exports import spend_csv
@@ -1640,6 +1650,7 @@ def public_spend_csv(request: HttpRequest, council_slug: str) -> HttpResponse:
 
 
 @login_not_required
+@require_safe
 def public_ocds(request: HttpRequest, council_slug: str) -> HttpResponse:
     council = _published(council_slug)
     package = release_package(council, request.build_absolute_uri(), public=True)

@@ -31,6 +31,7 @@ from datetime import date
 from functools import cache
 from itertools import chain, islice
 from operator import attrgetter, itemgetter
+from typing import NamedTuple
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -296,6 +297,25 @@ def _facts(values: list) -> classify.SupplierFacts:
     return classify.SupplierFacts(*values)
 
 
+class KindWords(NamedTuple):
+    """A kind of tag in words: `noun` for "the … tag" (in a heading, or listed:
+    "its size and VCSE tags"), `fact` for what it says of the supplier."""
+
+    noun: str
+    fact: str
+
+
+# Each kind of tag in words, for every page that names one.
+KIND_WORDS = {
+    TagKind.LOCALITY: KindWords("location", "its location"),
+    TagKind.SIZE: KindWords("size", "its size"),
+    TagKind.VCSE: KindWords("VCSE", "whether it is a VCSE"),
+    TagKind.LIVING_WAGE: KindWords(
+        "real Living Wage employer", "whether it is a real Living Wage employer"
+    ),
+}
+
+
 def rules_verdict(supplier, council: Council, kind: str) -> classify.TagResult:
     """What the rules alone say of the supplier's `kind` tag (for `council`, for
     a location), as a run would decide it without an officer's override: shown
@@ -308,10 +328,40 @@ def rules_verdict(supplier, council: Council, kind: str) -> classify.TagResult:
         )
         return rule(facts.postcode)
     if kind == TagKind.LIVING_WAGE:
-        return classify.living_wage_rule(accredited_names())(facts)
+        return classify.living_wage_rule(_accredited_for(facts))(facts)
     if kind == TagKind.SIZE:
         return classify.classify_size(facts)
     return classify.classify_vcse(facts)
+
+
+# A key no supplier's name can have (`classify` looks up normalised names, never
+# blank): it carries the list's date when the supplier is not on it.
+_LIST_DATE = ""
+
+
+def _accredited_for(facts: classify.SupplierFacts) -> dict[str, date]:
+    """As much of `accredited_names()` as the Living Wage rule reads for one
+    supplier, in at most three small queries whatever the list's length: the
+    entries for its normalised name and that name without its company form
+    (all `classify.living_wage_rule` looks up), else, when the list is loaded
+    and holds anyone, one entry under a blank key for the list's date (so "not
+    on the list of …" is said, not "no list is loaded")."""
+    try:
+        snapshot = LivingWageSnapshot.objects.latest()  # as accredited_names()
+    except LivingWageSnapshot.DoesNotExist:
+        return {}
+    key = classify._name(facts).key
+    keys = {key, classify._without_forms(key)} - {""}
+    employers = LivingWageEmployer.objects.filter(snapshot=snapshot)
+    found = dict.fromkeys(
+        employers.filter(normalised_name__in=keys).values_list(
+            "normalised_name", flat=True
+        ),
+        snapshot.taken_on,
+    )
+    if not found and employers.exists():
+        found[_LIST_DATE] = snapshot.taken_on
+    return found
 
 
 def _override_result(override: TagOverride) -> classify.TagResult:

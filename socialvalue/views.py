@@ -47,7 +47,7 @@ from socialvalue.models import (
     proxy_values_for,
     share_text,
 )
-from socialvalue.tagging import classify_suppliers
+from socialvalue.tagging import KIND_WORDS, classify_suppliers
 from spend.export import csv_response
 
 
@@ -215,7 +215,7 @@ def tag_override(
         "council": council,
         "supplier": supplier,
         "kind": TagKind(kind),
-        "kind_words": _KIND_WORDS[kind],
+        "kind_words": KIND_WORDS[kind],
         "tag": tag,
         "override": override,
         "override_by": who,
@@ -223,18 +223,6 @@ def tag_override(
         "form": form,
     }
     return render(request, "socialvalue/tag_override.html", context)
-
-
-# Each kind of tag in a heading, and as a fact about the supplier.
-_KIND_WORDS = {
-    TagKind.LOCALITY: ("location", "its location"),
-    TagKind.SIZE: ("size", "its size"),
-    TagKind.VCSE: ("VCSE", "whether it is a VCSE"),
-    TagKind.LIVING_WAGE: (
-        "real Living Wage employer",
-        "whether it is a real Living Wage employer",
-    ),
-}
 
 
 @council_view(Capability.EDIT_REGISTER)

@@ -631,12 +631,24 @@ def parse_whole_number(text: str, *, below: int = 2**31) -> int | None:
 # ------------------------------------------------------------ registered numbers
 
 
+_PREFIXED_NUMBER = re.compile(r"([A-Z]{2})([0-9]{1,6})")
+
+
 def tidy_company_number(value: object) -> str:
     """A Companies House number as the register keeps it: capitals, no spaces,
-    and 8 characters when it is all digits ("1234567" is "01234567"). Checks
-    nothing: each caller says in its own words what is wrong."""
+    and 8 characters when it is all digits or two letters and digits ("1234567"
+    is "01234567", "SC12345" is "SC012345"); "" for nothing but zeros (a
+    placeholder, never a company's number). As the registry loader reads one
+    (`socialvalue.loaders._company_number`), so a typed number finds a loaded
+    one. Checks nothing else: each caller says in its own words what is wrong."""
     number = "".join(clean_text(value).upper().split())
-    return number.zfill(8) if number.isdigit() else number
+    if not number.strip("0"):
+        return ""
+    if number.isdigit():
+        return number.zfill(8)
+    if match := _PREFIXED_NUMBER.fullmatch(number):
+        return match[1] + match[2].zfill(6)
+    return number
 
 
 # ---------------------------------------------------------------------- VAT numbers

@@ -305,3 +305,87 @@ def test_public_pages_need_no_login_once_a_council_turns_them_on(client, council
 
 def test_the_login_page_needs_no_login(client, db):
     assert client.get(reverse("login")).status_code == 200
+
+
+# Pages that only show: every route needing no more than VIEW, and the public ones.
+READ_ONLY_ROUTES = sorted(
+    route
+    for route, (_, capability) in ROUTES.items()
+    if capability in (None, Capability.VIEW) and route not in POST_ONLY_ROUTES
+)
+
+
+@pytest.mark.parametrize("route", READ_ONLY_ROUTES)
+def test_a_page_that_only_shows_refuses_a_form_with_a_page_saying_so(
+    client, council, viewer, objects, route
+):
+    """A form sent to a read-only page is refused (405, with the methods it
+    takes), not shown as if something was done."""
+    council.public_pages_enabled = True
+    council.save()
+    client.force_login(viewer)
+    response = client.post(_url(route, council.slug, objects), {"name": "x"})
+    assert response.status_code == 405
+    assert response["Allow"] == "GET, HEAD"
+    assert b"This page only shows information" in response.content
+    assert b"Nothing has been changed" in response.content
+
+
+@pytest.mark.parametrize("route", sorted(POST_ONLY_ROUTES))
+def test_a_button_address_opened_as_a_link_says_to_press_the_button(
+    client, council, council_admin, objects, route
+):
+    client.force_login(council_admin)
+    response = client.get(_url(route, council.slug, objects))
+    assert response.status_code == 405
+    assert response["Allow"] == "POST"
+    page = response.content.decode()
+    assert "This page cannot be opened that way" in page
+    assert "Go back to the page with the button" in page
+    assert "Go to your councils" in page
+
+
+def test_a_non_member_posting_to_a_read_only_page_still_gets_404(
+    client, council, other_council_officer, objects
+):
+    """The method is refused only once the council is known to be the user's: a
+    405 would tell a stranger the council exists."""
+    client.force_login(other_council_officer)
+    url = _url("procure:suppliers", council.slug, objects)
+    assert client.post(url).status_code == 404
+
+
+def test_a_refused_form_on_a_public_page_offers_no_sign_in_only_link(
+    client, council, objects
+):
+    council.public_pages_enabled = True
+    council.save()
+    response = client.post(_url("councils:public", council.slug, objects))
+    assert response.status_code == 405
+    assert b"This page only shows information" in response.content
+    assert b"Go to your councils" not in response.content
+
+
+def test_the_public_page_header_names_the_council_to_a_visitor(client, council):
+    council.public_pages_enabled = True
+    council.save()
+    url = reverse("councils:public", args=[council.slug])
+    page = client.get(url).content.decode()
+    header = page.split("</header>")[0]
+    assert council.name in header
+    assert f'href="{url}"' in header
+    # LocalSpend's own home would only ask a visitor to sign in.
+    assert ">LocalSpend</a>" not in header
+    assert "Staff sign in" in header
+
+
+def test_a_signed_in_member_sees_the_usual_header_on_the_public_page(
+    client, council, viewer
+):
+    council.public_pages_enabled = True
+    council.save()
+    client.force_login(viewer)
+    page = client.get(reverse("councils:public", args=[council.slug])).content.decode()
+    header = page.split("</header>")[0]
+    assert ">LocalSpend</a>" in header
+    assert "Staff sign in" not in header

@@ -196,8 +196,8 @@ def test_other_councils_people_and_changes_are_never_shown(
     response = admin_client.get(url(HISTORY, council))
     found = rows(response)
     assert (
-        "a site administrator Changed nina-newcomer’s role from cabinet member or "
-        "councillor (read only) to finance officer" in found[0]
+        "a LocalSpend administrator Changed nina-newcomer’s role from cabinet "
+        "member or councillor (read only) to finance officer" in found[0]
     )
     assert "someone who is not a member of Luton Added nina-newcomer" in found[1]
     for hidden in ("oscar-outsider", "root-operator", "kim-knowsley", "Knowsley"):

@@ -11,10 +11,18 @@ from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains
 
 from procure.models import Contract, SupplierAlias
-from socialvalue import tagging
+from socialvalue import classify, tagging
 from socialvalue.loaders import load_postcodes
-from socialvalue.models import Postcode, SupplierTag, TagOverride
+from socialvalue.models import (
+    LivingWageEmployer,
+    LivingWageSnapshot,
+    Postcode,
+    SupplierTag,
+    TagKind,
+    TagOverride,
+)
 from socialvalue.tagging import classify_suppliers
+from spend.values import normalise_name
 
 
 @pytest.fixture
@@ -515,3 +523,88 @@ def test_the_override_form_starts_from_the_tag_and_hints_for_its_kind(
         )
     )
     assertContains(locality, "LU1 3AA")
+
+
+# --- What the rules alone say, beside an officer's decision -------------------------
+
+
+def _full_list_verdict(supplier):
+    """The Living Wage verdict as a run gives it: the rule over the whole list."""
+    facts = tagging.facts_of(
+        {name: getattr(supplier, name) for name in tagging.FACT_FIELDS}
+    )
+    return classify.living_wage_rule(tagging.accredited_names())(facts)
+
+
+def _living_wage_list(names: list[str], taken_on=date(2025, 6, 1)):
+    snapshot = LivingWageSnapshot.objects.create(taken_on=taken_on, file_name="lw.csv")
+    LivingWageEmployer.objects.bulk_create(
+        LivingWageEmployer(snapshot=snapshot, name=n, normalised_name=normalise_name(n))
+        for n in names
+    )
+    return snapshot
+
+
+@pytest.fixture
+def living_wage_suppliers(make_supplier):
+    return [
+        make_supplier(name="Wardown Plumbing Ltd"),  # on the list as written
+        make_supplier(name="Marsh Farm Scaffolding Ltd"),  # listed without "Ltd"
+        make_supplier(name="Stopsley Cleaning Ltd"),  # not on the list
+        make_supplier(name="Leagrave Care", living_wage_accredited=True),  # declared
+    ]
+
+
+def test_the_living_wage_verdict_is_the_runs_without_reading_the_whole_list(
+    council, living_wage_suppliers
+):
+    def verdicts():
+        return [
+            tagging.rules_verdict(s, council, TagKind.LIVING_WAGE)
+            for s in living_wage_suppliers
+        ]
+
+    # No list loaded, then an empty one: "no list is loaded" either way.
+    assert verdicts() == [_full_list_verdict(s) for s in living_wage_suppliers]
+    assert {v.source for v in verdicts()} == {"no_data", "declaration"}
+    _living_wage_list([], taken_on=date(2025, 1, 1))
+    assert verdicts() == [_full_list_verdict(s) for s in living_wage_suppliers]
+    # A list, then a newer one: the newest is read, as a run reads it.
+    _living_wage_list(["Wardown Plumbing", "Stopsley Cleaning Ltd"])
+    _living_wage_list(
+        ["Wardown Plumbing Ltd", "Marsh Farm Scaffolding"], taken_on=date(2025, 9, 1)
+    )
+    got = verdicts()
+    assert got == [_full_list_verdict(s) for s in living_wage_suppliers]
+    assert [(v.value, v.confidence) for v in got] == [
+        ("yes", "high"),
+        ("yes", "medium"),
+        ("unknown", "low"),
+        ("yes", "medium"),
+    ]
+    assert "of 1 September 2025" in got[0].evidence
+    assert "list of 1 September 2025" in got[2].evidence
+
+
+@pytest.mark.parametrize("length", [10, 2000])
+def test_the_living_wage_verdict_reads_only_the_suppliers_names_from_the_list(
+    council, make_supplier, length
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    names = [f"Accredited Employer {n} Ltd" for n in range(length)]
+    _living_wage_list(names)
+    listed = make_supplier(name="Accredited Employer 7 Ltd")
+    unlisted = make_supplier(name="Nowhere Near Ltd")
+    for supplier, value in ((listed, "yes"), (unlisted, "unknown")):
+        with CaptureQueriesContext(connection) as queries:
+            verdict = tagging.rules_verdict(supplier, council, TagKind.LIVING_WAGE)
+        assert verdict.value == value
+        assert len(queries) <= 3  # the latest list, the names, is anyone on it
+        for query in queries.captured_queries:
+            sql = query["sql"]
+            if "livingwageemployer" in sql.split(" FROM ", 1)[-1].lower():
+                # Each read of the list is by the supplier's names, or one row.
+                where = sql.split("WHERE", 1)[1]
+                assert "normalised_name" in where or "LIMIT 1" in sql

@@ -859,3 +859,48 @@ def test_a_whole_number_sent_in_a_form_is_read_or_refused(text, below, number):
 def test_vat_numbers_are_tidied_and_placeholders_are_blank(written, tidied, kept):
     assert tidy_vat_number(written) == tidied
     assert vat_number_or_blank(written) == kept
+
+
+# The register's form and import, and the Companies House loader, read a company
+# number the same way: a short Scottish or Northern Irish number typed by an
+# officer ("SC12345") must find the loaded one ("SC012345").
+COMPANY_NUMBERS = [
+    ("01234567", "01234567"),
+    ("1234567", "01234567"),
+    ("  12 345 ", "00012345"),
+    ("SC12345", "SC012345"),
+    ("sc 012345", "SC012345"),
+    ("NI1", "NI000001"),
+    ("OC301234", "OC301234"),
+    ("so305000", "SO305000"),
+    ("R0000123", "R0000123"),
+    ("IP28012R", "IP28012R"),
+    ("0", ""),
+    ("00000000", ""),
+    ("", ""),
+]
+
+
+@pytest.mark.parametrize(("typed", "kept"), COMPANY_NUMBERS)
+def test_a_company_number_is_tidied_to_its_eight_characters(typed, kept):
+    from spend.values import tidy_company_number
+
+    assert tidy_company_number(typed) == kept
+
+
+@pytest.mark.parametrize(("typed", "kept"), COMPANY_NUMBERS)
+def test_the_register_and_the_companies_house_loader_agree(typed, kept):
+    from socialvalue.loaders import _company_number
+    from spend.values import tidy_company_number
+
+    assert tidy_company_number(typed) == _company_number(typed) == kept
+
+
+@pytest.mark.parametrize("typed", ["SC1234567", "12345678901", "AB-1234", "SCX12"])
+def test_what_is_not_a_company_number_is_left_for_the_caller_to_refuse(typed):
+    from socialvalue.loaders import _company_number
+    from spend.values import tidy_company_number
+
+    assert _company_number(typed) is None
+    # Tidied only (capitals, no spaces); the form and the import refuse it.
+    assert tidy_company_number(typed) == "".join(typed.upper().split())

@@ -1,0 +1,115 @@
+"""One rule names people in every history a council reads (councils.access.People):
+Settings → History and a contract's page say the same of the same person."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pytest
+from django.urls import reverse
+
+from councils.access import People, history_who
+from councils.models import Membership
+from procure.models import Contract
+
+
+@pytest.fixture
+def people(council, other_council, other_council_officer, django_user_model):
+    former = django_user_model.objects.create_user("fred-former")
+    Membership.objects.create(user=former, council=council, role="procurement")
+    Membership.objects.get(user=former, council=council).delete()
+    # Left Luton for Knowsley: still named to Luton for what was done at Luton.
+    Membership.objects.create(user=former, council=other_council, role="procurement")
+    return {
+        "former": former,
+        # A superuser who is not staff acts as administrator at every council.
+        "root": django_user_model.objects.create_user(
+            "root-operator", is_superuser=True
+        ),
+        "outsider": other_council_officer,
+        "staff": django_user_model.objects.create_user("sam-staff", is_staff=True),
+    }
+
+
+EXPECTED = {
+    "former": "fred-former",
+    "root": "a LocalSpend administrator",
+    "outsider": "someone who is not a member of Luton",
+    "staff": "someone who is not a member of Luton",
+}
+
+
+def _text(response) -> str:
+    assert response.status_code == 200
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode()))
+
+
+def test_the_settings_history_and_a_contracts_history_name_people_alike(
+    client, council, council_admin, people
+):
+    contract = Contract.objects.create(
+        council=council,
+        reference="LBC-7",
+        title="Title 0",
+        start_date=date(2025, 4, 1),
+        status="pipeline",
+    )
+    for n, (key, user) in enumerate(people.items(), start=1):
+        council.public_pages_enabled = not council.public_pages_enabled
+        council._history_user = user
+        council.save()
+        contract.title = f"Title {n} by {key}"
+        contract._history_user = user
+        contract.save()
+    client.force_login(council_admin)
+    settings_page = _text(
+        client.get(reverse("councils:settings-history", args=[council.slug]))
+    )
+    contract_page = _text(client.get(contract.get_absolute_url()))
+    for n, key in enumerate(people, start=1):
+        words = EXPECTED[key]
+        switched = "on" if n % 2 else "off"
+        assert f"{words} Switched the public pages {switched}" in settings_page, key
+        assert re.search(
+            rf"changed by {words} .{{0,200}}Title {n} by {key}", contract_page
+        ), key
+    for hidden in ("root-operator", "oscar-outsider", "sam-staff", "Knowsley"):
+        assert hidden not in settings_page and hidden not in contract_page
+
+
+def test_history_who_is_the_rule_for_what_was_done_here(council, people):
+    who, rule = history_who(council), People(council)
+    for key, user in people.items():
+        record = council.history.model(history_user=user)
+        record.history_user_id = user.pk
+        assert who(record) == rule.name(user.pk, user, here=True) == EXPECTED[key]
+    assert who(council.history.model()) == "the system"
+
+
+def test_on_what_every_council_shares_a_former_member_is_not_named(
+    client, council, council_officer, people, make_supplier, make_line
+):
+    supplier = make_supplier(name="Wardown Care Ltd")
+    make_line(council, supplier=supplier)
+    for user in people.values():
+        supplier.employees = (supplier.employees or 0) + 1
+        supplier._history_user = user
+        supplier.save()
+    rule = People(council)
+    shared = {key: rule.name(u.pk, u, here=False) for key, u in people.items()}
+    assert shared == {
+        # Since leaving, they may have changed it for another council.
+        "former": "someone at another council",
+        "root": "a LocalSpend administrator",
+        "outsider": "someone at another council",
+        "staff": "someone at another council",
+    }
+    client.force_login(council_officer)
+    page = _text(
+        client.get(reverse("procure:supplier-detail", args=[council.slug, supplier.pk]))
+    )
+    assert "changed by a LocalSpend administrator" in page
+    assert page.count("changed by someone at another council") == 3
+    for hidden in ("fred-former", "root-operator", "oscar-outsider", "sam-staff"):
+        assert hidden not in page
