@@ -690,6 +690,10 @@ def _form_data(
     for name in names:
         if name in values:
             data[name] = values[name]
+    if existing is not None:
+        # The same reference written another way ("lbc-001" for "LBC-001"): the
+        # register keeps its spelling, so a re-import changes nothing for it.
+        data["reference"] = existing.reference
     if supplier is not None:
         data["supplier"] = supplier.pk
     return {k: ("" if v is None else v) for k, v in data.items()}

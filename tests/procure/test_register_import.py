@@ -245,6 +245,21 @@ def test_a_reference_in_other_capitals_updates_the_same_contract(council):
     assert contract.end_date == date(2028, 3, 31)
 
 
+def test_a_reference_only_written_in_other_capitals_changes_nothing(council):
+    """A register exported in small letters is the same register: nothing is
+    renamed, and no history is written."""
+    _import(council, _csv(GOOD), "register.csv")
+    contract = Contract.objects.get(reference="LBC-001")
+    records = contract.history.count()
+    same = [list(GOOD[0])]
+    same[0][0] = "lbc-001"
+    report = _import(council, _csv(same), "register.csv")
+    assert (report.created, report.updated, report.unchanged) == (0, 0, 1)
+    contract.refresh_from_db()
+    assert contract.reference == "LBC-001"
+    assert contract.history.count() == records
+
+
 def test_a_reference_twice_in_one_file_in_other_capitals_is_rejected(council):
     twice = [list(GOOD[0]), list(GOOD[0])]
     twice[1][0] = "lbc-001"
@@ -539,7 +554,9 @@ def test_a_reference_with_a_look_alike_dash_updates_the_same_contract(council):
     report = _import(council, _csv(changed), "register.csv")
     assert (report.created, report.updated, report.rejected) == (0, 1, 0)
     assert Contract.objects.filter(council=council).count() == 3
-    assert Contract.objects.get(reference="lbc-001").end_date == date(2028, 3, 31)
+    # The register keeps its own spelling of the reference.
+    assert Contract.objects.get(reference="LBC-001").end_date == date(2028, 3, 31)
+    assert not Contract.objects.filter(reference="lbc-001").exists()
 
 
 def test_a_reference_twice_in_one_file_with_a_look_alike_dash_is_named(council):
