@@ -1132,6 +1132,13 @@ def _not_listed(accredited: Mapping[str, date]) -> TagResult:
     return TagResult("unknown", "accredited_list", evidence, "low")
 
 
+def living_wage_keys(facts: SupplierFacts) -> set[str]:
+    """The names `living_wage_rule` looks the supplier up by in the accredited
+    list: its normalised name, and that name without its company form."""
+    key = _name(facts).key
+    return {key, _without_forms(key)} - {""} if key else set()
+
+
 def _listed_on(key: str, accredited: Mapping[str, date]) -> TagResult | None:
     if not key:
         return None

@@ -350,8 +350,7 @@ def _accredited_for(facts: classify.SupplierFacts) -> dict[str, date]:
         snapshot = LivingWageSnapshot.objects.latest()  # as accredited_names()
     except LivingWageSnapshot.DoesNotExist:
         return {}
-    key = classify._name(facts).key
-    keys = {key, classify._without_forms(key)} - {""}
+    keys = classify.living_wage_keys(facts)
     employers = LivingWageEmployer.objects.filter(snapshot=snapshot)
     found = dict.fromkeys(
         employers.filter(normalised_name__in=keys).values_list(
