@@ -36,11 +36,13 @@ class MethodNotAllowedPageMiddleware:
         response = self.get_response(request)
         if response.status_code != 405 or response.streaming or response.content:
             return response
-        page = render(
-            request,
-            "405.html",
-            {"only_button": request.method in ("GET", "HEAD")},
-            status=405,
-        )
+        allowed = {m.strip() for m in response.get("Allow", "").split(",")} - {""}
+        if "POST" in allowed and "GET" not in allowed:
+            takes = "button"  # it does something when its button is pressed
+        elif allowed and allowed <= {"GET", "HEAD"}:
+            takes = "reading"  # it only shows
+        else:
+            takes = ""
+        page = render(request, "405.html", {"takes": takes}, status=405)
         page["Allow"] = response.get("Allow", "")
         return page

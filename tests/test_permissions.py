@@ -389,3 +389,22 @@ def test_a_signed_in_member_sees_the_usual_header_on_the_public_page(
     header = page.split("</header>")[0]
     assert ">LocalSpend</a>" in header
     assert "Staff sign in" not in header
+
+
+def test_the_405_page_says_what_the_address_takes_not_what_was_sent(
+    client, council, council_admin, objects
+):
+    """Its words follow the Allow header: a button's address (POST only), a page
+    that shows (GET, HEAD) or a question page that takes its answer (GET, POST)."""
+    client.force_login(council_admin)
+    button = client.put(_url("spend:mapping-forget", council.slug, objects))
+    assert button.status_code == 405
+    assert b"Go back to the page with the button" in button.content
+    shows = client.delete(_url("procure:suppliers", council.slug, objects))
+    assert shows.status_code == 405
+    assert b"This page only shows information" in shows.content
+    question = client.put(_url("spend:upload-discard", council.slug, objects))
+    assert question.status_code == 405
+    assert question["Allow"] == "GET, HEAD, POST"
+    assert b"does not take that kind of request" in question.content
+    assert b"only shows information" not in question.content
