@@ -301,7 +301,8 @@ def trend_chart(trend: Trend, scope_label: str) -> Chart:
     header = [
         "Month",
         f"{metric.label} spend (£)",
-        "Spend counted (£)",
+        # What the share is of: all spend, or spend whose tag is known.
+        f"Of: {metric.known_of.split(' (')[0]} (£)",
         "Share",
         "Target trajectory",
         "Projection (not spend)",

@@ -809,7 +809,14 @@ def _project(
         f"the share {verb} the {_one_place(final.target_share)}% target in "
         f"{crossing:%B %Y}"
     )
-    if deadline < today:  # the target's year is over, and it was not met
+    if deadline < today and month_end(last) < deadline:
+        # The target's year is over, and its last months have no spend imported.
+        note = (
+            f"The target's deadline, {deadline:%-d %B %Y}, has passed, and no spend "
+            f"has been imported since {last:%B %Y}, so whether it was met is not "
+            f"known. At the trend of the months held {reaches}."
+        )
+    elif deadline < today:  # over, with spend to its end: below the target then
         note = (
             f"The target's deadline, {deadline:%-d %B %Y}, has passed. At the "
             f"current trend {reaches}."

@@ -985,6 +985,46 @@ def test_a_target_whose_deadline_has_passed_is_said_to_have_passed(council, risi
     )
     assert trend.crossing == date(2026, 10, 1)
     assert trend.crossing_note == (
-        "The target's deadline, 31 March 2027, has passed. At the current trend "
-        "the share would have reached the 70.0% target in October 2026."
+        "The target's deadline, 31 March 2027, has passed, and no spend has been "
+        "imported since March 2025, so whether it was met is not known. At the "
+        "trend of the months held the share would have reached the 70.0% target "
+        "in October 2026."
+    )
+
+
+def test_a_target_missed_with_spend_to_its_deadline_says_when_the_trend_gets_there(
+    council, make_supplier, make_line
+):
+    """Spend held to the end of the target's year, and still below it: the trend
+    reaches the target later, and the page says the deadline has passed."""
+    here = make_supplier(name="Here Ltd")
+    there = make_supplier(name="There Ltd")
+    tag(here, "locality", "local", council)
+    tag(there, "locality", "uk", council)
+    for i in range(12):  # 2025/26: 10% rising 1 point a month, to 21%
+        month = add_months(date(2025, 4, 1), i)
+        local = D(10 + i) * 10
+        make_line(council, supplier=here, amount=local, payment_date=month)
+        make_line(council, supplier=there, amount=D(1000) - local, payment_date=month)
+    Target.objects.create(
+        council=council,
+        metric="local",
+        baseline_year=2024,
+        baseline_share=D("10"),
+        target_year=2025,
+        target_share=D("30"),
+    )
+    rollup.rebuild(council.pk)
+    fy = FinancialYear(2025)
+    trend = figures.trend(
+        figures.Scope(council, fy, fy.start, date(2026, 3, 1)),
+        figures.Targets(council),
+        figures.METRIC_BY_KEY["local"],
+        today=date(2026, 5, 10),
+    )
+    # 10 + 1 a month from April 2025 reaches 30 after 20 months: December 2026.
+    assert trend.crossing == date(2026, 12, 1)
+    assert trend.crossing_note == (
+        "The target's deadline, 31 March 2026, has passed. At the current trend "
+        "the share reaches the 30.0% target in December 2026."
     )

@@ -410,3 +410,23 @@ def test_a_projection_above_the_target_at_the_year_end_says_so(council, to_octob
         "By March 2026, the end of 2025/26, the projection is 31.5% against a "
         "target trajectory of 27.0%: 4.5 points above it."
     ) in chart.summary
+
+
+def test_the_trend_table_says_what_each_share_is_of(council, to_october):
+    """The share's denominator is spend whose tag is known, except for the
+    Living Wage (all spend): its column says which, not "Spend counted"."""
+    _, chart = year_trend(council)
+    assert chart.header[:3] == [
+        "Month",
+        "Local spend (£)",
+        "Of: spend with suppliers whose location is known (£)",
+    ]
+    fy = FinancialYear(2025)
+    scope = figures.Scope(council, fy, fy.start, add_months(fy.start, 11))
+    living_wage = figures.METRIC_BY_KEY["living_wage"]
+    trend = figures.trend(
+        scope, figures.Targets(council), living_wage, date(2025, 11, 15)
+    )
+    assert charts.trend_chart(trend, scope.label).header[2] == (
+        "Of: all spend in scope (£)"
+    )
