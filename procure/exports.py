@@ -266,6 +266,7 @@ REGISTER_COLUMNS = [
     "Start date",
     "End date",
     "Whole-life value (£)",
+    "Annual value (£)",
     "Spend to date (£)",
     "Spend to date as a share of the value (%)",
     "Social value commitments",
@@ -290,10 +291,12 @@ def _sorted_by(order_by) -> str:
     return "; ".join(words) or "not sorted"
 
 
-def _share(spent: Decimal, value: Decimal | None) -> Decimal | None:
+def _share(spent: Decimal, value: Decimal | None) -> str:
+    """The percentage to one place, as text (a Decimal cell is written to the
+    penny); blank with no whole-life value."""
     if not value:
-        return None
-    return (spent * 100 / value).quantize(Decimal("0.1"))
+        return ""
+    return str((spent * 100 / value).quantize(Decimal("0.1")))
 
 
 def contract_register_csv(council: Council, contracts, filters: list[str], order_by):
@@ -333,6 +336,7 @@ def contract_register_csv(council: Council, contracts, filters: list[str], order
             c.start_date,
             c.end_date,
             c.value,
+            c.annual_value,
             c.spend_to_date,
             _share(c.spend_to_date, c.value),
             c.commitment_count,

@@ -166,7 +166,13 @@ class SupplierForm(forms.ModelForm):
         return name
 
     def clean_company_number(self) -> str:
-        number = tidy_company_number(self.cleaned_data["company_number"])
+        typed = self.cleaned_data["company_number"]
+        number = tidy_company_number(typed)
+        if typed.strip() and not number:
+            raise forms.ValidationError(
+                "Enter the supplier's Companies House number, like 01234567, or "
+                "leave it blank if it has none: a number of only zeros is not one."
+            )
         if number and (len(number) > 8 or not number.isalnum()):
             raise forms.ValidationError(
                 "Enter a Companies House number of up to 8 letters and digits, "

@@ -118,7 +118,12 @@ from simple_history.utils import bulk_update_with_history
 
 from procure.models import CharityRegister, Supplier
 from socialvalue.models import LivingWageEmployer, LivingWageSnapshot, Postcode
-from spend.values import clean_text, normalise_name, parse_postcode
+from spend.values import (
+    clean_text,
+    normalise_name,
+    parse_postcode,
+    tidy_company_number,
+)
 
 __all__ = [
     "LoadReport",
@@ -491,11 +496,8 @@ def _company_number(value: str) -> str | None:
         return ""
     if len(text) > 8 or not text.isalnum() or not text.isascii():
         return None
-    if text.isdigit():
-        return text.zfill(8)
-    if match := re.fullmatch(r"([A-Z]{2})([0-9]{1,6})", text):
-        return match[1] + match[2].zfill(6)
-    return text if len(text) == 8 else None
+    full = tidy_company_number(text)  # as a number typed in a form is kept
+    return full if len(full) == 8 else None
 
 
 def _full_postcode(value: str) -> str:

@@ -29,6 +29,7 @@ HEADER = [
     "Start date",
     "End date",
     "Whole-life value (£)",
+    "Annual value (£)",
     "Spend to date (£)",
     "Spend to date as a share of the value (%)",
     "Social value commitments",
@@ -145,12 +146,13 @@ def test_the_whole_register_downloads_with_a_preamble_and_its_money_to_the_penny
         "01/04/2025",
         "31/03/2040",
         "8000.00",
+        "",
         "2000.00",
-        "25.00",
+        "25.0",
         "2",
     ]
     assert rows[9][5] == "Ended" and rows[9][9] == "900000.00"
-    assert rows[8][9:13] == ["45000.50", "0.00", "0.00", "0"]
+    assert rows[8][9:14] == ["45000.50", "", "0.00", "0.0", "0"]
 
 
 def test_the_download_keeps_the_filters_and_the_order_across_every_page(
@@ -308,3 +310,22 @@ def test_odd_addresses_give_a_file_or_the_page_never_an_error(
         assert sorted(_references(_csv(response))) == ["LBC-1", "LBC-2", "LBC-3"]
     else:
         assertContains(response, "There is a problem", status_code=400)
+
+
+def test_a_contract_valued_only_by_the_year_shows_its_annual_value(
+    client, viewer, council
+):
+    Contract.objects.create(
+        council=council,
+        reference="LBC-9",
+        title="Meals",
+        start_date=date(2025, 4, 1),
+        end_date=FAR,
+        annual_value=Decimal("12000.5"),
+    )
+    client.force_login(viewer)
+    rows = _csv(client.get(_url(council), {"format": "csv"}))
+    row = rows[7]
+    assert row[0] == "LBC-9"
+    # No whole-life value: its annual value, and no share of a value.
+    assert row[9:13] == ["", "12000.50", "0.00", ""]

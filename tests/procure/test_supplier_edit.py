@@ -307,3 +307,41 @@ def test_the_migration_tidies_vat_numbers_and_leaves_placeholders(make_supplier)
     spaced.refresh_from_db()
     placeholder.refresh_from_db()
     assert (spaced.vat_number, placeholder.vat_number) == ("GB123456789", "N/A")
+
+
+def test_a_company_number_of_only_zeros_is_refused_not_saved_blank(
+    client, council_officer, council, supplier
+):
+    client.force_login(council_officer)
+    url = reverse("procure:supplier-edit", args=[council.slug, supplier.pk])
+    response = client.post(url, DATA | {"company_number": "00000000"})
+    assertContains(response, "a number of only zeros is not one")
+    assert client.post(url, DATA | {"company_number": ""}).status_code == 302
+
+
+def test_the_migration_writes_short_company_numbers_in_full(make_supplier):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module(
+        "procure.migrations.0011_company_numbers_in_full"
+    )
+    scottish = make_supplier(name="Glasgow Ltd", company_number="SC12345")
+    digits = make_supplier(name="Digits Ltd", company_number="123456")
+    zeros = make_supplier(name="Zeros Ltd", company_number="0000")
+    full = make_supplier(name="Full Ltd", company_number="NI012345")
+    # Written in full, this one is the Full Ltd's: left for an officer to merge.
+    twin = make_supplier(name="Full Twin Ltd", company_number="NI12345")
+    migration.in_full(apps, None)
+    numbers = {}
+    for supplier in (scottish, digits, zeros, full, twin):
+        supplier.refresh_from_db()
+        numbers[supplier.name] = supplier.company_number
+    assert numbers == {
+        "Glasgow Ltd": "SC012345",
+        "Digits Ltd": "00123456",
+        "Zeros Ltd": "",
+        "Full Ltd": "NI012345",
+        "Full Twin Ltd": "NI12345",
+    }
