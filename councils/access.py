@@ -109,10 +109,10 @@ class People:
     - No user (a script, a migration, an account since deleted): `nobody`.
     - A member of the council: named, for everything.
     - A former member: named for what was done here (to something the council
-      owns, or decided for it), as they were named while a member; not for
-      changes to what every council shares (suppliers, their size, VCSE and
-      Living Wage tags, near matches), which they may have made for another
-      council since leaving.
+      owns, or decided for it), as they were named while a member; for changes
+      to what every council shares (suppliers, their size, VCSE and Living Wage
+      tags, near matches), which they may have made for another council since
+      leaving, "a former member of <council>", unnamed, their reasons not shown.
     - A superuser: "a LocalSpend administrator".
     - Anyone else: "someone who is not a member of <council>" for what was done
       here; "someone at another council" for what every council shares.
@@ -135,6 +135,16 @@ class People:
         free-text reasons the council may read, on what every council shares."""
         return user_id in self.members or names_as_administrator(user)
 
+    def uploader(self, upload) -> str:
+        """Who uploaded a spend file of this council (`here`): no one is the
+        command line."""
+        return self.name(
+            upload.uploaded_by_id,
+            upload.uploaded_by,
+            here=True,
+            nobody="the command line",
+        )
+
     def name(self, user_id: int | None, user=None, *, here: bool, nobody="the system"):
         """The words for the person `user_id` (`user`, to save a query) to this
         council's members; `here`: the change was to something this council
@@ -149,4 +159,12 @@ class People:
             return LOCALSPEND_ADMINISTRATOR
         if here:
             return f"someone who is not a member of {self.council.short_name}"
+        if user_id in self.former:  # what they did may have been for another council
+            return f"a former member of {self.council.short_name}"
         return "someone at another council"
+
+    def reason_withheld(self, who) -> str:
+        """Why a shared decision's reason is not shown, after `who` decided it."""
+        if who == "someone at another council":
+            return "for a reason given there"
+        return "for a reason not shown here: it may have been given for another council"

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.text import capfirst
 from django.views.decorators.http import require_safe
 
-from councils.access import can, council_view, history_who
+from councils.access import People, can, council_view, history_who
 from councils.forms import (
     ROLE_HINTS,
     LocalAreaForm,
@@ -70,9 +70,9 @@ def switch(request: HttpRequest) -> HttpResponse:
 @council_view(Capability.VIEW)
 def overview(request: HttpRequest, council: Council) -> HttpResponse:
     fy = _current_fy()
+    people = People(council)
     context = {
         "council": council,
-        "public_council": council,  # the header names it, for a visitor
         "fy": fy,
         "figures": year_figures(council, fy),
         "previous": year_figures(council, fy.previous()),
@@ -82,9 +82,12 @@ def overview(request: HttpRequest, council: Council) -> HttpResponse:
             {"target": t, "share_now": t.share_for(fy)}
             for t in Target.objects.for_council(council)
         ],
-        "uploads": SpendUpload.objects.for_council(council).select_related(
-            "uploaded_by"
-        )[:5],
+        "uploads": [
+            (upload, people.uploader(upload))
+            for upload in SpendUpload.objects.for_council(council).select_related(
+                "uploaded_by"
+            )[:5]
+        ],
     }
     return render(request, "councils/overview.html", context)
 

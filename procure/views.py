@@ -335,7 +335,7 @@ def _evidence(
     who, reason = override_as_seen(override, council, people)
     when = format_date(timezone.localtime(override.created_at), "j F Y")
     if reason is None:
-        return f"Set by {who} on {when}, for a reason given there."
+        return f"Set by {who} on {when}, {people.reason_withheld(who)}."
     return f"Set by {who} on {when}: {reason}"
 
 

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from councils.access import council_view, history_who
+from councils.access import People, council_view, history_who
 from councils.models import Capability, Council
 from councils.periods import FinancialYear
 from procure.models import Contract, Supplier
@@ -67,7 +67,9 @@ def target_list(request: HttpRequest, council: Council) -> HttpResponse:
         }
         for t in Target.objects.for_council(council)
     ]
-    history = _target_history(Target.history.filter(council_id=council.pk), limit=20)
+    history = _target_history(
+        Target.history.filter(council_id=council.pk), council, limit=20
+    )
     return render(
         request,
         "socialvalue/target_list.html",
@@ -92,7 +94,7 @@ def target_edit(
                 saved = form.save()
                 messages.success(request, f"Saved the target: {saved}.")
                 return redirect("socialvalue:targets", council.slug)
-    history = _target_history(target.history.all()) if target else []
+    history = _target_history(target.history.all(), council) if target else []
     return render(
         request,
         "socialvalue/target_form.html",
@@ -130,9 +132,11 @@ _TARGET_FIELDS = {
 _HISTORY_KINDS = {"+": "Added", "~": "Changed", "-": "Removed"}
 
 
-def _target_history(records, limit: int | None = None) -> list[dict]:
-    """Targets' history records as rows, newest first: who, when, which target,
-    and each changed field by its label with its old and new values in words."""
+def _target_history(records, council: Council, limit: int | None = None) -> list[dict]:
+    """Targets' history records as rows, newest first: who (`history_who`), when,
+    which target, and each changed field by its label with its old and new values
+    in words."""
+    who = history_who(council)
     records = list(
         records.select_related("history_user").order_by("history_date", "history_id")
     )
@@ -157,7 +161,7 @@ def _target_history(records, limit: int | None = None) -> list[dict]:
         rows.append(
             {
                 "when": record.history_date,
-                "who": record.history_user,
+                "who": who(record),
                 "kind": _HISTORY_KINDS.get(record.history_type, "Changed"),
                 "what": str(record.instance),
                 "reason": record.history_change_reason,
@@ -220,6 +224,8 @@ def tag_override(
         "override": override,
         "override_by": who,
         "override_reason": reason,
+        # Why the reason is not shown, when it is not.
+        "reason_withheld": People(council).reason_withheld(who) if who else "",
         "form": form,
     }
     return render(request, "socialvalue/tag_override.html", context)
@@ -298,14 +304,16 @@ def contract_social_value(
         "contract": contract,
         "commitments": commitments,
         "totals": measure_totals(commitments, proxy_values_for(council)),
-        "history": _history(contract),
+        "history": _history(contract, council),
         "due_days": RETURN_DUE_DAYS,
     }
     return render(request, "socialvalue/contract.html", context)
 
 
-def _history(contract: Contract, limit: int = 20) -> list[dict]:
-    """Who added, changed or removed the contract's commitments and returns."""
+def _history(contract: Contract, council: Council, limit: int = 20) -> list[dict]:
+    """Who (`history_who`) added, changed or removed the contract's commitments
+    and returns."""
+    who = history_who(council)
     commitments = Commitment.history.filter(contract_id=contract.pk)
     ids = set(commitments.values_list("id", flat=True))
     returns = DeliveryReturn.history.filter(commitment_id__in=ids)
@@ -327,7 +335,7 @@ def _history(contract: Contract, limit: int = 20) -> list[dict]:
         rows.append(
             {
                 "when": record.history_date,
-                "who": record.history_user,
+                "who": who(record),
                 "kind": record.get_history_type_display(),
                 "what": what,
             }

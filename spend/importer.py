@@ -1397,7 +1397,9 @@ def rollback_upload(upload: SpendUpload, *, user, reason: str = "") -> int:
     """
     with transaction.atomic():
         upload = SpendUpload.objects.select_for_update().get(pk=upload.pk)
-        hold_rollup_lock()  # after the upload's row, as an import takes them
+        holds_lines = upload.lines.exists()
+        if holds_lines:  # none: no rollup to rewrite, no import to wait for
+            hold_rollup_lock()  # after the upload's row, as an import takes them
         if upload.status != UploadStatus.IMPORTED:
             raise ValueError(
                 f"Only an imported upload can be rolled back ({upload.status})."

@@ -308,6 +308,32 @@ def columns_used(
     return ColumnsUsed(used=used, unused=unused)
 
 
+def columns_read(mappings: list[dict], file_name: str) -> list[dict]:
+    """For an upload's result page and `import_spend`: each layout of the file
+    (`mappings`, as an upload keeps them), in file order, with its sheets, how its
+    columns were chosen and which column each field came from."""
+    layouts: dict[str, dict] = {}
+    for block in mappings:
+        layout = block.get("layout", "")
+        # A CSV's one "sheet" is the file itself: not named.
+        sheet = block.get("sheet", "")
+        sheets = [sheet] if sheet and sheet != file_name else []
+        if layout in layouts:
+            held = layouts[layout]["sheets"]
+            held.extend(name for name in sheets if name not in held)
+            continue
+        header, width = header_of_layout(layout)
+        if "width" in block:
+            header, width = block["header"], block["width"]
+        layouts[layout] = {
+            "sheets": sheets,
+            "source": block.get("source", ""),
+            "has_header": bool(header),
+            "columns": columns_used(header, width, block.get("columns", {})),
+        }
+    return list(layouts.values())
+
+
 def plan_file(
     data: bytes, file_name: str, remembered: Mapping[str, dict[str, int]] | None = None
 ) -> tuple[list[BlockPlan], list[Block]]:

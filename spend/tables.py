@@ -5,6 +5,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.timezone import localtime
 
+from councils.access import People
 from councils.templatetags.money import gbp
 from spend.models import SpendLine, SpendUpload, UploadStatus
 
@@ -25,6 +26,7 @@ class UploadTable(tables.Table):
 
     def __init__(self, *args, council, **kwargs):
         self.council = council
+        self.people = People(council)
         super().__init__(*args, **kwargs)
 
     file_name = tables.Column(
@@ -57,7 +59,7 @@ class UploadTable(tables.Table):
         return format_html(
             '{}<br><span class="ls-muted">by {}</span>',
             date_format(localtime(value), "j M Y H:i"),
-            record.uploaded_by or "the command line",
+            self.people.uploader(record),
         )
 
     def render_status(self, value, record):
@@ -102,6 +104,7 @@ class SpendLineTable(tables.Table):
 
     def __init__(self, *args, council, **kwargs):
         self.council = council
+        self.people = People(council)
         super().__init__(*args, **kwargs)
 
     payment_date = tables.DateColumn(format="j M Y", verbose_name="Date")

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.text import Truncator
 from django.views.decorators.http import require_http_methods, require_POST
 
-from councils.access import can, council_view, history_who
+from councils.access import People, can, council_view, history_who
 from councils.models import Capability, Council
 from councils.tables import paginate
 from spend.export import csv_response
@@ -45,6 +45,7 @@ from spend.models import (
 from spend.parse import (
     FIELD_LABELS,
     FileRefused,
+    columns_read,
     columns_used,
     header_of_layout,
     plan_file,
@@ -159,6 +160,13 @@ def upload(request: HttpRequest, council: Council) -> HttpResponse:
                 "rolled back. Check the columns below, then start the import.",
             )
             return redirect("spend:upload-preview", council.slug, new.pk)
+        if earlier := _added_nothing_before(new):
+            messages.info(
+                request,
+                f"Upload #{earlier.pk} of this file added no payment and was rolled "
+                "back. Check the columns below, then start the import.",
+            )
+            return redirect("spend:upload-preview", council.slug, new.pk)
         if form.cleaned_data["check_columns"]:
             return redirect("spend:upload-preview", council.slug, new.pk)
         return _preview_or_start(request, new)
@@ -176,7 +184,7 @@ def _already_held(
     if earlier and _holds_nothing(earlier):
         return None
     if earlier:
-        who = earlier.uploaded_by or "the command line"
+        who = People(council).uploader(earlier)
         form.add_error(
             "file",
             f'"{file_name}" was already imported on '
@@ -200,6 +208,24 @@ def _already_held(
         )
         return redirect("spend:upload-detail", council.slug, pending.pk)
     return None
+
+
+def _added_nothing_before(upload: SpendUpload) -> SpendUpload | None:
+    """The latest earlier upload of the same file, rolled back, whose import added
+    no payment (rolled back by hand, say): the columns that rejected every row
+    are not used again unseen."""
+    return (
+        SpendUpload.objects.for_council(upload.council)
+        .filter(
+            sha256=upload.sha256,
+            status=UploadStatus.ROLLED_BACK,
+            rows_imported=0,
+            rows_duplicate=0,
+        )
+        .exclude(pk=upload.pk)
+        .order_by("-uploaded_at")
+        .first()
+    )
 
 
 def _holds_nothing(upload: SpendUpload) -> bool:
@@ -549,31 +575,6 @@ def _remember(
     )
 
 
-def columns_read(upload: SpendUpload) -> list[dict]:
-    """For the result page: each layout of the file, in file order, with its
-    sheets, how its columns were chosen and which column each field came from."""
-    layouts: dict[str, dict] = {}
-    for block in upload.mappings:
-        layout = block.get("layout", "")
-        # A CSV's one "sheet" is the file itself: not named.
-        sheet = block.get("sheet", "")
-        sheets = [sheet] if sheet and sheet != upload.file_name else []
-        if layout in layouts:
-            held = layouts[layout]["sheets"]
-            held.extend(name for name in sheets if name not in held)
-            continue
-        header, width = header_of_layout(layout)
-        if "width" in block:
-            header, width = block["header"], block["width"]
-        layouts[layout] = {
-            "sheets": sheets,
-            "source": block.get("source", ""),
-            "has_header": bool(header),
-            "columns": columns_used(header, width, block.get("columns", {})),
-        }
-    return list(layouts.values())
-
-
 @council_view(Capability.VIEW)
 def upload_detail(request: HttpRequest, council: Council, pk: int) -> HttpResponse:
     fail_stopped_imports(council)
@@ -593,7 +594,14 @@ def upload_detail(request: HttpRequest, council: Council, pk: int) -> HttpRespon
         # Where the VAT basis came from, or the heading contradicting it.
         "vat_note": _note_starting(upload, VAT_BASIS_NOTE),
         "vat_warning": _note_starting(upload, VAT_BASIS_WARNING),
-        "columns_read": columns_read(upload),
+        "columns_read": columns_read(upload.mappings, upload.file_name),
+        "uploader": (people := People(council)).uploader(upload),
+        "rolled_back_by": people.name(
+            upload.rolled_back_by_id, upload.rolled_back_by, here=True, nobody="someone"
+        ),
+        # Rolled back because the same file was uploaded again: its import had
+        # added no payment. The upload now holding the file, if any.
+        "again": _uploaded_again(upload),
     }
     if request.htmx:
         if upload.is_finished or upload.is_stalled:
@@ -602,6 +610,19 @@ def upload_detail(request: HttpRequest, council: Council, pk: int) -> HttpRespon
             return response
         return render(request, "spend/_progress.html", context)
     return render(request, "spend/upload_detail.html", context)
+
+
+def _uploaded_again(upload: SpendUpload) -> SpendUpload | None:
+    """For an upload rolled back when the same file was uploaded again (its import
+    added no payment), the council's live upload of that file, if any."""
+    if upload.status != UploadStatus.ROLLED_BACK or not _holds_nothing(upload):
+        return None
+    return (
+        SpendUpload.objects.for_council(upload.council)
+        .filter(sha256=upload.sha256, status__in=LIVE_STATUSES)
+        .exclude(pk=upload.pk)
+        .first()
+    )
 
 
 def _note_starting(upload: SpendUpload, start: str) -> str:
@@ -689,9 +710,12 @@ def upload_discard(request: HttpRequest, council: Council, pk: int) -> HttpRespo
         messages.error(request, DISCARD_REFUSED)
         return redirect("spend:upload-detail", council.slug, upload.pk)
     if request.method != "POST":
-        return render(
-            request, "spend/upload_discard.html", {"council": council, "upload": upload}
-        )
+        context = {
+            "council": council,
+            "upload": upload,
+            "uploader": People(council).uploader(upload),
+        }
+        return render(request, "spend/upload_discard.html", context)
     stored, name = upload.stored_file, upload.file_name
     with transaction.atomic():
         # Still discardable now that it is held (a preview may have queued it).

@@ -99,8 +99,8 @@ def test_on_what_every_council_shares_a_former_member_is_not_named(
     rule = People(council)
     shared = {key: rule.name(u.pk, u, here=False) for key, u in people.items()}
     assert shared == {
-        # Since leaving, they may have changed it for another council.
-        "former": "someone at another council",
+        # Since leaving, they may have changed it for another council: unnamed.
+        "former": "a former member of Luton",
         "root": "a LocalSpend administrator",
         "outsider": "someone at another council",
         "staff": "someone at another council",
@@ -110,6 +110,100 @@ def test_on_what_every_council_shares_a_former_member_is_not_named(
         client.get(reverse("procure:supplier-detail", args=[council.slug, supplier.pk]))
     )
     assert "changed by a LocalSpend administrator" in page
-    assert page.count("changed by someone at another council") == 3
+    assert "changed by a former member of Luton" in page
+    assert page.count("changed by someone at another council") == 2
     for hidden in ("fred-former", "root-operator", "oscar-outsider", "sam-staff"):
         assert hidden not in page
+
+
+def test_targets_social_value_and_uploads_name_people_by_the_same_rule(
+    client, council, council_admin, people, make_upload
+):
+    """The target history, a contract's social value history and the upload
+    pages name a superuser, a former member and an outsider as settings do."""
+    from socialvalue.models import Commitment, Measure, Target
+
+    contract = Contract.objects.create(
+        council=council, reference="LBC-8", title="Care", start_date=date(2025, 4, 1)
+    )
+    measure = Measure.objects.get(code="LS-JOBS-03")
+    uploads = {}
+    for n, (key, user) in enumerate(people.items(), start=1):
+        target = Target(
+            council=council,
+            metric="local",
+            baseline_year=2010 + 2 * n,
+            baseline_share=20,
+            target_year=2011 + 2 * n,
+            target_share=30,
+        )
+        target._history_user = user
+        target.save()
+        commitment = Commitment(
+            contract=contract,
+            measure=measure,
+            quantity=n,
+            period_start=date(2025, 4, 1),
+            period_end=date(2026, 3, 31),
+        )
+        commitment._history_user = user
+        commitment.save()
+        uploads[key] = make_upload(council, file_name=f"{key}.csv", uploaded_by=user)
+    client.force_login(council_admin)
+    targets = _text(client.get(reverse("socialvalue:targets", args=[council.slug])))
+    social = _text(
+        client.get(reverse("socialvalue:contract", args=[council.slug, contract.pk]))
+    )
+    listed = _text(client.get(reverse("spend:uploads", args=[council.slug])))
+    for key, words in EXPECTED.items():
+        assert f"by {words}" in targets, key
+        assert words in social, key
+        assert f"by {words}" in listed, key
+        upload = uploads[key]
+        page = _text(
+            client.get(reverse("spend:upload-detail", args=[council.slug, upload.pk]))
+        )
+        assert f"by {words}." in page, key
+    for hidden in ("root-operator", "oscar-outsider", "sam-staff"):
+        assert hidden not in targets + social + listed
+
+
+def test_a_former_members_shared_decision_says_so_and_keeps_its_reason_back(
+    client, council, council_officer, people, make_supplier, make_line
+):
+    """A size decision by someone who has since left: "a former member of Luton",
+    not "someone at another council", and the reason held back without saying
+    it was given at another council."""
+    from socialvalue.models import TagOverride
+    from socialvalue.tagging import classify_suppliers
+
+    supplier = make_supplier(name="Wardown Care Ltd")
+    make_line(council, supplier=supplier)
+    TagOverride.objects.create(
+        supplier=supplier,
+        council=None,
+        kind="size",
+        value="small",
+        reason="Accounts for 2024 seen",
+        created_by=people["former"],
+    )
+    # The run is the system's: the location tag it writes is Luton's own.
+    classify_suppliers(supplier_ids=[supplier.pk])
+    client.force_login(council_officer)
+    page = _text(
+        client.get(reverse("procure:supplier-detail", args=[council.slug, supplier.pk]))
+    )
+    assert "Set by a former member of Luton on" in page
+    assert "for a reason not shown here" in page
+    assert "Accounts for 2024 seen" not in page
+    assert "fred-former" not in page
+    form = _text(
+        client.get(
+            reverse(
+                "socialvalue:tag-override", args=[council.slug, supplier.pk, "size"]
+            )
+        )
+    )
+    assert "Set by a former member of Luton" in form
+    assert "for a reason not shown here" in form
+    assert "reason given there" not in form

@@ -331,3 +331,25 @@ def test_a_dry_run_of_a_real_workbook_lists_its_sheets_by_layout(council):
     assert listed[1:8] == [first, *columns, '    Not read: E "Column1"']
     assert listed[8:14] == ["  Layout 2 of 2, sheet “Mar 19”:", *columns]
     assert not SpendUpload.objects.exists()
+
+
+def test_a_file_whose_import_added_nothing_says_how_to_import_it_again(
+    council, tmp_path
+):
+    """Every row rejected (no 31 April): run again, the command says the earlier
+    import added no payment and where to choose other columns."""
+    path = tmp_path / "bad.csv"
+    path.write_bytes(
+        (",".join(HEADER) + "\n31/04/2025,Wardown Plumbing Ltd,1.00,1.20,K1\n").encode()
+    )
+    run(path, council)
+    upload = SpendUpload.objects.get()
+    assert (upload.rows_imported, upload.rows_rejected) == (0, 1)
+    text = "\n".join(run(path, council))
+    assert f"That import (upload #{upload.pk}) added no payment" in text
+    assert "upload it in the browser" in text
+    # A file that added payments says nothing of the kind.
+    good = tmp_path / "april.csv"
+    good.write_bytes(APRIL)
+    run(good, council)
+    assert "added no payment" not in "\n".join(run(good, council))

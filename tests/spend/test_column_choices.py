@@ -457,7 +457,7 @@ def test_a_failed_upload_can_be_discarded_after_a_question(
 
 
 def test_columns_read_from_mappings_stored_before_headings_were_kept():
-    from spend.views import columns_read
+    from spend.parse import columns_read
 
     upload = SpendUpload(
         file_name="old.xlsx",
@@ -478,7 +478,7 @@ def test_columns_read_from_mappings_stored_before_headings_were_kept():
             {"sheet": "June", "layout": "no-header:4", "columns": {"amount": 3}},
         ],
     )
-    first, second = columns_read(upload)
+    first, second = columns_read(upload.mappings, upload.file_name)
     assert first["sheets"] == ["April", "May"]
     assert first["columns"].used[1] == ("Amount", 'C "net"')
     assert second["has_header"] is False
@@ -488,12 +488,12 @@ def test_columns_read_from_mappings_stored_before_headings_were_kept():
         file_name="april.csv",
         mappings=[{"sheet": "april.csv", "layout": "date|payee|net", "columns": {}}],
     )
-    assert columns_read(csv_upload)[0]["sheets"] == []
+    assert columns_read(csv_upload.mappings, "april.csv")[0]["sheets"] == []
     # What the preview stored before an import that then failed: read, not shown.
     pending = SpendUpload(
         file_name="x.csv", mappings=[{"layout": "a|b", "columns": {}, "chosen": True}]
     )
-    assert columns_read(pending)[0]["columns"].used == []
+    assert columns_read(pending.mappings, "x.csv")[0]["columns"].used == []
 
 
 def test_an_import_reads_the_columns_remembered_when_it_was_queued(

@@ -443,3 +443,56 @@ def test_a_preview_confirmed_after_another_tab_started_it_does_not_queue_twice(
     assert upload.status == "queued" and upload.mappings == []
     page = client.get(response.url)
     assertContains(page, "This file is no longer waiting for its columns to be checked")
+
+
+def test_the_emptied_upload_says_it_added_nothing_and_links_the_new_one(
+    client, finance_officer, council
+):
+    client.force_login(finance_officer)
+    first = _imported_with_nothing_added(client, council)
+    _upload(client, council, BAD, "bad-again.csv")
+    second = SpendUpload.objects.exclude(pk=first.pk).get()
+    page = client.get(_detail_url(council, first))
+    assertContains(page, "its import had added no payment, and the same file was")
+    assertContains(page, f'href="{_detail_url(council, second)}"')
+    assertNotContains(page, "its payments were removed")
+
+
+def test_a_file_rolled_back_by_hand_after_adding_nothing_comes_back_to_its_preview(
+    client, finance_officer, council
+):
+    """Rolled back on its rollback page, then uploaded again without ticking the
+    box: the remembered columns that rejected every row are not used unseen."""
+    client.force_login(finance_officer)
+    first = _imported_with_nothing_added(client, council)
+    client.post(reverse("spend:upload-rollback", args=[council.slug, first.pk]))
+    first.refresh_from_db()
+    assert first.status == "rolled_back"
+    response = _upload(client, council, BAD, "bad-again.csv")
+    second = SpendUpload.objects.exclude(pk=first.pk).get()
+    assertRedirects(
+        response, _preview_url(council, second), fetch_redirect_response=False
+    )
+    assert second.status == "pending"
+    assertContains(
+        client.get(response.url),
+        f"Upload #{first.pk} of this file added no payment and was rolled back.",
+    )
+
+
+def test_a_file_rolled_back_after_adding_payments_imports_with_its_columns(
+    client, finance_officer, council
+):
+    """Only a file that added nothing is held back for its preview."""
+    client.force_login(finance_officer)
+    _upload(client, council, GOOD, "good.csv")
+    first = SpendUpload.objects.get()
+    client.post(_preview_url(council, first), _answers(client, council, first))
+    client.post(reverse("spend:upload-rollback", args=[council.slug, first.pk]))
+    response = _upload(client, council, GOOD, "good-again.csv")
+    second = SpendUpload.objects.exclude(pk=first.pk).get()
+    assertRedirects(
+        response, _detail_url(council, second), fetch_redirect_response=False
+    )
+    second.refresh_from_db()
+    assert second.status in ("queued", "imported")

@@ -1,7 +1,7 @@
 """python manage.py import_spend PATH --council SLUG [--vat-basis] [--dry-run] [--format json]
 
 After the reconciliation, the text output lists the columns read for each layout
-of the file, as the upload's result page does (`spend.views.columns_read`): with
+of the file, as the upload's result page does (`spend.parse.columns_read`): with
 `--dry-run`, the columns the import would read, as the preview page proposes them;
 for a file already imported, those its payments were read with then.
 
@@ -28,9 +28,8 @@ from spend.importer import (
     import_spend_file,
 )
 from spend.models import SpendUpload, VatBasis
-from spend.parse import FileRefused
+from spend.parse import FileRefused, columns_read
 from spend.storage import keep_file, sha256_of
-from spend.views import columns_read
 
 # The columns section's heading, by status: a dry run lists the columns the import
 # would read; a file already imported, those its payments were read with then.
@@ -96,7 +95,7 @@ class Command(BaseCommand):
                     self._layouts = _columns_planned(name, result.plans)
                 return result
             # The columns its payments were read with when it was imported.
-            self._layouts = columns_read(earlier)
+            self._layouts = columns_read(earlier.mappings, earlier.file_name)
             result.status = "duplicate"
             who = earlier.uploaded_by or "the command line"
             result.message = (
@@ -104,6 +103,12 @@ class Command(BaseCommand):
                 f"{earlier.uploaded_at:%d %B %Y at %H:%M} by {who}"
                 f"{earlier.named_then(name)}: nothing new was imported."
             )
+            if not (earlier.rows_imported or earlier.rows_duplicate):
+                result.message += (
+                    f" That import (upload #{earlier.pk}) added no payment: to read "
+                    "the file with other columns, upload it in the browser, which "
+                    "rolls that upload back and shows the columns to check."
+                )
             return result
         try:
             upload = SpendUpload.objects.create(
@@ -121,7 +126,8 @@ class Command(BaseCommand):
             ) from None
         progress = self._progress_bar() if sys.stderr.isatty() else None
         result = import_spend_file(upload=upload, data=data, progress=progress)
-        self._layouts = columns_read(upload)  # its mappings, as the import saved them
+        # Its mappings, as the import saved them.
+        self._layouts = columns_read(upload.mappings, upload.file_name)
         return result
 
     def _progress_bar(self):
@@ -252,19 +258,16 @@ def _layout_title(number: int, count: int, sheets: list[str]) -> str:
 def _columns_planned(name: str, plans: list) -> list[dict]:
     """The columns the import would read, as the dry run planned them (the
     council's remembered choice for a layout, else recognised or guessed), in the
-    shape of an upload's saved mappings for `columns_read`."""
-    unsaved = SpendUpload(
-        file_name=name[:255],
-        mappings=[
-            {
-                "sheet": plan.sheet,
-                "layout": plan.layout,
-                "header": plan.header,
-                "width": plan.width,
-                "columns": plan.columns,
-                "source": plan.source,
-            }
-            for plan in plans
-        ],
-    )
-    return columns_read(unsaved)
+    shape of an upload's saved mappings, for `columns_read`."""
+    mappings = [
+        {
+            "sheet": plan.sheet,
+            "layout": plan.layout,
+            "header": plan.header,
+            "width": plan.width,
+            "columns": plan.columns,
+            "source": plan.source,
+        }
+        for plan in plans
+    ]
+    return columns_read(mappings, name)
