@@ -15,7 +15,7 @@ from procure.models import (
     SupplierAlias,
 )
 from socialvalue.models import SME_VALUES, TAG_VALUES, TagKind
-from spend.filters import MONEY_BOUNDS
+from spend.filters import MONEY_BOUNDS, RangeFilterForm
 
 
 def _choices(kind: str) -> list[tuple[str, str]]:
@@ -97,6 +97,23 @@ class SupplierFilter(django_filters.FilterSet):
 _DATE = forms.DateInput(attrs={"type": "date"})
 
 
+class ContractFilterForm(RangeFilterForm):
+    RANGES = (
+        (
+            "ending_after",
+            "ending_before",
+            "The “ending on or before” date must be on or after the “ending on or "
+            "after” date.",
+        ),
+        (
+            "value_min",
+            "value_max",
+            "The “whole-life value up to” must be at least the “whole-life value "
+            "from”.",
+        ),
+    )
+
+
 class ContractFilter(django_filters.FilterSet):
     """Filters over a council's contracts (pass `council` for the choices)."""
 
@@ -147,6 +164,7 @@ class ContractFilter(django_filters.FilterSet):
     class Meta:
         model = Contract
         fields = []
+        form = ContractFilterForm
 
     def filter_status(self, queryset, name, value):
         return queryset.in_status(value)

@@ -1,11 +1,13 @@
 from urllib.parse import urlencode
 
 import django_tables2 as tables
+from django.db.models import Case, F, Value, When
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 
 from councils.templatetags.money import gbp
-from procure.models import Contract, Supplier
+from procure.models import Contract, ContractStatus, Supplier
 from socialvalue.models import TAG_VALUES
 from spend.tables import MoneyColumn
 
@@ -97,6 +99,21 @@ class ContractTable(tables.Table):
             value,
             record.title,
         )
+
+    def order_status(self, queryset, is_descending: bool):
+        """By the status shown (`Contract.current_status`): an active contract
+        whose end date has passed sorts with the ended ones."""
+        today = timezone.localdate()
+        shown = Case(
+            When(
+                status=ContractStatus.ACTIVE,
+                end_date__lt=today,
+                then=Value(ContractStatus.ENDED.value),
+            ),
+            default=F("status"),
+        )
+        key = "-shown_status" if is_descending else "shown_status"
+        return queryset.annotate(shown_status=shown).order_by(key, "reference"), True
 
     def render_status(self, value, record):
         status = record.current_status

@@ -55,7 +55,10 @@ def dashboard(request: HttpRequest, council: Council) -> HttpResponse:
     directorate_chart = charts.directorate_chart(directorates, scope.label)
 
     download = request.GET.get("download")
-    if download in DOWNLOADS:
+    # A download of a view the form refused would be of the default view, under
+    # a name the user did not ask for: the page says what is wrong instead.
+    refused = download in DOWNLOADS and not form.is_valid()
+    if download in DOWNLOADS and not refused:
         return _download(
             download,
             council,
@@ -108,7 +111,9 @@ def dashboard(request: HttpRequest, council: Council) -> HttpResponse:
         "amber_points": figures.amber_points(),
         "today": today,
     }
-    return render(request, "spend/dashboard.html", context)
+    return render(
+        request, "spend/dashboard.html", context, status=400 if refused else 200
+    )
 
 
 def _download(

@@ -105,29 +105,36 @@ def _long_date(day) -> str:
     return format_date(day, "j F Y")
 
 
-class SpendLineFilterForm(forms.Form):
-    """The filters' form: a range whose ends are the wrong way round is an error
-    on its second end (then left out), not a list of no payments."""
+class RangeFilterForm(forms.Form):
+    """A filters' form whose ranges (`RANGES`: low field, high field, message)
+    are checked: a range whose ends are the wrong way round is an error on its
+    second end (then left out), not a list of nothing."""
+
+    RANGES: tuple[tuple[str, str, str], ...] = ()
 
     def clean(self) -> dict:
         data = super().clean()
-        for low, high, message in (
-            (
-                "date_from",
-                "date_to",
-                "The “paid on or before” date must be on or after the “paid on or "
-                "after” date.",
-            ),
-            (
-                "amount_min",
-                "amount_max",
-                "The “amount at most” must be at least the “amount at least”.",
-            ),
-        ):
+        for low, high, message in self.RANGES:
             first, last = data.get(low), data.get(high)
             if first is not None and last is not None and last < first:
                 self.add_error(high, message)
         return data
+
+
+class SpendLineFilterForm(RangeFilterForm):
+    RANGES = (
+        (
+            "date_from",
+            "date_to",
+            "The “paid on or before” date must be on or after the “paid on or "
+            "after” date.",
+        ),
+        (
+            "amount_min",
+            "amount_max",
+            "The “amount at most” must be at least the “amount at least”.",
+        ),
+    )
 
 
 class SpendLineFilter(django_filters.FilterSet):

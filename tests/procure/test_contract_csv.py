@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -329,3 +330,53 @@ def test_a_contract_valued_only_by_the_year_shows_its_annual_value(
     assert row[0] == "LBC-9"
     # No whole-life value: its annual value, and no share of a value.
     assert row[9:13] == ["", "12000.50", "0.00", ""]
+
+
+def test_sorting_by_status_sorts_by_the_status_shown(client, viewer, council):
+    """An active contract whose end date has passed shows as ended, and sorts
+    with the ended ones, on the page and in the file."""
+    for reference, status, end in [
+        ("S-1", "active", FAR),
+        ("S-2", "ended", date(2024, 3, 31)),
+        ("S-3", "active", date(2024, 3, 31)),  # shown "Ended"
+        ("S-4", "pipeline", FAR),
+    ]:
+        Contract.objects.create(
+            council=council,
+            reference=reference,
+            title="Work",
+            start_date=date(2023, 4, 1),
+            end_date=end,
+            status=status,
+        )
+    client.force_login(viewer)
+    page = client.get(_url(council), {"sort": "status"}).content.decode()
+    assert re.findall(r">(S-\d)</a>", page) == ["S-1", "S-2", "S-3", "S-4"]
+    rows = _csv(client.get(_url(council), {"sort": "-status", "format": "csv"}))
+    # Pipeline, then ended (by reference), then active.
+    assert _references(rows) == ["S-4", "S-2", "S-3", "S-1"]
+
+
+@pytest.mark.parametrize(
+    "query, field_message",
+    [
+        (
+            {"ending_after": "2028-01-01", "ending_before": "2025-01-01"},
+            "must be on or after the “ending on or after” date",
+        ),
+        (
+            {"value_min": "5000", "value_max": "100"},
+            "must be at least the “whole-life value from”",
+        ),
+    ],
+)
+def test_a_range_the_wrong_way_round_is_explained_not_an_empty_list(
+    client, viewer, council, register, query, field_message
+):
+    client.force_login(viewer)
+    page = client.get(_url(council), query)
+    assertContains(page, field_message)
+    assertNotContains(page, "No contracts match")
+    # The file is refused too, with the same page.
+    refused = client.get(_url(council), {**query, "format": "csv"})
+    assert refused.status_code == 400

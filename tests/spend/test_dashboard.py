@@ -436,6 +436,20 @@ def test_data_quality_names_what_is_missing(council, spend):
     ]
 
 
+def test_a_download_of_a_view_the_form_refuses_is_refused_with_the_page(
+    client, viewer, spend
+):
+    """A year with no spend: not the default year's figures under another name,
+    but the page (400) with its error summary."""
+    client.force_login(viewer)
+    url = reverse("spend:dashboard", args=["luton"])
+    response = client.get(url, {"year": "2019", "download": "trend"})
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/html")
+    assert "govuk-error-summary" in response.content.decode()
+    assert client.get(url, {"year": "2025", "download": "trend"}).status_code == 200
+
+
 def test_data_quality_download_says_what_each_column_holds(client, viewer, spend):
     client.force_login(viewer)
     response = client.get(
