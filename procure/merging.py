@@ -168,13 +168,14 @@ def merge_suppliers(
     kept: Supplier,
     merged: Supplier,
     user,
+    council: Council | None,
     reason: str = "",
-    council: Council | None = None,
 ) -> SupplierMerge:
     """Merge `merged` into `kept`, as `council`'s officer `user`: refused when the
     merged supplier is in another council's records. `council=None` merges for
     every council (a LocalSpend administrator's merge): only an administrator, or
-    a council that alone deals with both suppliers, can undo it."""
+    a council that alone deals with both suppliers, can undo it. No default: each
+    caller says which it is."""
     if kept.pk == merged.pk:
         raise MergeRefused("A supplier cannot be merged into itself.")
     if kept.merged_into_id or merged.merged_into_id:

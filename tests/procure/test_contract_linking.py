@@ -469,7 +469,9 @@ def test_a_merge_links_the_merged_suppliers_payments_and_undo_unlinks_them(
     theirs = pay(date(2025, 9, 1), supplier=dupe)
     link_spend(council)
     assert _contract_of(theirs) is None
-    record = merge_suppliers(kept=supplier, merged=dupe, user=council_officer)
+    record = merge_suppliers(
+        kept=supplier, merged=dupe, user=council_officer, council=None
+    )
     assert _contract_of(theirs) == contract.pk
     undo_merge(record, user=council_officer)
     theirs.refresh_from_db()
@@ -481,7 +483,9 @@ def test_undoing_a_merge_releases_a_hand_link_across_the_two_suppliers(
 ):
     dupe = make_supplier(name="Stockwood Landscapes")
     early = pay(date(2024, 9, 1), supplier=dupe)  # before the contract
-    record = merge_suppliers(kept=supplier, merged=dupe, user=council_officer)
+    record = merge_suppliers(
+        kept=supplier, merged=dupe, user=council_officer, council=None
+    )
     assert link_lines(contract, [early.pk]) == 1
     undo_merge(record, user=council_officer)
     early.refresh_from_db()

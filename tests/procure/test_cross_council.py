@@ -216,10 +216,14 @@ def test_a_merge_with_no_council_is_undone_only_where_one_council_deals_with_bot
     solo_kept, solo_dupe = make_supplier(name="Solo Ltd"), make_supplier(name="Solo")
     make_line(council, supplier=solo_kept)
     make_line(council, supplier=solo_dupe)
-    solo = merge_suppliers(kept=solo_kept, merged=solo_dupe, user=council_officer)
+    solo = merge_suppliers(
+        kept=solo_kept, merged=solo_dupe, user=council_officer, council=None
+    )
     dupe = make_supplier(name="Beacon Engineering (old)")
     make_line(council, supplier=dupe)
-    shared = merge_suppliers(kept=beacon, merged=dupe, user=council_officer)
+    shared = merge_suppliers(
+        kept=beacon, merged=dupe, user=council_officer, council=None
+    )
     assert solo.council is None and shared.council is None
     client.force_login(council_officer)
     response = client.post(
@@ -313,7 +317,7 @@ def test_suppliers_with_different_registered_numbers_are_never_merged(
     response = client.post(url)
     assert any(words in m for m in _said(response))
     with pytest.raises(MergeRefused, match=words):
-        merge_suppliers(kept=kept, merged=dupe, user=council_officer)
+        merge_suppliers(kept=kept, merged=dupe, user=council_officer, council=None)
     dupe.refresh_from_db()
     assert dupe.merged_into is None and not SupplierMerge.objects.exists()
 

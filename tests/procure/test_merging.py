@@ -51,7 +51,7 @@ def test_a_merge_moves_everything_and_records_what_moved(
 ):
     kept, dupe = pair
     record = merge_suppliers(
-        kept=kept, merged=dupe, user=council_officer, reason="Same VAT"
+        kept=kept, merged=dupe, user=council_officer, reason="Same VAT", council=None
     )
     assert not dupe.spend_lines.exists() and kept.spend_lines.count() == 3
     assert SupplierAlias.objects.get(name="WARDOWN PLUMBING").supplier == kept
@@ -70,7 +70,7 @@ def test_a_merge_moves_everything_and_records_what_moved(
 
 def test_undo_puts_everything_back(pair, council_officer):
     kept, dupe = pair
-    record = merge_suppliers(kept=kept, merged=dupe, user=council_officer)
+    record = merge_suppliers(kept=kept, merged=dupe, user=council_officer, council=None)
     undo_merge(record, user=council_officer)
     dupe.refresh_from_db()
     assert dupe.merged_into is None
@@ -87,7 +87,7 @@ def test_the_moved_contract_and_alias_record_who_moved_them_and_why(
     pair, council_officer
 ):
     kept, dupe = pair
-    record = merge_suppliers(kept=kept, merged=dupe, user=council_officer)
+    record = merge_suppliers(kept=kept, merged=dupe, user=council_officer, council=None)
     for model, key in ((Contract, {"reference": "C9"}), (SupplierAlias, {})):
         latest = model.objects.get(**key).history.first()
         assert latest.supplier_id == kept.pk
@@ -106,11 +106,14 @@ def test_a_supplier_cannot_be_merged_into_itself_or_twice(
 ):
     kept, dupe = pair
     with pytest.raises(MergeRefused, match="itself"):
-        merge_suppliers(kept=kept, merged=kept, user=council_officer)
-    merge_suppliers(kept=kept, merged=dupe, user=council_officer)
+        merge_suppliers(kept=kept, merged=kept, user=council_officer, council=None)
+    merge_suppliers(kept=kept, merged=dupe, user=council_officer, council=None)
     with pytest.raises(MergeRefused, match="already been merged"):
         merge_suppliers(
-            kept=make_supplier(name="Third Ltd"), merged=dupe, user=council_officer
+            kept=make_supplier(name="Third Ltd"),
+            merged=dupe,
+            user=council_officer,
+            council=None,
         )
 
 
@@ -205,7 +208,7 @@ def test_a_supplier_other_councils_pay_is_not_merged_by_one_council(
 
 def test_undo_leaves_a_decision_made_on_the_kept_supplier_since(pair, council_officer):
     kept, dupe = pair
-    record = merge_suppliers(kept=kept, merged=dupe, user=council_officer)
+    record = merge_suppliers(kept=kept, merged=dupe, user=council_officer, council=None)
     moved = TagOverride.objects.get(kind="vcse")
     moved.value, moved.reason = "yes", "Registered as a CIC since"
     moved.save()
@@ -216,7 +219,7 @@ def test_undo_leaves_a_decision_made_on_the_kept_supplier_since(pair, council_of
 
 def test_the_suggestion_a_merge_settles_records_who_and_why(pair, council_officer):
     kept, dupe = pair
-    merge_suppliers(kept=kept, merged=dupe, user=council_officer)
+    merge_suppliers(kept=kept, merged=dupe, user=council_officer, council=None)
     settled = MatchSuggestion.objects.get().history.first()
     assert settled.history_type == "~" and settled.history_user == council_officer
     assert settled.dismissed_at is not None
@@ -254,7 +257,7 @@ def test_undo_returns_payments_imported_meanwhile_under_the_returned_name(
     from django.utils import timezone
 
     kept, dupe = pair
-    record = merge_suppliers(kept=kept, merged=dupe, user=council_officer)
+    record = merge_suppliers(kept=kept, merged=dupe, user=council_officer, council=None)
     later = make_upload(council, finished_at=timezone.now())
     meanwhile = make_line(
         council, supplier=kept, supplier_name="Wardown Plumbing", upload=later
@@ -270,7 +273,7 @@ def test_a_merged_suppliers_old_address_leads_to_the_kept_one(
     client, pair, council, council_officer
 ):
     kept, dupe = pair
-    merge_suppliers(kept=kept, merged=dupe, user=council_officer)
+    merge_suppliers(kept=kept, merged=dupe, user=council_officer, council=None)
     client.force_login(council_officer)
     old = reverse("procure:supplier-detail", args=[council.slug, dupe.pk])
     response = client.get(old, follow=True)

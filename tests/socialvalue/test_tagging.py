@@ -494,7 +494,9 @@ def test_merging_and_undoing_leaves_the_merged_supplier_tagged_only_when_apart(
     make_line(council, supplier=twin)
     classify_suppliers()
     assert SupplierTag.objects.filter(supplier=twin).count() == 4
-    record = merge_suppliers(kept=luton_firm, merged=twin, user=council_officer)
+    record = merge_suppliers(
+        kept=luton_firm, merged=twin, user=council_officer, council=None
+    )
     classify_suppliers()  # a later run over the whole register
     assert not SupplierTag.objects.filter(supplier=twin).exists()
     undo_merge(record, user=council_officer)

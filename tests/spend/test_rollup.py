@@ -278,7 +278,9 @@ def test_a_merge_and_its_undoing_keep_the_rollups_equal(
 ):
     acme = Supplier.objects.get(name="Acme Builders Ltd")
     faraway = Supplier.objects.get(name="Faraway Consulting LLP")
-    record = merge_suppliers(kept=acme, merged=faraway, user=council_officer)
+    record = merge_suppliers(
+        kept=acme, merged=faraway, user=council_officer, council=None
+    )
     assert_rollups_match(council)
     assert not SupplierMonth.objects.filter(supplier=faraway).exists()
     undo_merge(record, user=council_officer)
