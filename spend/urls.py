@@ -14,6 +14,7 @@ urlpatterns = [
     ),
     path("uploads/<int:pk>/rollback/", views.upload_rollback, name="upload-rollback"),
     path("uploads/<int:pk>/retry/", views.upload_retry, name="upload-retry"),
+    path("uploads/<int:pk>/read-again/", views.upload_reread, name="upload-reread"),
     path("uploads/<int:pk>/discard/", views.upload_discard, name="upload-discard"),
     path("uploads/columns/", views.mapping_list, name="mappings"),
     path(

@@ -698,6 +698,60 @@ def upload_retry(request: HttpRequest, council: Council, pk: int) -> HttpRespons
     return redirect("spend:upload-preview", council.slug, upload.pk)
 
 
+REREAD_REFUSED = (
+    "Only an imported file that added no payment (every row rejected) can be read "
+    "again this way. Roll an imported file back, then upload it again."
+)
+
+
+@council_view(Capability.UPLOAD)
+@require_POST
+def upload_reread(request: HttpRequest, council: Council, pk: int) -> HttpResponse:
+    """Read again, from the file kept, an imported file that added no payment
+    (every row rejected, as when a column was read wrongly): the upload is rolled
+    back (it removes nothing; in its history, by this user) and a new upload of
+    the same file goes to its preview, its columns to be checked."""
+    with transaction.atomic():
+        upload = (
+            SpendUpload.objects.for_council(council)
+            .select_for_update()
+            .filter(pk=pk)
+            .first()
+        )
+        if upload is None:
+            raise Http404("No such upload.")
+        if (
+            upload.status != UploadStatus.IMPORTED
+            or not _holds_nothing(upload)
+            or upload.lines.exists()
+        ):
+            messages.error(request, REREAD_REFUSED)
+            return redirect("spend:upload-detail", council.slug, upload.pk)
+        try:
+            read_kept(upload.stored_file)
+        except OSError as error:
+            messages.error(request, why_unread(error))
+            return redirect("spend:upload-detail", council.slug, upload.pk)
+        rollback_upload(upload, user=request.user, reason=EMPTY_ROLLED_BACK)
+        new = SpendUpload.objects.create(
+            council=council,
+            file_name=upload.file_name,
+            sha256=upload.sha256,
+            size_bytes=upload.size_bytes,
+            uploaded_by=request.user,
+            vat_basis=upload.vat_basis,
+            period_start=upload.period_start,
+            period_end=upload.period_end,
+            stored_file=upload.stored_file,
+        )
+    messages.info(
+        request,
+        f"Upload #{upload.pk} added no payment, so it was rolled back. Check the "
+        "columns below, then start the import.",
+    )
+    return redirect("spend:upload-preview", council.slug, new.pk)
+
+
 @council_view(Capability.UPLOAD)
 @require_http_methods(["GET", "HEAD", "POST"])
 def upload_discard(request: HttpRequest, council: Council, pk: int) -> HttpResponse:

@@ -40,6 +40,7 @@ ROUTES: dict[str, tuple[str | None, Capability | None]] = {
     "spend:upload-issues": ("upload", Capability.VIEW),
     "spend:upload-rollback": ("upload", Capability.UPLOAD),
     "spend:upload-retry": ("upload", Capability.UPLOAD),
+    "spend:upload-reread": ("upload", Capability.UPLOAD),
     "spend:upload-discard": ("upload", Capability.UPLOAD),
     "spend:mappings": (None, Capability.VIEW),
     "spend:mapping-forget": ("mapping", Capability.UPLOAD),
@@ -99,6 +100,7 @@ PUBLIC_ROUTES = {
 POST_ONLY_ROUTES = {
     "procure:merge-undo",
     "spend:upload-retry",
+    "spend:upload-reread",
     "spend:mapping-forget",
     "socialvalue:tag-override-remove",
     "socialvalue:proxy-value-remove",

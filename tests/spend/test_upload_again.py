@@ -496,3 +496,81 @@ def test_a_file_rolled_back_after_adding_payments_imports_with_its_columns(
     )
     second.refresh_from_db()
     assert second.status in ("queued", "imported")
+
+
+# --------------------------------- reading an emptied upload again from its page
+
+
+def _reread_url(council, upload) -> str:
+    return reverse("spend:upload-reread", args=[council.slug, upload.pk])
+
+
+def test_an_upload_that_added_nothing_is_read_again_from_its_page(
+    client, finance_officer, council
+):
+    """No need to find the file again: the page's button rolls the upload back
+    and reads the kept file, its columns shown to be checked."""
+    client.force_login(finance_officer)
+    first = _imported_with_nothing_added(client, council)
+    page = client.get(_detail_url(council, first))
+    assertContains(page, _reread_url(council, first))
+    assertContains(page, "Check the columns and read the file again")
+    response = client.post(_reread_url(council, first))
+    second = SpendUpload.objects.exclude(pk=first.pk).get()
+    assertRedirects(
+        response, _preview_url(council, second), fetch_redirect_response=False
+    )
+    assert (second.status, second.uploaded_by) == ("pending", finance_officer)
+    assert (second.sha256, second.stored_file) == (first.sha256, first.stored_file)
+    first.refresh_from_db()
+    assert (first.status, first.rolled_back_by) == ("rolled_back", finance_officer)
+    assert first.history.latest().history_change_reason.startswith(
+        "Rolled back: the same file was uploaded again"
+    )
+    assertContains(
+        client.get(response.url),
+        f"Upload #{first.pk} added no payment, so it was rolled back.",
+    )
+    # Read with the gross column this time, it imports its row.
+    answers = _answers(client, council, second)
+    answers["b0-amount"] = "3"
+    client.post(_preview_url(council, second), answers)
+    second.refresh_from_db()
+    assert second.status == "imported"
+
+
+def test_an_upload_that_added_payments_is_not_read_again_this_way(
+    client, finance_officer, council
+):
+    client.force_login(finance_officer)
+    _upload(client, council, GOOD, "good.csv")
+    upload = SpendUpload.objects.get()
+    client.post(_preview_url(council, upload), _answers(client, council, upload))
+    upload.refresh_from_db()
+    assert upload.rows_imported == 2
+    assertNotContains(
+        client.get(_detail_url(council, upload)), _reread_url(council, upload)
+    )
+    response = client.post(_reread_url(council, upload), follow=True)
+    assertContains(response, "Only an imported file that added no payment")
+    upload.refresh_from_db()
+    assert upload.status == "imported"
+    assert SpendUpload.objects.count() == 1
+
+
+def test_reading_again_twice_makes_one_new_upload(client, finance_officer, council):
+    """A second press (another tab) finds it rolled back already."""
+    client.force_login(finance_officer)
+    first = _imported_with_nothing_added(client, council)
+    client.post(_reread_url(council, first))
+    again = client.post(_reread_url(council, first), follow=True)
+    assertContains(again, "Only an imported file that added no payment")
+    assert SpendUpload.objects.count() == 2
+
+
+def test_a_viewer_cannot_read_an_upload_again(client, viewer, council, make_upload):
+    upload = make_upload(council, rows_read=1, rows_rejected=1)
+    client.force_login(viewer)
+    assert client.post(_reread_url(council, upload)).status_code == 403
+    upload.refresh_from_db()
+    assert upload.status == "imported"
