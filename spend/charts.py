@@ -104,7 +104,7 @@ def trend_chart(trend: Trend, scope_label: str) -> Chart:
     window = _months(*trend.window)
     notes = [
         f"Months shown: {shown}, the months with spend imported in the three "
-        f"financial years {window} (to the end of {scope_label})."
+        f"financial years {window}, to the end of {scope_label}."
         if points
         else f"No spend imported in the three financial years {window}."
     ]

@@ -588,10 +588,11 @@ def tiles(scope: Scope, targets: Targets, today: date | None = None) -> dict:
         if governing is not None:
             target = governing.share_for(scope.fy)
             tile.target = None if target is None else _one_place(target)
+            # Shown in brackets on the tile: no brackets of its own.
             tile.target_label = (
-                f"{_one_place(governing.target_share)}% by {governing.target_fy} "
-                f"(from {_one_place(governing.baseline_share)}% in "
-                f"{governing.baseline_fy})"
+                f"{_one_place(governing.target_share)}% by {governing.target_fy}, "
+                f"from {_one_place(governing.baseline_share)}% in "
+                f"{governing.baseline_fy}"
             )
         if not tile.too_little_known:
             tile.status = status_for(tile.share, tile.target)

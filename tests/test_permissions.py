@@ -391,6 +391,8 @@ def test_a_signed_in_member_sees_the_usual_header_on_the_public_page(
     header = page.split("</header>")[0]
     assert ">LocalSpend</a>" in header
     assert "Staff sign in" not in header
+    # Told what visitors see instead.
+    assert "This is the public page: visitors see it without signing in" in page
 
 
 def test_the_405_page_says_what_the_address_takes_not_what_was_sent(

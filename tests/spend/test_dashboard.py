@@ -179,6 +179,8 @@ def test_targets_come_from_the_trajectory_with_a_status_and_last_years_change(
     # Local: 25% in 2023/24 to 65% in 2027/28; 2025/26 is half way: 45%.
     assert tiles["local"].target == D("45.0")
     assert tiles["local"].status == "green"
+    # Shown in brackets on the tile, so none of its own.
+    assert tiles["local"].target_label == "65.0% by 2027/28, from 25.0% in 2023/24"
     # SME: 90% for 2025/26; 80% is more than 5 points short.
     assert (tiles["sme"].target, tiles["sme"].status) == (D("90.0"), "red")
     # VCSE: 22% for 2025/26; 20% is within 5 points.
