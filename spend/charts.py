@@ -213,7 +213,11 @@ def trend_chart(trend: Trend, scope_label: str) -> Chart:
                 "line": {"color": BLACK, "width": 1, "dash": "dot"},
             }
         )
-        labels.append((points[-1].month, "Projected, not spend →", 0, "bottom"))
+        # At the foot, unless the projection runs low (a VCSE share of 5%,
+        # say): then at the top of the plot, clear of the line.
+        low = min(value for _, value in projected) < 25
+        y, anchor = (0.98, "top") if low else (0, "bottom")
+        labels.append((points[-1].month, "Projected, not spend →", y, anchor))
     figure = {
         "data": data,
         "layout": _layout(

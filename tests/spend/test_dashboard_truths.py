@@ -430,3 +430,31 @@ def test_the_trend_table_says_what_each_share_is_of(council, to_october):
     assert charts.trend_chart(trend, scope.label).header[2] == (
         "Of: all spend in scope (£)"
     )
+
+
+def _projected_label(chart) -> dict:
+    return next(
+        a
+        for a in chart.figure["layout"]["annotations"]
+        if a["text"].startswith("Projected")
+    )
+
+
+def test_the_projected_label_keeps_clear_of_a_low_line(council, to_october):
+    """At the foot beside a local share of 20–30%; at the top beside a Living
+    Wage share of 0% (no supplier on the list), where the foot is the line."""
+    _, chart = year_trend(council)
+    assert (_projected_label(chart)["y"], _projected_label(chart)["yanchor"]) == (
+        0,
+        "bottom",
+    )
+    fy = FinancialYear(2025)
+    scope = figures.Scope(council, fy, fy.start, add_months(fy.start, 11))
+    trend = figures.trend(
+        scope,
+        figures.Targets(council),
+        figures.METRIC_BY_KEY["living_wage"],
+        date(2025, 11, 15),
+    )
+    low = _projected_label(charts.trend_chart(trend, scope.label))
+    assert (low["y"], low["yanchor"]) == (0.98, "top")
