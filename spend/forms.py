@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 from django import forms
 from django.conf import settings
 
@@ -44,8 +46,8 @@ class UploadForm(forms.Form):
     check_columns = forms.BooleanField(
         label="Let me check the columns before importing",
         required=False,
-        help_text="A file with headings your council has confirmed before is imported "
-        "straight away, with the same columns. Tick this to see and change them first.",
+        help_text="For a file with headings your council has checked before: see and "
+        "change its columns first, instead of importing it straight away.",
     )
 
     def __init__(self, *args, **kwargs):
@@ -117,6 +119,20 @@ class MappingForm(forms.Form):
 
     def block_fields(self, number: int) -> list[forms.BoundField]:
         return [self[f"b{number}-{name}"] for name in FIELDS]
+
+    def heading_cells(self, number: int) -> list[tuple[str, list[str]]]:
+        """The block's sample-table headings with the items its dropdowns name:
+        as proposed, or, sent back with an error, as the officer chose them (the
+        tags then agree with the dropdowns without JavaScript)."""
+        plan = self.plans[number]
+        if not self.is_bound:
+            return plan.heading_cells
+        columns = {}
+        for name in FIELDS:
+            value = self.data.get(f"b{number}-{name}", "")
+            if value.isdigit() and int(value) < plan.width:
+                columns[name] = int(value)
+        return replace(plan, columns=columns).heading_cells
 
     def chosen_vat_basis(self) -> str:
         """The VAT basis given on this form, else the upload's."""

@@ -1174,21 +1174,18 @@ _GUESSED_VALUES = {
 
 def _guess_note(mapping: ColumnMapping) -> str:
     """``With no header row, the columns were guessed from the values: dates from
-    column A, amounts from column C and supplier names from column B. Check and
-    confirm them before importing.``"""
+    column A, amounts from column C and supplier names from column B.`` (The
+    preview and a dry run ask for them to be checked; after an import this note
+    says how they were read.)"""
     found = [
         f"{_GUESSED_VALUES.get(name, _FIELD_LABELS[name])} from {_column_name(index)}"
         for name, index in mapping.columns.items()
     ]
     if not found:
-        return (
-            "With no header row, no column could be guessed from the values: "
-            "confirm which column holds each item before importing."
-        )
+        return "With no header row, no column could be guessed from the values."
     return (
         "With no header row, the columns were guessed from the values: "
-        f"{get_text_list(found, 'and')}. "
-        "Check and confirm them before importing."
+        f"{get_text_list(found, 'and')}."
     )
 
 

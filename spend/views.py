@@ -305,6 +305,8 @@ def upload_preview(request: HttpRequest, council: Council, pk: int) -> HttpRespo
     if isinstance(upload, HttpResponse):
         return upload
     if upload.status != UploadStatus.PENDING:
+        if request.method == "POST":  # a stale tab: its choices are not used
+            return _not_started(request, upload)
         return redirect("spend:upload-detail", council.slug, upload.pk)
     data = _kept_file_of(upload)
     if data is None:
@@ -335,6 +337,7 @@ def upload_preview(request: HttpRequest, council: Council, pk: int) -> HttpRespo
             "sheets": [plan.sheet for plan in group],
             "rows": sum(plan.row_count for plan in group),
             "fields": form.block_fields(i),
+            "heading_cells": form.heading_cells(i),
             "number": i + 1,
         }
         for i, group in enumerate(layouts)
@@ -594,7 +597,8 @@ def upload_detail(request: HttpRequest, council: Council, pk: int) -> HttpRespon
         # Where the VAT basis came from, or the heading contradicting it.
         "vat_note": _note_starting(upload, VAT_BASIS_NOTE),
         "vat_warning": _note_starting(upload, VAT_BASIS_WARNING),
-        "columns_read": columns_read(upload.mappings, upload.file_name),
+        "columns_read": (layouts := columns_read(upload.mappings, upload.file_name)),
+        "any_headerless": any(not layout["has_header"] for layout in layouts),
         "uploader": (people := People(council)).uploader(upload),
         "rolled_back_by": people.name(
             upload.rolled_back_by_id, upload.rolled_back_by, here=True, nobody="someone"
@@ -603,6 +607,13 @@ def upload_detail(request: HttpRequest, council: Council, pk: int) -> HttpRespon
         # added no payment. The upload now holding the file, if any.
         "again": _uploaded_again(upload),
     }
+    # Every row rejected: the file kept can be read again, its columns checked.
+    context["can_read_again"] = (
+        context["can_upload"]
+        and upload.status == UploadStatus.IMPORTED
+        and upload.rows_rejected > 0
+        and _holds_nothing(upload)
+    )
     if request.htmx:
         if upload.is_finished or upload.is_stalled:
             response = HttpResponse(status=204)

@@ -176,10 +176,12 @@ def test_a_dry_run_of_a_file_with_no_header_says_the_columns_were_guessed(
         "    Amount: column C",
         "    Supplier: column B",
         "    Not read: column D",
-        # Never remembered: the hint does not say it would be.
-        "  Columns wrong? Upload the file in the browser and tick “Let me check the "
-        "columns before importing” to choose them.",
+        # Never remembered, and always previewed: no box to tick.
+        "  Columns wrong? Upload the file in the browser: a file with no header row "
+        "always shows its columns there, to check before importing.",
     ]
+    # The guess is said once, in the columns, not again as a note.
+    assert not any("note: With no header row" in line for line in lines)
     assert not SpendUpload.objects.exists()
 
 
@@ -353,3 +355,23 @@ def test_a_file_whose_import_added_nothing_says_how_to_import_it_again(
     good.write_bytes(APRIL)
     run(good, council)
     assert "added no payment" not in "\n".join(run(good, council))
+
+
+def test_a_file_waiting_for_its_columns_in_the_browser_is_named_so(
+    council, tmp_path, make_upload
+):
+    from django.core.management.base import CommandError
+
+    path = tmp_path / "april.csv"
+    path.write_bytes(APRIL)
+    waiting = make_upload(
+        council, file_name="april.csv", sha256=sha256_of(APRIL), status="pending"
+    )
+    with pytest.raises(CommandError) as refused:
+        run(path, council)
+    assert str(refused.value) == (
+        f'"april.csv" was uploaded in the browser (upload #{waiting.pk}) and is '
+        "waiting for its columns to be checked there: import it from its preview "
+        "page, or discard it there first."
+    )
+    assert refused.value.returncode == 1

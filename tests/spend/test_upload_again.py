@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import threading
 from datetime import timedelta
 
@@ -360,18 +361,14 @@ def test_guessed_columns_are_said_in_plain_words():
     rows = [line.split(",") for line in HEADERLESS.decode().splitlines()]
     assert guess_columns(rows).notes[0] == (
         "With no header row, the columns were guessed from the values: dates from "
-        "column A, amounts from column C and supplier names from column B. "
-        "Check and confirm them before importing."
+        "column A, amounts from column C and supplier names from column B."
     )
 
 
 def test_no_guess_at_all_is_said_plainly():
     rows = [["x", "y"], ["z", "w"]]
     notes = guess_columns(rows).notes
-    assert notes[0] == (
-        "With no header row, no column could be guessed from the values: confirm "
-        "which column holds each item before importing."
-    )
+    assert notes[0] == "With no header row, no column could be guessed from the values."
 
 
 def test_the_preview_of_a_headerless_file_shows_the_guess_in_words(
@@ -453,7 +450,7 @@ def test_the_emptied_upload_says_it_added_nothing_and_links_the_new_one(
     _upload(client, council, BAD, "bad-again.csv")
     second = SpendUpload.objects.exclude(pk=first.pk).get()
     page = client.get(_detail_url(council, first))
-    assertContains(page, "its import had added no payment, and the same file was")
+    assertContains(page, "its import had added no payment, and the same file has been")
     assertContains(page, f'href="{_detail_url(council, second)}"')
     assertNotContains(page, "its payments were removed")
 
@@ -574,3 +571,92 @@ def test_a_viewer_cannot_read_an_upload_again(client, viewer, council, make_uplo
     assert client.post(_reread_url(council, upload)).status_code == 403
     upload.refresh_from_db()
     assert upload.status == "imported"
+
+
+def test_a_preview_confirmed_in_a_second_tab_after_the_first_says_so(
+    client, finance_officer, council
+):
+    """Not only in the moment between loading and saving: a tab confirmed after
+    the import was started from another says its choices were not used."""
+    client.force_login(finance_officer)
+    _upload(client, council, GOOD, "good.csv", check_columns="on")
+    upload = SpendUpload.objects.get()
+    answers = _answers(client, council, upload)  # both tabs opened
+    client.post(_preview_url(council, upload), answers)
+    changed = {**answers, "b0-amount": "3"}
+    response = client.post(_preview_url(council, upload), changed, follow=True)
+    assertContains(response, "is no longer waiting for its columns to be checked")
+    upload.refresh_from_db()
+    assert upload.mappings[0]["columns"]["amount"] == 2  # the first tab's choice
+
+
+def test_the_sample_tags_follow_the_choices_sent_back_with_an_error(
+    client, finance_officer, council
+):
+    """Without JavaScript: after an error, the sample table's tags say what the
+    dropdowns say, not what was first proposed."""
+    client.force_login(finance_officer)
+    _upload(client, council, GOOD, "good.csv", check_columns="on")
+    upload = SpendUpload.objects.get()
+    answers = _answers(client, council, upload)
+    sent = {**answers, "b0-amount": "3", "b0-supplier_name": answers["b0-payment_date"]}
+    page = client.post(_preview_url(council, upload), sent).content.decode()
+    head = page.split("<thead", 1)[1].split("</thead>", 1)[0]
+    cells = re.findall(r"<th [^>]*>(.*?)</th>", head, re.S)
+    assert cells[3].endswith(">Amount</strong>")  # Gross Amount
+    assert cells[2].endswith(">not read</span>")  # Net Amount
+    assert ">Supplier</strong>" in cells[0] and ">Payment date</strong>" in cells[0]
+
+
+def _mapping(sheet: str, layout: str) -> dict:
+    return {
+        "sheet": sheet,
+        "layout": layout,
+        "columns": {"payment_date": 0, "supplier_name": 1, "amount": 2},
+        "source": "recognised",
+    }
+
+
+def test_two_layouts_in_one_sheet_are_told_apart_on_the_result_page(
+    client, finance_officer, council, make_upload
+):
+    upload = make_upload(
+        council,
+        file_name="fire.xlsx",
+        rows_read=2,
+        rows_imported=2,
+        mappings=[
+            _mapping("Data", "date|payee|net"),
+            _mapping("Data", "paid|supplier|amount"),
+        ],
+    )
+    client.force_login(finance_officer)
+    page = client.get(_detail_url(council, upload))
+    assertContains(page, "Layout 1 of 2: sheet “Data”")
+    assertContains(page, "Layout 2 of 2: sheet “Data”")
+
+
+@pytest.mark.parametrize(
+    "mappings, rows, advice",
+    [
+        ([_mapping("a.csv", "date|payee|net")], (2, 0), "tick “Let me check"),
+        ([_mapping("a.csv", "no-header:3")], (2, 0), "a file with no header row"),
+        ([_mapping("a.csv", "date|payee|net")], (0, 2), "Press “Check the columns"),
+    ],
+)
+def test_a_column_wrong_says_what_to_do_for_this_file(
+    client, finance_officer, council, make_upload, mappings, rows, advice
+):
+    imported, rejected = rows
+    upload = make_upload(
+        council,
+        file_name="a.csv",
+        rows_read=imported + rejected,
+        rows_imported=imported,
+        rows_rejected=rejected,
+        mappings=mappings,
+    )
+    client.force_login(finance_officer)
+    page = client.get(_detail_url(council, upload)).content.decode()
+    advice_line = page.split("A column wrong?", 1)[1].split("</p>", 1)[0]
+    assert advice in advice_line

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 
 from councils.models import Council
 from councils.templatetags.money import gbp
@@ -27,9 +27,12 @@ from spend.importer import (
     first_upload_of,
     import_spend_file,
 )
-from spend.models import SpendUpload, VatBasis
-from spend.parse import FileRefused, columns_read
+from spend.models import LIVE_STATUSES, SpendUpload, UploadStatus, VatBasis
+from spend.parse import REMEMBERED_NOTE, FileRefused, columns_read
 from spend.storage import keep_file, sha256_of
+
+# Notes of how the columns were chosen, which the columns section says already.
+SAID_IN_COLUMNS = (REMEMBERED_NOTE, "With no header row, ")
 
 # The columns section's heading, by status: a dry run lists the columns the import
 # would read; a file already imported, those its payments were read with then.
@@ -111,17 +114,28 @@ class Command(BaseCommand):
                 )
             return result
         try:
-            upload = SpendUpload.objects.create(
-                council=council,
-                file_name=name[:255],
-                sha256=sha,
-                size_bytes=len(data),
-                vat_basis=vat_basis,
-                stored_file=keep_file(council, data, name),
-            )
+            with transaction.atomic():  # a savepoint: the refusal below can query
+                upload = SpendUpload.objects.create(
+                    council=council,
+                    file_name=name[:255],
+                    sha256=sha,
+                    size_bytes=len(data),
+                    vat_basis=vat_basis,
+                    stored_file=keep_file(council, data, name),
+                )
         except IntegrityError:
+            held = (
+                SpendUpload.objects.for_council(council)
+                .filter(sha256=sha, status__in=LIVE_STATUSES)
+                .first()
+            )
+            waiting = held is not None and held.status == UploadStatus.PENDING
             raise CommandError(
-                f'"{name}" is being imported for {council.short_name} right now.',
+                f'"{name}" was uploaded in the browser (upload #{held.pk}) and is '
+                "waiting for its columns to be checked there: import it from its "
+                "preview page, or discard it there first."
+                if waiting
+                else f'"{name}" is being imported for {council.short_name} right now.',
                 returncode=1,
             ) from None
         progress = self._progress_bar() if sys.stderr.isatty() else None
@@ -183,6 +197,8 @@ class Command(BaseCommand):
         )
         self._write_columns(r.status)
         for note in r.notes:
+            if self._layouts and note.startswith(SAID_IN_COLUMNS):
+                continue  # "Columns read" says how the columns were chosen
             self.stdout.write(f"  note: {note}")
         for error in r.errors[:20]:
             self.stdout.write(
@@ -215,14 +231,12 @@ class Command(BaseCommand):
             remembered = any(layout["has_header"] for layout in self._layouts)
             self.stdout.write(
                 "  Columns wrong? Upload the file in the browser and tick “Let me "
-                "check the columns before importing” to choose them."
-                + (
-                    " The choice is remembered for "
-                    f"{self._council.short_name}'s files with the same headings, "
-                    "and this command reads them that way too."
-                    if remembered
-                    else ""
-                )
+                "check the columns before importing” to choose them. The choice is "
+                f"remembered for {self._council.short_name}'s files with the same "
+                "headings, and this command reads them that way too."
+                if remembered
+                else "  Columns wrong? Upload the file in the browser: a file with no "
+                "header row always shows its columns there, to check before importing."
             )
 
     def _how_chosen(self, layout: dict, *, would: bool) -> str:
