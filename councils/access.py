@@ -163,8 +163,11 @@ class People:
             return f"a former member of {self.council.short_name}"
         return "someone at another council"
 
-    def reason_withheld(self, who) -> str:
-        """Why a shared decision's reason is not shown, after `who` decided it."""
-        if who == "someone at another council":
-            return "for a reason given there"
-        return "for a reason not shown here: it may have been given for another council"
+    def reason_withheld(self, user_id: int | None) -> str:
+        """Why the reason for a shared decision by `user_id` is not shown."""
+        if user_id in self.former:
+            return (
+                "for a reason not shown here: it may have been given for another "
+                "council"
+            )
+        return "for a reason given there"

@@ -335,7 +335,8 @@ def _evidence(
     who, reason = override_as_seen(override, council, people)
     when = format_date(timezone.localtime(override.created_at), "j F Y")
     if reason is None:
-        return f"Set by {who} on {when}, {people.reason_withheld(who)}."
+        withheld = people.reason_withheld(override.created_by_id)
+        return f"Set by {who} on {when}, {withheld}."
     return f"Set by {who} on {when}: {reason}"
 
 
@@ -344,8 +345,8 @@ def override_as_seen(
 ) -> tuple[object, str | None]:
     """(who, reason) of an officer's tag decision as `council`'s members may see
     it: the officer and their reason when it is this council's decision (a
-    location, or made by one of its members); else "someone at another council"
-    and None. `who` is in words (`councils.access.People`)."""
+    location, or made by one of its members); else who in words and None (see
+    `People.reason_withheld`). `who` is in words (`councils.access.People`)."""
     people = people or People(council)
     here = override.council_id == council.pk
     who = people.name(

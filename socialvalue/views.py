@@ -194,7 +194,10 @@ def tag_override(
     override = TagOverride.objects.filter(**scope).select_related("created_by").first()
     tag = SupplierTag.objects.filter(**scope).first()
     # Another council's officer and reason are not shown to this council.
-    who, reason = override_as_seen(override, council) if override else (None, None)
+    people = People(council)
+    who, reason = (
+        override_as_seen(override, council, people) if override else (None, None)
+    )
     # The officer's decision to change, or else the tag as the rules set it.
     if override:
         initial = {"value": override.value, "reason": reason or ""}
@@ -225,7 +228,9 @@ def tag_override(
         "override_by": who,
         "override_reason": reason,
         # Why the reason is not shown, when it is not.
-        "reason_withheld": People(council).reason_withheld(who) if who else "",
+        "reason_withheld": (
+            people.reason_withheld(override.created_by_id) if override else ""
+        ),
         "form": form,
     }
     return render(request, "socialvalue/tag_override.html", context)

@@ -215,7 +215,7 @@ def trend_chart(trend: Trend, scope_label: str) -> Chart:
         )
         # At the foot, unless the projection runs low (a VCSE share of 5%,
         # say): then at the top of the plot, clear of the line.
-        low = min(value for _, value in projected) < 25
+        low = min(value for _, value in projected[:6]) < 25  # under the label
         y, anchor = (0.98, "top") if low else (0, "bottom")
         labels.append((points[-1].month, "Projected, not spend →", y, anchor))
     figure = {

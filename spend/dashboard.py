@@ -811,10 +811,10 @@ def _project(
         f"{crossing:%B %Y}"
     )
     if deadline < today and month_end(last) < deadline:
-        # The target's year is over, and its last months have no spend imported.
+        # The target's year is over, and its last months have no share to go by.
         note = (
-            f"The target's deadline, {deadline:%-d %B %Y}, has passed, and no spend "
-            f"has been imported since {last:%B %Y}, so whether it was met is not "
+            f"The target's deadline, {deadline:%-d %B %Y}, has passed, and the last "
+            f"month with a share is {last:%B %Y}, so whether it was met is not "
             f"known. At the trend of the months held {reaches}."
         )
     elif deadline < today:  # over, with spend to its end: below the target then

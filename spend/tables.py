@@ -104,7 +104,6 @@ class SpendLineTable(tables.Table):
 
     def __init__(self, *args, council, **kwargs):
         self.council = council
-        self.people = People(council)
         super().__init__(*args, **kwargs)
 
     payment_date = tables.DateColumn(format="j M Y", verbose_name="Date")

@@ -41,6 +41,7 @@ from spend.models import (
     SpendLine,
     SpendUpload,
     UploadStatus,
+    VatBasis,
 )
 from spend.parse import (
     FIELD_LABELS,
@@ -56,6 +57,7 @@ from spend.storage import (
     FILE_UNREADABLE,
     discard_kept,
     keep_file,
+    kept_path,
     read_kept,
     sha256_of,
     why_unread,
@@ -211,21 +213,17 @@ def _already_held(
 
 
 def _added_nothing_before(upload: SpendUpload) -> SpendUpload | None:
-    """The latest earlier upload of the same file, rolled back, whose import added
-    no payment (rolled back by hand, say): the columns that rejected every row
-    are not used again unseen."""
-    return (
+    """The latest rolled-back upload of the same file, if its import added no
+    payment (rolled back by hand, say): the columns that rejected every row are
+    not used again unseen. One that imported payments since says they work."""
+    latest = (
         SpendUpload.objects.for_council(upload.council)
-        .filter(
-            sha256=upload.sha256,
-            status=UploadStatus.ROLLED_BACK,
-            rows_imported=0,
-            rows_duplicate=0,
-        )
+        .filter(sha256=upload.sha256, status=UploadStatus.ROLLED_BACK)
         .exclude(pk=upload.pk)
-        .order_by("-uploaded_at")
+        .order_by("-rolled_back_at", "-pk")
         .first()
     )
+    return latest if latest is not None and _holds_nothing(latest) else None
 
 
 def _holds_nothing(upload: SpendUpload) -> bool:
@@ -599,13 +597,6 @@ def upload_detail(request: HttpRequest, council: Council, pk: int) -> HttpRespon
         "vat_warning": _note_starting(upload, VAT_BASIS_WARNING),
         "columns_read": (layouts := columns_read(upload.mappings, upload.file_name)),
         "any_headerless": any(not layout["has_header"] for layout in layouts),
-        "uploader": (people := People(council)).uploader(upload),
-        "rolled_back_by": people.name(
-            upload.rolled_back_by_id, upload.rolled_back_by, here=True, nobody="someone"
-        ),
-        # Rolled back because the same file was uploaded again: its import had
-        # added no payment. The upload now holding the file, if any.
-        "again": _uploaded_again(upload),
     }
     # Every row rejected: the file kept can be read again, its columns checked.
     context["can_read_again"] = (
@@ -620,6 +611,13 @@ def upload_detail(request: HttpRequest, council: Council, pk: int) -> HttpRespon
             response["HX-Refresh"] = "true"
             return response
         return render(request, "spend/_progress.html", context)
+    people = People(council)
+    context["uploader"] = people.uploader(upload)
+    context["rolled_back_by"] = people.name(
+        upload.rolled_back_by_id, upload.rolled_back_by, here=True, nobody="someone"
+    )
+    # Rolled back with no payment added: the upload holding the file now, if any.
+    context["again"] = _uploaded_again(upload)
     return render(request, "spend/upload_detail.html", context)
 
 
@@ -704,9 +702,29 @@ def upload_retry(request: HttpRequest, council: Council, pk: int) -> HttpRespons
     if first_upload_of(council, upload.sha256):
         messages.error(request, "This file has been imported since; nothing to retry.")
         return redirect("spend:upload-detail", council.slug, upload.pk)
+    live = (
+        SpendUpload.objects.for_council(council)
+        .filter(sha256=upload.sha256, status__in=LIVE_STATUSES)
+        .exclude(pk=upload.pk)
+        .first()
+    )
+    if live is not None:  # uploaded again since: that upload is the one to use
+        messages.info(
+            request,
+            f"This file has been uploaded again since, as upload #{live.pk}: "
+            "carry on with that one.",
+        )
+        return redirect("spend:upload-detail", council.slug, live.pk)
     upload.status, upload.message, upload.progress_rows = UploadStatus.PENDING, "", 0
     upload.save(update_fields=["status", "message", "progress_rows"])
     return redirect("spend:upload-preview", council.slug, upload.pk)
+
+
+def _still_kept(upload: SpendUpload) -> bool:
+    try:
+        return kept_path(upload.stored_file).is_file()
+    except FileNotFoundError:  # a path outside the upload folder: never kept
+        return False
 
 
 REREAD_REFUSED = (
@@ -731,6 +749,14 @@ def upload_reread(request: HttpRequest, council: Council, pk: int) -> HttpRespon
         )
         if upload is None:
             raise Http404("No such upload.")
+        if upload.status == UploadStatus.ROLLED_BACK and (
+            again := _uploaded_again(upload)
+        ):
+            messages.info(
+                request,
+                f"This file has been read again already, as upload #{again.pk}.",
+            )
+            return redirect("spend:upload-detail", council.slug, again.pk)
         if (
             upload.status != UploadStatus.IMPORTED
             or not _holds_nothing(upload)
@@ -738,10 +764,8 @@ def upload_reread(request: HttpRequest, council: Council, pk: int) -> HttpRespon
         ):
             messages.error(request, REREAD_REFUSED)
             return redirect("spend:upload-detail", council.slug, upload.pk)
-        try:
-            read_kept(upload.stored_file)
-        except OSError as error:
-            messages.error(request, why_unread(error))
+        if not _still_kept(upload):
+            messages.error(request, FILE_GONE)
             return redirect("spend:upload-detail", council.slug, upload.pk)
         rollback_upload(upload, user=request.user, reason=EMPTY_ROLLED_BACK)
         new = SpendUpload.objects.create(
@@ -750,7 +774,13 @@ def upload_reread(request: HttpRequest, council: Council, pk: int) -> HttpRespon
             sha256=upload.sha256,
             size_bytes=upload.size_bytes,
             uploaded_by=request.user,
-            vat_basis=upload.vat_basis,
+            # As the officer gave it: a basis the import read from the amount
+            # column's heading is worked out again from the column chosen now.
+            vat_basis=(
+                VatBasis.UNKNOWN
+                if _note_starting(upload, VAT_BASIS_NOTE)
+                else upload.vat_basis
+            ),
             period_start=upload.period_start,
             period_end=upload.period_end,
             stored_file=upload.stored_file,

@@ -338,6 +338,11 @@ def test_the_migration_writes_short_company_numbers_in_full(make_supplier):
     for supplier in (scottish, digits, zeros, full, twin):
         supplier.refresh_from_db()
         numbers[supplier.name] = supplier.company_number
+    # Each change is in the supplier's history, as LocalSpend's own.
+    record = scottish.history.first()
+    assert (record.company_number, record.history_user) == ("SC012345", None)
+    assert record.history_change_reason.startswith("Company number written in full")
+    assert twin.history.first().company_number == "NI12345"  # unchanged: no record
     assert numbers == {
         "Glasgow Ltd": "SC012345",
         "Digits Ltd": "00123456",

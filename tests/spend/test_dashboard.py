@@ -1001,10 +1001,10 @@ def test_a_target_whose_deadline_has_passed_is_said_to_have_passed(council, risi
     )
     assert trend.crossing == date(2026, 10, 1)
     assert trend.crossing_note == (
-        "The target's deadline, 31 March 2027, has passed, and no spend has been "
-        "imported since March 2025, so whether it was met is not known. At the "
-        "trend of the months held the share would have reached the 70.0% target "
-        "in October 2026."
+        "The target's deadline, 31 March 2027, has passed, and the last month with "
+        "a share is March 2025, so whether it was met is not known. At the trend of "
+        "the months held the share would have reached the 70.0% target in October "
+        "2026."
     )
 
 
