@@ -35,12 +35,11 @@ from django.utils.dateformat import format as format_date
 from django.utils.http import content_disposition_header
 from django.utils.text import capfirst, get_text_list
 from django.views.decorators.http import require_POST, require_safe
-from django_tables2 import RequestConfig
 
 from councils.access import People, can, council_view, history_who
 from councils.models import Capability, Council
 from councils.periods import FinancialYear
-from councils.tables import paginate
+from councils.tables import order, paginate
 from councils.templatetags.money import gbp
 from procure.filters import ContractFilter, SupplierFilter
 from procure.forms import (
@@ -106,7 +105,7 @@ def supplier_list(request: HttpRequest, council: Council) -> HttpResponse:
         filterset.qs, council=council, period_label=f"in {fy}", order_by="-spend_period"
     )
     if request.GET.get("format") == "csv":
-        RequestConfig(request, paginate=False).configure(table)  # sorted as shown
+        order(request, table)  # sorted as shown
         return _suppliers_csv(council, fy, table)
     paginate(request, table, 50)
     query = request.GET.copy()
@@ -651,7 +650,7 @@ def contract_list(request: HttpRequest, council: Council) -> HttpResponse:
     if wants_csv and valid:
         from procure.exports import contract_register_csv
 
-        RequestConfig(request, paginate=False).configure(table)  # sorted as shown
+        order(request, table)  # sorted as shown
         return contract_register_csv(
             council, table.data.data, filterset.describe(), table.order_by
         )

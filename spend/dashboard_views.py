@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.defaultfilters import pluralize
@@ -57,7 +58,15 @@ def dashboard(request: HttpRequest, council: Council) -> HttpResponse:
     download = request.GET.get("download")
     # A download of a view the form refused would be of the default view, under
     # a name the user did not ask for: the page says what is wrong instead.
-    refused = download in DOWNLOADS and not form.is_valid()
+    asked = request.GET.get("metric", "")
+    unknown_metric = bool(asked) and asked not in figures.METRIC_BY_KEY
+    refused = download in DOWNLOADS and (not form.is_valid() or unknown_metric)
+    if refused and unknown_metric:
+        messages.error(
+            request,
+            "There is no measure of that name: choose one of the measures above the "
+            "chart, then download again.",
+        )
     if download in DOWNLOADS and not refused:
         return _download(
             download,

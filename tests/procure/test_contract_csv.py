@@ -380,3 +380,15 @@ def test_a_range_the_wrong_way_round_is_explained_not_an_empty_list(
     # The file is refused too, with the same page.
     refused = client.get(_url(council), {**query, "format": "csv"})
     assert refused.status_code == 400
+
+
+def test_a_sort_by_no_such_column_keeps_the_lists_own_order(
+    client, viewer, council, register
+):
+    """Not rows in no order, and a file "not sorted": the list's default stands."""
+    client.force_login(viewer)
+    rows = _csv(client.get(_url(council), {"sort": "nonsense", "format": "csv"}))
+    assert rows[2] == ["Sorted by", "end date, latest first"]
+    assert _references(rows) == ["LBC-1", "LBC-3", "LBC-2"]
+    page = client.get(_url(council), {"sort": "-title,nonsense"}).content.decode()
+    assert re.findall(r">(LBC-\d)</a>", page) == ["LBC-1", "LBC-3", "LBC-2"]

@@ -450,6 +450,10 @@ def test_a_download_of_a_view_the_form_refuses_is_refused_with_the_page(
     assert response["Content-Type"].startswith("text/html")
     assert "govuk-error-summary" in response.content.decode()
     assert client.get(url, {"year": "2025", "download": "trend"}).status_code == 200
+    # A measure with no such name: not the Local file under another name either.
+    unknown = client.get(url, {"year": "2025", "metric": "x", "download": "trend"})
+    assert unknown.status_code == 400
+    assert "There is no measure of that name" in unknown.content.decode()
 
 
 def test_data_quality_download_says_what_each_column_holds(client, viewer, spend):
