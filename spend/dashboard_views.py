@@ -61,11 +61,12 @@ def dashboard(request: HttpRequest, council: Council) -> HttpResponse:
     asked = request.GET.get("metric", "")
     unknown_metric = bool(asked) and asked not in figures.METRIC_BY_KEY
     refused = download in DOWNLOADS and (not form.is_valid() or unknown_metric)
-    if refused and unknown_metric:
+    if unknown_metric:  # an old or edited link: say so, not Local unannounced
         messages.error(
             request,
-            "There is no measure of that name: choose one of the measures above the "
-            "chart, then download again.",
+            "There is no measure of that name, so the chart shows the local share: "
+            "choose another measure above the chart"
+            + (", then download again." if refused else "."),
         )
     if download in DOWNLOADS and not refused:
         return _download(

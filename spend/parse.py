@@ -327,6 +327,8 @@ def columns_read(mappings: list[dict], file_name: str) -> list[dict]:
             header, width = block["header"], block["width"]
         layouts[layout] = {
             "sheets": sheets,
+            # A CSV unzipped from a ZIP is named by its file name: a file, not a sheet.
+            "of_a_file": bool(sheets) and sheet.lower().endswith((".csv", ".txt")),
             "source": block.get("source", ""),
             "has_header": bool(header),
             "columns": columns_used(header, width, block.get("columns", {})),

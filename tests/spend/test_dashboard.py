@@ -454,6 +454,9 @@ def test_a_download_of_a_view_the_form_refuses_is_refused_with_the_page(
     unknown = client.get(url, {"year": "2025", "metric": "x", "download": "trend"})
     assert unknown.status_code == 400
     assert "There is no measure of that name" in unknown.content.decode()
+    shown = client.get(url, {"year": "2025", "metric": "x"})
+    assert shown.status_code == 200
+    assert "so the chart shows the local share" in shown.content.decode()
 
 
 def test_data_quality_download_says_what_each_column_holds(client, viewer, spend):

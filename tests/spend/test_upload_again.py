@@ -748,3 +748,19 @@ def test_a_column_wrong_says_what_to_do_for_this_file(
     page = client.get(_detail_url(council, upload)).content.decode()
     advice_line = page.split("A column wrong?", 1)[1].split("</p>", 1)[0]
     assert advice in advice_line
+
+
+def test_a_csv_unzipped_from_a_zip_is_called_a_file_not_a_sheet(
+    client, finance_officer, council, make_upload
+):
+    upload = make_upload(
+        council,
+        file_name="trafford.zip",
+        rows_read=2,
+        rows_imported=2,
+        mappings=[_mapping("trafford-2025.csv", "date|payee|net")],
+    )
+    client.force_login(finance_officer)
+    page = client.get(_detail_url(council, upload))
+    assertContains(page, "File “trafford-2025.csv”")
+    assertNotContains(page, "Sheet “trafford-2025.csv”")

@@ -216,7 +216,7 @@ class Command(BaseCommand):
         self.stdout.write(COLUMNS_HEADING.get(status, "Columns read:"))
         count = len(self._layouts)
         for number, layout in enumerate(self._layouts, start=1):
-            title = _layout_title(number, count, layout["sheets"])
+            title = _layout_title(number, count, layout["sheets"], layout["of_a_file"])
             if title:
                 self.stdout.write(f"  {title}:")
             self.stdout.write(f"  {self._how_chosen(layout, would=would)}")
@@ -259,12 +259,16 @@ class Command(BaseCommand):
         return "Recognised from the headings."
 
 
-def _layout_title(number: int, count: int, sheets: list[str]) -> str:
-    """`Layout 2 of 3, sheets “Jan”, “Feb”`; "" for a CSV's only layout."""
+def _layout_title(
+    number: int, count: int, sheets: list[str], of_a_file: bool = False
+) -> str:
+    """`Layout 2 of 3, sheets “Jan”, “Feb”`; `File “x.csv”` for a CSV unzipped
+    from a ZIP; "" for a CSV's only layout."""
     parts = [f"Layout {number} of {count}"] if count > 1 else []
     if sheets:
         named = ", ".join(f"“{sheet}”" for sheet in sheets)
-        parts.append(f"{'sheet' if len(sheets) == 1 else 'sheets'} {named}")
+        kind = "file" if of_a_file else "sheet" if len(sheets) == 1 else "sheets"
+        parts.append(f"{kind} {named}")
     title = ", ".join(parts)
     return title[:1].upper() + title[1:]
 
