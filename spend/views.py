@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from functools import partial
 from types import SimpleNamespace
 
@@ -340,8 +341,11 @@ def upload_preview(request: HttpRequest, council: Council, pk: int) -> HttpRespo
         }
         for i, group in enumerate(layouts)
     ]
-    # What the import will make of the VAT basis with the columns proposed.
-    vat = decide_vat_basis(upload.vat_basis, amount_headings(firsts))
+    # What the import will make of the VAT basis with the columns proposed; for a
+    # file of one layout, with each amount column and answer (preview.js shows
+    # the one chosen).
+    vat = vat_words(decide_vat_basis(upload.vat_basis, amount_headings(firsts)))
+    vat_choices = _vat_choices(firsts[0]) if len(firsts) == 1 else None
     # A layout with no header row is known only by its width: never remembered.
     headerless = [plan.header is None for plan in firsts]
     remembered = "none" if all(headerless) else "some" if any(headerless) else "all"
@@ -351,9 +355,49 @@ def upload_preview(request: HttpRequest, council: Council, pk: int) -> HttpRespo
         "form": form,
         "blocks": blocks,
         "vat": vat,
+        "vat_choices": vat_choices,
         "remembered": remembered,
     }
     return render(request, "spend/upload_preview.html", context)
+
+
+def vat_words(decision) -> dict:
+    """The preview's words on the VAT basis: `text` ("" for none) and whether it
+    is a `warning` (a heading contradicting the answer given)."""
+    if decision.is_warning:
+        text = f"{decision.note} If the heading is right, change your answer below."
+    elif decision.note and decision.basis != VatBasis.UNKNOWN:
+        text = (
+            f"{decision.note} You did not say on the upload form: choose below if "
+            "that is wrong."
+        )
+    else:
+        text = decision.note
+    return {"text": text, "warning": decision.is_warning}
+
+
+def _vat_choices(plan) -> dict[str, dict[str, dict]]:
+    """`vat_words` for each answer (net, gross, unknown) and each column the
+    amount could be read from ("" for none): answer -> column -> words."""
+    columns = ["", *(str(i) for i in range(plan.width))]
+    return {
+        stated: {
+            column: vat_words(
+                decide_vat_basis(
+                    stated,
+                    amount_headings(
+                        [
+                            replace(
+                                plan, columns={"amount": int(column)} if column else {}
+                            )
+                        ]
+                    ),
+                )
+            )
+            for column in columns
+        }
+        for stated in VatBasis.values
+    }
 
 
 @council_view(Capability.VIEW)

@@ -49,6 +49,41 @@
     });
   }
 
+  // The VAT note: for a file of one layout, the server gives the words for each
+  // answer and each amount column (#ls-vat-choices); the one chosen is shown.
+  var choices = document.getElementById("ls-vat-choices");
+  var note = document.querySelector("[data-ls-vat-note]");
+  if (choices && note) {
+    var words = JSON.parse(choices.textContent);
+    var form = note.closest("form");
+    var showVat = function () {
+      var amount = form.querySelector('select[name="b0-amount"]');
+      var answer = form.querySelector(
+        'select[name="vat_basis"], [name="vat_basis"]:checked'
+      );
+      var forAnswer = words[answer ? answer.value || "unknown" : "unknown"];
+      var chosen = forAnswer && amount ? forAnswer[amount.value] : null;
+      if (!chosen) {
+        return;
+      }
+      var warning = note.querySelector("[data-ls-vat-warning]");
+      var inset = note.querySelector("[data-ls-vat-inset]");
+      warning.querySelector("[data-ls-vat-text]").textContent = chosen.warning
+        ? chosen.text
+        : "";
+      inset.textContent = chosen.warning ? "" : chosen.text;
+      warning.hidden = !chosen.warning;
+      inset.hidden = chosen.warning || !chosen.text;
+    };
+    form.addEventListener("change", function (event) {
+      if (event.target.name === "b0-amount" || event.target.name === "vat_basis") {
+        showVat();
+      }
+    });
+    window.addEventListener("pageshow", showVat);
+    showVat();
+  }
+
   document.querySelectorAll("[data-ls-preview-block]").forEach(function (block) {
     block.addEventListener("change", function (event) {
       if (event.target.matches("select[data-ls-item]")) {

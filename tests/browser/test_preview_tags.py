@@ -1,5 +1,5 @@
-"""The preview of a spend file, in a real browser: the sample table's tags follow
-the column chosen for each item (static/localspend/preview.js), with no script
+"""The preview of a spend file, in a real browser: the sample table's tags and the
+VAT note follow the column chosen for each item (static/localspend/preview.js), with no script
 error (the Content Security Policy allows only LocalSpend's own files); the upload
 form and the preview fit a desktop and a phone (screenshots at 1280 and 390 px)."""
 
@@ -68,8 +68,13 @@ def test_the_sample_tags_follow_the_columns_chosen(
     expect(gross).to_contain_text("not read")
     expect(gross.locator(".govuk-tag")).to_have_count(0)
 
-    # The amount moves to the gross column: its tag moves with it.
+    vat_note = page.locator("[data-ls-vat-note]")
+    expect(vat_note).not_to_contain_text("Gross Amount")
+
+    # The amount moves to the gross column: its tag moves with it, and the VAT
+    # note speaks of that column's heading.
     page.get_by_label("Amount", exact=True).select_option(label='D "Gross Amount"')
+    expect(vat_note).to_contain_text("'Gross Amount'")
     expect(gross.locator(".govuk-tag")).to_have_text(["Amount"])
     expect(gross).not_to_contain_text("not read")
     expect(net.locator(".govuk-tag")).to_have_count(0)

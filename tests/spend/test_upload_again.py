@@ -764,3 +764,31 @@ def test_a_csv_unzipped_from_a_zip_is_called_a_file_not_a_sheet(
     page = client.get(_detail_url(council, upload))
     assertContains(page, "File “trafford-2025.csv”")
     assertNotContains(page, "Sheet “trafford-2025.csv”")
+
+
+def test_the_preview_gives_the_vat_words_for_each_amount_column_and_answer(
+    client, finance_officer, council
+):
+    """One source for the words: the page's note and those preview.js swaps in
+    when the amount column or the answer changes come from the same function."""
+    client.force_login(finance_officer)
+    _upload(client, council, GOOD, "good.csv", vat_basis="unknown", check_columns="on")
+    upload = SpendUpload.objects.get()
+    page = client.get(_preview_url(council, upload))
+    choices = page.context["vat_choices"]
+    # Unknown, read from "Net Amount" (column C): net, from its heading.
+    assert (
+        "net, from the column heading 'Net Amount'" in choices["unknown"]["2"]["text"]
+    )
+    assert (
+        "gross, from the column heading 'Gross Amount'"
+        in (choices["unknown"]["3"]["text"])
+    )
+    # Said net, read from "Gross Amount": a warning.
+    assert choices["net"]["3"]["warning"] is True
+    assert choices["net"]["2"] == {"text": "", "warning": False}
+    # What the page shows first is the proposal's: the net column, not stated.
+    assert page.context["vat"] == choices["unknown"]["2"]
+    body = page.content.decode()
+    assert 'id="ls-vat-choices" type="application/json"' in body
+    assert choices["unknown"]["2"]["text"] in body.replace("&#x27;", "'")
