@@ -163,6 +163,12 @@ def merge_plan(kept: Supplier, merged: Supplier, council: Council) -> MergePlan:
     )
 
 
+# The history reason of a near match settled by a merge (not "different
+# organisations": the officer said they are the same).
+SETTLED_BY_MERGE = "Settled by the merge: "
+UNSETTLED_BY_UNDO = "Back in the review queue: the merge was undone"
+
+
 def merge_suppliers(
     *,
     kept: Supplier,
@@ -207,7 +213,7 @@ def merge_suppliers(
             MatchSuggestion,
             ["dismissed_at", "dismissed_by"],
             default_user=user,
-            default_change_reason=f"Settled by the merge: {why}",
+            default_change_reason=f"{SETTLED_BY_MERGE}{why}",
         )
         merged.merged_into = kept
         merged._change_reason = f"Merged into {kept.name} (#{kept.pk})"
@@ -227,6 +233,20 @@ def merge_suppliers(
         rollup.refresh_suppliers([kept.pk, merged.pk])
     classify_suppliers(supplier_ids=[kept.pk], user=user)
     return record
+
+
+def _unsettle(merged: Supplier, kept: Supplier) -> None:
+    """The near match the merge settled goes back to the review queue (it was
+    never decided to be a different organisation)."""
+    for suggestion in MatchSuggestion.objects.filter(
+        supplier=merged, candidate=kept, dismissed_at__isnull=False
+    ):
+        latest = suggestion.history.order_by("-history_date", "-history_id").first()
+        reason = (latest.history_change_reason or "") if latest else ""
+        if reason.startswith(SETTLED_BY_MERGE):
+            suggestion.dismissed_at, suggestion.dismissed_by = None, None
+            suggestion._change_reason = UNSETTLED_BY_UNDO
+            suggestion.save()
 
 
 def _move(model, pks, supplier: Supplier, user, reason: str, *, kept=None) -> None:
@@ -356,6 +376,7 @@ def undo_merge(record: SupplierMerge, *, user, council: Council | None = None) -
         merged.merged_into = None
         merged._change_reason = f"Merge into {kept.name} (#{kept.pk}) undone"
         merged.save()
+        _unsettle(merged, kept)
         record.undone_at, record.undone_by = timezone.now(), user
         record.save()
         relink_suppliers([kept.pk, merged.pk])

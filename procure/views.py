@@ -58,6 +58,8 @@ from procure.linking import (
     unlink_lines,
 )
 from procure.merging import (
+    SETTLED_BY_MERGE,
+    UNSETTLED_BY_UNDO,
     MergeRefused,
     merge_plan,
     merge_suppliers,
@@ -498,9 +500,14 @@ def _decided_different(supplier: Supplier, council: Council, people) -> list[dic
     """Near matches of this supplier that an officer decided are different
     organisations, whichever of the two this one is; who decided is named only
     to their own council."""
+    # Settled by a merge that stands: the officer said they are the same.
+    merged = SupplierMerge.objects.filter(
+        merged=OuterRef("supplier"), kept=OuterRef("candidate"), undone_at__isnull=True
+    )
     decided = list(
         MatchSuggestion.objects.filter(dismissed_at__isnull=False)
         .filter(Q(supplier=supplier) | Q(candidate=supplier))
+        .exclude(Exists(merged))
         .select_related("supplier", "candidate", "dismissed_by")
         .order_by("-dismissed_at")
     )
@@ -907,6 +914,10 @@ def _suggestion_history(
             what = f"Suggested as possibly the same as {other} ({record.score}% alike)"
         elif record.history_type == "-":
             what = f"The suggestion of {other} was removed"
+        elif (record.history_change_reason or "").startswith(SETTLED_BY_MERGE):
+            what = f"Decided to be the same as {other}: merged"
+        elif record.history_change_reason == UNSETTLED_BY_UNDO:
+            what = f"Suggested again as possibly the same as {other}: merge undone"
         elif record.dismissed_at is not None:
             what = f"Decided to be a different organisation from {other}"
         else:

@@ -784,9 +784,18 @@ def proxy_value_edit(
 
 
 @council_view(Capability.MANAGE_COUNCIL)
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 def proxy_value_remove(request: HttpRequest, council: Council, pk: int) -> HttpResponse:
-    value = get_object_or_404(ProxyValue.objects.for_council(council), pk=pk)
+    """Ask, then (on POST only) remove a proxy value; its history keeps it."""
+    value = get_object_or_404(
+        ProxyValue.objects.for_council(council).select_related("measure"), pk=pk
+    )
+    if request.method != "POST":
+        return render(
+            request,
+            "socialvalue/proxy_value_remove.html",
+            {"council": council, "value": value},
+        )
     text = str(value)
     value._change_reason = f"Removed by {request.user.get_username()}"
     value.delete()

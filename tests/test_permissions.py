@@ -103,7 +103,6 @@ POST_ONLY_ROUTES = {
     "spend:upload-reread",
     "spend:mapping-forget",
     "socialvalue:tag-override-remove",
-    "socialvalue:proxy-value-remove",
     "procure:suggestion-dismiss",
     "procure:suggestion-restore",
     "procure:kpi-rate",

@@ -132,6 +132,11 @@ PAGES = {
         "/c/luton/social-value/proxy-values/{proxy_value}/edit/",
         "form",
     ),
+    "proxy value remove": (
+        "demo-admin",
+        "/c/luton/social-value/proxy-values/{proxy_value}/remove/",
+        "form",
+    ),
     "council settings": ("demo-admin", "/c/luton/settings/", "h1"),
     "council local area": ("demo-admin", "/c/luton/settings/area/", "form"),
     "council public pages": (

@@ -283,3 +283,32 @@ def test_a_merged_suppliers_old_address_leads_to_the_kept_one(
     assert "That supplier was merged into" in response.content.decode()
     missing = reverse("procure:supplier-detail", args=[council.slug, 999999])
     assert client.get(missing).status_code == 404
+
+
+def test_a_merge_from_a_suggestion_is_not_called_different_and_undo_requeues_it(
+    client, council_officer, council, other_council, pair
+):
+    """The officer said "the same": neither supplier's page lists the pair as
+    different organisations, the history says merged; undone, the pair is back
+    in the review queue, not left decided "different"."""
+    kept, dupe = pair
+    dupe.spend_lines.filter(council=other_council).delete()  # Luton's alone
+    client.force_login(council_officer)
+    merge_url = reverse("procure:supplier-merge", args=[council.slug, dupe.pk, kept.pk])
+    client.post(merge_url, {"reason": "Same VAT number"})
+    page = client.get(
+        reverse("procure:supplier-detail", args=[council.slug, kept.pk])
+    ).content.decode()
+    assert "different organisation" not in page
+    assert "Decided to be the same as Wardown Plumbing Ltd: merged" in page
+    record = SupplierMerge.objects.get()
+    client.post(reverse("procure:merge-undo", args=[council.slug, record.pk]))
+    suggestion = MatchSuggestion.objects.get()
+    assert suggestion.dismissed_at is None and suggestion.dismissed_by is None
+    review = client.get(reverse("procure:review", args=[council.slug]))
+    assert merge_url in review.content.decode()
+    page = client.get(
+        reverse("procure:supplier-detail", args=[council.slug, kept.pk])
+    ).content.decode()
+    assert "Suggested again as possibly the same as Wardown Plumbing Ltd" in page
+    assert "Decided to be a different organisation" not in page

@@ -1035,3 +1035,27 @@ def test_a_kept_file_token_belongs_to_its_commitment(
     response = _return_post(client, council, other, evidence_held=token)
     assertContains(response, "Choose the evidence file again")
     assert not DeliveryReturn.objects.exists()
+
+
+def test_removing_a_proxy_value_asks_first(client, council, council_admin, measure):
+    """As targets, commitments and returns do: the list's Remove opens a question
+    page; only its button removes the value, and the history keeps it."""
+    from socialvalue.models import ProxyValue
+
+    value = ProxyValue.objects.create(
+        council=council, measure=measure, year=2025, value=14, source="TOMs 2024"
+    )
+    client.force_login(council_admin)
+    listing = client.get(reverse("socialvalue:proxy-values", args=[council.slug]))
+    url = reverse("socialvalue:proxy-value-remove", args=[council.slug, value.pk])
+    assertContains(listing, f'href="{url}"')
+    question = client.get(url)
+    assertContains(question, f"Remove the proxy value for {measure.code} in 2025/26?")
+    assert ProxyValue.objects.filter(pk=value.pk).exists()
+    assertRedirects(
+        client.post(url),
+        reverse("socialvalue:proxy-values", args=[council.slug]),
+        fetch_redirect_response=False,
+    )
+    assert not ProxyValue.objects.filter(pk=value.pk).exists()
+    assert value.history.first().history_type == "-"
