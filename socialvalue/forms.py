@@ -108,6 +108,9 @@ class TargetForm(forms.ModelForm):
     def __init__(self, *args, council, **kwargs):
         super().__init__(*args, **kwargs)
         self.instance.council = council
+        # Worded as the other forms' first choice, not Django's "---------".
+        metric = self.fields["metric"]
+        metric.choices = [("", "Choose a measure"), *metric.choices[1:]]
 
     def clean(self) -> dict:
         data = super().clean()

@@ -259,3 +259,13 @@ def test_the_targets_list_says_which_chained_target_the_dashboard_uses(
     assert rows[newer.pk]["governs"] and newer.share_for(fy) is not None
     assert [row["governs"] for row in rows.values()].count(True) == 1
     assert "another Local spend target applies" in page.content.decode()
+
+
+def test_the_target_forms_measure_starts_with_words_not_dashes(
+    client, council, council_admin
+):
+    client.force_login(council_admin)
+    page = client.get(reverse("socialvalue:target-new", args=[council.slug]))
+    body = page.content.decode()
+    assert '<option value="" selected>Choose a measure</option>' in body
+    assert "---------" not in body
