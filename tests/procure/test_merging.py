@@ -134,6 +134,11 @@ def test_an_officer_merges_from_the_review_queue_and_undoes_it(
         in confirm.content
     )
     assert b"No other council has records of Wardown Plumbing Ltd." in confirm.content
+    # Whose tags are worked out again: the kept supplier's.
+    assert (
+        b"will move to Wardown Plumbing Services Ltd, whose tags will then be worked "
+        b"out again" in confirm.content
+    )
     response = client.post(merge_url, {"reason": "Same VAT number"})
     assert response.status_code == 302
     page = client.get(reverse("procure:supplier-detail", args=[council.slug, kept.pk]))
