@@ -276,6 +276,13 @@ class SpendUpload(models.Model):
         return next((n for n in self.notes if OUTSIDE_PERIOD in n), "")
 
     @property
+    def holds_nothing(self) -> bool:
+        """Its import added no payment and found none already held (every row
+        rejected, say): rolled back, nothing is lost, and the file can be read
+        again with other columns."""
+        return not (self.rows_imported or self.rows_duplicate)
+
+    @property
     def imported_nothing(self) -> bool:
         """Imported, but no payment added: all already held, rejected or none."""
         return self.status == UploadStatus.IMPORTED and self.rows_imported == 0

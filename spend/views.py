@@ -184,7 +184,7 @@ def _already_held(
     An imported upload of it that added no payment holds nothing: None, and the
     upload rolls it back (`_roll_back_if_empty`)."""
     earlier = first_upload_of(council, sha256)
-    if earlier and _holds_nothing(earlier):
+    if earlier and earlier.holds_nothing:
         return None
     if earlier:
         who = People(council).uploader(earlier)
@@ -224,17 +224,22 @@ def _added_nothing_before(upload: SpendUpload) -> SpendUpload | None:
         .order_by("-rolled_back_at", "-pk")
         .first()
     )
-    return latest if latest is not None and _holds_nothing(latest) else None
-
-
-def _holds_nothing(upload: SpendUpload) -> bool:
-    """An imported upload that added no payment (every row rejected, say)."""
-    return not (upload.rows_imported or upload.rows_duplicate)
+    return latest if latest is not None and latest.holds_nothing else None
 
 
 EMPTY_ROLLED_BACK = (
     "Rolled back: the same file was uploaded again to be imported with other columns"
 )
+
+
+def _emptied(upload: SpendUpload) -> bool:
+    """Imported, and holding no payment (`holds_nothing`, and no line under it):
+    rolled back, nothing is lost."""
+    return (
+        upload.status == UploadStatus.IMPORTED
+        and upload.holds_nothing
+        and not upload.lines.exists()
+    )
 
 
 def _roll_back_if_empty(council: Council, sha256: str, user) -> SpendUpload | None:
@@ -252,7 +257,7 @@ def _roll_back_if_empty(council: Council, sha256: str, user) -> SpendUpload | No
         .filter(sha256=sha256, status=UploadStatus.IMPORTED)
         .first()
     )
-    if earlier is None or not _holds_nothing(earlier) or earlier.lines.exists():
+    if earlier is None or not _emptied(earlier):
         # None, or one holding payments: the constraint refuses the new upload.
         return None
     rollback_upload(earlier, user=user, reason=EMPTY_ROLLED_BACK)
@@ -647,7 +652,7 @@ def upload_detail(request: HttpRequest, council: Council, pk: int) -> HttpRespon
         context["can_upload"]
         and upload.status == UploadStatus.IMPORTED
         and upload.rows_rejected > 0
-        and _holds_nothing(upload)
+        and upload.holds_nothing
     )
     if request.htmx:
         if upload.is_finished or upload.is_stalled:
@@ -668,7 +673,7 @@ def upload_detail(request: HttpRequest, council: Council, pk: int) -> HttpRespon
 def _uploaded_again(upload: SpendUpload) -> SpendUpload | None:
     """For an upload rolled back when the same file was uploaded again (its import
     added no payment), the council's live upload of that file, if any."""
-    if upload.status != UploadStatus.ROLLED_BACK or not _holds_nothing(upload):
+    if upload.status != UploadStatus.ROLLED_BACK or not upload.holds_nothing:
         return None
     return (
         SpendUpload.objects.for_council(upload.council)
@@ -801,11 +806,7 @@ def upload_reread(request: HttpRequest, council: Council, pk: int) -> HttpRespon
                 f"This file has been read again already, as upload #{again.pk}.",
             )
             return redirect("spend:upload-detail", council.slug, again.pk)
-        if (
-            upload.status != UploadStatus.IMPORTED
-            or not _holds_nothing(upload)
-            or upload.lines.exists()
-        ):
+        if not _emptied(upload):
             messages.error(request, REREAD_REFUSED)
             return redirect("spend:upload-detail", council.slug, upload.pk)
         if not _still_kept(upload):

@@ -106,7 +106,7 @@ class Command(BaseCommand):
                 f"{earlier.uploaded_at:%d %B %Y at %H:%M} by {who}"
                 f"{earlier.named_then(name)}: nothing new was imported."
             )
-            if not (earlier.rows_imported or earlier.rows_duplicate):
+            if earlier.holds_nothing:
                 result.message += (
                     f" That import (upload #{earlier.pk}) added no payment: to read "
                     "the file with other columns, upload it in the browser, which "
