@@ -791,8 +791,9 @@ def _suggest_matches(
     are left alone, as a single shared word says little. The first distinctive
     words must agree too (`distinctive_words_agree`): "PHS Compliance" is not
     suggested for "HSL Compliance", though the shared "Compliance" scores high.
-    The best-scoring candidate that passes is suggested; of equal scores, the one
-    nearest as a whole name. Register names that differ only in their company
+    Of the candidates that pass, the one nearest as a whole name is suggested
+    (not the best on shared words alone, where every name holding all of the new
+    one's words scores 100); its shared-words score is kept. Register names that differ only in their company
     forms ("Beacon Engineering LLP" and "… Ltd") share a key: of those, the one
     nearest the new name in full, company form and all, is suggested; of names
     exactly as near, the first in alphabetical order, so the register's order
@@ -817,15 +818,17 @@ def _suggest_matches(
             limit=None,
         )
         agreeing = [m for m in matches if distinctive_words_agree(key, m[0])]
-        # Shared words score 100 for every name that contains all of this one's:
-        # of those, the nearest as a whole (fewest words besides) is suggested.
-        # Then the nearest full name, company form included; then the first
-        # name alphabetically (min: the sign of the scores turned).
+        # Shared words score 100 for any name that holds all of this one's, so
+        # "Ashcroft Joinery LLP" scores 100 for "Ashcroft Joinery Service" and
+        # "Ashcroft Joinery Services" 98: of the names that pass, the nearest as a
+        # whole (all words, in order) is suggested, then the higher shared-words
+        # score, then the nearest full name, company form included, then the
+        # first name alphabetically (min: the sign of the scores turned).
         best = min(
             (
                 (
-                    -m[1],
                     -fuzz.token_sort_ratio(key, m[0]),
+                    -m[1],
                     -fuzz.ratio(name, full),
                     full,
                 )
@@ -839,7 +842,7 @@ def _suggest_matches(
                 MatchSuggestion(
                     supplier_id=pk,
                     candidate_id=existing[best[3]],
-                    score=round(-best[0]),
+                    score=round(-best[1]),
                 )
             )
     MatchSuggestion.objects.bulk_create(suggestions, ignore_conflicts=True)

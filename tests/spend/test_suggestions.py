@@ -138,6 +138,19 @@ def test_of_names_that_contain_the_new_one_the_nearest_is_suggested(imported):
     assert result["Wardown Plumbing Heating"] == result["known"][register[1]]
 
 
+@pytest.mark.parametrize("reverse", [False, True], ids=["llp-first", "services-first"])
+def test_a_name_one_letter_away_beats_one_holding_all_its_words(imported, reverse):
+    """QA: "Ashcroft Joinery Service" was suggested as "Ashcroft Joinery LLP" at
+    100% (every word of the shorter name is in it), and "Ashcroft Joinery
+    Services", one letter away, was not offered."""
+    register = ["Ashcroft Joinery LLP", "Ashcroft Joinery Services"]
+    result = imported(
+        register[::-1] if reverse else register, ["Ashcroft Joinery Service"]
+    )
+    assert result["Ashcroft Joinery Service"] == result["known"][register[1]]
+    assert MatchSuggestion.objects.get().score == 98
+
+
 def test_what_an_import_makes_is_in_the_history_with_the_file_and_uploader(
     council, finance_officer, make_supplier
 ):
