@@ -930,27 +930,65 @@ def _tag_history(
     supplier: Supplier, council: Council, people: People | None = None, limit: int = 30
 ):
     """How the supplier's tags, as this council sees them, were decided: newest
-    first, each value in words (a location is this council's own)."""
+    first, in words (a location is this council's own). An officer's decisions
+    are told from the overrides' own history (set, changed, removed) with the
+    reason where this council may read it (`override_as_seen`'s rule); the tag
+    rows written for them would only repeat the value."""
     people = people or People(council)
-    return [
-        {
-            "when": h.history_date,
-            "kind": h.get_kind_display(),
-            "value": TAG_VALUES[h.kind].get(h.value, h.value),
-            "source": h.get_source_display(),
-            "who": people.name(
-                h.history_user_id,
-                h.history_user,
-                here=h.council_id == council.pk,
-                nobody=None,
-            ),
-            "removed": h.history_type == "-",
-        }
-        for h in SupplierTag.history.filter(supplier_id=supplier.pk)
-        .filter(Q(council_id=council.pk) | Q(council_id__isnull=True))
+    mine = Q(council_id=council.pk) | Q(council_id__isnull=True)
+
+    def who(record, nobody=None):
+        return people.name(
+            record.history_user_id,
+            record.history_user,
+            here=record.council_id == council.pk,
+            nobody=nobody,
+        )
+
+    rows = []
+    for h in (
+        SupplierTag.history.filter(supplier_id=supplier.pk)
+        .filter(mine)
+        .exclude(Q(source=TagSource.OFFICER_OVERRIDE) & ~Q(history_type="-"))
         .select_related("history_user")
         .order_by("-history_date")[:limit]
-    ]
+    ):
+        value, by = TAG_VALUES[h.kind].get(h.value, h.value), who(h)
+        if h.history_type == "-":
+            what = f"{value} removed" + (f" ({by})" if by else "")
+        else:
+            source = h.get_source_display().lower()
+            what = f"{value} ({source}, {by})" if by else f"{value} ({source})"
+        rows.append(
+            {"when": h.history_date, "kind": h.get_kind_display(), "what": what}
+        )
+    for h in (
+        TagOverride.history.filter(supplier_id=supplier.pk)
+        .filter(mine)
+        .select_related("history_user")
+        .order_by("-history_date")[:limit]
+    ):
+        value, by = TAG_VALUES[h.kind].get(h.value, h.value), who(h, "an officer")
+        if h.history_type == "-":
+            what = (
+                f"{by} removed the officer's decision ({value}): the rules decide again"
+            )
+        else:
+            if h.history_type == "+":
+                what = f"set to {value} by {by}, overriding the rules"
+            else:
+                what = f"{by} changed the officer's decision: {value}"
+            if h.council_id == council.pk or people.ours(
+                h.history_user_id, h.history_user
+            ):
+                what += f", because “{h.reason}”"
+            else:
+                what += f", {people.reason_withheld(h.history_user_id)}"
+        rows.append(
+            {"when": h.history_date, "kind": h.get_kind_display(), "what": what}
+        )
+    rows.sort(key=lambda row: row["when"], reverse=True)
+    return rows[:limit]
 
 
 def _kpi_history(contract: Contract, limit: int = 30) -> list[dict]:

@@ -350,3 +350,68 @@ def test_the_migration_writes_short_company_numbers_in_full(make_supplier):
         "Full Ltd": "NI012345",
         "Full Twin Ltd": "NI12345",
     }
+
+
+def _tag_history(client, council, supplier) -> list[str]:
+    """The supplier page's tag history lines, in words."""
+    import re
+    from html import unescape
+
+    page = client.get(
+        reverse("procure:supplier-detail", args=[council.slug, supplier.pk])
+    ).content.decode()
+    section = page.split('<h3 class="govuk-heading-s">Tags</h3>')[1]
+    items = re.findall(r"<li><strong>[^<]*</strong>: (.*?)</li>", section)
+    return [unescape(item) for item in items]
+
+
+def test_tag_history_tells_an_officers_decision_its_reason_and_its_removal(
+    client, council_officer, viewer, council, supplier
+):
+    """QA: the history left out the override's reason, and a removed override
+    read as the rules' value with no word of the removal."""
+    client.force_login(council_officer)
+    url = reverse("socialvalue:tag-override", args=[council.slug, supplier.pk, "vcse"])
+    reason = "Registered charity 1234567, checked on the Charity Commission site"
+    client.post(url, {"value": "yes", "reason": reason})
+    client.post(url, {"value": "no", "reason": "Became a trading company in May"})
+    client.post(
+        reverse(
+            "socialvalue:tag-override-remove", args=[council.slug, supplier.pk, "vcse"]
+        )
+    )
+    client.force_login(viewer)
+    vcse = [h for h in _tag_history(client, council, supplier) if h.startswith("VCSE")]
+    assert vcse[:4] == [
+        "VCSE: VCSE status unknown (no data, bob-officer)",
+        "VCSE: bob-officer removed the officer's decision (Not a VCSE): the rules "
+        "decide again",
+        "VCSE: bob-officer changed the officer's decision: Not a VCSE, because "
+        "“Became a trading company in May”",
+        f"VCSE: set to VCSE by bob-officer, overriding the rules, because “{reason}”",
+    ]
+    # The tag rows written for the decisions are not repeated as "officer override".
+    assert not any("(officer override" in h for h in vcse)
+
+
+def test_tag_history_withholds_another_councils_reason(
+    client, council, other_council, council_officer, other_council_officer, supplier
+):
+    from socialvalue.models import TagOverride
+
+    with_user = TagOverride(
+        supplier=supplier,
+        kind="size",
+        value="small",
+        reason="Knowsley's own phone call",
+        created_by=other_council_officer,
+    )
+    with_user._history_user = other_council_officer
+    with_user.save()
+    client.force_login(council_officer)
+    history = _tag_history(client, council, supplier)
+    assert (
+        "Size: set to Small business by someone at another council, overriding the rules, "
+        "for a reason given there"
+    ) in history
+    assert not any("phone call" in h for h in history)
