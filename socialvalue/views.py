@@ -3,7 +3,6 @@ from __future__ import annotations
 import mimetypes
 from datetime import date, timedelta
 from decimal import Decimal
-from itertools import chain
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -44,6 +43,7 @@ from socialvalue.models import (
     evidence_path,
     keep_evidence,
     measure_totals,
+    period_text,
     proxy_values_for,
     share_text,
 )
@@ -317,35 +317,104 @@ def contract_social_value(
 
 def _history(contract: Contract, council: Council, limit: int = 20) -> list[dict]:
     """Who (`history_who`) added, changed or removed the contract's commitments
-    and returns."""
+    and returns, newest first, in words: what each was when added or removed, and
+    each changed field with its old and new value."""
     who = history_who(council)
-    commitments = Commitment.history.filter(contract_id=contract.pk)
-    ids = set(commitments.values_list("id", flat=True))
-    returns = DeliveryReturn.history.filter(commitment_id__in=ids)
-    measures = dict(Measure.objects.values_list("pk", "code"))
-    records = sorted(
-        chain(
-            commitments.select_related("history_user")[:limit],
-            returns.select_related("history_user")[:limit],
-        ),
-        key=lambda h: h.history_date,
-        reverse=True,
-    )[:limit]
-    rows = []
-    for record in records:
-        if isinstance(record.instance, Commitment):
-            what = f"Commitment to {measures.get(record.measure_id, '?')}"
-        else:
-            what = f"Return for {record.instance.period}"
-        rows.append(
-            {
-                "when": record.history_date,
-                "who": who(record),
-                "kind": record.get_history_type_display(),
-                "what": what,
-            }
+    commitments = list(
+        Commitment.history.filter(contract_id=contract.pk)
+        .select_related("history_user")
+        .order_by("history_date", "history_id")
+    )
+    returns = list(
+        DeliveryReturn.history.filter(
+            commitment_id__in={record.id for record in commitments}
         )
-    return rows
+        .select_related("history_user")
+        .order_by("history_date", "history_id")
+    )
+    measures = Measure.objects.in_bulk({record.measure_id for record in commitments})
+    measure_of = {record.id: measures.get(record.measure_id) for record in commitments}
+
+    def amount(record, measure) -> str:
+        return (
+            measure.quantity_text(record.quantity) if measure else str(record.quantity)
+        )
+
+    rows = []
+    for records, is_commitment in ((commitments, True), (returns, False)):
+        previous: dict[int, object] = {}
+        for record in records:  # oldest first, so each finds the one before it
+            older, previous[record.id] = previous.get(record.id), record
+            measure = measure_of.get(
+                record.id if is_commitment else record.commitment_id
+            )
+            code = measure.code if measure else "a measure"
+            period = period_text(record.period_start, record.period_end)
+            if is_commitment:
+                what = f"Commitment to {code}"
+                fields = _COMMITMENT_FIELDS
+            else:
+                what = f"Return for {code}, {period}"
+                fields = _RETURN_FIELDS
+            if record.history_type in "+-":
+                verb = "added" if record.history_type == "+" else "removed"
+                what += f" {verb}: {amount(record, measure)}"
+                if is_commitment:
+                    what += f", {period}"
+            else:
+                what += " changed"
+            changes = []
+            if older is not None and record.history_type == "~":
+                for field, label in fields.items():
+                    old = _field_text(older, field, measures)
+                    new = _field_text(record, field, measures)
+                    if field == "quantity":
+                        old, new = amount(older, measure), amount(record, measure)
+                    if old != new:
+                        changes.append({"field": label, "old": old, "new": new})
+                if not changes:
+                    what += ": saved with nothing changed"
+            rows.append(
+                {
+                    "when": record.history_date,
+                    "who": who(record),
+                    "what": what,
+                    "changes": changes,
+                }
+            )
+    rows.sort(key=lambda row: row["when"], reverse=True)
+    return rows[:limit]
+
+
+# How a commitment's and a return's fields read in the contract's history.
+_COMMITMENT_FIELDS = {
+    "measure_id": "Measure",
+    "quantity": "Quantity",
+    "period": "Period",
+    "note": "Note",
+}
+_RETURN_FIELDS = {
+    "quantity": "Quantity delivered",
+    "period": "Period",
+    "evidence_note": "Evidence",
+    "evidence_file_name": "Evidence file",
+    "confirmed": "Confirmed",
+}
+
+
+def _field_text(record, field: str, measures: dict[int, Measure]) -> str:
+    """A history record's field in words, for comparing and showing."""
+    from django.utils.text import Truncator
+
+    if field == "period":
+        return period_text(record.period_start, record.period_end)
+    if field == "measure_id":
+        measure = measures.get(record.measure_id)
+        return str(measure) if measure else "a measure since removed"
+    value = getattr(record, field)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return Truncator(str(value)).chars(200) if value not in (None, "") else "—"
 
 
 @council_view(Capability.EDIT_REGISTER)

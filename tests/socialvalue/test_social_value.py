@@ -332,6 +332,65 @@ def test_an_officer_adds_and_changes_a_commitment_and_history_says_who(
     assert [h.history_user for h in commitment.history.all()] == [council_officer] * 2
 
 
+def test_the_contracts_changes_say_what_changed(
+    client, council_officer, viewer, council, contract, commitment
+):
+    """QA: the contract page's "Changes" said "Commitment to LS-JOBS-03: changed"
+    and no more; now each change says what was added or removed, and each
+    changed field its old and new value."""
+    client.force_login(council_officer)
+    client.post(
+        _url("commitment-edit", council, commitment.pk),
+        {
+            "measure": commitment.measure_id,
+            "quantity": "60",
+            "period_start": "2025-04-01",
+            "period_end": "2026-03-31",
+            "note": "Raised at the contract review",
+        },
+    )
+    delivery = _return(commitment, date(2025, 4, 1), date(2025, 6, 30))
+    fields = {
+        "quantity": "14",
+        "period_start": "2025-04-01",
+        "period_end": "2025-06-30",
+        "evidence_note": "Apprentice timesheets",
+        "confirmed": "on",
+    }
+    client.post(_url("return-edit", council, delivery.pk), fields)
+    client.post(_url("return-remove", council, delivery.pk))
+    client.force_login(viewer)
+    rows = client.get(_url("contract", council, contract.pk)).context["history"]
+    said = [
+        (row["what"], [(c["field"], c["old"], c["new"]) for c in row["changes"]])
+        for row in rows
+    ]
+    weeks = commitment.measure.quantity_text
+    q1 = "1 April 2025 to 30 June 2025"
+    assert said == [
+        (f"Return for LS-JOBS-03, {q1} removed: {weeks(Decimal(14))}", []),
+        (
+            f"Return for LS-JOBS-03, {q1} changed",
+            [("Quantity delivered", weeks(Decimal(13)), weeks(Decimal(14)))],
+        ),
+        (f"Return for LS-JOBS-03, {q1} added: {weeks(Decimal(13))}", []),
+        (
+            "Commitment to LS-JOBS-03 changed",
+            [
+                ("Quantity", weeks(Decimal(52)), weeks(Decimal(60))),
+                ("Note", "—", "Raised at the contract review"),
+            ],
+        ),
+        (
+            f"Commitment to LS-JOBS-03 added: {weeks(Decimal(52))}, "
+            "1 April 2025 to 31 March 2026",
+            [],
+        ),
+    ]
+    page = client.get(_url("contract", council, contract.pk)).content.decode()
+    assert "Note: — → Raised at the contract review" in page
+
+
 def test_a_commitment_with_returns_cannot_be_removed(
     client, council_officer, council, commitment
 ):
