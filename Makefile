@@ -25,7 +25,7 @@ install-dev: $(VENV)/.installed-dev
 
 run: install
 	$(MANAGE) migrate --no-input
-	$(MANAGE) loaddata councils
+	$(MANAGE) load_councils
 	$(MANAGE) load_demo
 	@echo ""
 	@echo "LocalSpend is starting on http://127.0.0.1:$(PORT)/  (Ctrl-C stops the server and the worker)"

@@ -137,7 +137,7 @@ def main() -> int:
     from socialvalue.tagging import classify_suppliers, districts
 
     call_command("migrate", verbosity=0)
-    call_command("loaddata", "councils", verbosity=0)
+    call_command("load_councils", verbosity=0)
     _clean()
     councils = list(
         Council.objects.filter(

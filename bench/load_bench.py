@@ -299,7 +299,7 @@ def main() -> int:
     env = production_env(database_url)
     print("== Setting up (migrate, councils, demo data, static files)", flush=True)
     manage(env, "migrate", "--no-input")
-    manage(env, "loaddata", "councils")
+    manage(env, "load_councils")
     manage(env, "load_demo")
     manage(env, "collectstatic", "--no-input")
     chosen = pages(database_url)

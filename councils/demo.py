@@ -380,7 +380,8 @@ def _upsert_users(council: Council) -> None:
         if created or not user.check_password(DEMO_PASSWORD):
             user.set_password(DEMO_PASSWORD)
             user.save()
-        Membership.objects.update_or_create(
+        # A role an administrator has changed since is theirs to keep.
+        Membership.objects.get_or_create(
             user=user, council=council, defaults={"role": role}
         )
 
@@ -399,17 +400,22 @@ def _upsert_targets(council: Council) -> None:
         (Metric.VCSE, 2022, "4.00", 2027, "8.00", "Demo target."),
         (Metric.LIVING_WAGE, 2023, "10.00", 2028, "25.00", "Demo target."),
     ]
+    # Only the measures that never had a target: one an administrator has set,
+    # changed or removed since is theirs (each run saved them back before).
+    held = set(
+        Target.history.filter(council_id=council.pk).values_list("metric", flat=True)
+    ) | set(Target.objects.filter(council=council).values_list("metric", flat=True))
     for metric, base_year, base, target_year, target, notes in targets:
-        Target.objects.update_or_create(
+        if metric in held:
+            continue
+        Target.objects.create(
             council=council,
             metric=metric,
             target_year=target_year,
-            defaults={
-                "baseline_year": base_year,
-                "baseline_share": Decimal(base),
-                "target_share": Decimal(target),
-                "notes": notes,
-            },
+            baseline_year=base_year,
+            baseline_share=Decimal(base),
+            target_share=Decimal(target),
+            notes=notes,
         )
 
 

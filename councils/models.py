@@ -53,6 +53,11 @@ class CouncilQuerySet(models.QuerySet):
         return self.filter(memberships__user=user)
 
 
+# Why a council's first history record was written (`load_councils`).
+PRESET_LOADED = "Set up from LocalSpend's preset councils"
+FIRST_RECORDED = "Recorded as it stood when LocalSpend began keeping its history"
+
+
 class CouncilManager(models.Manager.from_queryset(CouncilQuerySet)):
     def get_by_natural_key(self, slug: str) -> Council:
         return self.get(slug=slug)

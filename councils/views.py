@@ -24,7 +24,15 @@ from councils.forms import (
     PublicPagesForm,
     split_name,
 )
-from councils.models import Capability, Council, Membership, Role, WiderKind
+from councils.models import (
+    FIRST_RECORDED,
+    PRESET_LOADED,
+    Capability,
+    Council,
+    Membership,
+    Role,
+    WiderKind,
+)
 from councils.periods import FinancialYear
 from procure.models import Supplier
 from socialvalue.models import TAG_VALUES, SupplierTag, TagKind, Target
@@ -645,6 +653,14 @@ def _by_reason(record) -> str:
 def _council_event(record, older) -> tuple[str, list[dict]]:
     """What a history record of the council did, and the fields it changed."""
     if record.history_type == "+":
+        if record.history_change_reason == PRESET_LOADED:
+            return "Set up the council from LocalSpend’s presets", []
+        if record.history_change_reason == FIRST_RECORDED:
+            return (
+                "Recorded the council’s settings as they stood, so that later "
+                "changes show what they were before",
+                [],
+            )
         return "Set up the council in LocalSpend", []
     if older is None:  # the first record kept (the council came from a fixture)
         what = _by_reason(record)

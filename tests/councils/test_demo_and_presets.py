@@ -17,7 +17,7 @@ from spend.models import RememberedMapping, SpendLine, SpendUpload
 
 @pytest.fixture
 def presets(db):
-    call_command("loaddata", "councils", verbosity=0)
+    call_command("load_councils", verbosity=0)
 
 
 def _snapshot() -> dict:
@@ -39,7 +39,7 @@ def _snapshot() -> dict:
 
 
 def test_the_presets_load_twice_to_the_same_four_councils(presets):
-    call_command("loaddata", "councils", verbosity=0)
+    call_command("load_councils", verbosity=0)
     assert sorted(Council.objects.values_list("slug", flat=True)) == [
         "knowsley",
         "luton",
@@ -143,3 +143,74 @@ def test_the_demo_files_were_read_with_a_remembered_column_choice(presets, clien
         council_slug="luton", today=date(2026, 11, 23), months=2, lines_per_month=50
     )
     assert RememberedMapping.history.count() == 1
+
+
+def test_loading_the_presets_again_keeps_what_administrators_changed(presets):
+    """QA: `make run` ran `loaddata councils`, which wrote the presets back over
+    each council and Luton's target on every start: an administrator's local
+    area, public pages and target were undone, with nothing in the history."""
+    from councils.models import PRESET_LOADED
+
+    luton = Council.objects.get(slug="luton")
+    assert [(h.history_type, h.history_change_reason) for h in luton.history.all()] == [
+        ("+", PRESET_LOADED)
+    ]
+    (target,) = Target.objects.filter(council=luton)
+    assert target.history.get().history_change_reason == PRESET_LOADED
+    luton.local_districts = ["LU1"]
+    luton.public_pages_enabled = True
+    luton.save()
+    target.target_share = Decimal("75.00")
+    target.save()
+    load_demo(
+        council_slug="luton", today=date(2026, 11, 23), months=1, lines_per_month=5
+    )
+    demo_officer = Membership.objects.get(council=luton, user__username="demo-officer")
+    demo_officer.role = "viewer"
+    demo_officer.save()
+    Target.objects.get(council=luton, metric="sme").delete()
+    counts = (Council.history.count(), Target.history.count())
+
+    out = StringIO()
+    call_command("load_councils", stdout=out)
+    load_demo(
+        council_slug="luton", today=date(2026, 11, 23), months=1, lines_per_month=5
+    )
+
+    luton.refresh_from_db()
+    assert (luton.local_districts, luton.public_pages_enabled) == (["LU1"], True)
+    assert Target.objects.get(pk=target.pk).target_share == Decimal("75.00")
+    assert not Target.objects.filter(council=luton, metric="sme").exists()
+    demo_officer.refresh_from_db()
+    assert demo_officer.role == "viewer"
+    assert (Council.history.count(), Target.history.count()) == counts
+    assert "left as they are: luton, milton-keynes, knowsley, preston" in out.getvalue()
+
+
+def test_a_council_loaded_before_its_history_gets_a_first_record(db, client):
+    """Councils loaded by `loaddata` have no history: the first change to their
+    local area could not say what it was before. `load_councils` records how
+    each stands, once."""
+    from django.contrib.auth import get_user_model
+
+    from councils.models import FIRST_RECORDED
+
+    call_command("loaddata", "councils", verbosity=0)
+    luton = Council.objects.get(slug="luton")
+    assert not luton.history.exists()
+    call_command("load_councils", verbosity=0)
+    call_command("load_councils", verbosity=0)
+    (first,) = luton.history.all()
+    assert (first.history_type, first.history_change_reason) == ("+", FIRST_RECORDED)
+    assert first.local_districts == luton.local_districts
+
+    admin = get_user_model().objects.create_user("ada-admin")
+    Membership.objects.create(user=admin, council=luton, role="admin")
+    luton.local_districts = [*luton.local_districts, "LU5"]
+    luton._change_reason = "Local area changed"
+    luton.save()
+    client.force_login(admin)
+    page = client.get(f"/c/{luton.slug}/settings/history/").content.decode()
+    assert "what it was before is not recorded" not in page
+    assert "(added LU5)" in page
+    assert "Recorded the council’s settings as they stood" in page

@@ -20,7 +20,7 @@ class Command(BaseCommand):
     def handle(self, *args, council, months, lines_per_month, **options):
         if not Council.objects.filter(slug=council).exists():
             raise CommandError(
-                f"No council {council!r}: run `python manage.py loaddata councils` first."
+                f"No council {council!r}: run `python manage.py load_councils` first."
             )
         if months < 1 or lines_per_month < 1:
             raise CommandError("--months and --lines-per-month must be at least 1.")
