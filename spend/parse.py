@@ -1446,7 +1446,14 @@ def _cells_of(plan: BlockPlan, row: list[object]) -> list[list[str]]:
 def _summary_reason(
     row: list[object], date_text: str, supplier: str, raw_amount: object
 ) -> str:
-    """Why a row is a total or note rather than a payment, or "" if it is not."""
+    """Why a row is a total or note rather than a payment, or "" if it is not.
+
+    A "Total" label makes a total row when the payee is the label, or the row
+    has no date or no payee; a dated row paying a named supplier is a payment
+    whatever its other cells say (an expense type or service area "Total", as
+    QA found, was read as a total row and its payment left out)."""
+    if date_text and supplier and not _is_total_label(supplier):
+        return ""
     labels = (cell for cell in row if type(cell) is str and "otal" in cell.lower())
     if any(_TOTAL_LABEL.match(clean_text(label)) for label in labels):
         return "Total row: not a payment"

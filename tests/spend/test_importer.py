@@ -137,6 +137,28 @@ def test_identical_lines_inside_one_file_are_all_kept(council, upload_of):
     assert (result.rows_imported, result.rows_duplicate) == (1, 3)
 
 
+def test_a_dated_payment_to_a_named_supplier_is_not_a_total_row(council, upload_of):
+    """QA: a payment whose expense type or service area read "Total" (or "Sub
+    Total", "Grand Total") was skipped as a total row, its amount left out; a row
+    whose payee is the label, or that has no date, is still a total row."""
+    data = (
+        b"Date,Supplier Name,Amount,Transaction Number,Expense Type\n"
+        b"01/09/2025,Acme Care Ltd,700.00,TT01,Total\n"
+        b"02/09/2025,Beacon Catering,450.00,TT02,Sub Total\n"
+        b"03/09/2025,Wardown Plumbing,369.00,TT03,Grand Total\n"
+        b"04/09/2025,Grand Total,1519.00,,\n"
+        b",,1519.00,,Total\n"
+    )
+    result = import_spend_file(upload=upload_of(data), data=data)
+    assert (result.rows_imported, result.rows_skipped) == (3, 2)
+    assert result.amount_imported == Decimal("1519.00")
+    assert set(SpendLine.objects.values_list("expense_type", flat=True)) == {
+        "Total",
+        "Sub Total",
+        "Grand Total",
+    }
+
+
 def test_another_councils_payments_are_not_duplicates(
     council, other_council, upload_of
 ):
