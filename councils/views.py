@@ -35,9 +35,9 @@ from councils.models import (
 )
 from councils.periods import FinancialYear
 from procure.models import Supplier
-from socialvalue.models import TAG_VALUES, SupplierTag, TagKind, Target
+from socialvalue.models import TAG_VALUES, Metric, SupplierTag, TagKind, Target
 from socialvalue.tagging import classify_suppliers
-from spend.dashboard import describe_months, months_held
+from spend.dashboard import Targets, describe_months, months_held
 from spend.models import (
     SpendLine,
     SpendUpload,
@@ -75,6 +75,24 @@ def switch(request: HttpRequest) -> HttpResponse:
     return redirect("councils:overview", council_slug=slug)
 
 
+def _targets_for(council: Council, fy: FinancialYear) -> list[dict]:
+    """Each measure's target for `fy`, as the dashboard judges it (`Targets`): one
+    per measure, so a target since replaced is not shown beside its successor."""
+    targets = Targets(council)
+    rows = []
+    for metric in Metric:
+        target = targets.governing(metric, fy)
+        if target is not None:
+            rows.append(
+                {
+                    "target": target,
+                    "share_now": target.share_for(fy),
+                    "deadline_passed": target.target_year < fy.start_year,
+                }
+            )
+    return rows
+
+
 @council_view(Capability.VIEW)
 def overview(request: HttpRequest, council: Council) -> HttpResponse:
     fy = _current_fy()
@@ -86,10 +104,7 @@ def overview(request: HttpRequest, council: Council) -> HttpResponse:
         "previous": year_figures(council, fy.previous()),
         "previous_fy": fy.previous(),
         "months": year_months(council, fy),
-        "targets": [
-            {"target": t, "share_now": t.share_for(fy)}
-            for t in Target.objects.for_council(council)
-        ],
+        "targets": _targets_for(council, fy),
         "uploads": [
             (upload, people.uploader(upload))
             for upload in SpendUpload.objects.for_council(council).select_related(

@@ -120,3 +120,57 @@ def test_the_spend_list_can_show_named_suppliers_only(
     response = client.get(url)
     assertContains(response, "<strong>3</strong> payments", html=False)
     assertNotContains(response, "govuk-tag--grey")
+
+
+def test_the_overview_shows_each_measures_target_for_this_year_only(
+    client, viewer, council
+):
+    """QA: with a Local target replaced by a newer one, the overview listed both,
+    each with its own figure for this year, where the dashboard and the targets
+    page use only the newer."""
+    from socialvalue.models import Target
+
+    this_year = FinancialYear.for_date(date.today()).start_year
+    Target.objects.create(
+        council=council,
+        metric="local",
+        baseline_year=this_year - 9,
+        baseline_share=Decimal("25"),
+        target_year=this_year - 3,
+        target_share=Decimal("70"),
+    )
+    newer = Target.objects.create(
+        council=council,
+        metric="local",
+        baseline_year=this_year - 3,
+        baseline_share=Decimal("40"),
+        target_year=this_year + 2,
+        target_share=Decimal("70"),
+    )
+    client.force_login(viewer)
+    page = client.get(reverse("councils:overview", args=[council.slug]))
+    targets = page.context["targets"]
+    assert [row["target"] for row in targets] == [newer]
+    assert targets[0]["share_now"] == newer.share_for(FinancialYear(this_year))
+    assertNotContains(page, "25.0% in")
+    assertContains(page, f"the trajectory for {FinancialYear(this_year)} is ")
+
+
+def test_the_overview_says_when_a_targets_date_has_passed(client, viewer, council):
+    from socialvalue.models import Target
+
+    this_year = FinancialYear.for_date(date.today()).start_year
+    Target.objects.create(
+        council=council,
+        metric="sme",
+        baseline_year=this_year - 5,
+        baseline_share=Decimal("20"),
+        target_year=this_year - 1,
+        target_share=Decimal("45"),
+    )
+    client.force_login(viewer)
+    page = client.get(reverse("councils:overview", args=[council.slug]))
+    assertContains(
+        page,
+        f"that date has passed, so {FinancialYear(this_year)} is judged against 45.0%",
+    )
