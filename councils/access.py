@@ -44,7 +44,8 @@ def get_council_for(request: HttpRequest, slug: str, capability: Capability) -> 
         raise Http404("No such council, or you are not a member of it.")
     if capability not in ROLE_CAPABILITIES[role]:
         raise PermissionDenied(
-            f"Your role at {council.short_name} ({Role(role).label}) cannot do this."
+            f"Your role at {council.short_name} is {Role(role).label.lower()}, "
+            "which cannot do this."
         )
     request.council = council
     request.council_role = role

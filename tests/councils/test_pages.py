@@ -174,3 +174,17 @@ def test_the_overview_says_when_a_targets_date_has_passed(client, viewer, counci
         page,
         f"that date has passed, so {FinancialYear(this_year)} is judged against 45.0%",
     )
+
+
+def test_a_refusal_names_the_role_without_brackets_in_brackets(client, viewer, council):
+    """QA: "Your role at Luton (Cabinet member or councillor (read only)) cannot
+    do this."."""
+    client.force_login(viewer)
+    response = client.get(reverse("socialvalue:target-new", args=[council.slug]))
+    assert response.status_code == 403
+    assertContains(
+        response,
+        "Your role at Luton is cabinet member or councillor (read only), which "
+        "cannot do this.",
+        status_code=403,
+    )
