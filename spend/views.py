@@ -637,6 +637,12 @@ def upload_detail(request: HttpRequest, council: Council, pk: int) -> HttpRespon
         "upload": upload,
         "rejected": issues.filter(kind=RowIssue.Kind.REJECTED)[:ISSUES_SHOWN],
         "skipped": issues.filter(kind=RowIssue.Kind.SKIPPED)[:ISSUES_SHOWN],
+        # Rejected rows whose amount could not be read: not in the £ rejected.
+        "rejected_unpriced": (
+            issues.filter(kind=RowIssue.Kind.REJECTED, amount__isnull=True).count()
+            if upload.rows_rejected
+            else 0
+        ),
         "can_upload": can(request.user, council, Capability.UPLOAD),
         "issues_shown": ISSUES_SHOWN,
         # Not the file's fault: the same file is uploaded again, not corrected.

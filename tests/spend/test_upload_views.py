@@ -239,7 +239,8 @@ def test_the_rollback_page_names_the_later_file_to_roll_back_first(
         ("", "No row was rejected, so the file's own total and its rows disagree"),
         (
             "03/04/2025,Beacon Catering Ltd,ten,12.00,Schools\n",
-            "Check the 1 rejected row (£0.00) first",
+            "Check the 1 rejected row (£0.00, not counting 1 whose amount could not "
+            "be read) first",
         ),
     ],
 )
@@ -256,6 +257,30 @@ def test_a_stated_total_that_does_not_match_is_explained_to_the_penny(
     # £1,250.50 read against £1,250.75 stated: pennies are not lost to rounding.
     assertContains(page, "The payments read come to £1,250.50, a difference of £0.25")
     assertContains(page, says)
+
+
+def test_rejected_rows_with_no_readable_amount_are_said_to_be_left_out(
+    client, finance_officer, council
+):
+    """QA: rows rejected for an amount that could not be read count as £0 in the
+    rejected amount, and the page never said so."""
+    client.force_login(finance_officer)
+    data = GOOD + (
+        b"03/04/2025,Beacon Catering Ltd,n/a,12.00,Schools\n"
+        b'04/04/2025,Beacon Catering Ltd,"1.234,56",12.00,Schools\n'
+        b"31/02/2025,Beacon Catering Ltd,1500.00,1800.00,Schools\n"
+    )
+    _upload(client, council, data)
+    upload = SpendUpload.objects.get()
+    _confirm(client, council, upload)
+    upload.refresh_from_db()
+    assert (upload.rows_rejected, upload.amount_rejected) == (3, 1500)
+    page = client.get(reverse("spend:upload-detail", args=[council.slug, upload.pk]))
+    assertContains(
+        page,
+        "2 of the 3 rejected rows have no amount LocalSpend could read, so the "
+        "amounts above leave them out. They are listed below with their problems.",
+    )
 
 
 def test_a_failed_import_can_be_tried_again(
