@@ -4,6 +4,8 @@ council's members. Every message says what is wrong and what to do about it."""
 from __future__ import annotations
 
 import csv
+import hashlib
+import json
 import re
 from decimal import Decimal
 from functools import cache
@@ -12,6 +14,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model, password_validation
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from councils.models import Council, Membership, Role, WiderKind
 from spend.values import clean_text, parse_postcode
@@ -152,6 +155,12 @@ class AuthorityCodeListField(CodeListField):
 AREA_NOTES_LONGEST = 10_000
 
 
+def area_fingerprint(council: Council) -> str:
+    """A digest of the council's local area as held (LocalAreaForm's fields)."""
+    values = [getattr(council, name) for name in LocalAreaForm.Meta.fields]
+    return hashlib.sha256(json.dumps(values, default=str).encode()).hexdigest()[:32]
+
+
 class LocalAreaForm(forms.ModelForm):
     """The council's local area and its wider tier, as the classifier reads them."""
 
@@ -275,11 +284,17 @@ class LocalAreaForm(forms.ModelForm):
 
     EMPTY = {"wider_authority_codes": [], "wider_radius_miles": None}
 
+    # The area as it was when the page was shown: a save from a page opened
+    # before someone else's save would quietly undo theirs (QA: two tabs).
+    seen = forms.CharField(widget=forms.HiddenInput, required=False)
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["wider_region"].choices = [("", "Choose a region")] + [
             (r, r) for r in regions()
         ]
+        self.fingerprint = area_fingerprint(self.instance)
+        self.fields["seen"].initial = self.fingerprint
 
     def clean_area_notes(self) -> str:
         notes = self.cleaned_data["area_notes"]
@@ -292,6 +307,9 @@ class LocalAreaForm(forms.ModelForm):
 
     def clean(self) -> dict:
         data = super().clean()
+        seen = self.data.get("seen")
+        if seen and seen != self.fingerprint:
+            self._refuse_stale()
         kind = data.get("wider_kind")
         # Fields of the kinds not chosen are hidden, so their errors could not be
         # seen: drop them, and the values with them.
@@ -304,6 +322,34 @@ class LocalAreaForm(forms.ModelForm):
         if kind == WiderKind.RADIUS:
             self._clean_radius(data)
         return data
+
+    def _refuse_stale(self) -> None:
+        """Someone saved the area after this page was shown: save nothing, keep
+        what was typed, and let a second save (knowing) replace theirs."""
+        from councils.access import People
+
+        council = self.instance
+        history = council.history.select_related("history_user")
+        latest = (
+            history.filter(history_change_reason__startswith="Local area").first()
+            or history.first()
+        )
+        self.data = self.data.copy()
+        self.data["seen"] = self.fingerprint
+        changed = "the local area"
+        if latest is not None:
+            who = People(council).name(
+                latest.history_user_id, latest.history_user, here=True
+            )
+            when = timezone.localtime(latest.history_date)
+            changed += f" ({who}, at {when:%H:%M} on {when.day} {when:%B %Y})"
+        self.add_error(
+            None,
+            f"Nothing was saved: {changed} was changed after you opened this page, "
+            "and saving would have undone that change. The form still shows what "
+            "you entered; Settings → History shows what was changed. Check the "
+            "form, then save again to replace that change with yours.",
+        )
 
     def _clean_radius(self, data: dict) -> None:
         miles = data.get("wider_radius_miles")

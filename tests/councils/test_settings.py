@@ -740,3 +740,40 @@ def test_notes_on_the_area_longer_than_ten_thousand_characters_are_refused(
     assert "Keep the notes on the area to 10,000 characters" in response.text
     council.refresh_from_db()
     assert len(council.area_notes) < 10_001
+
+
+def test_a_save_from_a_page_opened_before_anothers_save_is_refused_not_applied(
+    client, council, council_admin, django_user_model
+):
+    """QA: with the area open in two tabs, LU7 added in one and only the notes
+    changed in the other, the second save took LU7 out again without a word."""
+    other = django_user_model.objects.create_user("ann-admin")
+    Membership.objects.create(user=other, council=council, role="admin")
+    client.force_login(council_admin)
+    page = client.get(url("councils:settings-area", council))
+    seen = page.context["form"]["seen"].value()
+    assert f'name="seen" value="{seen}"' in page.content.decode()
+
+    client.force_login(other)
+    client.post(
+        url("councils:settings-area", council),
+        area_data(local_districts="LU1, LU2, LU3, LU4, LU7", seen=seen),
+    )
+    council.refresh_from_db()
+    assert "LU7" in council.local_districts
+
+    client.force_login(council_admin)
+    stale = area_data(area_notes="Checked with planning.", seen=seen)
+    response = client.post(url("councils:settings-area", council), stale)
+    said = errors_of(response)
+    assert "Nothing was saved: the local area (ann-admin, at " in said
+    council.refresh_from_db()
+    assert "LU7" in council.local_districts and council.area_notes == ""
+    # What was typed stays; saving again, knowing, replaces the other change.
+    form = response.context["form"]
+    assert form["area_notes"].value() == "Checked with planning."
+    again = {**stale, "seen": form["seen"].value()}
+    assert client.post(url("councils:settings-area", council), again).status_code == 302
+    council.refresh_from_db()
+    assert "LU7" not in council.local_districts
+    assert council.area_notes == "Checked with planning."
