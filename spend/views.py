@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import logging
+import re
+import tempfile
 from dataclasses import replace
 from functools import partial
 from types import SimpleNamespace
@@ -9,17 +11,18 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from django.utils.text import Truncator
 from django.views.decorators.http import require_http_methods, require_POST
+from openpyxl import Workbook
 
 from councils.access import People, can, council_view, history_who
 from councils.models import Capability, Council
 from councils.tables import paginate
-from spend.export import csv_response
+from spend.export import XLSX_TYPE, csv_response, xlsx_cell
 from spend.filters import SpendLineFilter
 from spend.forms import MappingForm, UploadForm
 from spend.importer import (
@@ -644,6 +647,7 @@ def upload_detail(request: HttpRequest, council: Council, pk: int) -> HttpRespon
             else 0
         ),
         "can_upload": can(request.user, council, Capability.UPLOAD),
+        "rejected_as_workbook": rejected_as_workbook(upload),
         "issues_shown": ISSUES_SHOWN,
         # Not the file's fault: the same file is uploaded again, not corrected.
         "file_gone": upload.message in (FILE_GONE, FILE_UNREADABLE),
@@ -695,27 +699,82 @@ def _note_starting(upload: SpendUpload, start: str) -> str:
 
 @council_view(Capability.VIEW)
 def upload_issues_csv(request: HttpRequest, council: Council, pk: int) -> HttpResponse:
-    """The rejected rows as they were, plus the reason: fix them and upload again."""
+    """The rejected rows as they were, plus the reason: fix them and upload again.
+
+    A file of one layout gives a CSV in its columns. A file of several layouts
+    (sheets with different headings) gives an Excel workbook with a sheet for
+    each, so that the corrected file is read as the original was, each sheet by
+    its own columns: in one CSV of every heading, one layout's columns would be
+    read and the other's rows taken for notes (QA)."""
     upload = _upload_for(council, pk)
     issues = list(upload.issues.filter(kind=RowIssue.Kind.REJECTED))
-    header: list[str] = []
+    stem = upload.file_name.rsplit(".", 1)[0]
+    sheets = any(issue.sheet not in ("", upload.file_name) for issue in issues)
+    groups: dict[tuple[str, ...], list[RowIssue]] = {}
     for issue in issues:
-        for name, _ in issue.cells:
-            if name not in header:
-                header.append(name)
-    rows = []
+        groups.setdefault(tuple(name for name, _ in issue.cells), []).append(issue)
+    if not rejected_as_workbook(upload):
+        header = list(dict.fromkeys(name for key in groups for name in key))
+        added = _ADDED_COLUMNS if sheets else _ADDED_COLUMNS[1:]
+        return csv_response(
+            f"{stem}-rejected-rows.csv",
+            header + added,
+            _rejected_rows(issues, header, sheets=sheets),
+        )
+    book = Workbook(write_only=True)
+    if not groups:  # a workbook needs a sheet
+        book.create_sheet(title="Rows").append(_ADDED_COLUMNS)
+    titles: set[str] = set()
+    for key, rows in groups.items():
+        title = _SHEET_NAME_UNSAFE.sub(" ", rows[0].sheet)[:28].strip() or "Rows"
+        taken = title.casefold() in titles
+        number = 2
+        while taken and f"{title} {number}".casefold() in titles:
+            number += 1
+        title = f"{title} {number}" if taken else title
+        titles.add(title.casefold())
+        sheet = book.create_sheet(title=title)
+        sheet.append(list(key) + _ADDED_COLUMNS)
+        for row in _rejected_rows(rows, list(key), sheets=True):
+            sheet.append([xlsx_cell(sheet, value) for value in row])
+    output = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)
+    book.save(output)
+    output.seek(0)
+    return FileResponse(
+        output,
+        as_attachment=True,
+        filename=f"{stem}-rejected-rows.xlsx",
+        content_type=XLSX_TYPE,
+    )
+
+
+# Characters Excel refuses in a sheet's name, and those openpyxl refuses anywhere.
+_SHEET_NAME_UNSAFE = re.compile(r"[\[\]:*?/\\\x00-\x1f]")
+# The columns a download of rejected rows adds: read by no one (is_localspend_column).
+_ADDED_COLUMNS = [
+    "LocalSpend: sheet",
+    "LocalSpend: file row",
+    "LocalSpend: column",
+    "LocalSpend: problem",
+]
+
+
+def rejected_as_workbook(upload: SpendUpload) -> bool:
+    """Whether the rejected rows download as a workbook: the file had several
+    layouts (the result page's "Columns read" lists each)."""
+    return len({block.get("layout", "") for block in upload.mappings}) > 1
+
+
+def _rejected_rows(issues: list[RowIssue], header: list[str], *, sheets: bool):
     for issue in issues:
         cells = dict(issue.cells)
-        rows.append(
-            [cells.get(name, "") for name in header]
-            + [issue.row, issue.column, issue.message]
-        )
-    stem = upload.file_name.rsplit(".", 1)[0]
-    return csv_response(
-        f"{stem}-rejected-rows.csv",
-        header + ["LocalSpend: file row", "LocalSpend: column", "LocalSpend: problem"],
-        rows,
-    )
+        added = [issue.sheet] if sheets else []
+        yield [cells.get(name, "") for name in header] + [
+            *added,
+            issue.row,
+            issue.column,
+            issue.message,
+        ]
 
 
 @council_view(Capability.UPLOAD)

@@ -189,6 +189,96 @@ def test_rejected_rows_download_fix_and_upload_again(client, finance_officer, co
     assert SpendLine.objects.filter(council=council).count() == 2
 
 
+def _workbook(sheets: dict[str, list[list]]) -> bytes:
+    from openpyxl import Workbook, load_workbook  # noqa: F401
+
+    book = Workbook()
+    book.remove(book.active)
+    for title, rows in sheets.items():
+        sheet = book.create_sheet(title)
+        for row in rows:
+            sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_rejected_rows_of_two_layouts_download_as_a_sheet_each_and_upload_again(
+    client, finance_officer, council
+):
+    """QA: a workbook whose sheets had different headings gave one CSV of every
+    heading; corrected and uploaded, one sheet's columns were read and the other
+    sheet's rows skipped as notes (£1,850 left out)."""
+    from openpyxl import load_workbook
+
+    client.force_login(finance_officer)
+    data = _workbook(
+        {
+            "April": [
+                ["Payment Date", "Supplier Name", "Net Amount"],
+                ["01/04/2025", "Wardown Plumbing Ltd", 1000],
+                ["31/04/2025", "Beacon Catering Ltd", 250],
+            ],
+            "May": [
+                ["Transaction Date", "Payee", "Amount"],
+                ["02/05/2025", "Dunstable Roofing", 400],
+                ["02/05/2025", "Dunstable Roofing", "nine hundred"],
+                ["03/05/2025", "Chiltern Books", "9,50.00"],
+            ],
+        }
+    )
+    client.post(
+        reverse("spend:upload", args=[council.slug]),
+        {
+            "file": SimpleUploadedFile("spend.xlsx", data),
+            "vat_basis": "net",
+        },
+    )
+    upload = SpendUpload.objects.get()
+    _confirm(client, council, upload)
+    upload.refresh_from_db()
+    assert (upload.rows_imported, upload.rows_rejected) == (2, 3)
+    page = client.get(reverse("spend:upload-detail", args=[council.slug, upload.pk]))
+    assertContains(page, "Download the rejected rows (Excel, a sheet for each layout)")
+    download = client.get(
+        reverse("spend:upload-issues", args=[council.slug, upload.pk])
+    )
+    assert download["Content-Disposition"].endswith('spend-rejected-rows.xlsx"')
+    book = load_workbook(io.BytesIO(b"".join(download.streaming_content)))
+    assert book.sheetnames == ["April", "May"]
+    april, may = (
+        [list(r) for r in book[t].iter_rows(values_only=True)] for t in book.sheetnames
+    )
+    assert april[0] == [
+        "Payment Date",
+        "Supplier Name",
+        "Net Amount",
+        "LocalSpend: sheet",
+        "LocalSpend: file row",
+        "LocalSpend: column",
+        "LocalSpend: problem",
+    ]
+    assert april[1][:5] == ["31/04/2025", "Beacon Catering Ltd", "250", "April", 3]
+    assert [row[:5] for row in may[1:]] == [
+        ["02/05/2025", "Dunstable Roofing", "nine hundred", "May", 3],
+        ["03/05/2025", "Chiltern Books", "9,50.00", "May", 4],
+    ]
+    # Corrected as the page says, and uploaded again: every row is read.
+    april[1][0] = "30/04/2025"
+    may[1][2], may[2][2] = "900.00", "950.00"
+    fixed = _workbook({"April": april, "May": may})
+    client.post(
+        reverse("spend:upload", args=[council.slug]),
+        {"file": SimpleUploadedFile("fixed.xlsx", fixed), "vat_basis": "net"},
+    )
+    again = SpendUpload.objects.get(file_name="fixed.xlsx")
+    if again.status == "awaiting_mapping":
+        _confirm(client, council, again)
+    again.refresh_from_db()
+    assert (again.rows_imported, again.rows_rejected, again.rows_skipped) == (3, 0, 0)
+    assert again.amount_imported == 250 + 900 + 950
+
+
 def test_rollback_needs_a_post_and_upload_rights(
     client, finance_officer, viewer, council
 ):
