@@ -27,7 +27,7 @@ from operator import countOf, itemgetter
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
 from django.db import connection, transaction
-from django.db.models import Count, Max, Min, QuerySet, Sum
+from django.db.models import Count, Max, Min, Q, QuerySet, Sum
 from django.utils import timezone
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
@@ -1376,9 +1376,15 @@ def uploads_relying_on(upload: SpendUpload) -> QuerySet[SpendUpload]:
     alone, it would take them away and they would be held nowhere, while the
     later file, still imported, could not be imported again. Latest first. None
     for an upload that holds no payment: there is nothing of it to rely on."""
-    if not upload.lines.exists():
+    span = upload.lines.aggregate(first=Min("payment_date"), last=Max("payment_date"))
+    if span["first"] is None:
         return SpendUpload.objects.none()
     after = upload.finished_at or upload.uploaded_at
+    # Its rows already held lie between its duplicate dates (a line's key holds
+    # its date): a later file whose span misses this one's payments cannot rely
+    # on them (QA: a July file's rollback was held up by a file of June's).
+    # A file imported before those dates were kept is assumed to.
+    span_meets = Q(duplicate_first__lte=span["last"], duplicate_last__gte=span["first"])
     return (
         SpendUpload.objects.filter(
             council_id=upload.council_id,
@@ -1386,6 +1392,7 @@ def uploads_relying_on(upload: SpendUpload) -> QuerySet[SpendUpload]:
             rows_duplicate__gt=0,
             finished_at__gt=after,
         )
+        .filter(span_meets | Q(duplicate_first__isnull=True))
         .exclude(pk=upload.pk)
         .order_by("-finished_at")
     )

@@ -313,33 +313,34 @@ class SpendUpload(models.Model):
         }.get(self.status, "blue")
 
     def earlier_uploads_in_same_months(self, limit: int = 10) -> list[SpendUpload]:
-        """The council's other imported uploads, finished before this one, holding
-        payments in the calendar months this file's payments fall in (its imported
-        lines, its rows already held, and its stated period): where its "already
-        held" rows most likely are.
-
-        The search widens the dates to whole months (spend files are monthly); an
-        upload imported before the dates of its rows already held were kept, that
-        imported nothing and states no period, has no dates to go by: []. Two
-        queries."""
-        span = self.lines.aggregate(first=Min("payment_date"), last=Max("payment_date"))
-        days = [
-            day
-            for day in (
-                span["first"],
-                span["last"],
-                self.period_start,
-                self.period_end,
-                self.duplicate_first,
-                self.duplicate_last,
+        """The council's other imported uploads, finished before this one, where
+        its "already held" rows most likely are: those with payments on the dates
+        of those rows (a line's key holds its date, so they are held on the same
+        dates). For an upload imported before those dates were kept, those with
+        payments in the calendar months its payments fall in (its imported lines
+        and its stated period), as spend files are monthly; with no dates to go
+        by: []."""
+        if self.duplicate_first is not None and self.duplicate_last is not None:
+            first, last = self.duplicate_first, self.duplicate_last + timedelta(days=1)
+        else:
+            span = self.lines.aggregate(
+                first=Min("payment_date"), last=Max("payment_date")
             )
-            if day is not None
-        ]
-        if not days:
-            return []
-        first = min(days).replace(day=1)
-        last = max(days)
-        last = (last.replace(day=28) + timedelta(days=4)).replace(day=1)
+            days = [
+                day
+                for day in (
+                    span["first"],
+                    span["last"],
+                    self.period_start,
+                    self.period_end,
+                )
+                if day is not None
+            ]
+            if not days:
+                return []
+            first = min(days).replace(day=1)
+            last = max(days)
+            last = (last.replace(day=28) + timedelta(days=4)).replace(day=1)
         held_there = (
             SpendLine.objects.filter(
                 council_id=self.council_id,

@@ -639,13 +639,45 @@ def test_the_page_names_the_earlier_files_holding_the_duplicate_rows(
     assertContains(
         page,
         f'Already held from: <a class="govuk-link" href="{april_url}">april.csv</a> '
-        "(earlier imported files with payments in the same months).",
+        "(earlier imported files with payments on the dates of those already held: "
+        "1 April 2025).",
     )
     # The earlier file names no later one, and has no duplicates to explain.
     april.refresh_from_db()
     assert april.earlier_uploads_in_same_months() == []
     first = client.get(reverse("spend:upload-detail", args=[council.slug, april.pk]))
     assertNotContains(first, "Already held from:")
+
+
+def test_a_file_is_tied_only_to_the_earlier_files_holding_its_duplicates_dates(
+    client, finance_officer, council
+):
+    """QA: a file whose payments already held were June's named the July file too
+    (same months widened), and the July file could not be rolled back until the
+    later file was: neither holds any of its rows."""
+    from spend.importer import uploads_relying_on
+
+    client.force_login(finance_officer)
+    june = HEADER + "02/06/2025,Wardown Plumbing Ltd,1000.00,1200.00,Housing\n"
+    july = HEADER + "30/06/2025,Beacon Catering Ltd,250.00,300.00,Schools\n"
+    for name, data in (("june.csv", june), ("july.csv", july)):
+        _upload(client, council, data.encode(), name)
+        upload = SpendUpload.objects.get(file_name=name)
+        if upload.status == "pending":  # the first: its columns checked
+            _confirm(client, council, upload)
+    later = june + "03/06/2025,Chiltern Books,80.00,96.00,Libraries\n"
+    _upload(client, council, later.encode(), "june-again.csv")
+    again = SpendUpload.objects.get(file_name="june-again.csv")
+    assert (again.rows_imported, again.rows_duplicate) == (1, 1)
+    names = [u.file_name for u in again.earlier_uploads_in_same_months()]
+    assert names == ["june.csv"]
+    june_upload = SpendUpload.objects.get(file_name="june.csv")
+    july_upload = SpendUpload.objects.get(file_name="july.csv")
+    assert list(uploads_relying_on(june_upload)) == [again]
+    assert list(uploads_relying_on(july_upload)) == []
+    client.post(reverse("spend:upload-rollback", args=[council.slug, july_upload.pk]))
+    july_upload.refresh_from_db()
+    assert july_upload.status == "rolled_back"
 
 
 def test_duplicates_of_a_file_with_no_dates_to_go_by_point_to_all_uploads(
