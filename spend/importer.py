@@ -48,6 +48,7 @@ from spend import rollup
 from spend.models import (
     INTERNAL_ERROR,
     OUTSIDE_PERIOD,
+    REFERENCE_HELD,
     RememberedMapping,
     RowIssue,
     SpendLine,
@@ -1189,6 +1190,7 @@ def _conclude(
     _hold_references(upload, loader.suppliers.ids.values())
     _classify_and_roll_up(upload, loader.suppliers.ids.values(), loader.span)
     result.notes += _outside_period(upload, loader.span)
+    result.notes += _references_held(upload, loader.span)
     _finish(upload, result, parsed)
 
 
@@ -1211,6 +1213,56 @@ def _outside_period(upload: SpendUpload, span: tuple[date, date] | None) -> list
         f"{'are' if count != 1 else 'is'} {OUTSIDE_PERIOD} for this "
         f"file, {start.day} {start:%B %Y} to {end.day} {end:%B %Y}: check that this "
         "is the file you meant, and the period. They were imported all the same."
+    ]
+
+
+REFERENCE_WINDOW = timedelta(days=62)  # how far apart a payment sent again may be dated
+REFERENCE_EXAMPLES = 3
+
+
+def _references_held(upload: SpendUpload, span: tuple[date, date] | None) -> list[str]:
+    """A note on the payments imported whose transaction number an earlier file
+    of the council holds on a payment dated near them: a payment exactly the same
+    was counted as already held, so these differ in date, amount or payee (a
+    corrected or re-spelt payment in an amended file, QA found, is counted
+    twice). Looked for only where other files hold payments near these dates."""
+    if span is None:
+        return []
+    near = SpendLine.objects.filter(
+        council_id=upload.council_id,
+        payment_date__range=(span[0] - REFERENCE_WINDOW, span[1] + REFERENCE_WINDOW),
+    ).exclude(upload_id=upload.pk)
+    if not near.exists():
+        return []
+    held = near.exclude(transaction_ref="")
+    mine = upload.lines.exclude(transaction_ref="").filter(
+        transaction_ref__in=held.values("transaction_ref")
+    )
+    found = mine.aggregate(lines=Count("pk"), total=Sum("amount"))
+    if not found["lines"]:
+        return []
+    examples = []
+    for line in mine.order_by("payment_date", "source_row")[:REFERENCE_EXAMPLES]:
+        other = (
+            held.filter(transaction_ref=line.transaction_ref)
+            .select_related("upload")
+            .order_by("payment_date")
+            .first()
+        )
+        examples.append(
+            f"{line.transaction_ref}: {gbp(line.amount)} to {line.supplier_name} on "
+            f"{line.payment_date:%d/%m/%Y} here, {gbp(other.amount)} to "
+            f"{other.supplier_name} on {other.payment_date:%d/%m/%Y} in "
+            f"{other.upload.file_name}"
+        )
+    count = found["lines"]
+    return [
+        f"{count:,} payment{'s' if count != 1 else ''} ({gbp(found['total'])}) "
+        f"{'have' if count != 1 else 'has'} a {REFERENCE_HELD} on a payment of "
+        f"another date, amount or payee ({'; '.join(examples)}"
+        f"{'; …' if count > len(examples) else ''}). If "
+        f"{'they are the same payments' if count != 1 else 'it is the same payment'} "
+        "corrected, both versions are now counted. They were imported all the same."
     ]
 
 

@@ -17,10 +17,15 @@ from simple_history.models import HistoricalRecords
 from councils.models import Council, CouncilScopedQuerySet
 from councils.periods import FinancialYear
 from procure.models import Supplier
+from spend.parse import PART_TOTAL_DIFFERS
 from spend.values import money
 
 # Words of the import's note on payments dated outside the period given.
 OUTSIDE_PERIOD = "dated outside the period given"
+# Words of its note on payments whose transaction number an earlier file holds.
+REFERENCE_HELD = "transaction number that an earlier file holds"
+# The notes shown as warnings at the top of the result page, not among the rest.
+WARNING_MARKERS = (OUTSIDE_PERIOD, REFERENCE_HELD, PART_TOTAL_DIFFERS)
 
 
 class VatBasis(models.TextChoices):
@@ -271,9 +276,20 @@ class SpendUpload(models.Model):
 
     @property
     def period_warning(self) -> str:
-        """The import's note on payments dated outside the period given, if any:
-        shown as a warning, not among the other notes."""
+        """The import's note on payments dated outside the period given, if any."""
         return next((n for n in self.notes if OUTSIDE_PERIOD in n), "")
+
+    @property
+    def warnings(self) -> list[str]:
+        """The import's notes that need looking at (payments outside the period
+        given, transaction numbers already held, a part's total that differs):
+        shown as warnings, not among the other notes."""
+        return [n for n in self.notes if any(m in n for m in WARNING_MARKERS)]
+
+    @property
+    def reading_notes(self) -> list[str]:
+        """The other notes: how the file was read."""
+        return [n for n in self.notes if not any(m in n for m in WARNING_MARKERS)]
 
     @property
     def holds_nothing(self) -> bool:

@@ -228,7 +228,7 @@ class ParsedFile:
             agrees = (
                 "which matches its payments to the penny"
                 if total == amount
-                else f"but its payments come to {_pounds(amount)}"
+                else f"{PART_TOTAL_DIFFERS}{_pounds(amount)}"
             )
             self.notes.append(
                 f"{where} states a total of {_pounds(total)}, {agrees}. The other "
@@ -242,6 +242,8 @@ class ParsedFile:
 
 
 REMEMBERED_NOTE = "Columns mapped as this council confirmed for this layout before."
+# A part of the file states a total its payments do not come to (a warning).
+PART_TOTAL_DIFFERS = "but its payments come to "
 CHOSEN_NOTE = "Columns mapped as chosen on the preview page."
 
 

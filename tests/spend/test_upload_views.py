@@ -279,6 +279,41 @@ def test_rejected_rows_of_two_layouts_download_as_a_sheet_each_and_upload_again(
     assert again.amount_imported == 250 + 900 + 950
 
 
+def test_a_sheets_total_that_differs_is_a_warning_at_the_top(
+    client, finance_officer, council
+):
+    """QA: a sheet's stated total that its payments did not come to was said only
+    inside the folded "How the file was read"."""
+    client.force_login(finance_officer)
+    header = ["Payment Date", "Supplier Name", "Net Amount"]
+    data = _workbook(
+        {
+            "April": [header, ["01/04/2025", "Wardown Plumbing Ltd", 1000]],
+            "May": [
+                header,
+                ["02/05/2025", "Beacon Catering Ltd", 800],
+                ["", "Total", 2500],
+            ],
+        }
+    )
+    client.post(
+        reverse("spend:upload", args=[council.slug]),
+        {"file": SimpleUploadedFile("spend.xlsx", data), "vat_basis": "net"},
+    )
+    upload = SpendUpload.objects.get()
+    _confirm(client, council, upload)
+    page = client.get(
+        reverse("spend:upload-detail", args=[council.slug, upload.pk])
+    ).content.decode()
+    said = (
+        "Sheet &quot;May&quot; states a total of £2,500.00, but its payments come to "
+        "£800.00"
+    )
+    warning = page.index('<span class="govuk-visually-hidden">Warning: </span>' + said)
+    assert warning < page.index('<h2 class="govuk-heading-m">Reconciliation</h2>')
+    assert page.count(said) == 1  # not repeated among the notes
+
+
 def test_rollback_needs_a_post_and_upload_rights(
     client, finance_officer, viewer, council
 ):
