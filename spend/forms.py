@@ -18,8 +18,22 @@ VAT_BASIS_HINT = (
 )
 
 
+class SpendFileField(forms.FileField):
+    """A file field whose refusal of an empty file names the file (Django's
+    "The submitted file is empty." did not)."""
+
+    def to_python(self, data):
+        if data and getattr(data, "size", None) == 0 and getattr(data, "name", ""):
+            raise forms.ValidationError(
+                f"“{data.name}” is empty (0 bytes): there is nothing in it to "
+                "import. Export the file again and upload that.",
+                code="empty",
+            )
+        return super().to_python(data)
+
+
 class UploadForm(forms.Form):
-    file = forms.FileField(
+    file = SpendFileField(
         label="Spend file",
         help_text="CSV, Excel (.xlsx) or a ZIP holding one of them, as published or as "
         "exported from the ledger.",
@@ -60,8 +74,6 @@ class UploadForm(forms.Form):
         too_big = size_error(file, settings.MAX_UPLOAD_MB)
         if too_big:
             raise forms.ValidationError(f"{too_big} Split it into smaller files.")
-        if file.size == 0:
-            raise forms.ValidationError(f'"{file.name}" is empty.')
         try:  # an image, a program, a PDF … is refused before it is kept
             refuse_by_content(read_head(file), file.name)
         except FileRefused as refused:
@@ -104,6 +116,13 @@ class MappingForm(forms.Form):
                         "required": f"Choose the column that holds the "
                         f"{FIELD_LABELS[name].lower()}"
                         + (f' on sheet "{plan.sheet}"' if len(plans) > 1 else "")
+                        + (
+                            ". A spend file needs one: if this file has none, "
+                            "discard it and export it again with the "
+                            f"{FIELD_LABELS[name].lower()}s"
+                            if name not in plan.columns
+                            else ""
+                        )
                     },
                 )
         # Asked again here, with the amount column in sight: the upload form's

@@ -772,7 +772,7 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
         "transaction number|transaction no|transaction id|transaction ref"
         "|transaction reference|hbc ref no|reference|ref|ref no|reference number"
         "|payment reference|payment number|payment ref|document number"
-        "|document no|voucher number|voucher no|transaction",
+        "|document no|voucher number|voucher no|trans no|trans ref|transaction",
         "invoice number|invoice no|invoice ref|invoice reference|invoice id",
         "rec id|record id|id",
     ),

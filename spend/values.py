@@ -293,12 +293,22 @@ def _read_sign(head: list[str], tail: list[str], raw: str) -> bool:
     return bool(signs) and signs[0] in _NEGATIVE_MARKS
 
 
+# 1234,56 or 1.234,56: pounds and pence written the continental way.
+_DECIMAL_COMMA = re.compile(r"\d+,\d{2}|\d{1,3}(?:\.\d{3})+,\d{2}")
+
+
 def _why_not_number(core: str) -> str:
     """A parenthesised reason for a message, or "" when there is nothing to add."""
     if _SCIENTIFIC.fullmatch(core):
         return " (scientific notation is not accepted; write the amount in full)"
     if core.count(".") > 1:
         return " (more than one decimal point)"
+    if _DECIMAL_COMMA.fullmatch(core):
+        whole, pence = core.replace(".", "").rsplit(",", 1)
+        return (
+            f" (a decimal comma? LocalSpend reads a point: write it as {whole}.{pence}"
+            ", and export the file with UK number settings)"
+        )
     if "," in core and _NUMBER.fullmatch(core.replace(",", "")):
         return " (misplaced thousands separator)"
     return ""

@@ -314,6 +314,40 @@ def test_a_sheets_total_that_differs_is_a_warning_at_the_top(
     assert page.count(said) == 1  # not repeated among the notes
 
 
+def test_an_empty_file_is_refused_by_its_name(client, finance_officer, council):
+    """QA: the browser said only "The submitted file is empty." (Django's words),
+    where the command line names the file."""
+    client.force_login(finance_officer)
+    response = _upload(client, council, b"", "zero bytes.csv")
+    assertContains(
+        response,
+        "“zero bytes.csv” is empty (0 bytes): there is nothing in it to import.",
+    )
+    assert not SpendUpload.objects.exists()
+
+
+def test_a_file_with_no_amount_column_says_what_to_do(client, finance_officer, council):
+    client.force_login(finance_officer)
+    data = (
+        b"Payment Date,Supplier Name,Department\n01/04/2025,Wardown Plumbing,Housing\n"
+    )
+    _upload(client, council, data)
+    upload = SpendUpload.objects.get()
+    response = _confirm(client, council, upload)
+    assertContains(
+        response,
+        "Choose the column that holds the amount. A spend file needs one: if this "
+        "file has none, discard it and export it again with the amounts",
+    )
+
+
+def test_trans_no_is_read_as_the_transaction_reference():
+    from spend.reading import recognise_columns
+
+    mapping = recognise_columns(["Date", "Supplier", "Amount", "Trans No"])
+    assert mapping.columns["transaction_ref"] == 3
+
+
 def test_rollback_needs_a_post_and_upload_rights(
     client, finance_officer, viewer, council
 ):

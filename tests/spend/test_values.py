@@ -269,7 +269,18 @@ def test_it_always_returns_a_decimal_with_two_places():
         ("12,3x", 'not an amount: "12,3x"'),
         ("1.2.3", 'not an amount: "1.2.3" (more than one decimal point)'),
         ("1,2,3", 'not an amount: "1,2,3" (misplaced thousands separator)'),
-        ("1234,56", 'not an amount: "1234,56" (misplaced thousands separator)'),
+        # QA: a decimal comma was called a misplaced thousands separator.
+        (
+            "1234,56",
+            'not an amount: "1234,56" (a decimal comma? LocalSpend reads a point: '
+            "write it as 1234.56, and export the file with UK number settings)",
+        ),
+        (
+            "1.234,56",
+            'not an amount: "1.234,56" (a decimal comma? LocalSpend reads a point: '
+            "write it as 1234.56, and export the file with UK number settings)",
+        ),
+        ("9,50.00", 'not an amount: "9,50.00" (misplaced thousands separator)'),
         ("--1", 'not an amount: "--1" (more than one sign)'),
         ("-(1)", 'not an amount: "-(1)" (more than one sign)'),
         ("(1)CR", 'not an amount: "(1)CR" (more than one sign)'),
