@@ -42,6 +42,13 @@ DEFAULT_AMBER_POINTS = 5
 # A share is not judged against its target when the tag of more than this
 # percentage of the spend is unknown (Tile.too_little_known).
 MOST_UNKNOWN = Decimal("50")
+# A tile's status, by the colour of its tag (GOV.UK's yellow is "amber").
+STATUS_LABELS = {
+    "green": "On target",
+    "amber": "Close to target",
+    "red": "Below target",
+    "grey": "Too little known to judge",
+}
 TOP_SUPPLIERS = 20
 FIT_MONTHS = 12
 
@@ -55,6 +62,7 @@ class MetricDef:
     target_metric: str | None
     known_of: str  # completes "of £X spend …"
     all_spend: bool = False  # denominator: all spend, not spend whose tag is known
+    unknown_note: str = ""  # says what the spend whose tag is unknown is
 
     @property
     def kind(self) -> str:
@@ -107,6 +115,7 @@ METRICS = [
         "all spend in scope (suppliers not on the accredited list are unknown, "
         "not “no”)",
         all_spend=True,
+        unknown_note="suppliers not on the accredited list",
     ),
 ]
 METRIC_BY_KEY = {m.key: m for m in METRICS}
@@ -220,16 +229,41 @@ class Scope:
         return self.first == self.fy.start and self.last == month_of(self.fy, 12)
 
     @property
-    def label(self) -> str:
-        if self.first == self.fy.start and self.last == month_of(self.fy, 12):
-            return self.fy.label
+    def quarter(self) -> int | None:
+        """1 to 4 when the period is a quarter of its financial year."""
         quarters = {month_of(self.fy, 3 * q - 2): q for q in range(1, 5)}
         q = quarters.get(self.first)
-        if q and self.last == month_of(self.fy, 3 * q):
-            return f"Q{q} {self.fy.label} ({self.first:%B} to {self.last:%B %Y})"
+        return q if q and self.last == month_of(self.fy, 3 * q) else None
+
+    @property
+    def label(self) -> str:
+        if self.whole_year:
+            return self.fy.label
+        if self.quarter:
+            return f"{self.short_label} ({self.first:%B} to {self.last:%B %Y})"
         if self.first == self.last:
             return f"{self.first:%B %Y}"
         return f"{self.first:%B %Y} to {self.last:%B %Y}"
+
+    @property
+    def short_label(self) -> str:
+        """The period's name with no brackets ("Q2 2026/27", "2026/27"), to go
+        inside a sentence or a bracket of its own."""
+        if self.whole_year:
+            return self.fy.label
+        if self.quarter:
+            return f"Q{self.quarter} {self.fy.label}"
+        return self.label
+
+    def not_begun(self, today: date) -> bool:
+        return self.first > today
+
+    def not_over(self, today: date) -> bool:
+        return self.end >= today
+
+    def a_month_over(self, today: date) -> bool:
+        """Is any month of the period over (the first one, then)?"""
+        return month_end(self.first) < today
 
     def previous(self) -> Scope:
         """The same months a year earlier."""
@@ -285,9 +319,13 @@ class Scope:
         return params
 
     def describe(self) -> list[str]:
-        parts = [
-            f"Period: {self.label} ({self.first:%-d %B %Y} to {self.end:%-d %B %Y})"
-        ]
+        dates = f"{self.first:%-d %B %Y} to {self.end:%-d %B %Y}"
+        # Named once: a quarter's months are in its dates, and a range of
+        # months is its dates.
+        if self.whole_year or self.quarter:
+            parts = [f"Period: {self.short_label} ({dates})"]
+        else:
+            parts = [f"Period: {dates}"]
         parts.append(
             "Directorate: "
             + (
@@ -399,6 +437,7 @@ class Tile:
     unknown_share: Decimal | None
     target: Decimal | None = None
     target_label: str = ""
+    target_note: str = ""  # where the target comes from (`target_note`)
     status: str | None = None  # green, amber, red
     compared_share: Decimal | None = None  # the share over the months compared
     previous_share: Decimal | None = None  # … and over the same months a year earlier
@@ -417,19 +456,31 @@ class Tile:
         )
 
     @property
+    def judged_although_unknown(self) -> bool:
+        """A Living Wage share judged with its tag unknown for more than half
+        the spend: its share is of all spend, so the rule does not apply."""
+        return (
+            self.metric.all_spend
+            and self.status is not None
+            and self.unknown_share is not None
+            and self.unknown_share > MOST_UNKNOWN
+        )
+
+    @property
     def status_label(self) -> str:
+        """The status as the key above the tiles names it; a share not judged
+        for want of spend is said to be not judged, not given a status of its
+        own that the key does not have."""
         if self.status is None:
             if self.target is None:
                 return "No target"
             if self.too_little_known:
-                return "Too little known to judge"
-            # A target with no share to judge (no spend whose tag is known).
-            return "No figure to judge"
-        return {
-            "green": "On target",
-            "amber": "Close to target",
-            "red": "Below target",
-        }[self.status]
+                return STATUS_LABELS["grey"]
+            if not self.total:
+                return "Not judged: no spend counted"
+            # Spend counted, but nothing to divide by (credit notes).
+            return "Not judged: no share to judge"
+        return STATUS_LABELS[self.status]
 
 
 def metric_filters(metric: MetricDef, base: dict) -> dict[str, dict]:
@@ -469,6 +520,42 @@ def amber_points() -> Decimal:
     """How far below its target a share is "close to target", in points."""
     points = getattr(settings, "LOCALSPEND_AMBER_POINTS", DEFAULT_AMBER_POINTS)
     return Decimal(str(points))
+
+
+def status_key() -> list[tuple[str, str, str]]:
+    """The statuses and when each is given: (status, label, when), as the page's
+    key and the headline figures' CSV state them, the rules `tiles` follows."""
+    points = amber_points()
+    return [
+        ("green", STATUS_LABELS["green"], "at or above it"),
+        (
+            "amber",
+            STATUS_LABELS["amber"],
+            f"within {points} point{'' if points == 1 else 's'} below it",
+        ),
+        ("red", STATUS_LABELS["red"], "further below"),
+        (
+            "grey",
+            STATUS_LABELS["grey"],
+            "the location, size or VCSE status is unknown for more than half of "
+            "the spend counted. The Living Wage share is judged however much is "
+            "unknown: it is of all spend counted, as the accredited employer list "
+            "only ever says “yes”",
+        ),
+    ]
+
+
+def target_note(governing: Target, fy: FinancialYear) -> str:
+    """Where the target for `fy` comes from: the trajectory it is on, or, once
+    the target's year is past, the target, its date passed and still held."""
+    to = f"{_one_place(governing.target_share)}% by {governing.target_fy}"
+    since = f"from {_one_place(governing.baseline_share)}% in {governing.baseline_fy}"
+    if governing.target_year < fy.start_year:
+        return (
+            f"the target was {to}, {since}; that date has passed, so {fy} is "
+            "judged against it"
+        )
+    return f"trajectory to {to}, {since}"
 
 
 def status_for(value: Decimal | None, target: Decimal | None) -> str | None:
@@ -588,12 +675,13 @@ def tiles(scope: Scope, targets: Targets, today: date | None = None) -> dict:
         if governing is not None:
             target = governing.share_for(scope.fy)
             tile.target = None if target is None else _one_place(target)
-            # Shown in brackets on the tile: no brackets of its own.
             tile.target_label = (
                 f"{_one_place(governing.target_share)}% by {governing.target_fy}, "
                 f"from {_one_place(governing.baseline_share)}% in "
                 f"{governing.baseline_fy}"
             )
+            # Shown in brackets on the tile: no brackets of its own.
+            tile.target_note = target_note(governing, scope.fy)
         if not tile.too_little_known:
             tile.status = status_for(tile.share, tile.target)
         tile.links = metric_filters(metric, base)

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 
 from councils.access import council_view
-from councils.models import Capability, Council
+from councils.models import ROLE_CAPABILITIES, Capability, Council
 from socialvalue.models import TAG_VALUES, TagKind
 from spend import charts
 from spend import dashboard as figures
@@ -119,7 +119,16 @@ def dashboard(request: HttpRequest, council: Council) -> HttpResponse:
         "quality": quality,
         "missing": figures.describe_months(quality["missing_months"]),
         "amber_points": figures.amber_points(),
+        "status_key": figures.status_key(),
         "today": today,
+        # An empty period that has not begun, or is not over, says so rather
+        # than that its spend is missing.
+        "not_begun": scope.not_begun(today),
+        "not_over": scope.not_over(today),
+        "a_month_over": scope.a_month_over(today),
+        # The role `council_view` found: no query of its own.
+        "can_upload": Capability.UPLOAD
+        in ROLE_CAPABILITIES.get(getattr(request, "council_role", None), ()),
     }
     return render(
         request, "spend/dashboard.html", context, status=400 if refused else 200
@@ -139,6 +148,7 @@ def _download(
     quality,
 ) -> HttpResponse:
     notes: list[str] = []  # what the scope does not say about the rows
+    described = scope.describe()  # the choices the rows were counted under
     if which == "tiles":
         title = "Headline figures"
         header = [
@@ -172,12 +182,12 @@ def _download(
             ]
             for tile in headline["tiles"]
         ]
-        points = figures.amber_points()
-        notes = [
-            f"Status: on target at or above the target for the year; close to "
-            f"target within {points} point{pluralize(points)} below it; below "
-            "target further below; too little known to judge when the tag is "
-            f"unknown for more than {figures.MOST_UNKNOWN}% of the spend."
+        header.append("About the target")
+        for row, tile in zip(rows, headline["tiles"], strict=True):
+            row.append(tile.target_note)
+        # The key the page shows above the tiles, word for word.
+        notes = ["Status against the target for the year:"] + [
+            f"{label}: {when}." for _, label, when in figures.status_key()
         ]
     elif which in ("trend", "directorates"):
         chart = trend_chart if which == "trend" else directorate_chart
@@ -194,7 +204,10 @@ def _download(
             [
                 row["supplier__name"],
                 row["supplier_id"],
-                row["supplier__tags__value"],
+                # In words, as the page shows it: not the stored code.
+                TAG_VALUES[TagKind.LOCALITY].get(
+                    row["supplier__tags__value"], row["supplier__tags__value"]
+                ),
                 row["amount"],
                 row["lines"],
             ]
@@ -212,9 +225,20 @@ def _download(
             [f"No spend imported for {month:%B %Y}", "", ""]
             for month in quality["missing_months"]
         ]
+        # The rows count all spend, whatever the page leaves out: the header
+        # says what they count, not what the page's choices were.
+        described = replace(
+            scope, include_public=True, include_redacted=True
+        ).describe()
+        if not (scope.include_public and scope.include_redacted):
+            notes = [
+                "These figures are of all spend, payments to public sector bodies "
+                "and to redacted payees included, whatever the dashboard's other "
+                "figures leave out."
+            ]
     preamble = [
         [f"{council.name}: {title}"],
-        *[[part] for part in scope.describe()],
+        *[[part] for part in described],
         *[[note] for note in notes],
         [f"Exported from LocalSpend on {timezone.localdate():%-d %B %Y}"],
         [],

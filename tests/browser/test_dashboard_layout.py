@@ -1,0 +1,139 @@
+"""The dashboard's layout in a real browser, at a desktop's and a phone's width.
+
+A QA pass found the page scrolling sideways (the monthly table ~1,220px wide in
+a 955px column; "how complete the picture is" 436px wide on a 390px phone) and
+the status key's grey tag broken over two lines. Measured with the browser
+tests' chromium (conftest.py) against `live_server`.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from councils.periods import add_months
+from socialvalue.models import SupplierTag, Target
+from spend import rollup
+
+pytestmark = pytest.mark.browser
+D = Decimal
+WIDTHS = (1280, 390)
+
+
+def tag(supplier, kind, value, council):
+    SupplierTag.objects.create(
+        supplier=supplier,
+        council=council if kind == "locality" else None,
+        kind=kind,
+        value=value,
+        source="no_data",
+        evidence="Set by the test.",
+        confidence="high",
+        decided_at=timezone.now(),
+    )
+
+
+@pytest.fixture
+def two_years(live_server, council, make_supplier, make_line, monkeypatch):
+    """April 2024 to December 2025, seen on 15 January 2026: millions a month
+    (long figures) in six directorates with long names, a local supplier, one
+    elsewhere in the UK and one whose location is unknown."""
+    monkeypatch.setattr(timezone, "localdate", lambda *args: date(2026, 1, 15))
+    here = make_supplier(name="Here Ltd", verified=True)
+    there = make_supplier(name="There Group plc", verified=True)
+    nobody = make_supplier(name="Nobody Ltd")
+    tag(here, "locality", "local", council)
+    tag(there, "locality", "uk", council)
+    directorates = [
+        "Adult Social Care and Health Partnerships",
+        "Children's Services and Education",
+        "Place, Infrastructure and Regeneration",
+        "Corporate Services and Resources",
+        "Housing and Communities",
+        "Public Health and Wellbeing",
+    ]
+    for i in range(21):
+        month = add_months(date(2024, 4, 1), i)
+        for n, department in enumerate(directorates):
+            for supplier, amount in (
+                (here, 1_234_567 + 1_000 * i + n),
+                (there, 3_456_789 + 700 * i),
+                (nobody, 98_765),
+            ):
+                make_line(
+                    council,
+                    supplier=supplier,
+                    amount=D(amount) + D("0.45"),
+                    payment_date=month.replace(day=10),
+                    department=department,
+                )
+    Target.objects.create(
+        council=council,
+        metric="local",
+        baseline_year=2023,
+        baseline_share=D("25"),
+        target_year=2027,
+        target_share=D("70"),
+    )
+    rollup.rebuild(council.pk)
+
+
+def test_the_dashboard_does_not_scroll_sideways_and_its_key_sits_on_its_lines(
+    live_server, client, viewer, two_years, page
+):
+    client.force_login(viewer)
+    session = client.cookies["sessionid"].value
+    url = live_server.url + reverse("spend:dashboard", args=["luton"])
+    page.context.add_cookies(
+        [{"name": "sessionid", "value": session, "url": live_server.url}]
+    )
+    measured = {}
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(f"{url}?year=2025")
+        # Every "view as a table" open: the widest the page gets.
+        page.evaluate(
+            "document.querySelectorAll('details').forEach(d => d.open = true)"
+        )
+        measured[width] = page.evaluate(
+            """() => {
+              const wrapper = t => t.closest('.ls-table-wrapper');
+              const trend = document.querySelector('#trend-figure')
+                .closest('figure').querySelector('table');
+              const key = [...document.querySelectorAll(
+                '.ls-status-legend .govuk-tag')];
+              return {
+                page: document.documentElement.scrollWidth,
+                view: window.innerWidth,
+                tables: [...document.querySelectorAll('main table')].map(
+                  t => [t.caption.innerText.slice(0, 40), !!wrapper(t)]),
+                trend: [trend.scrollWidth, wrapper(trend).clientWidth],
+                key: key.map(k => [k.innerText,
+                                   k.getBoundingClientRect().height]),
+              };
+            }"""
+        )
+    for width, found in measured.items():
+        # The page itself never scrolls sideways: a wide table scrolls in its own
+        # wrapper.
+        assert found["page"] <= found["view"], (width, found["page"])
+        assert len(found["tables"]) == 5
+        assert all(wrapped for _, wrapped in found["tables"]), found["tables"]
+        # Each status of the key on one line: no taller than the shortest.
+        heights = dict(found["key"])
+        assert set(heights) == {
+            "On target",
+            "Close to target",
+            "Below target",
+            "Too little known to judge",
+        }
+        one_line = min(heights.values())
+        assert all(h < one_line * 1.5 for h in heights.values()), (width, heights)
+    # On a desktop the monthly table fits its column, its last column
+    # ("Projection (not spend)") in sight without scrolling.
+    table, column = measured[1280]["trend"]
+    assert table <= column, measured[1280]["trend"]
