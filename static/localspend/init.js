@@ -24,3 +24,30 @@ for (const group of document.querySelectorAll(".govuk-radios")) {
     syncReveals(group);
   }
 }
+
+// A table wider than the screen scrolls sideways in its wrapper: such a wrapper
+// is a labelled region that takes keyboard focus, so it can be scrolled with the
+// arrow keys (WCAG 2.1.1; axe's "scrollable-region-focusable"). One that fits
+// is left out of the tab order.
+function markScrolling(wrapper) {
+  const scrolls = wrapper.scrollWidth > wrapper.clientWidth + 1;
+  if (scrolls) {
+    const caption = wrapper.querySelector("caption");
+    const name = caption ? caption.textContent.trim().replace(/\s+/g, " ") : "Table";
+    wrapper.setAttribute("tabindex", "0");
+    wrapper.setAttribute("role", "region");
+    wrapper.setAttribute("aria-label", `${name} (scrolls sideways)`);
+  } else {
+    wrapper.removeAttribute("tabindex");
+    wrapper.removeAttribute("role");
+    wrapper.removeAttribute("aria-label");
+  }
+}
+
+const wrappers = document.querySelectorAll(".ls-table-wrapper");
+if (wrappers.length && "ResizeObserver" in window) {
+  const observer = new ResizeObserver((entries) => {
+    for (const entry of entries) markScrolling(entry.target);
+  });
+  for (const wrapper of wrappers) observer.observe(wrapper);
+}

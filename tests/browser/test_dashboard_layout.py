@@ -99,6 +99,7 @@ def test_the_dashboard_does_not_scroll_sideways_and_its_key_sits_on_its_lines(
         page.evaluate(
             "document.querySelectorAll('details').forEach(d => d.open = true)"
         )
+        page.wait_for_timeout(200)  # the resize observer's turn
         measured[width] = page.evaluate(
             """() => {
               const wrapper = t => t.closest('.ls-table-wrapper');
@@ -114,6 +115,13 @@ def test_the_dashboard_does_not_scroll_sideways_and_its_key_sits_on_its_lines(
                 trend: [trend.scrollWidth, wrapper(trend).clientWidth],
                 key: key.map(k => [k.innerText,
                                    k.getBoundingClientRect().height]),
+                wrappers: [...document.querySelectorAll('main .ls-table-wrapper')]
+                  .filter(w => w.offsetParent !== null).map(w => ({
+                    scrolls: w.scrollWidth > w.clientWidth + 1,
+                    tabindex: w.getAttribute('tabindex'),
+                    role: w.getAttribute('role'),
+                    label: w.getAttribute('aria-label') || '',
+                  })),
               };
             }"""
         )
@@ -133,6 +141,16 @@ def test_the_dashboard_does_not_scroll_sideways_and_its_key_sits_on_its_lines(
         }
         one_line = min(heights.values())
         assert all(h < one_line * 1.5 for h in heights.values()), (width, heights)
+    # A wrapper that scrolls is a labelled region in the tab order, so it can be
+    # scrolled from the keyboard; one that fits is not (static/localspend/init.js).
+    for width, found in measured.items():
+        for wrapper in found["wrappers"]:
+            if wrapper["scrolls"]:
+                assert (wrapper["tabindex"], wrapper["role"]) == ("0", "region")
+                assert wrapper["label"].endswith("(scrolls sideways)"), wrapper
+            else:
+                assert wrapper["tabindex"] is None, (width, wrapper)
+    assert any(w["scrolls"] for w in measured[390]["wrappers"])
     # On a desktop the monthly table fits its column, its last column
     # ("Projection (not spend)") in sight without scrolling.
     table, column = measured[1280]["trend"]
