@@ -415,3 +415,24 @@ def test_tag_history_withholds_another_councils_reason(
         "for a reason given there"
     ) in history
     assert not any("phone call" in h for h in history)
+
+
+def test_a_rules_tag_is_not_said_to_be_a_persons_decision(
+    client, council_admin, viewer, council, supplier
+):
+    """QA: after an area change, a tag the postcode rule set read "decided 24 Nov
+    2026 by demo-admin", as if the administrator had decided it."""
+    from socialvalue.tagging import classify_suppliers
+
+    supplier.postcode = "LU1 2AB"
+    supplier.save()
+    classify_suppliers(
+        supplier_ids=[supplier.pk], councils=[council], user=council_admin
+    )
+    client.force_login(viewer)
+    page = client.get(
+        reverse("procure:supplier-detail", args=[council.slug, supplier.pk])
+    ).content.decode()
+    assert "worked out by the rules (version " in page
+    assert ", after a change by alice-admin." in page
+    assert "by alice-admin." not in page.replace(", after a change by alice-admin.", "")
