@@ -420,8 +420,9 @@ def _member_field(council: Council, action: str) -> MemberChoiceField:
         empty_label="Choose a member",
         error_messages={
             "required": f"Choose the member whose {action}.",
-            "invalid_choice": f"Choose a member of {council.short_name} from the "
-            "list: that person is not one.",
+            "invalid_choice": f"That person is not a member of {council.short_name} "
+            "(now): perhaps they were removed already, as Settings → History shows. "
+            "Choose a member from the list.",
         },
     )
 

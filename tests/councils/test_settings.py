@@ -478,8 +478,8 @@ def test_changing_a_role_is_recorded_with_who_did_it(
     ("data", "message"),
     [
         ({"role": "finance"}, "Choose the member whose role to change."),
-        ({"member": "999999", "role": "finance"}, "Choose a member of Luton"),
-        ({"member": "x", "role": "finance"}, "Choose a member of Luton"),
+        ({"member": "999999", "role": "finance"}, "is not a member of Luton"),
+        ({"member": "x", "role": "finance"}, "is not a member of Luton"),
         ({"member": "MEMBER"}, "Choose a role."),
         ({"member": "MEMBER", "role": "superuser"}, "Choose one of the roles listed."),
     ],
@@ -565,7 +565,7 @@ def test_another_councils_membership_cannot_be_changed_or_removed(
         ("councils:settings-member-remove", {"member": theirs.pk}),
     ):
         response = admin_client.post(url(route, council), data)
-        assert "Choose a member of Luton from the list" in errors_of(response)
+        assert "That person is not a member of Luton (now)" in errors_of(response)
     page = admin_client.get(
         url("councils:settings-member-role", council) + f"?member={theirs.pk}"
     )
@@ -777,3 +777,17 @@ def test_a_save_from_a_page_opened_before_anothers_save_is_refused_not_applied(
     council.refresh_from_db()
     assert "LU7" not in council.local_districts
     assert council.area_notes == "Checked with planning."
+
+
+def test_removing_a_member_twice_says_they_are_no_longer_one(
+    admin_client, council, council_officer
+):
+    """QA: sent again after Back, a removal said "Choose a member of Luton from
+    the list: that person is not one."."""
+    held = membership(council_officer, council)
+    remove = url("councils:settings-member-remove", council)
+    assert admin_client.post(remove, {"member": held.pk}).status_code == 302
+    again = admin_client.post(remove, {"member": held.pk})
+    assert "That person is not a member of Luton (now): perhaps they were removed " in (
+        errors_of(again)
+    )
