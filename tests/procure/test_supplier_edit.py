@@ -436,3 +436,15 @@ def test_a_rules_tag_is_not_said_to_be_a_persons_decision(
     assert "worked out by the rules (version " in page
     assert ", after a change by alice-admin." in page
     assert "by alice-admin." not in page.replace(", after a change by alice-admin.", "")
+
+
+def test_a_large_staff_count_is_written_with_thousands_separators(
+    client, viewer, council, supplier
+):
+    supplier.employees = 18343
+    supplier.save()
+    client.force_login(viewer)
+    page = client.get(
+        reverse("procure:supplier-detail", args=[council.slug, supplier.pk])
+    )
+    assertContains(page, '<dd class="govuk-summary-list__value">18,343</dd>')
