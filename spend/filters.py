@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
+from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Coalesce, NullIf
 from django.utils.dateformat import format as format_date
@@ -18,7 +19,7 @@ from django.utils.dateformat import format as format_date
 from councils.templatetags.money import gbp
 from procure.models import Contract
 from socialvalue.models import TAG_VALUES, SupplierTag, TagKind
-from spend.models import SpendLine, SpendUpload, SupplierMonth
+from spend.models import SpendLine, SpendUpload, SupplierMonth, UploadStatus
 
 _DATE = forms.DateInput(attrs={"type": "date"})
 UNKNOWN = "unknown"
@@ -427,3 +428,52 @@ class SpendLineFilter(django_filters.FilterSet):
             lines = self.queryset.filter(upload_id=pk)
             name = lines.values_list("upload__file_name", flat=True).first()
         return f"the file {name}" if name else f"upload {int(pk)}"
+
+
+class UploadFilter(django_filters.FilterSet):
+    """The uploads list's filters: status, file name, who uploaded. Pass `council`
+    to offer the people who have uploaded its files (named as `People` names
+    them)."""
+
+    status = django_filters.ChoiceFilter(
+        choices=UploadStatus.choices, empty_label="Any", label="Status"
+    )
+    file = django_filters.CharFilter(
+        field_name="file_name", lookup_expr="icontains", label="File name contains"
+    )
+    uploaded_by = django_filters.ChoiceFilter(
+        method="filter_uploaded_by", empty_label="Anyone", label="Uploaded by"
+    )
+
+    class Meta:
+        model = SpendUpload
+        fields = ["status", "file", "uploaded_by"]
+
+    def __init__(self, *args, council=None, **kwargs):
+        from councils.access import People
+
+        super().__init__(*args, **kwargs)
+        if council is not None:
+            people = People(council)
+            ids = (
+                SpendUpload.objects.for_council(council)
+                .values_list("uploaded_by", flat=True)
+                .distinct()
+            )
+            User = get_user_model()
+            users = User.objects.in_bulk([pk for pk in ids if pk is not None])
+            choices = sorted(
+                (
+                    (str(pk), people.name(pk, user, here=True))
+                    for pk, user in users.items()
+                ),
+                key=lambda choice: choice[1].casefold(),
+            )
+            if None in ids:
+                choices.append(("none", "The command line"))
+            self.filters["uploaded_by"].extra["choices"] = choices
+
+    def filter_uploaded_by(self, queryset, name, value):
+        if value == "none":
+            return queryset.filter(uploaded_by__isnull=True)
+        return queryset.filter(uploaded_by_id=value)

@@ -1,4 +1,5 @@
 import django_tables2 as tables
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
@@ -50,6 +51,11 @@ class UploadTable(tables.Table):
             "amount_imported",
         )
         empty_text = "No files have been uploaded yet."
+
+    def order_file_name(self, queryset, is_descending):
+        """By name as people read it: "Dépenses" among the Ds, not before "aug"."""
+        key = Lower("file_name")
+        return queryset.order_by(key.desc() if is_descending else key.asc()), True
 
     def render_file_name(self, value, record):
         url = reverse("spend:upload-detail", args=[self.council.slug, record.pk])

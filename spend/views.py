@@ -23,7 +23,7 @@ from councils.access import People, can, council_view, history_who
 from councils.models import Capability, Council
 from councils.tables import paginate
 from spend.export import XLSX_TYPE, csv_response, xlsx_cell
-from spend.filters import SpendLineFilter
+from spend.filters import SpendLineFilter, UploadFilter
 from spend.forms import MappingForm, UploadForm
 from spend.importer import (
     VAT_BASIS_NOTE,
@@ -115,10 +115,19 @@ def _upload_for(council: Council, pk: int) -> SpendUpload:
 def upload_list(request: HttpRequest, council: Council) -> HttpResponse:
     fail_stopped_imports(council)
     uploads = SpendUpload.objects.for_council(council).select_related("uploaded_by")
-    table = UploadTable(uploads, council=council)
+    filterset = UploadFilter(request.GET, queryset=uploads, council=council)
+    table = UploadTable(filterset.qs, council=council)
     paginate(request, table, 25)
     return render(
-        request, "spend/upload_list.html", {"council": council, "table": table}
+        request,
+        "spend/upload_list.html",
+        {
+            "council": council,
+            "table": table,
+            "filter": filterset,
+            "filtered": filterset.is_bound
+            and any(filterset.form.data.get(name) for name in filterset.filters),
+        },
     )
 
 

@@ -1080,3 +1080,50 @@ def test_the_basis_can_be_changed_on_the_preview_and_then_wins(
     page = client.get(_detail(council, upload))
     assertContains(page, "Amounts: Net of VAT.")
     assertNotContains(page, "Check the VAT basis")
+
+
+def test_the_uploads_list_filters_by_status_file_and_who_uploaded(
+    client, finance_officer, viewer, council, other_council, make_upload
+):
+    """QA: the uploads list had no filters, only sorting."""
+    make_upload(council, file_name="april.csv", uploaded_by=finance_officer)
+    make_upload(council, file_name="may.csv", status="failed", uploaded_by=viewer)
+    make_upload(council, file_name="june.csv", uploaded_by=None)
+    make_upload(other_council, file_name="april-knowsley.csv")
+    client.force_login(viewer)
+    url = reverse("spend:uploads", args=[council.slug])
+
+    def listed(**query) -> list[str]:
+        page = client.get(url, query)
+        return sorted(row.record.file_name for row in page.context["table"].rows)
+
+    assert listed() == ["april.csv", "june.csv", "may.csv"]
+    assert listed(status="failed") == ["may.csv"]
+    assert listed(file="APR") == ["april.csv"]
+    assert listed(uploaded_by=str(finance_officer.pk)) == ["april.csv"]
+    assert listed(uploaded_by="none") == ["june.csv"]
+    form = client.get(url).context["filter"].form
+    assert [label for _, label in form.fields["uploaded_by"].choices] == [
+        "Anyone",
+        "carol-cabinet",
+        "fay-finance",
+        "The command line",
+    ]
+    page = client.get(url, {"status": "failed"})
+    assertContains(page, "1 upload matches these filters.")
+    # Another council's uploader is not offered (nor its files listed).
+    assert listed(uploaded_by="999999") == ["april.csv", "june.csv", "may.csv"]
+
+
+def test_the_uploads_list_sorts_file_names_as_people_read_them(
+    client, viewer, council, make_upload
+):
+    """QA: "Dépenses…" sorted before "aug_…" (capitals first)."""
+    for name in ("aug_2025.csv", "Dépenses 2025.csv", "BUDGET.csv"):
+        make_upload(council, file_name=name)
+    client.force_login(viewer)
+    page = client.get(
+        reverse("spend:uploads", args=[council.slug]), {"sort": "file_name"}
+    )
+    names = [row.record.file_name for row in page.context["table"].rows]
+    assert names == ["aug_2025.csv", "BUDGET.csv", "Dépenses 2025.csv"]
