@@ -225,6 +225,9 @@ def test_a_period_not_begun_says_so_not_that_spend_is_missing(
     assert "href" not in block(shown, "ls-empty-period")
     assert "This period has not begun, so no month of it is missing yet." in shown
     assert "Spend has been imported for every month" not in shown
+    # QA: "£0.00 in 0 payments is counted below. See the payments counted."
+    assert "No payment is counted in this period." in shown
+    assert "in 0 payments" not in shown
 
 
 def test_a_read_only_member_is_not_offered_an_upload(
