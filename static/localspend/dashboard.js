@@ -27,6 +27,31 @@
     });
   }
 
+  // The from and to months count only for "Months chosen below": shown then
+  // alone (without JavaScript they always show; their hint says so).
+  function months() {
+    var period = document.querySelector('[data-field="period"] select');
+    if (!period) {
+      return;
+    }
+    var sync = function () {
+      document
+        .querySelectorAll('[data-field="month_from"], [data-field="month_to"]')
+        .forEach(function (group) {
+          group.hidden = period.value !== "months";
+        });
+    };
+    period.addEventListener("change", sync);
+    window.addEventListener("pageshow", sync);
+    sync();
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", months);
+  } else {
+    months();
+  }
+
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", draw);
   } else {

@@ -155,3 +155,29 @@ def test_the_dashboard_does_not_scroll_sideways_and_its_key_sits_on_its_lines(
     # ("Projection (not spend)") in sight without scrolling.
     table, column = measured[1280]["trend"]
     assert table <= column, measured[1280]["trend"]
+
+
+def test_the_months_boxes_show_only_for_months_chosen(
+    live_server, client, viewer, two_years, page
+):
+    """QA: the From and To month boxes stayed in sight (April, March) with a
+    quarter chosen, where they count for nothing."""
+    client.force_login(viewer)
+    page.context.add_cookies(
+        [
+            {
+                "name": "sessionid",
+                "value": client.cookies["sessionid"].value,
+                "url": live_server.url,
+            }
+        ]
+    )
+    page.goto(
+        live_server.url + reverse("spend:dashboard", args=["luton"]) + "?year=2025"
+    )
+    months = page.locator('[data-field="month_from"], [data-field="month_to"]')
+    assert [months.nth(i).is_visible() for i in range(2)] == [False, False]
+    page.select_option('[data-field="period"] select', "months")
+    assert [months.nth(i).is_visible() for i in range(2)] == [True, True]
+    page.select_option('[data-field="period"] select', "q2")
+    assert [months.nth(i).is_visible() for i in range(2)] == [False, False]
