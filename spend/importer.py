@@ -27,7 +27,7 @@ from operator import countOf, itemgetter
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
 from django.db import connection, transaction
-from django.db.models import Count, Max, Min, Q, QuerySet, Sum
+from django.db.models import Count, Exists, Max, Min, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
@@ -1216,50 +1216,53 @@ def _outside_period(upload: SpendUpload, span: tuple[date, date] | None) -> list
     ]
 
 
-REFERENCE_WINDOW = timedelta(days=62)  # how far apart a payment sent again may be dated
 REFERENCE_EXAMPLES = 3
 
 
 def _references_held(upload: SpendUpload, span: tuple[date, date] | None) -> list[str]:
-    """A note on the payments imported whose transaction number an earlier file
-    of the council holds on a payment dated near them: a payment exactly the same
-    was counted as already held, so these differ in date, amount or payee (a
-    corrected or re-spelt payment in an amended file, QA found, is counted
-    twice). Looked for only where other files hold payments near these dates."""
+    """A note on the payments imported that look like corrections of a payment an
+    earlier file of the council holds: the same transaction number on the same
+    date, with the same payee but another amount, or the same amount but the
+    payee written otherwise (QA: an amended file's corrected payment, and a
+    re-spelt payee, were counted twice without a word). A payment exactly the
+    same was counted as already held; one of another date (a staged payment of
+    one invoice, as Hyndburn's files have) is not flagged. Looked for only where
+    other files hold payments on this file's dates: one semi-join on PostgreSQL."""
     if span is None:
         return []
-    near = SpendLine.objects.filter(
-        council_id=upload.council_id,
-        payment_date__range=(span[0] - REFERENCE_WINDOW, span[1] + REFERENCE_WINDOW),
+    others = SpendLine.objects.filter(
+        council_id=upload.council_id, payment_date__range=span
     ).exclude(upload_id=upload.pk)
-    if not near.exists():
+    if not others.exists():
         return []
-    held = near.exclude(transaction_ref="")
-    mine = upload.lines.exclude(transaction_ref="").filter(
-        transaction_ref__in=held.values("transaction_ref")
-    )
+    corrected = others.filter(
+        payment_date=OuterRef("payment_date"),
+        transaction_ref=OuterRef("transaction_ref"),
+    ).filter(Q(amount=OuterRef("amount")) ^ Q(supplier_name=OuterRef("supplier_name")))
+    mine = upload.lines.exclude(transaction_ref="").filter(Exists(corrected))
     found = mine.aggregate(lines=Count("pk"), total=Sum("amount"))
     if not found["lines"]:
         return []
     examples = []
     for line in mine.order_by("payment_date", "source_row")[:REFERENCE_EXAMPLES]:
         other = (
-            held.filter(transaction_ref=line.transaction_ref)
+            others.filter(
+                payment_date=line.payment_date, transaction_ref=line.transaction_ref
+            )
+            .filter(Q(amount=line.amount) ^ Q(supplier_name=line.supplier_name))
             .select_related("upload")
-            .order_by("payment_date")
             .first()
         )
         examples.append(
-            f"{line.transaction_ref}: {gbp(line.amount)} to {line.supplier_name} on "
-            f"{line.payment_date:%d/%m/%Y} here, {gbp(other.amount)} to "
-            f"{other.supplier_name} on {other.payment_date:%d/%m/%Y} in "
-            f"{other.upload.file_name}"
+            f"{line.transaction_ref} on {line.payment_date:%d/%m/%Y}: "
+            f"{gbp(line.amount)} to {line.supplier_name} here, {gbp(other.amount)} to "
+            f"{other.supplier_name} in {other.upload.file_name}"
         )
     count = found["lines"]
     return [
         f"{count:,} payment{'s' if count != 1 else ''} ({gbp(found['total'])}) "
-        f"{'have' if count != 1 else 'has'} a {REFERENCE_HELD} on a payment of "
-        f"another date, amount or payee ({'; '.join(examples)}"
+        f"{'have' if count != 1 else 'has'} a {REFERENCE_HELD} on a payment of the "
+        f"same date with another amount or payee ({'; '.join(examples)}"
         f"{'; …' if count > len(examples) else ''}). If "
         f"{'they are the same payments' if count != 1 else 'it is the same payment'} "
         "corrected, both versions are now counted. They were imported all the same."

@@ -162,25 +162,29 @@ def test_a_dated_payment_to_a_named_supplier_is_not_a_total_row(council, upload_
 def test_a_transaction_number_held_on_another_payment_is_a_warning(council, upload_of):
     """QA: an amended file's corrected payment (T2 at £1,250, not £1,200) and a
     re-spelt payee were imported beside the first file's, counted twice without
-    a word. Exact repeats are still just already held; new numbers say nothing."""
+    a word. Exact repeats are still just already held; the same number on
+    another date (a staged payment), or with both amount and payee other, and
+    new numbers, say nothing."""
     import_spend_file(upload=upload_of(APRIL), data=APRIL)
     amended = csv_bytes(
         '01/04/2025,Wardown Plumbing Ltd,"1,200.00",T1,S-9,',
         '02/04/2025,Wardown Plumbing Ltd,"1,250.00",T2,S-9,',
         "04/04/2025,BEACON CATERING,-100.00,T4,,",
+        '09/04/2025,Wardown Plumbing Ltd,"1,200.00",T2,S-9,',
+        "03/04/2025,Chiltern Books,80.00,T3,,",
         "05/04/2025,Chiltern Books,80.00,T9,,",
     )
     later = upload_of(amended, "april-amended.csv")
     result = import_spend_file(upload=later, data=amended)
-    assert (result.rows_imported, result.rows_duplicate) == (3, 1)
+    assert (result.rows_imported, result.rows_duplicate) == (5, 1)
     later.refresh_from_db()
     (warning,) = later.warnings
     assert warning.startswith(
         "2 payments (£1,150.00) have a transaction number that an earlier file holds "
-        "on a payment of another date, amount or payee (T2: £1,250.00 to Wardown "
-        "Plumbing Ltd on 02/04/2025 here, £1,200.00 to Wardown Plumbing Ltd on "
-        "02/04/2025 in spend.csv; T4: −£100.00 to BEACON CATERING on 04/04/2025 "
-        "here, −£100.00 to Beacon Catering Limited on 04/04/2025 in spend.csv)."
+        "on a payment of the same date with another amount or payee (T2 on "
+        "02/04/2025: £1,250.00 to Wardown Plumbing Ltd here, £1,200.00 to Wardown "
+        "Plumbing Ltd in spend.csv; T4 on 04/04/2025: −£100.00 to BEACON CATERING "
+        "here, −£100.00 to Beacon Catering Limited in spend.csv)."
     )
     assert warning not in later.reading_notes
     # A file of new payments only has nothing to warn of.

@@ -248,3 +248,17 @@ def test_real_file_imports_with_the_oracles_rows_and_total(council, name):
     assert again["amount_duplicate"] == first["amount_imported"]
     assert again["rows_read"] == first["rows_read"]
     assert_reconciles(again)
+
+
+def test_staged_payments_of_one_invoice_in_next_months_file_are_not_a_warning(council):
+    """Hyndburn's "HBC Ref No" is shared by the payments of one invoice, which
+    fall in different months (£470.33 on 30 June 2023, £855.00 on 6 July): July's
+    file after June's is not warned of corrections (a reviewer found the first
+    version of the warning firing on 7 of them)."""
+    from spend.models import SpendUpload
+
+    for name in ("hyndburn_June-23-csv.csv", "hyndburn_July-23-csv.csv"):
+        code, result = import_json(council, name)
+        assert code == 0, result
+    july = SpendUpload.objects.get(file_name="hyndburn_July-23-csv.csv")
+    assert july.warnings == []
