@@ -286,6 +286,8 @@ def _notes(parsed: ParsedFile) -> list[str]:
             notes.append(f"{where}: header found on row {plan.header_row}.")
         notes.extend(plan.notes)
     notes.extend(parsed.notes)
+    if parsed.labelled_payments:
+        notes.append(parsed.labelled_note())
     if parsed.blank_rows:
         blank = parsed.blank_rows
         notes.append(

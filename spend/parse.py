@@ -202,6 +202,26 @@ class ParsedFile:
     totals: list[tuple[BlockPlan, Decimal | None, Decimal, int]] = field(
         default_factory=list
     )
+    # Rows read as payments though a cell reads "Total": (where, column, label).
+    labelled_payments: list[tuple[str, str, str]] = field(default_factory=list)
+
+    def labelled_note(self) -> str:
+        """A warning on payments with a "Total" label in a cell (an expense type,
+        say): read as payments, as they have a date and a payee, but worth a
+        look in case one is a total after all."""
+        found = self.labelled_payments
+        if not found:
+            return ""
+        where, column, label = found[0]
+        count = len(found)
+        return (
+            f"{count:,} row{'s were' if count != 1 else ' was'} {TOTAL_LABEL_PAID} "
+            "a cell "
+            f"reads “{label}”, as {'each has' if count != 1 else 'it has'} a date "
+            f"and a payee (the first: {where}, column {column}). Check that "
+            f"{'none is a total' if count != 1 else 'it is not a total'} of the rows "
+            "above."
+        )
 
     def check_stated_totals(self) -> None:
         """The file's stated total: the sum of its blocks' totals where every block
@@ -244,6 +264,8 @@ class ParsedFile:
 REMEMBERED_NOTE = "Columns mapped as this council confirmed for this layout before."
 # A part of the file states a total its payments do not come to (a warning).
 PART_TOTAL_DIFFERS = "but its payments come to "
+# Rows read as payments though a cell reads "Total" (a warning).
+TOTAL_LABEL_PAID = "read as payments although"
 CHOSEN_NOTE = "Columns mapped as chosen on the preview page."
 
 
@@ -929,6 +951,22 @@ class _BlockReader:
             for mark in range(first, self.count + 1, PROGRESS_EVERY):
                 progress(done_before + mark)
 
+    def _note_label(self, row: list[object], number: int) -> None:
+        """A payment with a "Total" label in one of its cells: kept for a warning
+        (`ParsedFile.labelled_note`)."""
+        for at, cell in enumerate(row):
+            if type(cell) is str and "otal" in cell.lower() and _is_total_label(cell):
+                plan = self.plan
+                where = (
+                    f'sheet "{plan.sheet}" row {number}'
+                    if plan.sheet != self.parsed.file_name
+                    else f"row {number}"
+                )
+                self.parsed.labelled_payments.append(
+                    (where, plan.column_label(at), clean_text(cell))
+                )
+                return
+
     def _problem(self, problem: Problem) -> None:
         if problem.kind == "skipped":
             self.parsed.skipped.append(problem)
@@ -1143,6 +1181,8 @@ class _BlockReader:
         supplier = clean_text(_cell(row, columns["supplier_name"]))
         date_text = clean_text(raw_date)
         summary = _summary_reason(row, date_text, supplier, raw_amount)
+        if not summary:
+            self._note_label(row, number)
         if summary:
             return Problem(
                 "skipped",

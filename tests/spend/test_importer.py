@@ -157,6 +157,13 @@ def test_a_dated_payment_to_a_named_supplier_is_not_a_total_row(council, upload_
         "Sub Total",
         "Grand Total",
     }
+    # Read as payments, but said, in case one is a total after all (review).
+    upload = SpendUpload.objects.get()
+    assert upload.warnings == [
+        "3 rows were read as payments although a cell reads “Total”, as each has a "
+        'date and a payee (the first: row 2, column E "Expense Type"). Check that '
+        "none is a total of the rows above."
+    ]
 
 
 def test_a_transaction_number_held_on_another_payment_is_a_warning(council, upload_of):
