@@ -784,6 +784,17 @@ def distinctive_words_agree(first: str, second: str) -> bool:
     return min(len(a), len(b)) >= 4 and Levenshtein.distance(a, b) <= 1
 
 
+def distinctive_words_held(name: str, other: str) -> int:
+    """How many of `name`'s distinctive (not generic) words `other` holds, each
+    equal or alike (`FIRST_WORD_RATIO`); names normalised."""
+    theirs = other.split()
+    return sum(
+        any(word == it or fuzz.ratio(word, it) >= FIRST_WORD_RATIO for it in theirs)
+        for word in name.split()
+        if word not in GENERIC_WORDS
+    )
+
+
 def _suggest_matches(
     created: dict[str, int], existing: dict[str, int], *, user=None, reason=None
 ) -> None:
@@ -821,15 +832,18 @@ def _suggest_matches(
             limit=None,
         )
         agreeing = [m for m in matches if distinctive_words_agree(key, m[0])]
-        # Shared words score 100 for any name that holds all of this one's, so
-        # "Ashcroft Joinery LLP" scores 100 for "Ashcroft Joinery Service" and
-        # "Ashcroft Joinery Services" 98: of the names that pass, the nearest as a
-        # whole (all words, in order) is suggested, then the higher shared-words
-        # score, then the nearest full name, company form included, then the
-        # first name alphabetically (min: the sign of the scores turned).
+        # Of the names that pass: the one holding most of this name's distinctive
+        # words ("Amber Security Ltd" for "Amber Security Services", not "Amber IT
+        # Services CIC", which shares only a generic word besides); then the
+        # nearest as a whole, all words in order ("Ashcroft Joinery Services" for
+        # "Ashcroft Joinery Service", not "Ashcroft Joinery LLP", though every
+        # word of the shorter scores 100 on shared words); then the higher
+        # shared-words score; then the nearest full name, company form included;
+        # then the first name alphabetically (min: the sign of the scores turned).
         best = min(
             (
                 (
+                    -distinctive_words_held(key, m[0]),
                     -fuzz.token_sort_ratio(key, m[0]),
                     -m[1],
                     -fuzz.ratio(name, full),
@@ -844,8 +858,8 @@ def _suggest_matches(
             suggestions.append(
                 MatchSuggestion(
                     supplier_id=pk,
-                    candidate_id=existing[best[3]],
-                    score=round(-best[1]),
+                    candidate_id=existing[best[4]],
+                    score=round(-best[2]),
                 )
             )
     MatchSuggestion.objects.bulk_create(suggestions, ignore_conflicts=True)

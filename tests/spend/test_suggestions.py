@@ -151,6 +151,23 @@ def test_a_name_one_letter_away_beats_one_holding_all_its_words(imported, revers
     assert MatchSuggestion.objects.get().score == 98
 
 
+@pytest.mark.parametrize("reverse", [False, True], ids=["it-first", "security-first"])
+def test_a_name_holding_the_distinctive_words_beats_one_sharing_a_generic_word(
+    imported, reverse
+):
+    """QA: "Amber Security Services" was suggested as "Amber IT Services CIC" (90%:
+    nearer as a whole by the generic "services") while "Amber Security Ltd" and
+    "… LLP" were in the register."""
+    register = ["Amber IT Services CIC", "Amber Security Ltd", "Amber Security LLP"]
+    result = imported(
+        register[::-1] if reverse else register, ["Amber Security Services"]
+    )
+    assert result["Amber Security Services"] in {
+        result["known"]["Amber Security Ltd"],
+        result["known"]["Amber Security LLP"],
+    }
+
+
 def test_what_an_import_makes_is_in_the_history_with_the_file_and_uploader(
     council, finance_officer, make_supplier
 ):
