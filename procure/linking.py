@@ -18,7 +18,7 @@ is imported or rolled back.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
@@ -50,6 +50,11 @@ class LinkResult:
     linked: int  # lines in scope now linked to a contract (automatically)
     unlinked: int  # lines in scope with no contract
     manual: int  # lines of the council an officer linked or unlinked by hand
+    # With `moves=True`: the lines whose contract changed, grouped as
+    # (contract before or None, contract after or None, lines, amount).
+    moves: list[tuple[int | None, int | None, int, Decimal]] = field(
+        default_factory=list
+    )
 
 
 def covering_contract() -> Subquery:
@@ -70,7 +75,7 @@ def covering_contract() -> Subquery:
 
 
 def link_spend(
-    council: Council, contracts: Iterable[Contract] | None = None
+    council: Council, contracts: Iterable[Contract] | None = None, *, moves=False
 ) -> LinkResult:
     """Set the contract of the council's automatically linked lines.
 
@@ -86,9 +91,28 @@ def link_spend(
         suppliers = {c.supplier_id for c in contracts if c.supplier_id}
         ids = [c.pk for c in contracts]
         lines = lines.filter(Q(supplier_id__in=suppliers) | Q(contract_id__in=ids))
+    changed = []
+    if moves:  # worked out before the update: one grouped query
+        ahead = lines.annotate(after=covering_contract())
+        differ = (
+            Q(contract__isnull=True, after__isnull=False)
+            | Q(contract__isnull=False, after__isnull=True)
+            | (
+                Q(contract__isnull=False, after__isnull=False)
+                & ~Q(contract_id=F("after"))
+            )
+        )
+        changed = [
+            (row["contract_id"], row["after"], row["n"], row["total"])
+            for row in ahead.filter(differ)
+            .values("contract_id", "after")
+            .annotate(n=Count("pk"), total=Sum("amount"))
+            .order_by("contract_id", "after")
+        ]
     lines.update(contract=covering_contract())
     counted = lines.values("contract_id")
     return LinkResult(
+        moves=changed,
         linked=counted.filter(contract__isnull=False).count(),
         unlinked=counted.filter(contract__isnull=True).count(),
         manual=SpendLine.objects.filter(

@@ -27,6 +27,7 @@ import copy
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.forms.models import model_to_dict
@@ -41,6 +42,7 @@ from procure.models import (
     SupplierAlias,
     split_codes,
 )
+from socialvalue.tagging import classify_suppliers
 from spend.reading import FileRefused, Sheet, clean_header, read_sheets
 from spend.values import (
     CellError,
@@ -293,7 +295,12 @@ class Report:
     other_buyer: int = 0
     blank: int = 0
     suppliers_created: int = 0
+    # Payments newly linked to a contract by this import, and their amount.
     spend_lines_linked: int = 0
+    amount_linked: Decimal = Decimal(0)
+    # Payments that were linked to another contract and now are to one of these
+    # ("the later contract wins"): (from reference, to reference, lines, amount).
+    moved: list[tuple[str, str, int, Decimal]] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -396,10 +403,14 @@ def import_register(
             setattr(report, outcome, getattr(report, outcome) + 1)
             if outcome != "unchanged":
                 saved.append((outcome, contract))
-        _write_history(saved, user)
+        _write_history(saved, user, f"Imported from {register.file_name}")
+        if held.made:  # tagged, as a spend file's new suppliers are
+            classify_suppliers(
+                supplier_ids=held.made_ids(), councils=[council], user=user
+            )
         if saved:
             touched = [contract for _, contract in saved]
-            report.spend_lines_linked = link_spend(council, touched).linked
+            _report_links(report, link_spend(council, touched, moves=True))
     if only_ours:
         report.notes.append(
             f"Only rows whose buyer is {council.short_name} were imported; "
@@ -475,6 +486,10 @@ class _Held:
         """The suppliers a row's form may take without a query, by primary key."""
         return {str(s.pk): s for s in more if s is not None and s.pk is not None}
 
+    def made_ids(self) -> list[int]:
+        """The suppliers this import made."""
+        return [supplier.pk for supplier in self.made.values()]
+
     def imported(
         self, contract: Contract, row: int, new_supplier: Supplier | None
     ) -> None:
@@ -537,14 +552,39 @@ def _import_row(council, values, held: _Held, user, today):
     return outcome, contract, new_supplier
 
 
-def _write_history(saved: list[tuple[str, Contract]], user) -> None:
+def _write_history(saved: list[tuple[str, Contract]], user, reason: str) -> None:
     """The history records of the contracts created and updated, each as its own
-    save would have written it (who, when, what), in two bulk inserts."""
+    save would have written it (who, when, what), with the file it came from,
+    in two bulk inserts."""
     for outcome, update in (("created", False), ("updated", True)):
         contracts = [c for o, c in saved if o == outcome]
         if contracts:
             Contract.history.bulk_history_create(
-                contracts, update=update, default_user=user, batch_size=500
+                contracts,
+                update=update,
+                default_user=user,
+                default_change_reason=reason,
+                batch_size=500,
+            )
+
+
+def _report_links(report: Report, result) -> None:
+    """What linking the imported contracts to the council's payments did: the
+    payments newly linked, and those taken from another contract."""
+    references = dict(
+        Contract.objects.filter(
+            pk__in={pk for move in result.moves for pk in move[:2] if pk}
+        ).values_list("pk", "reference")
+    )
+    for before, after, lines, amount in result.moves:
+        if after is None:
+            continue
+        if before is None:
+            report.spend_lines_linked += lines
+            report.amount_linked += amount or 0
+        else:
+            report.moved.append(
+                (references[before], references[after], lines, amount or Decimal(0))
             )
 
 
@@ -688,7 +728,9 @@ def _form_data(
         ended = isinstance(end, date) and end < today
         data = {"status": ContractStatus.ENDED if ended else ContractStatus.ACTIVE}
     for name in names:
-        if name in values:
+        # A blank cell leaves a held contract's value as it is: only what the
+        # file gives is changed (QA: a blank CPV cell wiped the codes held).
+        if name in values and (existing is None or values[name] not in ("", None)):
             data[name] = values[name]
     if existing is not None:
         # The same reference written another way ("lbc-001" for "LBC-001"): the

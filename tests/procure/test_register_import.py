@@ -667,3 +667,72 @@ def test_the_row_form_refuses_a_reference_held_in_other_capitals(council):
         "This council already has a contract with reference LBC-1 (Home care). "
         "Enter a different reference, or edit that contract instead."
     ]
+
+
+def test_only_payments_newly_linked_are_counted_and_moves_are_told(
+    council, make_supplier, make_line
+):
+    """QA: "586 payments now linked" counted every payment of every contract the
+    import touched, and payments taken from another contract (the later one
+    wins) were not said."""
+    supplier = make_supplier(name="Green Spaces Ltd", company_number="01234567")
+    older = Contract.objects.create(
+        council=council,
+        reference="LBC-000",
+        title="Grounds maintenance (old)",
+        supplier=supplier,
+        start_date=date(2023, 4, 1),
+        end_date=date(2027, 3, 31),
+    )
+    from procure.linking import link_spend
+
+    moved = make_line(
+        council,
+        supplier=supplier,
+        payment_date=date(2025, 1, 10),
+        amount=Decimal("700"),
+    )
+    kept = make_line(
+        council,
+        supplier=supplier,
+        payment_date=date(2024, 1, 10),
+        amount=Decimal("300"),
+    )
+    link_spend(council)
+    moved.refresh_from_db()
+    assert moved.contract == older
+    report = _import(council, _csv(GOOD[:1]), "register.csv")
+    new = Contract.objects.get(reference="LBC-001")
+    moved.refresh_from_db()
+    kept.refresh_from_db()
+    assert (moved.contract, kept.contract) == (new, older)
+    assert (report.spend_lines_linked, report.amount_linked) == (0, 0)
+    assert report.moved == [("LBC-000", "LBC-001", 1, Decimal("700.00"))]
+
+
+def test_a_blank_cell_leaves_a_held_value_and_history_names_the_file(council):
+    _import(council, _csv(GOOD[:1]), "register.csv")
+    blank = [list(GOOD[0])]
+    blank[0][1] = "Grounds maintenance and tree works"
+    blank[0][8] = ""  # no CPV codes given this time
+    blank[0][6] = ""  # no end date given
+    report = _import(council, _csv(blank), "register-2.csv")
+    assert report.updated == 1
+    contract = Contract.objects.get(reference="LBC-001")
+    assert contract.cpv_codes == "77310000-6"
+    assert contract.end_date == date(2027, 3, 31)
+    assert contract.title == "Grounds maintenance and tree works"
+    assert contract.history.first().history_change_reason == (
+        "Imported from register-2.csv"
+    )
+
+
+def test_a_supplier_the_import_adds_is_tagged(council):
+    from socialvalue.models import SupplierTag
+
+    _import(council, _csv(GOOD[:1]), "register.csv")
+    supplier = Supplier.objects.get(name="Green Spaces Ltd")
+    kinds = set(
+        SupplierTag.objects.filter(supplier=supplier).values_list("kind", flat=True)
+    )
+    assert kinds == {"locality", "size", "vcse", "living_wage"}
