@@ -205,6 +205,15 @@ def tag_override(
         initial = {"value": tag.value} if tag else {}
     form = TagOverrideForm(request.POST or None, kind=kind, initial=initial)
     if request.method == "POST" and form.is_valid():
+        same = override is not None and (override.value, override.reason) == (
+            form.cleaned_data["value"],
+            form.cleaned_data["reason"],
+        )
+        if same:  # nothing to record (QA: it wrote a "changed" history line)
+            messages.info(
+                request, f"Nothing changed: your decision on {supplier.name} stands."
+            )
+            return redirect("procure:supplier-detail", council.slug, supplier.pk)
         TagOverride.objects.update_or_create(
             **scope,
             defaults={

@@ -448,3 +448,22 @@ def test_a_large_staff_count_is_written_with_thousands_separators(
         reverse("procure:supplier-detail", args=[council.slug, supplier.pk])
     )
     assertContains(page, '<dd class="govuk-summary-list__value">18,343</dd>')
+
+
+def test_saving_an_override_unchanged_records_nothing(
+    client, council_officer, council, supplier
+):
+    """QA: saving the same decision again wrote "changed the officer's decision"."""
+    from socialvalue.models import TagOverride
+
+    client.force_login(council_officer)
+    url = reverse("socialvalue:tag-override", args=[council.slug, supplier.pk, "vcse"])
+    decision = {"value": "yes", "reason": "Registered charity 1234567"}
+    client.post(url, decision)
+    override = TagOverride.objects.get(supplier=supplier, kind="vcse")
+    records = override.history.count()
+    response = client.post(url, decision, follow=True)
+    assertContains(
+        response, "Nothing changed: your decision on Wardown Plumbing stands."
+    )
+    assert override.history.count() == records
