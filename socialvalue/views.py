@@ -342,6 +342,8 @@ def _history(contract: Contract, council: Council, limit: int = 20) -> list[dict
         .order_by("history_date", "history_id")
     )
     measures = Measure.objects.in_bulk({record.measure_id for record in commitments})
+    # A return is in its commitment's measure (which cannot change once it has
+    # returns); a commitment's record, in the measure it had then.
     measure_of = {record.id: measures.get(record.measure_id) for record in commitments}
 
     def amount(record, measure) -> str:
@@ -354,9 +356,10 @@ def _history(contract: Contract, council: Council, limit: int = 20) -> list[dict
         previous: dict[int, object] = {}
         for record in records:  # oldest first, so each finds the one before it
             older, previous[record.id] = previous.get(record.id), record
-            measure = measure_of.get(
-                record.id if is_commitment else record.commitment_id
-            )
+            if is_commitment:
+                measure = measures.get(record.measure_id)
+            else:
+                measure = measure_of.get(record.commitment_id)
             code = measure.code if measure else "a measure"
             period = period_text(record.period_start, record.period_end)
             if is_commitment:
@@ -378,7 +381,10 @@ def _history(contract: Contract, council: Council, limit: int = 20) -> list[dict
                     old = _field_text(older, field, measures)
                     new = _field_text(record, field, measures)
                     if field == "quantity":
-                        old, new = amount(older, measure), amount(record, measure)
+                        was = (
+                            measures.get(older.measure_id) if is_commitment else measure
+                        )
+                        old, new = amount(older, was), amount(record, measure)
                     if old != new:
                         changes.append({"field": label, "old": old, "new": new})
                 if not changes:

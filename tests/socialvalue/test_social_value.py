@@ -391,6 +391,38 @@ def test_the_contracts_changes_say_what_changed(
     assert "Note: — → Raised at the contract review" in page
 
 
+def test_a_commitments_changes_keep_the_measure_each_record_had(
+    client, council_officer, council, contract, commitment
+):
+    """Review: after a commitment's measure changed, its "added" line took the
+    new measure's code and unit, and so did the old quantity."""
+    other = (
+        Measure.objects.exclude(pk=commitment.measure_id)
+        .exclude(unit=commitment.measure.unit)
+        .first()
+    )
+    client.force_login(council_officer)
+    client.post(
+        _url("commitment-edit", council, commitment.pk),
+        {
+            "measure": other.pk,
+            "quantity": "3",
+            "period_start": "2025-04-01",
+            "period_end": "2026-03-31",
+        },
+    )
+    rows = client.get(_url("contract", council, contract.pk)).context["history"]
+    changed, added = rows
+    weeks = commitment.measure.quantity_text
+    assert added["what"].startswith(
+        f"Commitment to {commitment.measure.code} added: {weeks(Decimal(52))}"
+    )
+    assert changed["what"] == f"Commitment to {other.code} changed"
+    assert ("Quantity", weeks(Decimal(52)), other.quantity_text(Decimal(3))) in [
+        (c["field"], c["old"], c["new"]) for c in changed["changes"]
+    ]
+
+
 def test_a_commitment_with_returns_cannot_be_removed(
     client, council_officer, council, commitment
 ):
