@@ -323,16 +323,37 @@ class LocalAreaForm(forms.ModelForm):
             self._clean_radius(data)
         return data
 
+    def refuse_if_stale(self, held: Council) -> bool:
+        """Check again against the council as locked for the save (a save that
+        came in between `clean` and now): True, with the form's error, if the
+        area has changed since the page was shown."""
+        seen = self.data.get("seen")
+        if not seen or seen == area_fingerprint(held):
+            return False
+        self.fingerprint = area_fingerprint(held)
+        self._refuse_stale()
+        return True
+
     def _refuse_stale(self) -> None:
         """Someone saved the area after this page was shown: save nothing, keep
         what was typed, and let a second save (knowing) replace theirs."""
         from councils.access import People
 
         council = self.instance
-        history = council.history.select_related("history_user")
-        latest = (
-            history.filter(history_change_reason__startswith="Local area").first()
-            or history.first()
+        # The newest record that changed the area (not the public pages, say),
+        # however it was saved.
+        records = list(
+            council.history.select_related("history_user").order_by(
+                "-history_date", "-history_id"
+            )[:50]
+        )
+        latest = next(
+            (
+                newer
+                for newer, older in zip(records, records[1:], strict=False)
+                if area_fingerprint(newer) != area_fingerprint(older)
+            ),
+            records[0] if records else None,
         )
         self.data = self.data.copy()
         self.data["seen"] = self.fingerprint

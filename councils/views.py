@@ -289,6 +289,14 @@ def settings_area(request: HttpRequest, council: Council) -> HttpResponse:
             return redirect("councils:settings", council.slug)
         before = _locations(council)["local"]
         with transaction.atomic():
+            # Locked, and checked again: a save between this one's check and now.
+            held = Council.objects.select_for_update().get(pk=council.pk)
+            if form.refuse_if_stale(held):
+                return render(
+                    request,
+                    "councils/settings_area.html",
+                    {"council": held, "form": form, "kinds": WiderKind},
+                )
             council = form.save(commit=False)
             council._change_reason = f"Local area changed {_by(request)}"
             council.save(update_fields=fields)

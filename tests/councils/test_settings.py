@@ -791,3 +791,44 @@ def test_removing_a_member_twice_says_they_are_no_longer_one(
     assert "That person is not a member of Luton (now): perhaps they were removed " in (
         errors_of(again)
     )
+
+
+def test_a_save_that_comes_in_between_is_caught_under_the_lock(
+    council, django_user_model
+):
+    """Review: the check in `clean` and the save were not locked together."""
+    from councils.forms import LocalAreaForm, area_fingerprint
+
+    seen = area_fingerprint(council)
+    form = LocalAreaForm(area_data(seen=seen), instance=council)
+    assert form.is_valid()
+    other = Council.objects.get(pk=council.pk)
+    other.local_districts = [*other.local_districts, "LU7"]
+    other.save()
+    assert form.refuse_if_stale(Council.objects.get(pk=council.pk))
+    assert "Nothing was saved" in form.non_field_errors()[0]
+
+
+def test_the_refusal_names_who_changed_the_area_not_the_public_pages(
+    client, council, council_admin, django_user_model
+):
+    """Review: the newest "Local area" record, else the newest of any kind, was
+    named: an area change made elsewhere, then a public pages switch, named the
+    wrong person."""
+    from councils.forms import area_fingerprint
+
+    ann = django_user_model.objects.create_user("ann-admin")
+    Membership.objects.create(user=ann, council=council, role="admin")
+    bob = django_user_model.objects.create_user("bob-admin")
+    Membership.objects.create(user=bob, council=council, role="admin")
+    seen = area_fingerprint(council)
+    council.local_districts = [*council.local_districts, "LU7"]
+    council._history_user = ann
+    council.save()  # as the Django admin saves it: no "Local area" reason
+    council.public_pages_enabled = True
+    council._history_user = bob
+    council.save()
+    client.force_login(council_admin)
+    response = client.post(url("councils:settings-area", council), area_data(seen=seen))
+    said = errors_of(response)
+    assert "the local area (ann-admin, at " in said and "bob-admin" not in said
