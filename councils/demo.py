@@ -351,6 +351,12 @@ def load_demo(
 def _upsert_suppliers(specs: list[dict]) -> dict[str, Supplier]:
     names = [spec["name"] for spec in specs]
     existing = {s.name: s for s in Supplier.objects.filter(name__in=names)}
+    # A supplier someone has changed since it was made is theirs to keep.
+    changed = set(
+        Supplier.history.filter(
+            id__in=[s.pk for s in existing.values()], history_type="~"
+        ).values_list("id", flat=True)
+    )
     new = []
     for spec in specs:
         values = {k: v for k, v in spec.items() if k not in ("weight", "tier")}
@@ -358,7 +364,9 @@ def _upsert_suppliers(specs: list[dict]) -> dict[str, Supplier]:
         if supplier is None:
             # bulk_create skips save(), so set the matching key here.
             new.append(Supplier(normalised_name=normalise_name(spec["name"]), **values))
-        elif any(getattr(supplier, k) != v for k, v in values.items()):
+        elif supplier.pk not in changed and any(
+            getattr(supplier, k) != v for k, v in values.items()
+        ):
             for k, v in values.items():
                 setattr(supplier, k, v)
             supplier.save()
@@ -380,10 +388,12 @@ def _upsert_users(council: Council) -> None:
         if created or not user.check_password(DEMO_PASSWORD):
             user.set_password(DEMO_PASSWORD)
             user.save()
-        # A role an administrator has changed since is theirs to keep.
-        Membership.objects.get_or_create(
-            user=user, council=council, defaults={"role": role}
-        )
+        # A role an administrator has changed since, or a membership they have
+        # removed, is theirs to keep: only a demo user never a member is added.
+        if not Membership.history.filter(
+            user_id=user.pk, council_id=council.pk
+        ).exists():
+            Membership.objects.create(user=user, council=council, role=role)
 
 
 def _upsert_targets(council: Council) -> None:

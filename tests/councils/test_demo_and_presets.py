@@ -168,8 +168,17 @@ def test_loading_the_presets_again_keeps_what_administrators_changed(presets):
     demo_officer = Membership.objects.get(council=luton, user__username="demo-officer")
     demo_officer.role = "viewer"
     demo_officer.save()
+    Membership.objects.get(council=luton, user__username="demo-finance").delete()
+    edited = Supplier.objects.filter(postcode__startswith="LU1 ").first()
+    edited.postcode = "SW1A 1AA"
+    edited.save()
     Target.objects.get(council=luton, metric="sme").delete()
-    counts = (Council.history.count(), Target.history.count())
+    counts = (
+        Council.history.count(),
+        Target.history.count(),
+        Membership.history.count(),
+        Supplier.history.filter(id=edited.pk).count(),
+    )
 
     out = StringIO()
     call_command("load_councils", stdout=out)
@@ -183,7 +192,18 @@ def test_loading_the_presets_again_keeps_what_administrators_changed(presets):
     assert not Target.objects.filter(council=luton, metric="sme").exists()
     demo_officer.refresh_from_db()
     assert demo_officer.role == "viewer"
-    assert (Council.history.count(), Target.history.count()) == counts
+    # A removed demo member stays removed; an edited demo supplier keeps its edit.
+    assert not Membership.objects.filter(
+        council=luton, user__username="demo-finance"
+    ).exists()
+    edited.refresh_from_db()
+    assert edited.postcode == "SW1A 1AA"
+    assert (
+        Council.history.count(),
+        Target.history.count(),
+        Membership.history.count(),
+        Supplier.history.filter(id=edited.pk).count(),
+    ) == counts
     assert "left as they are: luton, milton-keynes, knowsley, preston" in out.getvalue()
 
 
