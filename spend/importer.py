@@ -1447,26 +1447,33 @@ def uploads_relying_on(upload: SpendUpload) -> QuerySet[SpendUpload]:
     alone, it would take them away and they would be held nowhere, while the
     later file, still imported, could not be imported again. Latest first. None
     for an upload that holds no payment: there is nothing of it to rely on."""
-    span = upload.lines.aggregate(first=Min("payment_date"), last=Max("payment_date"))
-    if span["first"] is None:
+    if not upload.lines.exists():
         return SpendUpload.objects.none()
     after = upload.finished_at or upload.uploaded_at
-    # Its rows already held lie between its duplicate dates (a line's key holds
-    # its date): a later file whose span misses this one's payments cannot rely
-    # on them (QA: a July file's rollback was held up by a file of June's).
-    # A file imported before those dates were kept is assumed to.
-    span_meets = Q(duplicate_first__lte=span["last"], duplicate_last__gte=span["first"])
-    return (
+    later = (
         SpendUpload.objects.filter(
             council_id=upload.council_id,
             status=UploadStatus.IMPORTED,
             rows_duplicate__gt=0,
             finished_at__gt=after,
         )
-        .filter(span_meets | Q(duplicate_first__isnull=True))
         .exclude(pk=upload.pk)
         .order_by("-finished_at")
     )
+    # Its rows already held lie between its duplicate dates (a line's key holds
+    # its date), so it relies on this upload only if this one has payments
+    # between them (QA: a July file's rollback was held up by a later file of
+    # June's). A file imported before those dates were kept is assumed to.
+    relying = [
+        pk
+        for pk, first, last in later.values_list(
+            "pk", "duplicate_first", "duplicate_last"
+        )
+        if first is None
+        or last is None
+        or upload.lines.filter(payment_date__range=(first, last)).exists()
+    ]
+    return later.filter(pk__in=relying)
 
 
 def rollback_upload(upload: SpendUpload, *, user, reason: str = "") -> int:

@@ -128,6 +128,35 @@ def test_a_later_file_with_no_lines_already_held_does_not_hold_a_rollback(
     assert rollback_upload(april, user=council_officer) == 4
 
 
+def test_a_later_file_relies_only_on_a_file_with_payments_on_its_held_dates(
+    council, council_officer, upload_of
+):
+    """Review: a later file whose payments already held fall between this file's
+    first and last dates, but on none of its dates, does not hold up its
+    rollback."""
+    from spend.importer import uploads_relying_on
+
+    ends = csv_bytes(
+        "01/06/2025,Wardown Plumbing Ltd,100.00,E1,,",
+        "30/06/2025,Wardown Plumbing Ltd,200.00,E2,,",
+    )
+    middle = csv_bytes("15/06/2025,Beacon Catering Ltd,300.00,M1,,")
+    first = upload_of(ends, "ends.csv")
+    import_spend_file(upload=first, data=ends)
+    second = upload_of(middle, "middle.csv")
+    import_spend_file(upload=second, data=middle)
+    again = csv_bytes(
+        "15/06/2025,Beacon Catering Ltd,300.00,M1,,",
+        "16/06/2025,Chiltern Books,40.00,M2,,",
+    )
+    later = upload_of(again, "middle-again.csv")
+    result = import_spend_file(upload=later, data=again)
+    assert (result.rows_imported, result.rows_duplicate) == (1, 1)
+    assert list(uploads_relying_on(first)) == []
+    assert [u.file_name for u in uploads_relying_on(second)] == ["middle-again.csv"]
+    assert rollback_upload(first, user=council_officer) == 2
+
+
 def test_identical_lines_inside_one_file_are_all_kept(council, upload_of):
     split = csv_bytes(*["05/04/2025,Wardown Plumbing Ltd,500.00,,,"] * 3)
     result = import_spend_file(upload=upload_of(split), data=split)
