@@ -735,7 +735,9 @@ def upload_issues_csv(request: HttpRequest, council: Council, pk: int) -> HttpRe
         book.create_sheet(title="Rows").append(_ADDED_COLUMNS)
     titles: set[str] = set()
     for key, rows in groups.items():
-        title = _SHEET_NAME_UNSAFE.sub(" ", rows[0].sheet)[:28].strip() or "Rows"
+        # Named after its sheets (a layout may span several: "April, May").
+        named = ", ".join(dict.fromkeys(row.sheet for row in rows))
+        title = _SHEET_NAME_UNSAFE.sub(" ", named)[:28].strip() or "Rows"
         taken = title.casefold() in titles
         number = 2
         while taken and f"{title} {number}".casefold() in titles:
@@ -743,7 +745,7 @@ def upload_issues_csv(request: HttpRequest, council: Council, pk: int) -> HttpRe
         title = f"{title} {number}" if taken else title
         titles.add(title.casefold())
         sheet = book.create_sheet(title=title)
-        sheet.append(list(key) + _ADDED_COLUMNS)
+        sheet.append([xlsx_cell(sheet, name) for name in [*key, *_ADDED_COLUMNS]])
         for row in _rejected_rows(rows, list(key), sheets=True):
             sheet.append([xlsx_cell(sheet, value) for value in row])
     output = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)

@@ -220,10 +220,10 @@ def test_rejected_rows_of_two_layouts_download_as_a_sheet_each_and_upload_again(
                 ["31/04/2025", "Beacon Catering Ltd", 250],
             ],
             "May": [
-                ["Transaction Date", "Payee", "Amount"],
-                ["02/05/2025", "Dunstable Roofing", 400],
-                ["02/05/2025", "Dunstable Roofing", "nine hundred"],
-                ["03/05/2025", "Chiltern Books", "9,50.00"],
+                ["Transaction Date", "Payee", "Amount", "@Notes"],
+                ["02/05/2025", "Dunstable Roofing", 400, "a"],
+                ["02/05/2025", "Dunstable Roofing", "nine hundred", "b"],
+                ["03/05/2025", "Chiltern Books", "9,50.00", "c"],
             ],
         }
     )
@@ -259,7 +259,8 @@ def test_rejected_rows_of_two_layouts_download_as_a_sheet_each_and_upload_again(
         "LocalSpend: problem",
     ]
     assert april[1][:5] == ["31/04/2025", "Beacon Catering Ltd", "250", "April", 3]
-    assert [row[:5] for row in may[1:]] == [
+    assert may[0][3] == "'@Notes"  # a heading is not a formula either
+    assert [row[:3] + row[4:6] for row in may[1:]] == [
         ["02/05/2025", "Dunstable Roofing", "nine hundred", "May", 3],
         ["03/05/2025", "Chiltern Books", "9,50.00", "May", 4],
     ]
@@ -272,7 +273,7 @@ def test_rejected_rows_of_two_layouts_download_as_a_sheet_each_and_upload_again(
         {"file": SimpleUploadedFile("fixed.xlsx", fixed), "vat_basis": "net"},
     )
     again = SpendUpload.objects.get(file_name="fixed.xlsx")
-    if again.status == "awaiting_mapping":
+    if again.status == "pending":  # May's heading "'@Notes" is not "@Notes"
         _confirm(client, council, again)
     again.refresh_from_db()
     assert (again.rows_imported, again.rows_rejected, again.rows_skipped) == (3, 0, 0)
