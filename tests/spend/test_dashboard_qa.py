@@ -228,6 +228,8 @@ def test_a_period_not_begun_says_so_not_that_spend_is_missing(
     # QA: "£0.00 in 0 payments is counted below. See the payments counted."
     assert "No payment is counted in this period." in shown
     assert "in 0 payments" not in shown
+    total = block(shown, "ls-tile--total")
+    assert "No payment counted." in total and "href" not in total
 
 
 def test_a_read_only_member_is_not_offered_an_upload(
