@@ -275,11 +275,6 @@ class SpendUpload(models.Model):
         return self.amount_imported + self.amount_rejected + self.amount_duplicate
 
     @property
-    def period_warning(self) -> str:
-        """The import's note on payments dated outside the period given, if any."""
-        return next((n for n in self.notes if OUTSIDE_PERIOD in n), "")
-
-    @property
     def warnings(self) -> list[str]:
         """The import's notes that need looking at (payments outside the period
         given, transaction numbers already held, a part's total that differs):
@@ -328,7 +323,7 @@ class SpendUpload(models.Model):
             UploadStatus.ROLLED_BACK: "grey",
         }.get(self.status, "blue")
 
-    def earlier_uploads_in_same_months(self, limit: int = 10) -> list[SpendUpload]:
+    def earlier_uploads_holding_duplicates(self, limit: int = 10) -> list[SpendUpload]:
         """The council's other imported uploads, finished before this one, where
         its "already held" rows most likely are: those with payments on the dates
         of those rows (a line's key holds its date, so they are held on the same

@@ -53,7 +53,8 @@ class UploadTable(tables.Table):
         empty_text = "No files have been uploaded yet."
 
     def order_file_name(self, queryset, is_descending):
-        """By name as people read it: "Dépenses" among the Ds, not before "aug"."""
+        """By name, whatever its capitals ("BUDGET" among the Bs, not before
+        "aug"); SQLite folds only ASCII letters, PostgreSQL every letter."""
         key = Lower("file_name")
         return queryset.order_by(key.desc() if is_descending else key.asc()), True
 

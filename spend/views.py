@@ -125,7 +125,9 @@ def upload_list(request: HttpRequest, council: Council) -> HttpResponse:
             "council": council,
             "table": table,
             "filter": filterset,
+            # Filters given, and all of them understood (an error is shown).
             "filtered": filterset.is_bound
+            and filterset.is_valid()
             and any(filterset.form.data.get(name) for name in filterset.filters),
         },
     )

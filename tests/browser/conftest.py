@@ -66,7 +66,7 @@ def load_presets_and_demo(today: date | None = None) -> dict:
     from councils.demo import load_demo
     from socialvalue.models import Measure
 
-    call_command("loaddata", "councils", verbosity=0)
+    call_command("load_councils", verbosity=0)
     if not Measure.objects.exists():  # a migration loads them; a flush empties it
         call_command("loaddata", "measures", verbosity=0)
     return load_demo(

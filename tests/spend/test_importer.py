@@ -772,8 +772,9 @@ def test_payments_outside_the_period_given_are_noted(council, upload_of):
     import_spend_file(upload=april, data=MAY)
     april.refresh_from_db()
     assert not any("outside the period" in note for note in april.notes)
-    assert upload.period_warning.startswith("4 payments (£3,050.50) are dated outside")
-    assert april.period_warning == ""
+    (warning,) = upload.warnings
+    assert warning.startswith("4 payments (£3,050.50) are dated outside")
+    assert april.warnings == []
 
 
 def test_a_notes_sheet_with_a_publication_date_is_left_out_too(council, upload_of):

@@ -714,7 +714,7 @@ def test_the_page_names_the_earlier_files_holding_the_duplicate_rows(
     )
     # The earlier file names no later one, and has no duplicates to explain.
     april.refresh_from_db()
-    assert april.earlier_uploads_in_same_months() == []
+    assert april.earlier_uploads_holding_duplicates() == []
     first = client.get(reverse("spend:upload-detail", args=[council.slug, april.pk]))
     assertNotContains(first, "Already held from:")
 
@@ -739,7 +739,7 @@ def test_a_file_is_tied_only_to_the_earlier_files_holding_its_duplicates_dates(
     _upload(client, council, later.encode(), "june-again.csv")
     again = SpendUpload.objects.get(file_name="june-again.csv")
     assert (again.rows_imported, again.rows_duplicate) == (1, 1)
-    names = [u.file_name for u in again.earlier_uploads_in_same_months()]
+    names = [u.file_name for u in again.earlier_uploads_holding_duplicates()]
     assert names == ["june.csv"]
     june_upload = SpendUpload.objects.get(file_name="june.csv")
     july_upload = SpendUpload.objects.get(file_name="july.csv")
@@ -1084,7 +1084,13 @@ def test_the_basis_can_be_changed_on_the_preview_and_then_wins(
 
 
 def test_the_uploads_list_filters_by_status_file_and_who_uploaded(
-    client, finance_officer, viewer, council, other_council, make_upload
+    client,
+    finance_officer,
+    viewer,
+    council,
+    other_council,
+    other_council_officer,
+    make_upload,
 ):
     """QA: the uploads list had no filters, only sorting."""
     make_upload(council, file_name="april.csv", uploaded_by=finance_officer)
@@ -1112,8 +1118,14 @@ def test_the_uploads_list_filters_by_status_file_and_who_uploaded(
     ]
     page = client.get(url, {"status": "failed"})
     assertContains(page, "1 upload matches these filters.")
-    # Another council's uploader is not offered (nor its files listed).
-    assert listed(uploaded_by="999999") == ["april.csv", "june.csv", "may.csv"]
+    # Another council's uploader is not offered: asked for, it is an error shown,
+    # not a filter that matches.
+    elsewhere = make_upload(other_council, file_name="knowsley.csv")
+    elsewhere.uploaded_by = other_council_officer
+    elsewhere.save()
+    page = client.get(url, {"uploaded_by": str(other_council_officer.pk)})
+    assertContains(page, "Select a valid choice")
+    assertNotContains(page, "match these filters")
 
 
 def test_the_uploads_list_sorts_file_names_as_people_read_them(
