@@ -546,6 +546,10 @@ class Unit(models.TextChoices):
     TCO2E = "tco2e", "tCO2e"
 
 
+# Units written in the plural, whose singular drops the "s" (tonnes: tonne).
+_PLURAL_UNITS = frozenset({"weeks", "hours", "tonnes"})
+
+
 def quantity_text(quantity: Decimal | None, unit: str) -> str:
     """12.5 FTE, 1,040 hours, £25,000.00: a quantity in its unit."""
     if quantity is None:
@@ -553,7 +557,12 @@ def quantity_text(quantity: Decimal | None, unit: str) -> str:
     if unit == Unit.GBP:
         return f"£{quantity.quantize(_PENNY, rounding=ROUND_HALF_UP):,.2f}"
     text = f"{quantity.normalize():,f}"
-    return f"{text} {Unit(unit).label}" if unit != Unit.NUMBER else text
+    if unit == Unit.NUMBER:
+        return text
+    label = Unit(unit).label
+    if quantity == 1 and label in _PLURAL_UNITS:  # 1 week, not 1 weeks
+        label = label[:-1]
+    return f"{text} {label}"
 
 
 class MeasureManager(models.Manager):

@@ -1150,3 +1150,22 @@ def test_removing_a_proxy_value_asks_first(client, council, council_admin, measu
     )
     assert not ProxyValue.objects.filter(pk=value.pk).exists()
     assert value.history.first().history_type == "-"
+
+
+@pytest.mark.parametrize(
+    ("quantity", "unit", "text"),
+    [
+        ("1", "weeks", "1 week"),  # QA: "1 weeks"
+        ("1.00", "hours", "1 hour"),
+        ("2", "weeks", "2 weeks"),
+        ("0.5", "weeks", "0.5 weeks"),
+        ("1", "tonnes", "1 tonne"),
+        ("1", "fte", "1 FTE"),
+        ("1040", "hours", "1,040 hours"),
+        ("25000", "gbp", "£25,000.00"),
+    ],
+)
+def test_a_quantity_is_written_in_its_unit_singular_for_one(quantity, unit, text):
+    from socialvalue.models import quantity_text
+
+    assert quantity_text(Decimal(quantity), unit) == text
