@@ -541,6 +541,9 @@ def supplier_merge(
     request: HttpRequest, council: Council, pk: int, into: int
 ) -> HttpResponse:
     """Confirm, then merge supplier `pk` into supplier `into` (reversible)."""
+    done = _merged_already(request, council, pk)
+    if done is not None:  # from a page opened before the merge (another tab)
+        return done
     merged = _supplier_for(council, pk)
     # The supplier to keep is one this council deals with, or the register's near
     # match suggested for `merged`; never any supplier picked by its number.
@@ -591,6 +594,28 @@ def supplier_merge(
         ),
     }
     return render(request, "procure/supplier_merge.html", context)
+
+
+def _merged_already(
+    request: HttpRequest, council: Council, pk: int
+) -> HttpResponse | None:
+    """For a supplier merged since the page was opened (another tab): say so and
+    show the supplier it went into, if this council deals with it (it was a
+    404)."""
+    merged = Supplier.objects.filter(pk=pk, merged_into__isnull=False).first()
+    if merged is None:
+        return None
+    kept = merged.merged_into
+    while kept.merged_into_id:
+        kept = kept.merged_into
+    if not Supplier.objects.dealt_with_by(council).filter(pk=kept.pk).exists():
+        return None
+    messages.info(
+        request,
+        f"{merged.name} has already been merged into {kept.name}: there is "
+        "nothing more to merge. Its history is below.",
+    )
+    return redirect("procure:supplier-detail", council.slug, kept.pk)
 
 
 def localspend_admin(user) -> bool:

@@ -317,3 +317,22 @@ def test_a_merge_from_a_suggestion_is_not_called_different_and_undo_requeues_it(
     ).content.decode()
     assert "Suggested again as possibly the same as Wardown Plumbing Ltd" in page
     assert "Decided to be a different organisation" not in page
+
+
+def test_a_merge_sent_again_from_another_tab_says_it_is_done(
+    client, council_officer, council, other_council, pair
+):
+    """QA: the second tab's confirm gave "Page not found (404)"."""
+    from django.contrib.messages import get_messages
+
+    kept, dupe = pair
+    dupe.spend_lines.filter(council=other_council).delete()
+    client.force_login(council_officer)
+    url = reverse("procure:supplier-merge", args=[council.slug, dupe.pk, kept.pk])
+    assert client.post(url, {"reason": "Same VAT number"}).status_code == 302
+    again = client.post(url, {"reason": "Same VAT number"})
+    assert again.status_code == 302
+    assert again.url == reverse("procure:supplier-detail", args=[council.slug, kept.pk])
+    said = [str(m) for m in get_messages(again.wsgi_request)]
+    assert f"{dupe.name} has already been merged into {kept.name}" in said[-1]
+    assert SupplierMerge.objects.count() == 1
