@@ -566,45 +566,43 @@ class ContractForm(forms.ModelForm):
             .order_by("period_start", "pk")
         )
         page = "on the contract's social value page first"
-        for commitment in commitments:
-            what = f"The commitment to {commitment.measure.code} ({commitment.period})"
-            if commitment.period_start < start:
-                self.add_error(
-                    "start_date",
-                    f"{what} would start before the contract. Change or remove "
-                    f"that commitment {page}, or start the contract on "
-                    f"{_day(commitment.period_start)} or earlier.",
-                )
-                return
-            if last and commitment.period_end > last:
-                self.add_error(
-                    last_field,
-                    f"{what} would end after the contract. Change or remove that "
-                    f"commitment {page}, or make the {last_words} "
-                    f"{_day(commitment.period_end)} or later.",
-                )
-                return
-        for delivery in returns:
-            what = (
-                f"The delivery return for {delivery.period} (commitment to "
-                f"{delivery.commitment.measure.code})"
+        # Every record outside the contract's new dates, named in one message with
+        # the date that would hold them all (QA: one named at a time, so the
+        # date it gave failed on the next).
+        items = [
+            (
+                f"the commitment to {c.measure.code} ({c.period})",
+                "commitment",
+                c.period_start,
+                c.period_end,
             )
-            if delivery.period_start < start:
-                self.add_error(
-                    "start_date",
-                    f"{what} would fall before the contract starts. Remove that "
-                    f"return {page}, or start the contract on "
-                    f"{_day(delivery.period_start)} or earlier.",
-                )
-                return
-            if last and delivery.period_end > last:
-                self.add_error(
-                    last_field,
-                    f"{what} would fall after the contract ends. Remove that "
-                    f"return {page}, or make the {last_words} "
-                    f"{_day(delivery.period_end)} or later.",
-                )
-                return
+            for c in commitments
+        ] + [
+            (
+                f"the delivery return for {d.period} (commitment to "
+                f"{d.commitment.measure.code})",
+                "return",
+                d.period_start,
+                d.period_end,
+            )
+            for d in returns
+        ]
+        early = [item for item in items if item[2] < start]
+        late = [item for item in items if last and item[3] > last]
+        if early:
+            self.add_error(
+                "start_date",
+                f"{_listed(early)} would start before the contract. Change or "
+                f"remove {_them(early)} {page}, or start the contract on "
+                f"{_day(min(item[2] for item in early))} or earlier.",
+            )
+        elif late:
+            self.add_error(
+                last_field,
+                f"{_listed(late)} would end after the contract. Change or remove "
+                f"{_them(late)} {page}, or make the {last_words} "
+                f"{_day(max(item[3] for item in late))} or later.",
+            )
 
     def _reference_taken(self, clash: Contract) -> str:
         return (
@@ -628,6 +626,23 @@ class ContractForm(forms.ModelForm):
             )
             if clash is not None:
                 self.add_error("reference", self._reference_taken(clash))
+
+
+def _listed(items: list[tuple]) -> str:
+    """The records named, the first three, then how many more: capitalised."""
+    names = [item[0] for item in items[:3]]
+    more = len(items) - len(names)
+    if more:
+        names.append(f"{more} more")
+    text = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return text[0].upper() + text[1:]
+
+
+def _them(items: list[tuple]) -> str:
+    kinds = {item[1] for item in items}
+    if len(items) == 1:
+        return f"that {items[0][1]}"
+    return "them" if len(kinds) > 1 else f"those {items[0][1]}s"
 
 
 def _day(day: date) -> str:

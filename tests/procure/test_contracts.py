@@ -945,10 +945,13 @@ def test_a_contract_cannot_start_after_its_commitments(
 ):
     form = _edit(council, supplier, contract, start_date="2025-10-01")
     assert not form.is_valid()
+    # The commitment and its first quarter's return, both to be moved.
     assert form.errors["start_date"] == [
-        "The commitment to LS-JOBS-03 (1 April 2025 to 31 March 2026) would start "
-        "before the contract. Change or remove that commitment on the contract's "
-        "social value page first, or start the contract on 1 April 2025 or earlier."
+        "The commitment to LS-JOBS-03 (1 April 2025 to 31 March 2026) and the "
+        "delivery return for 1 April 2025 to 30 June 2025 (commitment to "
+        "LS-JOBS-03) would start before the contract. Change or remove them on the "
+        "contract's social value page first, or start the contract on 1 April 2025 "
+        "or earlier."
     ]
 
 
@@ -990,10 +993,36 @@ def test_a_return_outside_the_new_dates_is_named(
     assert not form.is_valid()
     assert form.errors["start_date"] == [
         "The delivery return for 1 April 2025 to 30 June 2025 (commitment to "
-        "LS-JOBS-03) would fall before the contract starts. Remove that return on "
-        "the contract's social value page first, or start the contract on "
+        "LS-JOBS-03) would start before the contract. Change or remove that return "
+        "on the contract's social value page first, or start the contract on "
         "1 April 2025 or earlier."
     ]
+
+
+def test_every_commitment_outside_the_new_dates_is_named_with_the_date_for_all(
+    council, supplier, contract, committed
+):
+    """QA: shortening a contract named one commitment and the date it needed;
+    made so, the save failed on the next one."""
+    from socialvalue.models import Commitment, Measure
+
+    Commitment.objects.create(
+        contract=contract,
+        measure=Measure.objects.get(code="LS-COMM-01"),
+        quantity=Decimal("300"),
+        period_start=date(2025, 4, 1),
+        period_end=date(2026, 2, 28),
+    )
+    form = _edit(council, supplier, contract, end_date="2025-12-31")
+    assert not form.is_valid()
+    (said,) = form.errors["end_date"]
+    assert said.startswith("The commitment to LS-JOBS-03 (1 April 2025 to 31 March ")
+    assert "and the commitment to LS-COMM-01 (1 April 2025 to 28 February 2026)" in said
+    assert said.endswith(
+        "would end after the contract. Change or remove those commitments on the "
+        "contract's social value page first, or make the end date 31 March 2026 or "
+        "later."
+    )
 
 
 def test_dates_that_still_hold_the_commitments_save(
