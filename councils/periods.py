@@ -22,11 +22,13 @@ class FinancialYear:
         """Read “2023/24”, “2023-24” or “2023/2024”."""
         match = _LABEL.match(text)
         if not match:
-            raise ValueError(f"not a financial year: {text!r} (write it like 2023/24)")
+            raise ValueError(f"not a financial year: “{text}” (write it like 2023/24)")
         start, end = int(match[1]), match[2]
         expected = str(start + 1)
         if end not in (expected, expected[-2:]):
-            raise ValueError(f"not a financial year: {text!r} (years must follow on)")
+            raise ValueError(
+                f"not a financial year: “{text}” (the years must follow on)"
+            )
         return cls(start)
 
     @property

@@ -55,7 +55,8 @@ def test_a_badly_written_year_is_explained(client, council_admin, council):
         reverse("socialvalue:target-new", args=[council.slug]),
         FORM | {"baseline_year": "22"},
     )
-    assertContains(response, "write it like 2023/24")
+    # In words, not Python's quotes (QA: "Not a financial year: '2024'").
+    assertContains(response, "Not a financial year: “22” (write it like 2023/24)")
 
 
 def test_the_trajectory_is_a_straight_line_then_holds(council):
