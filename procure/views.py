@@ -439,7 +439,12 @@ def review_queue(request: HttpRequest, council: Council) -> HttpResponse:
                 Subquery(suggestion_spend),
                 Value(Decimal("0")),
                 output_field=DecimalField(),
-            )
+            ),
+            # The candidate's page can be opened here (one this council deals
+            # with), to check it before merging.
+            candidate_here=Exists(
+                Supplier.objects.dealt_with_by(council).filter(pk=OuterRef("candidate"))
+            ),
         )
         .order_by("-spend", "-score", "pk")[:QUEUE_LENGTH]
     )

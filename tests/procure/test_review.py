@@ -178,3 +178,29 @@ def test_a_different_organisations_decision_can_be_undone(
     assert undone_at < decided_at < suggested_at  # newest first
     # Undone once: a second undo finds nothing to undo.
     assert client.post(restore).status_code == 404
+
+
+def test_the_candidate_links_to_its_page_when_this_council_deals_with_it(
+    client, viewer, council, queue, make_supplier, make_line
+):
+    """QA: "Already in the register" was plain text, so the candidate could not
+    be checked before merging; a candidate no one here deals with stays text
+    (its page would be a 404)."""
+    suggestion = queue["suggestion"]
+    make_line(council, supplier=suggestion.candidate, amount=Decimal("700"))
+    client.force_login(viewer)
+    url = reverse("procure:review", args=[council.slug])
+    link = reverse(
+        "procure:supplier-detail", args=[council.slug, suggestion.candidate_id]
+    )
+    assert (
+        f'href="{link}">Mystery Holdings Group</a>' in client.get(url).content.decode()
+    )
+    stranger = make_supplier(name="Twin Plumbing Holdings")
+    suggestion.candidate = stranger
+    suggestion.save()
+    page = client.get(url).content.decode()
+    assert "Twin Plumbing Holdings" in page
+    assert (
+        reverse("procure:supplier-detail", args=[council.slug, stranger.pk]) not in page
+    )
