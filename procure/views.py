@@ -975,19 +975,34 @@ def _tag_history(
             nobody=nobody,
         )
 
-    rows = []
-    for h in (
+    tag_records = list(
         SupplierTag.history.filter(supplier_id=supplier.pk)
         .filter(mine)
-        .exclude(Q(source=TagSource.OFFICER_OVERRIDE) & ~Q(history_type="-"))
         .select_related("history_user")
-        .order_by("-history_date")[:limit]
-    ):
+        .order_by("history_date", "history_id")
+    )
+    # What each tag record changed from: the value of the record before it.
+    was: dict[int, str] = {}
+    last: dict[int, str] = {}
+    for h in tag_records:
+        if h.id in last:
+            was[h.history_id] = last[h.id]
+        last[h.id] = h.value
+    shown = [
+        h
+        for h in reversed(tag_records)
+        if h.source != TagSource.OFFICER_OVERRIDE or h.history_type == "-"
+    ][:limit]
+    rows = []
+    for h in shown:
         value, by = TAG_VALUES[h.kind].get(h.value, h.value), who(h)
+        before = was.get(h.history_id)
         if h.history_type == "-":
             what = f"{value} removed" + (f" ({by})" if by else "")
         else:
             source = h.get_source_display().lower()
+            if before is not None and before != h.value:  # QA: "was" left unsaid
+                value += f", was {TAG_VALUES[h.kind].get(before, before)}"
             what = f"{value} ({source}, {by})" if by else f"{value} ({source})"
         rows.append(
             {"when": h.history_date, "kind": h.get_kind_display(), "what": what}

@@ -383,7 +383,7 @@ def test_tag_history_tells_an_officers_decision_its_reason_and_its_removal(
     client.force_login(viewer)
     vcse = [h for h in _tag_history(client, council, supplier) if h.startswith("VCSE")]
     assert vcse[:4] == [
-        "VCSE: VCSE status unknown (no data, bob-officer)",
+        "VCSE: VCSE status unknown, was Not a VCSE (no data, bob-officer)",
         "VCSE: bob-officer removed the officer's decision (Not a VCSE): the rules "
         "decide again",
         "VCSE: bob-officer changed the officer's decision: Not a VCSE, because "
@@ -467,3 +467,29 @@ def test_saving_an_override_unchanged_records_nothing(
         response, "Nothing changed: your decision on Wardown Plumbing stands."
     )
     assert override.history.count() == records
+
+
+def test_tag_history_says_what_a_tag_was_before(client, viewer, council, supplier):
+    """QA: after the local area grew, a supplier's history said only "Location:
+    Local (postcode rule)", not that it had been in the wider area."""
+    from django.utils import timezone
+
+    from socialvalue.models import SupplierTag
+
+    tag = SupplierTag.objects.create(
+        supplier=supplier,
+        council=council,
+        kind="locality",
+        value="wider",
+        source="postcode_rule",
+        confidence="high",
+        decided_at=timezone.now(),
+    )
+    tag.value = "local"
+    tag.save()
+    client.force_login(viewer)
+    history = _tag_history(client, council, supplier)
+    assert history[:2] == [
+        "Location: Local, was Wider area (postcode rule)",
+        "Location: Wider area (postcode rule)",
+    ]
