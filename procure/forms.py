@@ -51,6 +51,33 @@ def reference_key(text: str) -> str:
     return tidy_reference(text).casefold()
 
 
+_POUNDS = re.compile(r"(-?)£?(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?")
+
+
+class PoundsField(forms.DecimalField):
+    """An amount in pounds as people write it: "£1,200,000" or "1200000.50"
+    (QA: only plain digits were taken). Commas only in thousands: "1,2,3" is
+    not read as 123."""
+
+    widget = forms.TextInput(attrs={"inputmode": "decimal", "spellcheck": "false"})
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            text = value.strip().replace(" ", "")
+            found = _POUNDS.fullmatch(text)
+            if found:
+                value = found[1] + found[2].replace(",", "") + (found[3] or "")
+        return super().to_python(value)
+
+    def widget_attrs(self, widget):
+        # No number input's min, max or step: the text box takes "£1,200,000".
+        return {
+            k: v
+            for k, v in super().widget_attrs(widget).items()
+            if k not in ("min", "max", "step")
+        }
+
+
 def _money_messages(what: str, limit: str = "£1,000,000,000,000") -> dict:
     """Plain messages for a money field, instead of Django's count of digits."""
     return {
@@ -89,6 +116,7 @@ class SupplierForm(forms.ModelForm):
             "verified",
         ]
         widgets = {"address": forms.Textarea(attrs={"rows": 3})}
+        field_classes = {"turnover": PoundsField, "balance_sheet_total": PoundsField}
         error_messages = {
             "name": {
                 "required": "Enter the supplier's name.",
@@ -317,7 +345,12 @@ class ContractForm(forms.ModelForm):
             "extension_end_date": _DATE,
             "cpv_codes": forms.Textarea(attrs={"rows": 2}),
         }
-        field_classes = {"cpv_codes": CPVCodesField}
+        field_classes = {
+            "cpv_codes": CPVCodesField,
+            "value": PoundsField,
+            "annual_value": PoundsField,
+            "irrecoverable_vat": PoundsField,
+        }
         help_texts = {
             "cpv_codes": "Common Procurement Vocabulary codes like 45000000-7, "
             "separated by commas, semicolons or new lines.",
@@ -387,8 +420,6 @@ class ContractForm(forms.ModelForm):
             f"Choose a supplier from the list: that supplier is not one "
             f"{council.short_name} deals with."
         )
-        for name in ("value", "annual_value", "irrecoverable_vat"):
-            self.fields[name].widget.attrs.update({"step": "0.01"})
         self.fields["status"].help_text = (
             "Pipeline: not yet awarded (takes no spend). "
             "Ended: finished or ended early."

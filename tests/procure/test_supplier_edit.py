@@ -493,3 +493,30 @@ def test_tag_history_says_what_a_tag_was_before(client, viewer, council, supplie
         "Location: Local, was Wider area (postcode rule)",
         "Location: Wider area (postcode rule)",
     ]
+
+
+@pytest.mark.parametrize(
+    ("typed", "kept"),
+    [("£1,200,000", "1200000"), ("1200000.50", "1200000.50"), (" £ 950 ", "950")],
+)
+def test_a_turnover_is_taken_as_people_write_it(
+    client, council_officer, council, supplier, typed, kept
+):
+    """QA: "£1,200,000" was refused; only plain digits were taken."""
+    from decimal import Decimal
+
+    client.force_login(council_officer)
+    url = reverse("procure:supplier-edit", args=[council.slug, supplier.pk])
+    response = client.post(url, DATA | {"turnover": typed})
+    assert response.status_code == 302, response.context["form"].errors
+    supplier.refresh_from_db()
+    assert supplier.turnover == Decimal(kept)
+
+
+def test_commas_out_of_place_are_not_read_as_thousands(
+    client, council_officer, council, supplier
+):
+    client.force_login(council_officer)
+    url = reverse("procure:supplier-edit", args=[council.slug, supplier.pk])
+    response = client.post(url, DATA | {"turnover": "1,2,3"})
+    assertContains(response, "Enter the turnover in pounds, like 120000")
