@@ -117,6 +117,7 @@ class SupplierForm(forms.ModelForm):
         ]
         widgets = {"address": forms.Textarea(attrs={"rows": 3})}
         field_classes = {"turnover": PoundsField, "balance_sheet_total": PoundsField}
+        labels = {"living_wage_accredited": "Accredited real Living Wage employer"}
         error_messages = {
             "name": {
                 "required": "Enter the supplier's name.",

@@ -520,3 +520,15 @@ def test_commas_out_of_place_are_not_read_as_thousands(
     url = reverse("procure:supplier-edit", args=[council.slug, supplier.pk])
     response = client.post(url, DATA | {"turnover": "1,2,3"})
     assertContains(response, "Enter the turnover in pounds, like 120000")
+
+
+def test_the_living_wage_question_names_the_accreditation(
+    client, council_officer, council, supplier
+):
+    """QA: the edit form's label read "Living wage accredited"."""
+    client.force_login(council_officer)
+    page = client.get(
+        reverse("procure:supplier-edit", args=[council.slug, supplier.pk])
+    )
+    assertContains(page, "Accredited real Living Wage employer")
+    assertNotContains(page, "Living wage accredited")
