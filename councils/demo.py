@@ -334,6 +334,7 @@ def load_demo(
         pk__in=[u.pk for u in kept]
     ).delete()
     _upsert_contracts(council, suppliers, specs, today)
+    _suggest_demo_matches(suppliers)
     load_social_value_demo(council, today)
     classify_suppliers(
         supplier_ids=[s.pk for s in suppliers.values()],
@@ -373,6 +374,30 @@ def _upsert_suppliers(specs: list[dict]) -> dict[str, Supplier]:
     if new:
         bulk_create_with_history(new, Supplier, batch_size=500)
     return {s.name: s for s in Supplier.objects.filter(name__in=names)}
+
+
+def _suggest_demo_matches(suppliers: dict[str, Supplier]) -> None:
+    """The near matches a spend import would have suggested between the demo's
+    unchecked suppliers and the checked ones ("Ashcroft Joinery Services" and
+    "Ashcroft Joinery LLP"), so the review queue has work to show. Only for
+    suppliers never suggested before: one an officer has decided on, or merged,
+    is left as it is."""
+    from procure.models import MatchSuggestion
+    from spend.importer import _suggest_matches
+
+    decided = set(MatchSuggestion.history.values_list("supplier_id", flat=True))
+    unchecked = {
+        s.normalised_name: s.pk
+        for s in suppliers.values()
+        if not s.verified and s.merged_into_id is None and s.pk not in decided
+    }
+    checked = {
+        s.normalised_name: s.pk
+        for s in suppliers.values()
+        if s.verified and s.merged_into_id is None
+    }
+    if unchecked and checked:
+        _suggest_matches(unchecked, checked, reason="Demo: names alike")
 
 
 def _upsert_users(council: Council) -> None:

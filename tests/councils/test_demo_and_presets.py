@@ -234,3 +234,31 @@ def test_a_council_loaded_before_its_history_gets_a_first_record(db, client):
     assert "what it was before is not recorded" not in page
     assert "(added LU5)" in page
     assert "Recorded the council’s settings as they stood" in page
+
+
+def test_the_demo_has_near_matches_to_review_and_keeps_decisions(presets):
+    """QA: the demo's review queue said "No possible duplicates to check", so the
+    feature could not be seen without uploading a file."""
+    from django.utils import timezone
+
+    from procure.models import MatchSuggestion
+
+    kwargs = {
+        "council_slug": "luton",
+        "today": date(2026, 11, 23),
+        "months": 1,
+        "lines_per_month": 50,
+    }
+    load_demo(**kwargs)
+    suggestions = MatchSuggestion.objects.select_related("supplier", "candidate")
+    assert suggestions.count() >= 5
+    for suggestion in suggestions:
+        assert not suggestion.supplier.verified and suggestion.candidate.verified
+    dismissed = suggestions.first()
+    dismissed.dismissed_at = timezone.now()
+    dismissed.save()
+    records = MatchSuggestion.history.count()
+    load_demo(**kwargs)
+    dismissed.refresh_from_db()
+    assert dismissed.dismissed_at is not None
+    assert MatchSuggestion.history.count() == records  # nothing written again
