@@ -113,6 +113,8 @@ class ImportResult:
     message: str = ""
     # The first and last dates of the rows already held (not in the JSON).
     duplicate_span: tuple[date, date] | None = None
+    # The uploads holding them (not in the JSON).
+    held_in: list[int] = field(default_factory=list)
     # A dry run's block plans: the columns each layout would be read from (not
     # in the JSON; `import_spend` lists them).
     plans: list = field(default_factory=list, repr=False)
@@ -323,6 +325,11 @@ class HeldLines:
             held = held.exclude(upload_id=exclude_upload)
         self.lines = held
         self.counts: Counter[str] = Counter()
+        # Which upload holds each key (a list where several do), and the uploads
+        # holding the lines found already held: named on the result page, and
+        # what a rollback of them waits for (`uploads_relying_on`).
+        self.source: dict[str, int | list[int]] = {}
+        self.held_in: set[int] = set()
         self.first: date | None = None
         self.last: date | None = None
 
@@ -338,10 +345,14 @@ class HeldLines:
         if not counts:
             return lines, []
         new, duplicate = [], []
+        source, held_in = self.source, self.held_in
         for line in lines:
-            if counts[line[KEY]] > 0:
-                counts[line[KEY]] -= 1
+            key = line[KEY]
+            if counts[key] > 0:
+                counts[key] -= 1
                 duplicate.append(line)
+                where = source[key]
+                held_in.add(where.pop() if isinstance(where, list) else where)
             else:
                 new.append(line)
         return new, duplicate
@@ -358,15 +369,23 @@ class HeldLines:
             if last > self.last:
                 ranges.append((self.last + timedelta(days=1), last))
                 self.last = last
+        counts, source = self.counts, self.source
         for start, end in ranges:
-            self.counts.update(
-                dict(
-                    self.lines.filter(payment_date__range=(start, end))
-                    .values("line_key")
-                    .annotate(n=Count("id"))
-                    .values_list("line_key", "n")
-                )
-            )
+            for key, upload_id, n in (
+                self.lines.filter(payment_date__range=(start, end))
+                .values("line_key", "upload_id")
+                .annotate(n=Count("id"))
+                .values_list("line_key", "upload_id", "n")
+                .order_by()
+            ):
+                counts[key] += n
+                held = source.get(key)
+                if held is None and n == 1:
+                    source[key] = upload_id
+                else:
+                    held = [] if held is None else held
+                    held = held if isinstance(held, list) else [held]
+                    source[key] = held + [upload_id] * n
 
 
 # ------------------------------------------------------------------- suppliers
@@ -1085,6 +1104,7 @@ class _Loader:
             map(itemgetter(AMOUNT), duplicate), Decimal("0.00")
         )
         if duplicate:  # where the earlier files holding them are to be found
+            result.held_in = sorted(self.held.held_in)
             days = list(map(itemgetter(PAID), duplicate))
             first, last = min(days), max(days)
             if result.duplicate_span is not None:
@@ -1388,6 +1408,7 @@ def _finish(upload: SpendUpload, result: ImportResult, parsed: ParsedFile) -> No
     upload.progress_rows = result.rows_read
     if result.duplicate_span is not None:
         upload.duplicate_first, upload.duplicate_last = result.duplicate_span
+    upload.held_in = result.held_in
     upload.notes = result.notes
     upload.mappings = [
         {
@@ -1460,18 +1481,25 @@ def uploads_relying_on(upload: SpendUpload) -> QuerySet[SpendUpload]:
         .exclude(pk=upload.pk)
         .order_by("-finished_at")
     )
-    # Its rows already held lie between its duplicate dates (a line's key holds
-    # its date), so it relies on this upload only if this one has payments
-    # between them (QA: a July file's rollback was held up by a later file of
-    # June's). A file imported before those dates were kept is assumed to.
+
+    # A later import keeps which uploads hold its rows already held (`held_in`):
+    # it relies on this one if this one is among them (QA: files with payments
+    # on the same dates held up a rollback). For one imported before that was
+    # kept: if this upload has payments between its duplicate dates (a line's
+    # key holds its date); before those were kept too, it is assumed to.
+    def relies(held_in: list[int], first: date | None, last: date | None) -> bool:
+        if held_in:
+            return upload.pk in held_in
+        if first is None or last is None:
+            return True
+        return upload.lines.filter(payment_date__range=(first, last)).exists()
+
     relying = [
         pk
-        for pk, first, last in later.values_list(
-            "pk", "duplicate_first", "duplicate_last"
+        for pk, *kept in later.values_list(
+            "pk", "held_in", "duplicate_first", "duplicate_last"
         )
-        if first is None
-        or last is None
-        or upload.lines.filter(payment_date__range=(first, last)).exists()
+        if relies(*kept)
     ]
     return later.filter(pk__in=relying)
 

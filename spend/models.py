@@ -192,6 +192,11 @@ class SpendUpload(models.Model):
     duplicate_last = models.DateField(
         null=True, blank=True, help_text="Latest date of the rows already held."
     )
+    held_in = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="The uploads holding the rows already held (their ids).",
+    )
     progress_rows = models.PositiveIntegerField(
         default=0, help_text="Rows worked through so far, for the progress bar."
     )
@@ -323,14 +328,26 @@ class SpendUpload(models.Model):
             UploadStatus.ROLLED_BACK: "grey",
         }.get(self.status, "blue")
 
+    @property
+    def holders_known(self) -> bool:
+        """Whether the import kept which uploads hold its rows already held
+        (`held_in`; imports before it was kept did not)."""
+        return bool(self.held_in)
+
     def earlier_uploads_holding_duplicates(self, limit: int = 10) -> list[SpendUpload]:
-        """The council's other imported uploads, finished before this one, where
-        its "already held" rows most likely are: those with payments on the dates
-        of those rows (a line's key holds its date, so they are held on the same
-        dates). For an upload imported before those dates were kept, those with
-        payments in the calendar months its payments fall in (its imported lines
-        and its stated period), as spend files are monthly; with no dates to go
-        by: []."""
+        """The council's other uploads holding this one's "already held" rows:
+        those its import found them in (`held_in`). For an upload imported
+        before those were kept, where they most likely are: the imported uploads
+        finished before it with payments on the dates of those rows (a line's
+        key holds its date), or, before those dates were kept too, in the
+        calendar months its payments fall in (spend files are monthly); with no
+        dates to go by: []."""
+        if self.held_in:
+            return list(
+                SpendUpload.objects.filter(
+                    council_id=self.council_id, pk__in=self.held_in
+                ).order_by("uploaded_at")[:limit]
+            )
         if self.duplicate_first is not None and self.duplicate_last is not None:
             first, last = self.duplicate_first, self.duplicate_last + timedelta(days=1)
         else:

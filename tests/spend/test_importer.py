@@ -157,6 +157,36 @@ def test_a_later_file_relies_only_on_a_file_with_payments_on_its_held_dates(
     assert rollback_upload(first, user=council_officer) == 2
 
 
+def test_a_later_file_is_tied_to_the_files_that_hold_its_rows_already_held(
+    council, council_officer, upload_of
+):
+    """QA, twice: files with payments on the same dates, but none of the later
+    file's, were named as holding them, and their rollback was held up."""
+    from spend.importer import uploads_relying_on
+
+    november = csv_bytes(
+        "03/11/2025,Wardown Plumbing Ltd,100.00,N1,,",
+        "04/11/2025,Beacon Catering Ltd,200.00,N2,,",
+    )
+    other = csv_bytes("04/11/2025,Chiltern Books,50.00,X1,,")
+    first = upload_of(november, "november.csv")
+    import_spend_file(upload=first, data=november)
+    unrelated = upload_of(other, "other.csv")
+    import_spend_file(upload=unrelated, data=other)
+    amended = csv_bytes(
+        "03/11/2025,Wardown Plumbing Ltd,100.00,N1,,",
+        "04/11/2025,Beacon Catering Ltd,220.00,N2,,",
+    )
+    later = upload_of(amended, "november-amended.csv")
+    import_spend_file(upload=later, data=amended)
+    later.refresh_from_db()
+    assert later.held_in == [first.pk]
+    assert later.earlier_uploads_holding_duplicates() == [first]
+    assert list(uploads_relying_on(unrelated)) == []
+    assert list(uploads_relying_on(first)) == [later]
+    assert rollback_upload(unrelated, user=council_officer) == 1
+
+
 def test_identical_lines_inside_one_file_are_all_kept(council, upload_of):
     split = csv_bytes(*["05/04/2025,Wardown Plumbing Ltd,500.00,,,"] * 3)
     result = import_spend_file(upload=upload_of(split), data=split)

@@ -709,8 +709,7 @@ def test_the_page_names_the_earlier_files_holding_the_duplicate_rows(
     assertContains(
         page,
         f'Already held from: <a class="govuk-link" href="{april_url}">april.csv</a> '
-        "(earlier imported files with payments on the dates of those already held: "
-        "1 April 2025).",
+        "(the file holding those payments).",
     )
     # The earlier file names no later one, and has no duplicates to explain.
     april.refresh_from_db()
