@@ -1526,7 +1526,13 @@ def rollback_upload(upload: SpendUpload, *, user, reason: str = "") -> int:
             raise RollbackRefused(
                 f"Roll back {names} first: imported after this file, "
                 f"{'they' if len(relying) > 1 else 'it'} counted some payments as "
-                "already held, perhaps from this file. Rolled back alone, this file "
+                "already held, "
+                + (
+                    "from this file"
+                    if all(later.held_in for later in relying)
+                    else "perhaps from this file"
+                )
+                + ". Rolled back alone, this file "
                 "would take those payments with it and they would be held nowhere. "
                 "Roll back the later file, then this one, then import the later "
                 "file again."

@@ -808,10 +808,13 @@ def upload_rollback(request: HttpRequest, council: Council, pk: int) -> HttpResp
             f"payment{pluralize(removed)} removed.",
         )
         return redirect("spend:upload-detail", council.slug, upload.pk)
+    relying = list(uploads_relying_on(upload))
     context = {
         "council": council,
         "upload": upload,
-        "relying": uploads_relying_on(upload),
+        "relying": relying,
+        # Each later import kept which files hold its payments: no "perhaps".
+        "relying_known": all(later.held_in for later in relying),
     }
     return render(request, "spend/upload_rollback.html", context)
 

@@ -185,6 +185,8 @@ def test_a_later_file_is_tied_to_the_files_that_hold_its_rows_already_held(
     assert list(uploads_relying_on(unrelated)) == []
     assert list(uploads_relying_on(first)) == [later]
     assert rollback_upload(unrelated, user=council_officer) == 1
+    with pytest.raises(RollbackRefused, match="already held, from this file\\."):
+        rollback_upload(first, user=council_officer)
 
 
 def test_identical_lines_inside_one_file_are_all_kept(council, upload_of):
