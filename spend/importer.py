@@ -290,6 +290,8 @@ def _notes(parsed: ParsedFile) -> list[str]:
     notes.extend(parsed.notes)
     if parsed.labelled_payments:
         notes.append(parsed.labelled_note())
+    if parsed.rounded_amounts:
+        notes.append(parsed.rounded_note())
     if parsed.blank_rows:
         blank = parsed.blank_rows
         notes.append(

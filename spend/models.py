@@ -17,7 +17,7 @@ from simple_history.models import HistoricalRecords
 from councils.models import Council, CouncilScopedQuerySet
 from councils.periods import FinancialYear
 from procure.models import Supplier
-from spend.parse import PART_TOTAL_DIFFERS, TOTAL_LABEL_PAID
+from spend.parse import AMOUNTS_ROUNDED, PART_TOTAL_DIFFERS, TOTAL_LABEL_PAID
 from spend.values import money
 
 # Words of the import's note on payments dated outside the period given.
@@ -25,7 +25,13 @@ OUTSIDE_PERIOD = "dated outside the period given"
 # Words of its note on payments whose transaction number an earlier file holds.
 REFERENCE_HELD = "transaction number that an earlier file holds"
 # The notes shown as warnings at the top of the result page, not among the rest.
-WARNING_MARKERS = (OUTSIDE_PERIOD, REFERENCE_HELD, PART_TOTAL_DIFFERS, TOTAL_LABEL_PAID)
+WARNING_MARKERS = (
+    OUTSIDE_PERIOD,
+    REFERENCE_HELD,
+    PART_TOTAL_DIFFERS,
+    TOTAL_LABEL_PAID,
+    AMOUNTS_ROUNDED,
+)
 
 
 class VatBasis(models.TextChoices):

@@ -53,6 +53,7 @@ from spend.values import (
     parse_amount,
     parse_date,
     parse_plain_amounts,
+    point_before_three_digits,
 )
 
 REQUIRED = ("payment_date", "amount", "supplier_name")
@@ -204,6 +205,24 @@ class ParsedFile:
     )
     # Rows read as payments though a cell reads "Total": (where, column, label).
     labelled_payments: list[tuple[str, str, str]] = field(default_factory=list)
+    # Amounts like "1.234", read as pounds and rounded: (where, text, as read).
+    rounded_amounts: list[tuple[str, str, str]] = field(default_factory=list)
+
+    def rounded_note(self) -> str:
+        """A warning on amounts like "1.234": read as pounds (£1.23), which a file
+        exported with continental number settings means as £1,234."""
+        found = self.rounded_amounts
+        if not found:
+            return ""
+        where, text, read = found[0]
+        count = len(found)
+        return (
+            f"{count:,} amount{'s' if count != 1 else ''} {AMOUNTS_ROUNDED} "
+            f"{'were' if count != 1 else 'was'} rounded to the penny (the first: "
+            f"{where}, “{text}” read as £{read}). If a point in "
+            "them separates thousands (£1,234 written “1.234”), export the file "
+            "again with UK number settings and upload that instead."
+        )
 
     def labelled_note(self) -> str:
         """A warning on payments with a "Total" label in a cell (an expense type,
@@ -266,6 +285,8 @@ REMEMBERED_NOTE = "Columns mapped as this council confirmed for this layout befo
 PART_TOTAL_DIFFERS = "but its payments come to "
 # Rows read as payments though a cell reads "Total" (a warning).
 TOTAL_LABEL_PAID = "read as payments although"
+# Amounts with three decimal places, like "1.234", rounded (a warning).
+AMOUNTS_ROUNDED = "with three decimal places"
 CHOSEN_NOTE = "Columns mapped as chosen on the preview page."
 
 
@@ -1130,7 +1151,7 @@ class _BlockReader:
         return found
 
     def _fast_amount(self, raw: object) -> tuple[Decimal, str]:
-        if type(raw) is not str:
+        if type(raw) is not str or point_before_three_digits(raw):
             raise _Slow
         if not _NUMERIC.fullmatch(raw) and (
             _is_total_label(raw) or not (looks_like_value(raw) or len(raw) > 80)
@@ -1215,6 +1236,15 @@ class _BlockReader:
             amount = parse_amount(raw_amount)
         except CellError as error:
             return reject("amount", raw_amount, f"Amount: {error}")
+        if point_before_three_digits(raw_amount):  # said: £1,234 perhaps
+            where = (
+                f'sheet "{plan.sheet}" row {number}'
+                if plan.sheet != self.parsed.file_name
+                else f"row {number}"
+            )
+            self.parsed.rounded_amounts.append(
+                (where, clean_text(raw_amount), f"{amount:,.2f}")
+            )
         try:
             paid = parse_date(raw_date, today=self.today)
         except CellError as error:

@@ -152,7 +152,24 @@ def parse_amount(value: object) -> Decimal:
     return _to_pennies(_to_decimal(value), value)
 
 
-_PLAIN_AMOUNT = re.compile(r"-?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?")
+# "1.234": a point before three digits, which may be pounds and a tenth of a
+# penny, read so (rounded to the penny), or continental thousands, £1,234. Kept
+# out of the many-at-once reading, so the reader sees each and says so (QA).
+_POINT_THOUSANDS = r"-?[1-9][0-9]{0,2}\.[0-9]{3}"
+
+
+def point_before_three_digits(text: object) -> bool:
+    """Whether an amount's text is like "1.234" (see _POINT_THOUSANDS)."""
+    return (
+        type(text) is str
+        and re.fullmatch(r"\s*£?\s*" + _POINT_THOUSANDS + r"\s*", text) is not None
+    )
+
+
+_PLAIN_AMOUNT = re.compile(
+    rf"(?!{_POINT_THOUSANDS}(?:\x1f|\Z))"
+    r"-?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?"
+)
 
 
 def _to_decimal(value: object) -> Decimal:

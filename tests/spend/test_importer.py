@@ -262,6 +262,29 @@ def test_a_transaction_number_held_on_another_payment_is_a_warning(council, uplo
     assert may.warnings == []
 
 
+def test_an_amount_like_1_234_is_read_as_pounds_and_said(council, upload_of):
+    """QA: "1.234", "12.345" were rounded to £1.23 and £12.35 without a word,
+    though a file with continental number settings means £1,234 and £12,345."""
+    data = csv_bytes(
+        "01/04/2025,Wardown Plumbing Ltd,12.345,T1,,",
+        "02/04/2025,Beacon Catering Ltd,1.234,T2,,",
+        "03/04/2025,Chiltern Books,1234.567,T3,,",
+        "04/04/2025,Chiltern Books,80.50,T4,,",
+    )
+    upload = upload_of(data)
+    result = import_spend_file(upload=upload, data=data)
+    assert result.amount_imported == Decimal("12.35") + Decimal("1.23") + Decimal(
+        "1234.57"
+    ) + Decimal("80.50")
+    upload.refresh_from_db()
+    assert upload.warnings == [
+        "2 amounts with three decimal places were rounded to the penny (the first: "
+        "row 2, “12.345” read as £12.35). If a point in them separates thousands "
+        "(£1,234 written “1.234”), export the file again with UK number settings "
+        "and upload that instead."
+    ]
+
+
 def test_another_councils_payments_are_not_duplicates(
     council, other_council, upload_of
 ):
