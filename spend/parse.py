@@ -1305,6 +1305,9 @@ class _BlockReader:
             )
         elif extra is not None:
             at, value = extra, row[extra]
+            # Shifted along, its amount column may hold anything (QA: the "1.234"
+            # of an unquoted "1.234,56" was counted as £1.23 rejected): unknown.
+            amount = None
             message = (
                 f"The row has more values than the header has columns (a value in "
                 f"column {_column_letter(extra)}, which has no heading): a comma "

@@ -360,6 +360,20 @@ def test_a_value_beyond_the_last_heading_is_rejected(council, upload_of):
     assert "more values than the header has columns" in error["message"]
 
 
+def test_a_shifted_rows_amount_is_unknown_not_its_fragment(council, upload_of):
+    """QA: the "1.234" left of an unquoted "1.234,56" was counted as £1.23
+    rejected; a row shifted along has no amount that can be trusted."""
+    data = (
+        b"Date,Supplier Name,Amount\n"
+        b"01/04/2025,Wardown Plumbing Ltd,150.00\n"
+        b"02/04/2025,Beacon Catering Ltd,1.234,56\n"
+    )
+    result = import_spend_file(upload=upload_of(data), data=data)
+    assert (result.rows_imported, result.rows_rejected) == (1, 1)
+    assert result.amount_rejected == 0
+    assert result.amount_imported == Decimal("150.00")
+
+
 def test_trailing_empty_cells_beyond_the_header_are_not_values(council, upload_of):
     data = (
         b"Date,Supplier Name,Amount\n"
