@@ -1254,7 +1254,7 @@ def _outside_period(upload: SpendUpload, span: tuple[date, date] | None) -> list
     ]
 
 
-REFERENCE_EXAMPLES = 3
+REFERENCE_EXAMPLES = 10  # named in the warning; more are counted
 
 
 def _references_held(upload: SpendUpload, span: tuple[date, date] | None) -> list[str]:
@@ -1301,9 +1301,11 @@ def _references_held(upload: SpendUpload, span: tuple[date, date] | None) -> lis
         f"{count:,} payment{'s' if count != 1 else ''} ({gbp(found['total'])}) "
         f"{'have' if count != 1 else 'has'} a {REFERENCE_HELD} on a payment of the "
         f"same date with another amount or payee ({'; '.join(examples)}"
-        f"{'; …' if count > len(examples) else ''}). If "
-        f"{'they are the same payments' if count != 1 else 'it is the same payment'} "
-        "corrected, both versions are now counted. They were imported all the same."
+        f"{f'; and {count - len(examples):,} more' if count > len(examples) else ''})."
+        f" If {'they are the same payments' if count != 1 else 'it is the same payment'}"
+        " corrected, both versions are now counted. They were imported all the same;"
+        " if this file replaces the earlier one, roll back this file, then the earlier"
+        " one, then upload this file again."
     ]
 
 

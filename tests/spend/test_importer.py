@@ -254,6 +254,11 @@ def test_a_transaction_number_held_on_another_payment_is_a_warning(council, uplo
         "Plumbing Ltd in spend.csv; T4 on 04/04/2025: −£100.00 to BEACON CATERING "
         "here, −£100.00 to Beacon Catering Limited in spend.csv)."
     )
+    # And what to do (QA: the warning gave no way forward).
+    assert warning.endswith(
+        "if this file replaces the earlier one, roll back this file, then the "
+        "earlier one, then upload this file again."
+    )
     assert warning not in later.reading_notes
     # A file of new payments only has nothing to warn of.
     may = upload_of(MAY, "may.csv")
