@@ -250,12 +250,26 @@ class ParsedFile:
         if not stated:
             return
         paying = [total for _, total, _, lines in self.totals if lines]
+        sheets = len({plan.sheet for plan, _, _, _ in self.totals}) > 1
         if None not in paying or not any(t is not None for t in paying):
             # Every part with payments states its total, or only a part with no
-            # payments does (a grand total of its own): the file's total.
+            # payments does (a grand total of its own): the file's total. Each
+            # part of several that its payments do not come to is named (QA: a
+            # file-wide mismatch alone did not say which sheet).
             self.file_stated_total = sum(stated, Decimal(0))
+            if len(paying) > 1:
+                for plan, total, amount, lines in self.totals:
+                    if total is not None and lines and total != amount:
+                        where = (
+                            f'Sheet "{plan.sheet}"'
+                            if sheets
+                            else f"The rows under the header on row {plan.header_row}"
+                        )
+                        self.notes.append(
+                            f"{where} states a total of {_pounds(total)}, "
+                            f"{PART_TOTAL_DIFFERS}{_pounds(amount)}."
+                        )
             return
-        sheets = len({plan.sheet for plan, _, _, _ in self.totals}) > 1
         for plan, total, amount, lines in self.totals:
             if total is None or not lines:
                 continue

@@ -826,6 +826,26 @@ def test_every_sheet_stating_its_total_gives_the_files_total(council, upload_of)
     )
     result = import_spend_file(upload=upload_of(data, "q.xlsx"), data=data)
     assert result.file_stated_total == Decimal("2701.00")
+    # Each sheet's total agrees with its payments: nothing to warn of.
+    assert not any("states a total" in note for note in result.notes)
+
+
+def test_a_sheet_whose_total_differs_is_named_when_every_sheet_states_one(
+    council, upload_of
+):
+    """QA: with every sheet stating a total, one £100 out gave a file-wide
+    mismatch alone, no sheet named."""
+    data = _workbook(
+        ("April", [*SPEND_SHEET, ["", "Total", 1500.5]], False),
+        ("May", [*SPEND_SHEET[:2], ["", "Total", 1300.5]], False),
+    )
+    upload = upload_of(data, "q.xlsx")
+    result = import_spend_file(upload=upload, data=data)
+    assert result.file_stated_total == Decimal("2801.00")
+    upload.refresh_from_db()
+    assert upload.warnings == [
+        'Sheet "May" states a total of £1,300.50, but its payments come to £1,200.50.'
+    ]
 
 
 def test_payments_outside_the_period_given_are_noted(council, upload_of):
