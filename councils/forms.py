@@ -13,8 +13,10 @@ from functools import cache
 from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model, password_validation
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.text import get_text_list
 
 from councils.models import Council, Membership, Role, WiderKind
 from spend.values import clean_text, parse_postcode
@@ -155,10 +157,25 @@ class AuthorityCodeListField(CodeListField):
 AREA_NOTES_LONGEST = 10_000
 
 
+def area_values(council: Council) -> dict[str, object]:
+    """The council's local area as held (LocalAreaForm's fields), as JSON holds
+    it (a Decimal as its text)."""
+    values = {name: getattr(council, name) for name in LocalAreaForm.Meta.fields}
+    return json.loads(json.dumps(values, default=str))
+
+
 def area_fingerprint(council: Council) -> str:
-    """A digest of the council's local area as held (LocalAreaForm's fields)."""
-    values = [getattr(council, name) for name in LocalAreaForm.Meta.fields]
-    return hashlib.sha256(json.dumps(values, default=str).encode()).hexdigest()[:32]
+    """A digest of the council's local area as held."""
+    text = json.dumps(area_values(council), sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+_SEEN_SALT = "localspend.local-area.seen"
+
+
+def area_seen(council: Council) -> str:
+    """The area as a page shows it, signed, for the form's hidden `seen`."""
+    return signing.dumps(area_values(council), salt=_SEEN_SALT, compress=True)
 
 
 class LocalAreaForm(forms.ModelForm):
@@ -284,8 +301,8 @@ class LocalAreaForm(forms.ModelForm):
 
     EMPTY = {"wider_authority_codes": [], "wider_radius_miles": None}
 
-    # The area as it was when the page was shown: a save from a page opened
-    # before someone else's save would quietly undo theirs (QA: two tabs).
+    # The area as it was when the page was shown (signed): a save from a page
+    # opened before someone else's save would quietly undo theirs (QA: two tabs).
     seen = forms.CharField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, **kwargs):
@@ -293,8 +310,15 @@ class LocalAreaForm(forms.ModelForm):
         self.fields["wider_region"].choices = [("", "Choose a region")] + [
             (r, r) for r in regions()
         ]
-        self.fingerprint = area_fingerprint(self.instance)
-        self.fields["seen"].initial = self.fingerprint
+        self.fields["seen"].initial = area_seen(self.instance)
+
+    def _seen(self) -> dict[str, object] | None:
+        """The area as the page showed it, or None (no page, or not ours)."""
+        try:
+            seen = signing.loads(self.data.get("seen") or "", salt=_SEEN_SALT)
+        except signing.BadSignature:
+            return None
+        return seen if isinstance(seen, dict) else None
 
     def clean_area_notes(self) -> str:
         notes = self.cleaned_data["area_notes"]
@@ -307,9 +331,6 @@ class LocalAreaForm(forms.ModelForm):
 
     def clean(self) -> dict:
         data = super().clean()
-        seen = self.data.get("seen")
-        if seen and seen != self.fingerprint:
-            self._refuse_stale()
         kind = data.get("wider_kind")
         # Fields of the kinds not chosen are hidden, so their errors could not be
         # seen: drop them, and the values with them.
@@ -321,32 +342,46 @@ class LocalAreaForm(forms.ModelForm):
                 data[name] = self.EMPTY.get(name, "")
         if kind == WiderKind.RADIUS:
             self._clean_radius(data)
+        seen = self._seen()
+        if seen is not None and seen != area_values(self.instance):
+            self._refuse_stale(self.instance, seen)
         return data
 
     def refuse_if_stale(self, held: Council) -> bool:
         """Check again against the council as locked for the save (a save that
         came in between `clean` and now): True, with the form's error, if the
         area has changed since the page was shown."""
-        seen = self.data.get("seen")
-        if not seen or seen == area_fingerprint(held):
+        seen = self._seen()
+        if seen is None or seen == area_values(held):
             return False
-        self.fingerprint = area_fingerprint(held)
-        self._refuse_stale()
+        self._refuse_stale(held, seen)
         return True
 
-    def _refuse_stale(self) -> None:
-        """Someone saved the area after this page was shown: save nothing, keep
-        what was typed, and let a second save (knowing) replace theirs."""
+    def _refuse_stale(self, held: Council, seen: dict[str, object]) -> None:
+        """Someone saved the area after this page was shown: save nothing. The
+        form keeps what this person changed and shows the rest as it is now, so
+        a second save keeps both changes (QA: the untouched fields still held
+        the page's old values, and saving again undid the other change); the
+        message says who changed what, and when."""
         from councils.access import People
 
-        council = self.instance
-        # The newest record that changed the area (not the public pages, say),
-        # however it was saved.
+        now = area_values(held)
+        mine = self._changed_here(seen)
+        data = self.data.copy()
+        for name in LocalAreaForm.Meta.fields:
+            if name not in mine:
+                value = self.fields[name].prepare_value(getattr(held, name))
+                data[name] = "" if value is None else value
+        data["seen"] = area_seen(held)
+        self.data = data
+        theirs = [name for name in now if now[name] != seen.get(name)]
         records = list(
-            council.history.select_related("history_user").order_by(
+            held.history.select_related("history_user").order_by(
                 "-history_date", "-history_id"
             )[:50]
         )
+        # The newest record that changed the area (not the public pages, say),
+        # however it was saved.
         latest = next(
             (
                 newer
@@ -355,22 +390,39 @@ class LocalAreaForm(forms.ModelForm):
             ),
             records[0] if records else None,
         )
-        self.data = self.data.copy()
-        self.data["seen"] = self.fingerprint
-        changed = "the local area"
+        who = "Someone"
         if latest is not None:
-            who = People(council).name(
+            name = People(held).name(
                 latest.history_user_id, latest.history_user, here=True
             )
             when = timezone.localtime(latest.history_date)
-            changed += f" ({who}, at {when:%H:%M} on {when.day} {when:%B %Y})"
+            who = f"{name} (at {when:%H:%M} on {when.day} {when:%B %Y})"
+        fields = get_text_list([str(self.fields[n].label) for n in theirs], "and")
+        labels = get_text_list([str(self.fields[n].label) for n in mine], "and")
+        kept = (
+            f"Your change{'s' if len(mine) > 1 else ''} to {labels} "
+            f"{'are' if len(mine) > 1 else 'is'} kept in the form"
+            if mine
+            else "You had changed nothing"
+        )
         self.add_error(
             None,
-            f"Nothing was saved: {changed} was changed after you opened this page, "
-            "and saving would have undone that change. The form still shows what "
-            "you entered; Settings → History shows what was changed. Check the "
-            "form, then save again to replace that change with yours.",
+            f"Nothing was saved: {who} changed {fields} after you opened this "
+            f"page. {kept}; the rest now shows the area as it is. Check it, then "
+            "save again.",
         )
+
+    def _changed_here(self, seen: dict[str, object]) -> list[str]:
+        """The fields this person changed from what their page showed."""
+        changed = []
+        for name in LocalAreaForm.Meta.fields:
+            if name in self.errors or name not in self.cleaned_data:
+                changed.append(name)  # kept as typed, to be corrected
+                continue
+            value = json.loads(json.dumps(self.cleaned_data[name], default=str))
+            if value != seen.get(name):
+                changed.append(name)
+        return changed
 
     def _clean_radius(self, data: dict) -> None:
         miles = data.get("wider_radius_miles")
