@@ -65,7 +65,12 @@ def target_list(request: HttpRequest, council: Council) -> HttpResponse:
             "governs": (g := governing.governing(t.metric, fy)) is not None
             and g.pk == t.pk,
         }
-        for t in Target.objects.for_council(council)
+        # In the measures' own order (local, SME, VCSE, Living Wage), as the
+        # overview and the dashboard list them; each measure's by year.
+        for t in sorted(
+            Target.objects.for_council(council),
+            key=lambda t: (list(Metric).index(t.metric), t.target_year),
+        )
     ]
     history = _target_history(
         Target.history.filter(council_id=council.pk), council, limit=20

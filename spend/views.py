@@ -794,7 +794,22 @@ def _rejected_rows(issues: list[RowIssue], header: list[str], *, sheets: bool):
 def upload_rollback(request: HttpRequest, council: Council, pk: int) -> HttpResponse:
     upload = _upload_for(council, pk)
     if upload.status != UploadStatus.IMPORTED:
-        messages.error(request, "Only an imported file can be rolled back.")
+        if upload.status == UploadStatus.ROLLED_BACK:  # sent again (Back, two tabs)
+            people = People(council)
+            who = people.name(
+                upload.rolled_back_by_id,
+                upload.rolled_back_by,
+                here=True,
+                nobody="someone",
+            )
+            when = timezone.localtime(upload.rolled_back_at)
+            messages.info(
+                request,
+                f"{upload.file_name} was already rolled back, by {who} on "
+                f"{when.day} {when:%B %Y at %H:%M}.",
+            )
+        else:
+            messages.error(request, "Only an imported file can be rolled back.")
         return redirect("spend:upload-detail", council.slug, upload.pk)
     if request.method == "POST":
         try:

@@ -270,3 +270,29 @@ def test_the_target_forms_measure_starts_with_words_not_dashes(
     body = page.content.decode()
     assert '<option value="" selected>Choose a measure</option>' in body
     assert "---------" not in body
+
+
+def test_the_targets_page_lists_the_measures_in_their_own_order(
+    client, viewer, council
+):
+    """QA: the Targets page put Living Wage first (alphabetical by code), the
+    overview and dashboard local first."""
+    for metric in ("living_wage", "vcse", "local", "sme"):
+        Target.objects.create(
+            council=council,
+            metric=metric,
+            baseline_year=2022,
+            baseline_share=Decimal("10"),
+            target_year=2027,
+            target_share=Decimal("20"),
+        )
+    client.force_login(viewer)
+    rows = client.get(reverse("socialvalue:targets", args=[council.slug])).context[
+        "targets"
+    ]
+    assert [row["target"].metric for row in rows] == [
+        "local",
+        "sme",
+        "vcse",
+        "living_wage",
+    ]

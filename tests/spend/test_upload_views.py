@@ -365,6 +365,10 @@ def test_rollback_needs_a_post_and_upload_rights(
     client.post(url)
     upload.refresh_from_db()
     assert upload.status == "rolled_back" and not SpendLine.objects.exists()
+    # Sent again (Back, or another tab): said so, by whom (QA: "Only an
+    # imported file can be rolled back.").
+    again = client.post(url, follow=True)
+    assertContains(again, "april.csv was already rolled back, by fay-finance on ")
 
 
 def test_the_rollback_page_names_the_later_file_to_roll_back_first(
