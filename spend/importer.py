@@ -258,6 +258,14 @@ def decide_vat_basis(stated: str, headings: list[str]) -> VatDecision:
             f"{VAT_BASIS_NOTE}not stated: the amount columns' headings disagree "
             f"({_quoted(h for h, basis in read if basis)}).",
         )
+    if None in said and len(said) > 1:  # QA: "Not stated" with no word why
+        (basis,) = said - {None}
+        return VatDecision(
+            VatBasis.UNKNOWN,
+            f"{VAT_BASIS_NOTE}not stated: {_quoted(h for h, b in read if b)} says "
+            f"{basis}, but {_quoted(h for h, b in read if not b)} does not say. "
+            "Say net or gross on the upload form when you upload such a file.",
+        )
     return VatDecision(VatBasis.UNKNOWN)
 
 

@@ -1017,6 +1017,25 @@ def test_sheets_whose_amount_headings_disagree_leave_the_basis_not_stated(
     )
 
 
+def test_a_sheet_whose_heading_says_nothing_is_said_to_leave_the_basis_unknown(
+    council, upload_of
+):
+    """QA: "Net Amount" on one sheet and "Amount Paid" on the other gave "Amounts:
+    Not stated" with no word why."""
+    net = [["Date", "Supplier", "Net Amount"], ["01/04/2025", "A Ltd", 10]]
+    plain = [["Payment Date", "Supplier", "Amount Paid"], ["02/04/2025", "B Ltd", 12]]
+    data = _workbook(("April", net, False), ("May", plain, False))
+    upload = upload_of(data, "spring.xlsx")
+    import_spend_file(upload=upload, data=data)
+    upload.refresh_from_db()
+    assert upload.vat_basis == "unknown"
+    assert (
+        "VAT basis: not stated: 'Net Amount' says net, but 'Amount Paid' does not "
+        "say. Say net or gross on the upload form when you upload such a file."
+        in upload.notes
+    )
+
+
 def test_sheets_whose_amount_headings_agree_give_the_basis(council, upload_of):
     april = [["Date", "Supplier", "Net Amount"], ["01/04/2025", "A Ltd", 10]]
     may = [["Payment Date", "Supplier", "Net"], ["02/04/2025", "B Ltd", 12]]
