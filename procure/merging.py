@@ -204,7 +204,10 @@ def merge_suppliers(
         why = f"Supplier {merged.name} (#{merged.pk}) merged into {kept.name}"
         _move(SupplierAlias, aliases, kept, user, why)
         _move(Contract, contracts, kept, user, why)
-        SupplierTag.objects.filter(supplier=merged).delete()
+        for tag in SupplierTag.objects.filter(supplier=merged):  # each with why
+            tag._change_reason = why
+            tag._history_user = user
+            tag.delete()
         settled = list(MatchSuggestion.objects.filter(supplier=merged, candidate=kept))
         for suggestion in settled:
             suggestion.dismissed_at, suggestion.dismissed_by = timezone.now(), user

@@ -999,6 +999,8 @@ def _tag_history(
         before = was.get(h.history_id)
         if h.history_type == "-":
             what = f"{value} removed" + (f" ({by})" if by else "")
+            if (h.history_change_reason or "").startswith("Supplier "):
+                what += f": {h.history_change_reason}"  # merged into another
         else:
             source = h.get_source_display().lower()
             if before is not None and before != h.value:  # QA: "was" left unsaid

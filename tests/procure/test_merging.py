@@ -336,3 +336,29 @@ def test_a_merge_sent_again_from_another_tab_says_it_is_done(
     said = [str(m) for m in get_messages(again.wsgi_request)]
     assert f"{dupe.name} has already been merged into {kept.name}" in said[-1]
     assert SupplierMerge.objects.count() == 1
+
+
+def test_a_merged_suppliers_tag_history_names_the_merge(
+    client, council_officer, council, other_council, pair
+):
+    """QA: after a merge and its undoing, the supplier's tags read "removed",
+    then set again, with no word of the merge."""
+    from socialvalue.tagging import classify_suppliers
+
+    kept, dupe = pair
+    dupe.spend_lines.filter(council=other_council).delete()
+    classify_suppliers(supplier_ids=[dupe.pk, kept.pk])
+    client.force_login(council_officer)
+    client.post(
+        reverse("procure:supplier-merge", args=[council.slug, dupe.pk, kept.pk]),
+        {"reason": "Same VAT number"},
+    )
+    record = SupplierMerge.objects.get()
+    client.post(reverse("procure:merge-undo", args=[council.slug, record.pk]))
+    page = client.get(
+        reverse("procure:supplier-detail", args=[council.slug, dupe.pk])
+    ).content.decode()
+    assert (
+        f"removed (bob-officer): Supplier {dupe.name} (#{dupe.pk}) merged into "
+        f"{kept.name}"
+    ) in page
