@@ -941,7 +941,7 @@ def _suggestion_history(
         )
         other = names.get(other_id, "a supplier since removed")
         if record.history_type == "+":
-            what = f"Suggested as possibly the same as {other} ({record.score}% alike)"
+            what = f"Suggested as possibly the same as {other} (words {record.score}% alike)"
         elif record.history_type == "-":
             what = f"The suggestion of {other} was removed"
         elif (record.history_change_reason or "").startswith(SETTLED_BY_MERGE):

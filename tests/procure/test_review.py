@@ -173,7 +173,7 @@ def test_a_different_organisations_decision_can_be_undone(
         "(bob-officer)"
     )
     suggested_at = text.index(
-        "Suggested as possibly the same as Mystery Holdings Group (93% alike)"
+        "Suggested as possibly the same as Mystery Holdings Group (words 93% alike)"
     )
     assert undone_at < decided_at < suggested_at  # newest first
     # Undone once: a second undo finds nothing to undo.
@@ -204,3 +204,12 @@ def test_the_candidate_links_to_its_page_when_this_council_deals_with_it(
     assert (
         reverse("procure:supplier-detail", args=[council.slug, stranger.pk]) not in page
     )
+
+
+def test_the_queue_says_what_its_score_measures(client, viewer, council, queue):
+    """QA: "Alike 100%" for "Falcon Signs and Graphics Ltd" and "Falcon Signs
+    Ltd" read as "identical"."""
+    client.force_login(viewer)
+    page = client.get(reverse("procure:review", args=[council.slug]))
+    assertContains(page, "Words alike")
+    assertContains(page, "100% means every word of the shorter name is in the other")
