@@ -262,3 +262,19 @@ def test_the_demo_has_near_matches_to_review_and_keeps_decisions(presets):
     dismissed.refresh_from_db()
     assert dismissed.dismissed_at is not None
     assert MatchSuggestion.history.count() == records  # nothing written again
+
+
+def test_the_demo_logins_printed_are_the_roles_as_they_are(presets):
+    """QA: `make run` printed the demo roles from the code after an administrator
+    had changed one."""
+    call_command("load_demo", months=1, lines_per_month=20, stdout=StringIO())
+    officer = Membership.objects.get(user__username="demo-officer")
+    officer.role = "admin"
+    officer.save()
+    Membership.objects.get(user__username="demo-finance").delete()
+    out = StringIO()
+    call_command("load_demo", months=1, lines_per_month=20, stdout=out)
+    text = out.getvalue()
+    assert re.search(r"demo-officer +Council administrator", text)
+    assert re.search(r"demo-finance +no longer a member of Luton", text)
+    assert re.search(r"demo-cabinet +Cabinet member or councillor \(read only\)", text)

@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from councils.demo import DEMO_PASSWORD, DEMO_USERS, load_demo
-from councils.models import Council
+from councils.models import Council, Membership, Role
 from councils.templatetags.money import gbp
 
 
@@ -37,5 +37,18 @@ class Command(BaseCommand):
             f"({result['credits']} credit notes, {gbp(result['redacted'])} redacted)."
         )
         self.stdout.write(f"Demo logins (password for each: {DEMO_PASSWORD}):")
-        for username, role in DEMO_USERS.items():
-            self.stdout.write(f"  {username:<14} {role.label}")
+        # Each demo user's role as it is now: an administrator may have changed
+        # it, or removed the member (QA: the roles were printed from the code).
+        roles = dict(
+            Membership.objects.filter(
+                council=result["council"], user__username__in=DEMO_USERS
+            ).values_list("user__username", "role")
+        )
+        for username in DEMO_USERS:
+            role = roles.get(username)
+            shown = (
+                Role(role).label
+                if role
+                else f"no longer a member of {result['council'].short_name}"
+            )
+            self.stdout.write(f"  {username:<14} {shown}")
