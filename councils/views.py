@@ -673,18 +673,41 @@ def _by_reason(record) -> str:
     return "the council’s details"
 
 
+def _council_start(record) -> list[dict]:
+    """The area settings and public pages a council's first record holds, each
+    in words (`old` None: a value, not a change)."""
+    rows = []
+    for name, label in _COUNCIL_LABELS.items():
+        value = getattr(record, name)
+        if value in (None, "", []):
+            continue
+        if isinstance(value, list):
+            shown = (
+                _codes_text(value)
+                if len(value) <= _LONGEST_SHOWN
+                else (f"{len(value):,} codes")
+            )
+        else:
+            shown = _council_value(name, value)
+        rows.append({"field": label, "old": None, "new": shown, "note": ""})
+    return rows
+
+
 def _council_event(record, older) -> tuple[str, list[dict]]:
     """What a history record of the council did, and the fields it changed."""
     if record.history_type == "+":
+        # The settings it started with (QA: only the later changes' "old" side
+        # said them).
+        start = _council_start(record)
         if record.history_change_reason == PRESET_LOADED:
-            return "Set up the council from LocalSpend’s presets", []
+            return "Set up the council from LocalSpend’s presets", start
         if record.history_change_reason == FIRST_RECORDED:
             return (
                 "Recorded the council’s settings as they stood, so that later "
                 "changes show what they were before",
-                [],
+                start,
             )
-        return "Set up the council in LocalSpend", []
+        return "Set up the council in LocalSpend", start
     if older is None:  # the first record kept (the council came from a fixture)
         what = _by_reason(record)
         if what == "the public pages":

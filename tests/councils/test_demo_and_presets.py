@@ -234,6 +234,9 @@ def test_a_council_loaded_before_its_history_gets_a_first_record(db, client):
     assert "what it was before is not recorded" not in page
     assert "(added LU5)" in page
     assert "Recorded the council’s settings as they stood" in page
+    # With the settings it started with (QA: not listed).
+    assert "Local postcode districts: LU1, LU2, LU3, LU4</li>" in page
+    assert "Public pages: off</li>" in page
 
 
 def test_the_demo_has_near_matches_to_review_and_keeps_decisions(presets):
