@@ -1216,3 +1216,19 @@ def test_the_admin_cannot_move_a_contract_to_another_council(
     # Adding a contract still asks for its council.
     add = admin_client.get(reverse("admin:procure_contract_add"))
     assert "council" in add.context["adminform"].form.fields
+
+
+def test_an_off_contract_amount_in_error_says_the_list_is_the_usual_one(
+    client, viewer, council
+):
+    """QA: with "Another amount" left empty the page listed spend from £5,000 as
+    if nothing were wrong (the error was above, the list below said nothing)."""
+    client.force_login(viewer)
+    url = reverse("procure:off-contract", args=[council.slug])
+    from councils.periods import FinancialYear
+
+    year = FinancialYear.for_date(date.today()).start_year
+    page = client.get(url, {"year": year, "threshold": "custom", "amount": ""})
+    assertContains(page, "Enter the amount, in pounds.")
+    assertContains(page, "Until the choices above are corrected, the list below uses")
+    assertNotContains(client.get(url), "Until the choices above are corrected")
