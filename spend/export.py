@@ -124,13 +124,61 @@ def xlsx_response(
 ) -> FileResponse:
     """`rows` as a one-sheet Excel workbook, written in write-only mode (rows go
     straight to a temporary file, not held in memory). `bold_rows` are 0-based."""
-    bold = set(bold_rows)
     book = Workbook(write_only=True)
-    sheet = book.create_sheet(title=ILLEGAL_CHARACTERS_RE.sub("", title)[:31])
+    _write_sheet(book, _sheet_title(title, set()), rows, bold_rows, widths)
+    return _book_response(book, file_name)
+
+
+def xlsx_sheets_response(
+    file_name: str, sheets: Iterable[tuple[str, Iterable[Sequence]]]
+) -> FileResponse:
+    """A workbook of several sheets, each (title, rows), as `xlsx_response`
+    writes one; titles made names Excel takes, each once ("April", "April 2")."""
+    book = Workbook(write_only=True)
+    taken: set[str] = set()
+    for title, rows in sheets:
+        _write_sheet(book, _sheet_title(title, taken), rows)
+    if not taken:  # a workbook needs a sheet
+        _write_sheet(book, "Sheet1", [])
+    return _book_response(book, file_name)
+
+
+# Characters Excel refuses in a sheet's name (openpyxl's ILLEGAL_CHARACTERS_RE
+# has those it refuses anywhere).
+_SHEET_NAME_UNSAFE = re.compile(r"[\[\]:*?/\\]")
+SHEET_NAME_LONGEST = 31
+
+
+def _sheet_title(title: str, taken: set[str]) -> str:
+    """`title` as a sheet name Excel takes and the book has not (`taken`, which
+    it joins, in lower case): "April", then "April 2"."""
+    clean = ILLEGAL_CHARACTERS_RE.sub("", title)
+    base = _SHEET_NAME_UNSAFE.sub(" ", clean).strip() or "Sheet1"
+    name, number = base[:SHEET_NAME_LONGEST], 2
+    while name.casefold() in taken:
+        suffix = f" {number}"
+        name = base[: SHEET_NAME_LONGEST - len(suffix)] + suffix
+        number += 1
+    taken.add(name.casefold())
+    return name
+
+
+def _write_sheet(
+    book: Workbook,
+    title: str,
+    rows: Iterable[Sequence],
+    bold_rows: Iterable[int] = (),
+    widths: Sequence[float] = (),
+) -> None:
+    bold = set(bold_rows)
+    sheet = book.create_sheet(title=title)
     for column, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(column)].width = width
     for number, row in enumerate(rows):
         sheet.append([xlsx_cell(sheet, value, bold=number in bold) for value in row])
+
+
+def _book_response(book: Workbook, file_name: str) -> FileResponse:
     output = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)
     book.save(output)
     output.seek(0)

@@ -1,8 +1,6 @@
 from __future__ import annotations
 
 import logging
-import re
-import tempfile
 from dataclasses import replace
 from functools import partial
 from types import SimpleNamespace
@@ -11,18 +9,17 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from django.utils.text import Truncator
 from django.views.decorators.http import require_http_methods, require_POST
-from openpyxl import Workbook
 
 from councils.access import People, can, council_view, history_who
 from councils.models import Capability, Council
 from councils.tables import paginate
-from spend.export import XLSX_TYPE, csv_response, xlsx_cell
+from spend.export import csv_response, xlsx_sheets_response
 from spend.filters import SpendLineFilter, UploadFilter
 from spend.forms import MappingForm, UploadForm
 from spend.importer import (
@@ -732,37 +729,23 @@ def upload_issues_csv(request: HttpRequest, council: Council, pk: int) -> HttpRe
             header + added,
             _rejected_rows(issues, header, sheets=sheets),
         )
-    book = Workbook(write_only=True)
-    if not groups:  # a workbook needs a sheet
-        book.create_sheet(title="Rows").append(_ADDED_COLUMNS)
-    titles: set[str] = set()
-    for key, rows in groups.items():
-        # Named after its sheets (a layout may span several: "April, May").
-        named = ", ".join(dict.fromkeys(row.sheet for row in rows))
-        title = _SHEET_NAME_UNSAFE.sub(" ", named)[:28].strip() or "Rows"
-        taken = title.casefold() in titles
-        number = 2
-        while taken and f"{title} {number}".casefold() in titles:
-            number += 1
-        title = f"{title} {number}" if taken else title
-        titles.add(title.casefold())
-        sheet = book.create_sheet(title=title)
-        sheet.append([xlsx_cell(sheet, name) for name in [*key, *_ADDED_COLUMNS]])
-        for row in _rejected_rows(rows, list(key), sheets=True):
-            sheet.append([xlsx_cell(sheet, value) for value in row])
-    output = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)
-    book.save(output)
-    output.seek(0)
-    return FileResponse(
-        output,
-        as_attachment=True,
-        filename=f"{stem}-rejected-rows.xlsx",
-        content_type=XLSX_TYPE,
+    return xlsx_sheets_response(
+        f"{stem}-rejected-rows.xlsx",
+        [
+            # Named after its sheets (a layout may span several: "April, May").
+            (
+                ", ".join(dict.fromkeys(row.sheet for row in rows)),
+                [
+                    [*key, *_ADDED_COLUMNS],
+                    *_rejected_rows(rows, list(key), sheets=True),
+                ],
+            )
+            for key, rows in groups.items()
+        ]
+        or [("Rows", [_ADDED_COLUMNS])],
     )
 
 
-# Characters Excel refuses in a sheet's name, and those openpyxl refuses anywhere.
-_SHEET_NAME_UNSAFE = re.compile(r"[\[\]:*?/\\\x00-\x1f]")
 # The columns a download of rejected rows adds: read by no one (is_localspend_column).
 _ADDED_COLUMNS = [
     "LocalSpend: sheet",
