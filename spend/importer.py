@@ -390,12 +390,11 @@ class HeldLines:
             ):
                 counts[key] += n
                 held = source.get(key)
-                if held is None and n == 1:
+                if held is None and n == 1:  # nearly every key: one upload, once
                     source[key] = upload_id
                 else:
-                    held = [] if held is None else held
-                    held = held if isinstance(held, list) else [held]
-                    source[key] = held + [upload_id] * n
+                    held = held if isinstance(held, list) else [held] if held else []
+                    source[key] = [*held, *[upload_id] * n]
 
 
 # ------------------------------------------------------------------- suppliers
@@ -834,13 +833,14 @@ def _suggest_matches(
     are left alone, as a single shared word says little. The first distinctive
     words must agree too (`distinctive_words_agree`): "PHS Compliance" is not
     suggested for "HSL Compliance", though the shared "Compliance" scores high.
-    Of the candidates that pass, the one nearest as a whole name is suggested
-    (not the best on shared words alone, where every name holding all of the new
-    one's words scores 100); its shared-words score is kept. Register names that differ only in their company
-    forms ("Beacon Engineering LLP" and "… Ltd") share a key: of those, the one
-    nearest the new name in full, company form and all, is suggested; of names
-    exactly as near, the first in alphabetical order, so the register's order
-    never decides.
+    Of the candidates that pass, the one holding most of the new name's
+    distinctive words is suggested, then the nearest as a whole name (not the
+    best on shared words alone, where every name holding all of the new one's
+    words scores 100); its shared-words score is kept. Register names that differ
+    only in their company forms ("Beacon Engineering LLP" and "… Ltd") share a
+    key: of those, the one nearest the new name in full, company form and all,
+    is suggested; of names exactly as near, the first in alphabetical order, so
+    the register's order never decides.
     """
     keys: dict[str, list[str]] = {}
     for name in existing:

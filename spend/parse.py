@@ -260,24 +260,15 @@ class ParsedFile:
             if len(paying) > 1:
                 for plan, total, amount, lines in self.totals:
                     if total is not None and lines and total != amount:
-                        where = (
-                            f'Sheet "{plan.sheet}"'
-                            if sheets
-                            else f"The rows under the header on row {plan.header_row}"
-                        )
                         self.notes.append(
-                            f"{where} states a total of {_pounds(total)}, "
-                            f"{PART_TOTAL_DIFFERS}{_pounds(amount)}."
+                            f"{_part(plan, sheets)} states a total of "
+                            f"{_pounds(total)}, {PART_TOTAL_DIFFERS}{_pounds(amount)}."
                         )
             return
         for plan, total, amount, lines in self.totals:
             if total is None or not lines:
                 continue
-            where = (
-                f'Sheet "{plan.sheet}"'
-                if sheets
-                else f"The rows under the header on row {plan.header_row}"
-            )
+            where = _part(plan, sheets)
             agrees = (
                 "which matches its payments to the penny"
                 if total == amount
@@ -302,6 +293,13 @@ TOTAL_LABEL_PAID = "read as payments although"
 # Amounts with three decimal places, like "1.234", rounded (a warning).
 AMOUNTS_ROUNDED = "with three decimal places"
 CHOSEN_NOTE = "Columns mapped as chosen on the preview page."
+
+
+def _part(plan: BlockPlan, sheets: bool) -> str:
+    """A part of the file, named in a note: its sheet, or where its header is."""
+    if sheets:
+        return f'Sheet "{plan.sheet}"'
+    return f"The rows under the header on row {plan.header_row}"
 
 
 def _pounds(amount: Decimal) -> str:
@@ -986,21 +984,20 @@ class _BlockReader:
             for mark in range(first, self.count + 1, PROGRESS_EVERY):
                 progress(done_before + mark)
 
+    def _where(self, number: int) -> str:
+        """A row of the file, named in a note: with its sheet, if it has one."""
+        if self.plan.sheet != self.parsed.file_name:
+            return f'sheet "{self.plan.sheet}" row {number}'
+        return f"row {number}"
+
     def _note_label(self, row: list[object], number: int) -> None:
         """A payment with a "Total" label in one of its cells: kept for a warning
         (`ParsedFile.labelled_note`)."""
-        for at, cell in enumerate(row):
-            if type(cell) is str and "otal" in cell.lower() and _is_total_label(cell):
-                plan = self.plan
-                where = (
-                    f'sheet "{plan.sheet}" row {number}'
-                    if plan.sheet != self.parsed.file_name
-                    else f"row {number}"
-                )
-                self.parsed.labelled_payments.append(
-                    (where, plan.column_label(at), clean_text(cell))
-                )
-                return
+        at = _total_label_at(row)
+        if at is not None:
+            self.parsed.labelled_payments.append(
+                (self._where(number), self.plan.column_label(at), clean_text(row[at]))
+            )
 
     def _problem(self, problem: Problem) -> None:
         if problem.kind == "skipped":
@@ -1251,13 +1248,8 @@ class _BlockReader:
         except CellError as error:
             return reject("amount", raw_amount, f"Amount: {error}")
         if point_before_three_digits(raw_amount):  # said: £1,234 perhaps
-            where = (
-                f'sheet "{plan.sheet}" row {number}'
-                if plan.sheet != self.parsed.file_name
-                else f"row {number}"
-            )
             self.parsed.rounded_amounts.append(
-                (where, clean_text(raw_amount), f"{amount:,.2f}")
+                (self._where(number), clean_text(raw_amount), f"{amount:,.2f}")
             )
         try:
             paid = parse_date(raw_date, today=self.today)
@@ -1532,6 +1524,18 @@ def _cells_of(plan: BlockPlan, row: list[object]) -> list[list[str]]:
     ]
 
 
+def _total_label_at(row: list[object]) -> int | None:
+    """The first cell of the row that is a total label ("Total", "Sub total")."""
+    return next(
+        (
+            at
+            for at, cell in enumerate(row)
+            if type(cell) is str and _is_total_label(cell)
+        ),
+        None,
+    )
+
+
 def _summary_reason(
     row: list[object], date_text: str, supplier: str, raw_amount: object
 ) -> str:
@@ -1543,8 +1547,7 @@ def _summary_reason(
     QA found, was read as a total row and its payment left out)."""
     if date_text and supplier and not _is_total_label(supplier):
         return ""
-    labels = (cell for cell in row if type(cell) is str and "otal" in cell.lower())
-    if any(_TOTAL_LABEL.match(clean_text(label)) for label in labels):
+    if _total_label_at(row) is not None:
         return "Total row: not a payment"
     if not date_text and not supplier:
         if clean_text(raw_amount):
