@@ -4,7 +4,6 @@ council's members. Every message says what is wrong and what to do about it."""
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import re
 from decimal import Decimal
@@ -162,12 +161,6 @@ def area_values(council: Council) -> dict[str, object]:
     it (a Decimal as its text)."""
     values = {name: getattr(council, name) for name in LocalAreaForm.Meta.fields}
     return json.loads(json.dumps(values, default=str))
-
-
-def area_fingerprint(council: Council) -> str:
-    """A digest of the council's local area as held."""
-    text = json.dumps(area_values(council), sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 _SEEN_SALT = "localspend.local-area.seen"
@@ -386,7 +379,7 @@ class LocalAreaForm(forms.ModelForm):
             (
                 newer
                 for newer, older in zip(records, records[1:], strict=False)
-                if area_fingerprint(newer) != area_fingerprint(older)
+                if area_values(newer) != area_values(older)
             ),
             records[0] if records else None,
         )

@@ -592,6 +592,13 @@ def _codes_text(codes: list) -> str:
     return ", ".join(codes) if codes else "none"
 
 
+def _codes_shown(codes: list) -> str:
+    """A list of codes in full when short, else how many."""
+    if len(codes) <= _LONGEST_SHOWN:
+        return _codes_text(codes)
+    return f"{len(codes):,} codes"
+
+
 def _some(codes: list) -> str:
     shown = ", ".join(codes[:_LONGEST_SHOWN])
     more = len(codes) - _LONGEST_SHOWN
@@ -614,15 +621,10 @@ def _list_change(label: str, old, new) -> dict:
         if not notes:
             notes.append("the same codes, in another order")
 
-    def shown(codes: list) -> str:
-        if len(codes) <= _LONGEST_SHOWN:
-            return _codes_text(codes)
-        return f"{len(codes):,} codes"
-
     return {
         "field": label,
-        "old": shown(old),
-        "new": shown(new),
+        "old": _codes_shown(old),
+        "new": _codes_shown(new),
         "note": "; ".join(notes),
     }
 
@@ -682,11 +684,7 @@ def _council_start(record) -> list[dict]:
         if value in (None, "", []):
             continue
         if isinstance(value, list):
-            shown = (
-                _codes_text(value)
-                if len(value) <= _LONGEST_SHOWN
-                else (f"{len(value):,} codes")
-            )
+            shown = _codes_shown(value)
         else:
             shown = _council_value(name, value)
         rows.append({"field": label, "old": None, "new": shown, "note": ""})
