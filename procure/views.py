@@ -607,14 +607,13 @@ def _merged_already(
     """For a supplier merged since the page was opened (another tab): say so and
     show the supplier it went into, if this council deals with it (it was a
     404)."""
-    merged = Supplier.objects.filter(pk=pk, merged_into__isnull=False).first()
-    if merged is None:
+    kept = _merged_into(pk)
+    if (
+        kept is None
+        or not Supplier.objects.dealt_with_by(council).filter(pk=kept.pk).exists()
+    ):
         return None
-    kept = merged.merged_into
-    while kept.merged_into_id:
-        kept = kept.merged_into
-    if not Supplier.objects.dealt_with_by(council).filter(pk=kept.pk).exists():
-        return None
+    merged = Supplier.objects.get(pk=pk)
     messages.info(
         request,
         f"{merged.name} has already been merged into {kept.name}: there is "
@@ -999,8 +998,8 @@ def _tag_history(
         before = was.get(h.history_id)
         if h.history_type == "-":
             what = f"{value} removed" + (f" ({by})" if by else "")
-            if (h.history_change_reason or "").startswith("Supplier "):
-                what += f": {h.history_change_reason}"  # merged into another
+            if h.history_change_reason:  # a merge, say
+                what += f": {h.history_change_reason}"
         else:
             source = h.get_source_display().lower()
             if before is not None and before != h.value:  # QA: "was" left unsaid
