@@ -80,6 +80,15 @@ def council_view(
     return decorator
 
 
+def with_previous(records):
+    """Each history record of `records` (oldest first) with the record of the
+    same object just before it, or None for its first: what a change changed."""
+    last: dict = {}
+    for record in records:
+        yield record, last.get(record.id)
+        last[record.id] = record
+
+
 def history_who(council: Council, people: People | None = None):
     """`who(record)`: who made a change to something `council` owns (its settings,
     members, uploads, contracts, social value), in the words of `People.name` for

@@ -36,7 +36,7 @@ from django.utils.http import content_disposition_header
 from django.utils.text import capfirst, get_text_list
 from django.views.decorators.http import require_POST, require_safe
 
-from councils.access import People, can, council_view, history_who
+from councils.access import People, can, council_view, history_who, with_previous
 from councils.models import Capability, Council
 from councils.periods import FinancialYear
 from councils.tables import order, paginate
@@ -981,12 +981,11 @@ def _tag_history(
         .order_by("history_date", "history_id")
     )
     # What each tag record changed from: the value of the record before it.
-    was: dict[int, str] = {}
-    last: dict[int, str] = {}
-    for h in tag_records:
-        if h.id in last:
-            was[h.history_id] = last[h.id]
-        last[h.id] = h.value
+    was = {
+        h.history_id: older.value
+        for h, older in with_previous(tag_records)
+        if older is not None
+    }
     shown = [
         h
         for h in reversed(tag_records)

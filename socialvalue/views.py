@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from councils.access import People, council_view, history_who
+from councils.access import People, council_view, history_who, with_previous
 from councils.models import Capability, Council
 from councils.periods import FinancialYear
 from procure.models import Contract, Supplier
@@ -145,11 +145,8 @@ def _target_history(records, council: Council, limit: int | None = None) -> list
     records = list(
         records.select_related("history_user").order_by("history_date", "history_id")
     )
-    previous: dict[int, object] = {}
     rows = []
-    for record in records:  # oldest first, so each finds the one before it
-        older = previous.get(record.id)
-        previous[record.id] = record
+    for record, older in with_previous(records):
         changes = []
         if older is not None and record.history_type == "~":
             for change in record.diff_against(older).changes:
@@ -358,9 +355,7 @@ def _history(contract: Contract, council: Council, limit: int = 20) -> list[dict
 
     rows = []
     for records, is_commitment in ((commitments, True), (returns, False)):
-        previous: dict[int, object] = {}
-        for record in records:  # oldest first, so each finds the one before it
-            older, previous[record.id] = previous.get(record.id), record
+        for record, older in with_previous(records):
             if is_commitment:
                 measure = measures.get(record.measure_id)
             else:
