@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from councils.access import council_view
-from councils.models import ROLE_CAPABILITIES, Capability, Council
+from councils.models import Capability, Council
 from socialvalue.models import TAG_VALUES, TagKind
 from spend import charts
 from spend import dashboard as figures
@@ -126,9 +126,6 @@ def dashboard(request: HttpRequest, council: Council) -> HttpResponse:
         "not_begun": scope.not_begun(today),
         "not_over": scope.not_over(today),
         "a_month_over": scope.a_month_over(today),
-        # The role `council_view` found: no query of its own.
-        "can_upload": Capability.UPLOAD
-        in ROLE_CAPABILITIES.get(getattr(request, "council_role", None), ()),
     }
     return render(
         request, "spend/dashboard.html", context, status=400 if refused else 200

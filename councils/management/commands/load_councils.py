@@ -14,7 +14,6 @@ from django.conf import settings
 from django.core import serializers
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
-from django.utils import timezone
 
 from councils.models import FIRST_RECORDED, PRESET_LOADED, Council
 
@@ -27,7 +26,9 @@ def load_councils(path: Path = PRESETS) -> dict[str, list[str]]:
     they are (a council kept before its history was recorded gets a first record
     of how it stands, so the first change to it can say what it was before).
     Returns the slugs added, kept and first recorded."""
-    added: list[str] = []
+    from spend.importer import copy_into_history
+
+    added: dict[int, str] = {}  # pk -> slug
     kept: list[str] = []
     recorded: list[str] = []
     with transaction.atomic(), path.open(encoding="utf-8") as stream:
@@ -37,33 +38,22 @@ def load_councils(path: Path = PRESETS) -> dict[str, list[str]]:
                 if obj.pk is None:  # not found by its slug (natural key)
                     obj._change_reason = PRESET_LOADED
                     obj.save()
-                    added.append(obj.slug)
+                    added[obj.pk] = obj.slug
                     continue
                 kept.append(obj.slug)
-                held = Council.objects.get(pk=obj.pk)
-                if not held.history.exists():
-                    held.history.model.objects.create(
-                        **{
-                            field.attname: getattr(held, field.attname)
-                            for field in held.history.model.tracked_fields
-                        },
-                        history_type="+",
-                        history_change_reason=FIRST_RECORDED,
-                        history_date=timezone.now(),
-                    )
-                    recorded.append(held.slug)
+                if not Council.history.filter(id=obj.pk).exists():
+                    # As it is held, not as the presets have it.
+                    copy_into_history(Council, [obj.pk], reason=FIRST_RECORDED)
+                    recorded.append(obj.slug)
             elif getattr(obj, "council_id", None) is not None:
                 # A council's own record (its target): only with a council added now.
-                slug = Council.objects.filter(pk=obj.council_id).values_list(
-                    "slug", flat=True
-                )[0]
-                if slug in added:
+                if obj.council_id in added:
                     obj.pk = None
                     obj._change_reason = PRESET_LOADED
                     obj.save()
             else:
                 raise CommandError(f"{path.name}: unexpected record {obj!r}")
-    return {"added": added, "kept": kept, "recorded": recorded}
+    return {"added": list(added.values()), "kept": kept, "recorded": recorded}
 
 
 class Command(BaseCommand):
@@ -81,4 +71,9 @@ class Command(BaseCommand):
         if result["kept"]:
             self.stdout.write(
                 f"Already here, left as they are: {', '.join(result['kept'])}."
+            )
+        if result["recorded"]:
+            self.stdout.write(
+                "Their settings history starts now, with how they stand: "
+                f"{', '.join(result['recorded'])}."
             )
