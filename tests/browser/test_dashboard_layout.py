@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from councils.periods import add_months
-from socialvalue.models import SupplierTag, Target
+from socialvalue.models import Target
 from spend import rollup
 
 pytestmark = pytest.mark.browser
@@ -24,21 +24,8 @@ D = Decimal
 WIDTHS = (1280, 390)
 
 
-def tag(supplier, kind, value, council):
-    SupplierTag.objects.create(
-        supplier=supplier,
-        council=council if kind == "locality" else None,
-        kind=kind,
-        value=value,
-        source="no_data",
-        evidence="Set by the test.",
-        confidence="high",
-        decided_at=timezone.now(),
-    )
-
-
 @pytest.fixture
-def two_years(live_server, council, make_supplier, make_line, monkeypatch):
+def two_years(live_server, council, make_supplier, make_line, make_tag, monkeypatch):
     """April 2024 to December 2025, seen on 15 January 2026: millions a month
     (long figures) in six directorates with long names, a local supplier, one
     elsewhere in the UK and one whose location is unknown."""
@@ -46,8 +33,8 @@ def two_years(live_server, council, make_supplier, make_line, monkeypatch):
     here = make_supplier(name="Here Ltd", verified=True)
     there = make_supplier(name="There Group plc", verified=True)
     nobody = make_supplier(name="Nobody Ltd")
-    tag(here, "locality", "local", council)
-    tag(there, "locality", "uk", council)
+    make_tag(here, "locality", "local", council)
+    make_tag(there, "locality", "uk", council)
     directorates = [
         "Adult Social Care and Health Partnerships",
         "Children's Services and Education",

@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from councils.periods import FinancialYear
-from socialvalue.models import TAG_VALUES, SupplierTag, Target
+from socialvalue.models import TAG_VALUES, Target
 from spend import dashboard as figures
 from spend import rollup
 from spend.dashboard_views import DOWNLOADS
@@ -27,21 +27,8 @@ D = Decimal
 TODAY = date(2025, 11, 15)
 
 
-def tag(supplier, kind, value, council):
-    SupplierTag.objects.create(
-        supplier=supplier,
-        council=council if kind == "locality" else None,
-        kind=kind,
-        value=value,
-        source="no_data",
-        evidence="Set by the test.",
-        confidence="high",
-        decided_at=timezone.now(),
-    )
-
-
 @pytest.fixture
-def first_quarter(council, make_supplier, make_line, monkeypatch):
+def first_quarter(council, make_supplier, make_line, make_tag, monkeypatch):
     """2025/26 for Luton, seen on 15 November 2025, spend in April, May, June
     and August 2025 only:
 
@@ -70,7 +57,7 @@ def first_quarter(council, make_supplier, make_line, monkeypatch):
         (public, {"locality": "wider", "size": "public_sector", "vcse": "no"}),
     ):
         for kind, value in values.items():
-            tag(supplier, kind, value, council)
+            make_tag(supplier, kind, value, council)
     for month in (4, 5, 6, 8):
         day = date(2025, month, 10)
         for supplier, amount in ((here, "100"), (there, "800"), (nobody, "100")):
