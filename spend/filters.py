@@ -462,10 +462,15 @@ class UploadFilter(django_filters.FilterSet):
             )
             User = get_user_model()
             users = User.objects.in_bulk([pk for pk in ids if pk is not None])
+            # People not named (not members, LocalSpend administrators) share
+            # their words: one choice each for all of them, not one per person.
+            by_name: dict[str, list[int]] = {}
+            for pk, user in users.items():
+                by_name.setdefault(people.name(pk, user, here=True), []).append(pk)
             choices = sorted(
                 (
-                    (str(pk), people.name(pk, user, here=True))
-                    for pk, user in users.items()
+                    (",".join(str(pk) for pk in sorted(pks)), name)
+                    for name, pks in by_name.items()
                 ),
                 key=lambda choice: choice[1].casefold(),
             )
@@ -476,4 +481,4 @@ class UploadFilter(django_filters.FilterSet):
     def filter_uploaded_by(self, queryset, name, value):
         if value == "none":
             return queryset.filter(uploaded_by__isnull=True)
-        return queryset.filter(uploaded_by_id=value)
+        return queryset.filter(uploaded_by_id__in=value.split(","))

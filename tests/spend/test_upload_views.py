@@ -1131,6 +1131,29 @@ def test_the_uploads_list_filters_by_status_file_and_who_uploaded(
     assertNotContains(page, "match these filters")
 
 
+def test_people_not_named_are_one_choice_of_uploader(
+    client, viewer, council, django_user_model, make_upload
+):
+    """QA: two uploaders who are not members were two identical choices ("someone
+    who is not a member of …"), each matching only one of them."""
+    for name in ("left-one", "left-two"):
+        outsider = django_user_model.objects.create_user(name)
+        make_upload(council, file_name=f"{name}.csv", uploaded_by=outsider)
+    make_upload(council, file_name="mine.csv", uploaded_by=viewer)
+    client.force_login(viewer)
+    url = reverse("spend:uploads", args=[council.slug])
+    choices = client.get(url).context["filter"].form.fields["uploaded_by"].choices
+    outsiders = [
+        value for value, label in choices if label.startswith("someone who is not")
+    ]
+    assert len(outsiders) == 1
+    page = client.get(url, {"uploaded_by": outsiders[0]})
+    assert sorted(row.record.file_name for row in page.context["table"].rows) == [
+        "left-one.csv",
+        "left-two.csv",
+    ]
+
+
 def test_the_uploads_list_sorts_file_names_as_people_read_them(
     client, viewer, council, make_upload
 ):
