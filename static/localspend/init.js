@@ -28,9 +28,14 @@ for (const group of document.querySelectorAll(".govuk-radios")) {
 // A table wider than the screen scrolls sideways in its wrapper: such a wrapper
 // is a labelled region that takes keyboard focus, so it can be scrolled with the
 // arrow keys (WCAG 2.1.1; axe's "scrollable-region-focusable"). One that fits
-// is left out of the tab order.
+// is left out of the tab order. A hint saying so (data-ls-scroll-hint="<its
+// id>") shows only while the table does not fit.
 function markScrolling(wrapper) {
   const scrolls = wrapper.scrollWidth > wrapper.clientWidth + 1;
+  const hint = wrapper.dataset.lsScrollHint
+    ? document.getElementById(wrapper.dataset.lsScrollHint)
+    : null;
+  if (hint) hint.hidden = !scrolls;
   if (scrolls) {
     const caption = wrapper.querySelector("caption");
     const name = caption ? caption.textContent.trim().replace(/\s+/g, " ") : "Table";

@@ -58,6 +58,14 @@ def test_the_sample_tags_follow_the_columns_chosen(
     page.wait_for_url("**/preview/")
     _both_widths(page, screens, "preview")
 
+    # "Scroll the table sideways" shows only while the sample table does not fit.
+    hint = page.get_by_text("scroll the table sideways")
+    expect(hint).to_be_hidden()
+    page.set_viewport_size({"width": WIDTHS["phone"], "height": 900})
+    expect(hint).to_be_visible()
+    page.set_viewport_size({"width": WIDTHS["desktop"], "height": 900})
+    expect(hint).to_be_hidden()
+
     def heading(name: str):
         return page.get_by_role("columnheader", name=re.compile(f"^{name}"))
 
