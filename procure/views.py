@@ -955,6 +955,10 @@ def _suggestion_history(
     return rows
 
 
+# What a removed override's history said before officers gave a reason for it.
+OLD_REMOVAL_WORDS = "Removed: the rules decide this tag again"
+
+
 def _tag_history(
     supplier: Supplier, council: Council, people: People | None = None, limit: int = 30
 ):
@@ -1014,18 +1018,25 @@ def _tag_history(
         .order_by("-history_date")[:limit]
     ):
         value, by = TAG_VALUES[h.kind].get(h.value, h.value), who(h, "an officer")
+        readable = h.council_id == council.pk or people.ours(
+            h.history_user_id, h.history_user
+        )
         if h.history_type == "-":
-            what = (
-                f"{by} removed the officer's decision ({value}): the rules decide again"
-            )
+            what = f"{by} removed the officer's decision ({value})"
+            # The reason for removing it (none before removals asked for one).
+            why = h.history_change_reason
+            if why and why != OLD_REMOVAL_WORDS:
+                if readable:
+                    what += f", because “{why}”"
+                else:
+                    what += f", {people.reason_withheld(h.history_user_id)}"
+            what += ": the rules decide again"
         else:
             if h.history_type == "+":
                 what = f"set to {value} by {by}, overriding the rules"
             else:
                 what = f"{by} changed the officer's decision: {value}"
-            if h.council_id == council.pk or people.ours(
-                h.history_user_id, h.history_user
-            ):
+            if readable:
                 what += f", because “{h.reason}”"
             else:
                 what += f", {people.reason_withheld(h.history_user_id)}"

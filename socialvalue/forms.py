@@ -160,6 +160,26 @@ class TagOverrideForm(forms.Form):
         return reason
 
 
+class TagOverrideRemoveForm(forms.Form):
+    """Why an officer's decision is removed: kept in the tag's history, as the
+    reason for setting it is."""
+
+    prefix = "remove"
+    reason = forms.CharField(
+        label="Why remove it",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Say what changed, e.g. “Set in error: the rules' answer is "
+        "right”. This is kept in the tag's history.",
+        error_messages={"required": "Enter the reason for removing the override"},
+    )
+
+    def clean_reason(self) -> str:
+        reason = " ".join(self.cleaned_data["reason"].split())
+        if len(reason) < 5:
+            raise forms.ValidationError("Give a reason of at least a few words")
+        return reason
+
+
 # ================================================================ social value
 
 _DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")

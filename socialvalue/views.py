@@ -25,6 +25,7 @@ from socialvalue.forms import (
     DeliveryReturnForm,
     ProxyValueForm,
     TagOverrideForm,
+    TagOverrideRemoveForm,
     TargetForm,
 )
 from socialvalue.models import (
@@ -195,13 +196,9 @@ def tag_override(
     scope = {"supplier": supplier, "council": _tag_council(council, kind), "kind": kind}
     override = TagOverride.objects.filter(**scope).select_related("created_by").first()
     tag = SupplierTag.objects.filter(**scope).first()
-    # Another council's officer and reason are not shown to this council.
-    people = People(council)
-    who, reason = (
-        override_as_seen(override, council, people) if override else (None, None)
-    )
     # The officer's decision to change, or else the tag as the rules set it.
     if override:
+        reason = override_as_seen(override, council, People(council))[1]
         initial = {"value": override.value, "reason": reason or ""}
     else:
         initial = {"value": tag.value} if tag else {}
@@ -229,6 +226,21 @@ def tag_override(
         )
         messages.success(request, f"Saved your decision on {supplier.name}.")
         return redirect("procure:supplier-detail", council.slug, supplier.pk)
+    return _override_page(
+        request, council, supplier, kind, override, tag, form, TagOverrideRemoveForm()
+    )
+
+
+def _override_page(
+    request, council, supplier, kind, override, tag, form, remove_form
+) -> HttpResponse:
+    """The page deciding one tag: `form` sets the officer's decision,
+    `remove_form` (shown when there is one) removes it."""
+    # Another council's officer and reason are not shown to this council.
+    people = People(council)
+    who, reason = (
+        override_as_seen(override, council, people) if override else (None, None)
+    )
     context = {
         "council": council,
         "supplier": supplier,
@@ -243,6 +255,7 @@ def tag_override(
             people.reason_withheld(override.created_by_id) if override else ""
         ),
         "form": form,
+        "remove_form": remove_form,
     }
     return render(request, "socialvalue/tag_override.html", context)
 
@@ -252,12 +265,27 @@ def tag_override(
 def tag_override_remove(
     request: HttpRequest, council: Council, pk: int, kind: str
 ) -> HttpResponse:
-    """Remove an override: the rules decide the tag again."""
+    """Remove an override, with a required reason: the rules decide the tag again."""
     supplier, kind = _supplier_and_kind(council, pk, kind)
     scope = {"supplier": supplier, "council": _tag_council(council, kind), "kind": kind}
-    for override in TagOverride.objects.filter(**scope):
-        override._change_reason = "Removed: the rules decide this tag again"
-        override.delete()
+    override = TagOverride.objects.filter(**scope).select_related("created_by").first()
+    if override is None:  # removed already (another tab, another officer)
+        messages.info(
+            request, "There is no override to remove: the rules decide this tag."
+        )
+        return redirect("procure:supplier-detail", council.slug, supplier.pk)
+    remove_form = TagOverrideRemoveForm(request.POST)
+    if not remove_form.is_valid():
+        reason = override_as_seen(override, council, People(council))[1]
+        form = TagOverrideForm(
+            kind=kind, initial={"value": override.value, "reason": reason or ""}
+        )
+        tag = SupplierTag.objects.filter(**scope).first()
+        return _override_page(
+            request, council, supplier, kind, override, tag, form, remove_form
+        )
+    override._change_reason = remove_form.cleaned_data["reason"]
+    override.delete()
     classify_suppliers(
         supplier_ids=[supplier.pk], councils=[council], user=request.user
     )

@@ -378,14 +378,15 @@ def test_tag_history_tells_an_officers_decision_its_reason_and_its_removal(
     client.post(
         reverse(
             "socialvalue:tag-override-remove", args=[council.slug, supplier.pk, "vcse"]
-        )
+        ),
+        {"remove-reason": "Its charity registration was withdrawn"},
     )
     client.force_login(viewer)
     vcse = [h for h in _tag_history(client, council, supplier) if h.startswith("VCSE")]
     assert vcse[:4] == [
         "VCSE: VCSE status unknown, was Not a VCSE (no data, bob-officer)",
-        "VCSE: bob-officer removed the officer's decision (Not a VCSE): the rules "
-        "decide again",
+        "VCSE: bob-officer removed the officer's decision (Not a VCSE), because "
+        "“Its charity registration was withdrawn”: the rules decide again",
         "VCSE: bob-officer changed the officer's decision: Not a VCSE, because "
         "“Became a trading company in May”",
         f"VCSE: set to VCSE by bob-officer, overriding the rules, because “{reason}”",
@@ -413,6 +414,16 @@ def test_tag_history_withholds_another_councils_reason(
     assert (
         "Size: set to Small business by someone at another council, overriding the rules, "
         "for a reason given there"
+    ) in history
+    assert not any("phone call" in h for h in history)
+    # Nor is their reason for removing it.
+    with_user._history_user = other_council_officer
+    with_user._change_reason = "Knowsley's second phone call"
+    with_user.delete()
+    history = _tag_history(client, council, supplier)
+    assert (
+        "Size: someone at another council removed the officer's decision (Small "
+        "business), for a reason given there: the rules decide again"
     ) in history
     assert not any("phone call" in h for h in history)
 

@@ -163,14 +163,21 @@ def test_removing_the_override_lets_the_rules_decide_again(
         "socialvalue:tag-override-remove",
         args=[council.slug, luton_firm.pk, "locality"],
     )
-    client.post(url)
+    # A reason is asked for, as for setting it: without one nothing is removed.
+    page = client.post(url, {"remove-reason": " "})
+    assertContains(page, "Enter the reason for removing the override")
+    assert TagOverride.objects.exists()
+    client.post(url, {"remove-reason": "The depot  closed in\nMarch"})
     assert not TagOverride.objects.exists()
     assert tag(luton_firm, "locality", council).value == "local"
     removal = TagOverride.history.get(history_type="-")
-    # Who removed it is the record's user; the reason, which other councils may
-    # read for a shared tag, does not name them.
+    # Who removed it is the record's user; the reason is theirs, tidied.
     assert removal.history_user == council_officer
-    assert council_officer.username not in removal.history_change_reason
+    assert removal.history_change_reason == "The depot closed in March"
+    # Removed already (another tab): said, nothing else recorded.
+    page = client.post(url, {"remove-reason": "The depot closed in March"}, follow=True)
+    assertContains(page, "There is no override to remove")
+    assert TagOverride.history.filter(history_type="-").count() == 1
 
 
 @pytest.mark.parametrize("role", ["finance", "viewer"])
