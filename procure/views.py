@@ -61,6 +61,7 @@ from procure.merging import (
     SETTLED_BY_MERGE,
     UNSETTLED_BY_UNDO,
     MergeRefused,
+    identity_clash,
     merge_plan,
     merge_suppliers,
     undo_merge,
@@ -448,6 +449,10 @@ def review_queue(request: HttpRequest, council: Council) -> HttpResponse:
         )
         .order_by("-spend", "-score", "pk")[:QUEUE_LENGTH]
     )
+    # Two registered numbers that differ: not one organisation, whatever the
+    # names (numbers added since the suggestion); said, and not offered to merge.
+    for suggestion in suggestions:
+        suggestion.clash = identity_clash(suggestion.candidate, suggestion.supplier)
     context = {
         "council": council,
         "unknowns": unknowns,
@@ -465,9 +470,21 @@ def suggestion_dismiss(request: HttpRequest, council: Council, pk: int) -> HttpR
     suggestion = get_object_or_404(
         MatchSuggestion.objects.filter(
             supplier__in=Supplier.objects.dealt_with_by(council)
-        ),
+        ).select_related("supplier", "candidate", "dismissed_by"),
         pk=pk,
     )
+    if suggestion.dismissed_at is not None:  # QA: a second tab recorded it twice
+        by = People(council).name(
+            suggestion.dismissed_by_id, suggestion.dismissed_by, here=False
+        )
+        messages.info(
+            request,
+            f"Already noted by {by} on "
+            f"{format_date(timezone.localtime(suggestion.dismissed_at), 'j F Y')}: "
+            f"{suggestion.supplier.name} and {suggestion.candidate.name} are "
+            "different organisations.",
+        )
+        return redirect("procure:review", council.slug)
     suggestion.dismissed_at, suggestion.dismissed_by = timezone.now(), request.user
     suggestion.save()
     messages.success(

@@ -848,7 +848,7 @@ def _suggest_matches(
     choices = [key for key in keys if len(key.split()) >= 2]
     if not choices:
         return
-    suggestions = []
+    ranked_for: dict[int, list[tuple[int, int]]] = {}
     for name, pk in created.items():
         key = _fuzzy_key(name)
         if len(key.split()) < 2:
@@ -869,28 +869,23 @@ def _suggest_matches(
         # word of the shorter scores 100 on shared words); then the higher
         # shared-words score; then the nearest full name, company form included;
         # then the first name alphabetically (min: the sign of the scores turned).
-        best = min(
+        ranked = sorted(
             (
-                (
-                    -distinctive_words_held(key, m[0]),
-                    -fuzz.token_sort_ratio(key, m[0]),
-                    -m[1],
-                    -fuzz.ratio(name, full),
-                    full,
-                )
-                for m in agreeing
-                for full in keys[m[0]]
-            ),
-            default=None,
-        )
-        if best:
-            suggestions.append(
-                MatchSuggestion(
-                    supplier_id=pk,
-                    candidate_id=existing[best[4]],
-                    score=round(-best[2]),
-                )
+                -distinctive_words_held(key, m[0]),
+                -fuzz.token_sort_ratio(key, m[0]),
+                -m[1],
+                -fuzz.ratio(name, full),
+                full,
             )
+            for m in agreeing
+            for full in keys[m[0]]
+        )
+        if ranked:
+            ranked_for[pk] = [(existing[r[4]], round(-r[2])) for r in ranked]
+    suggestions = [
+        MatchSuggestion(supplier_id=pk, candidate_id=candidate, score=score)
+        for pk, (candidate, score) in _mergeable_best(ranked_for).items()
+    ]
     MatchSuggestion.objects.bulk_create(suggestions, ignore_conflicts=True)
     made: list[int] = []
     for chunk in _chunks([suggestion.supplier_id for suggestion in suggestions], CHUNK):
@@ -898,6 +893,42 @@ def _suggest_matches(
             "pk", flat=True
         )
     copy_into_history(MatchSuggestion, made, user=user, reason=reason)
+
+
+def _mergeable_best(
+    ranked_for: dict[int, list[tuple[int, int]]],
+) -> dict[int, tuple[int, int]]:
+    """Each new supplier's best (candidate, score) that could be the same
+    organisation: a candidate with another Companies House or charity number
+    cannot (`identity_clash`; QA: the queue offered merges it then refused), so
+    the next best is taken. Suppliers from spend files have no such numbers;
+    only those that do are looked up."""
+    from procure.merging import identity_clash
+
+    numbered = {
+        s.pk: s
+        for s in Supplier.objects.filter(pk__in=list(ranked_for))
+        .exclude(company_number="", charity_number="")
+        .only("name", "company_number", "charity_number", "charity_register")
+    }
+    others = {
+        s.pk: s
+        for s in Supplier.objects.filter(
+            pk__in={c for pk in numbered for c, _ in ranked_for[pk]}
+        ).only("name", "company_number", "charity_number", "charity_register")
+    }
+    best = {}
+    for pk, ranked in ranked_for.items():
+        new = numbered.get(pk)
+        fitting = (
+            (candidate, score)
+            for candidate, score in ranked
+            if new is None or not identity_clash(others[candidate], new)
+        )
+        first = next(fitting, None)
+        if first is not None:
+            best[pk] = first
+    return best
 
 
 # ----------------------------------------------------------------------- lines

@@ -50,6 +50,38 @@ def test_an_officer_says_two_similar_names_are_different(
     assertContains(page, "No possible duplicates to check.")
 
 
+def test_saying_different_again_from_a_stale_tab_records_nothing_more(
+    client, council_officer, council, queue
+):
+    """QA: "Different" from a second tab said "Noted" again and wrote a second
+    identical history line."""
+    client.force_login(council_officer)
+    suggestion = queue["suggestion"]
+    url = reverse("procure:suggestion-dismiss", args=[council.slug, suggestion.pk])
+    client.post(url)
+    page = client.post(url, follow=True)
+    assertContains(page, "Already noted by bob-officer on ")
+    assert suggestion.history.count() == 2  # created, then dismissed once
+
+
+def test_a_pair_with_two_registered_numbers_is_not_offered_to_merge(
+    client, council_officer, council, queue
+):
+    """QA: the queue's "Same: merge" led to "cannot be merged" for pairs whose
+    Companies House numbers differ (numbers added after the suggestion)."""
+    big, twin = queue["suggestion"].supplier, queue["suggestion"].candidate
+    big.company_number, twin.company_number = "01111111", "02222222"
+    big.save()
+    twin.save()
+    client.force_login(council_officer)
+    page = client.get(reverse("procure:review", args=[council.slug]))
+    assertContains(page, "Not the same: Mystery Holdings and Mystery Holdings Group")
+    assertContains(page, "Companies House numbers 01111111 and 02222222")
+    merge = reverse("procure:supplier-merge", args=[council.slug, big.pk, twin.pk])
+    assertNotContains(page, merge)
+    assertContains(page, "Different<span")
+
+
 def test_a_viewer_sees_the_queue_but_cannot_dismiss(client, viewer, council, queue):
     client.force_login(viewer)
     url = reverse(

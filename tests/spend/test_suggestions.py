@@ -242,3 +242,23 @@ def test_of_two_suppliers_with_one_name_the_verified_one_is_suggested(
     make_supplier(name="Wardown Plumbing Ltd", verified=False)
     result = imported([], ["Wardown Plumbin Ltd"])
     assert result["Wardown Plumbin Ltd"] == verified
+
+
+def test_a_candidate_with_another_registered_number_is_not_suggested(make_supplier):
+    """QA: the review queue offered "Same: merge" for pairs with two Companies
+    House numbers, which the merge then refused: such a candidate is passed
+    over for the next best that could be the same organisation."""
+    from spend.importer import _suggest_matches
+
+    group = make_supplier(
+        name="Pennine Print Group Ltd", company_number="01111111", verified=True
+    )
+    services = make_supplier(name="Pennine Print Group Services Ltd", verified=True)
+    new = make_supplier(name="Pennine Print Group plc", company_number="02222222")
+    existing = {s.normalised_name: s.pk for s in (group, services)}
+    _suggest_matches({new.normalised_name: new.pk}, existing)
+    assert MatchSuggestion.objects.get(supplier=new).candidate == services
+    # With the same number (or none), the nearer name is suggested as before.
+    same = make_supplier(name="Pennine Print Group PLC.", company_number="1111111")
+    _suggest_matches({same.normalised_name: same.pk}, existing)
+    assert MatchSuggestion.objects.get(supplier=same).candidate == group
