@@ -14,7 +14,7 @@ from procure.models import (
     Supplier,
     SupplierAlias,
 )
-from socialvalue.models import SME_VALUES, TAG_VALUES, TagKind
+from socialvalue.models import SME_VALUES, TAG_VALUES, TagKind, living_wage_choices
 from spend.filters import MONEY_BOUNDS, RangeFilterForm
 
 
@@ -69,6 +69,7 @@ class SupplierFilter(django_filters.FilterSet):
     def __init__(self, *args, council: Council | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.council = council
+        self.filters["living_wage"].extra["choices"] = living_wage_choices()
 
     def filter_search(self, queryset, name, value):
         """The register name, or a spelling of it in this council's spend files

@@ -184,6 +184,16 @@ ALL_TAG_VALUES = sorted({value for values in TAG_VALUES.values() for value in va
 SME_VALUES = ("micro", "small", "medium")
 
 
+def living_wage_choices() -> list[tuple[str, str]]:
+    """The Living Wage tags a list may be filtered by. The accredited employers
+    list says only who is accredited, so the rules never say "not": that
+    answer is offered only once an officer has decided it for some supplier
+    (QA: a filter that could never match anything)."""
+    choices = TAG_VALUES[TagKind.LIVING_WAGE]
+    said = TagOverride.objects.filter(kind=TagKind.LIVING_WAGE, value="no").exists()
+    return [(value, label) for value, label in choices.items() if value != "no" or said]
+
+
 class TagSource(models.TextChoices):
     POSTCODE_RULE = "postcode_rule", "Postcode rule"
     REGISTRY = "registry", "Registry data"

@@ -18,7 +18,7 @@ from django.utils.dateformat import format as format_date
 
 from councils.templatetags.money import gbp
 from procure.models import Contract
-from socialvalue.models import TAG_VALUES, SupplierTag, TagKind
+from socialvalue.models import TAG_VALUES, SupplierTag, TagKind, living_wage_choices
 from spend.models import SpendLine, SpendUpload, SupplierMonth, UploadStatus
 
 _DATE = forms.DateInput(attrs={"type": "date"})
@@ -265,6 +265,7 @@ class SpendLineFilter(django_filters.FilterSet):
         self.filters["directorate"].extra["widget"] = forms.Select(
             choices=self._directorate_choices()
         )
+        self.filters["living_wage"].extra["choices"] = living_wage_choices()
 
     def _directorate_choices(self) -> list[tuple[str, str]]:
         names: list[str] = []

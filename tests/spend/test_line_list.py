@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from pytest_django.asserts import assertContains, assertNotContains
 
-from socialvalue.models import TAG_VALUES, SupplierTag
+from socialvalue.models import TAG_VALUES, SupplierTag, TagOverride
 from spend import rollup
 from spend.filters import NOT_STATED
 from spend.models import TagMonth
@@ -61,6 +61,14 @@ def data(council, other_council, make_supplier, make_line):
     police = make_supplier(name="Bedfordshire Police")
     tag(police, "locality", "wider", council)
     tag(police, "size", "public_sector")
+    # "Not a Living Wage employer" is offered once an officer has said it of
+    # someone (the rules never say it): here, of a supplier Luton never paid.
+    TagOverride.objects.create(
+        supplier=make_supplier(name="Unpaid Ltd"),
+        kind="living_wage",
+        value="no",
+        reason="Told us so",
+    )
     mystery = make_supplier(name="Mystery Ltd")
     tag(mystery, "locality", "local", other_council)
     vague = make_supplier(name="Vague Ltd")
@@ -206,6 +214,25 @@ def test_size_vcse_and_living_wage(luton):
     assert luton("vcse=yes") == set()
     assert luton("living_wage=yes") == {"L1", "L6"}
     assert luton("living_wage=unknown&living_wage=no") == {"L2", "L3", "L4", "L5"}
+
+
+def test_not_a_living_wage_employer_is_offered_only_once_an_officer_said_it(
+    client, viewer, council, data
+):
+    """QA: "Not a Living Wage employer" was offered on the spend and supplier
+    lists, and always matched nothing: the accredited list says only yes."""
+    client.force_login(viewer)
+
+    def offered(name: str) -> list[str]:
+        page = client.get(reverse(name, args=[council.slug]))
+        form = page.context["filter"].form
+        return [value for value, _ in form.fields["living_wage"].choices if value]
+
+    for name in ("spend:lines", "procure:suppliers"):
+        assert "no" in offered(name)
+    TagOverride.objects.all().delete()
+    for name in ("spend:lines", "procure:suppliers"):
+        assert offered(name) == ["yes", "unknown"], name
 
 
 def test_exclude_public_leaves_out_public_sector_bodies_only(luton):
