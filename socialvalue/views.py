@@ -108,6 +108,12 @@ def target_edit(
     )
 
 
+def lower_first(words: str) -> str:
+    """Words as they read mid-sentence: "Local spend" -> "local spend", but
+    "SME spend" as it is."""
+    return words[:1].lower() + words[1:] if words[1:2].islower() else words
+
+
 @council_view(Capability.MANAGE_COUNCIL)
 @require_http_methods(["GET", "HEAD", "POST"])
 def target_remove(request: HttpRequest, council: Council, pk: int) -> HttpResponse:
@@ -119,10 +125,25 @@ def target_remove(request: HttpRequest, council: Council, pk: int) -> HttpRespon
         target.delete()
         messages.success(request, f"Removed the target: {text}.")
         return redirect("socialvalue:targets", council.slug)
+    # What the dashboard judges the measure against once this one is gone
+    # (`spend.dashboard.Targets.governing`; QA: the page said "no trajectory",
+    # and an older target then governed).
+    others = list(
+        Target.objects.for_council(council)
+        .filter(metric=target.metric)
+        .exclude(pk=target.pk)
+        .order_by("target_year")
+    )
     return render(
         request,
         "socialvalue/target_remove.html",
-        {"council": council, "target": target},
+        {
+            "council": council,
+            "target": target,
+            "others": others,
+            # Mid-sentence: "local spend", "SME spend".
+            "measure": lower_first(target.get_metric_display()),
+        },
     )
 
 

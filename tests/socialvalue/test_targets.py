@@ -182,6 +182,46 @@ def test_an_administrator_removes_a_target_after_confirming(
     assert removal.history_change_reason == f"Removed by {council_admin.username}"
 
 
+def test_removing_a_target_says_which_target_the_dashboard_then_uses(
+    client, council_admin, council
+):
+    """QA: the page said the dashboard would show no trajectory for those years,
+    and the older target then judged them (its share holding after its year)."""
+    older = _target(council, baseline=2017, target=2023, target_share=Decimal("70"))
+    newer = _target(
+        council,
+        baseline=2023,
+        target=2030,
+        baseline_share=Decimal("70"),
+        target_share=Decimal("80"),
+    )
+    other = _target(council, metric="local")  # another measure's: not said
+    client.force_login(council_admin)
+    page = client.get(
+        reverse("socialvalue:target-remove", args=[council.slug, newer.pk])
+    )
+    assertContains(
+        page,
+        "Once it is removed, the dashboard judges SME spend in every year against "
+        "the other SME spend target: 30% in 2017/18 to 70% in 2023/24 (after "
+        "2023/24, 70.0% holds).",
+    )
+    assertNotContains(page, "no trajectory")
+    page = client.get(
+        reverse("socialvalue:target-remove", args=[council.slug, other.pk])
+    )
+    assertContains(page, "for local spend.")
+    older.delete()
+    page = client.get(
+        reverse("socialvalue:target-remove", args=[council.slug, newer.pk])
+    )
+    assertContains(
+        page,
+        "With no other SME spend target, the dashboard will show no target, "
+        "trajectory or status for SME spend.",
+    )
+
+
 @pytest.mark.parametrize("role", ["procurement", "finance", "viewer"])
 def test_only_administrators_may_remove_targets(client, role_users, council, role):
     target = _target(council)
