@@ -219,13 +219,8 @@ def _spend_by_year(council: Council, supplier: Supplier, lines) -> list[dict]:
         year["lines"] += row["count"]
     address = reverse("spend:lines", args=[council.slug])
     for fy, year in years.items():
-        year["url"] = address + "?" + urlencode(
-            {
-                "supplier_id": supplier.pk,
-                "date_from": fy.start.isoformat(),
-                "date_to": fy.end.isoformat(),
-            }
-        )
+        query = {"supplier_id": supplier.pk, "date_from": fy.start, "date_to": fy.end}
+        year["url"] = f"{address}?{urlencode(query)}"
     return sorted(years.values(), key=lambda year: year["fy"].start, reverse=True)
 
 
