@@ -10,11 +10,17 @@ contract obeys exactly what an officer typing it in would.
   second time. "C-101", "c-101" and "C‑101" (a look-alike dash) are one
   reference (``procure.forms.reference_key``).
 * Suppliers are matched by company number, then by normalised name (the register,
-  then this council's aliases), else created unverified, as the spend importer does.
+  then this council's aliases), else created unverified, as the spend importer does
+  (its history names the file, as the contracts' does). A company number whose
+  supplier is not the one the row's name finds, or whose name is clearly unlike
+  the row's, rejects the row; a name only somewhat like it is a warning.
+* A total row ("Total", "Sub total" and no reference or title) is skipped and
+  counted, as in a spend file.
 * With a buyer column (Contracts Finder's "Organisation Name"), only rows whose
   buyer is this council are imported unless the officer asks for every row.
 * Everything happens in one transaction. The reconciliation always adds up:
-  rows read = created + updated + unchanged + rejected + other buyer + blank.
+  rows read = created + updated + unchanged + rejected + other buyer + blank
+  + total rows.
 * The council's contracts, and the suppliers the file could name, are loaded
   once before the rows (`_Held`), not looked up row by row: a row costs only
   its own writes (852 rows of Contracts Finder in under 2 s on SQLite;
@@ -32,6 +38,7 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.forms.models import model_to_dict
 from django.utils import timezone
+from rapidfuzz import fuzz
 
 from councils.models import Council
 from procure.models import (
@@ -43,6 +50,12 @@ from procure.models import (
     split_codes,
 )
 from socialvalue.tagging import classify_suppliers
+from spend.importer import (
+    GENERIC_WORDS,
+    distinctive_words_agree,
+    distinctive_words_held,
+)
+from spend.parse import _is_total_label
 from spend.reading import FileRefused, Sheet, clean_header, read_sheets
 from spend.values import (
     CellError,
@@ -279,9 +292,13 @@ class Rejection:
     column: str
     reason: str
     cells: list[object]
+    also: str = ""  # a second column the reason is about, if any
 
     def message(self, file_name: str) -> str:
-        where = f', column "{self.column}"' if self.column else ""
+        if self.column and self.also:
+            where = f', columns "{self.column}" and "{self.also}"'
+        else:
+            where = f', column "{self.column}"' if self.column else ""
         return f'"{file_name}" row {self.row}{where}: {self.reason}'
 
 
@@ -294,6 +311,9 @@ class Report:
     unchanged: int = 0
     other_buyer: int = 0
     blank: int = 0
+    # The file rows of total rows ("Total", "Sub total" with no reference and no
+    # title), skipped: not contracts.
+    total_rows: list[int] = field(default_factory=list)
     suppliers_created: int = 0
     # Payments newly linked to a contract by this import, and their amount.
     spend_lines_linked: int = 0
@@ -303,10 +323,29 @@ class Report:
     moved: list[tuple[str, str, int, Decimal]] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # Rows created or updated whose supplier name and company number do not quite
+    # agree (a name only somewhat like the number's supplier's, or a number not
+    # the named supplier's): worth a check (messages naming file and row).
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def rejected(self) -> int:
         return len(self.rejections)
+
+    @property
+    def totals(self) -> int:
+        return len(self.total_rows)
+
+    @property
+    def totals_text(self) -> str:
+        """ "1 total row skipped (row 13)", "" if none."""
+        rows = [str(row) for row in self.total_rows]
+        if not rows:
+            return ""
+        if len(rows) == 1:
+            return f"1 total row skipped (row {rows[0]})"
+        listed = ", ".join(rows[:-1]) + f" and {rows[-1]}"
+        return f"{len(rows)} total rows skipped (rows {listed})"
 
     @property
     def reconciles(self) -> bool:
@@ -317,14 +356,16 @@ class Report:
             + self.rejected
             + self.other_buyer
             + self.blank
+            + self.totals
         )
 
 
 class _Rejected(Exception):
-    def __init__(self, field_name: str, reason: str) -> None:
+    def __init__(self, field_name: str, reason: str, also: str = "") -> None:
         super().__init__(reason)
         self.field_name = field_name
         self.reason = reason
+        self.also = also  # a second field the reason is about
 
 
 def is_ours(buyer: str, council: Council) -> bool:
@@ -363,6 +404,9 @@ def import_register(
         if not any(clean_text(c) for c in row):
             report.blank += 1
             continue
+        if _is_total_row(row, cells):
+            report.total_rows.append(number)
+            continue
         if only_ours and not is_ours(clean_text(cells["buyer"]), council):
             report.other_buyer += 1
             continue
@@ -372,6 +416,14 @@ def import_register(
             rows.append((number, row, error))
     saved: list[tuple[str, Contract]] = []
     bare_cpv_rows = 0
+    reason = f"Imported from {register.file_name}"
+
+    def column_of(field_name: str) -> str:
+        column = register.column_name(mapping.get(field_name))
+        if not column and field_name in FIELDS:
+            column = FIELDS[field_name][0]
+        return column
+
     with transaction.atomic():
         held = _Held.load(council, [v[0] for _, _, v in rows if isinstance(v, tuple)])
         for number, row, parsed in rows:
@@ -380,15 +432,18 @@ def import_register(
                     raise parsed
                 values, bare = parsed
                 with transaction.atomic():  # a rejected row leaves nothing behind
-                    outcome, contract, new_supplier = _import_row(
-                        council, values, held, user, today
+                    outcome, contract, new_supplier, warning = _import_row(
+                        council, values, held, user, today, reason
                     )
             except _Rejected as error:
-                column = register.column_name(mapping.get(error.field_name))
-                if not column and error.field_name in FIELDS:
-                    column = FIELDS[error.field_name][0]
                 report.rejections.append(
-                    Rejection(number, column, error.reason, list(row))
+                    Rejection(
+                        number,
+                        column_of(error.field_name),
+                        error.reason,
+                        list(row),
+                        also=column_of(error.also) if error.also else "",
+                    )
                 )
                 continue
             except IntegrityError as error:
@@ -403,7 +458,11 @@ def import_register(
             setattr(report, outcome, getattr(report, outcome) + 1)
             if outcome != "unchanged":
                 saved.append((outcome, contract))
-        _write_history(saved, user, f"Imported from {register.file_name}")
+                if warning:
+                    report.warnings.append(
+                        f'"{register.file_name}" row {number}: {warning}'
+                    )
+        _write_history(saved, user, reason)
         if held.made:  # tagged, as a spend file's new suppliers are
             classify_suppliers(
                 supplier_ids=held.made_ids(), councils=[council], user=user
@@ -421,6 +480,10 @@ def import_register(
             f"{bare_cpv_rows} row(s) gave CPV codes without their check digit "
             "(like 45000000 rather than 45000000-7); those codes were left out. "
             "Add them on the contract with the check digit."
+        )
+    if report.total_rows:
+        report.notes.append(
+            f"{report.totals_text}: a total is not a contract, so it was not imported."
         )
     return report
 
@@ -504,9 +567,9 @@ class _Held:
                 self.by_number.setdefault(new_supplier.company_number, new_supplier)
 
 
-def _import_row(council, values, held: _Held, user, today):
+def _import_row(council, values, held: _Held, user, today, reason: str):
     """Create or update one row's contract: (outcome, contract, the supplier made
-    for it if any)."""
+    for it if any, a warning about its supplier or "")."""
     from procure.forms import ContractRowForm, reference_key
 
     reference = values["reference"]
@@ -518,10 +581,13 @@ def _import_row(council, values, held: _Held, user, today):
             f"{held.rows[key]} of this file",
         )
     existing = held.contracts.get(key)
-    supplier = _supplier(values, held)
+    supplier, warning = _supplier(values, held)
     new_supplier = None
     if supplier is not None and supplier.pk is None:
         supplier._history_user = user
+        # Its history names the file, as the contracts' does (QA: "created by
+        # demo-officer" and nothing more).
+        supplier._change_reason = reason
         supplier.save()
         new_supplier = supplier
     data = _form_data(existing, values, supplier, today)
@@ -538,7 +604,7 @@ def _import_row(council, values, held: _Held, user, today):
         name, errors = next(iter(form.errors.items()))
         raise _Rejected(_FORM_TO_FIELD.get(name, name), " ".join(errors))
     if existing is not None and not form.has_changed():
-        return "unchanged", existing, new_supplier
+        return "unchanged", existing, new_supplier, warning
     contract = form.instance
     contract._history_user = user
     # Its history is written with the others' in one go (`_write_history`).
@@ -549,7 +615,7 @@ def _import_row(council, values, held: _Held, user, today):
         del contract.skip_history_when_saving
     contract._history_date = timezone.now()
     outcome = "created" if existing is None else "updated"
-    return outcome, contract, new_supplier
+    return outcome, contract, new_supplier, warning
 
 
 def _write_history(saved: list[tuple[str, Contract]], user, reason: str) -> None:
@@ -586,6 +652,18 @@ def _report_links(report: Report, result) -> None:
             report.moved.append(
                 (references[before], references[after], lines, amount or Decimal(0))
             )
+
+
+def _is_total_row(row: list[object], cells: dict[str, object]) -> bool:
+    """A total or summary row: a cell labelled as the spend importer's total rows
+    are ("Total", "Sub total", "Grand total", "Total value") and no reference and
+    no title (other than that label). A row with a reference or a title is never
+    one, whatever its other cells say."""
+    for name in ("reference", "title"):
+        text = _text(cells, name)
+        if text and not _is_total_label(text):
+            return False
+    return any(type(c) is str and _is_total_label(c) for c in row)
 
 
 def _cell(row: list[object], index: int) -> object:
@@ -631,6 +709,7 @@ def _values(cells: dict[str, object], today: date) -> tuple[dict, int]:
     supplier = _text(cells, "supplier_name").split("|")[0].strip()
     values["supplier_name"] = supplier
     values["company_number"] = _company_number(_text(cells, "company_number"))
+    values["company_number_given"] = _text(cells, "company_number")  # as written
     return values, bare
 
 
@@ -684,27 +763,139 @@ def _company_number(text: str) -> str:
     return number
 
 
-def _supplier(values: dict, held: _Held) -> Supplier | None:
-    """The register's supplier for the row: by company number, then by name (the
-    register, then this council's aliases), else a new unverified one (unsaved)."""
+def _supplier(values: dict, held: _Held) -> tuple[Supplier | None, str]:
+    """The register's supplier for the row and a warning about it (or ""): by
+    company number, then by name (the register, then this council's aliases),
+    else a new unverified one (unsaved).
+
+    A number is taken only when the row's name agrees with it (QA: "Ashcroft
+    Print Ltd" with Amber Cleaning Limited's number was attached to Amber
+    Cleaning): a name that is another supplier's, or is clearly unlike the
+    number's supplier's name, rejects the row (`_number_and_name`)."""
     number, name = values["company_number"], values["supplier_name"]
     if not name and not number:
-        return None
-    if number:
-        found = held.by_number.get(number)
-        if found:
-            return _unmerged(found)
+        return None, ""
+    named = None
+    if name and not is_redacted(name):
+        norm = normalise_name(name)
+        named = held.made.get(norm) or held.by_name.get(norm)
+        if named is None and norm in held.by_alias:
+            named = _unmerged(held.by_alias[norm])
+    numbered = held.by_number.get(number) if number else None
+    if numbered is not None:
+        numbered = _unmerged(numbered)
+        return numbered, _number_and_name(values, numbered, named)
+    if named is not None:
+        return named, _other_number(values, named)
     if not name or is_redacted(name):
-        return None
-    norm = normalise_name(name)
-    if norm in held.made:
-        return held.made[norm]
-    found = held.by_name.get(norm)
-    if found is None and norm in held.by_alias:
-        found = _unmerged(held.by_alias[norm])
-    if found is None:
-        found = Supplier(name=name[:300], company_number=number, verified=False)
-    return found
+        return None, ""
+    return Supplier(name=name[:300], company_number=number, verified=False), ""
+
+
+def _number_and_name(values: dict, numbered: Supplier, named: Supplier | None) -> str:
+    """Check the row's supplier name against the supplier its company number
+    found: "" when they agree, a warning when the names are only somewhat alike
+    (a trading name, an abbreviation), else _Rejected naming both values."""
+    name = values["supplier_name"]
+    if not name or is_redacted(name) or named == numbered:
+        return ""
+    given = values["company_number_given"] or values["company_number"]
+    likeness = _likeness(normalise_name(name), normalise_name(numbered.name))
+    if likeness == _ALIKE:
+        # Two suppliers of one name (one not yet merged): the number decides.
+        return ""
+    todo = (
+        "Correct the company number, or the supplier name if the contract is "
+        f'with "{numbered.name}".'
+    )
+    if named is not None:
+        theirs = (
+            f" (company number {named.company_number})" if named.company_number else ""
+        )
+        raise _Rejected(
+            "supplier_name",
+            f'the supplier name "{name}" and the company number {given} point to '
+            f'different suppliers: {given} is the company number of "{numbered.name}", '
+            f'and "{name}" is the supplier "{named.name}"{theirs}. {todo}',
+            also="company_number",
+        )
+    if likeness == _UNLIKE:
+        raise _Rejected(
+            "supplier_name",
+            f'the company number {given} is that of "{numbered.name}", whose name '
+            f'is unlike the supplier name "{name}". {todo}',
+            also="company_number",
+        )
+    return (
+        f'the company number {given} is that of "{numbered.name}", whose name is '
+        f'only somewhat like the supplier name "{name}" (a trading name or an '
+        f'abbreviation?): the contract was given to "{numbered.name}". If that is '
+        "wrong, correct the company number or the supplier name and import the "
+        "file again."
+    )
+
+
+def _other_number(values: dict, named: Supplier) -> str:
+    """A warning when the row's company number (found for no supplier) is not
+    the number held for the supplier its name found; else ""."""
+    number = values["company_number"]
+    if not number or not named.company_number or named.company_number == number:
+        return ""
+    given = values["company_number_given"] or number
+    return (
+        f'the supplier name "{values["supplier_name"]}" is "{named.name}", whose '
+        f"company number is {named.company_number}, not {given}: the contract "
+        f'was given to "{named.name}" by its name. Check the company number.'
+    )
+
+
+_ALIKE, _SOMEWHAT, _UNLIKE = "alike", "somewhat alike", "unlike"
+_INITIALS_SKIPPED = frozenset({"ltd", "plc", "llp", "co", "cic", "and", "of", "the"})
+
+
+def _distinctive(name: str) -> str:
+    return " ".join(w for w in name.split() if w not in GENERIC_WORDS)
+
+
+def _likeness(first: str, second: str) -> str:
+    """How alike two normalised supplier names are, judged conservatively on
+    their distinctive (not generic) words: alike ("Green Spaces Ltd" and "Green
+    Spaces (Luton) Limited"), unlike ("Ashcroft Print Ltd" and "Amber Cleaning
+    Limited": no distinctive word in common, the first ones unlike, neither the
+    other's initials, under 60 on rapidfuzz's ratio run together), else somewhat
+    alike (a trading name, an abbreviation, a misspelling)."""
+    a, b = _distinctive(first), _distinctive(second)
+    if first == second or a.replace(" ", "") == b.replace(" ", ""):
+        return _ALIKE
+    if not a or not b:  # only generic words: nothing to go on
+        return _SOMEWHAT
+    shared = fuzz.token_set_ratio(a, b)
+    held_a, held_b = distinctive_words_held(a, b), distinctive_words_held(b, a)
+    agree = distinctive_words_agree(a, b)
+    if held_a and held_b and (shared >= 90 or (shared >= 80 and agree)):
+        return _ALIKE
+    if held_a or held_b or agree or _initials_of(first, second):
+        return _SOMEWHAT
+    if fuzz.ratio(a.replace(" ", ""), b.replace(" ", "")) >= 60:
+        return _SOMEWHAT
+    return _UNLIKE
+
+
+def _initials_of(first: str, second: str) -> bool:
+    """Is one name (one word) the other's initials ("BT", "British Telecoms")?"""
+
+    def initials(name: str) -> set[str]:
+        words = [w for w in name.split() if w not in _INITIALS_SKIPPED]
+        return {
+            "".join(w[0] for w in words),
+            "".join(w[0] for w in _distinctive(name).split()),
+        } - {""}
+
+    for one, other in ((first, second), (second, first)):
+        words = [w for w in one.split() if w not in _INITIALS_SKIPPED]
+        if len(words) == 1 and len(words[0]) >= 2 and words[0] in initials(other):
+            return True
+    return False
 
 
 def _unmerged(supplier: Supplier) -> Supplier:

@@ -161,6 +161,7 @@ def _assert_reconciles(report):
         + report.rejected
         + report.other_buyer
         + report.blank
+        + report.totals
     )
 
 
@@ -736,3 +737,162 @@ def test_a_supplier_the_import_adds_is_tagged(council):
         SupplierTag.objects.filter(supplier=supplier).values_list("kind", flat=True)
     )
     assert kinds == {"locality", "size", "vcse", "living_wage"}
+
+
+def _row(reference, title, supplier="", number="", value="1000"):
+    return [reference, title, supplier, number, value, "01/04/2025"] + [""] * 5
+
+
+def test_a_company_number_whose_supplier_is_clearly_unlike_the_name_is_rejected(
+    council, make_supplier, make_line
+):
+    """QA: "Ashcroft Print Ltd" with Amber Cleaning Limited's company number made
+    contract QA-010 for Amber Cleaning, took its payments and said nothing."""
+    amber = make_supplier(name="Amber Cleaning Limited", company_number="10087109")
+    line = make_line(council, supplier=amber, payment_date=date(2025, 5, 1))
+    rows = [
+        _row("QA-010", "Printing", "Ashcroft Print Ltd", "10087109"),
+        _row("QA-011", "Cleaning", "Amber Cleaning Ltd", "10087109"),
+    ]
+    report = _import(council, _csv(rows), "register.csv")
+    _assert_reconciles(report)
+    assert (report.created, report.rejected, report.warnings) == (1, 1, [])
+    assert not Contract.objects.filter(reference="QA-010").exists()
+    assert Contract.objects.get(reference="QA-011").supplier == amber
+    line.refresh_from_db()
+    assert line.contract.reference == "QA-011"
+    assert not Supplier.objects.filter(name="Ashcroft Print Ltd").exists()
+    message = report.rejections[0].message("register.csv")
+    assert message.startswith(
+        '"register.csv" row 2, columns "Supplier Name" and "Company Number": '
+    )
+    for said in (
+        '"Ashcroft Print Ltd"',
+        "10087109",
+        'of "Amber Cleaning Limited"',
+        "Correct the company number, or the supplier name",
+    ):
+        assert said in message
+
+
+def test_a_name_and_a_number_of_two_different_suppliers_are_rejected(
+    council, make_supplier
+):
+    make_supplier(name="Amber Cleaning Limited", company_number="10087109")
+    make_supplier(name="Ashcroft Print Limited", company_number="09999999")
+    report = _import(
+        council,
+        _csv([_row("QA-010", "Printing", "Ashcroft Print Ltd", "10087109")]),
+        "register.csv",
+    )
+    _assert_reconciles(report)
+    assert (report.created, report.rejected) == (0, 1)
+    message = report.rejections[0].message("register.csv")
+    assert 'is the company number of "Amber Cleaning Limited"' in message
+    assert '"Ashcroft Print Limited" (company number 09999999)' in message
+    assert 'columns "Supplier Name" and "Company Number"' in message
+
+
+def test_a_number_of_a_supplier_only_somewhat_like_the_name_imports_with_a_warning(
+    council, make_supplier
+):
+    """A trading name or abbreviation is not rejected, but said on the page."""
+    amber = make_supplier(name="Amber Cleaning Limited", company_number="10087109")
+    bt = make_supplier(name="British Telecommunications plc", company_number="01800000")
+    rows = [
+        _row("QA-020", "Security", "Amber Security Ltd", "10087109"),
+        _row("QA-021", "Phones", "BT", "01800000"),
+    ]
+    report = _import(council, _csv(rows), "register.csv")
+    _assert_reconciles(report)
+    assert (report.created, report.rejected) == (2, 0)
+    assert Contract.objects.get(reference="QA-020").supplier == amber
+    assert Contract.objects.get(reference="QA-021").supplier == bt
+    assert len(report.warnings) == 2
+    assert report.warnings[0].startswith('"register.csv" row 2: ')
+    assert '"Amber Cleaning Limited"' in report.warnings[0]
+    assert '"Amber Security Ltd"' in report.warnings[0]
+
+
+def test_a_number_taken_by_an_earlier_row_of_the_file_is_checked_too(council):
+    rows = [
+        _row("QA-030", "Grounds", "Green Spaces Ltd", "1234567"),
+        _row("QA-031", "Printing", "Inky Ltd", "01234567"),
+    ]
+    report = _import(council, _csv(rows), "register.csv")
+    assert (report.created, report.rejected) == (1, 1)
+    assert 'of "Green Spaces Ltd"' in report.rejections[0].reason
+
+
+def test_total_rows_are_skipped_and_counted(council):
+    """QA: a last row "Total,,,,103500" was rejected as "row 13: the contract
+    title is empty"."""
+    rows = [
+        *GOOD,
+        ["Total", "", "", "", "170000", "", "", "", "", "", ""],
+        ["", "Sub total", "", "", "170000", "", "", "", "", "", ""],
+        # A reference is never a total row, whatever its other cells say.
+        ["LBC-009", "", "Total", "", "5", "01/04/2025", "", "", "", "", ""],
+        ["", "", "", "", "", "", "", "Grand total", "", "", ""],
+    ]
+    report = _import(council, _csv(rows), "register.csv")
+    _assert_reconciles(report)
+    assert (report.rows_read, report.created, report.rejected) == (7, 3, 1)
+    assert report.total_rows == [5, 6, 8]
+    assert report.totals_text == "3 total rows skipped (rows 5, 6 and 8)"
+    assert report.rejections[0].row == 7
+    assert "the contract title is empty" in report.rejections[0].reason
+    one = _import(council, _csv([*GOOD, rows[3]]), "again.csv")
+    assert one.totals_text == "1 total row skipped (row 5)"
+    assert "1 total row skipped (row 5)" in " ".join(one.notes)
+
+
+def test_a_supplier_the_import_adds_has_history_naming_the_file(
+    council, council_officer
+):
+    _import(council, _csv(GOOD[:1]), "register-2025.csv", user=council_officer)
+    supplier = Supplier.objects.get(name="Green Spaces Ltd")
+    record = supplier.history.get()
+    assert record.history_user == council_officer
+    assert record.history_change_reason == "Imported from register-2025.csv"
+    contract = Contract.objects.get(reference="LBC-001")
+    assert record.history_change_reason == (
+        contract.history.get().history_change_reason
+    )
+
+
+def test_the_result_page_says_total_rows_and_supplier_warnings(
+    client, council, council_officer, make_supplier, uploads
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    make_supplier(name="Amber Cleaning Limited", company_number="10087109")
+    rows = [
+        _row("QA-020", "Security", "Amber Security Ltd", "10087109"),
+        _row("QA-010", "Printing", "Ashcroft Print Ltd", "10087109"),
+        ["Total", "", "", "", "2000", "", "", "", "", "", ""],
+    ]
+    client.force_login(council_officer)
+    upload = SimpleUploadedFile("register.csv", _csv(rows), "text/csv")
+    preview = client.post(_url(council), {"step": "upload", "register-file": upload})
+    mapping = {
+        f"map-{name}": str(index)
+        for name, index in preview.context["register"].mapping.items()
+    }
+    result = client.post(
+        _url(council),
+        {
+            "step": "import",
+            "kept": preview.context["kept"],
+            "file_name": "register.csv",
+            **mapping,
+        },
+    )
+    page = result.content.decode()
+    assert "1 total row skipped (row 4)" in page
+    assert re.search(r'id="rows-total">1<', page)
+    assert "Every row is accounted for" in page
+    assert "Suppliers to check" in page and "Amber Security Ltd" in page
+    assert 'row 3, columns "Supplier Name" and "Company Number"' in (
+        page.replace("&quot;", '"')
+    )
