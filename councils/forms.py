@@ -4,7 +4,6 @@ council's members. Every message says what is wrong and what to do about it."""
 from __future__ import annotations
 
 import csv
-import json
 import re
 from decimal import Decimal
 from functools import cache
@@ -12,12 +11,10 @@ from functools import cache
 from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model, password_validation
-from django.core import signing
 from django.core.exceptions import ValidationError
-from django.utils import timezone
-from django.utils.text import get_text_list
 
 from councils.models import Council, Membership, Role, WiderKind
+from councils.stale import RefusesStaleSaves
 from spend.values import clean_text, parse_postcode
 
 ROLE_HINTS = {
@@ -159,8 +156,7 @@ AREA_NOTES_LONGEST = 10_000
 def area_values(council: Council) -> dict[str, object]:
     """The council's local area as held (LocalAreaForm's fields), as JSON holds
     it (a Decimal as its text)."""
-    values = {name: getattr(council, name) for name in LocalAreaForm.Meta.fields}
-    return json.loads(json.dumps(values, default=str))
+    return LocalAreaForm.seen_values(council)
 
 
 _SEEN_SALT = "localspend.local-area.seen"
@@ -168,10 +164,10 @@ _SEEN_SALT = "localspend.local-area.seen"
 
 def area_seen(council: Council) -> str:
     """The area as a page shows it, signed, for the form's hidden `seen`."""
-    return signing.dumps(area_values(council), salt=_SEEN_SALT, compress=True)
+    return LocalAreaForm.seen_token(council)
 
 
-class LocalAreaForm(forms.ModelForm):
+class LocalAreaForm(RefusesStaleSaves, forms.ModelForm):
     """The council's local area and its wider tier, as the classifier reads them."""
 
     local_districts = DistrictListField(
@@ -294,24 +290,21 @@ class LocalAreaForm(forms.ModelForm):
 
     EMPTY = {"wider_authority_codes": [], "wider_radius_miles": None}
 
-    # The area as it was when the page was shown (signed): a save from a page
-    # opened before someone else's save would quietly undo theirs (QA: two tabs).
-    seen = forms.CharField(widget=forms.HiddenInput, required=False)
+    # The area as it was when the page was shown, in the hidden `seen`: a save
+    # from a page opened before someone else's save would quietly undo theirs
+    # (QA: two tabs). See councils.stale.
+    seen_salt = _SEEN_SALT
+    seen_what = "the area"
+    seen_here = True
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["wider_region"].choices = [("", "Choose a region")] + [
             (r, r) for r in regions()
         ]
-        self.fields["seen"].initial = area_seen(self.instance)
 
-    def _seen(self) -> dict[str, object] | None:
-        """The area as the page showed it, or None (no page, or not ours)."""
-        try:
-            seen = signing.loads(self.data.get("seen") or "", salt=_SEEN_SALT)
-        except signing.BadSignature:
-            return None
-        return seen if isinstance(seen, dict) else None
+    def seen_council(self, held: Council) -> Council:
+        return held
 
     def clean_area_notes(self) -> str:
         notes = self.cleaned_data["area_notes"]
@@ -335,87 +328,7 @@ class LocalAreaForm(forms.ModelForm):
                 data[name] = self.EMPTY.get(name, "")
         if kind == WiderKind.RADIUS:
             self._clean_radius(data)
-        seen = self._seen()
-        if seen is not None and seen != area_values(self.instance):
-            self._refuse_stale(self.instance, seen)
         return data
-
-    def refuse_if_stale(self, held: Council) -> bool:
-        """Check again against the council as locked for the save (a save that
-        came in between `clean` and now): True, with the form's error, if the
-        area has changed since the page was shown."""
-        seen = self._seen()
-        if seen is None or seen == area_values(held):
-            return False
-        self._refuse_stale(held, seen)
-        return True
-
-    def _refuse_stale(self, held: Council, seen: dict[str, object]) -> None:
-        """Someone saved the area after this page was shown: save nothing. The
-        form keeps what this person changed and shows the rest as it is now, so
-        a second save keeps both changes (QA: the untouched fields still held
-        the page's old values, and saving again undid the other change); the
-        message says who changed what, and when."""
-        from councils.access import People
-
-        now = area_values(held)
-        mine = self._changed_here(seen)
-        data = self.data.copy()
-        for name in LocalAreaForm.Meta.fields:
-            if name not in mine:
-                value = self.fields[name].prepare_value(getattr(held, name))
-                data[name] = "" if value is None else value
-        data["seen"] = area_seen(held)
-        self.data = data
-        theirs = [name for name in now if now[name] != seen.get(name)]
-        records = list(
-            held.history.select_related("history_user").order_by(
-                "-history_date", "-history_id"
-            )[:50]
-        )
-        # The newest record that changed the area (not the public pages, say),
-        # however it was saved.
-        latest = next(
-            (
-                newer
-                for newer, older in zip(records, records[1:], strict=False)
-                if area_values(newer) != area_values(older)
-            ),
-            records[0] if records else None,
-        )
-        who = "Someone"
-        if latest is not None:
-            name = People(held).name(
-                latest.history_user_id, latest.history_user, here=True
-            )
-            when = timezone.localtime(latest.history_date)
-            who = f"{name} (at {when:%H:%M} on {when.day} {when:%B %Y})"
-        fields = get_text_list([str(self.fields[n].label) for n in theirs], "and")
-        labels = get_text_list([str(self.fields[n].label) for n in mine], "and")
-        kept = (
-            f"Your change{'s' if len(mine) > 1 else ''} to {labels} "
-            f"{'are' if len(mine) > 1 else 'is'} kept in the form"
-            if mine
-            else "You had changed nothing"
-        )
-        self.add_error(
-            None,
-            f"Nothing was saved: {who} changed {fields} after you opened this "
-            f"page. {kept}; the rest now shows the area as it is. Check it, then "
-            "save again.",
-        )
-
-    def _changed_here(self, seen: dict[str, object]) -> list[str]:
-        """The fields this person changed from what their page showed."""
-        changed = []
-        for name in LocalAreaForm.Meta.fields:
-            if name in self.errors or name not in self.cleaned_data:
-                changed.append(name)  # kept as typed, to be corrected
-                continue
-            value = json.loads(json.dumps(self.cleaned_data[name], default=str))
-            if value != seen.get(name):
-                changed.append(name)
-        return changed
 
     def _clean_radius(self, data: dict) -> None:
         miles = data.get("wider_radius_miles")

@@ -13,6 +13,7 @@ from django.forms.models import construct_instance
 
 from councils.models import Council
 from councils.periods import FinancialYear
+from councils.stale import RefusesStaleSaves
 from procure.models import _CPV as CPV_CODE  # the model's rule for one code
 from procure.models import (
     Contract,
@@ -96,7 +97,7 @@ def _length_message(what: str, limit: int) -> dict:
     }
 
 
-class SupplierForm(forms.ModelForm):
+class SupplierForm(RefusesStaleSaves, forms.ModelForm):
     class Meta:
         model = Supplier
         fields = [
@@ -141,8 +142,15 @@ class SupplierForm(forms.ModelForm):
             ),
         }
 
-    def __init__(self, *args, **kwargs):
+    # Suppliers are shared by every council: a page opened before another
+    # officer's save must not undo it (QA: two tabs). See councils.stale.
+    seen_salt = "localspend.supplier.seen"
+    seen_what = "the supplier"
+    seen_here = False
+
+    def __init__(self, *args, council: Council | None = None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.council = council  # whose members read the form's messages
         # Typed with spaces ("GB 123 456 789 012"), a number may be longer than
         # it is kept: the clean_ methods tidy it, then say what is wrong, if
         # anything, instead of a count of characters.
@@ -308,7 +316,7 @@ class CPVCodesField(forms.CharField):
         return attrs
 
 
-class ContractForm(forms.ModelForm):
+class ContractForm(RefusesStaleSaves, forms.ModelForm):
     """A council's contract. The supplier is one the council deals with (paid,
     named in its files or contracted); others join the list once they are paid or
     named in a spend file."""
@@ -403,6 +411,12 @@ class ContractForm(forms.ModelForm):
                 "main codes.",
             },
         }
+
+    # A page opened before another officer's save must not undo it (QA: two
+    # tabs). See councils.stale.
+    seen_salt = "localspend.contract.seen"
+    seen_what = "the contract"
+    seen_here = True
 
     def __init__(self, *args, council: Council, **kwargs):
         super().__init__(*args, **kwargs)

@@ -384,10 +384,19 @@ def override_as_seen(
 @council_view(Capability.EDIT_REGISTER)
 def supplier_edit(request: HttpRequest, council: Council, pk: int) -> HttpResponse:
     supplier = _supplier_for(council, pk)
-    form = SupplierForm(request.POST or None, instance=supplier)
+    form = SupplierForm(request.POST or None, instance=supplier, council=council)
     if request.method == "POST" and form.is_valid():
         before = _tag_values(supplier, council)
         with transaction.atomic():
+            # Locked, and checked again: a save between this one's check and
+            # now (another tab, another council's officer).
+            held = Supplier.objects.select_for_update().get(pk=supplier.pk)
+            if form.refuse_if_stale(held):
+                return render(
+                    request,
+                    "procure/supplier_form.html",
+                    {"council": council, "supplier": held, "form": form},
+                )
             form.save()
             # Postcode, size, numbers and accreditation decide the tags: work
             # them out again now, for every council (overrides still win).
@@ -1140,7 +1149,19 @@ def contract_edit(request: HttpRequest, council: Council, pk: int) -> HttpRespon
     form = ContractForm(request.POST or None, instance=contract, council=council)
     if request.method == "POST" and form.is_valid():
         if form.has_changed():
-            form.save()
+            with transaction.atomic():
+                # Locked, and checked again: a save between this one's check
+                # and now (another tab, another officer).
+                held = Contract.objects.select_for_update().get(pk=contract.pk)
+                if form.refuse_if_stale(held):
+                    context = {
+                        "council": council,
+                        "form": form,
+                        "contract": held,
+                        **_kpi_context(held),
+                    }
+                    return render(request, "procure/contract_form.html", context)
+                form.save()
             _after_save(request, contract, "Saved")
         return redirect(contract.get_absolute_url())
     context = {

@@ -1232,3 +1232,162 @@ def test_an_off_contract_amount_in_error_says_the_list_is_the_usual_one(
     assertContains(page, "Enter the amount, in pounds.")
     assertContains(page, "Until the choices above are corrected, the list below uses")
     assertNotContains(client.get(url), "Until the choices above are corrected")
+
+
+# --- A page opened before someone else's save --------------------------------
+
+
+def _opened(client, user, url) -> dict:
+    """What the edit page, opened by `user`, would send back unchanged: each
+    field as shown, and the hidden `seen`."""
+    client.force_login(user)
+    page = client.get(url)
+    form = page.context["form"]
+    assert f'name="seen" value="{form["seen"].value()}"' in page.content.decode()
+    return {
+        name: "" if form[name].value() is None else form[name].value()
+        for name in form.fields
+    }
+
+
+def _errors(response) -> str:
+    from html import unescape
+
+    page = response.content.decode()
+    start = page.index("govuk-error-summary")
+    return unescape(page[start : page.index("</ul>", start)])
+
+
+def test_a_contract_save_from_a_page_opened_before_anothers_is_refused(
+    client, council_officer, council_admin, council, supplier, contract
+):
+    """QA: with the contract open in two tabs, the contract manager set in one
+    and the title in the other, the second save took the manager out again."""
+    import re
+
+    url = reverse("procure:contract-edit", args=[council.slug, contract.pk])
+    tab_b = _opened(client, council_admin, url)
+    tab_a = _opened(client, council_officer, url)
+    assert (
+        client.post(url, tab_a | {"contract_manager": "Priya Shah"}).status_code == 302
+    )
+    contract.refresh_from_db()
+    assert contract.contract_manager == "Priya Shah"
+
+    client.force_login(council_admin)
+    response = client.post(url, tab_b | {"title": "Home care and support"})
+    assert response.status_code == 200
+    said = _errors(response)
+    assert re.search(
+        r"Nothing was saved: bob-officer \(at \d\d:\d\d on \d{1,2} \w+ \d{4}\) "
+        r"changed Contract manager after you opened this page\. Your change to "
+        r"Title is kept in the form; the rest now shows the contract as it is\. "
+        r"Check it, then save again\.",
+        said,
+    ), said
+    contract.refresh_from_db()
+    assert (contract.title, contract.contract_manager) == ("Home care", "Priya Shah")
+    assert contract.history.count() == 2
+    form = response.context["form"]
+    assert form["title"].value() == "Home care and support"
+    assert form["contract_manager"].value() == "Priya Shah"
+    again = {
+        name: "" if form[name].value() is None else form[name].value()
+        for name in form.fields
+    }
+    assert client.post(url, again).status_code == 302
+    contract.refresh_from_db()
+    assert contract.title == "Home care and support"
+    assert contract.contract_manager == "Priya Shah"
+
+
+def test_a_contract_refusal_names_a_former_member_as_the_contract_history_does(
+    client, council_officer, council, supplier, contract, django_user_model
+):
+    """A contract is the council's own: a former member is named for what
+    they did to it (here=True), as its history names them."""
+    from councils.models import Membership
+
+    url = reverse("procure:contract-edit", args=[council.slug, contract.pk])
+    tab = _opened(client, council_officer, url)
+    ann = django_user_model.objects.create_user("ann-former")
+    held = Membership.objects.create(user=ann, council=council, role="procurement")
+    contract._history_user = ann
+    contract.department = "Adult social care"
+    contract.save()
+    held.delete()
+    response = client.post(url, tab | {"title": "Home care and support"})
+    said = _errors(response)
+    assert "Nothing was saved: ann-former (at " in said
+    assert "changed Department after you opened" in said
+    contract.refresh_from_db()
+    assert (contract.title, contract.department) == ("Home care", "Adult social care")
+
+
+def test_a_contract_save_from_a_page_with_no_seen_is_not_checked(
+    client, council_officer, council, supplier, contract
+):
+    """A page from before `seen` (or a script): saved as before."""
+    url = reverse("procure:contract-edit", args=[council.slug, contract.pk])
+    tab = _opened(client, council_officer, url)
+    contract.contract_manager = "Priya Shah"
+    contract.save()
+    del tab["seen"]
+    assert client.post(url, tab | {"title": "Home care and support"}).status_code == 302
+    contract.refresh_from_db()
+    assert contract.title == "Home care and support"
+
+
+def test_an_unchanged_contract_page_saves_nothing_with_its_seen(
+    client, council_officer, council, supplier, contract
+):
+    """The hidden `seen` is not a change: sent back as it came, nothing is
+    saved and no history written."""
+    url = reverse("procure:contract-edit", args=[council.slug, contract.pk])
+    tab = _opened(client, council_officer, url)
+    assert tab["seen"]
+    assert client.post(url, tab).status_code == 302
+    assert contract.history.count() == 1
+
+
+def test_a_contract_save_that_comes_in_between_is_caught_under_the_lock(
+    council, supplier, contract
+):
+    page = ContractForm(instance=contract, council=council)
+    data = {
+        name: "" if page[name].value() is None else page[name].value()
+        for name in page.fields
+    }
+    form = ContractForm(
+        data | {"title": "Home care and support"},
+        instance=Contract.objects.get(pk=contract.pk),
+        council=council,
+    )
+    assert form.is_valid()
+    other = Contract.objects.get(pk=contract.pk)
+    other.contract_manager = "Priya Shah"
+    other.save()
+    assert form.refuse_if_stale(Contract.objects.get(pk=contract.pk))
+    assert "changed Contract manager" in form.non_field_errors()[0]
+
+
+def test_the_contract_edit_page_checks_again_under_the_lock(
+    client, council_officer, council, supplier, contract, monkeypatch
+):
+    """A save landing between this one's validation and its save is caught by
+    the view's check on the locked row."""
+    url = reverse("procure:contract-edit", args=[council.slug, contract.pk])
+    tab = _opened(client, council_officer, url)
+    validate = ContractForm.is_valid
+
+    def valid_then_another_save(form):
+        valid = validate(form)
+        Contract.objects.filter(pk=contract.pk).update(contract_manager="Priya Shah")
+        return valid
+
+    monkeypatch.setattr(ContractForm, "is_valid", valid_then_another_save)
+    response = client.post(url, tab | {"title": "Home care and support"})
+    assert response.status_code == 200
+    assert "changed Contract manager after you opened this page" in _errors(response)
+    contract.refresh_from_db()
+    assert (contract.title, contract.contract_manager) == ("Home care", "Priya Shah")

@@ -543,3 +543,174 @@ def test_the_living_wage_question_names_the_accreditation(
     )
     assertContains(page, "Accredited real Living Wage employer")
     assertNotContains(page, "Living wage accredited")
+
+
+# --- A page opened before someone else's save --------------------------------
+
+
+def _opened(client, user, url) -> dict:
+    """What the edit page, opened by `user`, would send back unchanged: each
+    field as shown, and the hidden `seen`."""
+    client.force_login(user)
+    page = client.get(url)
+    form = page.context["form"]
+    assert f'name="seen" value="{form["seen"].value()}"' in page.content.decode()
+    return {
+        name: "" if form[name].value() is None else form[name].value()
+        for name in form.fields
+    }
+
+
+def _errors(response) -> str:
+    from html import unescape
+
+    page = response.content.decode()
+    start = page.index("govuk-error-summary")
+    return unescape(page[start : page.index("</ul>", start)])
+
+
+@pytest.fixture
+def dan(council, django_user_model):
+    from councils.models import Membership
+
+    user = django_user_model.objects.create_user("dan-officer")
+    Membership.objects.create(user=user, council=council, role="procurement")
+    return user
+
+
+def test_a_save_from_a_page_opened_before_anothers_save_is_refused_not_applied(
+    client, council_officer, dan, council, supplier
+):
+    """QA: with the supplier open in two tabs, the postcode set in one and the
+    employees in the other, the second save put the postcode back to blank."""
+    import re
+
+    url = reverse("procure:supplier-edit", args=[council.slug, supplier.pk])
+    tab_b = _opened(client, dan, url)
+    tab_a = _opened(client, council_officer, url)
+    assert tab_a["seen"] and tab_b["seen"]
+    assert client.post(url, tab_a | {"postcode": "LU1 1AA"}).status_code == 302
+
+    client.force_login(dan)
+    response = client.post(url, tab_b | {"employees": "40"})
+    assert response.status_code == 200
+    said = _errors(response)
+    assert re.search(
+        r"Nothing was saved: bob-officer \(at \d\d:\d\d on \d{1,2} \w+ \d{4}\) "
+        r"changed Postcode after you opened this page\. Your change to Employees "
+        r"is kept in the form; the rest now shows the supplier as it is\. Check "
+        r"it, then save again\.",
+        said,
+    ), said
+    supplier.refresh_from_db()
+    assert (supplier.postcode, supplier.employees) == ("LU1 1AA", None)
+    assert supplier.history.count() == 2  # created, then bob's postcode
+    # What was typed stays, and the rest shows the supplier as it is now:
+    # saving again keeps both changes.
+    form = response.context["form"]
+    assert form["employees"].value() == "40"
+    assert form["postcode"].value() == "LU1 1AA"
+    assert form["seen"].value() != tab_b["seen"]
+    again = {
+        name: "" if form[name].value() is None else form[name].value()
+        for name in form.fields
+    }
+    assert client.post(url, again).status_code == 302
+    supplier.refresh_from_db()
+    assert (supplier.postcode, supplier.employees) == ("LU1 1AA", 40)
+
+
+def test_the_refusal_does_not_name_another_councils_officer(
+    client, council_officer, other_council_officer, council, supplier
+):
+    """Suppliers are shared: someone at another council is named as the
+    supplier's history names them, not by name."""
+    url = reverse("procure:supplier-edit", args=[council.slug, supplier.pk])
+    tab = _opened(client, council_officer, url)
+    supplier._history_user = other_council_officer
+    supplier.postcode = "LU1 1AA"
+    supplier.save()
+    response = client.post(url, tab | {"employees": "40"})
+    said = _errors(response)
+    assert "Nothing was saved: someone at another council (at " in said
+    assert other_council_officer.username not in said
+    supplier.refresh_from_db()
+    assert (supplier.postcode, supplier.employees) == ("LU1 1AA", None)
+
+
+def test_a_change_to_what_the_form_does_not_show_does_not_stop_a_save(
+    client, council_officer, council, supplier
+):
+    """Only the fields the page shows count: Companies House details refreshed
+    meanwhile are not undone by the save (the form does not hold them)."""
+    url = reverse("procure:supplier-edit", args=[council.slug, supplier.pk])
+    tab = _opened(client, council_officer, url)
+    supplier.company_status = "active"
+    supplier.save()
+    assert client.post(url, tab | {"employees": "40"}).status_code == 302
+    supplier.refresh_from_db()
+    assert (supplier.company_status, supplier.employees) == ("active", 40)
+
+
+def test_a_save_from_a_page_with_no_seen_is_not_checked(
+    client, council_officer, council, supplier
+):
+    """A page from before `seen` (or a script): saved as before."""
+    url = reverse("procure:supplier-edit", args=[council.slug, supplier.pk])
+    tab = _opened(client, council_officer, url)
+    supplier.postcode = "LU1 1AA"
+    supplier.save()
+    del tab["seen"]
+    assert client.post(url, tab | {"employees": "40"}).status_code == 302
+    supplier.refresh_from_db()
+    assert supplier.employees == 40
+
+
+def test_a_supplier_save_that_comes_in_between_is_caught_under_the_lock(
+    council, supplier
+):
+    """The check as the form validates and the save are locked together by
+    the view's check again (refuse_if_stale) on the locked row."""
+    from procure.forms import SupplierForm
+
+    page = SupplierForm(instance=supplier, council=council)
+    data = {
+        name: "" if page[name].value() is None else page[name].value()
+        for name in page.fields
+    }
+    form = SupplierForm(
+        data | {"employees": "40"},
+        instance=Supplier.objects.get(pk=supplier.pk),
+        council=council,
+    )
+    assert form.is_valid()
+    other = Supplier.objects.get(pk=supplier.pk)
+    other.postcode = "LU1 1AA"
+    other.save()
+    assert form.refuse_if_stale(Supplier.objects.get(pk=supplier.pk))
+    assert "Nothing was saved" in form.non_field_errors()[0]
+    assert "changed Postcode" in form.non_field_errors()[0]
+
+
+def test_the_edit_page_checks_again_under_the_lock(
+    client, council_officer, council, supplier, monkeypatch
+):
+    """A save landing between this one's validation and its save is caught by
+    the view's check on the locked row."""
+    from procure.forms import SupplierForm
+
+    url = reverse("procure:supplier-edit", args=[council.slug, supplier.pk])
+    tab = _opened(client, council_officer, url)
+    validate = SupplierForm.is_valid
+
+    def valid_then_another_save(form):
+        valid = validate(form)
+        Supplier.objects.filter(pk=supplier.pk).update(postcode="LU1 1AA")
+        return valid
+
+    monkeypatch.setattr(SupplierForm, "is_valid", valid_then_another_save)
+    response = client.post(url, tab | {"employees": "40"})
+    assert response.status_code == 200
+    assert "changed Postcode after you opened this page" in _errors(response)
+    supplier.refresh_from_db()
+    assert (supplier.postcode, supplier.employees) == ("LU1 1AA", None)
