@@ -118,7 +118,11 @@ class SupplierForm(RefusesStaleSaves, forms.ModelForm):
         ]
         widgets = {"address": forms.Textarea(attrs={"rows": 3})}
         field_classes = {"turnover": PoundsField, "balance_sheet_total": PoundsField}
-        labels = {"living_wage_accredited": "Accredited real Living Wage employer"}
+        labels = {
+            "living_wage_accredited": "Accredited real Living Wage employer",
+            # As the supplier and spend lists' filters say it.
+            "verified": "Checked in the supplier register",
+        }
         error_messages = {
             "name": {
                 "required": "Enter the supplier's name.",
@@ -196,10 +200,28 @@ class SupplierForm(RefusesStaleSaves, forms.ModelForm):
         # The register matches on the normalised name, which keeps only letters
         # and digits: a name of punctuation alone ("—", "...") would be empty.
         name = self.cleaned_data["name"]
-        if not normalise_name(name):
+        key = normalise_name(name)
+        if not key:
             raise forms.ValidationError(
                 "Enter a supplier name with at least one letter or number."
             )
+        # Renamed to another supplier's name (as the register matches names):
+        # payments in that name would go to one of the two (QA: accepted
+        # without a word).
+        if "name" in self.changed_data:
+            other = (
+                self._others()
+                .filter(normalised_name=key, merged_into__isnull=True)
+                .order_by("pk")
+                .first()
+            )
+            if other is not None:
+                raise forms.ValidationError(
+                    f"Another supplier is already called {other.name}. If they are "
+                    "the same organisation, merge the two (on the supplier's page: "
+                    "“Is this the same organisation as another supplier?”); if "
+                    "not, give a name that tells them apart, such as with the town."
+                )
         return name
 
     def clean_company_number(self) -> str:

@@ -35,6 +35,28 @@ def test_an_officer_corrects_a_supplier_and_history_keeps_who(
     assert supplier.history.first().history_user == council_officer
 
 
+def test_a_rename_to_another_suppliers_name_is_refused(
+    client, council_officer, council, supplier, make_supplier
+):
+    """QA: renaming a supplier to another's exact name was accepted without a
+    word; payments in that name would then go to one of the two."""
+    make_supplier(name="Falcon IT Services Ltd")
+    merged_away = make_supplier(name="Old Name Limited")
+    merged_away.merged_into = make_supplier(name="Old Name Holdings")
+    merged_away.save()
+    client.force_login(council_officer)
+    url = reverse("procure:supplier-edit", args=[council.slug, supplier.pk])
+    page = client.post(url, DATA | {"name": "FALCON I.T. SERVICES LIMITED"})
+    assertContains(page, "Another supplier is already called Falcon IT Services Ltd.")
+    supplier.refresh_from_db()
+    assert supplier.name == "Wardown Plumbing"
+    # A merged supplier's name is no one else's: it may be taken.
+    assert client.post(url, DATA | {"name": "Old Name Ltd"}).status_code == 302
+    # Nor is a name kept unchanged checked (duplicates from imports can be edited).
+    make_supplier(name="Old Name Ltd.")
+    assert client.post(url, DATA | {"name": "Old Name Ltd"}).status_code == 302
+
+
 @pytest.mark.parametrize("role", ["finance", "viewer"])
 def test_finance_and_cabinet_cannot_edit_suppliers(
     client, role_users, council, supplier, role
