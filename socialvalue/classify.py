@@ -367,7 +367,8 @@ def _read_postcode_text(text: str) -> _Postcode | TagResult:
     # Cached: a register's suppliers share postcodes, and every council reads them.
     squashed = "".join(text.upper().split())
     if not squashed:
-        return _unknown_place("No postcode is recorded.")
+        # Nothing for the postcode rule to read: no data, not its decision.
+        return TagResult("unknown", "no_data", "No postcode is recorded.", "low")
     if squashed.startswith("BFPO"):
         return _unknown_place(_BFPO_EVIDENCE.format(text=_quoted(text)))
     if squashed in _OVERSEAS:
@@ -738,7 +739,7 @@ def _by_figures(facts: SupplierFacts) -> TagResult | None:
         return None
     value, meaning = _band_of(figures)
     evidence = f"Recorded {_described(figures)}: {meaning}."
-    # The figures are the supplier record's, as an officer entered them.
+    # The figures are the supplier record's, as entered (by an officer, say).
     if _certain(figures, value):
         return TagResult(value, "declaration", evidence, "high")
     evidence += f" Not certain without the {_missing(figures)}."
@@ -1114,7 +1115,7 @@ def living_wage_rule(
 _DECLARED = TagResult(
     "yes",
     "declaration",
-    "An officer recorded the supplier as a Living Wage employer.",
+    "The supplier's details record it as an accredited real Living Wage employer.",
     "medium",
 )
 

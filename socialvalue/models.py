@@ -196,10 +196,13 @@ def living_wage_choices() -> list[tuple[str, str]]:
 
 class TagSource(models.TextChoices):
     POSTCODE_RULE = "postcode_rule", "Postcode rule"
-    REGISTRY = "registry", "Registry data"
+    # Both read the supplier's record, whoever filled it in (a registry load,
+    # an officer, the demo): QA found "Registry data" for a type an officer
+    # typed, and "Recorded by an officer" for what no officer entered.
+    REGISTRY = "registry", "Supplier's recorded details"
     ACCREDITED_LIST = "accredited_list", "Accredited employer list"
     NAME_RULE = "name_rule", "Name of the organisation"
-    DECLARATION = "declaration", "Recorded by an officer"
+    DECLARATION = "declaration", "Supplier's recorded figures"
     NO_DATA = "no_data", "No data"
     OFFICER_OVERRIDE = "officer_override", "Officer override"
 

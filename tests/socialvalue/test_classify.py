@@ -168,6 +168,9 @@ def test_empty_and_invalid_postcodes_are_unknown_and_say_why(postcode, why):
     result = locality(postcode)
     assert (result.value, result.confidence) == ("unknown", "low")
     assert why in result.evidence
+    # QA: "No postcode is recorded" was labelled "Postcode rule": with nothing
+    # to read it is no data; a postcode that is not one, the rule's own finding.
+    assert result.source == ("no_data" if not postcode.strip() else "postcode_rule")
 
 
 def test_a_district_missing_from_the_table_is_unknown():
