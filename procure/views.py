@@ -836,7 +836,7 @@ def _supplier_status(supplier: Supplier | None, council: Council) -> list[dict]:
         label = tag.label if tag else TAG_VALUES[kind]["unknown"]
         if kind == TagKind.SIZE:
             sme = {"unknown": None}.get(value, value in SME_VALUES)
-            label = {True: "SME", False: "Not an SME", None: "Not known"}[sme] + (
+            label = {True: "SME", False: "Not an SME", None: "Size unknown"}[sme] + (
                 f" ({tag.label.lower()})" if tag and value != "unknown" else ""
             )
             good = sme
