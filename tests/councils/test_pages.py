@@ -188,3 +188,15 @@ def test_a_refusal_names_the_role_without_brackets_in_brackets(client, viewer, c
         "cannot do this.",
         status_code=403,
     )
+
+
+def test_a_year_with_no_spend_imported_says_so_not_zero_payments(
+    client, viewer, council
+):
+    """QA: a council with no data read "In 2025/26 the council made 0 payments
+    worth £0.00 to 0 suppliers"."""
+    client.force_login(viewer)
+    page = client.get(reverse("councils:overview", args=[council.slug]))
+    last = page.context["previous_fy"]
+    assertContains(page, f"No spend for {last} has been imported.")
+    assertNotContains(page, "0 payments worth")
