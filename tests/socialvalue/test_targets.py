@@ -336,3 +336,12 @@ def test_the_targets_page_lists_the_measures_in_their_own_order(
         "vcse",
         "living_wage",
     ]
+
+
+def test_the_targets_list_shows_each_targets_notes(client, viewer, council):
+    """QA: a target's note ("Cabinet pledge Nov 2026") showed only on its
+    remove page."""
+    _target(council, notes="Cabinet pledge Nov 2026\nsee the minutes")
+    client.force_login(viewer)
+    page = client.get(reverse("socialvalue:targets", args=[council.slug]))
+    assertContains(page, "Cabinet pledge Nov 2026<br>see the minutes")
