@@ -113,17 +113,20 @@ class DistrictListField(CodeListField):
             )
         codes = super().to_python(value)
         table = district_table()
+        # Both kinds of mistake at once (QA: the unknown district was told only
+        # after the malformed ones were put right).
+        errors = []
         malformed = [c for c in codes if parse_postcode(c) != c]
         if malformed:
-            raise ValidationError(
+            errors.append(
                 f"{_quoted(malformed)} {_is_are(malformed)} not "
                 f"{'a postcode district' if len(malformed) == 1 else 'postcode districts'}"
                 ". Enter the first half of a postcode, such as LU1 or MK9, "
                 "separated by commas or on separate lines."
             )
-        unknown = [c for c in codes if c not in table]
+        unknown = [c for c in codes if c not in table and c not in malformed]
         if unknown:
-            raise ValidationError(
+            errors.append(
                 f"{_quoted(unknown)} {_is_are(unknown)} not "
                 f"{'a postcode district' if len(unknown) == 1 else 'postcode districts'}"
                 " in use in the UK. Check "
@@ -131,6 +134,8 @@ class DistrictListField(CodeListField):
                 "address, or remove "
                 f"{'it' if len(unknown) == 1 else 'them'}."
             )
+        if errors:
+            raise ValidationError(errors)
         return codes
 
 

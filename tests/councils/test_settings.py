@@ -291,6 +291,11 @@ def test_fields_of_another_kind_of_wider_area_are_not_checked(admin_client, coun
             {"local_districts": "LU1, LU99"},
             "“LU99” is not a postcode district in use in the UK",
         ),
+        # Told with a malformed one, not after it is put right (QA: two rounds).
+        (
+            {"local_districts": "LU1, XX999, U6"},
+            "“U6” is not a postcode district in use in the UK",
+        ),
         (
             {"wider_districts": "LU5, <script>"},
             "“&lt;SCRIPT&gt;” is not a postcode district",
