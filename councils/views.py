@@ -654,14 +654,17 @@ def _council_changes(newer, older) -> list[dict]:
         if isinstance(change.old, list) or isinstance(change.new, list):
             changes.append(_list_change(label, change.old, change.new))
         else:
-            changes.append(
-                {
-                    "field": label,
-                    "old": _council_value(change.field, change.old),
-                    "new": _council_value(change.field, change.new),
-                    "note": "",
-                }
-            )
+            row = {
+                "field": label,
+                "old": _council_value(change.field, change.old),
+                "new": _council_value(change.field, change.new),
+                "note": "",
+            }
+            # Notes cut short above are there in full, on asking (QA: the cut
+            # notes could not be read anywhere).
+            if change.field == "area_notes" and "…" in (row["old"] + row["new"]):
+                row["old_full"], row["new_full"] = change.old or "—", change.new or "—"
+            changes.append(row)
     return changes
 
 

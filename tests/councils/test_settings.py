@@ -849,3 +849,19 @@ def test_the_refusal_names_who_changed_the_area_not_the_public_pages(
     response = client.post(url("councils:settings-area", council), area_data(seen=seen))
     said = errors_of(response)
     assert "Nothing was saved: ann-admin (at " in said and "bob-admin" not in said
+
+
+def test_long_notes_cut_short_in_the_history_can_be_read_in_full(admin_client, council):
+    """QA: Settings → History cut long notes off ("…Local: L…") with no way to
+    read the rest."""
+    before = "Agreed by cabinet. " + "Local: LU1 to LU4. " * 20 + "Old ending."
+    after = before.replace("Old ending.", "New ending, with LU5.")
+    for notes in (before, after):
+        admin_client.post(
+            url("councils:settings-area", council), area_data(area_notes=notes)
+        )
+    page = admin_client.get(url("councils:settings-history", council))
+    text = page.content.decode()
+    assert "…" in text
+    assertContains(page, "The notes in full")
+    assert "Old ending." in text and "New ending, with LU5." in text
