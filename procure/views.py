@@ -1039,10 +1039,21 @@ def _tag_history(
         for h, older in with_previous(tag_records)
         if older is not None
     }
+    # A record that only reworded the evidence (the wider area renamed, say)
+    # changed nothing a reader decides on (QA: "Location: Elsewhere in the UK"
+    # twice, with no change to see).
+    reworded = {
+        h.history_id
+        for h, older in with_previous(tag_records)
+        if older is not None
+        and h.history_type == "~"
+        and (h.value, h.source) == (older.value, older.source)
+    }
     shown = [
         h
         for h in reversed(tag_records)
-        if h.source != TagSource.OFFICER_OVERRIDE or h.history_type == "-"
+        if (h.source != TagSource.OFFICER_OVERRIDE or h.history_type == "-")
+        and h.history_id not in reworded
     ][:limit]
     rows = []
     for h in shown:

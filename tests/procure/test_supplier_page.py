@@ -56,3 +56,23 @@ def test_the_latest_payments_say_where_the_rest_are(
     )
     assertContains(page, "The latest 20 of 21:")
     assertContains(page, f"see all 21 payments to {supplier.name}")
+
+
+def test_tag_history_leaves_out_records_that_only_reworded_the_evidence(
+    client, viewer, council, make_supplier, make_line, make_tag
+):
+    """QA: renaming the wider area rewrote the evidence of every wider tag, and
+    the history said "Location: Elsewhere in the UK" again with nothing changed."""
+    from tests.procure.test_supplier_edit import _tag_history
+
+    supplier = make_supplier(name="Wardown Plumbing")
+    make_line(council, supplier=supplier)
+    tag = make_tag(supplier, "locality", "wider", council=council)
+    tag.evidence = "Within Bedfordshire and Luton, renamed."
+    tag.save()
+    tag.value = "uk"
+    tag.save()
+    client.force_login(viewer)
+    locations = [h for h in _tag_history(client, council, supplier) if "Location" in h]
+    assert len(locations) == 2, locations
+    assert "was Wider area" in locations[0]
