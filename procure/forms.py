@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.db.models import QuerySet
 from django.forms.models import construct_instance
+from django.utils import timezone
 
 from councils.models import Council
 from councils.periods import FinancialYear
@@ -784,7 +785,24 @@ class KPIRatingForm(forms.Form):
 
     def __init__(self, *args, contract: Contract, **kwargs):
         super().__init__(*args, **kwargs)
+        self.contract = contract
         self.fields["kpi"].queryset = contract.kpis.all()
+
+    def clean_period_end(self) -> date:
+        """A period of the contract that has ended: from its start to today."""
+        day = self.cleaned_data["period_end"]
+        start, today = self.contract.start_date, timezone.localdate()
+        if day < start:
+            raise ValidationError(
+                "The period rated cannot end before the contract began, on "
+                f"{start.day} {start:%B %Y}. Enter a day from then on."
+            )
+        if day > today:
+            raise ValidationError(
+                "The period rated cannot end after today "
+                f"({today.day} {today:%B %Y}): rate a period once it has ended."
+            )
+        return day
 
     def save(self) -> tuple[KPIRating, bool]:
         data = self.cleaned_data
@@ -793,6 +811,33 @@ class KPIRatingForm(forms.Form):
             period_end=data["period_end"],
             defaults={"rating": data["rating"], "note": data["note"]},
         )
+
+
+class OtherPaymentsForm(forms.Form):
+    """Which of the supplier's other payments a contract's page lists to link by
+    hand: those paid from one day to another (either may be left out)."""
+
+    date_from = forms.DateField(
+        required=False,
+        label="Paid on or after",
+        widget=_DATE,
+        error_messages={"invalid": "Enter the first day as a real date."},
+    )
+    date_to = forms.DateField(
+        required=False,
+        label="Paid on or before",
+        widget=_DATE,
+        error_messages={"invalid": "Enter the last day as a real date."},
+    )
+
+    def clean(self) -> dict:
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and end < start:
+            self.add_error(
+                "date_to", "The last day must be the same as or after the first day."
+            )
+        return data
 
 
 THRESHOLDS = {"5000": "£5,000", "30000": "£30,000", "custom": "Another amount"}

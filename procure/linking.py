@@ -8,7 +8,13 @@ latest wins (a later contract usually replaces or extends an earlier one).
 
 An officer can link a line by hand, or unlink it; such lines are marked
 `contract_link_manual` and the linker leaves them alone until the officer hands
-them back (`release_lines`).
+them back (`release_lines`). Each line's latest such decision (who, when, which
+contract) is a `HandLink`.
+
+Where the linker moves payments onto or off contracts for a reason worth telling
+(a register import, a merge, a contract saved or deleted), `record_moves` writes
+one `ContractLinkChange` on each contract that gained or lost payments, shown in
+its history: never one per payment.
 
 Each run is one correlated UPDATE over the lines in scope, never a loop over lines
 in Python. Call `link_spend` after contracts change (the views do) and after spend
@@ -17,6 +23,7 @@ is imported or rolled back.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -36,9 +43,12 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce
+from django.template.defaultfilters import pluralize
+from django.utils.text import get_text_list
 
 from councils.models import Council
-from procure.models import Contract, ContractStatus
+from councils.templatetags.money import gbp
+from procure.models import Contract, ContractLinkChange, ContractStatus, HandLink
 from socialvalue.models import SupplierTag, TagKind
 from spend.models import SpendLine
 
@@ -74,14 +84,41 @@ def covering_contract() -> Subquery:
     return Subquery(contracts)
 
 
+def _moves(lines: QuerySet) -> list[tuple[int | None, int | None, int, Decimal]]:
+    """What setting `lines` to their covering contract would change, worked out
+    before the update in one grouped query: (contract before or None, contract
+    after or None, lines, amount) for each pair that differs."""
+    ahead = lines.annotate(after=covering_contract())
+    differ = (
+        Q(contract__isnull=True, after__isnull=False)
+        | Q(contract__isnull=False, after__isnull=True)
+        | (Q(contract__isnull=False, after__isnull=False) & ~Q(contract_id=F("after")))
+    )
+    return [
+        (row["contract_id"], row["after"], row["n"], row["total"])
+        for row in ahead.filter(differ)
+        .values("contract_id", "after")
+        .annotate(n=Count("pk"), total=Sum("amount"))
+        .order_by("contract_id", "after")
+    ]
+
+
 def link_spend(
-    council: Council, contracts: Iterable[Contract] | None = None, *, moves=False
+    council: Council,
+    contracts: Iterable[Contract] | None = None,
+    *,
+    moves=False,
+    cause: str | None = None,
+    user=None,
 ) -> LinkResult:
     """Set the contract of the council's automatically linked lines.
 
     With `contracts`, only the lines those contracts could concern are worked out
     again: the lines of their suppliers, and the lines linked to them now (their
     supplier or dates may have changed). Without, every line of the council.
+
+    With `cause` ("in the register import of “X”"), what moved is recorded on
+    each contract that gained or lost payments (`record_moves`), by `user`.
     """
     lines = SpendLine.objects.filter(
         council=council, contract_link_manual=False, supplier__isnull=False
@@ -92,24 +129,11 @@ def link_spend(
         ids = [c.pk for c in contracts]
         lines = lines.filter(Q(supplier_id__in=suppliers) | Q(contract_id__in=ids))
     changed = []
-    if moves:  # worked out before the update: one grouped query
-        ahead = lines.annotate(after=covering_contract())
-        differ = (
-            Q(contract__isnull=True, after__isnull=False)
-            | Q(contract__isnull=False, after__isnull=True)
-            | (
-                Q(contract__isnull=False, after__isnull=False)
-                & ~Q(contract_id=F("after"))
-            )
-        )
-        changed = [
-            (row["contract_id"], row["after"], row["n"], row["total"])
-            for row in ahead.filter(differ)
-            .values("contract_id", "after")
-            .annotate(n=Count("pk"), total=Sum("amount"))
-            .order_by("contract_id", "after")
-        ]
+    if moves or cause:  # worked out before the update: one grouped query
+        changed = _moves(lines)
     lines.update(contract=covering_contract())
+    if cause:
+        record_moves(changed, cause, user)
     counted = lines.values("contract_id")
     return LinkResult(
         moves=changed,
@@ -121,19 +145,33 @@ def link_spend(
     )
 
 
-def relink_suppliers(supplier_ids: Iterable[int]) -> None:
+def relink_suppliers(
+    supplier_ids: Iterable[int], *, cause: str | None = None, user=None
+) -> None:
     """Apply the rule again to every council's lines with these suppliers, after
     lines or contracts moved between them (a merge, its undoing) or a contract went.
 
     A line an officer linked by hand to a contract that is no longer its
-    supplier's goes back to the rule; other hand-made links and unlinks stay."""
+    supplier's goes back to the rule; other hand-made links and unlinks stay.
+    With `cause`, what moved is recorded on each contract concerned
+    (`record_moves`), by `user`."""
     ids = list(supplier_ids)
-    SpendLine.objects.filter(
+    stranded = SpendLine.objects.filter(
         supplier_id__in=ids, contract_link_manual=True, contract__isnull=False
-    ).exclude(contract__supplier_id=F("supplier_id")).update(contract_link_manual=False)
+    ).exclude(contract__supplier_id=F("supplier_id"))
+    changed = []
+    if cause:  # the lines the rule is about to set, before it does
+        changed = _moves(
+            SpendLine.objects.filter(supplier_id__in=ids).filter(
+                Q(contract_link_manual=False) | Q(pk__in=stranded.values("pk"))
+            )
+        )
+    stranded.update(contract_link_manual=False)
     SpendLine.objects.filter(supplier_id__in=ids, contract_link_manual=False).update(
         contract=covering_contract()
     )
+    if cause:
+        record_moves(changed, cause, user)
 
 
 def contract_deleted(sender, instance: Contract, **kwargs) -> None:
@@ -150,7 +188,10 @@ def contract_deleted(sender, instance: Contract, **kwargs) -> None:
             contract_link_manual=False
         )
         if instance.supplier_id:
-            relink_suppliers([instance.supplier_id])
+            relink_suppliers(
+                [instance.supplier_id],
+                cause=f"when contract {instance.reference} was deleted",
+            )
 
 
 def contract_deleting(sender, instance: Contract, **kwargs) -> None:
@@ -167,9 +208,19 @@ class LinkRefused(Exception):
     """An officer asked for a link the rules do not allow (message for them)."""
 
 
-def link_lines(contract: Contract, line_ids: Iterable[int]) -> int:
+def _hand(contract: Contract, ids: list[int], *, linked: bool, user) -> None:
+    """Note who linked lines `ids` to `contract` by hand, or took them off it."""
+    HandLink.objects.filter(line_id__in=ids).delete()
+    HandLink.objects.bulk_create(
+        [HandLink(line_id=pk, contract=contract, linked=linked, by=user) for pk in ids],
+        batch_size=500,
+    )
+
+
+def link_lines(contract: Contract, line_ids: Iterable[int], *, user=None) -> int:
     """Link lines to `contract` by hand: the council's lines with the contract's
-    supplier, whatever their date. Returns how many were linked."""
+    supplier, whatever their date. Returns how many were linked; `user` is
+    noted as the one who did (`HandLink`)."""
     if contract.supplier_id is None:
         raise LinkRefused("Record the contract's supplier before linking payments.")
     lines = SpendLine.objects.filter(
@@ -177,19 +228,42 @@ def link_lines(contract: Contract, line_ids: Iterable[int]) -> int:
         supplier_id=contract.supplier_id,
         pk__in=list(line_ids),
     )
-    return lines.update(contract=contract, contract_link_manual=True)
+    with transaction.atomic():
+        ids = list(lines.values_list("pk", flat=True))
+        # Those already linked here by hand keep who linked them.
+        fresh = list(
+            lines.exclude(contract=contract, contract_link_manual=True).values_list(
+                "pk", flat=True
+            )
+        )
+        done = SpendLine.objects.filter(pk__in=ids).update(
+            contract=contract, contract_link_manual=True
+        )
+        _hand(contract, fresh, linked=True, user=user)
+    return done
 
 
-def unlink_lines(contract: Contract, line_ids: Iterable[int]) -> int:
-    """Take lines off `contract` by hand; the linker will not put them back."""
+def unlink_lines(contract: Contract, line_ids: Iterable[int], *, user=None) -> int:
+    """Take lines off `contract` by hand; the linker will not put them back.
+    `user` is noted as the one who did, and the contract as the one they were
+    taken off (`HandLink`), so its page can list them to link again."""
     lines = SpendLine.objects.filter(
         council_id=contract.council_id, contract=contract, pk__in=list(line_ids)
     )
-    return lines.update(contract=None, contract_link_manual=True)
+    with transaction.atomic():
+        ids = list(lines.values_list("pk", flat=True))
+        done = SpendLine.objects.filter(pk__in=ids).update(
+            contract=None, contract_link_manual=True
+        )
+        _hand(contract, ids, linked=False, user=user)
+    return done
 
 
-def release_lines(contract: Contract, line_ids: Iterable[int]) -> int:
-    """Hand lines of the contract's supplier back to the rule, and apply it."""
+def release_lines(contract: Contract, line_ids: Iterable[int], *, user=None) -> int:
+    """Hand lines of the contract's supplier back to the rule, and apply it.
+    Payments the rule then gives to another contract of the supplier, or takes
+    from one, are recorded on that contract (`record_moves`), by `user`; this
+    contract's own history says what was handed back (the page's view)."""
     lines = SpendLine.objects.filter(
         council_id=contract.council_id,
         contract_link_manual=True,
@@ -197,10 +271,88 @@ def release_lines(contract: Contract, line_ids: Iterable[int]) -> int:
     ).filter(Q(contract=contract) | Q(supplier_id=contract.supplier_id))
     with transaction.atomic():
         ids = list(lines.values_list("pk", flat=True))
-        SpendLine.objects.filter(pk__in=ids).update(
-            contract_link_manual=False, contract=covering_contract()
+        released = SpendLine.objects.filter(pk__in=ids)
+        changed = _moves(released)
+        released.update(contract_link_manual=False, contract=covering_contract())
+        HandLink.objects.filter(line_id__in=ids).delete()
+        record_moves(
+            changed,
+            "when an officer handed payments back to the linking rule on "
+            f"contract {contract.reference}",
+            user,
+            leave_out={contract.pk},
         )
     return len(ids)
+
+
+def _request_user():
+    """The signed-in user of the request being served, if any (simple_history's
+    middleware keeps it), for changes made where no user is passed down (a
+    contract deleted in the admin)."""
+    from simple_history.models import HistoricalRecords
+
+    request = getattr(HistoricalRecords.context, "request", None)
+    user = getattr(request, "user", None)
+    return user if user is not None and user.is_authenticated else None
+
+
+def record_moves(
+    moves: Iterable[tuple[int | None, int | None, int, Decimal | None]],
+    cause: str,
+    user=None,
+    *,
+    leave_out: Iterable[int] = (),
+) -> list[ContractLinkChange]:
+    """Record payments the linker moved (`LinkResult.moves`' form) on each
+    contract that gained or lost them, but those in `leave_out`: one entry per
+    contract, in words, e.g. "12 payments (£45,000.00) moved to contract QA-002
+    in the register import of “register.csv”" (`cause` ends the sentence), by
+    `user` (else the request's)."""
+    moves = [m for m in moves if m[2]]
+    refs = dict(
+        Contract.objects.filter(
+            pk__in={pk for m in moves for pk in m[:2] if pk}
+        ).values_list("pk", "reference")
+    )
+    gains: dict[int, list] = defaultdict(list)
+    losses: dict[int, list] = defaultdict(list)
+    for before, after, lines, amount in moves:
+        amount = (amount or Decimal(0)).quantize(Decimal("0.01"))
+        if before is not None:
+            losses[before].append((after, lines, amount))
+        if after is not None:
+            gains[after].append((before, lines, amount))
+    left_out = set(leave_out)
+    user = user or _request_user()
+    entries = []
+    for pk in sorted((gains.keys() | losses.keys()) - left_out):
+        if pk not in refs:  # deleted meanwhile
+            continue
+        words = []
+        for other, lines, amount in sorted(losses[pk], key=lambda m: -m[1]):
+            some = f"{lines} payment{pluralize(lines)} ({gbp(amount)})"
+            if other is None:
+                words.append(f"{some} left with no contract")
+            else:
+                words.append(f"{some} moved to contract {refs.get(other, '?')}")
+        for other, lines, amount in sorted(gains[pk], key=lambda m: -m[1]):
+            some = f"{lines} payment{pluralize(lines)} ({gbp(amount)})"
+            if other is None:
+                words.append(f"{some} that had no contract linked here")
+            else:
+                words.append(f"{some} moved here from contract {refs.get(other, '?')}")
+        entries.append(
+            ContractLinkChange(
+                contract_id=pk,
+                recorded_by=user,
+                lines_gained=sum(m[1] for m in gains[pk]),
+                amount_gained=sum((m[2] for m in gains[pk]), Decimal(0)),
+                lines_lost=sum(m[1] for m in losses[pk]),
+                amount_lost=sum((m[2] for m in losses[pk]), Decimal(0)),
+                what=f"{get_text_list(words, 'and')} {cause}",
+            )
+        )
+    return ContractLinkChange.objects.bulk_create(entries, batch_size=500)
 
 
 def off_contract_suppliers(

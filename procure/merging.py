@@ -232,7 +232,11 @@ def merge_suppliers(
             moved_contracts=contracts,
             moved_overrides=overrides,
         )
-        relink_suppliers([kept.pk, merged.pk])
+        relink_suppliers(
+            [kept.pk, merged.pk],
+            cause=f"in the merge of supplier {merged.name} into {kept.name}",
+            user=user,
+        )
         rollup.refresh_suppliers([kept.pk, merged.pk])
     classify_suppliers(supplier_ids=[kept.pk], user=user)
     return record
@@ -382,6 +386,11 @@ def undo_merge(record: SupplierMerge, *, user, council: Council | None = None) -
         _unsettle(merged, kept)
         record.undone_at, record.undone_by = timezone.now(), user
         record.save()
-        relink_suppliers([kept.pk, merged.pk])
+        relink_suppliers(
+            [kept.pk, merged.pk],
+            cause=f"when the merge of supplier {merged.name} into {kept.name} "
+            "was undone",
+            user=user,
+        )
         rollup.refresh_suppliers([kept.pk, merged.pk])
     classify_suppliers(supplier_ids=[kept.pk, merged.pk], user=user)

@@ -745,3 +745,74 @@ class SupplierMerge(models.Model):
 
     def __str__(self) -> str:
         return f"{self.merged} merged into {self.kept}"
+
+
+class ContractLinkChange(models.Model):
+    """Payments the linking rule moved onto or off a contract in one go (a
+    register import, a merge, another contract saved): one row for each contract
+    that gained or lost payments, never one per payment, so the contract's page
+    tells where its spend went. Written by `procure.linking.record_moves`."""
+
+    contract = models.ForeignKey(
+        Contract, on_delete=models.CASCADE, related_name="link_changes"
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    lines_gained = models.PositiveIntegerField(default=0)
+    amount_gained = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    lines_lost = models.PositiveIntegerField(default=0)
+    amount_lost = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    what = models.TextField(help_text="What moved, where to or from, and why.")
+
+    class Meta:
+        ordering = ["-recorded_at", "-pk"]
+        indexes = [
+            models.Index(
+                fields=["contract", "-recorded_at"], name="link_change_contract"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.what
+
+
+class HandLink(models.Model):
+    """The officer's decision that holds a payment linked by hand to a contract,
+    or taken off one (`linked` False): who, when, and which contract. One per
+    payment, the latest; it stands while the payment is still so (the payment's
+    `contract_link_manual`, with that contract, or none when taken off).
+
+    The payment's key is not checked by the database (as SpendLine's own are
+    not) and a deleted payment leaves its row behind, so that rolling back a
+    spend file still deletes its lines in one statement; rows are only ever
+    read through their payment."""
+
+    line = models.OneToOneField(
+        "spend.SpendLine",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        primary_key=True,
+        related_name="hand_link",
+    )
+    contract = models.ForeignKey(
+        Contract, on_delete=models.CASCADE, related_name="hand_links"
+    )
+    linked = models.BooleanField(help_text="Linked to the contract, or taken off it.")
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        verb = "linked to" if self.linked else "taken off"
+        return f"Payment #{self.line_id} {verb} {self.contract_id} by hand"

@@ -469,7 +469,13 @@ def import_register(
             )
         if saved:
             touched = [contract for _, contract in saved]
-            _report_links(report, link_spend(council, touched, moves=True))
+            linked = link_spend(
+                council,
+                touched,
+                cause=f"in the register import of “{register.file_name}”",
+                user=user,
+            )
+            _report_links(report, linked)
     if only_ours:
         report.notes.append(
             f"Only rows whose buyer is {council.short_name} were imported; "

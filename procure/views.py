@@ -47,10 +47,12 @@ from procure.forms import (
     KPIFormSet,
     KPIRatingForm,
     OffContractForm,
+    OtherPaymentsForm,
     SupplierForm,
 )
 from procure.linking import (
     LinkRefused,
+    LinkResult,
     link_lines,
     link_spend,
     off_contract_suppliers,
@@ -71,7 +73,9 @@ from procure.models import (
     KPIS_REQUIRED,
     Contract,
     ContractKPI,
+    ContractLinkChange,
     ContractStatus,
+    HandLink,
     KPIRating,
     MatchSuggestion,
     Supplier,
@@ -765,6 +769,31 @@ def contract_detail(request: HttpRequest, council: Council, pk: int) -> HttpResp
     # ContractQuerySet.with_spend).
     linked = SpendLine.objects.filter(contract=contract)
     spend = linked.headline()
+    people = People(council)
+    # Every linked payment, a page at a time, so any can be taken off.
+    linked_lines = _with_hands(
+        Paginator(
+            linked.select_related("hand_link__by", "hand_link__contract").order_by(
+                "-contract_link_manual", "-payment_date", "pk"
+            ),
+            LINES_SHOWN,
+        ).get_page(request.GET.get("linked")),
+        people,
+    )
+    # Those taken off it by hand (while they stay so), to link again.
+    unlinked_lines = _with_hands(
+        Paginator(_unlinked_here(contract), LINES_SHOWN).get_page(
+            request.GET.get("unlinked")
+        ),
+        people,
+    )
+    other_form = OtherPaymentsForm(request.GET, prefix="other")
+    other_lines = _with_hands(
+        Paginator(_other_lines(council, contract, other_form), LINES_SHOWN).get_page(
+            request.GET.get("other")
+        ),
+        people,
+    )
     context = {
         "council": council,
         "contract": contract,
@@ -782,17 +811,18 @@ def contract_detail(request: HttpRequest, council: Council, pk: int) -> HttpResp
             + "?"
             + urlencode({"contract": contract.pk})
         ),
-        # Every linked payment, a page at a time, so any can be taken off.
-        "linked_lines": Paginator(
-            linked.order_by("-contract_link_manual", "-payment_date", "pk"),
-            LINES_SHOWN,
-        ).get_page(request.GET.get("linked")),
-        "other_lines": _other_lines(council, contract),
+        "linked_lines": linked_lines,
+        "unlinked_lines": unlinked_lines,
+        "other_lines": other_lines,
+        "other_form": other_form,
+        # Open where the officer chose a page or dates of them.
+        "other_open": not linked_lines
+        or any(key.startswith("other") for key in request.GET),
         "supplier_status": _supplier_status(contract.supplier, council),
         "kpis": contract.kpis.prefetch_related("ratings"),
         **_kpi_context(contract),
-        "history": _contract_history(contract),
-        "kpi_history": _kpi_history(contract),
+        "history": _contract_history(contract, people=people),
+        "kpi_history": _kpi_history(contract, people=people),
         "lines_shown": LINES_SHOWN,
     }
     return render(request, "procure/contract_detail.html", context)
@@ -809,19 +839,71 @@ def _lines_url(council: Council, contract: Contract) -> str | None:
     return reverse("spend:lines", args=[council.slug]) + "?" + urlencode(query)
 
 
-def _other_lines(council: Council, contract: Contract):
-    """The supplier's latest payments not linked to this contract, to link by hand."""
-    if contract.supplier_id is None:
+def _other_lines(council: Council, contract: Contract, form: OtherPaymentsForm):
+    """The supplier's payments not linked to this contract, to link by hand: those
+    with no contract first, then the latest; paid between the form's days (none
+    while they are not valid). Those taken off this contract by hand are listed
+    on their own (`_unlinked_here`)."""
+    if contract.supplier_id is None or not form.is_valid():
         return SpendLine.objects.none()
-    return (
+    lines = (
         SpendLine.objects.for_council(council)
         .filter(supplier_id=contract.supplier_id)
         .exclude(contract=contract)
-        .select_related("contract")
-        .order_by(F("contract_id").asc(nulls_first=True), "-payment_date", "pk")[
-            :LINES_SHOWN
-        ]
+        .exclude(pk__in=_unlinked_here(contract).values("pk"))
     )
+    if form.cleaned_data["date_from"]:
+        lines = lines.filter(payment_date__gte=form.cleaned_data["date_from"])
+    if form.cleaned_data["date_to"]:
+        lines = lines.filter(payment_date__lte=form.cleaned_data["date_to"])
+    return lines.select_related(
+        "contract", "hand_link__by", "hand_link__contract"
+    ).order_by(F("contract_id").asc(nulls_first=True), "-payment_date", "pk")
+
+
+def _unlinked_here(contract: Contract):
+    """The payments an officer took off this contract by hand, still with no
+    contract and left alone by the linker, the latest taken off first."""
+    return (
+        SpendLine.objects.filter(
+            council_id=contract.council_id,
+            hand_link__contract=contract,
+            hand_link__linked=False,
+            contract__isnull=True,
+            contract_link_manual=True,
+        )
+        .select_related("hand_link__by", "hand_link__contract")
+        .order_by("-hand_link__at", "-payment_date", "pk")
+    )
+
+
+def _with_hands(page, people: People):
+    """The page's payments, each linked or unlinked by hand with `hand`: who did
+    it (as `People` names them), when, and to or from which contract; None
+    where the decision is from before LocalSpend kept who made it."""
+    page.object_list = list(page.object_list)
+    for line in page.object_list:
+        hand: HandLink | None = getattr(line, "hand_link", None)
+        stands = (
+            line.contract_link_manual
+            and hand is not None
+            and (
+                hand.contract_id == line.contract_id
+                if hand.linked
+                else line.contract_id is None
+            )
+        )
+        line.hand = (
+            {
+                "who": people.name(hand.by_id, hand.by, here=True, nobody="an officer"),
+                "at": hand.at,
+                "linked": hand.linked,
+                "contract": hand.contract,
+            }
+            if stands
+            else None
+        )
+    return page
 
 
 def _supplier_status(supplier: Supplier | None, council: Council) -> list[dict]:
@@ -891,8 +973,13 @@ def _label(field) -> str:
     return capfirst(field.verbose_name.removesuffix(" (£)").removesuffix(" (%)"))
 
 
-def _contract_history(contract: Contract, limit: int = 30) -> list[dict]:
-    """The contract's changes, newest first: who, when and what changed."""
+def _contract_history(
+    contract: Contract, limit: int = 30, *, people: People | None = None
+) -> list[dict]:
+    """The contract's changes, newest first: who, when and what changed; and the
+    payments the linker moved onto or off it (`ContractLinkChange`), each with
+    `what` it did."""
+    people = people or People(contract.council)
     records = list(
         contract.history.select_related("history_user").order_by(
             "-history_date", "-history_id"
@@ -900,8 +987,20 @@ def _contract_history(contract: Contract, limit: int = 30) -> list[dict]:
     )
     suppliers = {r.supplier_id for r in records if r.supplier_id}
     names = dict(Supplier.objects.filter(pk__in=suppliers).values_list("pk", "name"))
-    who = history_who(contract.council)
-    return _changes(Contract, records, names, who)[:limit]
+    who = history_who(contract.council, people)
+    rows = _changes(Contract, records, names, who)[:limit]
+    rows += [
+        {
+            "when": change.recorded_at,
+            "who": people.name(change.recorded_by_id, change.recorded_by, here=True),
+            "what": change.what,
+        }
+        for change in ContractLinkChange.objects.filter(contract=contract)
+        .select_related("recorded_by")
+        .order_by("-recorded_at", "-pk")[:limit]
+    ]
+    rows.sort(key=lambda row: row["when"], reverse=True)
+    return rows[:limit]
 
 
 def _changes(model, records: list, names: dict[int, str], who=None) -> list[dict]:
@@ -1107,39 +1206,70 @@ def _tag_history(
     return rows[:limit]
 
 
-def _kpi_history(contract: Contract, limit: int = 30) -> list[dict]:
-    """Changes to the contract's KPIs and their ratings, newest first."""
-    who = history_who(contract.council)
-    kpis = {
-        h.id: h.name
-        for h in ContractKPI.history.filter(contract_id=contract.pk).order_by(
-            "history_date"
-        )
-    }
-    events = [
-        {"when": h.history_date, "who": who(h), "text": _kpi_event(h)}
-        for h in ContractKPI.history.filter(contract_id=contract.pk)
+def _kpi_history(
+    contract: Contract, limit: int = 30, *, people: People | None = None
+) -> list[dict]:
+    """Changes to the contract's KPIs and their ratings, newest first, each
+    change saying what it changed from."""
+    who = history_who(contract.council, people)
+    records = list(
+        ContractKPI.history.filter(contract_id=contract.pk)
         .select_related("history_user")
-        .order_by("-history_date")[:limit]
-    ]
+        .order_by("history_date", "history_id")
+    )
+    kpis = {h.id: h.name for h in records}  # each KPI by its latest name
+    events = [
+        {"when": h.history_date, "who": who(h), "text": _kpi_event(h, older)}
+        for h, older in with_previous(records)
+    ][-limit:]
+    ratings = list(
+        KPIRating.history.filter(kpi_id__in=list(kpis))
+        .select_related("history_user")
+        .order_by("history_date", "history_id")
+    )
     events += [
         {
             "when": h.history_date,
             "who": who(h),
-            "text": f"{kpis.get(h.kpi_id, 'A KPI')} rated "
-            f"{h.get_rating_display().lower()} to {format_date(h.period_end, 'j M Y')} "
-            f"({h.get_history_type_display().lower()})",
+            "text": _rating_event(h, older, kpis.get(h.kpi_id, "A KPI")),
         }
-        for h in KPIRating.history.filter(kpi_id__in=list(kpis))
-        .select_related("history_user")
-        .order_by("-history_date")[:limit]
-    ]
+        for h, older in with_previous(ratings)
+    ][-limit:]
     return sorted(events, key=lambda e: e["when"], reverse=True)[:limit]
 
 
-def _kpi_event(record) -> str:
+def _kpi_event(record, older=None) -> str:
+    """A KPI's history record in words: a change says what it changed from."""
     verb = {"+": "added", "~": "changed", "-": "removed"}[record.history_type]
-    return f"KPI “{record.name}” {verb}"
+    if record.history_type != "~" or older is None:
+        return f"KPI “{record.name}” {verb}"
+    changes = []
+    if older.name != record.name:
+        changes.append(f"renamed from “{older.name}”")
+    if older.target != record.target:
+        changes.append(f"target changed from “{older.target}” to “{record.target}”")
+    if not changes:
+        return f"KPI “{record.name}” saved with nothing changed"
+    return f"KPI “{record.name}” {get_text_list(changes, 'and')}"
+
+
+def _rating_event(record, older, name: str) -> str:
+    """A KPI rating's history record in words: a rating replaced says what it was."""
+    rating = record.get_rating_display().lower()
+    period = format_date(record.period_end, "j M Y")
+    if record.history_type == "-":
+        return f"{name}: the rating for the period to {period} ({rating}) removed"
+    if record.history_type == "~" and older is not None:
+        was = older.get_rating_display().lower()
+        if was != rating:
+            return (
+                f"{name}: the rating for the period to {period} changed from "
+                f"{was} to {rating}"
+            )
+        if older.note != record.note:
+            return f"{name}: the note on the rating for the period to {period} changed"
+        return f"{name} rated {rating} again for the period to {period}"
+    return f"{name} rated {rating} for the period to {period}"
 
 
 @council_view(Capability.EDIT_REGISTER)
@@ -1185,40 +1315,19 @@ def contract_edit(request: HttpRequest, council: Council, pk: int) -> HttpRespon
 
 
 def _after_save(request: HttpRequest, contract: Contract, verb: str) -> None:
-    """Link spend to the saved contract, and say what that did: how many payments,
-    which came from other contracts (the latest-starting contract takes a payment
-    both cover), and whether they now come to more than the contract's value."""
-    elsewhere = dict(
-        SpendLine.objects.for_council(contract.council)
-        .filter(supplier_id=contract.supplier_id, contract__isnull=False)
-        .exclude(contract=contract)
-        .values_list("pk", "contract_id")
+    """Link spend to the saved contract, and say what that did: how many payments
+    it newly holds and holds in all, which came from other contracts (the
+    latest-starting contract takes a payment both cover) or went to them, and
+    whether they now come to more than the contract's value. What moved is kept
+    in the history of each contract concerned."""
+    result = link_spend(
+        contract.council,
+        [contract],
+        cause=f"when contract {contract.reference} was saved",
+        user=request.user,
     )
-    link_spend(contract.council, [contract])
     held = contract.spend_lines.aggregate(lines=Count("pk"), total=Sum("amount"))
-    lines = held["lines"]
-    moved: dict[int, int] = {}
-    for pk in contract.spend_lines.values_list("pk", flat=True).iterator():
-        if pk in elsewhere:
-            moved[elsewhere[pk]] = moved.get(elsewhere[pk], 0) + 1
-    said = (
-        f"{verb} contract {contract.reference}. "
-        f"{lines} payment{pluralize(lines)} linked to it"
-    )
-    if moved:
-        names = dict(
-            Contract.objects.filter(pk__in=moved).values_list("pk", "reference")
-        )
-        froms = ", ".join(
-            f"{count} from {names.get(pk, 'another contract')}"
-            for pk, count in sorted(moved.items(), key=lambda item: -item[1])
-        )
-        said += (
-            f": {froms} (a payment two contracts cover goes to the one that "
-            "started later, or was added later when they start on the same day; "
-            "link it by hand to change that)"
-        )
-    messages.success(request, f"{said}.")
+    messages.success(request, _linked_words(contract, verb, result, held["lines"]))
     total = held["total"] or Decimal("0")
     if contract.value is not None and total > contract.value:
         messages.warning(
@@ -1236,16 +1345,113 @@ def _after_save(request: HttpRequest, contract: Contract, verb: str) -> None:
         )
 
 
+def _linked_words(contract: Contract, verb: str, result: LinkResult, lines: int) -> str:
+    """What saving the contract did to its payments, from `result` (with its
+    moves) and the `lines` it now holds: those newly linked (and in all), which
+    came from other contracts and which went to them."""
+    moves = result.moves
+    refs = dict(
+        Contract.objects.filter(
+            pk__in={pk for move in moves for pk in move[:2] if pk}
+        ).values_list("pk", "reference")
+    )
+    gained = [(before, n) for before, after, n, _ in moves if after == contract.pk]
+    lost = [(after, n) for before, after, n, _ in moves if before == contract.pk]
+    newly = sum(n for _, n in gained)
+    said = f"{verb} contract {contract.reference}. "
+    if newly == lines:
+        said += f"{lines} payment{pluralize(lines)} linked to it"
+    else:
+        said += (
+            f"{newly or 'No'} payment{pluralize(newly)} newly linked to it "
+            f"({lines} in all)"
+        )
+    froms = sorted(
+        ((n, refs.get(pk, "another contract")) for pk, n in gained if pk), reverse=True
+    )
+    if froms:
+        said += (
+            ": "
+            + ", ".join(f"{n} from {ref}" for n, ref in froms)
+            + " (a payment two contracts cover goes to the one that started later, "
+            "or was added later when they start on the same day; link it by hand "
+            "to change that)"
+        )
+    if lost:
+        gone = sum(n for _, n in lost)
+        tos = sorted(
+            (
+                (n, refs.get(pk, "another contract") if pk else "no contract")
+                for pk, n in lost
+            ),
+            reverse=True,
+        )
+        said += (
+            f". {gone} payment{pluralize(gone)} it held "
+            f"{'is' if gone == 1 else 'are'} no longer linked to it: "
+            + ", ".join(f"{n} went to {where}" for n, where in tos)
+        )
+    return f"{said}."
+
+
 @council_view(Capability.EDIT_REGISTER)
 def contract_kpis(request: HttpRequest, council: Council, pk: int) -> HttpResponse:
     """Add, change or remove the contract's KPIs; rate them (`kpi_rate`)."""
     contract = _contract_for(council, pk)
     formset = KPIFormSet(request.POST or None, instance=contract, prefix="kpi")
-    if request.method == "POST" and formset.is_valid():
-        formset.save()
-        messages.success(request, f"Saved the KPIs of {contract.reference}.")
+    # "Go back" from the question below: the form as the officer left it, unsaved.
+    back = request.method == "POST" and "back" in request.POST
+    if request.method == "POST" and not back and formset.is_valid():
+        removed = [
+            (form.instance, form.instance.ratings.count())
+            for form in formset.deleted_forms
+            if form.instance.pk
+        ]
+        # Removing a KPI removes its ratings: asked first, saying how many (and
+        # asked again if that changed since).
+        rated = [(kpi, n) for kpi, n in removed if n]
+        asked = ",".join(f"{kpi.pk}:{n}" for kpi, n in rated)
+        if rated and request.POST.get("confirm_removal") != asked:
+            return _kpi_removal_question(request, contract, rated, asked)
+        with transaction.atomic():
+            formset.save()
+        said = f"Saved the KPIs of {contract.reference}."
+        if removed:
+            said += " Removed " + get_text_list(
+                [
+                    f"“{kpi.name}”"
+                    + (f" and its {n} rating{pluralize(n)}" if n else "")
+                    for kpi, n in removed
+                ],
+                "and",
+            )
+            said += "."
+        messages.success(request, said)
         return redirect("procure:contract-kpis", council.slug, contract.pk)
     return _kpi_page(request, contract, formset, KPIRatingForm(contract=contract))
+
+
+def _kpi_removal_question(request, contract, rated, asked: str) -> HttpResponse:
+    """Ask before removing KPIs with ratings: the page carries the officer's
+    form, to save as it was once confirmed, or to go back to unsaved."""
+    carried = [
+        (name, value)
+        for name, values in request.POST.lists()
+        if name not in {"csrfmiddlewaretoken", "confirm_removal", "back"}
+        for value in values
+    ]
+    context = {
+        "council": contract.council,
+        "contract": contract,
+        "rated": [
+            {"kpi": kpi, "ratings": n, "latest": kpi.ratings.order_by("-period_end")[0]}
+            for kpi, n in rated
+        ],
+        "ratings": sum(n for _, n in rated),
+        "asked": asked,
+        "carried": carried,
+    }
+    return render(request, "procure/contract_kpis_remove.html", context)
 
 
 def _kpi_page(request, contract, formset, rating_form) -> HttpResponse:
@@ -1281,7 +1487,8 @@ def kpi_rate(request: HttpRequest, council: Council, pk: int) -> HttpResponse:
 @require_POST
 def contract_lines(request: HttpRequest, council: Council, pk: int) -> HttpResponse:
     """Link payments to the contract by hand, take them off, or hand them back to
-    the linking rule. The contract's history records who did it."""
+    the linking rule. The contract's history records who did it, and to which
+    payments; each payment keeps who linked or unlinked it (`HandLink`)."""
     contract = _contract_for(council, pk)
     action = request.POST.get("action")
     sent = map(parse_whole_number, request.POST.getlist("lines"))
@@ -1298,11 +1505,11 @@ def contract_lines(request: HttpRequest, council: Council, pk: int) -> HttpRespo
         .values("pk", "supplier_id", "contract_id", "contract_link_manual")
     }
     try:
-        done = actions[action](contract, ids)
+        done = actions[action](contract, ids, user=request.user)
     except LinkRefused as refusal:
         messages.error(request, str(refusal))
         return redirect(contract.get_absolute_url())
-    reasons, unchanged = _not_done(council, contract, action, ids, before)
+    reasons, unchanged, changed = _not_done(council, contract, action, ids, before)
     done -= unchanged  # linked again to where they already were: nothing changed
     if not done:
         verb = {"link": "linked", "unlink": "taken off", "release": "handed back"}
@@ -1316,7 +1523,9 @@ def contract_lines(request: HttpRequest, council: Council, pk: int) -> HttpRespo
         "unlink": "Took {} payment{} off this contract by hand",
         "release": "Handed {} payment{} back to the linking rule",
     }[action].format(done, pluralize(done))
-    contract._change_reason = said
+    # The history says which payments (the first few, by date and amount); its
+    # record says who.
+    contract._change_reason = f"{said}: {_which_payments(changed, done)}"
     contract.save()
     messages.success(request, f"{said}.")
     if reasons:
@@ -1328,39 +1537,60 @@ def contract_lines(request: HttpRequest, council: Council, pk: int) -> HttpRespo
 
 def _not_done(
     council: Council, contract: Contract, action: str, ids: list[int], before: dict
-) -> tuple[list[str], int]:
+) -> tuple[list[str], int, list[int]]:
     """Why some of the chosen payments were not linked, taken off or handed back
-    (from the state `before` the action), and how many the action counted that
-    were already as asked (linked to this contract by hand)."""
+    (from the state `before` the action), how many the action counted that were
+    already as asked (linked to this contract by hand), and the ids of those it
+    changed."""
     counts: dict[str, int] = {}
-
-    def count(reason: str) -> None:
-        counts[reason] = counts.get(reason, 0) + 1
-
     supplier = contract.supplier.name if contract.supplier else "its supplier"
-    unchanged = 0
+    unchanged, done = 0, []
     for pk in ids:
-        line = before.get(pk)
+        line, reason = before.get(pk), None
+        on_this = line is not None and line["contract_id"] == contract.pk
         if line is None:
-            count(f"not one of {council.short_name or council.name}'s payments")
-            continue
-        on_this = line["contract_id"] == contract.pk
-        if action == "link":
+            reason = f"not one of {council.short_name or council.name}'s payments"
+        elif action == "link":
             if line["supplier_id"] != contract.supplier_id:
-                count(f"paid to a supplier other than {supplier}")
+                reason = f"paid to a supplier other than {supplier}"
             elif on_this and line["contract_link_manual"]:
-                count("already linked to this contract by hand")
+                reason = "already linked to this contract by hand"
                 unchanged += 1
         elif action == "unlink":
             if not on_this:
-                count("not linked to this contract")
+                reason = "not linked to this contract"
         elif not line["contract_link_manual"]:
-            count("already left to the linking rule")
+            reason = "already left to the linking rule"
         elif not on_this and line["supplier_id"] != contract.supplier_id:
-            count(f"neither linked to this contract nor paid to {supplier}")
-    return [
-        f"{n} {'is' if n == 1 else 'are'} {reason}" for reason, n in counts.items()
-    ], unchanged
+            reason = f"neither linked to this contract nor paid to {supplier}"
+        if reason is None:
+            done.append(pk)
+        else:
+            counts[reason] = counts.get(reason, 0) + 1
+    return (
+        [f"{n} {'is' if n == 1 else 'are'} {reason}" for reason, n in counts.items()],
+        unchanged,
+        done,
+    )
+
+
+LINES_NAMED = 3  # payments named in a hand link's history, then "and N more"
+
+
+def _which_payments(ids: list[int], count: int) -> str:
+    """The payments `ids` (of `count` done) as a history names them: the first
+    few by date with their amounts, then how many more. "1 May 2025 (£1,000.00),
+    3 June 2025 (£500.00) and 2 more"."""
+    named = [
+        f"{format_date(day, 'j M Y')} ({gbp(amount)})"
+        for day, amount in SpendLine.objects.filter(pk__in=ids)
+        .order_by("payment_date", "pk")
+        .values_list("payment_date", "amount")[:LINES_NAMED]
+    ]
+    more = count - len(named)
+    if more > 0:
+        named.append(f"{more} more")
+    return get_text_list(named, "and")
 
 
 def _months_ahead(day: date, months: int) -> date:

@@ -234,7 +234,9 @@ def test_an_officer_unlinks_and_links_on_the_contract_page(
     assert _contract_of(inside) is None and _contract_of(early) == contract.pk
     latest = contract.history.first()
     assert latest.history_user == council_officer
-    assert latest.history_change_reason == "Linked 1 payment to this contract by hand"
+    assert latest.history_change_reason == (
+        "Linked 1 payment to this contract by hand: 15 Jan 2025 (£1,000.00)"
+    )
     assertContains(response, "Took 1 payment off this contract by hand")
 
 
