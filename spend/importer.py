@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -342,6 +343,11 @@ class HeldLines:
         self.held_in: set[int] = set()
         self.first: date | None = None
         self.last: date | None = None
+
+    def leave_out(self, upload_ids: Iterable[int]) -> None:
+        """Count none of these uploads' lines as held (before the first split)."""
+        assert not self.counts and self.first is None
+        self.lines = self.lines.exclude(upload_id__in=list(upload_ids))
 
     def split(
         self, lines: list[LineRecord]
@@ -1118,9 +1124,25 @@ class _Loader:
         self.upload = upload
         self.result = result
         self.held = HeldLines(council, exclude_upload=upload.pk if upload else None)
+        self.held_council = council
+        self.corrected: list[SpendUpload] = []  # see note_corrections
         self.suppliers = SupplierMatcher(council, upload)
         self.size = Decimal(0)  # the sum of the new lines' amounts, signs ignored
         self.span: tuple[date, date] | None = None  # the new lines' dates
+
+    def note_corrections(self, parsed: ParsedFile) -> None:
+        """A download of another upload's rejected rows, corrected (its added
+        column names the upload): those rows were not imported from it, so its
+        payments (and those of the uploads it corrects in turn) must not count
+        as holding them (QA: a corrected row identical to a payment imported
+        from the same file, a split delivery, was taken as already held)."""
+        corrected = corrected_upload(self.held_council, parsed.blocks)
+        if corrected is None:
+            return
+        if self.upload is not None:
+            self.upload.corrects = corrected
+        self.corrected = correction_chain(corrected)
+        self.held.leave_out(upload.pk for upload in self.corrected)
 
     def _widen(self, lines: list[LineRecord]) -> None:
         if not lines:
@@ -1170,6 +1192,7 @@ class _Loader:
         """Read, check and save every line, reading ahead while a chunk is saved."""
         ahead = _ReadAhead(reader.batches())
         chunk = ahead.take(FIRST_LINES)
+        self.note_corrections(reader.parsed)  # the first block's header is read
         while chunk:
             # The next chunk is read while this one is saved, a share of it
             # per piece sent: it may be twice the size of this one, no more,
@@ -1248,6 +1271,7 @@ def _import(upload, data, chosen, remembered, progress) -> ImportResult:
         lines = [line for batch in reader.batches() for line in batch]
         with transaction.atomic():
             loader = _Loader(council, upload, result)
+            loader.note_corrections(reader.parsed)
             loader.add_all(lines)
             _conclude(upload, result, reader.parsed, loader)
     return result
@@ -1267,8 +1291,51 @@ def _conclude(
     _hold_references(upload, loader.suppliers.ids.values())
     _classify_and_roll_up(upload, loader.suppliers.ids.values(), loader.span)
     result.notes += _outside_period(upload, loader.span)
-    result.notes += _references_held(upload, loader.span)
+    result.notes += _references_held(upload, loader.span, loader.corrected)
+    result.notes += _corrections_note(loader.corrected)
     _finish(upload, result, parsed)
+
+
+# The added column of a rejected-rows download that names its upload.
+REJECTED_BY = "LocalSpend: rejected by upload "
+_REJECTED_BY = re.compile(r"\s*localspend:\s*rejected by upload\s+#?(\d+)\s*", re.I)
+
+
+def corrected_upload(council: Council, blocks: list) -> SpendUpload | None:
+    """The council's upload whose rejected-rows download this file is, by the
+    heading LocalSpend adds to it ("LocalSpend: rejected by upload 38")."""
+    for plan in blocks:
+        for heading in plan.header or []:
+            match = (
+                _REJECTED_BY.fullmatch(heading) if isinstance(heading, str) else None
+            )
+            if match:
+                return SpendUpload.objects.filter(
+                    council=council, pk=int(match[1])
+                ).first()
+    return None
+
+
+def correction_chain(upload: SpendUpload) -> list[SpendUpload]:
+    """`upload` and the uploads it corrects in turn, the corrected rows of a
+    corrected file having been rejected by each."""
+    chain, seen = [], set()
+    while upload is not None and upload.pk not in seen:
+        chain.append(upload)
+        seen.add(upload.pk)
+        upload = upload.corrects
+    return chain
+
+
+def _corrections_note(corrected: list[SpendUpload]) -> list[str]:
+    if not corrected:
+        return []
+    first = corrected[0]
+    return [
+        f"This file is the rows {first.file_name} (upload #{first.pk}) rejected, "
+        "corrected: they were checked against the payments of other files only, "
+        "as none of them was imported from that file."
+    ]
 
 
 def _outside_period(upload: SpendUpload, span: tuple[date, date] | None) -> list[str]:
@@ -1296,7 +1363,11 @@ def _outside_period(upload: SpendUpload, span: tuple[date, date] | None) -> list
 REFERENCE_EXAMPLES = 10  # named in the warning; more are counted
 
 
-def _references_held(upload: SpendUpload, span: tuple[date, date] | None) -> list[str]:
+def _references_held(
+    upload: SpendUpload,
+    span: tuple[date, date] | None,
+    corrected: list[SpendUpload] = (),
+) -> list[str]:
     """A note on the payments imported that look like corrections of a payment an
     earlier file of the council holds: the same transaction number on the same
     date, with the same payee but another amount, or the same amount but the
@@ -1307,9 +1378,11 @@ def _references_held(upload: SpendUpload, span: tuple[date, date] | None) -> lis
     other files hold payments on this file's dates: one semi-join on PostgreSQL."""
     if span is None:
         return []
+    # Not the file whose rejected rows these are: other rows of one invoice
+    # there are not corrections of these (QA).
     others = SpendLine.objects.filter(
         council_id=upload.council_id, payment_date__range=span
-    ).exclude(upload_id=upload.pk)
+    ).exclude(upload_id__in=[upload.pk, *(u.pk for u in corrected)])
     if not others.exists():
         return []
     corrected = others.filter(
@@ -1489,7 +1562,11 @@ def check_file(
     # The new lines' payees are matched as the import would, to count the new
     # suppliers, and the suppliers that makes are rolled back.
     with transaction.atomic():
-        for chunk in _ReadAhead(reader.batches()).chunks(CHUNK_LINES):
+        for number, chunk in enumerate(
+            _ReadAhead(reader.batches()).chunks(CHUNK_LINES)
+        ):
+            if number == 0:
+                loader.note_corrections(reader.parsed)
             loader.add(chunk)
         transaction.set_rollback(True)
     _reconcile(result, reader.parsed)

@@ -203,6 +203,15 @@ class SpendUpload(models.Model):
         blank=True,
         help_text="The uploads holding the rows already held (their ids).",
     )
+    corrects = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The upload whose rejected rows this file is, corrected (its "
+        "download names it): its payments do not count as already holding these.",
+    )
     progress_rows = models.PositiveIntegerField(
         default=0, help_text="Rows worked through so far, for the progress bar."
     )

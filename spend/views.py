@@ -23,6 +23,7 @@ from spend.export import csv_response, xlsx_sheets_response
 from spend.filters import SpendLineFilter, UploadFilter
 from spend.forms import MappingForm, UploadForm
 from spend.importer import (
+    REJECTED_BY,
     VAT_BASIS_NOTE,
     VAT_BASIS_WARNING,
     RollbackRefused,
@@ -721,13 +722,17 @@ def upload_issues_csv(request: HttpRequest, council: Council, pk: int) -> HttpRe
     groups: dict[tuple[str, ...], list[RowIssue]] = {}
     for issue in issues:
         groups.setdefault(tuple(name for name, _ in issue.cells), []).append(issue)
+    # Names this upload, so that the corrected rows, uploaded again, are not
+    # taken as already held by the payments imported from it (spend.importer:
+    # corrected_upload).
+    marker = f"{REJECTED_BY}{upload.pk}"
     if not rejected_as_workbook(upload):
         header = list(dict.fromkeys(name for key in groups for name in key))
         added = _ADDED_COLUMNS if sheets else _ADDED_COLUMNS[1:]
         return csv_response(
             f"{stem}-rejected-rows.csv",
-            header + added,
-            _rejected_rows(issues, header, sheets=sheets),
+            header + added + [marker],
+            _rejected_rows(issues, header, sheets=sheets, source=upload.file_name),
         )
     return xlsx_sheets_response(
         f"{stem}-rejected-rows.xlsx",
@@ -736,13 +741,15 @@ def upload_issues_csv(request: HttpRequest, council: Council, pk: int) -> HttpRe
             (
                 ", ".join(dict.fromkeys(row.sheet for row in rows)),
                 [
-                    [*key, *_ADDED_COLUMNS],
-                    *_rejected_rows(rows, list(key), sheets=True),
+                    [*key, *_ADDED_COLUMNS, marker],
+                    *_rejected_rows(
+                        rows, list(key), sheets=True, source=upload.file_name
+                    ),
                 ],
             )
             for key, rows in groups.items()
         ]
-        or [("Rows", [_ADDED_COLUMNS])],
+        or [("Rows", [*_ADDED_COLUMNS, marker])],
     )
 
 
@@ -761,7 +768,9 @@ def rejected_as_workbook(upload: SpendUpload) -> bool:
     return len({block.get("layout", "") for block in upload.mappings}) > 1
 
 
-def _rejected_rows(issues: list[RowIssue], header: list[str], *, sheets: bool):
+def _rejected_rows(
+    issues: list[RowIssue], header: list[str], *, sheets: bool, source: str
+):
     for issue in issues:
         cells = dict(issue.cells)
         added = [issue.sheet] if sheets else []
@@ -770,6 +779,7 @@ def _rejected_rows(issues: list[RowIssue], header: list[str], *, sheets: bool):
             issue.row,
             issue.column,
             issue.message,
+            source,
         ]
 
 

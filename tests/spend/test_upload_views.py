@@ -175,7 +175,12 @@ def test_rejected_rows_download_fix_and_upload_again(client, finance_officer, co
         "Department",
     ]
     assert rows[1][0] == "31/13/2025" and rows[1][1] == '\'=HYPERLINK("x")'
-    assert "Payment date" in rows[1][-1]
+    assert "Payment date" in rows[1][-2]
+    # The last column names the upload: its corrected rows are its own.
+    assert (rows[0][-1], rows[1][-1]) == (
+        f"LocalSpend: rejected by upload {upload.pk}",
+        upload.file_name,
+    )
     rows[1][0], rows[1][1] = "30/04/2025", "Hyperlink Signs Ltd"
     fixed = io.StringIO()
     csv.writer(fixed).writerows(rows)
@@ -187,6 +192,56 @@ def test_rejected_rows_download_fix_and_upload_again(client, finance_officer, co
     assert again.mappings[0]["source"] == "remembered"
     assert (again.rows_imported, again.rows_rejected) == (1, 0)
     assert SpendLine.objects.filter(council=council).count() == 2
+
+
+def test_a_corrected_row_identical_to_one_imported_from_its_file_is_imported(
+    client, finance_officer, council
+):
+    """QA: two identical £390.00 rows of one file (one invoice, two deliveries):
+    the second rejected for its date, corrected and uploaded again, was counted
+    as already held (by the first, imported from the same file), and dropped.
+    Nor is it called a correction of the first."""
+    client.force_login(finance_officer)
+    header = "Payment Date,Supplier Name,Net Amount,Transaction Number\n"
+    bad = (
+        header
+        + "04/01/2025,Stanley Bros Tippers Ltd,390.00,B18578\n"
+        + "04/13/2025,Stanley Bros Tippers Ltd,390.00,B18578\n"
+    ).encode()
+    _upload(client, council, bad)
+    upload = SpendUpload.objects.get()
+    _confirm(client, council, upload)
+    upload.refresh_from_db()
+    assert (upload.rows_imported, upload.rows_rejected) == (1, 1)
+    download = client.get(
+        reverse("spend:upload-issues", args=[council.slug, upload.pk])
+    )
+    rows = list(csv.reader(io.StringIO(download.content.decode("utf-8-sig"))))
+    rows[1][0] = "04/01/2025"
+    fixed = io.StringIO()
+    csv.writer(fixed).writerows(rows)
+    _upload(client, council, fixed.getvalue().encode(), "fixed.csv")
+    again = SpendUpload.objects.get(file_name="fixed.csv")
+    if again.status == "pending":
+        _confirm(client, council, again)
+    again.refresh_from_db()
+    assert (again.rows_imported, again.rows_duplicate) == (1, 0)
+    assert again.corrects == upload
+    assert SpendLine.objects.filter(council=council).count() == 2
+    assert not any("transaction number" in note for note in again.notes)
+    page = client.get(reverse("spend:upload-detail", args=[council.slug, again.pk]))
+    assertContains(page, f"This file is the rows {upload.file_name} (upload #")
+    # A second correction of the same rows (another download, say) finds the
+    # first correction's payment held: nothing is counted twice.
+    rows[1][3] = "B18578 "
+    twice = io.StringIO()
+    csv.writer(twice).writerows(rows)
+    _upload(client, council, twice.getvalue().encode(), "fixed-again.csv")
+    third = SpendUpload.objects.get(file_name="fixed-again.csv")
+    if third.status == "pending":
+        _confirm(client, council, third)
+    third.refresh_from_db()
+    assert (third.rows_imported, third.rows_duplicate) == (0, 1)
 
 
 def _workbook(sheets: dict[str, list[list]]) -> bytes:
@@ -257,6 +312,7 @@ def test_rejected_rows_of_two_layouts_download_as_a_sheet_each_and_upload_again(
         "LocalSpend: file row",
         "LocalSpend: column",
         "LocalSpend: problem",
+        f"LocalSpend: rejected by upload {upload.pk}",
     ]
     assert april[1][:5] == ["31/04/2025", "Beacon Catering Ltd", "250", "April", 3]
     assert may[0][3] == "'@Notes"  # a heading is not a formula either
