@@ -1380,16 +1380,26 @@ def _references_held(
         return []
     # Not the file whose rejected rows these are: other rows of one invoice
     # there are not corrections of these (QA).
-    others = SpendLine.objects.filter(
-        council_id=upload.council_id, payment_date__range=span
-    ).exclude(upload_id__in=[upload.pk, *(u.pk for u in corrected)])
+    elsewhere = SpendLine.objects.filter(council_id=upload.council_id).exclude(
+        upload_id__in=[upload.pk, *(u.pk for u in corrected)]
+    )
+    others = elsewhere.filter(payment_date__range=span)
     if not others.exists():
         return []
-    corrected = others.filter(
+    # Each line probes the (council, payment_date) index for its own date: with
+    # the file's whole span in the subquery too, SQLite scanned the span for
+    # every line (QA: 212 s of a 38,000-row import).
+    same_ref = elsewhere.filter(
         payment_date=OuterRef("payment_date"),
         transaction_ref=OuterRef("transaction_ref"),
     ).filter(Q(amount=OuterRef("amount")) ^ Q(supplier_name=OuterRef("supplier_name")))
-    mine = upload.lines.exclude(transaction_ref="").filter(Exists(corrected))
+    # Only lines whose number the other files use at all are probed (one pass
+    # over those files' numbers first).
+    mine = (
+        upload.lines.exclude(transaction_ref="")
+        .filter(transaction_ref__in=others.values("transaction_ref"))
+        .filter(Exists(same_ref))
+    )
     found = mine.aggregate(lines=Count("pk"), total=Sum("amount"))
     if not found["lines"]:
         return []
