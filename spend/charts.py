@@ -11,12 +11,15 @@ strings of the exact Decimal, never floats.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
-from councils.periods import month_end
-from councils.templatetags.money import MINUS
+from councils.periods import month_end, month_start
+from councils.templatetags.money import MINUS, gbp
 from spend.dashboard import DirectorateRow, Trend, month_of
+
+# The trend table's column of the share: what a point on the chart links to.
+SHARE_COLUMN = 3
 
 # GOV.UK Frontend colours, told apart by line style and order too.
 BLUE, BLACK, ORANGE, GREEN, PURPLE, GREY = (
@@ -44,10 +47,26 @@ class Chart:
     cell_filters: list[list[dict | None]] = field(default_factory=list)
     cell_links: list[list[str | None]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # for the CSV's preamble too
+    # The table cell each point of a trace draws: {trace index: [(row,
+    # column), …], a cell a point}, so that a click on the point opens the
+    # payments the cell links to (`link_points`).
+    point_cells: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
 
     @property
     def figure_id(self) -> str:
         return f"{self.id}-figure"
+
+    def link_points(self) -> None:
+        """Give each point the link of its table cell as its plotly `customdata`
+        (None: not a figure of payments), once `cell_links` is set: the page's
+        script opens it when the point is clicked."""
+        for index, cells in self.point_cells.items():
+            self.figure["data"][index]["customdata"] = [
+                self.cell_links[row][column]
+                if row < len(self.cell_links) and column < len(self.cell_links[row])
+                else None
+                for row, column in cells
+            ]
 
     @property
     def linked_rows(self) -> list[tuple]:
@@ -116,26 +135,42 @@ def trend_chart(trend: Trend, scope_label: str) -> Chart:
         )
     ahead = dict(trend.targets_ahead)
     if ahead and trend.year is not None:
-        notes.append(
-            f"Target trajectory: shown to {trend.year.end:%-d %B %Y}, the end of "
-            f"{trend.year.label}, beyond the last month with spend."
-        )
+        until = month_end(max(ahead))
+        if until <= trend.year.end:
+            notes.append(
+                f"Target trajectory: shown to {trend.year.end:%-d %B %Y}, the end "
+                f"of {trend.year.label}, beyond the last month with spend."
+            )
+        else:  # on beside the projection: to the target's deadline, say
+            final = trend.final_target
+            deadline = (
+                ", the target's deadline,"
+                if final is not None and until == final.target_fy.end
+                else ""
+            )
+            notes.append(
+                f"Target trajectory: shown to {until:%-d %B %Y}{deadline} as far "
+                "as the projection runs, beyond the last month with spend."
+            )
     # A month not over yet holds a few days' payments: shown apart, not joined
     # to the line as if it were a month's share.
-    over = [p for p in points if not p.unfinished]
+    over = [(i, p) for i, p in enumerate(points) if not p.unfinished]
     data = [
         {
             "type": "scatter",
             "mode": "lines+markers",
             "name": f"{metric.label} share",
-            "x": [p.month.isoformat() for p in over],
-            "y": [_text(p.share) for p in over],
+            "x": [p.month.isoformat() for _, p in over],
+            "y": [_text(p.share) for _, p in over],
             "line": {"color": BLUE, "width": 3},
             "hovertemplate": "%{y:.1f}%<extra>Share</extra>",
         }
     ]
-    for p in points:
+    # Each point opens the payments its table row's share links to.
+    point_cells = {0: [(i, SHARE_COLUMN) for i, _ in over]}
+    for i, p in enumerate(points):
         if p.unfinished and p.share is not None:
+            point_cells[len(data)] = [(i, SHARE_COLUMN)]
             data.append(
                 {
                     "type": "scatter",
@@ -198,7 +233,17 @@ def trend_chart(trend: Trend, scope_label: str) -> Chart:
             "layer": "below",
         }
     ]
-    labels = [(period_first, f"Period chosen: {scope_label}", 1, "bottom")]
+    # The x-axis fits what is drawn: the months shown and the period chosen,
+    # then the projection and the target beside it when they are drawn;
+    # nothing more (plotly would widen it to hold the labels' text).
+    x_range = _x_range(data, period_first, month_end(period_last))
+    # The period's name above it, on the side with more room.
+    left, right = x_range
+    if (month_end(period_last) - left) >= (right - period_first):
+        labels = [(month_end(period_last), "right", f"Period chosen: {scope_label}")]
+    else:
+        labels = [(period_first, "left", f"Period chosen: {scope_label}")]
+    labels = [(x, side, text, 1, "bottom") for x, side, text in labels]
     if projected and points:
         start = points[-1].month.isoformat()
         shapes.append(
@@ -217,7 +262,10 @@ def trend_chart(trend: Trend, scope_label: str) -> Chart:
         # say): then at the top of the plot, clear of the line.
         low = min(value for _, value in projected[:6]) < 25  # under the label
         y, anchor = (0.98, "top") if low else (0, "bottom")
-        labels.append((points[-1].month, "Projected, not spend →", y, anchor))
+        # On two lines: on a phone a year's projection is narrow.
+        labels.append(
+            (points[-1].month, "left", "Projected,<br>not spend →", y, anchor)
+        )
     figure = {
         "data": data,
         "layout": _layout(
@@ -228,7 +276,11 @@ def trend_chart(trend: Trend, scope_label: str) -> Chart:
                 "range": [0, 100],
                 "rangemode": "tozero",
             },
-            xaxis={"tickformat": "%b %Y", "type": "date"},
+            xaxis={
+                "tickformat": "%b %Y",
+                "type": "date",
+                "range": [day.isoformat() for day in x_range],
+            },
             margin={"l": 60, "r": 20, "t": 40, "b": 50},
             shapes=shapes,
             annotations=[
@@ -236,14 +288,15 @@ def trend_chart(trend: Trend, scope_label: str) -> Chart:
                     "xref": "x",
                     "yref": "paper",
                     "x": x.isoformat(),
-                    "xanchor": "left",
+                    "xanchor": side,
                     "y": y,
                     "yanchor": anchor,
                     "text": text,
+                    "align": side,
                     "showarrow": False,
                     "font": {"size": 12, "color": BLACK},
                 }
-                for x, text, y, anchor in labels
+                for x, side, text, y, anchor in labels
             ],
         ),
     }
@@ -320,30 +373,55 @@ def trend_chart(trend: Trend, scope_label: str) -> Chart:
         rows,
         cell_filters=filters,
         notes=notes,
+        point_cells=point_cells,
     )
+
+
+def _x_range(data: list[dict], first: date, last: date) -> tuple[date, date]:
+    """The first and last day of the x-axis: from the first thing drawn (or
+    `first`) to the last (or `last`), with room for a marker at either end."""
+    drawn = [date.fromisoformat(x) for trace in data for x in trace["x"]]
+    marked = [
+        date.fromisoformat(x)
+        for trace in data
+        if "markers" in trace["mode"]
+        for x in trace["x"]
+    ]
+    low, high = min([first, *drawn]), max([last, *drawn])
+    room = timedelta(days=max(10, (high - low).days // 50))
+    return low - room, max([high, *(day + room for day in marked)])
 
 
 def _year_end(trend: Trend, ahead: dict, projected: dict) -> str:
     """Where the projection ends the period's year against its target, when
-    the year's last month is still to come."""
+    the year's last month is still to come, and where it ends the target's
+    deadline, when that is a later year's end."""
     if trend.year is None:
         return ""
     march = month_of(trend.year, 12)
-    if march not in ahead or march not in projected:
-        return ""
-    value, target = projected[march], ahead[march]
-    gap = target - value
-    against = (
-        f"{gap} points below it"
-        if gap > 0
-        else f"{-gap} points above it"
-        if gap < 0
-        else "on it"
-    )
-    return (
-        f" By {march:%B %Y}, the end of {trend.year.label}, the projection is "
-        f"{value}% against a target trajectory of {target}%: {against}."
-    )
+    out = ""
+    if march in ahead and march in projected:
+        out += (
+            f" By {march:%B %Y}, the end of {trend.year.label}, the projection is "
+            f"{projected[march]}% against a target trajectory of {ahead[march]}%: "
+            f"{_against(ahead[march] - projected[march])}."
+        )
+    final = trend.final_target
+    deadline = None if final is None else month_start(final.target_fy.end)
+    if deadline and deadline > march and deadline in ahead and deadline in projected:
+        out += (
+            f" By {deadline:%B %Y}, the target's deadline, the projection is "
+            f"{projected[deadline]}% against the target of {ahead[deadline]}%: "
+            f"{_against(ahead[deadline] - projected[deadline])}."
+        )
+    return out
+
+
+def _against(gap: Decimal) -> str:
+    """How far a projection is from its target: `gap` is target − projection."""
+    if gap > 0:
+        return f"{gap} points below it"
+    return f"{-gap} points above it" if gap < 0 else "on it"
 
 
 def _stacked(row: DirectorateRow, parts, *, negative: bool) -> Decimal:
@@ -454,7 +532,8 @@ def directorate_chart(rows: list[DirectorateRow], scope_label: str) -> Chart:
             "y": names,
             "x": [str(getattr(row, key)) for row in rows],
             "marker": {"color": colour, "line": {"color": BLACK, "width": 1}},
-            "hovertemplate": "£%{x:,.0f}<extra>" + label + "</extra>",
+            # To the penny, as the summary and the table write it.
+            "hovertemplate": "£%{x:,.2f}<extra>" + label + "</extra>",
         }
         for label, key, colour in parts
     ]
@@ -485,12 +564,12 @@ def directorate_chart(rows: list[DirectorateRow], scope_label: str) -> Chart:
     if len(rows) > 1:
         summary = (
             f"{len(rows)} directorates. The largest, {names[0]}, spent "
-            f"£{rows[0].total:,.0f}, {_pct(rows[0].local_share)} of it locally "
+            f"{gbp(rows[0].total)}, {_pct(rows[0].local_share)} of it locally "
             f"(of spend whose location is known).{_highest_local(rows)}"
         )
     elif rows:
         summary = (
-            f"One directorate, {names[0]}, spent £{rows[0].total:,.0f}, "
+            f"One directorate, {names[0]}, spent {gbp(rows[0].total)}, "
             f"{_pct(rows[0].local_share)} of it locally (of spend whose location "
             "is known)."
         )
@@ -519,6 +598,19 @@ def directorate_chart(rows: list[DirectorateRow], scope_label: str) -> Chart:
     ]
     columns = ["total", "total", "local", "wider", "elsewhere", "unknown", "local"]
     filters = [[row.links.get(column) for column in columns] for row in rows]
+    # Each bar's part opens the payments its table cell links to: the Local
+    # part of a directorate's bar, its Local (£) cell.
+    point_cells = {
+        trace: [(i, header.index(f"{label} (£)")) for i in range(len(rows))]
+        for trace, (label, _, _) in enumerate(parts)
+    }
     return Chart(
-        "directorates", title, summary, figure, header, table, cell_filters=filters
+        "directorates",
+        title,
+        summary,
+        figure,
+        header,
+        table,
+        cell_filters=filters,
+        point_cells=point_cells,
     )

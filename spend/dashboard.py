@@ -649,6 +649,23 @@ def tiles(scope: Scope, targets: Targets, today: date | None = None) -> dict:
         and add_months(m, -12) in held
         and (today is None or month_end(m) < today)  # a month not over: not like
     ]
+    # The months with spend left out of the comparison, and why: said before
+    # the figures compared, which are then not the tile's own.
+    left_out_months = sorted(held & set(scope.months()) - set(common))
+    not_imported = [
+        add_months(m, -12) for m in left_out_months if add_months(m, -12) not in held
+    ]
+    not_over = [
+        m for m in left_out_months if today is not None and month_end(m) >= today
+    ]
+    why = [
+        f"{describe_months(months)} {verb} {what}"
+        for months, verb, what in (
+            (not_imported, "was" if len(not_imported) == 1 else "were", "not imported"),
+            (not_over, "is" if len(not_over) == 1 else "are", "not over yet"),
+        )
+        if months
+    ]
     if set(common) >= held & set(scope.months()):
         this = now  # every month with spend is compared
     else:
@@ -694,6 +711,9 @@ def tiles(scope: Scope, targets: Targets, today: date | None = None) -> dict:
         # The months compared, this year's and the same a year earlier.
         "compared": describe_months(common),
         "compared_before": describe_months([add_months(m, -12) for m in common]),
+        # Why months with spend are left out of the comparison ("October 2024
+        # was not imported"); empty when every month with spend is compared.
+        "compared_only": "; ".join(why) if common else "",
         "all": left_out["sum_all"],
         # What the scope leaves out of "all", for the total's tile.
         "left_out": [
@@ -749,9 +769,10 @@ class Trend:
     final_target: Target | None
     window: tuple[date, date]  # the three years looked at: first and last month
     period: tuple[date, date]  # the period chosen: first and last month
-    # The target trajectory for the months of the period's financial year after
-    # the last month shown (no spend yet), to its end on 31 March; empty for a
-    # past period whose later months have spend, or where no target applies.
+    # The target trajectory for the months after the last month shown (no
+    # spend yet), to the end of the period's financial year or as far as the
+    # projection runs, if later (the target's deadline); empty for a past
+    # period whose later months have spend, or where no target applies.
     targets_ahead: list[tuple[date, Decimal]] = field(default_factory=list)
     year: FinancialYear | None = None  # the period's financial year
 
@@ -820,14 +841,21 @@ def trend(scope: Scope, targets: Targets, metric: MetricDef, today: date) -> Tre
         )
     else:
         projection, crossing, note, used = _project(points, final, today)
-    # The target runs on to the end of the period's financial year, beside the
-    # projection, so that the gap at the year end shows.
+    # The target runs on to the end of the period's financial year, and on
+    # beside the projection as far as it is drawn (to the target's deadline),
+    # each year at its own share of the trajectory: the gap shows at the year
+    # end and at the deadline alike.
     ahead = []
     year_target = targets.share_for(metric.target_metric, scope.fy)
     if points and not later and year_target is not None:
+        end = max([month_of(scope.fy, 12), *(m for m, _ in projection)])
         month = add_months(points[-1].month, 1)
-        while month <= month_of(scope.fy, 12):
-            ahead.append((month, _one_place(year_target)))
+        while month <= end:
+            target = targets.share_for(
+                metric.target_metric, FinancialYear.for_date(month)
+            )
+            if target is not None:
+                ahead.append((month, _one_place(target)))
             month = add_months(month, 1)
     return Trend(
         metric,

@@ -94,6 +94,8 @@ def dashboard(request: HttpRequest, council: Council) -> HttpResponse:
             [None if params is None else link(params) for params in row]
             for row in chart.cell_filters
         ]
+        # A click on a point or bar opens the payments its table cell links to.
+        chart.link_points()
     for row in non_local + local:
         row["location"] = TAG_VALUES[TagKind.LOCALITY].get(
             row["supplier__tags__value"], ""
@@ -116,6 +118,10 @@ def dashboard(request: HttpRequest, council: Council) -> HttpResponse:
         "directorates": directorates,
         "non_local": non_local,
         "local": local,
+        # The directorate chosen, named in the supplier lists' headings.
+        "directorate_named": None
+        if scope.directorate is None
+        else scope.directorate or "no directorate given",
         "quality": quality,
         "missing": figures.describe_months(quality["missing_months"]),
         "amber_points": figures.amber_points(),

@@ -17,6 +17,8 @@
         displayModeBar: false,
         responsive: true,
         showSendToCloud: false,
+      }).then(function () {
+        follow(element);
       });
     });
     document.querySelectorAll(".ls-print").forEach(function (button) {
@@ -24,6 +26,104 @@
       button.addEventListener("click", function () {
         window.print();
       });
+    });
+  }
+
+  // The payments behind what the pointer is on: the link of its cell in the
+  // table beside the chart, which the server gives each point as its
+  // customdata (a month's share, or one part of a directorate's bar). Where
+  // the hover label unites several (a directorate's four parts), the part
+  // under the pointer, found from where the parts of a bar are stacked.
+  function linkOf(element, event) {
+    var points = (event && event.points) || [];
+    var linked = points.filter(function (point) {
+      return typeof point.customdata === "string" && point.customdata !== "";
+    });
+    if (!linked.length) {
+      return null;
+    }
+    var bars = linked[0].data && linked[0].data.type === "bar";
+    if (!bars) {
+      return linked[0].customdata;
+    }
+    var at = amountAt(element, event.event);
+    if (at === null) {
+      return linked.length === 1 ? linked[0].customdata : null;
+    }
+    // Stacked as plotly stacks them ("relative"): in the order of the traces,
+    // amounts above nought to the right of it, credits to the left.
+    var above = 0;
+    var below = 0;
+    var found = null;
+    points
+      .slice()
+      .sort(function (a, b) {
+        return a.curveNumber - b.curveNumber;
+      })
+      .forEach(function (point) {
+        var value = Number(point.x) || 0;
+        var from = value >= 0 ? above : below + value;
+        var to = value >= 0 ? above + value : below;
+        if (value >= 0) {
+          above = to;
+        } else {
+          below = from;
+        }
+        if (!found && value !== 0 && at >= from && at <= to) {
+          found = point;
+        }
+      });
+    return found && typeof found.customdata === "string" && found.customdata
+      ? found.customdata
+      : null;
+  }
+
+  // The amount on the bars' axis under the pointer, from where it is on the
+  // plotting area and the axis's range (the axis is linear), or null.
+  function amountAt(element, pointer) {
+    var area = element.querySelector(".nsewdrag");
+    var axis = element.layout && element.layout.xaxis;
+    if (!pointer || !area || !axis || !axis.range) {
+      return null;
+    }
+    var box = area.getBoundingClientRect();
+    if (!box.width) {
+      return null;
+    }
+    var low = Number(axis.range[0]);
+    var high = Number(axis.range[1]);
+    return low + ((pointer.clientX - box.left) / box.width) * (high - low);
+  }
+
+  // A click on a point or a bar opens the payments behind it, as its link in
+  // the table does (keyboard and screen reader users follow those links: the
+  // chart is hidden from screen readers); the pointer says where one will.
+  function follow(element) {
+    var hint = element.parentNode.querySelector(".ls-chart__hint");
+    if (hint) {
+      hint.hidden = false;
+    }
+    var surface = function () {
+      return element.querySelector(".nsewdrag");
+    };
+    element.on("plotly_hover", function (event) {
+      var layer = surface();
+      if (layer) {
+        layer.style.cursor = linkOf(element, event) ? "pointer" : "";
+      }
+    });
+    element.on("plotly_unhover", function () {
+      var layer = surface();
+      if (layer) {
+        layer.style.cursor = "";
+      }
+    });
+    element.on("plotly_click", function (event) {
+      var url = linkOf(element, event);
+      // Only a path on this site: never another site, nor a script.
+      if (url && /^\/(?![\/\\])/.test(url)) {
+        window.location.assign(url);
+      }
     });
   }
 

@@ -113,7 +113,8 @@ def test_cabinet_member_reads_drills_down_exports_and_prints(
     trend = page.locator("figure.ls-chart").filter(has=page.locator("#trend-title"))
     table = trend.locator(".ls-chart__table table")
     expect(table).to_be_hidden()
-    trend.get_by_text("View as a table").click()
+    # Exactly: the hint under the chart ends "or view as a table" too.
+    trend.get_by_text("View as a table", exact=True).click()
     expect(table).to_be_visible()
     assert table.locator("tbody tr").count() >= 3
 

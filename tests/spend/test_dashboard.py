@@ -282,10 +282,17 @@ def test_a_year_earlier_is_compared_over_the_months_held_in_both_years(
     )
     client.force_login(viewer)
     page = client.get(reverse("spend:dashboard", args=["luton"]), {"year": "2025"}).text
-    assert (
-        "Down 100.0 points on a year earlier: 0.0% in October 2025 and March 2026 "
-        "against 100.0% in October 2024 and March 2025." in page
+    # April to July and September 2025 have spend but are not compared: said
+    # first, so that 0.0% is not read against the tile's 60.0%.
+    assert headline["compared_only"] == (
+        "April to July 2024 and September 2024 were not imported"
     )
+    assert (
+        "Compared over October 2025 and March 2026 only (April to July 2024 and "
+        "September 2024 were not imported): 0.0% against 100.0% in October 2024 "
+        "and March 2025, down 100.0 points." in page
+    )
+    assert "on a year earlier" not in page
 
 
 def test_a_month_not_over_yet_is_not_compared_with_a_whole_month(
@@ -826,9 +833,10 @@ def test_the_trend_names_its_months_and_marks_the_projected_ones(
     go.Figure(chart.figure)
     # The chart marks the period chosen and where the projected months begin.
     marks = chart.figure["layout"]["annotations"]
-    assert [(mark["text"], mark["x"]) for mark in marks] == [
-        ("Period chosen: 2026/27", "2026-04-01"),
-        ("Projected, not spend →", "2026-04-01"),
+    # The period's name ends at its end, on the side with more room.
+    assert [(mark["text"], mark["x"], mark["xanchor"]) for mark in marks] == [
+        ("Period chosen: 2026/27", "2027-03-31", "right"),
+        ("Projected,<br>not spend →", "2026-04-01", "left"),
     ]
     assert chart.title in response.text
     response = client.get(url, {"year": "2026", "download": "trend"})
@@ -856,12 +864,11 @@ def test_the_trend_names_its_months_and_marks_the_projected_ones(
     assert [row[0] for row in after] == [
         f"{add_months(date(2026, 5, 1), i):%B %Y} (projected)" for i in range(23)
     ]
-    # Projected months carry a projection and no spend or share; those of
-    # 2026/27 (May 2026 to March 2027) carry its target trajectory too, as the
-    # chart's target line runs to 31 March 2027: 25% in 2023/24 to 65% in
-    # 2027/28 is 55% in 2026/27. The months after it carry no target.
+    # Projected months carry a projection and no spend or share, and the
+    # target trajectory, as the chart's target line runs beside the projection
+    # to 31 March 2028: 25% in 2023/24 to 65% in 2027/28 is 55% in 2026/27.
     assert all(row[1:4] == ["", "", ""] and row[5] for row in after), after
-    assert [row[4] for row in after] == ["55.0%"] * 11 + [""] * 12
+    assert [row[4] for row in after] == ["55.0%"] * 11 + ["65.0%"] * 12
     # August 2025 had no spend imported: said so, not £0.00.
     assert body[months.index("August 2025")][1:4] == ["", "", "No spend imported"]
     # May 2025's only payment went to a public body, left out: £0.00 counted.

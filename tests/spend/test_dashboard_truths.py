@@ -2,8 +2,9 @@
 
 1. The directorate summary names the highest local share only among
    directorates with enough spend to compare, and says when others are left out.
-2. The target line runs on to the end of the period's financial year, beside the
-   projection, in the chart and in its table alike.
+2. The target line runs on to the end of the period's financial year, and on
+   beside the projection as far as it is drawn (the target's deadline), in the
+   chart and in its table alike.
 3. The projection is fitted on the unrounded shares, not those rounded to one
    place for showing.
 
@@ -139,7 +140,7 @@ def test_the_summary_from_the_database_leaves_the_tiny_directorate_out(
     rows = figures.directorates(figures.Scope(council, fy, fy.start, date(2026, 3, 1)))
     summary = charts.directorate_chart(rows, "2025/26").summary
     assert summary == (
-        "3 directorates. The largest, Housing, spent £100,000, 30.0% of it "
+        "3 directorates. The largest, Housing, spent £100,000.00, 30.0% of it "
         "locally (of spend whose location is known). Of the 2 directorates with "
         "at least 5% of the spend whose location is known, the local share is "
         "highest in People: 40.0% (1 smaller one is left out)."
@@ -186,24 +187,26 @@ def target_line(chart):
 def test_the_target_runs_to_the_end_of_the_periods_year(council, to_october):
     trend, chart = year_trend(council)
     assert trend.points[-1].month == date(2025, 10, 1)  # the last month with spend
-    # November 2025 to March 2026 have no spend yet: the year's target, 45%.
+    # November 2025 to March 2026 have no spend yet: the year's target, 45%;
+    # then on beside the projection to the target's deadline, March 2028, each
+    # year at its share of the trajectory (55% in 2026/27, 65% in 2027/28).
     assert trend.targets_ahead == [
         (add_months(date(2025, 11, 1), i), D("45.0")) for i in range(5)
+    ] + [(add_months(date(2026, 4, 1), i), D("55.0")) for i in range(12)] + [
+        (add_months(date(2027, 4, 1), i), D("65.0")) for i in range(12)
     ]
+    assert trend.projection[-1][0] == trend.targets_ahead[-1][0]
     go.Figure(chart.figure)
     line = target_line(chart)
     # Monthly steps from April 2024 (35% in 2024/25, 45% in 2025/26) on past
-    # October 2025, the last step drawn to 31 March 2026.
-    assert line["x"][-7:] == [
-        "2025-10-01",
-        "2025-11-01",
-        "2025-12-01",
-        "2026-01-01",
-        "2026-02-01",
-        "2026-03-01",
-        "2026-03-31",
-    ]
-    assert line["y"][-7:] == ["45.0"] * 7
+    # October 2025 to March 2026, then 55% and 65%, the last step drawn to
+    # 31 March 2028.
+    steps = dict(zip(line["x"], line["y"], strict=True))
+    assert [steps[day] for day in ("2025-10-01", "2025-11-01", "2026-03-01")] == [
+        "45.0"
+    ] * 3
+    assert (steps["2026-04-01"], steps["2027-04-01"]) == ("55.0", "65.0")
+    assert line["x"][-2:] == ["2028-03-01", "2028-03-31"]
     assert line["x"][0] == "2024-04-01" and line["y"][0] == "35.0"
     # The straight line through 20.0 + 0.5 a month reaches 31.5% in March 2026
     # (23 months after April 2024): 13.5 points short of 45%, said in words.
@@ -211,9 +214,14 @@ def test_the_target_runs_to_the_end_of_the_periods_year(council, to_october):
         "By March 2026, the end of 2025/26, the projection is 31.5% against a "
         "target trajectory of 45.0%: 13.5 points below it."
     ) in chart.summary
+    # … and by March 2028, the deadline: 20 + 0.5 × 47 = 43.5%, against 65%.
     assert (
-        "Target trajectory: shown to 31 March 2026, the end of 2025/26, beyond "
-        "the last month with spend."
+        "By March 2028, the target's deadline, the projection is 43.5% against "
+        "the target of 65.0%: 21.5 points below it."
+    ) in chart.summary
+    assert (
+        "Target trajectory: shown to 31 March 2028, the target's deadline, as far "
+        "as the projection runs, beyond the last month with spend."
     ) in chart.notes
 
 
@@ -223,9 +231,10 @@ def test_the_table_carries_the_target_beside_the_projection(council, to_october)
     # The table is the chart's accessible twin: the same target months.
     assert rows["November 2025 (projected)"][4:] == ["45.0%", "29.5%"]
     assert rows["March 2026 (projected)"][4:] == ["45.0%", "31.5%"]
-    # The projection runs on to March 2028 (the target's year); the target line
-    # stops with the period's year.
-    assert rows["April 2026 (projected)"][4:] == ["", "32.0%"]
+    # The projection runs on to March 2028 (the target's year), and the target
+    # line beside it: 55% in 2026/27, 65% in 2027/28.
+    assert rows["April 2026 (projected)"][4:] == ["55.0%", "32.0%"]
+    assert rows["March 2028 (projected)"][4:] == ["65.0%", "43.5%"]
     assert rows["October 2025"][3:5] == ["29.0%", "45.0%"]
 
 

@@ -1,0 +1,400 @@
+"""A cabinet member's QA of the dashboard, each finding checked here.
+
+1. A point on the trend, or a part of a directorate's bar, carries the link of
+   its cell in the table beside the chart (plotly `customdata`), and the page
+   says a point can be selected (the click itself: tests/browser/
+   test_dashboard_click.py).
+2. The target line runs beside the projection to the target's deadline, and the
+   x-axis fits what is drawn (a past quarter's axis ends with the quarter).
+3. A comparison with a year earlier that leaves months out says so first.
+4. The page says its figures follow the local area and tags as they are today.
+5. The directorate chart's summary is to the penny.
+6. With a directorate chosen, the supplier lists' headings name it.
+
+Every expected figure is worked out in the comments beside it.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from datetime import date, timedelta
+from decimal import Decimal
+
+import plotly.graph_objects as go
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from councils.periods import FinancialYear, add_months
+from procure.models import Supplier
+from socialvalue.models import SupplierTag, Target
+from spend import charts, rollup
+from spend import dashboard as figures
+
+D = Decimal
+LOCAL = figures.METRIC_BY_KEY["local"]
+
+
+def tag(supplier, council, value):
+    SupplierTag.objects.create(
+        supplier=supplier,
+        council=council,
+        kind="locality",
+        value=value,
+        source="no_data",
+        evidence="Set by the test.",
+        confidence="high",
+        decided_at=timezone.now(),
+    )
+
+
+def words(fragment: str) -> str:
+    """An HTML fragment as it reads: tags dropped, spaces squeezed."""
+    text = html.unescape(re.sub(r"<[^>]+>", " ", fragment))
+    return re.sub(r"\s+([.,:;)])", r"\1", re.sub(r"\s+", " ", text)).strip()
+
+
+def dashboard(client, **params):
+    return client.get(reverse("spend:dashboard", args=["luton"]), params)
+
+
+@pytest.fixture
+def seen_on(monkeypatch):
+    def seen(day: date) -> None:
+        monkeypatch.setattr(timezone, "localdate", lambda *args: day)
+
+    return seen
+
+
+@pytest.fixture
+def two_years(council, make_supplier, make_line):
+    """April 2024 to February 2026, £1,000 a month, the local share rising by
+    half a point a month from 20.0%; half of each month's local spend in
+    Housing, the rest (and all the spend elsewhere) in Place. A local target
+    of 20% in 2024/25 to 80% by 2030/31 (30% in 2025/26)."""
+    here, there = make_supplier(name="Here Ltd"), make_supplier(name="There Ltd")
+    tag(here, council, "local")
+    tag(there, council, "uk")
+    for i in range(23):
+        month = add_months(date(2024, 4, 1), i)
+        local = D(200 + 5 * i)
+        for amount, department in ((local / 2, "Housing"), (local / 2, "Place")):
+            make_line(
+                council,
+                supplier=here,
+                amount=amount,
+                payment_date=month,
+                department=department,
+            )
+        make_line(
+            council,
+            supplier=there,
+            amount=D(1000) - local,
+            payment_date=month,
+            department="Place",
+        )
+    Target.objects.create(
+        council=council,
+        metric="local",
+        baseline_year=2024,
+        baseline_share=D("20"),
+        target_year=2030,
+        target_share=D("80"),
+    )
+    rollup.rebuild(council.pk)
+    return {"here": here, "there": there}
+
+
+# ------------------------------ 1. a point opens the payments behind it
+
+
+def figure_of(page: str, chart_id: str) -> dict:
+    found = re.search(
+        rf'<script id="{chart_id}-figure" type="application/json">(.*?)</script>',
+        page,
+        re.S,
+    )
+    assert found, f"no figure for {chart_id}"
+    return json.loads(found[1])
+
+
+def table_links(page: str, chart_id: str) -> dict[str, list[str | None]]:
+    """The chart's table as the page has it: {row heading: [each cell's link]}."""
+    start = page.index(f'id="{chart_id}-title"')
+    table = page[start : page.index("</table>", start)]
+    body = table[table.index("<tbody") :]
+    out = {}
+    for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S):
+        heading = words(re.search(r"<th[^>]*>(.*?)</th>", row, re.S)[1])
+        cells = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+        out[heading] = [
+            html.unescape(link[1])
+            if (link := re.search(r'href="([^"]*)"', c))
+            else None
+            for c in cells
+        ]
+    return out
+
+
+def test_each_point_carries_the_link_its_table_cell_has(
+    client, viewer, two_years, seen_on
+):
+    seen_on(date(2025, 11, 15))
+    client.force_login(viewer)
+    page = dashboard(client, year="2025").text
+
+    trend = figure_of(page, "trend")
+    go.Figure(trend)
+    share = trend["data"][0]
+    assert share["name"] == "Local share"
+    links = table_links(page, "trend")
+    # The table's cells after the month: spend, of, share, target, projection.
+    for day, url in zip(share["x"], share["customdata"], strict=True):
+        month = f"{date.fromisoformat(day):%B %Y}"
+        assert url == links[month][2], month
+    # October 2025: the local spend of that month, as the share's link says.
+    october = share["customdata"][share["x"].index("2025-10-01")]
+    assert october.startswith(reverse("spend:lines", args=["luton"]) + "?")
+    assert "date_from=2025-10-01&date_to=2025-10-31" in october
+    assert "locality=local" in october
+    # November 2025, not over on the 15th, is a marker apart: its link too.
+    so_far = next(t for t in trend["data"] if t["name"].endswith("(not over yet)"))
+    assert so_far["x"] == ["2025-11-01"]
+    assert so_far["customdata"] == [links["November 2025 (not over yet)"][2]]
+    assert "date_from=2025-11-01&date_to=2025-11-30" in so_far["customdata"][0]
+    # No other line of the chart is a figure of payments.
+    assert [t["name"] for t in trend["data"] if "customdata" in t] == [
+        "Local share",
+        so_far["name"],
+    ]
+
+    bars = figure_of(page, "directorates")
+    go.Figure(bars)
+    links = table_links(page, "directorates")
+    columns = {"Local": 1, "Wider area": 2, "Elsewhere": 3, "Location unknown": 4}
+    assert [t["name"] for t in bars["data"]] == list(columns)
+    for trace in bars["data"]:
+        for name, url in zip(trace["y"], trace["customdata"], strict=True):
+            assert url == links[name][columns[trace["name"]]], (trace["name"], name)
+    housing = bars["data"][0]["customdata"][bars["data"][0]["y"].index("Housing")]
+    assert "directorate=Housing" in housing and "locality=local" in housing
+
+    # Said under each chart, for those who can point (shown by the script).
+    hint = (
+        '<p class="govuk-body-s ls-chart__hint ls-no-print" hidden>Select a point '
+        "to see the payments behind it, or view as a table.</p>"
+    )
+    assert page.count(hint) == 2
+
+
+# --------------------- 2. the target beside the projection; the x-axis fitted
+
+
+def trend_chart(council, scope, today):
+    trend = figures.trend(scope, figures.Targets(council), LOCAL, today)
+    return trend, charts.trend_chart(trend, scope.label)
+
+
+def test_the_target_runs_beside_the_projection_to_its_deadline(council, two_years):
+    fy = FinancialYear(2025)
+    scope = figures.Scope(council, fy, fy.start, date(2026, 3, 1))
+    # Seen on 15 November 2025: the trend is fitted to October 2025, and
+    # November so far is shown apart.
+    trend, chart = trend_chart(council, scope, date(2025, 11, 15))
+    assert trend.points[-1].month == date(2025, 11, 1)
+    assert trend.points[-1].unfinished
+    # The projection runs to March 2031, the target's year's end …
+    assert trend.projection[-1][0] == date(2031, 3, 1)
+    # … and the target line beside it: 30% for the rest of 2025/26, 40% in
+    # 2026/27 … 80% in 2030/31, each a tenth of the way to 80% a year more.
+    ahead = dict(trend.targets_ahead)
+    assert min(ahead) == date(2025, 12, 1) and max(ahead) == date(2031, 3, 1)
+    assert ahead[date(2026, 3, 1)] == D("30.0")
+    assert [ahead[date(year, 4, 1)] for year in range(2026, 2031)] == [
+        D("40.0"),
+        D("50.0"),
+        D("60.0"),
+        D("70.0"),
+        D("80.0"),
+    ]
+    go.Figure(chart.figure)
+    line = next(t for t in chart.figure["data"] if t["name"] == "Target trajectory")
+    assert line["x"][-1] == "2031-03-31" and line["y"][-1] == "80.0"
+    # The table is the chart's twin: target and projection side by side.
+    rows = {row[0]: row for row in chart.rows}
+    # 20 + 0.5 a month from April 2024: 83 months to March 2031, 61.5%.
+    assert rows["March 2031 (projected)"][4:] == ["80.0%", "61.5%"]
+    assert (
+        "By March 2031, the target's deadline, the projection is 61.5% against "
+        "the target of 80.0%: 18.5 points below it."
+    ) in chart.summary
+    # The axis ends where the target and projection do, not beyond.
+    axis = chart.figure["layout"]["xaxis"]
+    assert axis["range"][1] == "2031-03-31"
+    first = date.fromisoformat(axis["range"][0])
+    assert date(2024, 4, 1) - timedelta(days=60) < first < date(2024, 4, 1)
+
+
+def test_a_past_quarters_axis_ends_with_the_quarter(council, two_years):
+    """Q3 2025/26 seen in March 2026, with spend imported to February 2026:
+    nothing is drawn after December 2025, so the axis ends on 31 December (it
+    ran on to April 2026, widened to hold the period's name)."""
+    fy = FinancialYear(2025)
+    q3 = figures.Scope(council, fy, date(2025, 10, 1), date(2025, 12, 1))
+    trend, chart = trend_chart(council, q3, date(2026, 3, 15))
+    assert trend.projection == [] and trend.targets_ahead == []
+    layout = chart.figure["layout"]
+    assert layout["xaxis"]["range"][1] == "2025-12-31"
+    assert layout["xaxis"]["range"][0] < "2024-04-01"
+    # Its name above the quarter, ending with it: inside the axis, to its left.
+    period = next(a for a in layout["annotations"] if a["text"].startswith("Period"))
+    assert (period["x"], period["xanchor"]) == ("2025-12-31", "right")
+
+
+# ----------------------------- 3. the months compared with a year earlier
+
+
+@pytest.fixture
+def october_missing(council, make_supplier, make_line):
+    """Q3 2025/26, October to December 2025, against a year earlier whose
+    October 2024 was never imported:
+
+    October 2025:  local £900, elsewhere £100
+    November and December 2025: local £500, elsewhere £500 each
+    November and December 2024: local £600, elsewhere £400 each
+
+    The tile's share is 1,900 / 3,000 = 63.3%; compared over November and
+    December: 1,000 / 2,000 = 50.0% against 1,200 / 2,000 = 60.0%.
+    """
+    here, there = make_supplier(name="Here Ltd"), make_supplier(name="There Ltd")
+    tag(here, council, "local")
+    tag(there, council, "uk")
+    for day, local, elsewhere in (
+        (date(2025, 10, 10), 900, 100),
+        (date(2025, 11, 10), 500, 500),
+        (date(2025, 12, 10), 500, 500),
+        (date(2024, 11, 10), 600, 400),
+        (date(2024, 12, 10), 600, 400),
+    ):
+        make_line(council, supplier=here, amount=D(local), payment_date=day)
+        make_line(council, supplier=there, amount=D(elsewhere), payment_date=day)
+    rollup.rebuild(council.pk)
+
+
+def test_a_comparison_leaving_months_out_says_so_first(
+    client, viewer, october_missing, seen_on
+):
+    seen_on(date(2026, 2, 15))
+    client.force_login(viewer)
+    page = dashboard(client, year="2025", period="q3")
+    headline = page.context["headline"]
+    assert headline["compared_only"] == "October 2024 was not imported"
+    tiles = page.text[page.text.index('class="ls-dashboard-tiles"') :]
+    local = tiles[tiles.index(">Local</h3>") :]
+    assert words(local[: local.index("</div>")]).count("63.3%") == 1
+    said = re.findall(r'ls-year-earlier">(.*?)</p>', tiles, re.S)
+    assert words(said[1]) == (
+        "Compared over November to December 2025 only (October 2024 was not "
+        "imported): 50.0% against 60.0% in November to December 2024, down 10.0 "
+        "points."
+    )
+    # The total's tile too: £2,000 against £2,000, over the same months.
+    assert words(said[0]).startswith(
+        "Compared over November to December 2025 only (October 2024 was not imported): "
+    )
+
+
+def test_a_comparison_of_every_month_is_said_as_before(
+    client, viewer, october_missing, make_line, council, seen_on
+):
+    seen_on(date(2026, 2, 15))
+    here = Supplier.objects.get(name="Here Ltd")
+    make_line(council, supplier=here, amount=D(500), payment_date=date(2024, 10, 10))
+    rollup.rebuild(council.pk)
+    client.force_login(viewer)
+    page = dashboard(client, year="2025", period="q3")
+    assert page.context["headline"]["compared_only"] == ""
+    assert "Compared over" not in page.text
+    # 1,900 / 3,000 = 63.3% against 1,700 / 2,500 = 68.0%.
+    assert (
+        "Down 4.7 points on a year earlier: 63.3% in October to December 2025 "
+        "against 68.0% in October to December 2024."
+    ) in words(page.text)
+
+
+def test_a_month_not_over_is_said_to_be_left_out(council, october_missing):
+    """Seen on 20 December 2025, December is not over: compared over November
+    alone, October 2024 missing and December 2025 not over."""
+    fy = FinancialYear(2025)
+    q3 = figures.Scope(council, fy, date(2025, 10, 1), date(2025, 12, 1))
+    headline = figures.tiles(q3, figures.Targets(council), date(2025, 12, 20))
+    assert headline["compared"] == "November 2025"
+    assert headline["compared_only"] == (
+        "October 2024 was not imported; December 2025 is not over yet"
+    )
+
+
+# ---------------------------------- 4. figures as the area and tags are today
+
+
+def test_the_page_says_its_figures_follow_the_area_and_tags_of_today(
+    client, viewer, october_missing, seen_on
+):
+    seen_on(date(2026, 2, 15))
+    client.force_login(viewer)
+    page = dashboard(client, year="2025").text
+    stated = page[page.index('class="ls-stated-filters') :]
+    stated = stated[: stated.index("</div>")]
+    note = (
+        "Figures use the local area and supplier tags as they are today; they "
+        "change when either changes."
+    )
+    assert note in words(stated)  # the part of the page that prints
+    assert words(page).count(note) == 1
+
+
+# ------------------------------------ 5. the directorate summary to the penny
+
+
+def test_the_directorate_summary_is_to_the_penny(council, make_supplier, make_line):
+    here = make_supplier(name="Here Ltd")
+    tag(here, council, "local")
+    make_line(
+        council,
+        supplier=here,
+        amount=D("11184844.37"),
+        payment_date=date(2025, 6, 1),
+        department="Housing",
+    )
+    rollup.rebuild(council.pk)
+    fy = FinancialYear(2025)
+    rows = figures.directorates(figures.Scope(council, fy, fy.start, date(2026, 3, 1)))
+    chart = charts.directorate_chart(rows, "2025/26")
+    assert chart.summary.startswith(
+        "One directorate, Housing, spent £11,184,844.37, 100.0% of it locally"
+    )
+    assert all(".2f" in trace["hovertemplate"] for trace in chart.figure["data"])
+
+
+# ------------------------- 6. the supplier lists name the directorate chosen
+
+
+def test_the_supplier_lists_name_the_directorate_chosen(
+    client, viewer, two_years, seen_on
+):
+    seen_on(date(2025, 11, 15))
+    client.force_login(viewer)
+    headings = re.compile(r'<h2 class="govuk-heading-m" id="(?:non-)?local">(.*?)</h2>')
+    page = dashboard(client, year="2025").text
+    assert headings.findall(page) == [
+        "Largest suppliers outside the area",
+        "Largest local suppliers",
+    ]
+    page = dashboard(client, year="2025", directorate="Housing").text
+    assert headings.findall(page) == [
+        "Largest suppliers outside the area: Housing",
+        "Largest local suppliers: Housing",
+    ]
+    assert "The 20 largest local suppliers (Housing), 2025/26" in page
