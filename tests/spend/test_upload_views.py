@@ -923,6 +923,23 @@ def test_a_rolled_back_upload_shows_its_amount_as_removed(
     assertContains(page, '<span class="ls-muted">£1,250.00 removed</span>', html=True)
 
 
+def test_a_rolled_back_upload_keeps_its_warnings_without_urging_them(
+    client, finance_officer, council, make_upload
+):
+    """QA: a rolled-back upload still showed "both versions are now counted …
+    roll back this file" as a warning at the top of its page."""
+    warning = (
+        "2 payments (£780.00) have a transaction number that an earlier file holds"
+        " …; if this file replaces the earlier one, roll back this file."
+    )
+    upload = make_upload(council, status="rolled_back", notes=[warning])
+    client.force_login(finance_officer)
+    page = client.get(reverse("spend:upload-detail", args=[council.slug, upload.pk]))
+    assertContains(page, "The warnings given when it was imported")
+    assertNotContains(page, '<span class="govuk-visually-hidden">Warning: </span>2 pay')
+    assertContains(page, "<li>2 payments (£780.00) have a transaction number")
+
+
 # --------------------------------------------- a kept file gone (backup restored)
 
 GONE = (
