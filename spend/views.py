@@ -855,6 +855,12 @@ def upload_retry(request: HttpRequest, council: Council, pk: int) -> HttpRespons
         return redirect("spend:upload-detail", council.slug, live.pk)
     upload.status, upload.message, upload.progress_rows = UploadStatus.PENDING, "", 0
     upload.save(update_fields=["status", "message", "progress_rows"])
+    # QA: the preview came up with no word of why the columns were asked again.
+    messages.info(
+        request,
+        "Trying the file again from the start: check the columns as before, then "
+        "start the import. Nothing from the stopped attempt was saved.",
+    )
     return redirect("spend:upload-preview", council.slug, upload.pk)
 
 

@@ -523,7 +523,11 @@ def test_a_failed_import_can_be_tried_again(
         "Try this file again",
     )
     monkeypatch.setattr(importer, "save_lines", real)
-    client.post(reverse("spend:upload-retry", args=[council.slug, upload.pk]))
+    preview = client.post(
+        reverse("spend:upload-retry", args=[council.slug, upload.pk]), follow=True
+    )
+    # The preview says why the columns are asked again (QA: no word of it).
+    assertContains(preview, "Trying the file again from the start")
     _confirm(client, council, upload)
     upload.refresh_from_db()
     assert upload.status == "imported" and upload.attempt == 2
