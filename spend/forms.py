@@ -9,6 +9,7 @@ from councils.uploads import read_head, size_error
 from spend.models import VatBasis
 from spend.parse import FIELD_LABELS, REQUIRED, BlockPlan
 from spend.reading import FIELDS, FileRefused, refuse_by_content
+from spend.values import parse_amount
 
 VAT_BASIS_LABEL = "Are the amounts net or gross of VAT?"
 VAT_BASIS_HINT = (
@@ -170,7 +171,36 @@ class MappingForm(forms.Form):
                         "cannot be the same column",
                     )
                 used[value] = name
+            self._check_amounts(number, data.get(f"b{number}-amount"))
         return data
+
+    def _check_amounts(self, number: int, value: str | None) -> None:
+        """Refuse, as the amount, a column whose sample rows hold no amount at
+        all (QA: "Description" chosen by mistake: every row rejected, and the
+        choice remembered for next month)."""
+        plan = self.plans[number]
+        if not value or not value.isdigit() or int(value) >= plan.width:
+            return
+        index = int(value)
+        cells = [
+            row[index]
+            for row in plan.sample
+            if index < len(row) and str(row[index]).strip()
+        ]
+        if len(cells) < 3:
+            return  # too few to judge
+        for cell in cells:
+            try:
+                parse_amount(cell)
+            except ValueError:
+                continue
+            return  # one amount is enough: bad rows are rejected one by one
+        shown = ", ".join(f"“{cell}”" for cell in cells[:3])
+        self.add_error(
+            f"b{number}-amount",
+            f"{plan.column_label(index)} holds no amounts in the first rows "
+            f"({shown}): choose the column with the amounts paid",
+        )
 
     def columns_for(self, number: int) -> dict[str, int]:
         return {

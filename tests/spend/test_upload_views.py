@@ -1243,3 +1243,33 @@ def test_the_uploads_list_sorts_file_names_as_people_read_them(
     )
     names = [row.record.file_name for row in page.context["table"].rows]
     assert names == ["aug_2025.csv", "BUDGET.csv", "Dépenses 2025.csv"]
+
+
+def test_a_column_of_no_amounts_is_refused_as_the_amount(
+    client, finance_officer, council
+):
+    """QA: "Description" chosen as the amount on the preview was taken without
+    a word: every row rejected, and the wrong choice remembered."""
+    client.force_login(finance_officer)
+    rows = "".join(
+        f"0{day}/04/2025,Supplier {day} Ltd,{day}00.00,Skip hire {day}\n"
+        for day in range(1, 5)
+    )
+    _upload(client, council, ("Date,Supplier,Amount,Description\n" + rows).encode())
+    upload = SpendUpload.objects.get()
+    url = reverse("spend:upload-preview", args=[council.slug, upload.pk])
+    form = client.get(url).context["form"]
+    data = {name: field.initial or "" for name, field in form.fields.items()}
+    data["b0-amount"] = "3"
+    page = client.post(url, data)
+    assertContains(
+        page,
+        "D &quot;Description&quot; holds no amounts in the first rows (“Skip hire 1”, "
+        "“Skip hire 2”, “Skip hire 3”): choose the column with the amounts paid",
+    )
+    upload.refresh_from_db()
+    assert upload.status == "pending"
+    data["b0-amount"] = "2"
+    client.post(url, data)
+    upload.refresh_from_db()
+    assert upload.status == "imported" and upload.rows_imported == 4
