@@ -265,10 +265,11 @@ def test_finance_officer_uploads_watches_reconciles_and_downloads_rejected_rows(
     )
     rows = read_csv(download.value.path())
     head = rows[0]
-    assert head[-3:] == [
+    assert head[-4:] == [
         "LocalSpend: file row",
         "LocalSpend: column",
         "LocalSpend: problem",
+        f"LocalSpend: rejected by upload {second.pk}",
     ]
     assert "Supplier Name" in head and "Transaction No" in head
     by_row = {row[head.index("LocalSpend: file row")]: row for row in rows[1:]}
