@@ -15,6 +15,8 @@ from spend.tables import MoneyColumn
 class SupplierTable(tables.Table):
     """A council's suppliers, their tags as it sees them, and its spend in a period."""
 
+    item_names = "suppliers"  # counted under the table: "(40 suppliers)"
+
     name = tables.Column(verbose_name="Supplier")
     locality = tables.Column(verbose_name="Location")
     size = tables.Column(verbose_name="Size")
@@ -71,6 +73,8 @@ STATUS_COLOURS = {"pipeline": "purple", "active": "green", "ended": "grey"}
 
 class ContractTable(tables.Table):
     """A council's contracts with spend to date (`Contract.objects.with_spend()`)."""
+
+    item_names = "contracts"  # counted under the table: "(40 contracts)"
 
     reference = tables.Column(verbose_name="Contract")
     supplier = tables.Column(default="—", order_by=("supplier__name",))
@@ -138,6 +142,8 @@ class ContractTable(tables.Table):
 class OffContractTable(tables.Table):
     """Suppliers with spend no contract covers in a financial year (rows are dicts
     from `off_contract_suppliers`)."""
+
+    item_names = "suppliers"  # counted under the table: "(40 suppliers)"
 
     supplier_name = tables.Column(verbose_name="Supplier")
     locality = tables.Column(verbose_name="Location")

@@ -25,6 +25,8 @@ class UploadTable(tables.Table):
     """Five columns, to fit the page: who uploaded a file goes under when, and
     where its rows went in one cell."""
 
+    item_names = "uploads"  # counted under the table: "(40 uploads)"
+
     def __init__(self, *args, council, **kwargs):
         self.council = council
         self.people = People(council)
@@ -108,6 +110,8 @@ def _reconciled(upload: SpendUpload) -> bool:
 
 class SpendLineTable(tables.Table):
     """Expects lines annotated with `directorate` (see spend.filters)."""
+
+    item_names = "payments"  # counted under the table: "(40 payments)"
 
     def __init__(self, *args, council, **kwargs):
         self.council = council

@@ -1273,3 +1273,14 @@ def test_a_column_of_no_amounts_is_refused_as_the_amount(
     client.post(url, data)
     upload.refresh_from_db()
     assert upload.status == "imported" and upload.rows_imported == 4
+
+
+def test_the_uploads_list_counts_uploads_not_rows(client, viewer, council, make_upload):
+    """QA: "Page 1 of 2 (40 rows)" under a list whose "Rows" column means a
+    file's rows."""
+    for number in range(60):
+        make_upload(council, file_name=f"month-{number}.csv")
+    client.force_login(viewer)
+    page = client.get(reverse("spend:uploads", args=[council.slug]))
+    assertContains(page, "(60 uploads).")
+    assertNotContains(page, "(60 rows)")
