@@ -36,6 +36,7 @@ class SpendFileField(forms.FileField):
 class UploadForm(forms.Form):
     file = SpendFileField(
         label="Spend file",
+        error_messages={"required": "Choose the spend file to upload"},
         help_text="CSV, Excel (.xlsx) or a ZIP holding one of them, as published or as "
         "exported from the ledger.",
     )

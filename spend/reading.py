@@ -171,10 +171,7 @@ def _read(
         except (zlib.error, zipfile.BadZipFile, EOFError) as exc:
             # A member damaged inside (a corrupt deflate stream raises zlib.error,
             # which zipfile passes on as it is) is found only while unzipping.
-            raise FileRefused(
-                f"{label} looks like a ZIP or .xlsx file but is damaged ({exc}): "
-                "download it again."
-            ) from exc
+            raise FileRefused(_damaged(label)) from exc
     _refuse_non_spreadsheets(data, label)
     text = _decode(data)
     _refuse_text_that_is_not_csv(text, label)
@@ -274,6 +271,15 @@ _ARCHIVE_SUFFIXES = (".zip", ".gz", ".7z", ".rar", ".tar", ".tgz", ".bz2", ".xz"
 _JUNK_MEMBER = re.compile(r"(^|/)(__MACOSX/|\.DS_Store$|Thumbs\.db$|desktop\.ini$)")
 
 
+def _damaged(label: str) -> str:
+    # In words, not the library's ("File is not a zip file"; QA).
+    return (
+        f"{label} looks like a ZIP or Excel (.xlsx) file but is damaged: it may "
+        "have been cut short while it was downloaded or copied. Download or export "
+        "it again, check that it opens in Excel, then upload that."
+    )
+
+
 def _read_zip_or_xlsx(
     data: bytes, name: str, label: str, *, inside_zip: bool
 ) -> list[Sheet | CsvText]:
@@ -281,10 +287,7 @@ def _read_zip_or_xlsx(
         archive = zipfile.ZipFile(io.BytesIO(data))
         names = archive.namelist()
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise FileRefused(
-            f"{label} looks like a ZIP or .xlsx file but is damaged ({exc}): "
-            "download it again."
-        ) from exc
+        raise FileRefused(_damaged(label)) from exc
     try:
         # Bombs and unsafe names are refused from the directory, before any
         # member is unzipped; a workbook's members are then unzipped once, counted,

@@ -1284,3 +1284,21 @@ def test_the_uploads_list_counts_uploads_not_rows(client, viewer, council, make_
     page = client.get(reverse("spend:uploads", args=[council.slug]))
     assertContains(page, "(60 uploads).")
     assertNotContains(page, "(60 rows)")
+
+
+def test_no_file_and_a_damaged_workbook_are_told_in_words(
+    client, finance_officer, council
+):
+    """QA: "This field is required." with no file chosen, and Python's "(File is
+    not a zip file)" for a workbook cut short."""
+    client.force_login(finance_officer)
+    page = client.post(
+        reverse("spend:upload", args=[council.slug]), {"vat_basis": "net"}
+    )
+    assertContains(page, "Choose the spend file to upload")
+    book = _workbook({"April": [["Payment Date", "Supplier", "Amount"]]})
+    page = _upload(client, council, book[: len(book) // 2], "april.xlsx")
+    if page.status_code == 302:  # refused when read, on the upload's page
+        page = client.get(page["Location"], follow=True)
+    assertContains(page, "is damaged: it may have been cut short")
+    assertNotContains(page, "File is not a zip file")
