@@ -18,7 +18,7 @@ import operator
 import re
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from functools import cached_property, partial
 from itertools import compress, count, islice, repeat
@@ -505,6 +505,17 @@ def _plan_block(block: Block, remembered: Mapping[str, dict[str, int]]) -> Block
         row_count=len(block.rows),
         sample=sample,
     )
+
+
+def _sample_text(cell: object) -> str:
+    """A cell as the preview's sample shows it: an Excel number without binary
+    noise (1041.41, not 1041.4099999999999), a date cell at midnight as its
+    date (QA)."""
+    if type(cell) is float:
+        return format(cell, ".15g")
+    if isinstance(cell, datetime) and cell.time() == time():
+        return cell.date().isoformat()
+    return clean_text(cell)
 
 
 def _has_date_column(plan: BlockPlan) -> bool:

@@ -1302,3 +1302,36 @@ def test_no_file_and_a_damaged_workbook_are_told_in_words(
         page = client.get(page["Location"], follow=True)
     assertContains(page, "is damaged: it may have been cut short")
     assertNotContains(page, "File is not a zip file")
+
+
+def test_the_preview_sample_shows_excel_numbers_and_dates_as_people_write_them(
+    client, finance_officer, council
+):
+    """QA: the sample showed 1041.4099999999999 and 2025-10-21 00:00:00."""
+    from datetime import datetime
+
+    client.force_login(finance_officer)
+    book = _workbook(
+        {
+            "April": [
+                ["Payment Date", "Supplier Name", "Amount"],
+                [datetime(2025, 10, 21), "Wardown Plumbing Ltd", 1041.4099999999999],
+                [datetime(2025, 10, 22, 9, 30), "Beacon Catering Ltd", 250.0],
+            ]
+        }
+    )
+    client.post(
+        reverse("spend:upload", args=[council.slug]),
+        {
+            "file": SimpleUploadedFile("april.xlsx", book),
+            "vat_basis": "net",
+            "check_columns": "on",
+        },
+    )
+    upload = SpendUpload.objects.get()
+    preview = client.get(
+        reverse("spend:upload-preview", args=[council.slug, upload.pk])
+    )
+    sample = preview.context["blocks"][0]["plan"].sample
+    assert sample[0] == ["2025-10-21", "Wardown Plumbing Ltd", "1041.41"]
+    assert sample[1][2] == "250"
