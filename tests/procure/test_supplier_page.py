@@ -7,7 +7,7 @@ from decimal import Decimal
 from urllib.parse import parse_qs, urlsplit
 
 from django.urls import reverse
-from pytest_django.asserts import assertContains
+from pytest_django.asserts import assertContains, assertNotContains
 
 
 def test_spend_by_year_links_to_each_years_payments(
@@ -76,3 +76,21 @@ def test_tag_history_leaves_out_records_that_only_reworded_the_evidence(
     locations = [h for h in _tag_history(client, council, supplier) if "Location" in h]
     assert len(locations) == 2, locations
     assert "was Wider area" in locations[0]
+
+
+def test_the_supplier_list_shows_short_tags_under_its_headings(
+    client, viewer, council, make_supplier, make_line, make_tag
+):
+    """QA: at 1280 pixels the spend column was cut off, the tag cells reading
+    "Living Wage status unknown" in full under the "Living Wage" heading."""
+    supplier = make_supplier(name="Wardown Plumbing")
+    make_line(council, supplier=supplier)
+    make_tag(supplier, "living_wage", "yes")
+    make_tag(supplier, "vcse", "unknown")
+    client.force_login(viewer)
+    page = client.get(reverse("procure:suppliers", args=[council.slug]))
+    assertContains(
+        page, '<strong class="govuk-tag govuk-tag--blue">Accredited</strong>'
+    )
+    assertContains(page, '<strong class="govuk-tag govuk-tag--grey">Unknown</strong>')
+    assertNotContains(page, "VCSE status unknown</strong>")
