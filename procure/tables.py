@@ -22,6 +22,7 @@ class SupplierTable(tables.Table):
     """A council's suppliers, their tags as it sees them, and its spend in a period."""
 
     item_names = "suppliers"  # counted under the table: "(40 suppliers)"
+    compact = True  # six columns beside the filters: smaller text, to fit
 
     name = tables.Column(verbose_name="Supplier")
     locality = tables.Column(verbose_name="Location")

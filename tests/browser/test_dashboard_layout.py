@@ -168,3 +168,40 @@ def test_the_months_boxes_show_only_for_months_chosen(
     assert [months.nth(i).is_visible() for i in range(2)] == [True, True]
     page.select_option('[data-field="period"] select', "q2")
     assert [months.nth(i).is_visible() for i in range(2)] == [False, False]
+
+
+def test_the_supplier_list_fits_a_laptop_screen_and_marks_its_sorted_column(
+    live_server, client, viewer, two_years, make_tag, page
+):
+    """QA: at 1280 pixels the supplier list's spend column was cut off (it
+    scrolled out of sight), and the sorted column had no mark but aria-sort."""
+    from procure.models import Supplier
+
+    for supplier in Supplier.objects.all():
+        make_tag(supplier, "living_wage", "unknown")
+    client.force_login(viewer)
+    page.context.add_cookies(
+        [
+            {
+                "name": "sessionid",
+                "value": client.cookies["sessionid"].value,
+                "url": live_server.url,
+            }
+        ]
+    )
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(
+        live_server.url + reverse("procure:suppliers", args=["luton"]) + "?year=2025"
+    )
+    found = page.evaluate(
+        """() => {
+          const wrapper = document.querySelector('main .ls-table-wrapper');
+          const sorted = document.querySelector('th[aria-sort="descending"] a');
+          return {
+            scrolls: wrapper.scrollWidth > wrapper.clientWidth + 1,
+            mark: sorted ? getComputedStyle(sorted, '::after').content : null,
+          };
+        }"""
+    )
+    assert not found["scrolls"]
+    assert found["mark"] == '" ▼"'
