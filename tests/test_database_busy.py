@@ -37,3 +37,19 @@ def test_other_database_errors_are_left_to_the_error_page():
 
 def test_the_middleware_is_installed(settings):
     assert "config.middleware.DatabaseBusyMiddleware" in settings.MIDDLEWARE
+
+
+def test_the_server_error_page_shares_the_busy_pages_frame():
+    """500.html and 503.html are one frame (error_page.html) with their own words:
+    rendered with no context, as Django's server_error renders it."""
+    from django.views.defaults import server_error
+
+    response = server_error(RequestFactory().get("/"))
+    page = response.content.decode()
+    assert response.status_code == 500
+    assert "<title>Sorry, there is a problem – LocalSpend</title>" in page
+    assert "Sorry, there is a problem with LocalSpend" in page
+    assert "Go to the LocalSpend home page" in page
+    busy = _through(OperationalError("database is locked")).content.decode()
+    assert "<title>LocalSpend is busy – LocalSpend</title>" in busy
+    assert "Go to the LocalSpend home page" in busy
