@@ -3,7 +3,6 @@ forgotten or overridden by the officer; discarding an upload that imported nothi
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from pathlib import Path
@@ -17,6 +16,7 @@ from pytest_django.asserts import assertContains, assertNotContains, assertRedir
 from spend.models import RememberedMapping, SpendLine, SpendUpload
 from spend.parse import columns_used, header_of_layout
 from spend.reading import is_header_row
+from tests.spend.test_upload_views import csv_bytes, rejected_rows
 
 HEADER = "Payment Date,Supplier Name,Net Amount,Gross Amount,Department\n"
 APRIL = (
@@ -412,14 +412,9 @@ def test_a_few_column_rejected_rows_file_uploads_again_with_its_header(
     _confirm(client, council, upload)
     upload.refresh_from_db()
     assert (upload.rows_imported, upload.rows_rejected) == (1, 1)
-    download = client.get(
-        reverse("spend:upload-issues", args=[council.slug, upload.pk])
-    )
-    rows = list(csv.reader(io.StringIO(download.content.decode("utf-8-sig"))))
+    rows = rejected_rows(client, council, upload)
     rows[1][0] = "30/04/2025"
-    fixed = io.StringIO()
-    csv.writer(fixed).writerows(rows)
-    fixed_data = fixed.getvalue().encode()
+    fixed_data = csv_bytes(rows)
     _upload(client, council, fixed_data, "few-fixed.csv", check_columns="on")
     again = SpendUpload.objects.get(file_name="few-fixed.csv")
     preview = client.get(reverse("spend:upload-preview", args=[council.slug, again.pk]))

@@ -32,6 +32,20 @@ def _upload(client, council, data: bytes, name: str = "april.csv"):
     )
 
 
+def rejected_rows(client, council, upload) -> list[list[str]]:
+    """The upload's rejected-rows download (a CSV), as rows."""
+    download = client.get(
+        reverse("spend:upload-issues", args=[council.slug, upload.pk])
+    )
+    return list(csv.reader(io.StringIO(download.content.decode("utf-8-sig"))))
+
+
+def csv_bytes(rows: list[list[str]]) -> bytes:
+    out = io.StringIO()
+    csv.writer(out).writerows(rows)
+    return out.getvalue().encode()
+
+
 def _confirm(client, council, upload, **changes):
     url = reverse("spend:upload-preview", args=[council.slug, upload.pk])
     form = client.get(url).context["form"]
@@ -162,11 +176,7 @@ def test_rejected_rows_download_fix_and_upload_again(client, finance_officer, co
     _confirm(client, council, upload)
     upload.refresh_from_db()
     assert (upload.rows_imported, upload.rows_rejected) == (1, 1)
-    download = client.get(
-        reverse("spend:upload-issues", args=[council.slug, upload.pk])
-    )
-    text = download.content.decode("utf-8-sig")
-    rows = list(csv.reader(io.StringIO(text)))
+    rows = rejected_rows(client, council, upload)
     assert rows[0][:5] == [
         "Payment Date",
         "Supplier Name",
@@ -182,11 +192,9 @@ def test_rejected_rows_download_fix_and_upload_again(client, finance_officer, co
         upload.file_name,
     )
     rows[1][0], rows[1][1] = "30/04/2025", "Hyperlink Signs Ltd"
-    fixed = io.StringIO()
-    csv.writer(fixed).writerows(rows)
     # Read as the file it came from: the columns LocalSpend added to it leave its
     # layout as it was, so the remembered columns read it, without asking.
-    _upload(client, council, fixed.getvalue().encode(), "fixed.csv")
+    _upload(client, council, csv_bytes(rows), "fixed.csv")
     again = SpendUpload.objects.get(file_name="fixed.csv")
     again.refresh_from_db()
     assert again.mappings[0]["source"] == "remembered"
@@ -213,14 +221,9 @@ def test_a_corrected_row_identical_to_one_imported_from_its_file_is_imported(
     _confirm(client, council, upload)
     upload.refresh_from_db()
     assert (upload.rows_imported, upload.rows_rejected) == (1, 1)
-    download = client.get(
-        reverse("spend:upload-issues", args=[council.slug, upload.pk])
-    )
-    rows = list(csv.reader(io.StringIO(download.content.decode("utf-8-sig"))))
+    rows = rejected_rows(client, council, upload)
     rows[1][0] = "04/01/2025"
-    fixed = io.StringIO()
-    csv.writer(fixed).writerows(rows)
-    _upload(client, council, fixed.getvalue().encode(), "fixed.csv")
+    _upload(client, council, csv_bytes(rows), "fixed.csv")
     again = SpendUpload.objects.get(file_name="fixed.csv")
     if again.status == "pending":
         _confirm(client, council, again)
@@ -234,9 +237,7 @@ def test_a_corrected_row_identical_to_one_imported_from_its_file_is_imported(
     # A second correction of the same rows (another download, say) finds the
     # first correction's payment held: nothing is counted twice.
     rows[1][3] = "B18578 "
-    twice = io.StringIO()
-    csv.writer(twice).writerows(rows)
-    _upload(client, council, twice.getvalue().encode(), "fixed-again.csv")
+    _upload(client, council, csv_bytes(rows), "fixed-again.csv")
     third = SpendUpload.objects.get(file_name="fixed-again.csv")
     if third.status == "pending":
         _confirm(client, council, third)
