@@ -72,6 +72,7 @@ from spend.parse import (
     LineRecord,
     ParsedFile,
     copy_values,
+    other_body_note,
 )
 from spend.reading import clean_header, is_headerless, vat_basis_of_heading
 from spend.values import vat_number_or_blank
@@ -1281,6 +1282,7 @@ def _conclude(
     upload: SpendUpload, result: ImportResult, parsed: ParsedFile, loader: _Loader
 ) -> None:
     _reconcile(result, parsed)
+    result.notes += _other_body(upload.council, parsed)
     vat = decide_vat_basis(upload.vat_basis, amount_headings(parsed.blocks))
     upload.vat_basis = vat.basis  # saved by _finish
     if vat.note:
@@ -1335,6 +1337,19 @@ def _corrections_note(corrected: list[SpendUpload]) -> list[str]:
         f"This file is the rows {first.file_name} (upload #{first.pk}) rejected, "
         "corrected: they were checked against the payments of other files only, "
         "as none of them was imported from that file."
+    ]
+
+
+def _other_body(council: Council, parsed: ParsedFile) -> list[str]:
+    """A warning where the file's "Body Name" column (or the like) names another
+    body than this council (QA: Craven's, Lambeth's and Devon's files went into
+    Luton without a word). Looked for in each part's first rows only."""
+    note = other_body_note(parsed.blocks, [council.name, council.short_name])
+    if not note:
+        return []
+    return [
+        f"{note} Its payments were imported all the same: if it is not "
+        f"{council.name}'s file, roll it back."
     ]
 
 

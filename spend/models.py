@@ -17,7 +17,12 @@ from simple_history.models import HistoricalRecords
 from councils.models import Council, CouncilScopedQuerySet
 from councils.periods import FinancialYear
 from procure.models import Supplier
-from spend.parse import AMOUNTS_ROUNDED, PART_TOTAL_DIFFERS, TOTAL_LABEL_PAID
+from spend.parse import (
+    AMOUNTS_ROUNDED,
+    OTHER_BODY,
+    PART_TOTAL_DIFFERS,
+    TOTAL_LABEL_PAID,
+)
 from spend.values import money
 
 # Words of the import's note on payments dated outside the period given.
@@ -26,6 +31,7 @@ OUTSIDE_PERIOD = "dated outside the period given"
 REFERENCE_HELD = "transaction number that an earlier file holds"
 # The notes shown as warnings at the top of the result page, not among the rest.
 WARNING_MARKERS = (
+    OTHER_BODY,
     OUTSIDE_PERIOD,
     REFERENCE_HELD,
     PART_TOTAL_DIFFERS,

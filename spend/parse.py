@@ -18,10 +18,10 @@ import operator
 import re
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from functools import cached_property, partial
-from itertools import compress, count, islice, repeat
+from itertools import compress, count, islice, repeat, takewhile
 from operator import itemgetter
 
 from spend.reading import (
@@ -36,6 +36,7 @@ from spend.reading import (
     has_content,
     has_data_above,
     is_blank_row,
+    is_body_heading,
     is_header_row,
     is_headerless,
     is_localspend_column,
@@ -292,6 +293,8 @@ PART_TOTAL_DIFFERS = "but its payments come to "
 TOTAL_LABEL_PAID = "read as payments although"
 # Amounts with three decimal places, like "1.234", rounded (a warning).
 AMOUNTS_ROUNDED = "with three decimal places"
+# The file names another body than the council it was uploaded to (a warning).
+OTHER_BODY = "check you are uploading to the right council"
 CHOSEN_NOTE = "Columns mapped as chosen on the preview page."
 
 
@@ -489,10 +492,7 @@ def _plan_block(block: Block, remembered: Mapping[str, dict[str, int]]) -> Block
         mapping = guess_columns(block.rows)
         columns, source, notes = mapping.columns, "guessed", mapping.notes
     columns = {name: index for name, index in columns.items() if 0 <= index < width}
-    sample = [
-        [clean_text(cell) for cell in row[:width]] + [""] * (width - len(row))
-        for row in block.rows[:5]
-    ]
+    sample = _sample_of(block.rows[:SAMPLE_ROWS], width)
     return BlockPlan(
         sheet=block.sheet,
         header=block.header,
@@ -507,15 +507,17 @@ def _plan_block(block: Block, remembered: Mapping[str, dict[str, int]]) -> Block
     )
 
 
-def _sample_text(cell: object) -> str:
-    """A cell as the preview's sample shows it: an Excel number without binary
-    noise (1041.41, not 1041.4099999999999), a date cell at midnight as its
-    date (QA)."""
-    if type(cell) is float:
-        return format(cell, ".15g")
-    if isinstance(cell, datetime) and cell.time() == time():
-        return cell.date().isoformat()
-    return clean_text(cell)
+SAMPLE_ROWS = 5  # the first rows of a block, shown on the preview page
+
+
+def _sample_of(rows: list[list[object]], width: int) -> list[list[str]]:
+    """The sample of a block's first rows: `width` cells of text each (blank
+    rows left out, as `find_blocks` leaves them out of a block)."""
+    return [
+        [clean_text(cell) for cell in row[:width]] + [""] * (width - len(row))
+        for row in rows
+        if not is_blank_row(row)
+    ]
 
 
 def _has_date_column(plan: BlockPlan) -> bool:
@@ -584,6 +586,71 @@ def refuse_unusable(plans: list[BlockPlan], file_name: str) -> None:
                 f'"{file_name}": no {names} column was found in {where} (columns '
                 f"found: {found}). Choose the columns on the preview page."
             )
+
+
+# Words of a council's name that tell no council from another ("Borough",
+# "North"), and abbreviations of its kind ("MBC").
+_BODY_KIND_WORDS = frozenset(
+    (
+        "a and the of upon on under in council borough district county city"
+        " metropolitan london royal unitary authority corporation combined greater"
+        " north south east west central mid cyngor sir dinas bwrdeistref sirol"
+        " bc dc cc mbc lbc rbc cbc mdc"
+    ).split()
+)
+
+
+def _body_words(text: str) -> set[str]:
+    """The words of a body's name that tell it apart, casefolded: ``Craven
+    District Council`` -> {"craven"}; none in a code such as ``18``."""
+    words = re.sub(r"[^\w]+|_", " ", text.casefold().replace("&", " and ")).split()
+    return {
+        word
+        for word in words
+        if word not in _BODY_KIND_WORDS and not any(ch.isdigit() for ch in word)
+    }
+
+
+def _initials(name: str) -> set[str]:
+    """A council's name in initials, as a file may write it: "LBC" for Luton
+    Borough Council."""
+    words = re.sub(r"[^\w]+|_", " ", name.casefold()).split()
+    short = [word for word in words if word not in {"of", "the", "and", "upon"}]
+    return {"".join(w[0] for w in ws) for ws in (words, short) if len(ws) > 1}
+
+
+def other_body_note(plans: list[BlockPlan], council_names: Iterable[str]) -> str:
+    """A warning where a column that names the body publishing the file
+    (`is_body_heading`: "Body Name", "Organisation") names, in the plans' sample
+    rows, a body whose name shares no telling word with the council's
+    (`council_names`: its name and short name): a file of another council, most
+    likely uploaded to the wrong one. "" where it names this council, or no body
+    (a code such as Devon's "18", an empty column), or has no such column."""
+    ours: set[str] = set()
+    initials: set[str] = set()
+    for name in council_names:
+        ours |= _body_words(name or "")
+        initials |= _initials(name or "")
+    sheets = len({plan.sheet for plan in plans}) > 1
+    found = ""
+    for plan in plans:
+        for index, heading in enumerate(plan.header or []):
+            if not is_body_heading(heading):
+                continue
+            for row in plan.sample:
+                value = row[index] if index < len(row) else ""
+                words = _body_words(value)
+                if not any(len(word) > 2 for word in words):
+                    continue  # no name: a code, a placeholder, "Council"
+                if words & ours or words & initials:
+                    return ""  # the file names this council
+                if not found:
+                    where = f', sheet "{plan.sheet}"' if sheets else ""
+                    found = (
+                        f"This file says it is {_fit(value, 100)}'s spend (column "
+                        f'"{heading}"{where}): {OTHER_BODY}.'
+                    )
+    return found
 
 
 def parse_file(
@@ -772,7 +839,13 @@ class LineReader:
             yield from self._whole_sheets([sheet])
             return None
         self.parsed.blocks.append(plan)
-        rows.put_back([first[0]], [first[1]])
+        # Its first rows, as `plan_file` samples them (the body a file names is
+        # looked for in them: `other_body_note`), then read like the rest.
+        numbers, more = rows.take(SAMPLE_ROWS - 1)
+        taken = [first[1], *more]
+        block_rows = list(takewhile(lambda row: not is_header_row(row), taken))
+        plan.sample = _sample_of(block_rows, plan.width)
+        rows.put_back([first[0], *numbers], taken)
         return (yield from self._block(plan, rows, classify=True, blank=len(blanks)))
 
     def _plan_streamed(
@@ -791,7 +864,7 @@ class LineReader:
             columns, source, notes = mapping.columns, "recognised", mapping.notes
         if any(index >= width for index in columns.values()):
             return None
-        plan = BlockPlan(  # no sample rows: only the preview page shows them
+        plan = BlockPlan(  # its sample rows are taken once it is to be read
             sheet=name,
             header=header,
             header_row=header_row,

@@ -822,6 +822,24 @@ _KNOWN_OTHER = frozenset(
     ).split("|")
 )
 
+# Headings of a column naming the body that publishes the file (Craven's "Body
+# Name", Devon's "Name of Body", Trafford's "OrganisationLabel"): read by no field,
+# but a file naming another council was likely uploaded to the wrong one.
+_BODY_HEADINGS = frozenset(
+    (
+        "authority|authority name|body|body name|council|council name"
+        "|local authority|local authority name|name of body|organisation"
+        "|organisation label|organisation name|publisher|publisher label"
+        "|publisher name|publishing body"
+    ).split("|")
+)
+
+
+def is_body_heading(heading: object) -> bool:
+    """Does the heading name the column of the body publishing the file?"""
+    return isinstance(heading, str) and _norm(heading) in _BODY_HEADINGS
+
+
 _FIELD_LABELS = {
     "payment_date": "date",
     "amount": "amount",
@@ -1005,14 +1023,28 @@ def layout_key(header: list[str] | None, width: int) -> str:
     Trailing empty header cells are ignored, so a month with a few extra
     trailing commas keeps the same key; empty spacer columns inside count. So
     are the columns LocalSpend adds to its rejected-rows download, after the
-    council's: the corrected rows are read as the file they came from.
+    council's: the corrected rows are read as the file they came from. Before
+    them, so is a column headed by its own letter ("H"): the download's heading
+    for a value beyond the original header (a row shifted along by an unquoted
+    comma), which made the corrected file a layout of its own (QA).
     """
     if header is None:
         return f"{_HEADERLESS}{width}"
     names = [clean_header(text).casefold() for text in header]
-    while names and (not names[-1] or is_localspend_column(names[-1])):
+    added = False  # LocalSpend's columns were found: the file is its download
+    while names:
+        last = names[-1]
+        if last and is_localspend_column(last):
+            added = True
+        elif last and not (added and last == _column_letter(len(names) - 1)):
+            break
         names.pop()
     return "|".join(names)
+
+
+def _column_letter(index: int) -> str:
+    """0-based index -> its letters, lower-cased as in a layout key: ``h``."""
+    return _column_name(index).removeprefix("column ").casefold()
 
 
 _HEADERLESS = "no-header:"

@@ -12,7 +12,9 @@ from django.db import IntegrityError, transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.text import Truncator
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -54,6 +56,7 @@ from spend.parse import (
     plan_file,
     refuse_summaries,
 )
+from spend.reading import is_localspend_column
 from spend.storage import (
     FILE_GONE,
     FILE_UNREADABLE,
@@ -200,12 +203,21 @@ def _already_held(
         return None
     if earlier:
         who = People(council).uploader(earlier)
+        # Not under the file field: the error summary links each field's error
+        # to its field, and a link inside a link is no link (QA: the upload
+        # named was not a link to it).
         form.add_error(
-            "file",
-            f'"{file_name}" was already imported on '
-            f"{timezone.localtime(earlier.uploaded_at):%d %B %Y} by {who}"
-            f"{earlier.named_then(file_name)} (upload #{earlier.pk}). "
-            "Nothing new to import.",
+            None,
+            format_html(
+                '"{}" was already imported on {} by {}{} (<a class="govuk-link" '
+                'href="{}">upload #{}</a>). Nothing new to import.',
+                file_name,
+                f"{timezone.localtime(earlier.uploaded_at):%d %B %Y}",
+                who,
+                earlier.named_then(file_name),
+                reverse("spend:upload-detail", args=[council.slug, earlier.pk]),
+                earlier.pk,
+            ),
         )
         return render(request, "spend/upload.html", {"council": council, "form": form})
     pending = (
@@ -443,10 +455,10 @@ def mapping_list(request: HttpRequest, council: Council) -> HttpResponse:
             break  # newest first: every choice's last use is found
     choices = []
     for mapping in mappings:
-        header, width = header_of_layout(mapping.layout)
-        if mapping.header:
-            header, width = mapping.header, max(width, len(mapping.header))
-        headings = ", ".join(text for text in header or [] if text)
+        header, width = _remembered_header(mapping)
+        headings = ", ".join(
+            text for text in header or [] if text and not is_localspend_column(text)
+        )
         choices.append(
             {
                 "mapping": mapping,
@@ -515,9 +527,22 @@ def _columns_moved(record) -> list[str]:
     return moved
 
 
+def _remembered_header(mapping) -> tuple[list[str] | None, int]:
+    """The headings and width of a remembered layout (or a record of its
+    history), as the council's file has them. The headings kept are those of
+    the last file read by the choice, which may be a corrected rejected-rows
+    download: its columns after the layout's own (`layout_key`: "LocalSpend:
+    file row" …) are left out (QA: they made it look like another layout)."""
+    header, width = header_of_layout(mapping.layout)
+    if mapping.header:
+        kept = mapping.header[:width] if header is not None else mapping.header
+        header, width = kept, max(width, len(kept))
+    return header, width
+
+
 def _headings_in_words(record) -> str:
-    header = record.header or header_of_layout(record.layout)[0] or []
-    headings = [text for text in header if text]
+    header = _remembered_header(record)[0] or []
+    headings = [text for text in header if text and not is_localspend_column(text)]
     if not headings:
         return "a file with no header row"
     return Truncator("headings " + ", ".join(f"“{t}”" for t in headings)).chars(160)

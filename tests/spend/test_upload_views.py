@@ -1308,7 +1308,9 @@ def test_no_file_and_a_damaged_workbook_are_told_in_words(
 def test_the_preview_sample_shows_excel_numbers_and_dates_as_people_write_them(
     client, finance_officer, council
 ):
-    """QA: the sample showed 1041.4099999999999 and 2025-10-21 00:00:00."""
+    """Excel number and date cells show in the sample as people write them
+    (QA saw 1041.4099999999999 and 2025-10-21 01:00:00: text so written in the
+    file, shown as read)."""
     from datetime import datetime
 
     client.force_login(finance_officer)
