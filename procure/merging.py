@@ -242,18 +242,26 @@ def merge_suppliers(
     return record
 
 
-def _unsettle(merged: Supplier, kept: Supplier) -> None:
-    """The near match the merge settled goes back to the review queue (it was
-    never decided to be a different organisation)."""
+def _settled_by_merge(merged: Supplier, kept: Supplier) -> list[MatchSuggestion]:
+    """The near matches the merge settled (never decided to be different)."""
+    settled = []
     for suggestion in MatchSuggestion.objects.filter(
         supplier=merged, candidate=kept, dismissed_at__isnull=False
     ):
         latest = suggestion.history.order_by("-history_date", "-history_id").first()
         reason = (latest.history_change_reason or "") if latest else ""
         if reason.startswith(SETTLED_BY_MERGE):
-            suggestion.dismissed_at, suggestion.dismissed_by = None, None
-            suggestion._change_reason = UNSETTLED_BY_UNDO
-            suggestion.save()
+            settled.append(suggestion)
+    return settled
+
+
+def _unsettle(merged: Supplier, kept: Supplier) -> None:
+    """The near match the merge settled goes back to the review queue (it was
+    never decided to be a different organisation)."""
+    for suggestion in _settled_by_merge(merged, kept):
+        suggestion.dismissed_at, suggestion.dismissed_by = None, None
+        suggestion._change_reason = UNSETTLED_BY_UNDO
+        suggestion.save()
 
 
 def _move(model, pks, supplier: Supplier, user, reason: str, *, kept=None) -> None:
@@ -300,27 +308,88 @@ def _take_overrides(kept: Supplier, merged: Supplier) -> list[dict]:
     return moved
 
 
-def _return_later_lines(record: SupplierMerge, kept: Supplier, merged: Supplier):
-    """Payments imported since the merge under one of the names going back to
-    `merged` (matched to `kept` through that name while merged) go back too."""
+def _later_lines(
+    record: SupplierMerge, kept: Supplier, holder: Supplier
+) -> list[tuple[int, int]]:
+    """(pk, council id) of the payments imported since the merge under one of the
+    names it moved that `holder` has now (matched to `kept` through that name
+    while merged): they go back with the name."""
     names = set(
         SupplierAlias.objects.filter(
-            pk__in=record.moved_aliases, supplier=merged
+            pk__in=record.moved_aliases, supplier=holder
         ).values_list("council_id", "normalised_name")
     )
     if not names:
-        return
+        return []
     later = SpendLine.objects.filter(
         supplier=kept,
         council_id__in={council for council, _ in names},
         upload__finished_at__gte=record.merged_at,
     ).values_list("pk", "council_id", "supplier_name")
-    back = [
-        pk
+    return [
+        (pk, council)
         for pk, council, name in later.iterator()
         if (council, normalise_name(name)) in names
     ]
+
+
+def _return_later_lines(record: SupplierMerge, kept: Supplier, merged: Supplier):
+    """Payments imported since the merge under one of the names going back to
+    `merged` (matched to `kept` through that name while merged) go back too."""
+    back = [pk for pk, _ in _later_lines(record, kept, merged)]
     SpendLine.objects.filter(pk__in=back).update(supplier=merged)
+
+
+@dataclass
+class UndoPlan:
+    """What undoing a merge gives back to the merged supplier, for the
+    confirmation page: what the merge moved that the kept supplier still has.
+
+    `lines` (with `later`: those imported since the merge under a name that goes
+    back), `aliases` and `contracts` are `council`'s, `elsewhere` other councils'
+    (all zero unless the merge was made for every council). `decisions`: the
+    officer decisions on its tags that it gets back. `requeued`: the near match
+    the merge settled goes back to the review queue."""
+
+    lines: int
+    later: int
+    aliases: int
+    contracts: int
+    decisions: int
+    elsewhere: dict[str, int]
+    requeued: bool
+
+    @property
+    def in_other_councils(self) -> bool:
+        return any(self.elsewhere.values())
+
+
+def undo_plan(record: SupplierMerge, council: Council) -> UndoPlan:
+    kept, merged = record.kept, record.merged
+    moved = set(record.moved_lines)
+    later = [owner for pk, owner in _later_lines(record, kept, kept) if pk not in moved]
+    lines = SpendLine.objects.filter(pk__in=record.moved_lines, supplier=kept)
+    aliases = SupplierAlias.objects.filter(pk__in=record.moved_aliases, supplier=kept)
+    contracts = Contract.objects.filter(pk__in=record.moved_contracts, supplier=kept)
+    mine, others = Q(council=council), ~Q(council=council)
+    later_here = later.count(council.pk)
+    decisions_here = sum(
+        1 for item in record.moved_overrides if item["council"] in (None, council.pk)
+    )
+    return UndoPlan(
+        lines=lines.filter(mine).count() + later_here,
+        later=later_here,
+        aliases=aliases.filter(mine).count(),
+        contracts=contracts.filter(mine).count(),
+        decisions=decisions_here,
+        elsewhere={
+            "lines": lines.filter(others).count() + len(later) - later_here,
+            "aliases": aliases.filter(others).count(),
+            "contracts": contracts.filter(others).count(),
+            "overrides": len(record.moved_overrides) - decisions_here,
+        },
+        requeued=bool(_settled_by_merge(merged, kept)),
+    )
 
 
 def undo_refusal(record: SupplierMerge, council: Council) -> str:

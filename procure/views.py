@@ -34,7 +34,11 @@ from django.utils import timezone
 from django.utils.dateformat import format as format_date
 from django.utils.http import content_disposition_header
 from django.utils.text import capfirst, get_text_list
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import (
+    require_http_methods,
+    require_POST,
+    require_safe,
+)
 
 from councils.access import People, can, council_view, history_who, with_previous
 from councils.models import Capability, Council
@@ -67,6 +71,7 @@ from procure.merging import (
     merge_plan,
     merge_suppliers,
     undo_merge,
+    undo_plan,
     undo_refusal,
 )
 from procure.models import (
@@ -681,35 +686,56 @@ def localspend_admin(user) -> bool:
 
 
 @council_view(Capability.EDIT_REGISTER)
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 def merge_undo(request: HttpRequest, council: Council, pk: int) -> HttpResponse:
-    """Undo a merge: this council's own (see `procure.merging.undo_refusal`), or any
-    for a LocalSpend administrator."""
+    """Confirm, then undo a merge: this council's own (see
+    `procure.merging.undo_refusal`), or any for a LocalSpend administrator."""
     record = get_object_or_404(
         SupplierMerge.objects.filter(
             Q(council=council) | Q(kept__in=Supplier.objects.dealt_with_by(council))
-        ),
+        ).select_related("kept", "merged"),
         pk=pk,
     )
     admin = localspend_admin(request.user)
-    try:
-        undo_merge(record, user=request.user, council=None if admin else council)
-    except MergeRefused as refusal:
-        messages.error(request, str(refusal))
-    else:
-        messages.success(
-            request, f"Undid the merge: {record.merged.name} stands on its own again."
-        )
-    # The kept supplier's page, or the merged one's, whichever this council still
-    # deals with (undone, the kept one may be only another council's again).
+    if request.method == "POST":
+        try:
+            undo_merge(record, user=request.user, council=None if admin else council)
+        except MergeRefused as refusal:
+            messages.error(request, str(refusal))
+        else:
+            messages.success(
+                request,
+                f"Undid the merge: {record.merged.name} stands on its own again.",
+            )
+        return redirect(_undo_landing(council, record))
+    refusal = "" if admin else undo_refusal(record, council)
+    plan = None if record.undone_at or refusal else undo_plan(record, council)
+    merges = _merges_into(record.kept, council, People(council), request.user)
+    context = {
+        "council": council,
+        "record": record,
+        "merge": next(m for m in merges if m["pk"] == record.pk),
+        "kept": record.kept,
+        "merged": record.merged,
+        "refusal": refusal,
+        "plan": plan,
+        "everywhere": plan is not None and plan.in_other_councils,
+        "back": _undo_landing(council, record),
+    }
+    return render(request, "procure/merge_undo.html", context)
+
+
+def _undo_landing(council: Council, record: SupplierMerge) -> str:
+    """The kept supplier's page, or the merged one's, whichever this council still
+    deals with (undone, the kept one may be only another council's again)."""
     shown = Supplier.objects.dealt_with_by(council).filter(
         pk__in=[record.kept_id, record.merged_id]
     )
     open_here = set(shown.values_list("pk", flat=True))
     for pk in (record.kept_id, record.merged_id):
         if pk in open_here:
-            return redirect("procure:supplier-detail", council.slug, pk)
-    return redirect("procure:review", council.slug)
+            return reverse("procure:supplier-detail", args=[council.slug, pk])
+    return reverse("procure:review", args=[council.slug])
 
 
 # --- Contracts ------------------------------------------------------------------

@@ -98,7 +98,6 @@ PUBLIC_ROUTES = {
     "councils:public-ocds",
 }
 POST_ONLY_ROUTES = {
-    "procure:merge-undo",
     "spend:upload-retry",
     "spend:upload-reread",
     "spend:mapping-forget",
@@ -116,6 +115,9 @@ REDIRECTING_ROUTES = {
     "spend:upload-discard",
     "socialvalue:commitment-remove",
 }
+# Buttons that ask first: a GET shows what will be done, the button on that page
+# POSTs to the same address. The POST is checked as well as the GET.
+ASKING_ROUTES = {"procure:merge-undo"}
 APP_NAMESPACES = {"councils", "spend", "procure", "socialvalue"}
 
 
@@ -271,7 +273,7 @@ def test_a_member_of_another_council_gets_404(
     client.force_login(other_council_officer)
     response = client.get(_url(route, council.slug, objects))
     assert response.status_code == 404
-    if route in POST_ONLY_ROUTES:
+    if route in POST_ONLY_ROUTES | ASKING_ROUTES:
         assert client.post(_url(route, council.slug, objects)).status_code == 404
 
 
@@ -286,6 +288,8 @@ def test_another_councils_object_is_404_even_through_your_own_council(
     url = _url(route, other_council.slug, objects, pk_from=council.slug)
     method = client.post if route in POST_ONLY_ROUTES else client.get
     assert method(url).status_code == 404
+    if route in ASKING_ROUTES:
+        assert client.post(url).status_code == 404
 
 
 def test_the_switcher_refuses_a_council_you_do_not_belong_to(
@@ -344,6 +348,24 @@ def test_a_button_address_opened_as_a_link_says_to_press_the_button(
     assert "This page cannot be opened that way" in page
     assert "Go back to the page with the button" in page
     assert "Go to your councils" in page
+
+
+@pytest.mark.parametrize("route", sorted(ASKING_ROUTES))
+@pytest.mark.parametrize("role", ROLES)
+def test_a_button_that_asks_first_takes_the_answer_only_from_roles_that_may(
+    client, role_users, council, objects, route, role
+):
+    """Its GET shows the question (`test_each_role_gets_what_its_capabilities_
+    allow`); its POST is done for a role with the capability alone."""
+    client.force_login(role_users[role])
+    url = _url(route, council.slug, objects)
+    _, capability = ROUTES[route]
+    allowed = capability in ROLE_CAPABILITIES[role]
+    put = client.put(url)
+    assert put.status_code == (405 if allowed else 403)
+    if allowed:
+        assert put["Allow"] == "GET, HEAD, POST"
+    assert client.post(url).status_code == (302 if allowed else 403)
 
 
 def test_a_non_member_posting_to_a_read_only_page_still_gets_404(

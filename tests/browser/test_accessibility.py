@@ -78,6 +78,7 @@ PAGES = {
         "/c/luton/suppliers/{supplier}/merge/{other_supplier}/",
         "form",
     ),
+    "merge undo": ("demo-officer", "/c/luton/merges/{merge}/undo/", "form"),
     "tag override": (
         "demo-officer",
         "/c/luton/suppliers/{supplier}/tags/size/override/",
@@ -270,14 +271,15 @@ def audit(
 
 def _ids() -> dict[str, int]:
     """The demo's objects the pages show; the public pages turned on; a superuser
-    for the admin; a proxy value to edit."""
+    for the admin; a proxy value to edit; a merge to undo."""
     from datetime import date
     from decimal import Decimal
 
     from django.contrib.auth import get_user_model
 
     from councils.models import Council
-    from procure.models import Contract, Supplier
+    from procure.merging import merge_suppliers
+    from procure.models import Contract, MatchSuggestion, Supplier
     from socialvalue.models import (
         Commitment,
         DeliveryReturn,
@@ -305,6 +307,22 @@ def _ids() -> dict[str, int]:
     commitments = Commitment.objects.filter(contract__council=council)
     bare = commitments.filter(returns__isnull=True).order_by("pk").first()
     assert bare is not None, "the demo has a commitment with no return yet"
+    # A merge to undo, of the last two suppliers by name with no contract, no
+    # near match (the pages above show the first two, the review queue the near
+    # matches) and no registered number (two numbers differing are not merged).
+    near = MatchSuggestion.objects.values_list("supplier_id", "candidate_id")
+    kept, merged = (
+        suppliers.filter(contracts__isnull=True, company_number="", charity_number="")
+        .exclude(pk__in={pk for pair in near for pk in pair})
+        .order_by("-name")[:2]
+    )
+    merge = merge_suppliers(
+        kept=kept,
+        merged=merged,
+        user=get_user_model().objects.get(username="demo-officer"),
+        council=council,
+        reason="The same VAT number on their invoices",
+    )
     return {
         "supplier": supplier.pk,
         "other_supplier": other.pk,
@@ -326,6 +344,7 @@ def _ids() -> dict[str, int]:
         .pk,
         "target": Target.objects.filter(council=council).order_by("pk").first().pk,
         "proxy_value": proxy.pk,
+        "merge": merge.pk,
     }
 
 

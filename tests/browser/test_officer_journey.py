@@ -404,6 +404,7 @@ def test_officer_reviews_logs_a_contract_with_social_value_and_exports(
             reverse("socialvalue:return-new", args=[slug, commitment.pk]),
             reverse("socialvalue:tag-override", args=[slug, kept.pk, "size"]),
             reverse("procure:supplier-edit", args=[slug, kept.pk]),
+            reverse("procure:merge-undo", args=[slug, merge.pk]),
         ]
         for url in gets:
             response = cabinet.goto(base + url)

@@ -362,3 +362,86 @@ def test_a_merged_suppliers_tag_history_names_the_merge(
         f"removed (bob-officer): Supplier {dupe.name} (#{dupe.pk}) merged into "
         f"{kept.name}"
     ) in page
+
+
+def test_undoing_a_merge_asks_first_and_says_what_goes_back(
+    client, council_officer, council, other_council, pair
+):
+    """QA: the supplier page's Undo undid the merge in one click. It now opens a
+    page saying what goes back, whose button undoes it."""
+    kept, dupe = pair
+    dupe.spend_lines.filter(council=other_council).delete()  # Luton's alone
+    client.force_login(council_officer)
+    merge_url = reverse("procure:supplier-merge", args=[council.slug, dupe.pk, kept.pk])
+    client.post(merge_url, {"reason": "Same VAT number"})
+    record = SupplierMerge.objects.get()
+    undo = reverse("procure:merge-undo", args=[council.slug, record.pk])
+    page = client.get(
+        reverse("procure:supplier-detail", args=[council.slug, kept.pk])
+    ).content.decode()
+    assert f'<a class="govuk-link" href="{undo}">Undo the merge' in page
+    assert f'action="{undo}"' not in page  # a link to the question, not a button
+    confirm = client.get(undo)
+    assert confirm.status_code == 200
+    text = confirm.content.decode()
+    assert (
+        "Undo the merge of Wardown Plumbing Ltd into Wardown Plumbing Services Ltd?"
+        in text
+    )
+    assert (
+        "From Wardown Plumbing Services Ltd, Luton's 1 payment, 1 name from spend "
+        "files and 1 contract, and 1 officer decision on its tags, will go back to "
+        "Wardown Plumbing Ltd." in text
+    )
+    assert "Same VAT number" in text
+    assert "The review queue will list Wardown Plumbing Ltd and" in text
+    assert "Undo the merge</button>" in text
+    dupe.refresh_from_db()
+    assert dupe.merged_into == kept  # opening the page undid nothing
+    response = client.post(undo)
+    assert response.status_code == 302
+    assert response.url == reverse(
+        "procure:supplier-detail", args=[council.slug, kept.pk]
+    )
+    dupe.refresh_from_db()
+    assert dupe.merged_into is None
+    again = client.get(undo).content.decode()
+    assert "This merge has already been undone" in again
+    assert "Undo the merge</button>" not in again
+
+
+def test_the_undo_page_says_why_a_council_may_not_undo_it(
+    client, council_officer, council, pair
+):
+    kept, dupe = pair  # Knowsley pays the merged supplier too
+    record = merge_suppliers(kept=kept, merged=dupe, user=council_officer, council=None)
+    client.force_login(council_officer)
+    undo = reverse("procure:merge-undo", args=[council.slug, record.pk])
+    page = client.get(undo).content.decode()
+    assert "This merge cannot be undone here" in page
+    assert "Ask a LocalSpend administrator (staff)" in page
+    assert "Undo the merge</button>" not in page
+    client.post(undo)
+    dupe.refresh_from_db()
+    assert dupe.merged_into == kept
+
+
+def test_the_undo_page_counts_payments_imported_since_under_a_returning_name(
+    pair, council, council_officer, make_upload, make_line
+):
+    from django.utils import timezone
+
+    from procure.merging import undo_plan
+
+    kept, dupe = pair
+    record = merge_suppliers(kept=kept, merged=dupe, user=council_officer, council=None)
+    later = make_upload(council, finished_at=timezone.now())
+    make_line(council, supplier=kept, supplier_name="Wardown Plumbing", upload=later)
+    make_line(council, supplier=kept, supplier_name=kept.name, upload=later)
+    plan = undo_plan(record, council)
+    assert (plan.lines, plan.later, plan.aliases, plan.contracts) == (2, 1, 1, 1)
+    assert plan.decisions == 1 and plan.requeued
+    # Knowsley's payment (made for every council) goes back too.
+    assert plan.elsewhere == {"lines": 1, "aliases": 0, "contracts": 0, "overrides": 0}
+    undo_merge(record, user=council_officer)
+    assert dupe.spend_lines.filter(council=council).count() == 2
