@@ -32,17 +32,34 @@ def supplier(make_supplier):
     return make_supplier(name="Stockwood Landscapes Ltd")
 
 
-@pytest.fixture
-def contract(council, supplier):
+def _parks(council, supplier, start_date: date, end_date: date) -> Contract:
+    """Contract C1, "Parks", £50,000 to `supplier`."""
     return Contract.objects.create(
         council=council,
         reference="C1",
         title="Parks",
         supplier=supplier,
         value=Decimal("50000"),
-        start_date=date(2025, 4, 1),
-        end_date=date(2026, 3, 31),
+        start_date=start_date,
+        end_date=end_date,
     )
+
+
+def _parks_extended(council, supplier, **kwargs) -> Contract:
+    """Contract C2, "Parks, extended", to `supplier` from 1 October 2025."""
+    return Contract.objects.create(
+        council=council,
+        reference="C2",
+        title="Parks, extended",
+        supplier=supplier,
+        start_date=date(2025, 10, 1),
+        **kwargs,
+    )
+
+
+@pytest.fixture
+def contract(council, supplier):
+    return _parks(council, supplier, date(2025, 4, 1), date(2026, 3, 31))
 
 
 @pytest.fixture
@@ -57,6 +74,20 @@ def pay(council, supplier, make_line):
 def _contract_of(line) -> int | None:
     line.refresh_from_db()
     return line.contract_id
+
+
+def _phase_two(supplier, **changes) -> dict:
+    """The contract form for C2, "Parks phase two", £1,500 from 15 June 2025
+    to 31 March 2026, with `changes`."""
+    return {
+        "reference": "C2",
+        "title": "Parks phase two",
+        "supplier": supplier.pk,
+        "status": "active",
+        "value": "1500",
+        "start_date": "2025-06-15",
+        "end_date": "2026-03-31",
+    } | changes
 
 
 # --- The rule ---------------------------------------------------------------------
@@ -499,14 +530,7 @@ def test_undoing_a_merge_releases_a_hand_link_across_the_two_suppliers(
 def test_deleting_a_contract_hands_its_payments_to_the_one_still_covering_them(
     admin_client, council, contract, supplier, pay
 ):
-    later = Contract.objects.create(
-        council=council,
-        reference="C2",
-        title="Parks, extended",
-        supplier=supplier,
-        start_date=date(2025, 10, 1),
-        end_date=date(2027, 3, 31),
-    )
+    later = _parks_extended(council, supplier, end_date=date(2027, 3, 31))
     october, by_hand = pay(date(2025, 10, 5)), pay(date(2026, 6, 1))
     link_spend(council)
     link_lines(later, [by_hand.pk])
@@ -614,15 +638,7 @@ def test_a_new_contract_says_which_payments_it_took_from_another(
     client.force_login(council_officer)
     response = client.post(
         reverse("procure:contract-new", args=[council.slug]),
-        {
-            "reference": "C2",
-            "title": "Parks phase two",
-            "supplier": supplier.pk,
-            "status": "active",
-            "value": "1500",
-            "start_date": "2025-06-15",
-            "end_date": "2026-03-31",
-        },
+        _phase_two(supplier),
         follow=True,
     )
     said = [str(m) for m in response.context["messages"]]
@@ -633,15 +649,7 @@ def test_a_new_contract_says_which_payments_it_took_from_another(
     new = Contract.objects.get(reference="C2")
     response = client.post(
         reverse("procure:contract-edit", args=[council.slug, new.pk]),
-        {
-            "reference": "C2",
-            "title": "Parks, phase two",
-            "supplier": supplier.pk,
-            "status": "active",
-            "value": "1500",
-            "start_date": "2025-06-15",
-            "end_date": "2026-03-31",
-        },
+        _phase_two(supplier, title="Parks, phase two"),
         follow=True,
     )
     said = [str(m) for m in response.context["messages"]]

@@ -18,6 +18,7 @@ from procure import register_import
 from procure.linking import link_lines, link_spend, unlink_lines
 from procure.merging import merge_suppliers, undo_merge
 from procure.models import Contract, ContractLinkChange, HandLink
+from tests.procure import test_contract_linking as linking
 
 
 @pytest.fixture
@@ -27,29 +28,13 @@ def supplier(make_supplier):
 
 @pytest.fixture
 def contract(council, supplier):
-    return Contract.objects.create(
-        council=council,
-        reference="C1",
-        title="Parks",
-        supplier=supplier,
-        value=Decimal("50000"),
-        start_date=date(2023, 4, 1),
-        end_date=date(2027, 3, 31),
-    )
+    return linking._parks(council, supplier, date(2023, 4, 1), date(2027, 3, 31))
 
 
-@pytest.fixture
-def pay(council, supplier, make_line):
-    def pay(day: date, amount: str = "1000.00", **kwargs):
-        kwargs.setdefault("supplier", supplier)
-        return make_line(council, payment_date=day, amount=Decimal(amount), **kwargs)
-
-    return pay
-
-
-def _contract_of(line) -> int | None:
-    line.refresh_from_db()
-    return line.contract_id
+# A payment to this file's `supplier` (the fixture), and the contract a payment
+# is linked to, as the linking tests have them.
+pay = linking.pay
+_contract_of = linking._contract_of
 
 
 def _register(rows: list[list[str]], name: str):
@@ -183,15 +168,7 @@ def test_saving_a_contract_that_takes_payments_is_told_on_the_one_that_lost_them
     client.force_login(council_officer)
     client.post(
         reverse("procure:contract-new", args=[council.slug]),
-        {
-            "reference": "C2",
-            "title": "Parks phase two",
-            "supplier": supplier.pk,
-            "status": "active",
-            "value": "1500",
-            "start_date": "2025-06-15",
-            "end_date": "2026-03-31",
-        },
+        linking._phase_two(supplier),
     )
     new = Contract.objects.get(reference="C2")
     assert (_contract_of(june), _contract_of(july)) == (contract.pk, new.pk)
@@ -205,18 +182,19 @@ def test_saving_a_contract_that_takes_payments_is_told_on_the_one_that_lost_them
     ]
 
 
+def _a_later_contract_paid_in_october(council, supplier, pay):
+    """Contract C2, from 1 October 2025, and £80.00 paid on 5 October 2025,
+    linked by the rule (to C2): the two."""
+    later = linking._parks_extended(council, supplier)
+    october = pay(date(2025, 10, 5), "80.00")
+    link_spend(council)
+    return later, october
+
+
 def test_deleting_a_contract_is_told_on_the_one_that_takes_its_payments(
     admin_client, council, contract, supplier, pay
 ):
-    later = Contract.objects.create(
-        council=council,
-        reference="C2",
-        title="Parks, extended",
-        supplier=supplier,
-        start_date=date(2025, 10, 1),
-    )
-    october = pay(date(2025, 10, 5), "80.00")
-    link_spend(council)
+    later, october = _a_later_contract_paid_in_october(council, supplier, pay)
     assert _contract_of(october) == later.pk
     url = reverse("admin:procure_contract_delete", args=[later.pk])
     assert admin_client.post(url, {"post": "yes"}).status_code == 302
@@ -232,15 +210,7 @@ def test_deleting_a_contract_is_told_on_the_one_that_takes_its_payments(
 def test_handing_payments_back_is_told_on_the_other_contract_that_takes_them(
     client, council, council_officer, contract, supplier, pay
 ):
-    later = Contract.objects.create(
-        council=council,
-        reference="C2",
-        title="Parks, extended",
-        supplier=supplier,
-        start_date=date(2025, 10, 1),
-    )
-    october = pay(date(2025, 10, 5), "80.00")
-    link_spend(council)
+    later, october = _a_later_contract_paid_in_october(council, supplier, pay)
     link_lines(contract, [october.pk])  # by hand, to the earlier contract
     client.force_login(council_officer)
     url = reverse("procure:contract-lines", args=[council.slug, contract.pk])

@@ -17,6 +17,14 @@ from pytest_django.asserts import assertContains, assertNotContains
 from procure.forms import ContractForm
 from procure.models import Contract, ContractKPI, KPIRating
 from procure.views import _months_ahead
+from tests.procure.test_supplier_edit import (
+    _as_shown,
+    _errors,
+    _opened,
+    _refused_after_a_save_in_between,
+    _refused_under_lock,
+    _saved_in_two_tabs,
+)
 
 
 @pytest.fixture
@@ -1235,27 +1243,7 @@ def test_an_off_contract_amount_in_error_says_the_list_is_the_usual_one(
 
 
 # --- A page opened before someone else's save --------------------------------
-
-
-def _opened(client, user, url) -> dict:
-    """What the edit page, opened by `user`, would send back unchanged: each
-    field as shown, and the hidden `seen`."""
-    client.force_login(user)
-    page = client.get(url)
-    form = page.context["form"]
-    assert f'name="seen" value="{form["seen"].value()}"' in page.content.decode()
-    return {
-        name: "" if form[name].value() is None else form[name].value()
-        for name in form.fields
-    }
-
-
-def _errors(response) -> str:
-    from html import unescape
-
-    page = response.content.decode()
-    start = page.index("govuk-error-summary")
-    return unescape(page[start : page.index("</ul>", start)])
+# (the steps, as for a supplier: tests/procure/test_supplier_edit.py)
 
 
 def test_a_contract_save_from_a_page_opened_before_anothers_is_refused(
@@ -1266,17 +1254,12 @@ def test_a_contract_save_from_a_page_opened_before_anothers_is_refused(
     import re
 
     url = reverse("procure:contract-edit", args=[council.slug, contract.pk])
-    tab_b = _opened(client, council_admin, url)
-    tab_a = _opened(client, council_officer, url)
-    assert (
-        client.post(url, tab_a | {"contract_manager": "Priya Shah"}).status_code == 302
+    response, _ = _saved_in_two_tabs(
+        client,
+        url,
+        (council_officer, {"contract_manager": "Priya Shah"}),
+        (council_admin, {"title": "Home care and support"}),
     )
-    contract.refresh_from_db()
-    assert contract.contract_manager == "Priya Shah"
-
-    client.force_login(council_admin)
-    response = client.post(url, tab_b | {"title": "Home care and support"})
-    assert response.status_code == 200
     said = _errors(response)
     assert re.search(
         r"Nothing was saved: bob-officer \(at \d\d:\d\d on \d{1,2} \w+ \d{4}\) "
@@ -1291,11 +1274,7 @@ def test_a_contract_save_from_a_page_opened_before_anothers_is_refused(
     form = response.context["form"]
     assert form["title"].value() == "Home care and support"
     assert form["contract_manager"].value() == "Priya Shah"
-    again = {
-        name: "" if form[name].value() is None else form[name].value()
-        for name in form.fields
-    }
-    assert client.post(url, again).status_code == 302
+    assert client.post(url, _as_shown(form)).status_code == 302
     contract.refresh_from_db()
     assert contract.title == "Home care and support"
     assert contract.contract_manager == "Priya Shah"
@@ -1353,22 +1332,14 @@ def test_an_unchanged_contract_page_saves_nothing_with_its_seen(
 def test_a_contract_save_that_comes_in_between_is_caught_under_the_lock(
     council, supplier, contract
 ):
-    page = ContractForm(instance=contract, council=council)
-    data = {
-        name: "" if page[name].value() is None else page[name].value()
-        for name in page.fields
-    }
-    form = ContractForm(
-        data | {"title": "Home care and support"},
-        instance=Contract.objects.get(pk=contract.pk),
-        council=council,
+    said = _refused_under_lock(
+        ContractForm,
+        contract,
+        council,
+        {"title": "Home care and support"},
+        {"contract_manager": "Priya Shah"},
     )
-    assert form.is_valid()
-    other = Contract.objects.get(pk=contract.pk)
-    other.contract_manager = "Priya Shah"
-    other.save()
-    assert form.refuse_if_stale(Contract.objects.get(pk=contract.pk))
-    assert "changed Contract manager" in form.non_field_errors()[0]
+    assert "changed Contract manager" in said
 
 
 def test_the_contract_edit_page_checks_again_under_the_lock(
@@ -1377,17 +1348,17 @@ def test_the_contract_edit_page_checks_again_under_the_lock(
     """A save landing between this one's validation and its save is caught by
     the view's check on the locked row."""
     url = reverse("procure:contract-edit", args=[council.slug, contract.pk])
-    tab = _opened(client, council_officer, url)
-    validate = ContractForm.is_valid
-
-    def valid_then_another_save(form):
-        valid = validate(form)
-        Contract.objects.filter(pk=contract.pk).update(contract_manager="Priya Shah")
-        return valid
-
-    monkeypatch.setattr(ContractForm, "is_valid", valid_then_another_save)
-    response = client.post(url, tab | {"title": "Home care and support"})
-    assert response.status_code == 200
-    assert "changed Contract manager after you opened this page" in _errors(response)
+    said = _refused_after_a_save_in_between(
+        client,
+        council_officer,
+        url,
+        {"title": "Home care and support"},
+        form_class=ContractForm,
+        meanwhile=lambda: Contract.objects.filter(pk=contract.pk).update(
+            contract_manager="Priya Shah"
+        ),
+        monkeypatch=monkeypatch,
+    )
+    assert "changed Contract manager after you opened this page" in said
     contract.refresh_from_db()
     assert (contract.title, contract.contract_manager) == ("Home care", "Priya Shah")

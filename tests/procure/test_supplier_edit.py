@@ -570,6 +570,15 @@ def test_the_living_wage_question_names_the_accreditation(
 # --- A page opened before someone else's save --------------------------------
 
 
+def _as_shown(form) -> dict:
+    """Each field of `form` as its page shows it: what a save sends back
+    unchanged."""
+    return {
+        name: "" if form[name].value() is None else form[name].value()
+        for name in form.fields
+    }
+
+
 def _opened(client, user, url) -> dict:
     """What the edit page, opened by `user`, would send back unchanged: each
     field as shown, and the hidden `seen`."""
@@ -577,10 +586,7 @@ def _opened(client, user, url) -> dict:
     page = client.get(url)
     form = page.context["form"]
     assert f'name="seen" value="{form["seen"].value()}"' in page.content.decode()
-    return {
-        name: "" if form[name].value() is None else form[name].value()
-        for name in form.fields
-    }
+    return _as_shown(form)
 
 
 def _errors(response) -> str:
@@ -589,6 +595,63 @@ def _errors(response) -> str:
     page = response.content.decode()
     start = page.index("govuk-error-summary")
     return unescape(page[start : page.index("</ul>", start)])
+
+
+def _saved_in_two_tabs(client, url, first, second):
+    """The edit page at `url` opened by `second` (a user and their change),
+    then by `first`; `first` saves their change, then `second` saves theirs
+    from the page opened before it. The response to that second save, and what
+    its page held."""
+    (first_user, first_change), (second_user, second_change) = first, second
+    tab_b = _opened(client, second_user, url)
+    tab_a = _opened(client, first_user, url)
+    assert tab_a["seen"] and tab_b["seen"]
+    assert client.post(url, tab_a | first_change).status_code == 302
+
+    client.force_login(second_user)
+    response = client.post(url, tab_b | second_change)
+    assert response.status_code == 200
+    return response, tab_b
+
+
+def _refused_under_lock(form_class, instance, council, change, meanwhile) -> str:
+    """A `form_class` save of `change` from a page of `instance`, validated,
+    then `meanwhile` saved by someone else before the lock: checked again
+    (refuse_if_stale) on the row as it now is, it is refused. Its error."""
+    model = type(instance)
+    page = form_class(instance=instance, council=council)
+    form = form_class(
+        _as_shown(page) | change,
+        instance=model.objects.get(pk=instance.pk),
+        council=council,
+    )
+    assert form.is_valid()
+    other = model.objects.get(pk=instance.pk)
+    for name, value in meanwhile.items():
+        setattr(other, name, value)
+    other.save()
+    assert form.refuse_if_stale(model.objects.get(pk=instance.pk))
+    return form.non_field_errors()[0]
+
+
+def _refused_after_a_save_in_between(
+    client, user, url, change, *, form_class, meanwhile, monkeypatch
+) -> str:
+    """`user` saves `change` from the edit page at `url`, and `meanwhile()`
+    saves between the `form_class` form's validation and its save: the page's
+    error."""
+    tab = _opened(client, user, url)
+    validate = form_class.is_valid
+
+    def valid_then_another_save(form):
+        valid = validate(form)
+        meanwhile()
+        return valid
+
+    monkeypatch.setattr(form_class, "is_valid", valid_then_another_save)
+    response = client.post(url, tab | change)
+    assert response.status_code == 200
+    return _errors(response)
 
 
 @pytest.fixture
@@ -608,14 +671,12 @@ def test_a_save_from_a_page_opened_before_anothers_save_is_refused_not_applied(
     import re
 
     url = reverse("procure:supplier-edit", args=[council.slug, supplier.pk])
-    tab_b = _opened(client, dan, url)
-    tab_a = _opened(client, council_officer, url)
-    assert tab_a["seen"] and tab_b["seen"]
-    assert client.post(url, tab_a | {"postcode": "LU1 1AA"}).status_code == 302
-
-    client.force_login(dan)
-    response = client.post(url, tab_b | {"employees": "40"})
-    assert response.status_code == 200
+    response, tab_b = _saved_in_two_tabs(
+        client,
+        url,
+        (council_officer, {"postcode": "LU1 1AA"}),
+        (dan, {"employees": "40"}),
+    )
     said = _errors(response)
     assert re.search(
         r"Nothing was saved: bob-officer \(at \d\d:\d\d on \d{1,2} \w+ \d{4}\) "
@@ -633,11 +694,7 @@ def test_a_save_from_a_page_opened_before_anothers_save_is_refused_not_applied(
     assert form["employees"].value() == "40"
     assert form["postcode"].value() == "LU1 1AA"
     assert form["seen"].value() != tab_b["seen"]
-    again = {
-        name: "" if form[name].value() is None else form[name].value()
-        for name in form.fields
-    }
-    assert client.post(url, again).status_code == 302
+    assert client.post(url, _as_shown(form)).status_code == 302
     supplier.refresh_from_db()
     assert (supplier.postcode, supplier.employees) == ("LU1 1AA", 40)
 
@@ -695,23 +752,11 @@ def test_a_supplier_save_that_comes_in_between_is_caught_under_the_lock(
     the view's check again (refuse_if_stale) on the locked row."""
     from procure.forms import SupplierForm
 
-    page = SupplierForm(instance=supplier, council=council)
-    data = {
-        name: "" if page[name].value() is None else page[name].value()
-        for name in page.fields
-    }
-    form = SupplierForm(
-        data | {"employees": "40"},
-        instance=Supplier.objects.get(pk=supplier.pk),
-        council=council,
+    said = _refused_under_lock(
+        SupplierForm, supplier, council, {"employees": "40"}, {"postcode": "LU1 1AA"}
     )
-    assert form.is_valid()
-    other = Supplier.objects.get(pk=supplier.pk)
-    other.postcode = "LU1 1AA"
-    other.save()
-    assert form.refuse_if_stale(Supplier.objects.get(pk=supplier.pk))
-    assert "Nothing was saved" in form.non_field_errors()[0]
-    assert "changed Postcode" in form.non_field_errors()[0]
+    assert "Nothing was saved" in said
+    assert "changed Postcode" in said
 
 
 def test_the_edit_page_checks_again_under_the_lock(
@@ -722,17 +767,17 @@ def test_the_edit_page_checks_again_under_the_lock(
     from procure.forms import SupplierForm
 
     url = reverse("procure:supplier-edit", args=[council.slug, supplier.pk])
-    tab = _opened(client, council_officer, url)
-    validate = SupplierForm.is_valid
-
-    def valid_then_another_save(form):
-        valid = validate(form)
-        Supplier.objects.filter(pk=supplier.pk).update(postcode="LU1 1AA")
-        return valid
-
-    monkeypatch.setattr(SupplierForm, "is_valid", valid_then_another_save)
-    response = client.post(url, tab | {"employees": "40"})
-    assert response.status_code == 200
-    assert "changed Postcode after you opened this page" in _errors(response)
+    said = _refused_after_a_save_in_between(
+        client,
+        council_officer,
+        url,
+        {"employees": "40"},
+        form_class=SupplierForm,
+        meanwhile=lambda: Supplier.objects.filter(pk=supplier.pk).update(
+            postcode="LU1 1AA"
+        ),
+        monkeypatch=monkeypatch,
+    )
+    assert "changed Postcode after you opened this page" in said
     supplier.refresh_from_db()
     assert (supplier.postcode, supplier.employees) == ("LU1 1AA", None)

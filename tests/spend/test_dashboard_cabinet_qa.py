@@ -29,31 +29,14 @@ from django.utils import timezone
 
 from councils.periods import FinancialYear, add_months
 from procure.models import Supplier
-from socialvalue.models import SupplierTag, Target
+from socialvalue.models import Target
 from spend import charts, rollup
 from spend import dashboard as figures
+from tests.spend.test_dashboard_qa import words
+from tests.spend.test_dashboard_truths import tag
 
 D = Decimal
 LOCAL = figures.METRIC_BY_KEY["local"]
-
-
-def tag(supplier, council, value):
-    SupplierTag.objects.create(
-        supplier=supplier,
-        council=council,
-        kind="locality",
-        value=value,
-        source="no_data",
-        evidence="Set by the test.",
-        confidence="high",
-        decided_at=timezone.now(),
-    )
-
-
-def words(fragment: str) -> str:
-    """An HTML fragment as it reads: tags dropped, spaces squeezed."""
-    text = html.unescape(re.sub(r"<[^>]+>", " ", fragment))
-    return re.sub(r"\s+([.,:;)])", r"\1", re.sub(r"\s+", " ", text)).strip()
 
 
 def dashboard(client, **params):
