@@ -11,7 +11,6 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains
@@ -19,6 +18,7 @@ from pytest_django.asserts import assertContains, assertNotContains
 from spend.models import RememberedMapping, SpendUpload
 from spend.parse import LineReader, other_body_note, plan_file
 from spend.reading import is_body_heading, layout_key
+from tests.spend.test_upload_again import _detail_url, _preview_url, _upload
 
 REAL_SPEND = (
     Path(__file__).resolve().parents[2].parent / "shared" / "data" / "real" / "spend"
@@ -27,25 +27,6 @@ needs_real_files = pytest.mark.skipif(
     not REAL_SPEND.is_dir(), reason=f"the real spend files are not here ({REAL_SPEND})"
 )
 LUTON = ["Luton Borough Council", "Luton"]
-
-
-def _upload(client, council, data: bytes, name: str, **extra):
-    return client.post(
-        reverse("spend:upload", args=[council.slug]),
-        {
-            "file": SimpleUploadedFile(name, data, content_type="text/csv"),
-            "vat_basis": "net",
-            **extra,
-        },
-    )
-
-
-def _preview_url(council, upload) -> str:
-    return reverse("spend:upload-preview", args=[council.slug, upload.pk])
-
-
-def _detail_url(council, upload) -> str:
-    return reverse("spend:upload-detail", args=[council.slug, upload.pk])
 
 
 def _confirm(client, council, upload, **changes):

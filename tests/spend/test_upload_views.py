@@ -46,6 +46,16 @@ def csv_bytes(rows: list[list[str]]) -> bytes:
     return out.getvalue().encode()
 
 
+def _imported_with_one_rejected(client, council, data: bytes) -> SpendUpload:
+    """Upload and import `data`: one payment imported, one row rejected."""
+    _upload(client, council, data)
+    upload = SpendUpload.objects.get()
+    _confirm(client, council, upload)
+    upload.refresh_from_db()
+    assert (upload.rows_imported, upload.rows_rejected) == (1, 1)
+    return upload
+
+
 def _confirm(client, council, upload, **changes):
     url = reverse("spend:upload-preview", args=[council.slug, upload.pk])
     form = client.get(url).context["form"]
@@ -171,11 +181,7 @@ def test_rejected_rows_download_fix_and_upload_again(client, finance_officer, co
         + "01/04/2025,Wardown Plumbing Ltd,1000.00,1200.00,Housing\n"
         + '31/13/2025,=HYPERLINK("x"),55.00,66.00,Parks\n'
     ).encode()
-    _upload(client, council, bad)
-    upload = SpendUpload.objects.get()
-    _confirm(client, council, upload)
-    upload.refresh_from_db()
-    assert (upload.rows_imported, upload.rows_rejected) == (1, 1)
+    upload = _imported_with_one_rejected(client, council, bad)
     rows = rejected_rows(client, council, upload)
     assert rows[0][:5] == [
         "Payment Date",
@@ -216,11 +222,7 @@ def test_a_corrected_row_identical_to_one_imported_from_its_file_is_imported(
         + "04/01/2025,Stanley Bros Tippers Ltd,390.00,B18578\n"
         + "04/13/2025,Stanley Bros Tippers Ltd,390.00,B18578\n"
     ).encode()
-    _upload(client, council, bad)
-    upload = SpendUpload.objects.get()
-    _confirm(client, council, upload)
-    upload.refresh_from_db()
-    assert (upload.rows_imported, upload.rows_rejected) == (1, 1)
+    upload = _imported_with_one_rejected(client, council, bad)
     rows = rejected_rows(client, council, upload)
     rows[1][0] = "04/01/2025"
     _upload(client, council, csv_bytes(rows), "fixed.csv")
