@@ -53,6 +53,7 @@ from spend.parse import (
     columns_read,
     columns_used,
     header_of_layout,
+    other_body_note,
     plan_file,
     refuse_summaries,
 )
@@ -386,6 +387,8 @@ def upload_preview(request: HttpRequest, council: Council, pk: int) -> HttpRespo
         "vat": vat,
         "vat_choices": vat_choices,
         "remembered": remembered,
+        # Before the import, as after it (QA: another council's file).
+        "other_body": other_body_note(plans, [council.name, council.short_name]),
     }
     return render(request, "spend/upload_preview.html", context)
 

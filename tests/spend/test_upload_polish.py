@@ -172,6 +172,13 @@ def test_the_result_page_warns_and_the_payments_are_imported(
     client.force_login(finance_officer)
     _upload(client, council, CRAVEN, "craven.csv")
     upload = SpendUpload.objects.get()
+    # Said on the preview too, before anything is imported.
+    assertContains(
+        client.get(_preview_url(council, upload)),
+        '<span class="govuk-visually-hidden">Warning: </span>This file says it is '
+        "Craven District Council&#x27;s spend (column &quot;Body Name&quot;): check "
+        "you are uploading to the right council.",
+    )
     _confirm(client, council, upload)
     upload.refresh_from_db()
     assert (upload.status, upload.rows_imported) == ("imported", 2)
