@@ -146,25 +146,26 @@ def make_line(db, make_upload):
     return make
 
 
+def new_tag(supplier, kind, value, council=None):
+    """A tag as the rules would set it (a location is the council's; size, VCSE
+    and Living Wage the supplier's). Needs the database (`make_tag`)."""
+    from django.utils import timezone
+
+    from socialvalue.models import SupplierTag
+
+    return SupplierTag.objects.create(
+        supplier=supplier,
+        council=council if kind == "locality" else None,
+        kind=kind,
+        value=value,
+        source="no_data",
+        evidence="Set by the test.",
+        confidence="high",
+        decided_at=timezone.now(),
+    )
+
+
 @pytest.fixture
 def make_tag(db):
-    """`make_tag(supplier, kind, value, council)`: a tag as the rules would set
-    it (a location is the council's; size, VCSE and Living Wage the supplier's)."""
-
-    def make(supplier, kind, value, council=None):
-        from django.utils import timezone
-
-        from socialvalue.models import SupplierTag
-
-        return SupplierTag.objects.create(
-            supplier=supplier,
-            council=council if kind == "locality" else None,
-            kind=kind,
-            value=value,
-            source="no_data",
-            evidence="Set by the test.",
-            confidence="high",
-            decided_at=timezone.now(),
-        )
-
-    return make
+    """`make_tag(supplier, kind, value, council)`: `new_tag`, with the database."""
+    return new_tag

@@ -19,25 +19,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from councils.periods import FinancialYear, add_months
-from socialvalue.models import SupplierTag, Target
+from socialvalue.models import Target
 from spend import charts, rollup
 from spend import dashboard as figures
 from spend.models import year_figures
+from tests.conftest import new_tag as tag
 
 D = Decimal
-
-
-def tag(supplier, kind, value, council=None):
-    SupplierTag.objects.create(
-        supplier=supplier,
-        council=council if kind == "locality" else None,
-        kind=kind,
-        value=value,
-        source="no_data",
-        evidence="Set by the test.",
-        confidence="high",
-        decided_at=timezone.now(),
-    )
 
 
 @pytest.fixture
