@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from dataclasses import replace
 from functools import partial
 from types import SimpleNamespace
@@ -755,7 +756,7 @@ def upload_issues_csv(request: HttpRequest, council: Council, pk: int) -> HttpRe
     # corrected_upload).
     marker = f"{REJECTED_BY}{upload.pk}"
     if not rejected_as_workbook(upload):
-        header = list(dict.fromkeys(name for key in groups for name in key))
+        header = _merged_header(groups)
         added = _ADDED_COLUMNS if sheets else _ADDED_COLUMNS[1:]
         return csv_response(
             f"{stem}-rejected-rows.csv",
@@ -796,13 +797,40 @@ def rejected_as_workbook(upload: SpendUpload) -> bool:
     return len({block.get("layout", "") for block in upload.mappings}) > 1
 
 
+def _merged_header(keys) -> list[str]:  # noqa: ANN001
+    """The headings of rows of one layout (short rows name fewer columns), each as
+    often as a row has it: a file with two "Account Code" columns (Craven: the
+    code and its name) keeps both, so the corrected file is read as the original."""
+    header: list[str] = []
+    held: Counter[str] = Counter()
+    for key in keys:
+        seen: Counter[str] = Counter()
+        for name in key:
+            seen[name] += 1
+            if seen[name] > held[name]:
+                held[name] = seen[name]
+                header.append(name)
+    return header
+
+
+def _by_heading(pairs) -> dict[tuple[str, int], str]:  # noqa: ANN001
+    """Cells by (heading, which of the columns so headed), from 1."""
+    seen: Counter[str] = Counter()
+    cells = {}
+    for name, value in pairs:
+        seen[name] += 1
+        cells[name, seen[name]] = value
+    return cells
+
+
 def _rejected_rows(
     issues: list[RowIssue], header: list[str], *, sheets: bool, source: str
 ):
+    slots = list(_by_heading((name, name) for name in header))
     for issue in issues:
-        cells = dict(issue.cells)
+        cells = _by_heading(issue.cells)
         added = [issue.sheet] if sheets else []
-        yield [cells.get(name, "") for name in header] + [
+        yield [cells.get(slot, "") for slot in slots] + [
             *added,
             issue.row,
             issue.column,

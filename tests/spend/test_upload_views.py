@@ -208,6 +208,36 @@ def test_rejected_rows_download_fix_and_upload_again(client, finance_officer, co
     assert SpendLine.objects.filter(council=council).count() == 2
 
 
+def test_rejected_rows_keep_a_repeated_heading_as_both_columns(
+    client, finance_officer, council
+):
+    """Craven's files have two "Account Code" columns (the code, then its name):
+    the download gave one, so the corrected file lost a column and was another
+    layout, its columns asked for again."""
+    client.force_login(finance_officer)
+    header = "Payment Date,Supplier Name,Account Code,Account Code,Net Amount\n"
+    bad = (
+        header
+        + "06/03/2025,Brenntag Uk Ltd,1740,Chlorination,696.06\n"
+        + "31/02/2025,Harrogate Borough Council,2280,Miscellaneous,1000.00\n"
+    ).encode()
+    upload = _imported_with_one_rejected(client, council, bad)
+    rows = rejected_rows(client, council, upload)
+    assert rows[0][:5] == header.strip().split(",")
+    assert rows[1][:5] == [
+        "31/02/2025",
+        "Harrogate Borough Council",
+        "2280",
+        "Miscellaneous",
+        "1000.00",
+    ]
+    rows[1][0] = "28/02/2025"
+    _upload(client, council, csv_bytes(rows), "fixed.csv")
+    again = SpendUpload.objects.get(file_name="fixed.csv")
+    assert again.mappings[0]["source"] == "remembered"
+    assert (again.status, again.rows_imported) == ("imported", 1)
+
+
 def test_a_corrected_row_identical_to_one_imported_from_its_file_is_imported(
     client, finance_officer, council
 ):
