@@ -1340,13 +1340,18 @@ def _corrections_note(corrected: list[SpendUpload]) -> list[str]:
     ]
 
 
-def _other_body(council: Council, parsed: ParsedFile) -> list[str]:
+def _other_body(
+    council: Council, parsed: ParsedFile, *, imported: bool = True
+) -> list[str]:
     """A warning where the file's "Body Name" column (or the like) names another
     body than this council (QA: Craven's, Lambeth's and Devon's files went into
-    Luton without a word). Looked for in each part's first rows only."""
+    Luton without a word). Looked for in each part's first rows only. A check
+    (`imported` false) says what to do before importing instead."""
     note = other_body_note(parsed.blocks, [council.name, council.short_name])
     if not note:
         return []
+    if not imported:
+        return [f"{note} If it is not {council.name}'s file, do not import it."]
     return [
         f"{note} Its payments were imported all the same: if it is not "
         f"{council.name}'s file, roll it back."
@@ -1595,6 +1600,7 @@ def check_file(
             loader.add(chunk)
         transaction.set_rollback(True)
     _reconcile(result, reader.parsed)
+    result.notes += _other_body(council, reader.parsed, imported=False)
     result.plans = list(reader.parsed.blocks)
     vat = decide_vat_basis(vat_basis, amount_headings(reader.parsed.blocks))
     if vat.note:

@@ -166,6 +166,22 @@ def test_a_real_file_without_a_body_column_is_not_warned_of():
     assert _note((REAL_SPEND / name).read_bytes(), name) == ""
 
 
+@pytest.mark.django_db
+def test_a_dry_run_warns_of_a_file_naming_another_council(council, tmp_path):
+    path = tmp_path / "craven.csv"
+    path.write_bytes(CRAVEN)
+    out = io.StringIO()
+    call_command(
+        "import_spend", str(path), "--council", council.slug, "--dry-run", stdout=out
+    )
+    assert (
+        "  note: This file says it is Craven District Council's spend (column "
+        '"Body Name"): check you are uploading to the right council. If it is not '
+        "Luton Borough Council's file, do not import it."
+    ) in out.getvalue().splitlines()
+    assert not SpendUpload.objects.exists()
+
+
 def test_the_result_page_warns_and_the_payments_are_imported(
     client, finance_officer, council
 ):
