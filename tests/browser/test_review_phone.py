@@ -43,3 +43,23 @@ def test_the_review_queues_buttons_are_on_the_screen(
     first = table.get_by_role("row").nth(1)
     expect(first.get_by_role("link")).to_have_count(3)  # both names and the merge
     expect(first).to_contain_text("%")
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_the_unknown_tags_table_fits_the_screen(demo, live_server, page, log_in, width):
+    """QA: the "Unknown location, size or VCSE status" table scrolled sideways on
+    a phone, its spend column off the screen. It is cards there too."""
+    base = live_server.url
+    page.set_viewport_size({"width": width, "height": 900})
+    log_in(page, base, "demo-officer")
+    page.goto(base + "/c/luton/review/")
+    table = page.get_by_role("table", name="Suppliers with unknown tags")
+    expect(table).to_be_visible()
+    wrapper = page.locator(".ls-table-wrapper").filter(has=table)
+    scroll, client = wrapper.evaluate("w => [w.scrollWidth, w.clientWidth]")
+    assert scroll <= client, f"the table scrolls sideways: {scroll} > {client}"
+    first = table.get_by_role("row").nth(1)
+    expect(first.get_by_role("link")).to_have_count(1)
+    expect(first).to_contain_text("£")
+    box = first.get_by_text("£").bounding_box()
+    assert box["x"] + box["width"] <= width
