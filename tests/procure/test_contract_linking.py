@@ -204,6 +204,17 @@ def test_the_command_links_every_council(council, contract, pay):
     assert "Luton Borough Council: 1 lines linked to a contract, 0 with none" in (
         out.getvalue()
     )
+    # What it moved is told in the contract's history, once; a second run
+    # moves nothing and tells nothing.
+    assert list(contract.link_changes.values_list("lines_gained", "what")) == [
+        (
+            1,
+            "1 payment (£1,000.00) that had no contract linked here when the "
+            "link_contracts command was run",
+        )
+    ]
+    call_command("link_contracts", stdout=StringIO())
+    assert contract.link_changes.count() == 1
 
 
 # --- By hand ------------------------------------------------------------------------

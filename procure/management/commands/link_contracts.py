@@ -8,7 +8,8 @@ class Command(BaseCommand):
     help = (
         "Link spend lines to contracts: same supplier, paid inside the contract's "
         "period (the latest-starting contract wins). Lines an officer linked or "
-        "unlinked by hand are left alone. Safe to run again."
+        "unlinked by hand are left alone. Safe to run again. What it moves is told "
+        "in each contract's history."
     )
 
     def add_arguments(self, parser):
@@ -23,7 +24,7 @@ class Command(BaseCommand):
             if not councils.exists():
                 raise CommandError(f"No council {council!r}.")
         for each in councils:
-            result = link_spend(each)
+            result = link_spend(each, cause="when the link_contracts command was run")
             self.stdout.write(
                 f"{each.name}: {result.linked} lines linked to a contract, "
                 f"{result.unlinked} with none, {result.manual} set by an officer."
