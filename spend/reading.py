@@ -43,6 +43,7 @@ from councils.uploads import (
     sniff,
     verify_members,
 )
+from spend.sheet_extent import grid_size, worksheets
 
 FIELDS = (
     "payment_date",
@@ -376,7 +377,44 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, label: str) ->
         raise FileRefused(str(refused)) from refused
 
 
+# The most cells LocalSpend reads from a workbook, its sheets together, counted
+# over each sheet's grid from A1 to its last cell (a million payments of 30
+# columns). A few kilobytes can hold one cell at XFD1048576: opened as the
+# readers open sheets, that is a grid of 17 billion cells, and the process dies.
+MAX_WORKBOOK_CELLS = 30_000_000
+
+
+def _check_grid_sizes(data: bytes, label: str) -> None:
+    """Refuse a workbook whose sheets, as grids, hold more than
+    MAX_WORKBOOK_CELLS cells, from their XML (`spend.sheet_extent`), before a
+    reader opens it. (Binary .xlsb sheets are not measured.)"""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        sheets = worksheets(archive)
+
+        def sizes(limit: int) -> list[tuple[int, int]]:
+            return [grid_size(archive.read(member), limit) for _, member in sheets]
+
+        # Quick bounds first; exact sizes only if the bounds pass the limit.
+        grids = sizes(MAX_WORKBOOK_CELLS)
+        if sum(rows * columns for rows, columns in grids) > MAX_WORKBOOK_CELLS:
+            grids = sizes(0)
+    used = 0
+    for (sheet, _), (rows, columns) in zip(sheets, grids, strict=True):
+        before, used = used, used + rows * columns
+        if used > MAX_WORKBOOK_CELLS:
+            corner = f"{_column_letter(max(columns, 1) - 1).upper()}{rows}"
+            count = f"{used:,} cells" + (" with the sheets before it" if before else "")
+            raise FileRefused(
+                f'{label}: sheet "{sheet}" runs to cell {corner}, {count}, more '
+                f"than the {MAX_WORKBOOK_CELLS:,} LocalSpend reads from a "
+                "workbook. If most of it is empty, delete the rows and columns "
+                "after the data (or copy the data to a new workbook), save it "
+                "and upload it again."
+            )
+
+
 def _read_workbook(data: bytes, label: str) -> list[Sheet]:
+    _check_grid_sizes(data, label)
     try:
         sheets = _read_with_calamine(data)
     except Exception:  # any calamine failure: try openpyxl

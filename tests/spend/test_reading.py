@@ -22,6 +22,7 @@ from spend.reading import (
     read_sheets,
     recognise_columns,
 )
+from spend.sheet_extent import grid_size
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "fixtures" / "csv"
@@ -195,6 +196,83 @@ def test_it_refuses_binary_bytes_with_nuls() -> None:
 def test_it_refuses_an_xml_document() -> None:
     with pytest.raises(FileRefused, match="XML document"):
         read_sheets(b'<?xml version="1.0"?><Workbook></Workbook>', "x.xml")
+
+
+def _sparse_workbook(*sheets: tuple[str, int, int]) -> bytes:
+    """A workbook of a sheet for each (title, row, column): a header, and one "x"
+    at that row and column."""
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for title, row, column in sheets:
+        sheet = book.create_sheet(title)
+        sheet.append(["Payment Date", "Supplier Name", "Amount"])
+        sheet.cell(row=row, column=column, value="x")
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_it_refuses_a_workbook_whose_last_cell_is_too_far_out() -> None:
+    """Security review: a 5 KB workbook with one cell at row 200,000 and column
+    2,000 made calamine allocate a grid of 400 million cells (12.8 GB) when it
+    opened the sheet, and the process aborted, on the preview and again in the
+    worker. It is refused from the sheet's XML, before either reader opens it."""
+    data = _sparse_workbook(("Spend", 200_000, 2_000))
+    assert len(data) < 10_000
+    with pytest.raises(FileRefused) as refused:
+        read_sheets(data, "far.xlsx")
+    assert str(refused.value) == (
+        '"far.xlsx": sheet "Spend" runs to cell BXX200000, 400,000,000 cells, more '
+        "than the 30,000,000 LocalSpend reads from a workbook. If most of it is "
+        "empty, delete the rows and columns after the data (or copy the data to a "
+        "new workbook), save it and upload it again."
+    )
+
+
+def test_the_sheets_of_a_workbook_count_together() -> None:
+    data = _sparse_workbook(("April", 1_000_000, 20), ("May", 600_000, 20))
+    with pytest.raises(FileRefused) as refused:
+        read_sheets(data, "year.xlsx")
+    assert str(refused.value).startswith(
+        '"year.xlsx": sheet "May" runs to cell T600000, 32,000,000 cells with the '
+        "sheets before it, more than"
+    )
+    # Quick bounds (999,999 rows of up to 26 columns each) would pass the limit
+    # together; the exact sizes (5,000,000 cells each) do not.
+    reading._check_grid_sizes(
+        _sparse_workbook(("April", 500_000, 10), ("May", 500_000, 10)), "x"
+    )
+
+
+@pytest.mark.parametrize(
+    ("xml", "size"),
+    [
+        # Every cell and row with its reference: exact when near the limit.
+        (
+            b'<row r="1"><c r="A1" t="s"><v>1</v></c></row><row r="9"><c r="AB9"/></row>',
+            (9, 28),
+        ),
+        (b'<row r="2"><c r="XFD1048576"/></row>', (1_048_576, 16_384)),
+        # Namespaced tags; ref="..." is not a reference to a cell.
+        (b'<x:row r="5"><x:c r="B5"><x:f ref="A1:ZZZ9"/></x:c></x:row>', (5, 2)),
+        # Rows and cells without references follow those before them: counted
+        # on top of the references (an upper bound where both are found).
+        (b"<row><c/><c/><c/></row><row><c>1</c></row>", (2, 3)),
+        (b'<row r="3"><c r="C3"/><c/></row><row/><row/>', (6, 5)),
+    ],
+)
+def test_the_grid_a_sheet_spans_is_read_from_its_references(xml, size) -> None:
+    assert grid_size(b"<sheetData>" + xml + b"</sheetData>", 0) == size
+
+
+def test_a_sheet_well_within_the_limit_is_measured_by_its_longest_references() -> None:
+    # A thousand rows of columns A to J: at most 9,999 rows of 26 columns.
+    xml = b"".join(
+        b'<row r="%d"><c r="A%d"/><c r="J%d"/></row>' % (n, n, n)
+        for n in range(1, 1001)
+    )
+    assert grid_size(xml, 30_000_000) == (9_999, 26)
+    assert grid_size(xml, 1) == (1_000, 10)
 
 
 def test_it_refuses_a_gzip_archive() -> None:
