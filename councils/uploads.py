@@ -40,7 +40,9 @@ from pathlib import Path, PurePosixPath
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
+from django.http import QueryDict
 from django.urls import Resolver404, resolve
+from django.utils.datastructures import MultiValueDict
 
 MB = 1024 * 1024
 
@@ -68,6 +70,7 @@ UPLOAD_LIMITS: dict[str, Callable[[], int]] = {
     "spend:upload": _spend_limit,
     "procure:contract-import": _spend_limit,
     "socialvalue:return-new": _evidence_limit,
+    "socialvalue:return-edit": _evidence_limit,
     "admin:socialvalue_referenceload_load": _reference_limit,
 }
 
@@ -105,8 +108,17 @@ class LimitedUploadHandler(FileUploadHandler):
     def handle_raw_input(
         self, input_data, META, content_length, boundary, encoding=None
     ):
-        path_info = self.request.path_info if self.request is not None else "/"
+        request = self.request
+        path_info = request.path_info if request is not None else "/"
+        user = getattr(request, "user", None)
+        if request is not None and not getattr(user, "is_authenticated", False):
+            # Nobody signed in: no page takes a file from them, and the form is
+            # read before any view asks for a login (the CSRF check reads it).
+            # Nothing of the body is read: an empty form, refused by that check.
+            return QueryDict(encoding=encoding), MultiValueDict()
         self.limit_mb = limit_mb_for(path_info)
+        if self.limit_mb > _spend_limit() and not getattr(user, "is_staff", False):
+            self.limit_mb = _spend_limit()  # the admin's big limit: its staff only
         self.limit = self.limit_mb * MB
         return None
 

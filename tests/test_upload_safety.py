@@ -30,7 +30,7 @@ from django.core.files.uploadedfile import (
     SimpleUploadedFile,
     TemporaryUploadedFile,
 )
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from councils import uploads
@@ -230,13 +230,14 @@ def _reference_upload(client, data: bytes, name: str, kind: str = "postcodes"):
 
 
 def test_the_handler_keeps_none_of_a_file_over_the_limit_but_reads_the_rest(
-    settings, council
+    settings, council, finance_officer
 ):
     settings.MAX_UPLOAD_MB = 1
     request = RequestFactory().post(
         reverse("spend:upload", args=[council.slug]),
         {"file": SimpleUploadedFile("big.csv", CSV * 12_000), "vat_basis": "gross"},
     )
+    request.user = finance_officer
 
     upload = request.FILES["file"]
 
@@ -249,17 +250,73 @@ def test_the_handler_keeps_none_of_a_file_over_the_limit_but_reads_the_rest(
     )
 
 
-def test_a_file_under_the_limit_goes_to_disk_above_the_memory_size(settings, council):
+def test_a_file_under_the_limit_goes_to_disk_above_the_memory_size(
+    settings, council, finance_officer
+):
     settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
     url = reverse("spend:upload", args=[council.slug])
     small = RequestFactory().post(url, {"file": SimpleUploadedFile("a.csv", CSV)})
     large = RequestFactory().post(
         url, {"file": SimpleUploadedFile("b.csv", CSV * 2000)}
     )
+    small.user = large.user = finance_officer
 
     assert isinstance(small.FILES["file"], InMemoryUploadedFile)
     assert isinstance(large.FILES["file"], TemporaryUploadedFile)
     assert large.FILES["file"].read() == CSV * 2000
+
+
+def _spooled(monkeypatch) -> list[int]:
+    """The sizes of the files the temporary-file handler writes to disk."""
+    from django.core.files.uploadhandler import TemporaryFileUploadHandler
+
+    sizes = []
+    complete = TemporaryFileUploadHandler.file_complete
+
+    def spy(self, size):
+        sizes.append(size)
+        return complete(self, size)
+
+    monkeypatch.setattr(TemporaryFileUploadHandler, "file_complete", spy)
+    return sizes
+
+
+def test_nobody_signed_in_can_send_a_file_to_any_page(
+    settings, monkeypatch, council, upload_root
+):
+    """Security review: the CSRF check reads a form before any view asks for a
+    login, so anyone could stream a file of up to the admin's 4 GB limit to the
+    server's disk with a made-up CSRF cookie. Nothing of the body is read now."""
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
+    spooled = _spooled(monkeypatch)
+    client = Client(enforce_csrf_checks=True)
+    client.cookies["csrftoken"] = "a" * 32
+    for url in (
+        reverse("admin:socialvalue_referenceload_load"),
+        reverse("spend:upload", args=[council.slug]),
+    ):
+        response = client.post(
+            url,
+            {
+                "csrfmiddlewaretoken": "a" * 32,
+                "file": SimpleUploadedFile("onspd.zip", bytes(2 * MB)),
+            },
+        )
+        assert response.status_code == 403  # the empty form has no CSRF token
+    assert spooled == []
+    assert _kept(upload_root) == []
+
+
+def test_the_admins_big_limit_is_for_its_staff_only(settings, finance_officer):
+    settings.MAX_UPLOAD_MB = 1
+    settings.REFERENCE_MAX_UPLOAD_MB = 900
+    request = RequestFactory().post(
+        reverse("admin:socialvalue_referenceload_load"),
+        {"file": SimpleUploadedFile("onspd.csv", CSV * 12_000)},
+    )
+    request.user = finance_officer  # signed in, but not staff
+    assert isinstance(request.FILES["file"], uploads.TooBigUpload)
+    assert request.FILES["file"].limit_mb == 1
 
 
 def test_memory_settings_are_sensible():
@@ -280,6 +337,8 @@ def test_each_upload_page_has_its_own_limit(settings, council, commitment):
         reverse("spend:upload", args=[council.slug]): 7,
         reverse("procure:contract-import", args=[council.slug]): 7,
         reverse("socialvalue:return-new", args=[council.slug, commitment.pk]): 20,
+        # The edit page takes a new evidence file too (security review).
+        reverse("socialvalue:return-edit", args=[council.slug, 1]): 20,
         reverse("admin:socialvalue_referenceload_load"): 900,
         "/no/such/page/": 7,  # any other page: the spend limit
     }
