@@ -10,6 +10,7 @@ strings of the exact Decimal, never floats.
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -518,6 +519,10 @@ def _highest_local(rows: list[DirectorateRow]) -> str:
 def directorate_chart(rows: list[DirectorateRow], scope_label: str) -> Chart:
     title = f"Where each directorate's spend went, {scope_label}"
     names = [row.directorate or "(none given)" for row in rows]
+    # Plotly reads a little HTML in its labels (links among it): a directorate
+    # named in a spend file is shown as written, never as a link (security
+    # review). Plotly turns the entities back into the characters.
+    labels = [html.escape(name, quote=False) for name in names]
     parts = [
         ("Local", "local", GREEN),
         ("Wider area", "wider", BLUE),
@@ -529,7 +534,7 @@ def directorate_chart(rows: list[DirectorateRow], scope_label: str) -> Chart:
             "type": "bar",
             "orientation": "h",
             "name": label,
-            "y": names,
+            "y": labels,
             "x": [str(getattr(row, key)) for row in rows],
             "marker": {"color": colour, "line": {"color": BLACK, "width": 1}},
             # To the penny, as the summary and the table write it.

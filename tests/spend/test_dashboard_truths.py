@@ -75,6 +75,20 @@ def test_a_tiny_directorate_is_not_named_the_highest_local_share():
     assert "'s," not in summary  # no "Highways's"
 
 
+def test_a_directorate_named_in_html_is_a_label_in_the_chart_not_a_link():
+    """Security review: plotly makes <a href> in a label a link: a directorate
+    column reading so put a link on the cabinet's dashboard."""
+    name = '<a href="https://evil.example/">Adult Social Care</a> & Health'
+    chart = charts.directorate_chart([row(name, "900", "600")], "2025/26")
+    labels = {label for trace in chart.figure["data"] for label in trace["y"]}
+    assert labels == {
+        '&lt;a href="https://evil.example/"&gt;Adult Social Care&lt;/a&gt; &amp; Health'
+    }
+    # The table and the summary keep the name as written (the page escapes them).
+    assert chart.rows[0][0] == name
+    assert name in chart.summary
+
+
 def test_every_directorate_compared_is_said_without_a_possessive():
     rows = [row("Place", "900", "600"), row("People", "300", "120")]
     summary = charts.directorate_chart(rows, "2025/26").summary
