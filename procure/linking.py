@@ -236,10 +236,26 @@ def link_lines(contract: Contract, line_ids: Iterable[int], *, user=None) -> int
                 "pk", flat=True
             )
         )
+        # Taken from another contract: told in that one's history (this one's
+        # is the page's view).
+        taken = [
+            (row["contract_id"], contract.pk, row["n"], row["total"])
+            for row in lines.filter(contract__isnull=False)
+            .exclude(contract=contract)
+            .values("contract_id")
+            .annotate(n=Count("pk"), total=Sum("amount"))
+            .order_by("contract_id")
+        ]
         done = SpendLine.objects.filter(pk__in=ids).update(
             contract=contract, contract_link_manual=True
         )
         _hand(contract, fresh, linked=True, user=user)
+        record_moves(
+            taken,
+            "(linked there by hand)",
+            user,
+            leave_out={contract.pk},
+        )
     return done
 
 

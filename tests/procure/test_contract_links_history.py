@@ -216,10 +216,12 @@ def test_handing_payments_back_is_told_on_the_other_contract_that_takes_them(
     url = reverse("procure:contract-lines", args=[council.slug, contract.pk])
     client.post(url, {"action": "release", "lines": [october.pk]})
     assert _contract_of(october) == later.pk
-    assert later.link_changes.get().what == (
+    assert list(later.link_changes.order_by("pk").values_list("what", flat=True)) == [
+        # Taken off it by hand first, and told so.
+        "1 payment (£80.00) moved to contract C1 (linked there by hand)",
         "1 payment (£80.00) moved here from contract C1 when an officer handed "
-        "payments back to the linking rule on contract C1"
-    )
+        "payments back to the linking rule on contract C1",
+    ]
     # This contract's own history says what was handed back, once.
     assert not contract.link_changes.exists()
     reason = contract.history.first().history_change_reason
@@ -442,3 +444,41 @@ def test_a_payment_linked_by_hand_to_another_contract_says_who_there(
     listed = next(each for each in page.context["other_lines"] if each.pk == line.pk)
     assert listed.hand["who"] == "bob-officer" and listed.hand["linked"]
     assertContains(page, "linked by bob-officer, ")
+
+
+def test_payments_linked_by_hand_to_another_contract_are_told_on_the_one_they_left(
+    client, council, council_officer, contract, supplier, pay
+):
+    """Security review: linking payments by hand to C2 took them off C1, and only
+    C2's history said so: C1's spend fell with no word of why."""
+    other = Contract.objects.create(
+        council=council,
+        reference="C2",
+        title="Parks, more",
+        supplier=supplier,
+        start_date=date(2030, 1, 1),
+    )
+    moved = [pay(date(2025, 1, 10), "700.00"), pay(date(2025, 2, 1), "300.50")]
+    stays = pay(date(2025, 3, 1), "99.00")
+    loose = pay(date(2022, 1, 1), "5.00")  # before C1: on no contract
+    link_spend(council)
+    assert {_contract_of(line) for line in [*moved, stays]} == {contract.pk}
+
+    link_lines(other, [line.pk for line in [*moved, loose]], user=council_officer)
+
+    lost = contract.link_changes.get()
+    assert (lost.lines_lost, lost.amount_lost, lost.lines_gained) == (
+        2,
+        Decimal("1000.50"),
+        0,
+    )
+    assert lost.recorded_by == council_officer
+    assert lost.what == (
+        "2 payments (£1,000.50) moved to contract C2 (linked there by hand)"
+    )
+    assert not other.link_changes.exists()  # its own history says it, as before
+    client.force_login(council_officer)
+    assert (
+        "2 payments (£1,000.50) moved to contract C2 (linked there by hand) by "
+        "bob-officer"
+    ) in _history(client, contract)
