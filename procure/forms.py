@@ -17,6 +17,7 @@ from councils.periods import FinancialYear
 from councils.stale import RefusesStaleSaves
 from procure.models import _CPV as CPV_CODE  # the model's rule for one code
 from procure.models import (
+    CharityRegister,
     Contract,
     ContractKPI,
     ContractStatus,
@@ -296,11 +297,20 @@ class SupplierForm(RefusesStaleSaves, forms.ModelForm):
     def clean(self) -> dict:
         data = super().clean()
         register, number = data.get("charity_register"), data.get("charity_number")
+        changed = {"charity_register", "charity_number"} & set(self.changed_data)
         if number and not register:
             self.add_error(
                 "charity_register", "Choose which register the charity is on."
             )
-        elif number and "charity_number" not in self.errors:
+        elif number and changed and "charity_number" not in self.errors:
+            # A VCSE tag follows from it: a typo must not make one (QA: "abc12"
+            # and "99999999999" were taken as charity numbers).
+            number, problem = tidy_charity_number(register, number)
+            if problem:
+                self.add_error("charity_number", problem)
+            else:
+                data["charity_number"] = number
+        if number and register and "charity_number" not in self.errors:
             other = (
                 self._others()
                 .filter(charity_register=register, charity_number=number)
@@ -312,6 +322,42 @@ class SupplierForm(RefusesStaleSaves, forms.ModelForm):
                     self._already(other, f"charity number {number} on that register"),
                 )
         return data
+
+
+# Each register's numbers, as the register writes them once tidied (capitals, no
+# spaces), and how to say so: England and Wales 6 or 7 digits (a linked charity
+# adds "-1" and the like); Scotland SC and 6 digits; Northern Ireland 6 digits
+# (written NIC100002 by its register, kept as the digits its org-id uses).
+_CHARITY_NUMBERS = {
+    CharityRegister.ENGLAND_WALES: (
+        re.compile(r"[0-9]{6,7}(-[0-9]{1,2})?"),
+        "6 or 7 digits, like 1123456 (a linked charity's ends in its own number, "
+        "like 1123456-1)",
+    ),
+    CharityRegister.SCOTLAND: (
+        re.compile(r"SC[0-9]{6}"),
+        "SC and 6 digits, like SC012345",
+    ),
+    CharityRegister.NORTHERN_IRELAND: (
+        re.compile(r"[0-9]{6}"),
+        "6 digits, like 100002 (or NIC100002)",
+    ),
+}
+
+
+def tidy_charity_number(register: str, typed: str) -> tuple[str, str]:
+    """The charity number as its register writes it, with ""; or as typed, with
+    what is wrong with it in words."""
+    number = "".join(typed.upper().split())
+    if register == CharityRegister.SCOTLAND and number.isdigit():
+        number = "SC" + number
+    if register == CharityRegister.NORTHERN_IRELAND:
+        number = number.removeprefix("NIC")
+    pattern, form = _CHARITY_NUMBERS[register]
+    if not pattern.fullmatch(number):
+        label = CharityRegister(register).label
+        return typed, f"Enter the charity number as the {label} writes it: {form}."
+    return number, ""
 
 
 _DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")

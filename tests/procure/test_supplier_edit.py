@@ -137,7 +137,7 @@ def test_a_charity_number_another_supplier_has_is_explained_on_the_field(
     client, council_officer, council, supplier, make_supplier
 ):
     make_supplier(
-        name="Wardown Trust", charity_register="GB-CHC", charity_number="1100001"
+        name="Wardown Trust", charity_register="GB-CHC", charity_number="100001"
     )
     response = _edit(
         client,
@@ -145,11 +145,11 @@ def test_a_charity_number_another_supplier_has_is_explained_on_the_field(
         council,
         supplier,
         charity_register="GB-CHC",
-        charity_number="1100001",
+        charity_number="100001",
     )
     form = response.context["form"]
     assert form.errors["charity_number"] == [
-        "Another supplier, Wardown Trust, already has charity number 1100001 on "
+        "Another supplier, Wardown Trust, already has charity number 100001 on "
         "that register. If they are the same organisation, merge the two "
         "suppliers instead of entering it twice."
     ]
@@ -160,8 +160,88 @@ def test_a_charity_number_another_supplier_has_is_explained_on_the_field(
         council_officer,
         council,
         supplier,
-        charity_register="GB-SC",
-        charity_number="1100001",
+        charity_register="GB-NIC",
+        charity_number="100001",
+    )
+    assert response.status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("register", "typed", "kept"),
+    [
+        ("GB-CHC", "1123456", "1123456"),
+        ("GB-CHC", " 212 345 ", "212345"),
+        ("GB-CHC", "1123456-1", "1123456-1"),
+        ("GB-SC", "sc012345", "SC012345"),
+        ("GB-SC", "012345", "SC012345"),
+        ("GB-NIC", "NIC100002", "100002"),
+        ("GB-NIC", "100002", "100002"),
+    ],
+)
+def test_a_charity_number_is_kept_as_its_register_writes_it(
+    client, council_officer, council, supplier, register, typed, kept
+):
+    response = _edit(
+        client,
+        council_officer,
+        council,
+        supplier,
+        charity_register=register,
+        charity_number=typed,
+    )
+    assert response.status_code == 302
+    supplier.refresh_from_db()
+    assert (supplier.charity_register, supplier.charity_number) == (register, kept)
+
+
+@pytest.mark.parametrize(
+    ("register", "typed", "said"),
+    [
+        (
+            "GB-CHC",
+            "abc12",
+            "Enter the charity number as the Charity Commission (England and Wales) "
+            "writes it: 6 or 7 digits, like 1123456 (a linked charity's ends in its "
+            "own number, like 1123456-1).",
+        ),
+        ("GB-CHC", "99999999999", "6 or 7 digits"),
+        ("GB-SC", "1234567", "SC and 6 digits, like SC012345"),
+        ("GB-NIC", "hello", "6 digits, like 100002 (or NIC100002)"),
+    ],
+)
+def test_a_charity_number_not_of_its_registers_form_is_refused(
+    client, council_officer, council, supplier, register, typed, said
+):
+    """QA: "abc12" and "99999999999" were saved as charity numbers, and the
+    supplier tagged a VCSE "with high confidence" from them."""
+    response = _edit(
+        client,
+        council_officer,
+        council,
+        supplier,
+        charity_register=register,
+        charity_number=typed,
+    )
+    assert response.status_code == 200
+    (error,) = response.context["form"].errors["charity_number"]
+    assert said in error
+    supplier.refresh_from_db()
+    assert supplier.charity_number == ""
+
+
+def test_a_charity_number_kept_from_before_does_not_stop_other_edits(
+    client, council_officer, council, supplier
+):
+    supplier.charity_register, supplier.charity_number = "GB-CHC", "12"
+    supplier.save()
+    response = _edit(
+        client,
+        council_officer,
+        council,
+        supplier,
+        charity_register="GB-CHC",
+        charity_number="12",
+        name="Wardown Plumbing Co",
     )
     assert response.status_code == 302
 
