@@ -39,10 +39,8 @@ from pathlib import Path, PurePosixPath
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.core.files.uploadhandler import FileUploadHandler
-from django.http import QueryDict
+from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.urls import Resolver404, resolve
-from django.utils.datastructures import MultiValueDict
 
 MB = 1024 * 1024
 
@@ -111,11 +109,11 @@ class LimitedUploadHandler(FileUploadHandler):
         request = self.request
         path_info = request.path_info if request is not None else "/"
         user = getattr(request, "user", None)
-        if request is not None and not getattr(user, "is_authenticated", False):
-            # Nobody signed in: no page takes a file from them, and the form is
-            # read before any view asks for a login (the CSRF check reads it).
-            # Nothing of the body is read: an empty form, refused by that check.
-            return QueryDict(encoding=encoding), MultiValueDict()
+        # Nobody signed in: no page takes a file from them, and the form is read
+        # before any view asks for a login (the CSRF check reads it).
+        self.anonymous = request is not None and not getattr(
+            user, "is_authenticated", False
+        )
         self.limit_mb = limit_mb_for(path_info)
         if self.limit_mb > _spend_limit() and not getattr(user, "is_staff", False):
             self.limit_mb = _spend_limit()  # the admin's big limit: its staff only
@@ -126,6 +124,9 @@ class LimitedUploadHandler(FileUploadHandler):
         super().new_file(*args, **kwargs)
         if not hasattr(self, "limit"):  # no raw input step (called directly)
             self.handle_raw_input(None, {}, None, None)
+        if self.anonymous:
+            # The fields before the file are kept; nothing more is read.
+            raise StopUpload(connection_reset=True)
         self.received = 0
 
     def receive_data_chunk(self, raw_data, start):
