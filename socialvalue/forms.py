@@ -5,6 +5,8 @@ from pathlib import Path
 
 from django import forms
 from django.core import signing
+from django.core.validators import MaxLengthValidator
+from django.utils import timezone
 
 from councils import uploads
 from councils.models import Council
@@ -79,14 +81,23 @@ class FinancialYearField(forms.CharField):
             raise forms.ValidationError(str(error).capitalize()) from None
 
 
+# The earliest financial year a target may name: the Transparency Code's spend
+# files start in 2010/11; the latest is 30 years after this one.
+EARLIEST_TARGET_YEAR = 2000
+NOTES_MAX = 1000
+
+
 class TargetForm(forms.ModelForm):
     baseline_year = FinancialYearField(
+        error_messages={"required": "Enter the baseline year, like 2023/24"},
         label="Baseline financial year",
         help_text="For example, 2017/18. Targets for one measure cannot overlap: a "
         "new target can start in the year the previous one ends.",
     )
     target_year = FinancialYearField(
-        label="Target financial year", help_text="For example, 2023/24"
+        error_messages={"required": "Enter the target year, like 2030/31"},
+        label="Target financial year",
+        help_text="For example, 2030/31",
     )
 
     class Meta:
@@ -101,8 +112,15 @@ class TargetForm(forms.ModelForm):
         ]
         widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
         error_messages = {
-            "baseline_share": _share_messages(),
-            "target_share": _share_messages(),
+            "metric": {"required": "Choose a measure"},
+            "notes": {
+                "max_length": "Keep the notes to %(limit_value)s characters (they "
+                "have %(show_value)s): link to the minutes rather than copy them."
+            },
+            "baseline_share": _share_messages()
+            | {"required": "Enter the baseline share, as a percentage like 25"},
+            "target_share": _share_messages()
+            | {"required": "Enter the target share, as a percentage like 70"},
         }
 
     def __init__(self, *args, council, **kwargs):
@@ -111,9 +129,23 @@ class TargetForm(forms.ModelForm):
         # Worded as the other forms' first choice, not Django's "---------".
         metric = self.fields["metric"]
         metric.choices = [("", "Choose a measure"), *metric.choices[1:]]
+        notes = self.fields["notes"]
+        notes.max_length = NOTES_MAX
+        notes.validators.append(MaxLengthValidator(NOTES_MAX))
 
     def clean(self) -> dict:
         data = super().clean()
+        baseline, target = data.get("baseline_year"), data.get("target_year")
+        # A typed year far off (3030/31 for 2030/31) moved the target line and
+        # drew the dashboard's chart to the year 9999 (QA).
+        first = FinancialYear(EARLIEST_TARGET_YEAR)
+        last = FinancialYear(
+            FinancialYear.for_date(timezone.localdate()).start_year + 30
+        )
+        for field, year in (("baseline_year", baseline), ("target_year", target)):
+            if year is not None and not first.start_year <= year <= last.start_year:
+                self.add_error(field, f"Enter a financial year from {first} to {last}.")
+                data[field] = None
         baseline, target = data.get("baseline_year"), data.get("target_year")
         if baseline and target and target <= baseline:
             self.add_error(

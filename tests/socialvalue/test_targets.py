@@ -345,3 +345,55 @@ def test_the_targets_list_shows_each_targets_notes(client, viewer, council):
     client.force_login(viewer)
     page = client.get(reverse("socialvalue:targets", args=[council.slug]))
     assertContains(page, "Cabinet pledge Nov 2026<br>see the minutes")
+
+
+@pytest.mark.parametrize(
+    ("field", "typed"),
+    [
+        ("target_year", "3030/31"),
+        ("target_year", "9998/99"),
+        ("baseline_year", "1800/01"),
+    ],
+)
+def test_a_year_far_off_is_refused(client, council_admin, council, field, typed):
+    """QA: 3030/31 (for 2030/31) was saved, moving the dashboard's target line;
+    9998/99 drew its chart to the year 9999 (a 46 MB page)."""
+    client.force_login(council_admin)
+    response = client.post(
+        reverse("socialvalue:target-new", args=[council.slug]), FORM | {field: typed}
+    )
+    last = FinancialYear.for_date(timezone.localdate()).start_year + 30
+    assert response.context["form"].errors[field] == [
+        f"Enter a financial year from 2000/01 to {FinancialYear(last)}."
+    ]
+    assert not Target.objects.exists()
+
+
+def test_an_empty_target_form_names_each_thing_to_enter(client, council_admin, council):
+    client.force_login(council_admin)
+    response = client.post(
+        reverse("socialvalue:target-new", args=[council.slug]),
+        dict.fromkeys(FORM, ""),
+    )
+    errors = response.context["form"].errors
+    assert {field: errors[field] for field in errors} == {
+        "metric": ["Choose a measure"],
+        "baseline_year": ["Enter the baseline year, like 2023/24"],
+        "baseline_share": ["Enter the baseline share, as a percentage like 25"],
+        "target_year": ["Enter the target year, like 2030/31"],
+        "target_share": ["Enter the target share, as a percentage like 70"],
+    }
+
+
+def test_long_notes_are_refused_and_wrap_on_the_page(client, council_admin, council):
+    client.force_login(council_admin)
+    url = reverse("socialvalue:target-new", args=[council.slug])
+    response = client.post(url, FORM | {"notes": "x" * 1001})
+    assert response.context["form"].errors["notes"] == [
+        "Keep the notes to 1000 characters (they have 1001): link to the minutes "
+        "rather than copy them."
+    ]
+    link = "https://democracy.luton.gov.uk/" + "a" * 140
+    assert client.post(url, FORM | {"notes": link}).status_code == 302
+    page = client.get(reverse("socialvalue:targets", args=[council.slug]))
+    assertContains(page, '<p class="govuk-body-s ls-long-text')
