@@ -16,6 +16,7 @@ import csv
 import hashlib
 import operator
 import re
+from collections import Counter
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -988,8 +989,15 @@ class _BlockReader:
         # A value beyond the header's last column (and beyond every mapped column)
         # means the row's values have shifted: an unquoted "£2,500.00" is split
         # in two. Such a row is rejected, never imported with the wrong amount.
-        self.overflow_at = (
-            None if plan.header is None else max(len(plan.header), self.reach)
+        # With no header, the width most of the first rows have stands for it,
+        # for the split amount alone: a row whose amount and the cell after it
+        # read as one amount cut at its comma is rejected (QA: "1,750.00" became
+        # £1.00 in a file read without a header). A value further along is not
+        # a sign there (a last column some rows leave empty).
+        self.split_only = plan.header is None
+        self.overflow_at = max(
+            len(plan.header) if plan.header is not None else _usual_width(plan),
+            self.reach,
         )
         self.dates: dict[str, tuple[date, str]] = {}
         self.amounts: dict[str, tuple[Decimal, str]] = {}
@@ -1125,9 +1133,11 @@ class _BlockReader:
         for index in range(width):
             if index not in self.mapped:
                 _mark_totals(column[index], slow)
-        if self.overflow_at is not None and width > self.overflow_at:
+        if width > self.overflow_at:
             # Longer than the header: `_row` checks for values moved along.
             for index in range(self.overflow_at, width):
+                if self.split_only:
+                    break
                 for at, cell in enumerate(column[index]):
                     if cell != "" and has_content(cell):
                         slow[at] = 1
@@ -1323,7 +1333,7 @@ class _BlockReader:
                 _cells_of(plan, row),
             )
 
-        if self.overflow_at is not None and len(row) > self.overflow_at:
+        if len(row) > self.overflow_at:
             shifted = self._shifted(row, number, raw_amount)
             if shifted is not None:
                 return shifted
@@ -1393,7 +1403,7 @@ class _BlockReader:
                 "it, which shifts the row's other values along. Put the amount in "
                 "quotes, or leave out the comma, and upload the row again"
             )
-        elif extra is not None:
+        elif extra is not None and not self.split_only:
             at, value = extra, row[extra]
             # Shifted along, its amount column may hold anything (QA: the "1.234"
             # of an unquoted "1.234,56" was counted as £1.23 rejected): unknown.
@@ -1448,6 +1458,15 @@ _AMOUNT_HEAD = re.compile(r"\s*[-(]?\s*£?\s*-?\d{1,3}\s*")
 _THOUSANDS_TAIL = re.compile(
     r"\s*\d{3}(?:,\d{3})*(?:\.\d{1,2})?\s*(?:\)|-|CR)?\s*", re.I
 )
+
+
+def _usual_width(plan: BlockPlan) -> int:
+    """The width most of the block's first rows have, to their last value."""
+    widths = Counter(
+        max((i + 1 for i, cell in enumerate(row) if cell.strip()), default=0)
+        for row in plan.sample
+    )
+    return widths.most_common(1)[0][0] if widths else plan.width
 
 
 def _split_thousands(amount: object, after: object) -> bool:

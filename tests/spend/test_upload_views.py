@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -172,6 +173,39 @@ def test_a_file_without_a_header_must_have_its_columns_chosen(
     )
     upload.refresh_from_db()
     assert upload.status == "imported" and upload.rows_imported == 2
+
+
+def test_an_amount_split_by_its_comma_is_rejected_in_a_file_without_a_header(
+    client, finance_officer, council
+):
+    """QA: "1,750.00" unquoted, in a file read without a header row, was imported
+    as £1.00 ("1", then "750.00" in the next column); with a header it was
+    rejected. The usual width of the first rows stands for the header's."""
+    client.force_login(finance_officer)
+    data = (
+        b"01/09/2025,Wardown Cafe Ltd,550.00,W1\n"
+        b"02/09/2025,Wardown Cafe Ltd,650.00,W2\n"
+        b"03/09/2025,Marsh Farm Garage,1,750.00,W3\n"
+        b"04/09/2025,Stopsley Books,20.00,W4\n"
+        b"05/09/2025,Beacon Ltd,30.00\n"  # a last column left empty: fine
+    )
+    _upload(client, council, data)
+    upload = SpendUpload.objects.get()
+    url = reverse("spend:upload-preview", args=[council.slug, upload.pk])
+    client.post(
+        url, {"b0-payment_date": "0", "b0-amount": "2", "b0-supplier_name": "1"}
+    )
+    upload.refresh_from_db()
+    assert (upload.status, upload.rows_imported, upload.rows_rejected) == (
+        "imported",
+        4,
+        1,
+    )
+    (issue,) = upload.issues.filter(kind="rejected")
+    assert issue.row == 3
+    assert "look like one amount (1,750.00) split by a comma" in issue.message
+    assert upload.amount_rejected == Decimal("1750.00")
+    assert upload.amount_imported == Decimal("1250.00")
 
 
 def test_rejected_rows_download_fix_and_upload_again(client, finance_officer, council):
