@@ -873,6 +873,10 @@ def upload_rollback(request: HttpRequest, council: Council, pk: int) -> HttpResp
         )
         return redirect("spend:upload-detail", council.slug, upload.pk)
     relying = list(uploads_relying_on(upload))
+    for later in relying:
+        # Its held payments may be in other files too: say how many others, as
+        # the count is of them all (QA: read as this file's own).
+        later.held_elsewhere = len(set(later.held_in) - {upload.pk})
     context = {
         "council": council,
         "upload": upload,
