@@ -715,7 +715,20 @@ def upload_detail(request: HttpRequest, council: Council, pk: int) -> HttpRespon
     )
     # Rolled back with no payment added: the upload holding the file now, if any.
     context["again"] = _uploaded_again(upload)
+    context["corrections"] = _corrections_of(upload)
     return render(request, "spend/upload_detail.html", context)
+
+
+def _corrections_of(upload: SpendUpload) -> list[SpendUpload]:
+    """The council's imported uploads of this upload's rejected rows, corrected
+    (their download named it), oldest first."""
+    return list(
+        SpendUpload.objects.filter(
+            council_id=upload.council_id,
+            corrects=upload,
+            status=UploadStatus.IMPORTED,
+        ).order_by("pk")
+    )
 
 
 def _uploaded_again(upload: SpendUpload) -> SpendUpload | None:
@@ -883,6 +896,7 @@ def upload_rollback(request: HttpRequest, council: Council, pk: int) -> HttpResp
         "relying": relying,
         # Each later import kept which files hold its payments: no "perhaps".
         "relying_known": all(later.held_in for later in relying),
+        "corrections": _corrections_of(upload),
     }
     return render(request, "spend/upload_rollback.html", context)
 

@@ -272,6 +272,37 @@ def test_rejected_rows_keep_a_repeated_heading_as_both_columns(
     assert (again.status, again.rows_imported) == ("imported", 1)
 
 
+def test_the_corrected_rows_are_linked_from_the_upload_they_came_from(
+    client, finance_officer, council
+):
+    """QA: the original upload still listed its rejected rows with no word of
+    their correction, and rolling it back said nothing of the upload holding
+    them, corrected, which stays imported."""
+    client.force_login(finance_officer)
+    bad = (
+        HEADER
+        + "01/04/2025,Wardown Plumbing Ltd,1000.00,1200.00,Housing\n"
+        + "31/04/2025,Beacon Catering Ltd,55.00,66.00,Parks\n"
+    ).encode()
+    upload = _imported_with_one_rejected(client, council, bad)
+    rows = rejected_rows(client, council, upload)
+    rows[1][0] = "30/04/2025"
+    _upload(client, council, csv_bytes(rows), "fixed.csv")
+    fixed = SpendUpload.objects.get(file_name="fixed.csv")
+    detail = client.get(reverse("spend:upload-detail", args=[council.slug, upload.pk]))
+    said = (
+        "Corrected rows from this file were uploaded in "
+        f'<a class="govuk-link" href="/c/{council.slug}/uploads/{fixed.pk}/">'
+        f"fixed.csv</a> (upload #{fixed.pk}, 1 payment imported)."
+    )
+    assertContains(detail, said)
+    rollback = client.get(
+        reverse("spend:upload-rollback", args=[council.slug, upload.pk])
+    )
+    assertContains(rollback, "This file's rejected rows, corrected, were uploaded in")
+    assertContains(rollback, "(1 payment, £55.00). Rolling this file back leaves that")
+
+
 def test_a_corrected_row_identical_to_one_imported_from_its_file_is_imported(
     client, finance_officer, council
 ):
