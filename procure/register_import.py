@@ -741,7 +741,9 @@ def _status(text: str) -> str:
     if word in _WITHDRAWN:
         raise _Rejected("status", f"a {text.lower()} notice is not a contract")
     for status, words in _STATUS_WORDS.items():
-        if word in words:
+        # Its label too, as LocalSpend's own download writes it ("Pipeline (not
+        # yet awarded)": QA, the contracts list's CSV imported again).
+        if word in words or word == _norm(ContractStatus(status).label):
             return status
     raise _Rejected(
         "status",

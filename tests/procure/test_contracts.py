@@ -1362,3 +1362,17 @@ def test_the_contract_edit_page_checks_again_under_the_lock(
     assert "changed Contract manager after you opened this page" in said
     contract.refresh_from_db()
     assert (contract.title, contract.contract_manager) == ("Home care", "Priya Shah")
+
+
+def test_a_contract_with_no_description_says_it_is_not_recorded(
+    client, viewer, contract
+):
+    """QA: an empty description read "None", where other empty details say
+    "Not recorded"."""
+    client.force_login(viewer)
+    page = client.get(contract.get_absolute_url())
+    assertContains(
+        page,
+        '<dt class="govuk-summary-list__key">Description</dt><dd '
+        'class="govuk-summary-list__value">Not recorded</dd>',
+    )

@@ -896,3 +896,13 @@ def test_the_result_page_says_total_rows_and_supplier_warnings(
     assert 'row 3, columns "Supplier Name" and "Company Number"' in (
         page.replace("&quot;", '"')
     )
+
+
+@pytest.mark.parametrize("status", ContractStatus.choices)
+def test_each_status_label_as_localspend_writes_it_is_read(council, status):
+    value, label = status
+    # A pipeline contract needs no supplier; an active or ended one does.
+    row = GOOD[2] if value == ContractStatus.PIPELINE else GOOD[1]
+    report = _import(council, _csv([[*row[:-1], label]]), "contracts.csv")
+    assert [r.message("contracts.csv") for r in report.rejections] == []
+    assert Contract.objects.get(council=council, reference=row[0]).status == value
