@@ -108,14 +108,21 @@ def _months(first: date, last: date) -> str:
     return f"{first:%B %Y} to {last:%B %Y}"
 
 
-def trend_chart(trend: Trend, scope_label: str) -> Chart:
+def trend_chart(
+    trend: Trend, scope_label: str, directorate: str | None = None
+) -> Chart:
     """The share month by month: the months with spend imported in the three
     financial years to the end of the period chosen (which is marked), then the
     projection, whose months are named and marked "projected" (they are not
-    spend)."""
+    spend). With `directorate` (a name, or "" for none given), the title says
+    the spend is its."""
     metric = trend.metric
     points, projected = trend.points, trend.projected
     title = f"{metric.label}: share of spend by month"
+    if directorate:  # QA: the heading did not say so
+        title = f"{metric.label}: share of {directorate}'s spend by month"
+    elif directorate is not None:
+        title = f"{metric.label}: share of spend with no directorate given, by month"
     shown = _months(points[0].month, points[-1].month) if points else ""
     if points:
         title += f", {shown}"

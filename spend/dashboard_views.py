@@ -52,7 +52,7 @@ def dashboard(request: HttpRequest, council: Council) -> HttpResponse:
     largest = figures.largest_suppliers(scope)
     non_local, local = largest["non_local"], largest["local"]
     quality = figures.quality(scope, today)
-    trend_chart = charts.trend_chart(trend, scope.label)
+    trend_chart = charts.trend_chart(trend, scope.label, scope.directorate)
     directorate_chart = charts.directorate_chart(directorates, scope.label)
 
     download = request.GET.get("download")

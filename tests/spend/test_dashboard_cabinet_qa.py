@@ -381,3 +381,20 @@ def test_the_supplier_lists_name_the_directorate_chosen(
         "Largest local suppliers: Housing",
     ]
     assert "The 20 largest local suppliers (Housing), 2025/26" in page
+
+
+def test_the_month_by_month_chart_names_the_directorate_chosen(
+    client, viewer, two_years, seen_on
+):
+    """QA: filtered to Housing, the chart's heading read as the council's."""
+    seen_on(date(2025, 11, 15))
+    client.force_login(viewer)
+    page = dashboard(client, year="2025")
+    assert page.context["trend_chart"].title.startswith(
+        "Local: share of spend by month, "
+    )
+    page = dashboard(client, year="2025", directorate="Housing")
+    assert page.context["trend_chart"].title.startswith(
+        "Local: share of Housing's spend by month, "
+    )
+    assert "Local: share of Housing&#x27;s spend by month, " in page.text
