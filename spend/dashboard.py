@@ -112,10 +112,10 @@ METRICS = [
         "living_wage",
         ("yes",),
         Metric.LIVING_WAGE,
-        "all spend in scope (suppliers not on the accredited list are unknown, "
+        "all spend in scope (suppliers not known to be accredited are unknown, "
         "not “no”)",
         all_spend=True,
-        unknown_note="suppliers not on the accredited list",
+        unknown_note="suppliers not known to be accredited",
     ),
 ]
 METRIC_BY_KEY = {m.key: m for m in METRICS}
@@ -539,8 +539,8 @@ def status_key() -> list[tuple[str, str, str]]:
             STATUS_LABELS["grey"],
             "the location, size or VCSE status is unknown for more than half of "
             "the spend counted. The Living Wage share is judged however much is "
-            "unknown: it is of all spend counted, as the accredited employer list "
-            "only ever says “yes”",
+            "unknown: it is of all spend counted, as accreditation can be shown "
+            "but never ruled out",
         ),
     ]
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from councils.access import council_view
 from councils.models import Capability, Council
-from socialvalue.models import TAG_VALUES, TagKind
+from socialvalue.models import TAG_VALUES, LivingWageSnapshot, TagKind
 from spend import charts
 from spend import dashboard as figures
 from spend.export import csv_response
@@ -123,6 +123,11 @@ def dashboard(request: HttpRequest, council: Council) -> HttpResponse:
         if scope.directorate is None
         else scope.directorate or "no directorate given",
         "quality": quality,
+        # Where the Living Wage tile's "yes" comes from (QA: read as checked
+        # against the Foundation's list when none was loaded).
+        "living_wage_list": LivingWageSnapshot.objects.order_by(
+            "-taken_on", "-pk"
+        ).first(),
         "missing": figures.describe_months(quality["missing_months"]),
         "amber_points": figures.amber_points(),
         "status_key": figures.status_key(),

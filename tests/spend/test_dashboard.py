@@ -137,7 +137,7 @@ def test_shares_are_of_spend_whose_tag_is_known_with_the_unknown_beside(council,
     assert tiles["wider"].share == D("80.0")  # (600 + 200) / 1,000
     assert tiles["sme"].share == D("80.0")  # A micro + D medium = 800 / 1,000
     assert tiles["vcse"].share == D("20.0")  # D 200 / 1,000
-    # Living Wage: of all spend, as the list only ever says yes: 600 / 1,100.
+    # Living Wage: of all spend, as accreditation is never ruled out: 600 / 1,100.
     assert tiles["living_wage"].share == D("54.5")
     assert tiles["living_wage"].denominator == D("1100.00")
     assert tiles["living_wage"].unknown_share == D("45.5")  # 500 / 1,100

@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from councils.periods import FinancialYear
-from socialvalue.models import TAG_VALUES, Target
+from socialvalue.models import TAG_VALUES, LivingWageSnapshot, Target
 from spend import dashboard as figures
 from spend import rollup
 from spend.dashboard_views import DOWNLOADS
@@ -283,7 +283,7 @@ def test_the_status_key_states_the_rule_the_living_wage_tile_follows(
 ):
     """Living Wage is unknown for 90% of the spend counted (all but Here Ltd's
     £400 of £4,000), and is judged all the same: its share is of all spend, as
-    the accredited list only says "yes". The key, on the page and in the CSV,
+    accreditation is never ruled out. The key, on the page and in the CSV,
     says so; the other measures follow the half-unknown rule."""
     fy = FinancialYear(2025)
     headline = figures.tiles(
@@ -310,9 +310,21 @@ def test_the_status_key_states_the_rule_the_living_wage_tile_follows(
     tile = tiles_html(shown).split("Real Living Wage employers")[1]
     assert "Judged although most is unknown" in words(tile)
     assert (
-        "Unknown: 90.0% of the spend counted (£3,600), with suppliers not on the "
-        "accredited list"
+        "Unknown: 90.0% of the spend counted (£3,600), with suppliers not known to "
+        "be accredited"
     ) in words(tile)
+    # Where its "yes" comes from (QA: read as checked against the Foundation's
+    # list, when none was loaded).
+    assert (
+        "No Living Wage Foundation accredited-employer list is loaded: “yes” comes "
+        "from suppliers' recorded details and officers' decisions only."
+    ) in words(tile).replace("&#x27;", "'")
+    LivingWageSnapshot.objects.create(taken_on=date(2026, 3, 2), file_name="lw.csv")
+    tile = tiles_html(page(client, viewer)).split("Real Living Wage employers")[1]
+    assert (
+        "“Yes” comes from the Living Wage Foundation's accredited-employer list of "
+        "2 March 2026, suppliers' recorded details and officers' decisions."
+    ) in words(tile).replace("&#x27;", "'")
     rows = download(client, viewer, "tiles")
     assert [f"Too little known to judge: {grey}."] in rows
     header = next(row for row in rows if row and row[0] == "Measure")
