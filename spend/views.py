@@ -318,6 +318,10 @@ def _preview_or_start(request: HttpRequest, upload: SpendUpload) -> HttpResponse
         return redirect("spend:upload-preview", council.slug, upload.pk)
     if not all(plan.source == "remembered" for plan in plans):
         return redirect("spend:upload-preview", council.slug, upload.pk)
+    if other_body_note(plans, [council.name, council.short_name]):
+        # Another council's file, in a layout remembered (QA: Manchester's
+        # December file went into Luton at once): shown, with the warning, first.
+        return redirect("spend:upload-preview", council.slug, upload.pk)
     if not _start_import(request, upload, plans, [plan.columns for plan in plans]):
         return _not_started(request, upload)
     messages.info(

@@ -182,6 +182,35 @@ def test_a_dry_run_warns_of_a_file_naming_another_council(council, tmp_path):
     assert not SpendUpload.objects.exists()
 
 
+def test_another_councils_file_in_a_remembered_layout_is_shown_before_it_is_read(
+    client, finance_officer, council
+):
+    """QA: a layout remembered, Manchester's next file went into Luton at once,
+    its warning only on the result page ("imported all the same")."""
+    client.force_login(finance_officer)
+    ours = CRAVEN.replace(b"Craven District Council", b"Luton Borough Council")
+    _upload(client, council, ours, "ours.csv")
+    first = SpendUpload.objects.get()
+    _confirm(client, council, first)  # the layout is remembered
+    first.refresh_from_db()
+    assert first.status == "imported"
+    # The next file of that layout, Luton's own: imported at once, as before.
+    again = ours.replace(b"06/03/2017", b"07/03/2017")
+    response = _upload(client, council, again, "ours-2.csv")
+    second = SpendUpload.objects.get(file_name="ours-2.csv")
+    assert response.url == _detail_url(council, second)
+    assert second.status == "imported"
+    # Another council's, in the same layout: its preview, with the warning.
+    response = _upload(client, council, CRAVEN, "craven.csv")
+    theirs = SpendUpload.objects.get(file_name="craven.csv")
+    assert response.url == _preview_url(council, theirs)
+    assert theirs.status == "pending"
+    assertContains(
+        client.get(response.url),
+        "This file says it is Craven District Council&#x27;s spend",
+    )
+
+
 def test_the_result_page_warns_and_the_payments_are_imported(
     client, finance_officer, council
 ):
