@@ -911,8 +911,14 @@ def _project(
         )
         return projection, None, note, len(known)
     steps = (goal - intercept) / slope
-    if steps > 12 * 50:
-        note = f"At the current trend the {_one_place(final.target_share)}% target is more than 50 years away."
+    # A nearly flat trend crosses decades ahead (QA: "in August 2067"): past
+    # ten years from the last month with a share, not said as a month.
+    if steps - _months_between(origin, last) > 12 * PROJECTION_YEARS:
+        note = (
+            f"At the current trend the share does not reach the "
+            f"{_one_place(final.target_share)}% target within {PROJECTION_YEARS} "
+            f"years (by {add_months(last, 12 * PROJECTION_YEARS):%B %Y})."
+        )
         return projection, None, note, len(known)
     # To nine places first: a crossing exactly on a month is not pushed to the
     # next by the last digit of a division that does not end.
@@ -945,6 +951,9 @@ def _project(
             f"{deadline:%-d %B %Y}."
         )
     return projection, crossing, note, len(known)
+
+
+PROJECTION_YEARS = 10  # the furthest ahead a trend's crossing is named
 
 
 def _months_between(a: date, b: date) -> int:

@@ -1054,3 +1054,40 @@ def test_a_target_missed_with_spend_to_its_deadline_says_when_the_trend_gets_the
         "The target's deadline, 31 March 2026, has passed. At the current trend "
         "the share reaches the 30.0% target in December 2026."
     )
+
+
+def test_a_target_the_trend_reaches_only_decades_ahead_is_not_given_a_month(
+    council, make_supplier, make_line
+):
+    """QA: a nearly flat VCSE trend "reaches the 8.0% target in August 2067".
+    10.0% rising 0.1 point a month would reach 30% in 200 months: past ten years."""
+    here = make_supplier(name="Here Ltd")
+    there = make_supplier(name="There Ltd")
+    tag(here, "locality", "local", council)
+    tag(there, "locality", "uk", council)
+    for i in range(12):
+        month = add_months(date(2025, 4, 1), i)
+        local = D(100 + i)  # of £1,000: 10.0%, 10.1%, ...
+        make_line(council, supplier=here, amount=local, payment_date=month)
+        make_line(council, supplier=there, amount=D(1000) - local, payment_date=month)
+    Target.objects.create(
+        council=council,
+        metric="local",
+        baseline_year=2024,
+        baseline_share=D("10"),
+        target_year=2030,
+        target_share=D("30"),
+    )
+    rollup.rebuild(council.pk)
+    fy = FinancialYear(2025)
+    trend = figures.trend(
+        figures.Scope(council, fy, fy.start, date(2026, 3, 1)),
+        figures.Targets(council),
+        figures.METRIC_BY_KEY["local"],
+        today=date(2026, 5, 10),
+    )
+    assert trend.crossing is None
+    assert trend.crossing_note == (
+        "At the current trend the share does not reach the 30.0% target within 10 "
+        "years (by March 2036)."
+    )
