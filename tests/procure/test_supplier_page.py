@@ -94,3 +94,21 @@ def test_the_supplier_list_shows_short_tags_under_its_headings(
     )
     assertContains(page, '<strong class="govuk-tag govuk-tag--grey">Unknown</strong>')
     assertNotContains(page, "VCSE status unknown</strong>")
+
+
+def test_a_supplier_with_no_payments_says_so_without_a_zero_total(
+    client, viewer, council, make_supplier
+):
+    """QA: after a rollback, "No payments totalling £0.00."."""
+    from procure.models import SupplierAlias
+
+    supplier = make_supplier(name="Wardown Plumbing")
+    SupplierAlias.objects.create(
+        council=council, supplier=supplier, name="WARDOWN PLUMBING"
+    )
+    client.force_login(viewer)
+    page = client.get(
+        reverse("procure:supplier-detail", args=[council.slug, supplier.pk])
+    )
+    assertContains(page, "No payments by Luton are held.")
+    assertNotContains(page, "totalling")

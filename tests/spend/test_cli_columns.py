@@ -375,3 +375,16 @@ def test_a_file_waiting_for_its_columns_in_the_browser_is_named_so(
         "page, or discard it there first."
     )
     assert refused.value.returncode == 1
+
+
+def test_the_summary_counts_one_supplier_and_one_redacted_line_in_the_singular(
+    council, tmp_path
+):
+    """QA: "1 new suppliers"."""
+    path = tmp_path / "one.csv"
+    path.write_bytes(
+        b"Payment Date,Supplier Name,Amount\n"
+        b"01/04/2025,Wardown Plumbing Ltd,100.00\n"
+        b"02/04/2025,REDACTED PERSONAL DATA,20.00\n"
+    )
+    assert "1 redacted payee line; 1 new supplier." in run(path, council)

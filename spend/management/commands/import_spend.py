@@ -18,6 +18,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import IntegrityError, transaction
+from django.template.defaultfilters import pluralize
 
 from councils.models import Council
 from councils.templatetags.money import gbp
@@ -193,7 +194,8 @@ class Command(BaseCommand):
                 f"the {gbp(held)} read as payments."
             )
         self.stdout.write(
-            f"{r.redacted_lines:,} redacted payee lines; {r.new_suppliers:,} new suppliers."
+            f"{r.redacted_lines:,} redacted payee line{pluralize(r.redacted_lines)}; "
+            f"{r.new_suppliers:,} new supplier{pluralize(r.new_suppliers)}."
         )
         self._write_columns(r.status)
         for note in r.notes:
