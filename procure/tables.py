@@ -1,7 +1,7 @@
 from urllib.parse import urlencode
 
 import django_tables2 as tables
-from django.db.models import Case, F, Value, When
+from django.db.models import Case, F, IntegerField, Value, When
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -58,6 +58,33 @@ class SupplierTable(tables.Table):
         return format_html(
             '<strong class="govuk-tag govuk-tag--{}">{}</strong>', colour, label
         )
+
+    # Tags sort in their own order (local, wider area, UK, ...; micro, small,
+    # medium, ...), not their codes' alphabetical one (QA: "Large, Medium,
+    # Micro, Public, Small"), then by name.
+    def _in_tag_order(self, queryset, kind: str, is_descending: bool):
+        rank = Case(
+            *(
+                When(**{kind: value}, then=Value(at))
+                for at, value in enumerate(TAG_VALUES[kind])
+            ),
+            default=Value(len(TAG_VALUES[kind])),
+            output_field=IntegerField(),
+        )
+        key = f"{'-' if is_descending else ''}{kind}_rank"
+        return queryset.annotate(**{f"{kind}_rank": rank}).order_by(key, "name"), True
+
+    def order_locality(self, queryset, is_descending: bool):
+        return self._in_tag_order(queryset, "locality", is_descending)
+
+    def order_size(self, queryset, is_descending: bool):
+        return self._in_tag_order(queryset, "size", is_descending)
+
+    def order_vcse(self, queryset, is_descending: bool):
+        return self._in_tag_order(queryset, "vcse", is_descending)
+
+    def order_living_wage(self, queryset, is_descending: bool):
+        return self._in_tag_order(queryset, "living_wage", is_descending)
 
     def render_locality(self, value):
         return self._tag("locality", value)

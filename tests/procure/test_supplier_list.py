@@ -206,3 +206,21 @@ def test_the_list_downloads_as_csv_with_its_filters_and_order(
     names = [row[0] for row in rows[1:]]
     assert names == sorted(names) and len(names) == 4
     assert "Knowsley Only Ltd" not in names
+
+
+def test_tag_columns_sort_in_the_tags_own_order(client, viewer, council, register):
+    """QA: sorting by size gave "Large, Medium, Micro, Public, Small" (the
+    codes' alphabetical order); by location, unknown before wider area."""
+    client.force_login(viewer)
+    url = reverse("procure:suppliers", args=[council.slug])
+
+    def tags(sort: str, column: str) -> list[str]:
+        rows = client.get(url, {"sort": sort}).context["table"].paginated_rows
+        return [getattr(row.record, column) for row in rows]
+
+    assert tags("locality", "locality") == ["local", "local", "uk", "unknown"]
+    assert tags("-locality", "locality") == ["unknown", "uk", "local", "local"]
+    sizes = tags("size", "size")
+    order = ["micro", "small", "medium", "large", "public_sector", "unknown"]
+    assert sizes == sorted(sizes, key=order.index) and "unknown" in sizes
+    assert sizes[0] != "large"
