@@ -86,10 +86,21 @@ FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
             "ref",
         ),
     ),
-    "title": ("Title", ("title", "contract title", "contract name", "subject")),
+    # The Transparency Code's headings too, as LocalSpend's own download writes
+    # them (procure.exports.CONTRACT_COLUMNS; QA: its own file was not read).
+    "title": (
+        "Title",
+        ("title", "contract title", "contract name", "subject", "title of agreement"),
+    ),
     "description": (
         "Description",
-        ("description", "contract description", "summary", "scope"),
+        (
+            "description",
+            "contract description",
+            "summary",
+            "scope",
+            "description of goods and or services",
+        ),
     ),
     "supplier_name": (
         "Supplier name",
@@ -110,6 +121,7 @@ FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
             "supplier company number",
             "companies house number",
             "company registration number",
+            "supplier company registration number",
             "company reg no",
             "company no",
             "crn",
@@ -125,6 +137,8 @@ FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
             "awarded value",
             "value",
             "estimated value",
+            "value of agreement whole life",
+            "value of agreement",
         ),
     ),
     "value_high": ("Value high (estimate)", ("value high", "maximum value")),
@@ -139,7 +153,14 @@ FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
     "department": (
         "Department",
-        ("department", "directorate", "service area", "service", "team"),
+        (
+            "department",
+            "directorate",
+            "service area",
+            "service",
+            "team",
+            "department responsible",
+        ),
     ),
     "buyer": (
         "Buyer (organisation)",

@@ -587,3 +587,48 @@ def test_no_public_ocds_package_without_contracts(client, council):
     response = client.get(_public("public-ocds", council))
     assert response.status_code == 404
     assert "has no contracts published yet" in response.content.decode()
+
+
+def test_the_contracts_file_imports_into_another_councils_register(
+    viewer_client, council, other_council, contracts
+):
+    """QA: LocalSpend's own Transparency Code file was not read by the register
+    import: "Title of agreement", "Department responsible", "Description of
+    goods and/or services", "Value of agreement (whole life) (£)" and the
+    company registration number were left unread, and the import stopped."""
+    from procure import register_import
+    from procure.exports import CONTRACT_COLUMNS
+
+    mapping = register_import.recognise(CONTRACT_COLUMNS)
+    assert {field: CONTRACT_COLUMNS[at] for field, at in mapping.items()} == {
+        "reference": "Reference number",
+        "title": "Title of agreement",
+        "description": "Description of goods and/or services",
+        "supplier_name": "Supplier name",
+        "company_number": "Supplier company registration number",
+        "value": "Value of agreement (whole life) (£)",
+        "start_date": "Start date",
+        "end_date": "End date",
+        "department": "Department responsible",
+        "route": "Procurement route",
+        "status": "Contract status",
+    }
+    data = b"".join(
+        viewer_client.get(_url("export-contracts-csv", council)).streaming_content
+    )
+    register = register_import.read(data, "contracts.csv")
+    report = register_import.import_register(other_council, register, register.mapping)
+    # Every column is read; only the contracts with no supplier recorded, which
+    # an active contract needs, are refused.
+    assert report.created == 1
+    assert all(
+        'column "Supplier name": Choose the supplier' in r.message("contracts.csv")
+        for r in report.rejections
+    )
+    home = Contract.objects.get(council=other_council, reference="LBC-1")
+    assert (home.title, home.department, home.value) == (
+        "Home care",
+        "Adult social care",
+        Decimal("120000.50"),
+    )
+    assert home.description == "Domiciliary care in the north of the borough"
