@@ -59,6 +59,18 @@ def _history(client, contract) -> list[str]:
     ]
 
 
+def _told_two_lost_to_c2(contract, officer, cause: str) -> None:
+    """The contract's one link change: £1,000.50 in 2 payments moved to C2."""
+    lost = contract.link_changes.get()
+    assert (lost.lines_lost, lost.amount_lost, lost.lines_gained) == (
+        2,
+        Decimal("1000.50"),
+        0,
+    )
+    assert lost.recorded_by == officer
+    assert lost.what == f"2 payments (£1,000.50) moved to contract C2 {cause}"
+
+
 # --- Moves by the linker are told on both contracts ------------------------------
 
 
@@ -80,16 +92,8 @@ def test_a_register_import_taking_payments_is_told_on_the_contract_that_lost_the
     new = Contract.objects.get(reference="C2")
     assert {_contract_of(line) for line in taken} == {new.pk}
     assert _contract_of(kept) == contract.pk
-    lost = contract.link_changes.get()
-    assert (lost.lines_lost, lost.amount_lost, lost.lines_gained) == (
-        2,
-        Decimal("1000.50"),
-        0,
-    )
-    assert lost.recorded_by == council_officer
-    assert lost.what == (
-        "2 payments (£1,000.50) moved to contract C2 in the register import of "
-        "“register 2025.csv”"
+    _told_two_lost_to_c2(
+        contract, council_officer, "in the register import of “register 2025.csv”"
     )
     gained = new.link_changes.get()
     assert (gained.lines_gained, gained.amount_gained) == (2, Decimal("1000.50"))
@@ -466,16 +470,7 @@ def test_payments_linked_by_hand_to_another_contract_are_told_on_the_one_they_le
 
     link_lines(other, [line.pk for line in [*moved, loose]], user=council_officer)
 
-    lost = contract.link_changes.get()
-    assert (lost.lines_lost, lost.amount_lost, lost.lines_gained) == (
-        2,
-        Decimal("1000.50"),
-        0,
-    )
-    assert lost.recorded_by == council_officer
-    assert lost.what == (
-        "2 payments (£1,000.50) moved to contract C2 (linked there by hand)"
-    )
+    _told_two_lost_to_c2(contract, council_officer, "(linked there by hand)")
     assert not other.link_changes.exists()  # its own history says it, as before
     client.force_login(council_officer)
     assert (

@@ -1018,18 +1018,19 @@ def test_a_target_whose_deadline_has_passed_is_said_to_have_passed(council, risi
     )
 
 
-def test_a_target_missed_with_spend_to_its_deadline_says_when_the_trend_gets_there(
-    council, make_supplier, make_line
+def _local_trend_of_2025(
+    council, make_supplier, make_line, pence_a_month: int, target_year: int
 ):
-    """Spend held to the end of the target's year, and still below it: the trend
-    reaches the target later, and the page says the deadline has passed."""
+    """The local share of 2025/26 seen in May 2026: 10% in April 2025, rising
+    by `pence_a_month` in each £10 a month, against a 30% target of
+    `target_year` (from 10% in 2024/25)."""
     here = make_supplier(name="Here Ltd")
     there = make_supplier(name="There Ltd")
     tag(here, "locality", "local", council)
     tag(there, "locality", "uk", council)
-    for i in range(12):  # 2025/26: 10% rising 1 point a month, to 21%
+    for i in range(12):
         month = add_months(date(2025, 4, 1), i)
-        local = D(10 + i) * 10
+        local = D(100 + pence_a_month * i)  # of £1,000 each month
         make_line(council, supplier=here, amount=local, payment_date=month)
         make_line(council, supplier=there, amount=D(1000) - local, payment_date=month)
     Target.objects.create(
@@ -1037,17 +1038,26 @@ def test_a_target_missed_with_spend_to_its_deadline_says_when_the_trend_gets_the
         metric="local",
         baseline_year=2024,
         baseline_share=D("10"),
-        target_year=2025,
+        target_year=target_year,
         target_share=D("30"),
     )
     rollup.rebuild(council.pk)
     fy = FinancialYear(2025)
-    trend = figures.trend(
+    return figures.trend(
         figures.Scope(council, fy, fy.start, date(2026, 3, 1)),
         figures.Targets(council),
         figures.METRIC_BY_KEY["local"],
         today=date(2026, 5, 10),
     )
+
+
+def test_a_target_missed_with_spend_to_its_deadline_says_when_the_trend_gets_there(
+    council, make_supplier, make_line
+):
+    """Spend held to the end of the target's year, and still below it: the trend
+    reaches the target later, and the page says the deadline has passed."""
+    # 10% rising 1 point a month, to 21% in March 2026.
+    trend = _local_trend_of_2025(council, make_supplier, make_line, 10, 2025)
     # 10 + 1 a month from April 2025 reaches 30 after 20 months: December 2026.
     assert trend.crossing == date(2026, 12, 1)
     assert trend.crossing_note == (
@@ -1061,31 +1071,7 @@ def test_a_target_the_trend_reaches_only_decades_ahead_is_not_given_a_month(
 ):
     """QA: a nearly flat VCSE trend "reaches the 8.0% target in August 2067".
     10.0% rising 0.1 point a month would reach 30% in 200 months: past ten years."""
-    here = make_supplier(name="Here Ltd")
-    there = make_supplier(name="There Ltd")
-    tag(here, "locality", "local", council)
-    tag(there, "locality", "uk", council)
-    for i in range(12):
-        month = add_months(date(2025, 4, 1), i)
-        local = D(100 + i)  # of £1,000: 10.0%, 10.1%, ...
-        make_line(council, supplier=here, amount=local, payment_date=month)
-        make_line(council, supplier=there, amount=D(1000) - local, payment_date=month)
-    Target.objects.create(
-        council=council,
-        metric="local",
-        baseline_year=2024,
-        baseline_share=D("10"),
-        target_year=2030,
-        target_share=D("30"),
-    )
-    rollup.rebuild(council.pk)
-    fy = FinancialYear(2025)
-    trend = figures.trend(
-        figures.Scope(council, fy, fy.start, date(2026, 3, 1)),
-        figures.Targets(council),
-        figures.METRIC_BY_KEY["local"],
-        today=date(2026, 5, 10),
-    )
+    trend = _local_trend_of_2025(council, make_supplier, make_line, 1, 2030)
     assert trend.crossing is None
     assert trend.crossing_note == (
         "At the current trend the share does not reach the 30.0% target within 10 "
