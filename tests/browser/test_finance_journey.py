@@ -236,8 +236,19 @@ def test_finance_officer_uploads_watches_reconciles_and_downloads_rejected_rows(
     page.get_by_role("link", name="Upload a spend file").click()
     page.get_by_label("Spend file").set_input_files(str(crafted))
     page.get_by_role("button", name="Upload the file").click()
-    # The layout was confirmed last time: no column step, the import is queued.
-    expect(main).to_contain_text("the import has started")
+    # The layout was confirmed last time, but the file names another council
+    # (Craven's, uploaded to Luton): its preview first, warning of it, with the
+    # columns as remembered.
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Check how the file will be read"
+    )
+    expect(main).to_contain_text(
+        'This file says it is Craven District Council\'s spend (column "Body Name")'
+    )
+    expect(main).to_contain_text(
+        "Columns mapped as this council confirmed for this layout before."
+    )
+    page.get_by_role("button", name="Start the import").click()
     second = SpendUpload.objects.get(file_name=crafted.name)
     expect(page).to_have_url(f"{base}/c/luton/uploads/{second.pk}/")
     watch_import(page, screens, "next-month")
