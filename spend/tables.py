@@ -26,6 +26,9 @@ class UploadTable(tables.Table):
     where its rows went in one cell."""
 
     item_names = "uploads"  # counted under the table: "(40 uploads)"
+    # On a phone each upload is a card, each value under its heading (QA: only
+    # the file and when it came were in sight, the status off to the right).
+    cards = True
 
     def __init__(self, *args, council, **kwargs):
         self.council = council
