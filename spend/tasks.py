@@ -147,6 +147,9 @@ def fail_stopped_imports(council=None) -> int:
                 f"No sign of life from attempt {upload.attempt} since "
                 f"{timezone.localtime(upload.heartbeat_at):%d %B %Y %H:%M:%S}"
             )
+            # LocalSpend's doing, not that of whoever opened the page that
+            # looked (security review: a cabinet member was named).
+            upload._history_user = None
             upload.save(update_fields=["status", "message", "finished_at"])
             failed += 1
     if failed:

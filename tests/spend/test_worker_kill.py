@@ -277,6 +277,11 @@ def test_an_import_silent_for_too_long_is_shown_failed_and_can_be_retried(
     assert stopped.status == "failed" and stopped.message == WORKER_STOPPED
     assert stopped.can_retry and stopped.finished_at is not None
     assert alive.status == "importing" and not alive.can_retry
+    # Marked so by LocalSpend, not by the officer whose page looked (security
+    # review: a read-only cabinet member was named in the history).
+    change = stopped.history.order_by("-history_id").first()
+    assert change.history_user is None
+    assert change.history_change_reason.startswith("No sign of life from attempt 1")
     detail = client.get(reverse("spend:upload-detail", args=[council.slug, stopped.pk]))
     assert WORKER_STOPPED in detail.content.decode()
     assert "Try this file again" in detail.content.decode()
