@@ -30,6 +30,7 @@ from socialvalue.forms import (
 )
 from socialvalue.models import (
     RETURN_DUE_DAYS,
+    TAG_VALUES,
     Commitment,
     DeliveryReturn,
     Measure,
@@ -224,6 +225,20 @@ def tag_override(
     else:
         initial = {"value": tag.value} if tag else {}
     form = TagOverrideForm(request.POST or None, kind=kind, initial=initial)
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and override is not None
+        and form.cleaned_data["value"] != override.value
+        and form.cleaned_data["reason"] == " ".join(override.reason.split())
+    ):
+        # The decision changed, its reason the old one, shown in the form to
+        # edit (QA: a new answer saved with the reason for the last).
+        old = TAG_VALUES[kind].get(override.value, override.value)
+        form.add_error(
+            "reason",
+            f"Say why the decision changes: this is the reason given for “{old}”.",
+        )
     if request.method == "POST" and form.is_valid():
         same = override is not None and (override.value, override.reason) == (
             form.cleaned_data["value"],

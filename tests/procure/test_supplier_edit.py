@@ -861,3 +861,26 @@ def test_the_edit_page_checks_again_under_the_lock(
     assert "changed Postcode after you opened this page" in said
     supplier.refresh_from_db()
     assert (supplier.postcode, supplier.employees) == ("LU1 1AA", None)
+
+
+def test_a_changed_decision_needs_a_reason_of_its_own(
+    client, council_officer, council, supplier
+):
+    """QA: changing a decision, the form kept the old reason, and the new answer
+    was saved with the reason given for the old one."""
+    from socialvalue.models import TagOverride
+
+    client.force_login(council_officer)
+    url = reverse("socialvalue:tag-override", args=[council.slug, supplier.pk, "vcse"])
+    reason = "Registered charity 1234567, checked on the Charity Commission site"
+    client.post(url, {"value": "yes", "reason": reason})
+    response = client.post(url, {"value": "no", "reason": f"  {reason} "})
+    assert response.status_code == 200
+    assert response.context["form"].errors["reason"] == [
+        "Say why the decision changes: this is the reason given for “VCSE”."
+    ]
+    assert TagOverride.objects.get(supplier=supplier).value == "yes"
+    # The same answer with the same reason is "nothing changed", as before; a
+    # new reason saves the new answer.
+    client.post(url, {"value": "no", "reason": "Became a trading company in May"})
+    assert TagOverride.objects.get(supplier=supplier).value == "no"
