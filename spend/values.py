@@ -97,12 +97,28 @@ def _clean_str(text: str) -> str:
     return " ".join(text.translate(_TEXT_TABLE).split())
 
 
+# Invisible characters a message names in words (QA: "£12\xa0500.00" meant
+# nothing to an officer); others are shown as Python escapes.
+_INVISIBLE_NAMES = {
+    "\xa0": "[non-breaking space]",
+    "\u202f": "[narrow non-breaking space]",
+    "\u2009": "[thin space]",
+    "\u200b": "[zero-width space]",
+    "\t": "[tab]",
+    "\n": "[line break]",
+    "\r": "[line break]",
+}
+
+
 def _shown(value: object, limit: int = 60) -> str:
-    """The value in double quotes for a message, with invisible characters escaped."""
+    """The value in double quotes for a message, with invisible characters named
+    or escaped."""
     text = str(value).strip()
     if len(text) > limit:
         text = text[: limit - 1] + "…"
-    visible = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    visible = "".join(
+        c if c.isprintable() else _INVISIBLE_NAMES.get(c, repr(c)[1:-1]) for c in text
+    )
     return f'"{visible}"'
 
 

@@ -300,6 +300,8 @@ def test_it_always_returns_a_decimal_with_two_places():
         ("1 234", 'not an amount: "1 234"'),
         ("١٢٣", 'not an amount: "١٢٣"'),
         ("\x00", 'not an amount: "\\x00"'),
+        # Invisible characters named in words (QA: "£12\xa0500.00").
+        ("£12\xa0500.00", 'not an amount: "£12[non-breaking space]500.00"'),
     ],
 )
 def test_it_rejects_what_is_not_an_amount_with_a_clear_message(value, message):
