@@ -65,6 +65,13 @@ def _confirm(client, council, upload, **changes):
     return client.post(url, data)
 
 
+def _upload_corrected(client, council, rows, name: str = "fixed.csv"):
+    """Upload the rejected rows `rows` as corrected (started at once, their
+    layout remembered), and the upload they make."""
+    _upload(client, council, csv_bytes(rows), name)
+    return SpendUpload.objects.get(file_name=name)
+
+
 def test_a_finance_officer_uploads_checks_the_columns_and_imports(
     client, finance_officer, council
 ):
@@ -234,9 +241,7 @@ def test_rejected_rows_download_fix_and_upload_again(client, finance_officer, co
     rows[1][0], rows[1][1] = "30/04/2025", "Hyperlink Signs Ltd"
     # Read as the file it came from: the columns LocalSpend added to it leave its
     # layout as it was, so the remembered columns read it, without asking.
-    _upload(client, council, csv_bytes(rows), "fixed.csv")
-    again = SpendUpload.objects.get(file_name="fixed.csv")
-    again.refresh_from_db()
+    again = _upload_corrected(client, council, rows)
     assert again.mappings[0]["source"] == "remembered"
     assert (again.rows_imported, again.rows_rejected) == (1, 0)
     assert SpendLine.objects.filter(council=council).count() == 2
@@ -266,8 +271,7 @@ def test_rejected_rows_keep_a_repeated_heading_as_both_columns(
         "1000.00",
     ]
     rows[1][0] = "28/02/2025"
-    _upload(client, council, csv_bytes(rows), "fixed.csv")
-    again = SpendUpload.objects.get(file_name="fixed.csv")
+    again = _upload_corrected(client, council, rows)
     assert again.mappings[0]["source"] == "remembered"
     assert (again.status, again.rows_imported) == ("imported", 1)
 
@@ -287,8 +291,7 @@ def test_the_corrected_rows_are_linked_from_the_upload_they_came_from(
     upload = _imported_with_one_rejected(client, council, bad)
     rows = rejected_rows(client, council, upload)
     rows[1][0] = "30/04/2025"
-    _upload(client, council, csv_bytes(rows), "fixed.csv")
-    fixed = SpendUpload.objects.get(file_name="fixed.csv")
+    fixed = _upload_corrected(client, council, rows)
     detail = client.get(reverse("spend:upload-detail", args=[council.slug, upload.pk]))
     said = (
         "Corrected rows from this file were uploaded in "
@@ -320,8 +323,7 @@ def test_a_corrected_row_identical_to_one_imported_from_its_file_is_imported(
     upload = _imported_with_one_rejected(client, council, bad)
     rows = rejected_rows(client, council, upload)
     rows[1][0] = "04/01/2025"
-    _upload(client, council, csv_bytes(rows), "fixed.csv")
-    again = SpendUpload.objects.get(file_name="fixed.csv")
+    again = _upload_corrected(client, council, rows)
     if again.status == "pending":
         _confirm(client, council, again)
     again.refresh_from_db()
