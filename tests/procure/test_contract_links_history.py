@@ -315,6 +315,17 @@ def test_a_payment_taken_off_and_handed_back_is_no_longer_listed(
     unlink_lines(contract, [line.pk], user=council_officer)
     client.force_login(council_officer)
     assert len(client.get(contract.get_absolute_url()).context["unlinked_lines"]) == 1
+    # Looked for among the other payments, it is pointed to (QA: "No other
+    # payments ... were made between these days", and no word of where it was).
+    between = client.get(
+        contract.get_absolute_url(),
+        {"other-date_from": "2025-06-01", "other-date_to": "2025-06-01"},
+    )
+    assertContains(
+        between,
+        "Payments taken off this contract by hand are not listed here: they are "
+        "under “Payments taken off this contract by hand”, above, to link again.",
+    )
     url = reverse("procure:contract-lines", args=[council.slug, contract.pk])
     client.post(url, {"action": "release", "lines": [line.pk]})
     assert _contract_of(line) == contract.pk
