@@ -115,6 +115,9 @@ class SpendLineTable(tables.Table):
     """Expects lines annotated with `directorate` (see spend.filters)."""
 
     item_names = "payments"  # counted under the table: "(40 payments)"
+    # On a phone each payment is a card, its amount in sight (QA: the Amount
+    # column was off the screen of a 390px phone, the dashboard's drill-down).
+    cards = True
 
     def __init__(self, *args, council, **kwargs):
         self.council = council
