@@ -1282,7 +1282,7 @@ def _conclude(
     upload: SpendUpload, result: ImportResult, parsed: ParsedFile, loader: _Loader
 ) -> None:
     _reconcile(result, parsed)
-    result.notes += _other_body(upload.council, parsed)
+    result.notes += _other_body(upload.council, parsed, added=result.rows_imported > 0)
     vat = decide_vat_basis(upload.vat_basis, amount_headings(parsed.blocks))
     upload.vat_basis = vat.basis  # saved by _finish
     if vat.note:
@@ -1341,7 +1341,7 @@ def _corrections_note(corrected: list[SpendUpload]) -> list[str]:
 
 
 def _other_body(
-    council: Council, parsed: ParsedFile, *, imported: bool = True
+    council: Council, parsed: ParsedFile, *, imported: bool = True, added: bool = True
 ) -> list[str]:
     """A warning where the file's "Body Name" column (or the like) names another
     body than this council (QA: Craven's, Lambeth's and Devon's files went into
@@ -1352,6 +1352,8 @@ def _other_body(
         return []
     if not imported:
         return [f"{note} If it is not {council.name}'s file, do not import it."]
+    if not added:  # QA: "imported all the same" of a file that added nothing
+        return [f"{note} None of its payments was added."]
     return [
         f"{note} Its payments were imported all the same: if it is not "
         f"{council.name}'s file, roll it back."

@@ -182,6 +182,26 @@ def test_a_dry_run_warns_of_a_file_naming_another_council(council, tmp_path):
     assert not SpendUpload.objects.exists()
 
 
+def test_a_file_of_another_council_that_adds_nothing_is_not_said_imported(
+    client, finance_officer, council
+):
+    """QA: a file whose payments were all held already still said "Its payments
+    were imported all the same"."""
+    client.force_login(finance_officer)
+    _upload(client, council, CRAVEN, "craven.csv")
+    _confirm(client, council, SpendUpload.objects.get())
+    _upload(client, council, CRAVEN + b"\n", "craven-again.csv")
+    again = SpendUpload.objects.get(file_name="craven-again.csv")
+    _confirm(client, council, again)
+    again.refresh_from_db()
+    assert (again.rows_imported, again.rows_duplicate) == (0, 2)
+    assert again.warnings == [
+        "This file says it is Craven District Council's spend (column "
+        '"Body Name"): check you are uploading to the right council. None of its '
+        "payments was added."
+    ]
+
+
 def test_another_councils_file_in_a_remembered_layout_is_shown_before_it_is_read(
     client, finance_officer, council
 ):
