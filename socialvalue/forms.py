@@ -144,8 +144,8 @@ class TargetForm(forms.ModelForm):
         )
         for field, year in (("baseline_year", baseline), ("target_year", target)):
             if year is not None and not first.start_year <= year <= last.start_year:
+                # add_error takes the year out of the cleaned data too.
                 self.add_error(field, f"Enter a financial year from {first} to {last}.")
-                data[field] = None
         baseline, target = data.get("baseline_year"), data.get("target_year")
         if baseline and target and target <= baseline:
             self.add_error(

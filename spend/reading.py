@@ -402,7 +402,8 @@ def _check_grid_sizes(data: bytes, label: str) -> None:
     for (sheet, _), (rows, columns) in zip(sheets, grids, strict=True):
         before, used = used, used + rows * columns
         if used > MAX_WORKBOOK_CELLS:
-            corner = f"{_column_letter(max(columns, 1) - 1).upper()}{rows}"
+            corner = _column_name(max(columns, 1) - 1).removeprefix("column ")
+            corner += str(rows)
             count = f"{used:,} cells" + (" with the sheets before it" if before else "")
             raise FileRefused(
                 f'{label}: sheet "{sheet}" runs to cell {corner}, {count}, more '

@@ -16,6 +16,7 @@ only when the quick bounds could pass the limit.
 
 from __future__ import annotations
 
+import html
 import re
 import zipfile
 from posixpath import dirname, join, normpath
@@ -107,7 +108,7 @@ def worksheets(archive: zipfile.ZipFile) -> list[tuple[str, str]]:
         rid = re.search(rb'\s(?:\w+:)?id="([^"]*)"', tag)
         member = targets.get(rid[1]) if rid else None
         if name and member in names:
-            found.append((_unescape(name[1].decode("utf-8", "replace")), member))
+            found.append((html.unescape(name[1].decode("utf-8", "replace")), member))
     named = {member for _, member in found}
     for member in sorted(names):
         if (
@@ -117,14 +118,3 @@ def worksheets(archive: zipfile.ZipFile) -> list[tuple[str, str]]:
         ):
             found.append((member.rsplit("/", 1)[-1].removesuffix(".xml"), member))
     return found
-
-
-def _unescape(text: str) -> str:
-    for entity, char in (
-        ("&lt;", "<"),
-        ("&gt;", ">"),
-        ("&quot;", '"'),
-        ("&apos;", "'"),
-    ):
-        text = text.replace(entity, char)
-    return text.replace("&amp;", "&")

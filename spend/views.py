@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from functools import partial
 from types import SimpleNamespace
@@ -814,7 +815,7 @@ def rejected_as_workbook(upload: SpendUpload) -> bool:
     return len({block.get("layout", "") for block in upload.mappings}) > 1
 
 
-def _merged_header(keys) -> list[str]:  # noqa: ANN001
+def _merged_header(keys: Iterable[Sequence[str]]) -> list[str]:
     """The headings of rows of one layout (short rows name fewer columns), each as
     often as a row has it: a file with two "Account Code" columns (Craven: the
     code and its name) keeps both, so the corrected file is read as the original."""
@@ -830,7 +831,7 @@ def _merged_header(keys) -> list[str]:  # noqa: ANN001
     return header
 
 
-def _by_heading(pairs) -> dict[tuple[str, int], str]:  # noqa: ANN001
+def _by_heading(pairs: Iterable[Sequence[str]]) -> dict[tuple[str, int], str]:
     """Cells by (heading, which of the columns so headed), from 1."""
     seen: Counter[str] = Counter()
     cells = {}
