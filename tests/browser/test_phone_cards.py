@@ -45,3 +45,79 @@ def test_each_payment_is_a_card_on_a_phone(demo, live_server, page, log_in):
     expect(amount).to_contain_text("£")
     box = amount.bounding_box()
     assert box["x"] + box["width"] <= 390
+
+
+def _fits(page, table) -> None:
+    wrapper = table.locator("xpath=..")
+    scroll, client = wrapper.evaluate("w => [w.scrollWidth, w.clientWidth]")
+    assert scroll <= client, f"the table scrolls sideways: {scroll} > {client}"
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= 390, f"the page scrolls sideways: {width}px"
+
+
+def test_dashboard_chart_tables_are_cards_on_a_phone(demo, live_server, page, log_in):
+    """QA: the charts' "view as a table" (month by month, and by directorate)
+    scrolled sideways on a phone, the target and projection out of sight."""
+    base = live_server.url
+    page.set_viewport_size({"width": 390, "height": 900})
+    log_in(page, base, "demo-cabinet")
+    page.goto(base + "/c/luton/dashboard/")
+    figures = page.locator("figure.ls-chart")
+    assert figures.count() >= 2
+    for i in range(figures.count()):
+        figure = figures.nth(i)
+        figure.locator("summary").click()
+        table = figure.locator("table.ls-table-cards")
+        _fits(page, table)
+        first = table.locator("tbody tr").first
+        share = first.locator("td[data-label]").filter(has_text="%").first
+        expect(share).to_be_visible()
+        box = share.bounding_box()
+        assert box["x"] + box["width"] <= 390
+    # A projected month has no spend: its blank cells are not shown as labels
+    # with nothing after them.
+    trend = figures.first.locator("table tbody tr").last
+    expect(trend.locator("th")).to_contain_text("projected")
+    for cell in trend.locator("td[data-label]").all():
+        if not cell.inner_text().replace(cell.get_attribute("data-label"), "").strip():
+            expect(cell).to_be_hidden()
+
+
+def test_members_are_cards_on_a_phone_and_a_table_on_a_desktop(
+    demo, live_server, page, log_in
+):
+    base = live_server.url
+    page.set_viewport_size({"width": 390, "height": 900})
+    log_in(page, base, "demo-admin")
+    page.goto(base + "/c/luton/settings/members/")
+    table = page.locator("table.ls-table-cards")
+    _fits(page, table)
+    role = table.locator("tbody tr").first.locator("td[data-label='Role']")
+    expect(role).to_be_visible()
+    expect(table.locator("thead")).not_to_be_in_viewport()
+    page.set_viewport_size({"width": 1280, "height": 900})
+    expect(table.locator("thead th").first).to_be_visible()
+    head = table.locator("thead th").first.bounding_box()
+    assert head["width"] > 1 and head["height"] > 1
+
+
+def test_contract_payments_are_cards_on_a_phone(demo, live_server, page, log_in):
+    from procure.models import Contract
+    from spend.models import SpendLine
+
+    contract = (
+        Contract.objects.filter(council__slug="luton", spend_lines__isnull=False)
+        .distinct()
+        .first()
+    )
+    assert contract is not None and SpendLine.objects.filter(contract=contract).exists()
+    base = live_server.url
+    page.set_viewport_size({"width": 390, "height": 900})
+    log_in(page, base, "demo-officer")
+    page.goto(base + contract.get_absolute_url())
+    table = page.locator("#linked-payments table.ls-table-cards")
+    _fits(page, table)
+    amount = table.locator("tbody tr").first.locator("td[data-label='Amount']")
+    expect(amount).to_contain_text("£")
+    box = amount.bounding_box()
+    assert box["x"] + box["width"] <= 390
