@@ -50,6 +50,7 @@ from procure.models import (
     split_codes,
 )
 from socialvalue.tagging import classify_suppliers
+from spend.export import unneutralise
 from spend.importer import (
     GENERIC_WORDS,
     distinctive_words_agree,
@@ -608,7 +609,7 @@ def _import_row(council, values, held: _Held, user, today, reason: str):
             f"{held.rows[key]} of this file",
         )
     existing = held.contracts.get(key)
-    supplier, warning = _supplier(values, held)
+    supplier, warning = _supplier(values, held, existing)
     new_supplier = None
     if supplier is not None and supplier.pk is None:
         supplier._history_user = user
@@ -698,7 +699,7 @@ def _cell(row: list[object], index: int) -> object:
 
 
 def _text(cells: dict[str, object], name: str) -> str:
-    return clean_text(cells.get(name)) if name in cells else ""
+    return unneutralise(clean_text(cells.get(name))) if name in cells else ""
 
 
 def _values(cells: dict[str, object], today: date) -> tuple[dict, int]:
@@ -708,7 +709,7 @@ def _values(cells: dict[str, object], today: date) -> tuple[dict, int]:
         if name in cells:
             values[name] = _text(cells, name)
     if "description" in cells:
-        values["description"] = str(cells["description"] or "").strip()
+        values["description"] = unneutralise(str(cells["description"] or "").strip())
     if not values.get("reference"):
         raise _Rejected("reference", "the contract reference is empty")
     if "title" in cells and not values["title"]:
@@ -792,10 +793,14 @@ def _company_number(text: str) -> str:
     return number
 
 
-def _supplier(values: dict, held: _Held) -> tuple[Supplier | None, str]:
-    """The register's supplier for the row and a warning about it (or ""): by
-    company number, then by name (the register, then this council's aliases),
-    else a new unverified one (unsaved).
+def _supplier(
+    values: dict, held: _Held, existing: Contract | None = None
+) -> tuple[Supplier | None, str]:
+    """The register's supplier for the row and a warning about it (or ""): the
+    supplier the contract already has when the row names it (by its name, and
+    its company number if the row gives one), else by company number, then by
+    name (the register, then this council's aliases), else a new unverified one
+    (unsaved).
 
     A number is taken only when the row's name agrees with it (QA: "Ashcroft
     Print Ltd" with Amber Cleaning Limited's number was attached to Amber
@@ -804,6 +809,18 @@ def _supplier(values: dict, held: _Held) -> tuple[Supplier | None, str]:
     number, name = values["company_number"], values["supplier_name"]
     if not name and not number:
         return None, ""
+    held_now = existing.supplier if existing is not None else None
+    if (
+        held_now is not None
+        and name
+        and normalise_name(name) == held_now.normalised_name
+        and (not number or number == held_now.company_number)
+    ):
+        # Its own supplier, not another of the same name (QA: a download of
+        # the register imported again gave "Chiltern Cleaning Ltd"'s contract
+        # to "Chiltern Cleaning Limited", a verified supplier of that name,
+        # and moved its payments).
+        return _unmerged(held_now), ""
     named = None
     if name and not is_redacted(name):
         norm = normalise_name(name)
@@ -956,6 +973,12 @@ def _form_data(
         # The same reference written another way ("lbc-001" for "LBC-001"): the
         # register keeps its spelling, so a re-import changes nothing for it.
         data["reference"] = existing.reference
+        if values.get("status") == existing.current_status:
+            # The status as LocalSpend shows it (and downloads it): "Ended" for
+            # an active contract past its end date. Not a change to record (QA:
+            # a download imported again recorded such contracts as ended, and
+            # an extension entered afterwards left them so).
+            data["status"] = existing.status
     if supplier is not None:
         data["supplier"] = supplier.pk
     return {k: ("" if v is None else v) for k, v in data.items()}

@@ -30,6 +30,15 @@ def neutralise(value: object) -> str:
     return text
 
 
+def unneutralise(text: str) -> str:
+    """Undo `neutralise` on a cell read back from one of LocalSpend's downloads
+    (QA: a title "-Interim repairs" came back as "'-Interim repairs"): the
+    apostrophe goes when `neutralise` would have put it there."""
+    if text.startswith("'") and neutralise(text[1:]) == text:
+        return text[1:]
+    return text
+
+
 def csv_response(
     file_name: str, header: list[str], rows: Iterable[list]
 ) -> HttpResponse:
