@@ -21,6 +21,10 @@ _SHORT_LABELS = {
 class SupplierTable(tables.Table):
     """A council's suppliers, their tags as it sees them, and its spend in a period."""
 
+    # On a phone each row is a card, every value in sight (QA: the last
+    # columns were off a 390px screen).
+    cards = True
+
     item_names = "suppliers"  # counted under the table: "(40 suppliers)"
     compact = True  # six columns beside the filters: smaller text, to fit
 
@@ -111,6 +115,10 @@ STATUS_COLOURS = {"pipeline": "purple", "active": "green", "ended": "grey"}
 class ContractTable(tables.Table):
     """A council's contracts with spend to date (`Contract.objects.with_spend()`)."""
 
+    # On a phone each row is a card, every value in sight (QA: the last
+    # columns were off a 390px screen).
+    cards = True
+
     item_names = "contracts"  # counted under the table: "(40 contracts)"
 
     reference = tables.Column(verbose_name="Contract")
@@ -179,6 +187,10 @@ class ContractTable(tables.Table):
 class OffContractTable(tables.Table):
     """Suppliers with spend no contract covers in a financial year (rows are dicts
     from `off_contract_suppliers`)."""
+
+    # On a phone each row is a card, every value in sight (QA: the last
+    # columns were off a 390px screen).
+    cards = True
 
     item_names = "suppliers"  # counted under the table: "(40 suppliers)"
 

@@ -8,6 +8,8 @@ amount.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -121,3 +123,73 @@ def test_contract_payments_are_cards_on_a_phone(demo, live_server, page, log_in)
     expect(amount).to_contain_text("£")
     box = amount.bounding_box()
     assert box["x"] + box["width"] <= 390
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "suppliers/",
+        "contracts/",
+        "contracts/pipeline/",
+        "contracts/off-contract/",
+        "social-value/",
+    ],
+)
+def test_procurement_lists_have_no_table_wider_than_a_phone(
+    demo, live_server, page, log_in, path
+):
+    """QA: on a 390px phone the contracts list hid Ends, Value and Spend to date,
+    the suppliers list VCSE, Living Wage and Spend, the pipeline Ends and Spend,
+    spend with no contract its Amount, and the social value totals their
+    Delivered % and Proxy value, in tables that scrolled sideways unannounced."""
+    base = live_server.url
+    page.set_viewport_size({"width": 390, "height": 900})
+    log_in(page, base, "demo-officer")
+    page.goto(f"{base}/c/luton/{path}")
+    tables = page.locator("main table")
+    assert tables.count() >= 1, "nothing to look at: the demo has no rows here"
+    for table in tables.all():
+        expect(table).to_have_class(re.compile(r"\bls-table-cards\b"))
+        _fits(page, table)
+        last = table.locator("tbody tr").first.locator("td").last
+        box = last.bounding_box()
+        assert box["x"] + box["width"] <= 390
+
+
+def test_a_table_that_still_scrolls_is_a_labelled_region_in_the_tab_order(
+    demo, live_server, page, log_in
+):
+    """A table kept as a table (a contract's delivery returns) that is wider than
+    the phone scrolls in its wrapper, which says so and takes keyboard focus
+    (static/localspend/init.js); at desktop width it fits and does not."""
+    from socialvalue.models import DeliveryReturn
+
+    contract = (
+        DeliveryReturn.objects.filter(commitment__contract__council__slug="luton")
+        .first()
+        .commitment.contract
+    )
+    base = live_server.url
+    log_in(page, base, "demo-officer")
+    url = f"{base}/c/luton/contracts/{contract.pk}/social-value/"
+    found = {}
+    for width in (390, 1280):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(url)
+        page.wait_for_timeout(200)  # the resize observer's turn
+        found[width] = page.evaluate(
+            """() => [...document.querySelectorAll('main .ls-table-wrapper')]
+              .map(w => ({scrolls: w.scrollWidth > w.clientWidth + 1,
+                          tabindex: w.getAttribute('tabindex'),
+                          role: w.getAttribute('role'),
+                          label: w.getAttribute('aria-label') || ''}))"""
+        )
+    assert any(w["scrolls"] for w in found[390]), found[390]
+    for width, wrappers in found.items():
+        for wrapper in wrappers:
+            if wrapper["scrolls"]:
+                assert (wrapper["tabindex"], wrapper["role"]) == ("0", "region")
+                assert wrapper["label"].endswith("(scrolls sideways)"), wrapper
+            else:
+                assert wrapper["tabindex"] is None, (width, wrapper)
+    assert not any(w["scrolls"] for w in found[1280]), found[1280]
