@@ -800,6 +800,28 @@ KPIFormSet = forms.inlineformset_factory(
 )
 
 
+class ContractDeleteForm(forms.Form):
+    """Why a contract is deleted: kept in its history with who deleted it."""
+
+    reason = forms.CharField(
+        label="Why are you deleting it?",
+        help_text="For example, “Entered by mistake: the contract is LBC-C-0011”. "
+        "It is kept in the contract's history, with your name.",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={
+            "required": "Say why you are deleting the contract.",
+            "max_length": "Say why in 500 characters or fewer.",
+        },
+    )
+
+    def clean_reason(self) -> str:
+        reason = " ".join(self.cleaned_data["reason"].split())
+        if not reason:
+            raise forms.ValidationError("Say why you are deleting the contract.")
+        return reason
+
+
 class KPIRatingForm(forms.Form):
     """A rating of one of the contract's KPIs. Rating the same KPI for the same
     period again replaces the earlier rating; the history keeps both."""

@@ -47,6 +47,7 @@ from councils.tables import order, paginate
 from councils.templatetags.money import gbp
 from procure.filters import ContractFilter, SupplierFilter
 from procure.forms import (
+    ContractDeleteForm,
     ContractForm,
     KPIFormSet,
     KPIRatingForm,
@@ -781,6 +782,9 @@ def contract_list(request: HttpRequest, council: Council) -> HttpResponse:
         # right, so the file never holds contracts the officer meant to leave out.
         "csv_query": query.urlencode() if valid else "",
         "csv_count": table.paginator.count if valid else 0,
+        "deleted_count": Contract.history.filter(
+            council_id=council.pk, history_type="-"
+        ).count(),
     }
     # Asked for the file with filters that are not valid: the page, saying why.
     status = 400 if wants_csv else 200
@@ -1338,6 +1342,82 @@ def contract_edit(request: HttpRequest, council: Council, pk: int) -> HttpRespon
         **_kpi_context(contract),
     }
     return render(request, "procure/contract_form.html", context)
+
+
+@council_view(Capability.EDIT_REGISTER)
+@require_http_methods(["GET", "HEAD", "POST"])
+def contract_delete(request: HttpRequest, council: Council, pk: int) -> HttpResponse:
+    """Ask why, then (on POST) delete a contract entered by mistake (QA: there
+    was no way to). Its payments go back to the rule: to another of the
+    supplier's contracts covering their date, or to none, moves recorded on the
+    contracts that gain them; its KPIs go with it. Its history keeps it, with
+    who deleted it and why (`contracts_deleted`). A contract with social value
+    commitments is not deleted: they hold delivery returns and evidence."""
+    contract = _contract_for(council, pk)
+    commitments = contract.commitments.count()
+    form = ContractDeleteForm(request.POST or None)
+    if request.method == "POST" and not commitments and form.is_valid():
+        with transaction.atomic():
+            held = Contract.objects.select_for_update().get(pk=contract.pk)
+            if held.commitments.exists():  # added meanwhile
+                return redirect(request.path)
+            line_ids = list(held.spend_lines.values_list("pk", flat=True))
+            held._history_user = request.user
+            held._change_reason = form.cleaned_data["reason"]
+            held.delete()  # procure.linking.contract_deleted relinks its payments
+            went = (
+                SpendLine.objects.filter(pk__in=line_ids)
+                .values("contract__reference")
+                .annotate(lines=Count("pk"))
+                .order_by("-lines", "contract__reference")
+            )
+        messages.success(request, _deleted_words(held, went, len(line_ids)))
+        return redirect("procure:contracts", council.slug)
+    context = {
+        "council": council,
+        "contract": contract,
+        "form": form,
+        "commitments": commitments,
+        "kpis": contract.kpis.count(),
+        "spend": SpendLine.objects.filter(contract=contract).headline(),
+    }
+    status = 409 if request.method == "POST" and commitments else 200
+    return render(request, "procure/contract_delete.html", context, status=status)
+
+
+def _deleted_words(contract: Contract, went, lines: int) -> str:
+    words = f"Deleted contract {contract.reference}, {contract.title}."
+    if not lines:
+        return words
+    parts = [
+        f"{row['lines']:,} to contract {row['contract__reference']}"
+        if row["contract__reference"]
+        else f"{row['lines']:,} to no contract"
+        for row in went
+    ]
+    some = f"{lines:,} payment{pluralize(lines)}"
+    return f"{words} Its {some} went back to the linking rule: {get_text_list(parts, 'and')}."
+
+
+@council_view(Capability.VIEW)
+@require_safe
+def contracts_deleted(request: HttpRequest, council: Council) -> HttpResponse:
+    """The council's deleted contracts, latest first: what each was, who deleted
+    it, when and why (from the contracts' history)."""
+    records = (
+        Contract.history.filter(council_id=council.pk, history_type="-")
+        .select_related("history_user")
+        .order_by("-history_date", "-history_id")
+    )
+    page = Paginator(records, 50).get_page(request.GET.get("page"))
+    who = history_who(council)
+    suppliers = Supplier.objects.in_bulk({r.supplier_id for r in page} - {None})
+    rows = [
+        {"record": r, "who": who(r), "supplier": suppliers.get(r.supplier_id)}
+        for r in page
+    ]
+    context = {"council": council, "page": page, "rows": rows}
+    return render(request, "procure/contracts_deleted.html", context)
 
 
 def _after_save(request: HttpRequest, contract: Contract, verb: str) -> None:

@@ -59,6 +59,9 @@ ROUTES: dict[str, tuple[str | None, Capability | None]] = {
     "procure:contract-new": (None, Capability.EDIT_REGISTER),
     "procure:contract-import": (None, Capability.EDIT_REGISTER),
     "procure:contract-edit": ("contract", Capability.EDIT_REGISTER),
+    # Its POST needs a reason: tests/procure/test_contract_delete.py checks it.
+    "procure:contract-delete": ("contract", Capability.EDIT_REGISTER),
+    "procure:contracts-deleted": (None, Capability.VIEW),
     "procure:contract-kpis": ("contract", Capability.EDIT_REGISTER),
     "procure:kpi-rate": ("contract", Capability.EDIT_REGISTER),
     "procure:contract-lines": ("contract", Capability.EDIT_REGISTER),
