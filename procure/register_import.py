@@ -42,6 +42,7 @@ from rapidfuzz import fuzz
 
 from councils.models import Council
 from procure.models import (
+    AwardMethod,
     Contract,
     ContractStatus,
     ProcurementRoute,
@@ -151,6 +152,37 @@ FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "end_date": (
         "End date",
         ("end date", "contract end date", "expiry date", "end"),
+    ),
+    "review_date": (
+        "Review date",
+        ("review date", "contract review date", "next review date"),
+    ),
+    "extension_end_date": (
+        "End date if extended",
+        (
+            "end date if extended",
+            "extended end date",
+            "extension end date",
+            "end date including extensions",
+            "end date with extensions",
+        ),
+    ),
+    "annual_value": (
+        "Estimated annual value",
+        (
+            "estimated annual value",
+            "annual value",
+            "annual contract value",
+            "value per year",
+        ),
+    ),
+    "irrecoverable_vat": (
+        "Irrecoverable VAT",
+        ("irrecoverable vat", "irrecoverable vat amount", "non recoverable vat"),
+    ),
+    "award_method": (
+        "Tendered or quoted",
+        ("tendered or quoted", "whether tendered or quoted", "tender or quote"),
     ),
     "department": (
         "Department",
@@ -714,7 +746,7 @@ def _values(cells: dict[str, object], today: date) -> tuple[dict, int]:
         raise _Rejected("reference", "the contract reference is empty")
     if "title" in cells and not values["title"]:
         raise _Rejected("title", "the contract title is empty")
-    for name in ("start_date", "end_date"):
+    for name in ("start_date", "end_date", "review_date", "extension_end_date"):
         if name in cells and _text(cells, name):
             try:
                 values[name] = parse_date(cells[name], today=today)
@@ -724,6 +756,11 @@ def _values(cells: dict[str, object], today: date) -> tuple[dict, int]:
             values[name] = None
     if any(name in cells for name in ("value", "value_high", "value_low")):
         values["value"] = _value(cells)
+    for name in ("annual_value", "irrecoverable_vat"):
+        if name in cells:
+            values[name] = _amount(cells, name)
+    if "award_method" in cells:
+        values["award_method"] = _award_method(_text(cells, "award_method"))
     bare = 0
     if "cpv_codes" in cells:
         codes = split_codes(_text(cells, "cpv_codes"))
@@ -756,6 +793,30 @@ def _value(cells: dict[str, object]):
         if amount > 0:
             return amount
     return None
+
+
+def _amount(cells: dict[str, object], name: str) -> Decimal | None:
+    if not _text(cells, name):
+        return None
+    try:
+        return parse_amount(cells[name])
+    except CellError as error:
+        raise _Rejected(name, str(error)) from error
+
+
+def _award_method(text: str) -> str:
+    """The Transparency Code's "tendered or quoted": blank, or one of the two."""
+    word = _norm(text)
+    if not word:
+        return ""
+    for method in AwardMethod:
+        if word in (method.value, _norm(method.label)):
+            return method.value
+    raise _Rejected(
+        "award_method",
+        f'"{text}" is neither "Tendered" nor "Quoted": write one of them, or '
+        "leave the cell blank",
+    )
 
 
 def _status(text: str) -> str:

@@ -2053,6 +2053,13 @@ def _import_preview(request, context, register, kept, errors, mapping=None):
             for name, (label, _) in context["fields"].items()
         ],
         columns=columns,
+        # Named, so an officer knows a change there will not be imported (QA:
+        # edits to unread columns came back "already up to date").
+        unread=[
+            header
+            for index, header in columns
+            if header and index not in mapping.values()
+        ],
         error_list=list(errors.items()),
         has_buyer="buyer" in mapping,
         rows_all=request.POST.get("rows") == "all",

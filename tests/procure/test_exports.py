@@ -609,6 +609,13 @@ def test_the_contracts_file_imports_into_another_councils_register(
         "value": "Value of agreement (whole life) (£)",
         "start_date": "Start date",
         "end_date": "End date",
+        # QA (session 13): these were left unread, and a change to them in the
+        # file was "already up to date".
+        "review_date": "Review date",
+        "extension_end_date": "End date if extended",
+        "annual_value": "Estimated annual value (£)",
+        "irrecoverable_vat": "Irrecoverable VAT (£)",
+        "award_method": "Tendered or quoted",
         "department": "Department responsible",
         "route": "Procurement route",
         "status": "Contract status",
@@ -632,3 +639,16 @@ def test_the_contracts_file_imports_into_another_councils_register(
         Decimal("120000.50"),
     )
     assert home.description == "Domiciliary care in the north of the borough"
+    assert (
+        home.review_date,
+        home.extension_end_date,
+        home.annual_value,
+        home.irrecoverable_vat,
+        home.award_method,
+    ) == (
+        date(2026, 9, 30),
+        date(2029, 3, 31),
+        Decimal("40000.17"),
+        Decimal("12.34"),
+        "tendered",
+    )

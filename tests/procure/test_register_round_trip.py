@@ -9,6 +9,7 @@ title starting with "-".
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
@@ -168,3 +169,83 @@ def test_an_apostrophe_not_put_there_by_a_download_is_kept(council, council_offi
         "'Twas the night (a pantomime)"
     )
     assert date(2026, 12, 1) == Contract.objects.get(reference="LBC-9").start_date
+
+
+def test_review_date_extension_annual_value_vat_and_award_method_are_read(
+    council, council_officer, contracts
+):
+    """QA: a change to these columns of LocalSpend's own file was "already up
+    to date"; moving the end date and the extended end date together was
+    refused, the file's extended end date unread."""
+    header = (
+        "Reference number,Title of agreement,End date,Review date,"
+        "End date if extended,Estimated annual value (£),Irrecoverable VAT (£),"
+        "Tendered or quoted\n"
+    )
+    data = header + (
+        "LBC-QA-002,-Interim repairs (pilot),31/01/2032,30/06/2027,31/01/2033,"
+        '"£1,234.50",12.00,Quoted\n'
+    )
+    report = _import_again(council, data.encode(), council_officer)
+    assert report.updated == 1
+    contract = Contract.objects.get(reference="LBC-QA-002")
+    assert (
+        contract.end_date,
+        contract.review_date,
+        contract.extension_end_date,
+        contract.annual_value,
+        contract.irrecoverable_vat,
+        contract.award_method,
+    ) == (
+        date(2032, 1, 31),
+        date(2027, 6, 30),
+        date(2033, 1, 31),
+        Decimal("1234.50"),
+        Decimal("12.00"),
+        "quoted",
+    )
+
+
+@pytest.mark.parametrize(
+    ("column", "cell", "message"),
+    [
+        ("Tendered or quoted", "Maybe", '"Maybe" is neither "Tendered" nor "Quoted"'),
+        ("Estimated annual value", "lots", "lots"),
+        ("Review date", "31/02/2027", "31/02/2027"),
+    ],
+)
+def test_a_bad_cell_in_those_columns_rejects_its_row_naming_the_column(
+    council, council_officer, contracts, column, cell, message
+):
+    data = f"Reference,Title,{column}\nLBC-QA-002,Repairs,{cell}\n".encode()
+    register = register_import.read(data, "contracts.csv")
+    report = register_import.import_register(
+        council, register, register.mapping, user=council_officer
+    )
+    assert report.rejected == 1 and report.reconciles
+    text = report.rejections[0].message("contracts.csv")
+    assert f'"contracts.csv" row 2, column "{column}"' in text, text
+    assert message in text
+
+
+def test_the_preview_names_the_columns_it_will_not_read(
+    client, council, council_officer
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(council_officer)
+    data = (
+        b"Reference number,Title of agreement,Start date,SME,Contract manager notes\n"
+        b"LBC-9,Repairs,01/04/2026,Yes,Call Sam\n"
+    )
+    upload = SimpleUploadedFile("register.csv", data, "text/csv")
+    preview = client.post(
+        reverse("procure:contract-import", args=[council.slug]),
+        {"step": "upload", "register-file": upload},
+    )
+    assert preview.status_code == 200
+    text = " ".join(preview.content.decode().split())
+    assert (
+        "These 2 columns are not read, so nothing in them is imported: “SME”, "
+        "“Contract manager notes”." in text
+    )
