@@ -25,6 +25,7 @@ from functools import cached_property, partial
 from itertools import compress, count, islice, repeat, takewhile
 from operator import itemgetter
 
+from spend.export import unneutralise
 from spend.reading import (
     FIELDS,
     Block,
@@ -949,6 +950,12 @@ class _TextColumn:
     repeats: bool = True  # its cells repeat: worth looking up in the cache
 
 
+def _unneutralised(cell: object) -> object:
+    if type(cell) is str and cell[:1] == "'":
+        return unneutralise(cell)
+    return cell
+
+
 class _BlockReader:
     """The rows of one block → line records, rejected and skipped rows.
 
@@ -995,6 +1002,13 @@ class _BlockReader:
         # £1.00 in a file read without a header). A value further along is not
         # a sign there (a last column some rows leave empty).
         self.split_only = plan.header is None
+        # A download of rejected rows (its added "LocalSpend: …" columns), put
+        # right and uploaded again: the apostrophe the download put before a
+        # cell starting with = + - or @ comes off (QA: "+Plus Ltd" came back as
+        # "'+Plus Ltd", and a credit note "- 520.00" was rejected again).
+        self.ours = plan.header is not None and any(
+            is_localspend_column(heading) for heading in plan.header
+        )
         self.overflow_at = max(
             len(plan.header) if plan.header is not None else _usual_width(plan),
             self.reach,
@@ -1026,6 +1040,8 @@ class _BlockReader:
             numbers, run = rows.take(RUN)
             if not run:
                 break
+            if self.ours:
+                run = [list(map(_unneutralised, row)) for row in run]
             records = self._short_cut(numbers, run)
             if None not in records:
                 batch += records
