@@ -153,6 +153,13 @@ class RefusesStaleSaves:
             self._refuse_stale(self.instance, seen)
         super()._post_clean()
 
+    def changes(self, held) -> bool:
+        """Whether saving (after `is_valid`) would change `held`, the record as
+        locked for the save: a form sent back as it was shown, or with values
+        that clean to those held ("lu1 2aa " for "LU1 2AA"), changes nothing
+        (QA: such a save added an empty "changed by" entry to the history)."""
+        return self.seen_values(self.instance) != self.seen_values(held)
+
     def refuse_if_stale(self, held) -> bool:
         """Check again against the record as locked for the save (a save that
         came in between validating and now): True, with the form's error, if

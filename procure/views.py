@@ -407,6 +407,11 @@ def supplier_edit(request: HttpRequest, council: Council, pk: int) -> HttpRespon
                     "procure/supplier_form.html",
                     {"council": council, "supplier": held, "form": form},
                 )
+            if not form.changes(held):
+                messages.info(
+                    request, f"Nothing was changed: {held.name} is as it was."
+                )
+                return redirect("procure:supplier-detail", council.slug, supplier.pk)
             form.save()
             # Postcode, size, numbers and accreditation decide the tags: work
             # them out again now, for every council (overrides still win).

@@ -884,3 +884,19 @@ def test_a_changed_decision_needs_a_reason_of_its_own(
     # new reason saves the new answer.
     client.post(url, {"value": "no", "reason": "Became a trading company in May"})
     assert TagOverride.objects.get(supplier=supplier).value == "no"
+
+
+def test_saving_a_supplier_unchanged_records_nothing(
+    client, council_officer, council, supplier
+):
+    """QA: sending the form back as shown, or with a postcode typed as it is
+    held but in another case ("lu1 2ab "), added an empty "changed by" entry."""
+    client.force_login(council_officer)
+    url = reverse("procure:supplier-edit", args=[council.slug, supplier.pk])
+    client.post(url, DATA)
+    records = supplier.history.count()
+    response = client.post(url, {**DATA, "postcode": "lu1 2ab "}, follow=True)
+    assertContains(response, "Nothing was changed: Wardown Plumbing Ltd is as it was.")
+    assert supplier.history.count() == records
+    client.post(url, {**DATA, "employees": "13"})
+    assert supplier.history.count() == records + 1
