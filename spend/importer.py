@@ -28,7 +28,19 @@ from operator import countOf, itemgetter
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
 from django.db import connection, transaction
-from django.db.models import Count, Exists, Max, Min, OuterRef, Q, QuerySet, Sum
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Abs
 from django.utils import timezone
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
@@ -1427,12 +1439,17 @@ def _references_held(
         return []
     examples = []
     for line in mine.order_by("payment_date", "source_row")[:REFERENCE_EXAMPLES]:
+        # Of several payments under one number that day, the nearest in amount
+        # is the one corrected (QA: £300, £700 and £650 under one number, the
+        # £700 corrected to £750, was said to be the £300).
         other = (
             others.filter(
                 payment_date=line.payment_date, transaction_ref=line.transaction_ref
             )
             .filter(Q(amount=line.amount) ^ Q(supplier_name=line.supplier_name))
+            .annotate(gap=Abs(F("amount") - Value(line.amount)))
             .select_related("upload")
+            .order_by("gap", "pk")
             .first()
         )
         examples.append(

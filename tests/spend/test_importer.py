@@ -267,6 +267,32 @@ def test_a_transaction_number_held_on_another_payment_is_a_warning(council, uplo
     assert may.warnings == []
 
 
+def test_of_several_payments_under_one_number_the_nearest_in_amount_is_named(
+    council, upload_of
+):
+    """QA: T7 paid £300, £700 and £650 on one day; the amended file has the £700
+    as £750. The warning named the £300 (held unchanged) as the one corrected."""
+    first = csv_bytes(
+        "05/07/2025,Hotel Lodging Ltd,300.00,T7,,",
+        "05/07/2025,Hotel Lodging Ltd,700.00,T7,,",
+        "05/07/2025,Hotel Lodging Ltd,650.00,T7,,",
+    )
+    import_spend_file(upload=upload_of(first, "july.csv"), data=first)
+    amended = csv_bytes(
+        "05/07/2025,Hotel Lodging Ltd,300.00,T7,,",
+        "05/07/2025,Hotel Lodging Ltd,750.00,T7,,",
+        "05/07/2025,Hotel Lodging Ltd,650.00,T7,,",
+    )
+    later = upload_of(amended, "july-amended.csv")
+    import_spend_file(upload=later, data=amended)
+    later.refresh_from_db()
+    (warning,) = later.warnings
+    assert (
+        "(T7 on 05/07/2025: £750.00 to Hotel Lodging Ltd here, £700.00 to Hotel "
+        "Lodging Ltd in july.csv)" in warning
+    )
+
+
 def test_an_amount_like_1_234_is_read_as_pounds_and_said(council, upload_of):
     """QA: "1.234", "12.345" were rounded to £1.23 and £12.35 without a word,
     though a file with continental number settings means £1,234 and £12,345."""
