@@ -87,6 +87,8 @@ PAGES = {
     "contract new": ("demo-officer", "/c/luton/contracts/new/", "form"),
     "contract edit": ("demo-officer", "/c/luton/contracts/{contract}/edit/", "form"),
     "contract KPIs": ("demo-officer", "/c/luton/contracts/{contract}/kpis/", "form"),
+    "contract delete": ("demo-officer", "/c/luton/contracts/{contract}/delete/", "h1"),
+    "deleted contracts": ("demo-cabinet", "/c/luton/contracts/deleted/", "h1"),
     "contract import": ("demo-officer", "/c/luton/contracts/import/", "form"),
     "commitment new": (
         "demo-officer",
