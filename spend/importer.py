@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextvars
 import logging
 import re
+from calendar import monthrange
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -41,6 +42,7 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Abs
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
@@ -59,7 +61,9 @@ from procure.models import (
 from socialvalue.tagging import classify_suppliers
 from spend import rollup
 from spend.models import (
+    DATE_MOVED,
     INTERNAL_ERROR,
+    NOT_IN_FILE,
     OUTSIDE_PERIOD,
     REFERENCE_HELD,
     RememberedMapping,
@@ -354,6 +358,10 @@ class HeldLines:
         # what a rollback of them waits for (`uploads_relying_on`).
         self.source: dict[str, int | list[int]] = {}
         self.held_in: set[int] = set()
+        # Per earlier upload: its lines in the dates covered, and how many of
+        # them this file matched (`_missing_and_moved`).
+        self.in_span: Counter[int] = Counter()
+        self.matched: Counter[int] = Counter()
         self.first: date | None = None
         self.last: date | None = None
 
@@ -374,14 +382,16 @@ class HeldLines:
         if not counts:
             return lines, []
         new, duplicate = [], []
-        source, held_in = self.source, self.held_in
+        source, held_in, matched = self.source, self.held_in, self.matched
         for line in lines:
             key = line[KEY]
             if counts[key] > 0:
                 counts[key] -= 1
                 duplicate.append(line)
                 where = source[key]
-                held_in.add(where.pop() if isinstance(where, list) else where)
+                upload_id = where.pop() if isinstance(where, list) else where
+                held_in.add(upload_id)
+                matched[upload_id] += 1
             else:
                 new.append(line)
         return new, duplicate
@@ -408,6 +418,7 @@ class HeldLines:
                 .order_by()
             ):
                 counts[key] += n
+                self.in_span[upload_id] += n
                 held = source.get(key)
                 if held is None and n == 1:  # nearly every key: one upload, once
                     source[key] = upload_id
@@ -1306,6 +1317,7 @@ def _conclude(
     _classify_and_roll_up(upload, loader.suppliers.ids.values(), loader.span)
     result.notes += _outside_period(upload, loader.span)
     result.notes += _references_held(upload, loader.span, loader.corrected)
+    result.notes += _missing_and_moved(upload, loader.held)
     result.notes += _corrections_note(loader.corrected)
     _finish(upload, result, parsed)
 
@@ -1468,6 +1480,138 @@ def _references_held(
         " if this file replaces the earlier one, roll back this file, then the earlier"
         " one, then upload this file again."
     ]
+
+
+MISSING_EXAMPLES = 5  # named in the note on missing payments; more are counted
+
+
+def _missing_and_moved(upload: SpendUpload, held: HeldLines) -> list[str]:
+    """Notes on an earlier file this one looks like a new version of (half or
+    more of that file's payments in this file's period are in this one, as they
+    were or corrected): its
+    payments in the period that this file does not have (QA: a corrected file
+    left out a £5,100 payment, still counted without a word), and among them
+    those this file has on another date, the same transaction number, payee and
+    amount (QA: a payment whose date was corrected was counted twice, unflagged).
+
+    The period is the one the officer gave, else the whole months of the file's
+    dates. Payments of the same date and number as one of this file's are left
+    to `_references_held`. Only asked when this file held earlier payments."""
+    if not held.matched or held.first is None or held.last is None:
+        return []
+    start, end = _period_of(upload, held.first, held.last)
+    held._cover(start, end)  # the held lines of the whole period counted
+    missing_keys = {key for key, n in held.counts.items() if n > 0}
+    if not missing_keys:
+        return []
+    earlier = [
+        row
+        for row in SpendLine.objects.filter(
+            upload_id__in=list(held.matched), payment_date__range=(start, end)
+        )
+        .order_by("payment_date", "pk")
+        .values_list(
+            "line_key",
+            "payment_date",
+            "transaction_ref",
+            "supplier_id",
+            "supplier_name",
+            "amount",
+            "upload_id",
+        )
+        if row[0] in missing_keys
+    ]
+    refs = {row[2] for row in earlier if row[2]}
+    mine = list(
+        upload.lines.filter(transaction_ref__in=refs).values_list(
+            "payment_date", "transaction_ref", "supplier_id", "amount"
+        )
+    )
+    same_day = {(day, ref) for day, ref, _, _ in mine}
+    dated: dict[tuple, list[date]] = {}
+    for day, ref, supplier, amount in mine:
+        dated.setdefault((ref, supplier, amount), []).append(day)
+    moved, gone = [], []
+    # What shows this file to be a version of an earlier one: its payments
+    # matched, corrected on their date, or moved to another.
+    kept = Counter(held.matched)
+    for _, day, ref, supplier, name, amount, upload_id in earlier:
+        if ref and (day, ref) in same_day:
+            kept[upload_id] += 1  # a correction on the same date: `_references_held`
+            continue
+        days = [d for d in dated.get((ref, supplier, amount), []) if d != day]
+        if ref and days:
+            kept[upload_id] += 1
+            moved.append((ref, day, days[0], name, amount, upload_id))
+        else:
+            gone.append((day, name, amount, upload_id))
+    versions = {u for u, n in kept.items() if n * 2 >= held.in_span[u]}
+    moved = [row for row in moved if row[-1] in versions]
+    gone = [row for row in gone if row[-1] in versions]
+    files = SpendUpload.objects.in_bulk({row[-1] for row in moved + gone})
+    notes = []
+    if moved:
+        count = len(moved)
+        total = gbp(sum((row[4] for row in moved), Decimal(0)))
+        examples = "; ".join(
+            f"{ref}: {gbp(amount)} to {name} on {here:%d/%m/%Y} here, on "
+            f"{there:%d/%m/%Y} in {files[upload_id].file_name}"
+            for ref, there, here, name, amount, upload_id in moved[:MISSING_EXAMPLES]
+        )
+        more = (
+            f"; and {count - MISSING_EXAMPLES:,} more"
+            if count > MISSING_EXAMPLES
+            else ""
+        )
+        notes.append(
+            f"{count:,} payment{pluralize(count)} ({total}) of this file "
+            f"{pluralize(count, 'has,have')} the transaction number, payee and amount "
+            f"{DATE_MOVED}, a date this file "
+            f"has no such payment on ({examples}{more}). If the date was corrected, "
+            "both dates are now counted: roll back this file, then the earlier one, "
+            "then upload this file again."
+        )
+    for upload_id in sorted({row[3] for row in gone}):
+        theirs = [row for row in gone if row[3] == upload_id]
+        count = len(theirs)
+        total = gbp(sum((row[2] for row in theirs), Decimal(0)))
+        examples = "; ".join(
+            f"{gbp(amount)} to {name} on {day:%d/%m/%Y}"
+            for day, name, amount, _ in theirs[:MISSING_EXAMPLES]
+        )
+        more = (
+            f"; and {count - MISSING_EXAMPLES:,} more"
+            if count > MISSING_EXAMPLES
+            else ""
+        )
+        name = files[upload_id].file_name
+        notes.append(
+            f"{count:,} payment{pluralize(count)} ({total}) that {name} holds, dated "
+            f"{_period_words(upload, start, end)}, {pluralize(count, 'is,are')} "
+            f"{NOT_IN_FILE} {held.matched[upload_id]:,} of that file's "
+            f"other payments ({examples}{more}). {pluralize(count, 'It is,They are')} "
+            f"still counted: if this file replaces {name}, roll back this file, then "
+            f"{name}, then upload this file again."
+        )
+    return notes
+
+
+def _period_of(upload: SpendUpload, first: date, last: date) -> tuple[date, date]:
+    """The period the officer gave, else the whole months of `first` to `last`."""
+    if upload.period_start and upload.period_end:
+        return upload.period_start, upload.period_end
+    end = date(last.year, last.month, monthrange(last.year, last.month)[1])
+    return first.replace(day=1), end
+
+
+def _period_words(upload: SpendUpload, start: date, end: date) -> str:
+    if upload.period_start and upload.period_end:
+        return (
+            f"in the period given, {start.day} {start:%B %Y} to {end.day} {end:%B %Y}"
+        )
+    if (start.year, start.month) == (end.year, end.month):
+        return f"in {start:%B %Y}, the month of this file's payments"
+    return f"from {start:%B %Y} to {end:%B %Y}, the months of this file's payments"
 
 
 def _refuse_too_large(file_name: str, result: ImportResult, loader: _Loader) -> None:

@@ -29,11 +29,17 @@ from spend.values import money
 OUTSIDE_PERIOD = "dated outside the period given"
 # Words of its note on payments whose transaction number an earlier file holds.
 REFERENCE_HELD = "transaction number that an earlier file holds"
+# Words of its notes on an earlier version of the file: payments whose date was
+# corrected, and payments this file does not have.
+DATE_MOVED = "of a payment an earlier file holds on another date"
+NOT_IN_FILE = "not in this file, though it has"
 # The notes shown as warnings at the top of the result page, not among the rest.
 WARNING_MARKERS = (
     OTHER_BODY,
     OUTSIDE_PERIOD,
     REFERENCE_HELD,
+    DATE_MOVED,
+    NOT_IN_FILE,
     PART_TOTAL_DIFFERS,
     TOTAL_LABEL_PAID,
     AMOUNTS_ROUNDED,

@@ -293,6 +293,90 @@ def test_of_several_payments_under_one_number_the_nearest_in_amount_is_named(
     )
 
 
+JANUARY = csv_bytes(
+    "03/01/2023,Alpha Builders Ltd,1200.00,TX1001,,",
+    "05/01/2023,Bravo Catering Ltd,750.50,TX1002,,",
+    "10/01/2023,Charlie Cleaning Services,980.00,TX1003,,",
+    "12/01/2023,Delta Print Ltd,615.25,TX1004,,",
+    "18/01/2023,Echo Transport Ltd,2400.00,TX1005,,",
+    "25/01/2023,Foxtrot Consulting LLP,5100.00,TX1006,,",
+)
+
+
+def test_a_corrected_file_says_which_payments_moved_date_and_which_it_lacks(
+    council, upload_of
+):
+    """QA: January corrected (TX1002's amount, TX1003's date, TX1004's payee;
+    TX1006 left out): the moved payment was counted twice and the one left out
+    still counted, neither said."""
+    import_spend_file(upload=upload_of(JANUARY, "jan.csv"), data=JANUARY)
+    corrected = csv_bytes(
+        "03/01/2023,Alpha Builders Ltd,1200.00,TX1001,,",
+        "05/01/2023,Bravo Catering Ltd,705.50,TX1002,,",
+        "11/01/2023,Charlie Cleaning Services,980.00,TX1003,,",
+        "12/01/2023,Delta Printing Ltd,615.25,TX1004,,",
+        "18/01/2023,Echo Transport Ltd,2400.00,TX1005,,",
+    )
+    later = upload_of(corrected, "jan-corrected.csv")
+    result = import_spend_file(upload=later, data=corrected)
+    assert (result.rows_imported, result.rows_duplicate) == (3, 2)
+    later.refresh_from_db()
+    same_day, moved, gone = later.warnings
+    assert "TX1002 on 05/01/2023" in same_day and "TX1004 on 12/01/2023" in same_day
+    assert moved == (
+        "1 payment (£980.00) of this file has the transaction number, payee and "
+        "amount of a payment an earlier file holds on another date, a date this "
+        "file has no such payment on (TX1003: £980.00 to Charlie Cleaning Services "
+        "on 11/01/2023 here, on 10/01/2023 in jan.csv). If the date was corrected, "
+        "both dates are now counted: roll back this file, then the earlier one, "
+        "then upload this file again."
+    )
+    assert gone == (
+        "1 payment (£5,100.00) that jan.csv holds, dated in January 2023, the month "
+        "of this file's payments, is not in this file, though it has 2 of that "
+        "file's other payments (£5,100.00 to Foxtrot Consulting LLP on 25/01/2023)."
+        " It is still counted: if this file replaces jan.csv, roll back this file, "
+        "then jan.csv, then upload this file again."
+    )
+
+
+def test_a_staged_payment_another_file_for_the_month_and_a_later_month_say_nothing(
+    council, upload_of
+):
+    """One number paid on two dates, both in each file, is no moved payment; a
+    second file of the same month with other payments (a purchase card file)
+    lacks nothing; nor does next month's file."""
+    staged = csv_bytes(
+        "10/01/2023,Charlie Cleaning Services,980.00,TX1003,,",
+        "24/01/2023,Charlie Cleaning Services,980.00,TX1003,,",
+        "25/01/2023,Foxtrot Consulting LLP,5100.00,TX1006,,",
+    )
+    import_spend_file(upload=upload_of(staged, "jan.csv"), data=staged)
+    again = csv_bytes(
+        "10/01/2023,Charlie Cleaning Services,980.00,TX1003,,",
+        "24/01/2023,Charlie Cleaning Services,980.00,TX1003,,",
+        "25/01/2023,Foxtrot Consulting LLP,5100.00,TX1006,,",
+        "26/01/2023,Golf Garden Services Ltd,700.00,TX1007,,",
+    )
+    fuller = upload_of(again, "jan-v2.csv")
+    import_spend_file(upload=fuller, data=again)
+    fuller.refresh_from_db()
+    assert fuller.warnings == []
+    cards = csv_bytes(
+        "10/01/2023,Hotel Lodging Ltd,80.00,PC1,,",
+        "25/01/2023,India Interiors Limited,35.00,PC2,,",
+    )
+    card_upload = upload_of(cards, "jan-cards.csv")
+    import_spend_file(upload=card_upload, data=cards)
+    card_upload.refresh_from_db()
+    assert card_upload.warnings == []
+    february = csv_bytes("01/02/2023,Charlie Cleaning Services,980.00,TX1003,,")
+    feb = upload_of(february, "feb.csv")
+    import_spend_file(upload=feb, data=february)
+    feb.refresh_from_db()
+    assert feb.warnings == []
+
+
 def test_an_amount_like_1_234_is_read_as_pounds_and_said(council, upload_of):
     """QA: "1.234", "12.345" were rounded to £1.23 and £12.35 without a word,
     though a file with continental number settings means £1,234 and £12,345."""
