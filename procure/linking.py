@@ -196,10 +196,18 @@ def contract_deleted(sender, instance: Contract, **kwargs) -> None:
 
 def contract_deleting(sender, instance: Contract, **kwargs) -> None:
     """Note the lines linked by hand to a contract about to be deleted (the
-    foreign key empties them), so `contract_deleted` hands them back to the rule."""
+    foreign key empties them), and those taken off it by hand (the decision
+    holding them off every contract goes with it: security review), so
+    `contract_deleted` hands them back to the rule."""
     instance._released_lines = list(
         SpendLine.objects.filter(
-            contract_id=instance.pk, contract_link_manual=True
+            Q(contract_id=instance.pk)
+            | Q(
+                contract__isnull=True,
+                hand_link__contract_id=instance.pk,
+                hand_link__linked=False,
+            ),
+            contract_link_manual=True,
         ).values_list("pk", flat=True)
     )
 

@@ -155,3 +155,23 @@ def test_the_detail_page_offers_deletion_only_to_editors(
     assertNotContains(client.get(mistake.get_absolute_url()), "Delete this contract")
     client.force_login(council_officer)
     assertContains(client.get(mistake.get_absolute_url()), "Delete this contract")
+
+
+def test_payments_taken_off_the_deleted_contract_by_hand_go_back_to_the_rule(
+    client, council, council_officer, genuine, mistake
+):
+    """Security review: a payment an officer took off the mistaken contract was
+    held off every contract for good once it was deleted (its decision deleted
+    with it), never given to the genuine one."""
+    from procure.linking import unlink_lines
+
+    line = SpendLine.objects.filter(
+        contract=mistake, contract_link_manual=False
+    ).first()
+    unlink_lines(mistake, [line.pk], user=council_officer)
+    line.refresh_from_db()
+    assert (line.contract_id, line.contract_link_manual) == (None, True)
+    client.force_login(council_officer)
+    client.post(_url(council, mistake), {"reason": "Entered by mistake"})
+    line.refresh_from_db()
+    assert (line.contract_id, line.contract_link_manual) == (genuine.pk, False)
