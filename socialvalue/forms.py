@@ -243,6 +243,20 @@ def _measures(current: Measure | None):
     return measures.order_by("code")
 
 
+def _in_years(day, what: str):
+    """A commitment's date, in the years a contract's may be (QA: a period
+    ending on 31 December 9999 was saved, and every page working out its
+    quarters failed)."""
+    from procure.forms import EARLIEST_START, LATEST_START
+
+    if day is not None and not EARLIEST_START <= day.year <= LATEST_START:
+        raise forms.ValidationError(
+            f"Enter the date {what} between {EARLIEST_START} and {LATEST_START}: "
+            f"{day:%d/%m/%Y} is not a date a contract runs on."
+        )
+    return day
+
+
 class CommitmentForm(forms.ModelForm):
     class Meta:
         model = Commitment
@@ -294,6 +308,12 @@ class CommitmentForm(forms.ModelForm):
         if quantity is not None and quantity <= 0:
             raise forms.ValidationError("Enter a quantity more than 0.")
         return quantity
+
+    def clean_period_start(self):
+        return _in_years(self.cleaned_data["period_start"], "the period starts")
+
+    def clean_period_end(self):
+        return _in_years(self.cleaned_data["period_end"], "the period ends")
 
     def clean(self) -> dict:
         data = super().clean()

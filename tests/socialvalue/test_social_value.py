@@ -298,6 +298,36 @@ def test_a_commitment_with_returns_keeps_its_measure_and_its_returns(commitment)
     assert "would fall outside" in form.errors["period_start"][0]
 
 
+@pytest.mark.parametrize(
+    ("start", "end", "field"),
+    [
+        ("2025-04-01", "9999-12-31", "period_end"),
+        ("0001-01-01", "2025-06-30", "period_start"),
+    ],
+)
+def test_a_commitment_dated_in_no_contracts_years_is_refused(
+    client, council_officer, council, contract, measure, start, end, field
+):
+    """Security review: a period ending 31/12/9999 was saved, and the contract's
+    social value page, the totals and the overdue list then failed (a quarter
+    after it is in year 10000)."""
+    client.force_login(council_officer)
+    response = client.post(
+        _url("commitment-new", council, contract.pk),
+        {
+            "measure": measure.pk,
+            "quantity": "5",
+            "period_start": start,
+            "period_end": end,
+        },
+    )
+    assert response.status_code == 200
+    assert "between 1990 and 2100" in response.context["form"].errors[field][0]
+    assert not Commitment.objects.filter(contract=contract).exists()
+    for name, args in (("contract", [contract.pk]), ("totals", []), ("overdue", [])):
+        assert client.get(_url(name, council, *args)).status_code == 200
+
+
 def test_an_officer_adds_and_changes_a_commitment_and_history_says_who(
     client, council_officer, council, contract, measure
 ):
