@@ -33,6 +33,8 @@ REFERENCE_HELD = "transaction number that an earlier file holds"
 # corrected, and payments this file does not have.
 DATE_MOVED = "of a payment an earlier file holds on another date"
 NOT_IN_FILE = "not in this file, though it has"
+# Words of its note on payments held but for a transaction number.
+HELD_BUT_FOR_REFERENCE = "the date, payee and amount of a payment an earlier file holds"
 # The notes shown as warnings at the top of the result page, not among the rest.
 WARNING_MARKERS = (
     OTHER_BODY,
@@ -40,6 +42,7 @@ WARNING_MARKERS = (
     REFERENCE_HELD,
     DATE_MOVED,
     NOT_IN_FILE,
+    HELD_BUT_FOR_REFERENCE,
     PART_TOTAL_DIFFERS,
     TOTAL_LABEL_PAID,
     AMOUNTS_ROUNDED,

@@ -488,3 +488,50 @@ def test_payments_linked_by_hand_to_another_contract_are_told_on_the_one_they_le
         "2 payments (£1,000.50) moved to contract C2 (linked there by hand) by "
         "bob-officer"
     ) in _history(client, contract)
+
+
+def test_a_rolled_back_spend_file_is_told_on_the_contracts_its_payments_left(
+    council, council_officer, make_supplier, make_line
+):
+    """Security review: rolling back a file took its payments off their
+    contracts (one linked by hand) with no word in the contracts' history."""
+    from datetime import date
+    from decimal import Decimal
+
+    from procure.linking import link_lines, link_spend
+    from procure.models import Contract, ContractLinkChange
+    from spend.importer import rollback_upload
+
+    supplier = make_supplier(name="Acme Ltd")
+    contract = Contract.objects.create(
+        council=council,
+        reference="C-1",
+        title="Repairs",
+        supplier=supplier,
+        start_date=date(2025, 1, 1),
+    )
+    ruled = make_line(council, supplier=supplier, payment_date=date(2025, 6, 1))
+    by_hand = make_line(
+        council,
+        supplier=supplier,
+        payment_date=date(2024, 6, 1),  # before the contract
+        amount=Decimal("250.50"),
+        upload=ruled.upload,
+    )
+    link_spend(council, [contract])
+    link_lines(contract, [by_hand.pk], user=council_officer)
+    assert contract.spend_lines.count() == 2
+    before = ContractLinkChange.objects.filter(contract=contract).count()
+    rollback_upload(ruled.upload, user=council_officer)
+    assert contract.spend_lines.count() == 0
+    change = ContractLinkChange.objects.filter(contract=contract).order_by("pk").last()
+    assert ContractLinkChange.objects.filter(contract=contract).count() == before + 1
+    assert (change.lines_lost, change.amount_lost, change.recorded_by) == (
+        2,
+        Decimal("1250.50"),
+        council_officer,
+    )
+    assert change.what == (
+        f"2 payments (£1,250.50) removed with spend file “spend.csv” (upload "
+        f"#{ruled.upload_id}), rolled back"
+    )

@@ -377,6 +377,46 @@ def test_a_staged_payment_another_file_for_the_month_and_a_later_month_say_nothi
     assert feb.warnings == []
 
 
+FEBRUARY_NUMBERED = csv_bytes(
+    "01/02/2023,Golf Garden Services Ltd,1500.00,TX2001,,",
+    "03/02/2023,Hotel Lodging Ltd,820.00,TX2002,,",
+    "14/02/2023,REDACTED PERSONAL DATA,640.00,TX2003,,",
+)
+FEBRUARY_BARE = (
+    b"Date,Supplier Name,Amount\n"
+    b"01/02/2023,Golf Garden Services Ltd,1500.00\n"
+    b"03/02/2023,Hotel Lodging Limited,820.00\n"
+    b"14/02/2023,REDACTED PERSONAL DATA,640.00\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [(FEBRUARY_NUMBERED, FEBRUARY_BARE), (FEBRUARY_BARE, FEBRUARY_NUMBERED)],
+    ids=["numbers-then-none", "none-then-numbers"],
+)
+def test_the_same_month_without_its_transaction_numbers_is_a_warning(
+    council, upload_of, first, second
+):
+    """QA: the month's file uploaded again without its Transaction Number column
+    (or the other way round) was imported again in full without a word."""
+    import_spend_file(upload=upload_of(first, "feb.csv"), data=first)
+    later = upload_of(second, "feb-again.csv")
+    result = import_spend_file(upload=later, data=second)
+    assert result.rows_imported == 3  # not the same line keys: counted again
+    later.refresh_from_db()
+    (warning,) = later.warnings
+    assert warning == (
+        "2 payments (£2,320.00) have the date, payee and amount of a payment an "
+        "earlier file holds, one with a transaction number and the other without "
+        f"(£1,500.00 to Golf Garden Services Ltd on 01/02/2023 in feb.csv; £820.00 "
+        f"to Hotel Lodging {'Limited' if second is FEBRUARY_BARE else 'Ltd'} on "
+        "03/02/2023 in feb.csv). If they are the same payments (the same file with "
+        "or without its transaction number column), both are now counted: roll "
+        "back this file."
+    )
+
+
 def test_an_amount_like_1_234_is_read_as_pounds_and_said(council, upload_of):
     """QA: "1.234", "12.345" were rounded to £1.23 and £12.35 without a word,
     though a file with continental number settings means £1,234 and £12,345."""
