@@ -1461,3 +1461,20 @@ def test_the_preview_sample_shows_excel_numbers_and_dates_as_people_write_them(
     sample = preview.context["blocks"][0]["plan"].sample
     assert sample[0] == ["2025-10-21", "Wardown Plumbing Ltd", "1041.41"]
     assert sample[1][2] == "250"
+
+
+def test_the_rollback_page_of_a_file_of_one_payment_reads_well(
+    client, finance_officer, council
+):
+    """QA: "This removes all 1 payment"."""
+    client.force_login(finance_officer)
+    bad = (
+        HEADER
+        + "01/04/2025,Wardown Plumbing Ltd,1000.00,1200.00,Housing\n"
+        + "31/04/2025,Beacon Catering Ltd,250.00,300.00,Schools\n"
+    ).encode()
+    upload = _imported_with_one_rejected(client, council, bad)
+    page = client.get(reverse("spend:upload-rollback", args=[council.slug, upload.pk]))
+    assertContains(
+        page, "This removes the payment (£1,000.00) that came from this file."
+    )
