@@ -75,6 +75,7 @@ def run_upload(upload_id: int) -> None:
     if not claimed:
         return
     upload = SpendUpload.objects.get(pk=upload_id)
+    _recorded(upload, f"Import attempt {upload.attempt} started")
     # The columns decided when the import was queued, by layout: chosen on the
     # preview page, or remembered from before (as they were then).
     chosen = {m["layout"]: m["columns"] for m in upload.mappings if m.get("chosen")}
@@ -92,11 +93,14 @@ def run_upload(upload_id: int) -> None:
             upload.stored_file,
             error,
         )
-        SpendUpload.objects.filter(pk=upload_id, status=UploadStatus.IMPORTING).update(
+        if SpendUpload.objects.filter(
+            pk=upload_id, status=UploadStatus.IMPORTING
+        ).update(
             status=UploadStatus.FAILED,
             message=why_unread(error),
             finished_at=timezone.now(),
-        )
+        ):
+            _recorded(SpendUpload.objects.get(pk=upload_id), "Its kept file is gone")
         return
     try:
         with _progress_of(upload_id) as progress:
@@ -112,11 +116,24 @@ def run_upload(upload_id: int) -> None:
     except Exception:
         logger.exception("Import of upload %s failed", upload_id)
         # import_spend_file has marked it failed; this covers anything before it.
-        SpendUpload.objects.filter(pk=upload_id, status=UploadStatus.IMPORTING).update(
+        if SpendUpload.objects.filter(
+            pk=upload_id, status=UploadStatus.IMPORTING
+        ).update(
             status=UploadStatus.FAILED,
             message=INTERNAL_ERROR,
             finished_at=timezone.now(),
-        )
+        ):
+            _recorded(SpendUpload.objects.get(pk=upload_id), "The import failed")
+
+
+def _recorded(upload: SpendUpload, reason: str) -> None:
+    """A history record of a status change the worker made in one conditional
+    UPDATE (so that two workers never both claim an upload): who is no one (the
+    worker), why is `reason` (security review: the history stopped at "queued"
+    while the upload showed failed)."""
+    SpendUpload.history.bulk_history_create(
+        [upload], update=True, default_change_reason=reason
+    )
 
 
 def fail_stopped_imports(council=None) -> int:
