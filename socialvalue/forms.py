@@ -87,6 +87,16 @@ EARLIEST_TARGET_YEAR = 2000
 NOTES_MAX = 1000
 
 
+def year_range_error(year: int | None) -> str:
+    """The message for a financial year (its first year) outside 2000/01 to 30
+    years after this one, else "": a typed year far off (3030/31 for 2030/31)."""
+    first = FinancialYear(EARLIEST_TARGET_YEAR)
+    last = FinancialYear(FinancialYear.for_date(timezone.localdate()).start_year + 30)
+    if year is not None and not first.start_year <= year <= last.start_year:
+        return f"Enter a financial year from {first} to {last}."
+    return ""
+
+
 class TargetForm(forms.ModelForm):
     baseline_year = FinancialYearField(
         error_messages={"required": "Enter the baseline year, like 2023/24"},
@@ -138,14 +148,11 @@ class TargetForm(forms.ModelForm):
         baseline, target = data.get("baseline_year"), data.get("target_year")
         # A typed year far off (3030/31 for 2030/31) moved the target line and
         # drew the dashboard's chart to the year 9999 (QA).
-        first = FinancialYear(EARLIEST_TARGET_YEAR)
-        last = FinancialYear(
-            FinancialYear.for_date(timezone.localdate()).start_year + 30
-        )
         for field, year in (("baseline_year", baseline), ("target_year", target)):
-            if year is not None and not first.start_year <= year <= last.start_year:
+            error = year_range_error(year)
+            if error:
                 # add_error takes the year out of the cleaned data too.
-                self.add_error(field, f"Enter a financial year from {first} to {last}.")
+                self.add_error(field, error)
         baseline, target = data.get("baseline_year"), data.get("target_year")
         if baseline and target and target <= baseline:
             self.add_error(
@@ -607,6 +614,14 @@ class ProxyValueForm(forms.ModelForm):
         if value is not None and value <= 0:
             raise forms.ValidationError("Enter a value more than £0.")
         return value
+
+    def clean_year(self):
+        # Security review: 1000/01 and 9999/00 were saved.
+        year = self.cleaned_data["year"]
+        error = year_range_error(year)
+        if error:
+            raise forms.ValidationError(error)
+        return year
 
     def clean(self) -> dict:
         data = super().clean()

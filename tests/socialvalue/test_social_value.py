@@ -971,6 +971,23 @@ def test_an_administrator_enters_a_proxy_value_once_per_measure_and_year(
     assert client.get(_url("proxy-values", council)).status_code == 403
 
 
+@pytest.mark.parametrize("typed", ["1000/01", "9999/00", "1999/00"])
+def test_a_proxy_value_for_a_year_far_off_is_refused(
+    client, council_admin, council, measure, typed
+):
+    """Security review: 1000/01 and 9999/00 were saved (targets refuse them)."""
+    client.force_login(council_admin)
+    data = {"measure": measure.pk, "year": typed, "value": "1", "source": "Typed"}
+    response = client.post(_url("proxy-value-new", council), data)
+    assert response.status_code == 200
+    assert (
+        response.context["form"]
+        .errors["year"][0]
+        .startswith("Enter a financial year from 2000/01 to ")
+    )
+    assert not ProxyValue.objects.exists()
+
+
 def test_a_proxy_value_needs_a_source_and_a_positive_value(
     client, council_admin, council, measure
 ):
