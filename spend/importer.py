@@ -23,8 +23,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import reduce
 from itertools import chain, islice, repeat
-from operator import countOf, itemgetter
+from operator import countOf, itemgetter, or_
 
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
@@ -1501,17 +1502,26 @@ def _held_but_for_reference(
     elsewhere = SpendLine.objects.filter(council_id=upload.council_id).exclude(
         upload_id__in=[upload.pk, *(u.pk for u in corrected)]
     )
-    if not elsewhere.filter(payment_date__range=span).exists():
+    others = elsewhere.filter(payment_date__range=span)
+    if not others.exists():
         return []
     twins = elsewhere.filter(
         payment_date=OuterRef("payment_date"),
         supplier_id=OuterRef("supplier_id"),
         amount=OuterRef("amount"),
     )
-    mine = upload.lines.filter(supplier__isnull=False).filter(
-        Q(transaction_ref="") & Exists(twins.exclude(transaction_ref=""))
-        | ~Q(transaction_ref="") & Exists(twins.filter(transaction_ref=""))
-    )
+    # Each line probes the (council, payment_date) index, so only the lines
+    # that could have such a twin are asked about: none when every file has its
+    # numbers (the common case), a big file's lines included.
+    unnumbered = Q(transaction_ref="")
+    ways = []
+    if upload.lines.filter(unnumbered).exists() and others.exclude(unnumbered).exists():
+        ways.append(unnumbered & Exists(twins.exclude(unnumbered)))
+    if upload.lines.exclude(unnumbered).exists() and others.filter(unnumbered).exists():
+        ways.append(~unnumbered & Exists(twins.filter(unnumbered)))
+    if not ways:
+        return []
+    mine = upload.lines.filter(supplier__isnull=False).filter(reduce(or_, ways))
     found = mine.aggregate(lines=Count("pk"), total=Sum("amount"))
     count = found["lines"]
     if not count:
