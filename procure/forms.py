@@ -169,6 +169,8 @@ class SupplierForm(RefusesStaleSaves, forms.ModelForm):
                 if not isinstance(check, MaxLengthValidator)
             ]
             field.widget.attrs["maxlength"] = str(TYPED_LENGTH)
+        register = self.fields["charity_register"]
+        register.choices = [("", "Not a registered charity"), *register.choices[1:]]
 
     def _others(self):
         """Every other supplier in the register (merged ones too: they keep their
@@ -301,6 +303,13 @@ class SupplierForm(RefusesStaleSaves, forms.ModelForm):
         if number and not register:
             self.add_error(
                 "charity_register", "Choose which register the charity is on."
+            )
+        elif register and not number and changed:
+            # QA: a register with no number was saved, telling nothing.
+            self.add_error(
+                "charity_number",
+                "Enter the charity's number on that register, or choose “Not a "
+                "registered charity”.",
             )
         elif number and changed and "charity_number" not in self.errors:
             # A VCSE tag follows from it: a typo must not make one (QA: "abc12"
@@ -508,6 +517,10 @@ class ContractForm(RefusesStaleSaves, forms.ModelForm):
             "Pipeline: not yet awarded (takes no spend). "
             "Ended: finished or ended early."
         )
+        # Worded as the other choices' blank, not Django's "---------" (QA).
+        for name in ("award_method", "route"):
+            field = self.fields[name]
+            field.choices = [("", "Not recorded"), *field.choices[1:]]
 
     def _supplier_choices(self, council: Council) -> QuerySet[Supplier] | None:
         return (

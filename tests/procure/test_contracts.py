@@ -1376,3 +1376,12 @@ def test_a_contract_with_no_description_says_it_is_not_recorded(
         '<dt class="govuk-summary-list__key">Description</dt><dd '
         'class="govuk-summary-list__value">Not recorded</dd>',
     )
+
+
+def test_tendered_or_quoted_and_the_route_offer_not_recorded_not_dashes(
+    client, council_officer, council
+):
+    client.force_login(council_officer)
+    page = client.get(reverse("procure:contract-new", args=[council.slug]))
+    assertContains(page, '<option value="" selected>Not recorded</option>', html=True)
+    assertNotContains(page, "---------")

@@ -900,3 +900,24 @@ def test_saving_a_supplier_unchanged_records_nothing(
     assert supplier.history.count() == records
     client.post(url, {**DATA, "employees": "13"})
     assert supplier.history.count() == records + 1
+
+
+def test_a_charity_register_needs_its_number(
+    client, council_officer, council, supplier
+):
+    """QA: a register chosen with no number was saved, telling nothing."""
+    response = _edit(
+        client, council_officer, council, supplier, charity_register="GB-CHC"
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors["charity_number"] == [
+        "Enter the charity's number on that register, or choose “Not a registered "
+        "charity”."
+    ]
+    supplier.refresh_from_db()
+    assert supplier.charity_register == ""
+    assertContains(
+        client.get(reverse("procure:supplier-edit", args=[council.slug, supplier.pk])),
+        '<option value="" selected>Not a registered charity</option>',
+        html=True,
+    )
