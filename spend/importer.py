@@ -1596,11 +1596,15 @@ def _missing_and_moved(upload: SpendUpload, held: HeldLines) -> list[str]:
         if row[0] in missing_keys
     ]
     refs = {row[2] for row in earlier if row[2]}
-    mine = list(
-        upload.lines.filter(transaction_ref__in=refs).values_list(
+    # Filtered here, not by a list of numbers in the query (SQLite's limit on
+    # a query's parameters).
+    mine = [
+        row
+        for row in upload.lines.exclude(transaction_ref="").values_list(
             "payment_date", "transaction_ref", "supplier_id", "amount"
         )
-    )
+        if row[1] in refs
+    ]
     same_day = {(day, ref) for day, ref, _, _ in mine}
     dated: dict[tuple, list[date]] = {}
     for day, ref, supplier, amount in mine:
