@@ -782,20 +782,14 @@ def _value(cells: dict[str, object]):
     """The whole-life value; else the top, then the bottom, of an estimated range
     (where 0 means "not stated", as in Contracts Finder)."""
     for name in ("value", "value_high", "value_low"):
-        if name not in cells or not _text(cells, name):
-            continue
-        try:
-            amount = parse_amount(cells[name])
-        except CellError as error:
-            raise _Rejected(name, str(error)) from error
-        if name == "value":
-            return amount
-        if amount > 0:
+        amount = _amount(cells, name)
+        if amount is not None and (name == "value" or amount > 0):
             return amount
     return None
 
 
 def _amount(cells: dict[str, object], name: str) -> Decimal | None:
+    """The column's amount, None when blank or not in the file, or _Rejected."""
     if not _text(cells, name):
         return None
     try:

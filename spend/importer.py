@@ -380,7 +380,7 @@ class HeldLines:
         if not lines:
             return [], []
         days = list(map(itemgetter(PAID), lines))
-        self._cover(min(days), max(days))
+        self.cover(min(days), max(days))
         counts = self.counts
         if not counts:
             return lines, []
@@ -399,7 +399,8 @@ class HeldLines:
                 new.append(line)
         return new, duplicate
 
-    def _cover(self, first: date, last: date) -> None:
+    def cover(self, first: date, last: date) -> None:
+        """Count the held lines paid from `first` to `last` not counted yet."""
         if self.first is None or self.last is None:
             ranges = [(first, last)]
             self.first, self.last = first, last
@@ -1413,6 +1414,32 @@ def _outside_period(upload: SpendUpload, span: tuple[date, date] | None) -> list
 REFERENCE_EXAMPLES = 10  # named in the warning; more are counted
 
 
+def _other_files(
+    upload: SpendUpload,
+    span: tuple[date, date] | None,
+    corrected: list[SpendUpload] = (),
+) -> tuple[QuerySet, QuerySet] | None:
+    """The council's payments in other files, and those of them on this file's
+    dates (`span`); None when there are none on its dates. Not the file whose
+    rejected rows these are: other rows of one invoice there are not
+    corrections of these (QA)."""
+    if span is None:
+        return None
+    elsewhere = SpendLine.objects.filter(council_id=upload.council_id).exclude(
+        upload_id__in=[upload.pk, *(u.pk for u in corrected)]
+    )
+    others = elsewhere.filter(payment_date__range=span)
+    if not others.exists():
+        return None
+    return elsewhere, others
+
+
+def _listed(examples: list[str], count: int) -> str:
+    """The examples a warning names, and how many more it counts."""
+    more = f"; and {count - len(examples):,} more" if count > len(examples) else ""
+    return "; ".join(examples) + more
+
+
 def _references_held(
     upload: SpendUpload,
     span: tuple[date, date] | None,
@@ -1426,16 +1453,10 @@ def _references_held(
     same was counted as already held; one of another date (a staged payment of
     one invoice, as Hyndburn's files have) is not flagged. Looked for only where
     other files hold payments on this file's dates: one semi-join on PostgreSQL."""
-    if span is None:
+    found = _other_files(upload, span, corrected)
+    if found is None:
         return []
-    # Not the file whose rejected rows these are: other rows of one invoice
-    # there are not corrections of these (QA).
-    elsewhere = SpendLine.objects.filter(council_id=upload.council_id).exclude(
-        upload_id__in=[upload.pk, *(u.pk for u in corrected)]
-    )
-    others = elsewhere.filter(payment_date__range=span)
-    if not others.exists():
-        return []
+    elsewhere, others = found
     # Each line probes the (council, payment_date) index for its own date: with
     # the file's whole span in the subquery too, SQLite scanned the span for
     # every line (QA: 212 s of a 38,000-row import).
@@ -1477,8 +1498,7 @@ def _references_held(
     return [
         f"{count:,} payment{'s' if count != 1 else ''} ({gbp(found['total'])}) "
         f"{'have' if count != 1 else 'has'} a {REFERENCE_HELD} on a payment of the "
-        f"same date with another amount or payee ({'; '.join(examples)}"
-        f"{f'; and {count - len(examples):,} more' if count > len(examples) else ''})."
+        f"same date with another amount or payee ({_listed(examples, count)})."
         f" If {'they are the same payments' if count != 1 else 'it is the same payment'}"
         " corrected, both versions are now counted. They were imported all the same;"
         " if this file replaces the earlier one, roll back this file, then the earlier"
@@ -1497,14 +1517,10 @@ def _held_but_for_reference(
     number column was imported again in full, not a word said: the line key
     includes the number). Looked for only where other files hold payments on
     this file's dates; redacted payees are left out."""
-    if span is None:
+    found = _other_files(upload, span, corrected)
+    if found is None:
         return []
-    elsewhere = SpendLine.objects.filter(council_id=upload.council_id).exclude(
-        upload_id__in=[upload.pk, *(u.pk for u in corrected)]
-    )
-    others = elsewhere.filter(payment_date__range=span)
-    if not others.exists():
-        return []
+    elsewhere, others = found
     twins = elsewhere.filter(
         payment_date=OuterRef("payment_date"),
         supplier_id=OuterRef("supplier_id"),
@@ -1543,13 +1559,10 @@ def _held_but_for_reference(
             f"{gbp(line.amount)} to {line.supplier_name} on "
             f"{line.payment_date:%d/%m/%Y} in {other.upload.file_name}"
         )
-    more = (
-        f"; and {count - MISSING_EXAMPLES:,} more" if count > MISSING_EXAMPLES else ""
-    )
     return [
         f"{count:,} payment{pluralize(count)} ({gbp(found['total'])}) "
         f"{pluralize(count, 'has,have')} {HELD_BUT_FOR_REFERENCE}, one with a "
-        f"transaction number and the other without ({'; '.join(examples)}{more}). "
+        f"transaction number and the other without ({_listed(examples, count)}). "
         f"If {pluralize(count, 'it is the same payment,they are the same payments')} "
         "(the same file with or without its transaction number column), both are "
         "now counted: roll back this file."
@@ -1574,7 +1587,7 @@ def _missing_and_moved(upload: SpendUpload, held: HeldLines) -> list[str]:
     if not held.matched or held.first is None or held.last is None:
         return []
     start, end = _period_of(upload, held.first, held.last)
-    held._cover(start, end)  # the held lines of the whole period counted
+    held.cover(start, end)  # the held lines of the whole period counted
     missing_keys = {key for key, n in held.counts.items() if n > 0}
     if not missing_keys:
         return []
@@ -1631,21 +1644,17 @@ def _missing_and_moved(upload: SpendUpload, held: HeldLines) -> list[str]:
     if moved:
         count = len(moved)
         total = gbp(sum((row[4] for row in moved), Decimal(0)))
-        examples = "; ".join(
+        examples = [
             f"{ref}: {gbp(amount)} to {name} on {here:%d/%m/%Y} here, on "
             f"{there:%d/%m/%Y} in {files[upload_id].file_name}"
             for ref, there, here, name, amount, upload_id in moved[:MISSING_EXAMPLES]
-        )
-        more = (
-            f"; and {count - MISSING_EXAMPLES:,} more"
-            if count > MISSING_EXAMPLES
-            else ""
-        )
+        ]
         notes.append(
             f"{count:,} payment{pluralize(count)} ({total}) of this file "
             f"{pluralize(count, 'has,have')} the transaction number, payee and amount "
             f"{DATE_MOVED}, a date this file "
-            f"has no such payment on ({examples}{more}). If the date was corrected, "
+            f"has no such payment on ({_listed(examples, count)}). If the date was "
+            "corrected, "
             "both dates are now counted: roll back this file, then the earlier one, "
             "then upload this file again."
         )
@@ -1653,21 +1662,17 @@ def _missing_and_moved(upload: SpendUpload, held: HeldLines) -> list[str]:
         theirs = [row for row in gone if row[3] == upload_id]
         count = len(theirs)
         total = gbp(sum((row[2] for row in theirs), Decimal(0)))
-        examples = "; ".join(
+        examples = [
             f"{gbp(amount)} to {name} on {day:%d/%m/%Y}"
             for day, name, amount, _ in theirs[:MISSING_EXAMPLES]
-        )
-        more = (
-            f"; and {count - MISSING_EXAMPLES:,} more"
-            if count > MISSING_EXAMPLES
-            else ""
-        )
+        ]
         name = files[upload_id].file_name
         notes.append(
             f"{count:,} payment{pluralize(count)} ({total}) that {name} holds, dated "
             f"{_period_words(upload, start, end)}, {pluralize(count, 'is,are')} "
             f"{NOT_IN_FILE} {held.matched[upload_id]:,} of that file's "
-            f"other payments ({examples}{more}). {pluralize(count, 'It is,They are')} "
+            f"other payments ({_listed(examples, count)}). "
+            f"{pluralize(count, 'It is,They are')} "
             f"still counted: if this file replaces {name}, roll back this file, then "
             f"{name}, then upload this file again."
         )
