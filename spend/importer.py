@@ -93,7 +93,12 @@ from spend.parse import (
     copy_values,
     other_body_note,
 )
-from spend.reading import clean_header, is_headerless, vat_basis_of_heading
+from spend.reading import (
+    FILE_ROW_COLUMN,
+    clean_header,
+    is_headerless,
+    vat_basis_of_heading,
+)
 from spend.values import vat_number_or_blank
 
 logger = logging.getLogger(__name__)
@@ -367,11 +372,22 @@ class HeldLines:
         self.matched: Counter[int] = Counter()
         self.first: date | None = None
         self.last: date | None = None
+        # The lines of uploads a corrected download corrects (`leave_out`).
+        self.spare_lines = held.none()
+        self.spare: Counter[str] = Counter()
+        self.spare_source: dict[str, list[int]] = {}
+        self.added: Counter[str] = Counter()
 
-    def leave_out(self, upload_ids: Iterable[int]) -> None:
-        """Count none of these uploads' lines as held (before the first split)."""
+    def leave_out(self, upload_ids: Iterable[int], added: Counter[str]) -> None:
+        """Count these uploads' lines as holding only the lines of `added` (before
+        the first split): a corrected download of their rejected rows was not
+        imported from them, but rows the officer added to it (the month's other
+        payments pasted back in) may have been (QA: they were imported twice)."""
         assert not self.counts and self.first is None
-        self.lines = self.lines.exclude(upload_id__in=list(upload_ids))
+        upload_ids = list(upload_ids)
+        self.spare_lines = self.lines.filter(upload_id__in=upload_ids)
+        self.lines = self.lines.exclude(upload_id__in=upload_ids)
+        self.added = added
 
     def split(
         self, lines: list[LineRecord]
@@ -382,13 +398,19 @@ class HeldLines:
         days = list(map(itemgetter(PAID), lines))
         self.cover(min(days), max(days))
         counts = self.counts
-        if not counts:
+        if not counts and not self.spare:
             return lines, []
         new, duplicate = [], []
         source, held_in, matched = self.source, self.held_in, self.matched
+        spare, added = self.spare, self.added
         for line in lines:
             key = line[KEY]
-            if counts[key] > 0:
+            if spare and added[key] > 0 and spare[key] > 0:
+                added[key] -= 1
+                spare[key] -= 1
+                duplicate.append(line)
+                held_in.add(self.spare_source[key].pop())
+            elif counts[key] > 0:
                 counts[key] -= 1
                 duplicate.append(line)
                 where = source[key]
@@ -414,6 +436,11 @@ class HeldLines:
                 self.last = last
         counts, source = self.counts, self.source
         for start, end in ranges:
+            for key, upload_id in self.spare_lines.filter(
+                payment_date__range=(start, end)
+            ).values_list("line_key", "upload_id"):
+                self.spare[key] += 1
+                self.spare_source.setdefault(key, []).append(upload_id)
             for key, upload_id, n in (
                 self.lines.filter(payment_date__range=(start, end))
                 .values("line_key", "upload_id")
@@ -1170,7 +1197,7 @@ class _Loader:
         if self.upload is not None:
             self.upload.corrects = corrected
         self.corrected = correction_chain(corrected)
-        self.held.leave_out(upload.pk for upload in self.corrected)
+        self.held.leave_out((upload.pk for upload in self.corrected), parsed.added_rows)
 
     def _widen(self, lines: list[LineRecord]) -> None:
         if not lines:
@@ -1323,7 +1350,7 @@ def _conclude(
     result.notes += _references_held(upload, loader.span, loader.corrected)
     result.notes += _missing_and_moved(upload, loader.held)
     result.notes += _held_but_for_reference(upload, loader.span, loader.corrected)
-    result.notes += _corrections_note(loader.corrected)
+    result.notes += _corrections_note(loader.corrected, parsed.rows_added)
     _finish(upload, result, parsed)
 
 
@@ -1358,14 +1385,23 @@ def correction_chain(upload: SpendUpload) -> list[SpendUpload]:
     return chain
 
 
-def _corrections_note(corrected: list[SpendUpload]) -> list[str]:
+def _corrections_note(corrected: list[SpendUpload], added: int = 0) -> list[str]:
     if not corrected:
         return []
     first = corrected[0]
+    if not added:
+        return [
+            f"This file is the rows {first.file_name} (upload #{first.pk}) "
+            "rejected, corrected: they were checked against the payments of other "
+            "files only, as none of them was imported from that file."
+        ]
+    rows = f"{added:,} row{'s' if added != 1 else ''}"
     return [
         f"This file is the rows {first.file_name} (upload #{first.pk}) rejected, "
-        "corrected: they were checked against the payments of other files only, "
-        "as none of them was imported from that file."
+        f"corrected, with {rows} added (no “{FILE_ROW_COLUMN}”): the rows it "
+        "rejected were checked against the payments of other files only, as none "
+        f"of them was imported from that file; the {rows} added were checked "
+        "against that file's payments too, so none is counted twice."
     ]
 
 

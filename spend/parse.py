@@ -28,6 +28,7 @@ from operator import itemgetter
 from spend.export import unneutralise
 from spend.reading import (
     FIELDS,
+    FILE_ROW_COLUMN,
     Block,
     CsvText,
     FileRefused,
@@ -210,6 +211,11 @@ class ParsedFile:
     labelled_payments: list[tuple[str, str, str]] = field(default_factory=list)
     # Amounts like "1.234", read as pounds and rounded: (where, text, as read).
     rounded_amounts: list[tuple[str, str, str]] = field(default_factory=list)
+    # In a corrected download of rejected rows, the line keys of rows with no
+    # "LocalSpend: file row": rows the officer added, not ones it rejected
+    # (`spend.importer.HeldLines.split`).
+    added_rows: Counter[str] = field(default_factory=Counter)
+    rows_added: int = 0  # how many, all told
 
     def rounded_note(self) -> str:
         """A warning on amounts like "1.234": read as pounds (£1.23), which a file
@@ -950,6 +956,12 @@ class _TextColumn:
     repeats: bool = True  # its cells repeat: worth looking up in the cache
 
 
+def _row_added(row: list[object], file_row_at: int) -> bool:
+    """Whether a row of a corrected download has no "LocalSpend: file row"."""
+    cell = row[file_row_at] if file_row_at < len(row) else None
+    return cell is None or (isinstance(cell, str) and not cell.strip())
+
+
 def _unneutralised(cell: object) -> object:
     if type(cell) is str and cell[:1] == "'":
         return unneutralise(cell)
@@ -1009,6 +1021,21 @@ class _BlockReader:
         self.ours = plan.header is not None and any(
             is_localspend_column(heading) for heading in plan.header
         )
+        # Its rows with no "LocalSpend: file row" were not rejected: the
+        # officer added them (the month's other payments pasted back in, QA).
+        self.file_row_at = (
+            next(
+                (
+                    at
+                    for at, heading in enumerate(plan.header)
+                    if isinstance(heading, str)
+                    and heading.strip().casefold() == FILE_ROW_COLUMN.casefold()
+                ),
+                None,
+            )
+            if self.ours
+            else None
+        )
         self.overflow_at = max(
             len(plan.header) if plan.header is not None else _usual_width(plan),
             self.reach,
@@ -1040,8 +1067,11 @@ class _BlockReader:
             numbers, run = rows.take(RUN)
             if not run:
                 break
+            added: list[bool] = []
             if self.ours:
                 run = [list(map(_unneutralised, row)) for row in run]
+                if self.file_row_at is not None:
+                    added = [_row_added(row, self.file_row_at) for row in run]
             records = self._short_cut(numbers, run)
             if None not in records:
                 batch += records
@@ -1061,6 +1091,7 @@ class _BlockReader:
                             continue
                         if is_header_row(row):
                             rows.put_back(numbers[at + 1 :], run[at + 1 :])
+                            self._note_added(records[:at], added)
                             if batch:
                                 yield self._summed(batch)
                             return number, row
@@ -1069,14 +1100,27 @@ class _BlockReader:
                     if type(outcome) is tuple:
                         batch.append(outcome)
                         self.lines += 1
+                        records[at] = outcome
                     else:
                         self._problem(outcome)
+            self._note_added(records, added)
             if len(batch) >= BATCH:
                 yield self._summed(batch)
                 batch = []
         if batch:
             yield self._summed(batch)
         return None
+
+    def _note_added(self, records: list, added: list[bool]) -> None:
+        """Count the lines of rows the officer added to a corrected download."""
+        if added:  # `records` may stop short of `added` (a header row met)
+            keys = [
+                record[KEY]
+                for record, new in zip(records, added, strict=False)
+                if new and record is not None
+            ]
+            self.parsed.added_rows.update(keys)
+            self.parsed.rows_added += len(keys)
 
     def _summed(self, batch: list[LineRecord]) -> list[LineRecord]:
         self.amount += sum(map(itemgetter(AMOUNT), batch), Decimal(0))

@@ -695,6 +695,9 @@ def _is_blank(row: Sequence[object]) -> bool:
 # ("LocalSpend: problem"), so that the corrected file, uploaded again, is read as
 # the original was: they are not the council's columns.
 LOCALSPEND_COLUMN = "LocalSpend: "
+# The one naming each rejected row's row in the original file: a row without it
+# was added to the download by the officer.
+FILE_ROW_COLUMN = "LocalSpend: file row"
 
 
 def is_localspend_column(heading: object) -> bool:

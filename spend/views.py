@@ -59,7 +59,7 @@ from spend.parse import (
     plan_file,
     refuse_summaries,
 )
-from spend.reading import is_localspend_column
+from spend.reading import FILE_ROW_COLUMN, is_localspend_column
 from spend.storage import (
     FILE_GONE,
     FILE_UNREADABLE,
@@ -803,7 +803,7 @@ def upload_issues_csv(request: HttpRequest, council: Council, pk: int) -> HttpRe
 # The columns a download of rejected rows adds: read by no one (is_localspend_column).
 _ADDED_COLUMNS = [
     "LocalSpend: sheet",
-    "LocalSpend: file row",
+    FILE_ROW_COLUMN,
     "LocalSpend: column",
     "LocalSpend: problem",
 ]

@@ -344,6 +344,54 @@ def test_a_corrected_row_identical_to_one_imported_from_its_file_is_imported(
     assert (third.rows_imported, third.rows_duplicate) == (0, 1)
 
 
+def test_the_months_good_rows_pasted_into_the_corrected_download_count_once(
+    client, finance_officer, council
+):
+    """QA: an officer fixed the rejected row in the download and pasted the
+    month's good rows back in (a whole month in one file): the good rows,
+    imported from the original file, were imported again, as the corrected
+    file's rows are not checked against the file they were rejected from. Rows
+    without "LocalSpend: file row" are the officer's own: they are checked
+    against it. A pasted copy of a split delivery counts once; the corrected
+    twin is new."""
+    client.force_login(finance_officer)
+    header = "Payment Date,Supplier Name,Net Amount,Transaction Number\n"
+    bad = (
+        header
+        + "01/04/2025,Wardown Plumbing Ltd,1000.00,A1\n"
+        + "02/04/2025,Stanley Bros Tippers Ltd,390.00,B18578\n"
+        + "02/04/2025,Stanley Bros Tippers Ltd,390.00,B18578x\n"
+        + "31/04/2025,Stanley Bros Tippers Ltd,390.00,B18578\n"
+    ).encode()
+    _upload(client, council, bad)
+    upload = SpendUpload.objects.get()
+    _confirm(client, council, upload)
+    upload.refresh_from_db()
+    assert (upload.rows_imported, upload.rows_rejected) == (3, 1)
+    rows = rejected_rows(client, council, upload)
+    assert rows[0][4] == "LocalSpend: file row" and rows[1][4] == "5"
+    rows[1][0] = "02/04/2025"
+    blank = [""] * (len(rows[0]) - 4)
+    rows += [
+        ["01/04/2025", "Wardown Plumbing Ltd", "1000.00", "A1", *blank],
+        ["02/04/2025", "Stanley Bros Tippers Ltd", "390.00", "B18578", *blank],
+        ["02/04/2025", "Stanley Bros Tippers Ltd", "390.00", "B18578x", *blank],
+    ]
+    again = _upload_corrected(client, council, rows)
+    if again.status == "pending":
+        _confirm(client, council, again)
+    again.refresh_from_db()
+    assert (again.rows_read, again.rows_imported, again.rows_duplicate) == (4, 1, 3)
+    assert again.amount_imported == Decimal("390.00")
+    assert SpendLine.objects.filter(council=council).count() == 4
+    page = client.get(reverse("spend:upload-detail", args=[council.slug, again.pk]))
+    assertContains(
+        page,
+        f'Already held from: <a class="govuk-link" href="/c/{council.slug}/uploads/{upload.pk}/">april.csv</a>',
+    )
+    assertContains(page, "corrected, with 3 rows added (no “LocalSpend: file row”)")
+
+
 def _workbook(sheets: dict[str, list[list]]) -> bytes:
     from openpyxl import Workbook, load_workbook  # noqa: F401
 
