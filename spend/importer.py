@@ -1788,6 +1788,28 @@ def _classify_and_roll_up(
         SpendLine.objects.filter(upload=upload, supplier__isnull=False).update(
             contract=covering_contract()
         )
+        _tell_contracts(upload)
+
+
+def _tell_contracts(upload: SpendUpload) -> None:
+    """One entry in the history of each contract the new lines joined, as a
+    rollback writes one for the lines it takes off (QA: a contract's spend to
+    date rose with no word of where from)."""
+    ContractLinkChange.objects.bulk_create(
+        ContractLinkChange(
+            contract_id=contract_id,
+            recorded_by=upload.uploaded_by,
+            lines_gained=lines,
+            amount_gained=total,
+            what=f"{lines:,} payment{pluralize(lines)} ({gbp(total)}) added "
+            f"with spend file “{upload.file_name}” (upload #{upload.pk})",
+        )
+        for contract_id, lines, total in upload.lines.filter(contract__isnull=False)
+        .values("contract_id")
+        .annotate(lines=Count("pk"), total=Sum("amount"))
+        .values_list("contract_id", "lines", "total")
+        .order_by("contract_id")
+    )
 
 
 class ImportSuperseded(Exception):

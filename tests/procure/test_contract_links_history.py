@@ -535,3 +535,40 @@ def test_a_rolled_back_spend_file_is_told_on_the_contracts_its_payments_left(
         f"2 payments (£1,250.50) removed with spend file “spend.csv” (upload "
         f"#{ruled.upload_id}), rolled back"
     )
+
+
+def test_an_imported_spend_file_is_told_on_the_contracts_its_payments_joined(
+    client, council, contract, supplier, finance_officer, council_officer
+):
+    """QA: importing a file linked its payments to the contracts covering them
+    (the linking rule) with no word in the contracts' history, where a rollback
+    of the same file is told."""
+    from spend.importer import import_spend_file
+    from spend.models import SpendUpload
+
+    upload = SpendUpload.objects.create(
+        council=council,
+        file_name="june.csv",
+        sha256="d" * 64,
+        status="pending",
+        uploaded_by=finance_officer,
+    )
+    data = (
+        b"Date,Supplier,Amount\n"
+        b"01/06/2025,Green Spaces Ltd,1000.00\n"
+        b"02/06/2025,Green Spaces Ltd,250.50\n"
+        b"03/06/2025,Someone Else Ltd,99.00\n"
+    )
+    import_spend_file(upload=upload, data=data)
+    change = contract.link_changes.get()
+    assert (change.lines_gained, change.amount_gained, change.lines_lost) == (
+        2,
+        Decimal("1250.50"),
+        0,
+    )
+    assert change.recorded_by == finance_officer
+    client.force_login(council_officer)
+    assert (
+        f"2 payments (£1,250.50) added with spend file “june.csv” (upload "
+        f"#{upload.pk}) by {finance_officer.username}"
+    ) in _history(client, contract)
