@@ -762,7 +762,8 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
         "payment date|date paid|paid date|invoice payment date|date of payment"
         "|pay date|payment run date|cheque date",
         "date|transaction date|effective date|posting date|posted date"
-        "|processed date|process date|value date|date of transaction|period date",
+        "|processed date|process date|value date|date of transaction|period date"
+        "|when|when paid|date spent",
         "invoice date|invoice creation date|invoice approval date"
         "|invoice posted date|invoice received date|date of invoice|approval date",
     ),
@@ -774,7 +775,7 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
         "amount|amount paid|value|total|total invoice amount|total amount"
         "|payment amount|transaction amount|paid amount|invoice amount"
         "|invoice value|line amount|amount gbp|spend|expenditure"
-        "|amount in sterling|sum of amount|value gbp",
+        "|amount in sterling|sum of amount|value gbp|how much|amount spent|cost",
         "gross amount|gross|amount incl vat|amount including vat|amount inc vat"
         "|gross value|gross total|total including vat|total incl vat"
         "|gross amount paid|invoice gross amount",
@@ -784,7 +785,8 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
         "|payee|payee name|merchant name|creditor name|creditor|supplier final"
         "|name of supplier|supplier trading name|recipient name|recipient"
         "|company name|supplier name final|beneficiary supplier name",
-        "name|merchant|trading name|organisation paid",
+        "name|merchant|trading name|organisation paid|who|paid to|who paid"
+        "|who was paid",
     ),
     "department": (
         "department|directorate|department area|service division|department name"
@@ -811,7 +813,7 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
     "description": (
         "description|narrative|details|item description|invoice description"
         "|line description|transaction description|description of goods"
-        "|goods description|summary of purpose",
+        "|goods description|summary of purpose|what|what for",
     ),
     "transaction_ref": (
         "transaction number|transaction no|transaction id|transaction ref"

@@ -58,6 +58,20 @@ def test_every_row_is_imported_and_reconciled(council, upload_of):
     assert sum(line.amount for line in held) == Decimal("3050.50")
 
 
+def test_a_hand_made_sheets_informal_headings_are_read(council, upload_of):
+    """QA: "When, Who, How much, Ref" were not known: the file was read as having
+    no header, and the heading row rejected as a payment."""
+    data = b"When,Who,How much,Ref\n03/04/2025,Luton Scouts,520.00,R1\n"
+    result = import_spend_file(upload=upload_of(data), data=data)
+    assert (result.rows_read, result.rows_imported, result.rows_rejected) == (1, 1, 0)
+    line = SpendLine.objects.get()
+    assert (line.supplier_name, line.amount, line.transaction_ref) == (
+        "Luton Scouts",
+        Decimal("520.00"),
+        "R1",
+    )
+
+
 def test_redacted_payees_are_kept_as_spend_but_never_become_suppliers(
     council, upload_of
 ):

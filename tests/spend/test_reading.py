@@ -621,6 +621,9 @@ def test_it_cleans_header_texts_but_keeps_the_pound_suffix() -> None:
         (["Transaction Date", "Merchant Name", "AmountExcludingVAT"], 0, 2, 1),
         (["Date Paid", "Vendor Name", "Value"], 0, 2, 1),
         (["Date", "Payee", "Amount (£)"], 0, 2, 1),
+        # A small body's hand-made sheet (QA: read as having no header).
+        (["When", "Who", "How much", "Ref"], 0, 2, 1),
+        (["Ref", "Paid to", "What for", "Cost", "When paid"], 4, 3, 1),
     ],
 )
 def test_it_recognises_real_date_amount_and_supplier_names(
