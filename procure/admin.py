@@ -9,6 +9,7 @@ from procure.models import (
     SupplierAlias,
     SupplierMerge,
 )
+from socialvalue.tagging import supplier_saved
 
 
 class SupplierAliasInline(admin.TabularInline):
@@ -43,6 +44,14 @@ class SupplierAdmin(SimpleHistoryAdmin):
     ]
     readonly_fields = ["normalised_name", "created_at", "updated_at"]
     inlines = [SupplierAliasInline]
+
+    def save_model(self, request, obj, form, change):
+        """As the supplier page's edit does: its tags worked out again and the
+        dashboards' rollups kept true."""
+        super().save_model(request, obj, form, change)
+        supplier_saved(
+            obj.pk, request.user, verified_changed="verified" in form.changed_data
+        )
 
 
 @admin.register(SupplierAlias)

@@ -97,7 +97,11 @@ from socialvalue.models import (
     TagOverride,
     TagSource,
 )
-from socialvalue.tagging import KIND_WORDS, classify_suppliers, rules_verdict
+from socialvalue.tagging import (
+    KIND_WORDS,
+    rules_verdict,
+    supplier_saved,
+)
 from spend.export import csv_stream_response
 from spend.models import SpendLine
 from spend.values import normalise_name, parse_whole_number
@@ -415,7 +419,11 @@ def supplier_edit(request: HttpRequest, council: Council, pk: int) -> HttpRespon
             form.save()
             # Postcode, size, numbers and accreditation decide the tags: work
             # them out again now, for every council (overrides still win).
-            classify_suppliers(supplier_ids=[supplier.pk], user=request.user)
+            supplier_saved(
+                supplier.pk,
+                request.user,
+                verified_changed="verified" in form.changed_data,
+            )
         after = _tag_values(supplier, council)
         changed = [
             f"{TagKind(kind).label}: {before.get(kind, 'none')} → {value}"

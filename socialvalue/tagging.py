@@ -376,6 +376,21 @@ def _override_result(override: TagOverride) -> classify.TagResult:
     )
 
 
+def supplier_saved(supplier_id: int, user=None, *, verified_changed: bool = False):
+    """Work a supplier's tags out again after its details were edited (postcode,
+    size, numbers, accreditation decide them), for every council; overrides
+    still win. Ticking or unticking "checked" changes no tag, but the dashboards
+    count spend with suppliers not yet checked from the tag rollups: those of the
+    councils paying it are recounted (QA: the figure stayed as it was)."""
+    tagged = classify_suppliers(supplier_ids=[supplier_id], user=user)
+    if verified_changed and not (tagged.created or tagged.changed or tagged.removed):
+        with transaction.atomic():
+            hold_rollup_lock()
+            for council_id in councils_paying([supplier_id]):
+                rollup.refresh_tags(council_id)
+    return tagged
+
+
 def classify_suppliers(
     *,
     supplier_ids: Iterable[int] | None = None,

@@ -921,3 +921,63 @@ def test_a_charity_register_needs_its_number(
         '<option value="" selected>Not a registered charity</option>',
         html=True,
     )
+
+
+def test_ticking_checked_moves_the_supplier_out_of_the_dashboards_not_yet_checked(
+    client, council_officer, council, supplier
+):
+    """QA: ticking "Checked" changed no tag, so the tag rollup, which the
+    dashboard's "Named suppliers not yet checked" reads, was not recounted: the
+    figure stayed as it was and no longer matched the payments it links to."""
+    from django.db.models import Sum
+
+    from spend import rollup
+    from spend.models import SpendLine, TagMonth
+
+    _edit(client, council_officer, council, supplier)  # tags settle first
+    rollup.rebuild(council.pk)
+
+    def unchecked():
+        rows = TagMonth.objects.filter(
+            council=council, directorate__isnull=True, redacted=False
+        )
+        return rows.filter(verified=False).aggregate(s=Sum("total"))["s"]
+
+    assert unchecked() == SpendLine.objects.get().amount
+    response = _edit(client, council_officer, council, supplier, verified="on")
+    assert response.status_code == 302
+    supplier.refresh_from_db()
+    assert supplier.verified
+    assert unchecked() is None
+
+
+def test_a_supplier_edited_in_the_django_admin_is_tagged_again(
+    rf, admin_user, council, supplier
+):
+    """Staff correcting a postcode in the admin left its location tag, and the
+    dashboards, as they were."""
+    from django.contrib.admin.sites import site
+    from django.forms.models import model_to_dict
+
+    from socialvalue.models import SupplierTag, TagKind
+
+    def located():
+        tag = SupplierTag.objects.filter(
+            supplier=supplier, council=council, kind=TagKind.LOCALITY
+        ).first()
+        return tag.value if tag else None
+
+    request = rf.post("/admin/")
+    request.user = admin_user
+    model_admin = site._registry[Supplier]
+    data = {
+        key: value
+        for key, value in model_to_dict(supplier).items()
+        if value is not None
+    }
+    form = model_admin.get_form(request, supplier)(
+        data | {"postcode": "LU1 2AB"}, instance=supplier
+    )
+    assert form.is_valid(), form.errors
+    model_admin.save_model(request, form.save(commit=False), form, True)
+    assert located() == "local"
