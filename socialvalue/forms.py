@@ -11,6 +11,7 @@ from django.utils import timezone
 from councils import uploads
 from councils.models import Council
 from councils.periods import FinancialYear
+from councils.stale import RefusesStaleSaves
 from socialvalue import models as socialvalue_models
 from socialvalue.models import (
     EVIDENCE_MAX_MB,
@@ -264,7 +265,12 @@ def _in_years(day, what: str):
     return day
 
 
-class CommitmentForm(forms.ModelForm):
+class CommitmentForm(RefusesStaleSaves, forms.ModelForm):
+    # Two tabs on one commitment: the second save would put back the first's
+    # quantity (QA). See councils.stale.
+    seen_salt = "localspend.commitment.seen"
+    seen_what = "the commitment"
+
     class Meta:
         model = Commitment
         fields = ["measure", "quantity", "period_start", "period_end", "note"]
@@ -309,6 +315,9 @@ class CommitmentForm(forms.ModelForm):
         self.fields["period_end"].error_messages["required"] = (
             "Enter the date the period ends"
         )
+
+    def seen_council(self, held):
+        return held.contract.council
 
     def clean_quantity(self):
         quantity = self.cleaned_data["quantity"]
@@ -414,7 +423,11 @@ _HELD_SALT = "socialvalue.DeliveryReturnForm.evidence_held"
 _HELD_MAX_AGE = 24 * 60 * 60
 
 
-class DeliveryReturnForm(forms.ModelForm):
+class DeliveryReturnForm(RefusesStaleSaves, forms.ModelForm):
+    # Two tabs on one return: the second save would put back the first's
+    # quantity (QA). See councils.stale.
+    seen_salt = "localspend.return.seen"
+    seen_what = "the return"
     evidence_upload = forms.FileField(
         label="Evidence file",
         required=False,
@@ -491,6 +504,14 @@ class DeliveryReturnForm(forms.ModelForm):
         }
         for name, message in messages.items():
             self.fields[name].error_messages["required"] = message
+
+    @classmethod
+    def seen_names(cls) -> list[str]:
+        """The return's own fields: not the file chosen or the confirmation."""
+        return ["quantity", "period_start", "period_end", "evidence_note"]
+
+    def seen_council(self, held):
+        return held.commitment.contract.council
 
     def clean_quantity(self):
         quantity = self.cleaned_data["quantity"]

@@ -516,9 +516,20 @@ def _commitment_form(
 ) -> HttpResponse:
     form = CommitmentForm(request.POST or None, instance=commitment, contract=contract)
     if request.method == "POST" and form.is_valid():
-        saved = form.save()
-        messages.success(request, f"Saved the commitment: {saved}.")
-        return redirect(_contract_page_url(contract, saved))
+        with transaction.atomic():
+            # Checked again with the row locked: a save from another tab
+            # between the form's check and now (councils.stale).
+            held = (
+                Commitment.objects.select_for_update()
+                .select_related("contract__council")
+                .get(pk=commitment.pk)
+                if commitment is not None
+                else None
+            )
+            if held is None or not form.refuse_if_stale(held):
+                saved = form.save()
+                messages.success(request, f"Saved the commitment: {saved}.")
+                return redirect(_contract_page_url(contract, saved))
     context = {
         "council": council,
         "contract": contract,
@@ -598,7 +609,12 @@ def return_edit(request: HttpRequest, council: Council, pk: int) -> HttpResponse
             form = DeliveryReturnForm(
                 request.POST, request.FILES, instance=delivery, commitment=commitment
             )
-            if form.is_valid():
+            held = (
+                DeliveryReturn.objects.select_for_update()
+                .select_related("commitment__contract__council")
+                .get(pk=delivery.pk)
+            )
+            if form.is_valid() and not form.refuse_if_stale(held):
                 saved = _save_return(form, council, request, entering=False)
                 messages.success(request, f"Saved the return: {saved}.")
                 return redirect(_contract_page_url(commitment.contract, commitment))

@@ -1216,3 +1216,87 @@ def test_a_quantity_is_written_in_its_unit_singular_for_one(quantity, unit, text
     from socialvalue.models import quantity_text
 
     assert quantity_text(Decimal(quantity), unit) == text
+
+
+def _opened(client, url) -> dict:
+    """What the edit page would send back unchanged, its hidden `seen` included."""
+    form = client.get(url).context["form"]
+    data = {
+        name: "" if form[name].value() is None else form[name].value()
+        for name in form.fields
+        if name != "evidence_upload"
+    }
+    assert data["seen"]
+    return data
+
+
+def _summary(response) -> str:
+    from html import unescape
+
+    page = response.content.decode()
+    start = page.index("govuk-error-summary")
+    return " ".join(unescape(page[start : page.index("</ul>", start)]).split())
+
+
+def test_a_commitment_saved_from_a_page_opened_before_anothers_save_is_refused(
+    client, council_officer, council, commitment
+):
+    """QA: with one commitment open in two tabs, A raised the quantity to 60 and
+    B, changing only the note, put it back to 52 without a word."""
+    client.force_login(council_officer)
+    url = _url("commitment-edit", council, commitment.pk)
+    tab_b = _opened(client, url)
+    tab_a = _opened(client, url)
+    assert client.post(url, tab_a | {"quantity": "60"}).status_code == 302
+    response = client.post(url, tab_b | {"note": "Tender response, section 4"})
+    assert response.status_code == 200
+    said = _summary(response)
+    assert f"Nothing was saved: {council_officer.username} (at " in said
+    assert "changed Quantity committed after you opened this page" in said
+    commitment.refresh_from_db()
+    assert (commitment.quantity, commitment.note) == (Decimal("60"), "")
+    # The form now shows A's quantity and keeps B's note: saving again keeps both.
+    again = _opened_from(response)
+    assert client.post(url, again).status_code == 302
+    commitment.refresh_from_db()
+    assert (commitment.quantity, commitment.note) == (
+        Decimal("60"),
+        "Tender response, section 4",
+    )
+
+
+def _opened_from(response) -> dict:
+    form = response.context["form"]
+    return {
+        name: "" if form[name].value() is None else form[name].value()
+        for name in form.fields
+        if name != "evidence_upload"
+    }
+
+
+def test_a_return_saved_from_a_page_opened_before_anothers_save_is_refused(
+    client, council_officer, council, commitment
+):
+    """QA: the same with a delivery return: B's evidence note put A's quantity
+    (75) back to 70."""
+    delivery = _return(commitment, date(2025, 4, 1), date(2025, 6, 30), "70")
+    client.force_login(council_officer)
+    url = _url("return-edit", council, delivery.pk)
+    tab_b = _opened(client, url) | {"confirmed": "on"}
+    tab_a = _opened(client, url) | {"confirmed": "on"}
+    assert client.post(url, tab_a | {"quantity": "75"}).status_code == 302
+    response = client.post(url, tab_b | {"evidence_note": "Timesheets and payslips"})
+    assert response.status_code == 200
+    assert "changed Quantity delivered after you opened" in _summary(response)
+    delivery.refresh_from_db()
+    assert (delivery.quantity, delivery.evidence_note) == (
+        Decimal("75"),
+        "Apprentice timesheets",
+    )
+    again = _opened_from(response) | {"confirmed": "on"}
+    assert client.post(url, again).status_code == 302
+    delivery.refresh_from_db()
+    assert (delivery.quantity, delivery.evidence_note) == (
+        Decimal("75"),
+        "Timesheets and payslips",
+    )
