@@ -176,8 +176,21 @@ REASON_EXAMPLES = {
 }
 
 
+# The decision as the override page showed it (see TagOverrideForm.seen).
+_DECISION_SALT = "localspend.tag-override.seen"
+
+
+def decision_token(state: list) -> str:
+    """The tag's decision as a page shows it (`state`: the override's value and
+    reason, or None, and the tag's value), signed for the form's `seen`."""
+    return signing.dumps(state, salt=_DECISION_SALT)
+
+
 class TagOverrideForm(forms.Form):
     value = forms.ChoiceField(label="Tag", widget=forms.RadioSelect)
+    # What the page showed (`decision_token`): a decision saved from a page
+    # opened before another officer's would undo theirs unseen (QA).
+    seen = forms.CharField(required=False, widget=forms.HiddenInput)
     reason = forms.CharField(
         label="Why",
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -198,6 +211,26 @@ class TagOverrideForm(forms.Form):
         if len(reason) < 5:
             raise forms.ValidationError("Give a reason of at least a few words")
         return reason
+
+    def refuse_if_stale(self, state: list, what: str) -> bool:
+        """True, with the form's error, when the decision is no longer `state`
+        as the page showed it (`what` says what it is now). The page then shows
+        it as it is, keeping this officer's choice and reason. A form with no
+        `seen` (a script) is not checked."""
+        try:
+            seen = signing.loads(self.data.get("seen") or "", salt=_DECISION_SALT)
+        except signing.BadSignature:
+            return False
+        if seen == state:
+            return False
+        self.data = self.data.copy()
+        self.data["seen"] = decision_token(state)
+        self.add_error(
+            None,
+            f"Nothing was saved: {what} after you opened this page. Check it "
+            "above, then save your decision again if it still stands.",
+        )
+        return True
 
 
 class TagOverrideRemoveForm(forms.Form):

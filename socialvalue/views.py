@@ -27,6 +27,7 @@ from socialvalue.forms import (
     TagOverrideForm,
     TagOverrideRemoveForm,
     TargetForm,
+    decision_token,
 )
 from socialvalue.models import (
     RETURN_DUE_DAYS,
@@ -224,7 +225,11 @@ def tag_override(
         initial = {"value": override.value, "reason": reason or ""}
     else:
         initial = {"value": tag.value} if tag else {}
+    state = _decision_state(override, tag)
+    initial["seen"] = decision_token(state)
     form = TagOverrideForm(request.POST or None, kind=kind, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        form.refuse_if_stale(state, _decision_now(council, kind, override, tag))
     if (
         request.method == "POST"
         and form.is_valid()
@@ -265,6 +270,29 @@ def tag_override(
     return _override_page(
         request, council, supplier, kind, override, tag, form, TagOverrideRemoveForm()
     )
+
+
+def _decision_state(override: TagOverride | None, tag: SupplierTag | None) -> list:
+    """What the override page shows of a tag's decision, as `seen` keeps it."""
+    return [
+        [override.value, " ".join(override.reason.split())] if override else None,
+        tag.value if tag else None,
+    ]
+
+
+def _decision_now(council, kind, override, tag) -> str:
+    """The decision as it now is, in words, for a refused save."""
+    if override is not None:
+        who = override_as_seen(override, council, People(council))[0]
+        when = timezone.localtime(override.created_at)
+        label = TAG_VALUES[kind].get(override.value, override.value)
+        return (
+            f"{who or 'another officer'} decided “{label}” (at {when:%H:%M} on "
+            f"{when.day} {when:%B %Y})"
+        )
+    if tag is not None:
+        return f"the tag became “{tag.label}”"
+    return "the decision was removed"
 
 
 def _override_page(

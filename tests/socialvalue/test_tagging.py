@@ -145,6 +145,46 @@ def test_an_officer_overrides_a_tag_with_a_reason_through_the_page(
     assertContains(page, "The decision could be removed.")
 
 
+def test_a_decision_from_a_page_opened_before_anothers_is_refused(
+    client, council_officer, council, luton_firm
+):
+    """QA: two tabs on one size tag: A decided "Small", then B, whose page still
+    said "Size unknown", decided "Large" and silently undid A's decision, for
+    every council."""
+    classify_suppliers()
+    client.force_login(council_officer)
+    url = reverse(
+        "socialvalue:tag-override", args=[council.slug, luton_firm.pk, "size"]
+    )
+    page = client.get(url)
+    seen_b = page.context["form"]["seen"].value()
+    assertContains(page, f'<input type="hidden" name="seen" value="{seen_b}"')
+    seen_a = client.get(url).context["form"]["seen"].value()
+    assert seen_a == seen_b and seen_a
+    said = {"value": "small", "reason": "Accounts show 20 staff", "seen": seen_a}
+    assert client.post(url, said).status_code == 302
+    response = client.post(
+        url, {"value": "large", "reason": "Part of a big group", "seen": seen_b}
+    )
+    assert response.status_code == 200
+    assertContains(
+        response,
+        f"Nothing was saved: {council_officer.username} decided “Small business”",
+    )
+    assert TagOverride.objects.get().value == "small"
+    # The page now shows the decision as it is; saving again is this
+    # officer's informed choice, and stands.
+    form = response.context["form"]
+    assert form["value"].value() == "large"
+    again = {
+        "value": "large",
+        "reason": "Part of a big group",
+        "seen": form["seen"].value(),
+    }
+    assert client.post(url, again).status_code == 302
+    assert TagOverride.objects.get().value == "large"
+
+
 def test_removing_the_override_lets_the_rules_decide_again(
     client, council_officer, council, luton_firm
 ):
