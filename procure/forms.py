@@ -24,9 +24,11 @@ from procure.models import (
     KPIRating,
     KPIRatingValue,
     Supplier,
+    SupplierAlias,
     split_codes,
 )
 from spend.values import (
+    is_redacted,
     normalise_name,
     parse_postcode,
     tidy_company_number,
@@ -1128,3 +1130,85 @@ class ContractImportUploadForm(forms.Form):
         except FileRefused as refused:
             raise forms.ValidationError(str(refused)) from refused
         return file
+
+
+class SupplierNameForm(forms.Form):
+    """Another name a supplier goes by in one council's spend files (an alias):
+    payments in that name in later files go to the supplier (QA: an officer
+    could not teach LocalSpend a spelling before the file came)."""
+
+    name = forms.CharField(
+        label="Name as the council's files write it",
+        help_text="For example, “Wardown Care Svcs”. Capitals, spaces, "
+        "punctuation, “Ltd” for “Limited” and “&” for “and” make no difference.",
+        max_length=300,
+        error_messages={
+            "required": "Enter the name as the files write it.",
+            "max_length": "Enter a name of 300 characters or fewer.",
+        },
+    )
+    council_supplier_id = forms.CharField(
+        label="The council's supplier ID for it",
+        help_text="The number the finance system gives this supplier, if the "
+        "files have a supplier ID column.",
+        max_length=50,
+        required=False,
+        error_messages={"max_length": "Enter an ID of 50 characters or fewer."},
+    )
+
+    def __init__(self, *args, supplier: Supplier, council: Council, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.supplier = supplier
+        self.council = council
+
+    def clean_name(self) -> str:
+        name = " ".join(self.cleaned_data["name"].split())
+        key = normalise_name(name)
+        if not key:
+            raise forms.ValidationError(
+                "Enter a name with at least one letter or number."
+            )
+        if is_redacted(name):
+            raise forms.ValidationError(
+                f"“{name}” is how files hide a payee's name: payments so named "
+                "are kept as redacted spend, never given to a supplier."
+            )
+        held = (
+            SupplierAlias.objects.filter(council=self.council, normalised_name=key)
+            .select_related("supplier")
+            .first()
+        )
+        if held is not None and held.supplier_id == self.supplier.pk:
+            raise forms.ValidationError(
+                f"“{held.name}” is already one of its names in "
+                f"{self.council.short_name}'s files."
+            )
+        if held is not None:
+            self.held_by = held.supplier
+            raise forms.ValidationError(
+                f"“{held.name}” is already how {self.council.short_name}'s files "
+                f"name {held.supplier.name}. If that is the same organisation, "
+                f"merge {held.supplier.name} into {self.supplier.name} instead: "
+                "its payments then come here too."
+            )
+        return name
+
+    def clean_council_supplier_id(self) -> str:
+        given = self.cleaned_data["council_supplier_id"].strip()
+        if not given:
+            return given
+        other = (
+            SupplierAlias.objects.filter(
+                council=self.council, council_supplier_id__iexact=given
+            )
+            .exclude(supplier=self.supplier)
+            .select_related("supplier")
+            .first()
+        )
+        if other is not None:
+            raise forms.ValidationError(
+                f"{self.council.short_name}'s supplier ID {given} is "
+                f"{other.supplier.name}'s in its files. Check the ID, or leave it "
+                "out."
+            )
+        return given

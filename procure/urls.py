@@ -9,6 +9,11 @@ urlpatterns = [
     path("suppliers/<int:pk>/", views.supplier_detail, name="supplier-detail"),
     path("suppliers/<int:pk>/edit/", views.supplier_edit, name="supplier-edit"),
     path(
+        "suppliers/<int:pk>/names/add/",
+        views.supplier_name_add,
+        name="supplier-name-add",
+    ),
+    path(
         "suppliers/<int:pk>/merge/<int:into>/",
         views.supplier_merge,
         name="supplier-merge",

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import (
     Count,
     DecimalField,
@@ -54,6 +54,7 @@ from procure.forms import (
     OffContractForm,
     OtherPaymentsForm,
     SupplierForm,
+    SupplierNameForm,
 )
 from procure.linking import (
     LinkRefused,
@@ -85,6 +86,7 @@ from procure.models import (
     KPIRating,
     MatchSuggestion,
     Supplier,
+    SupplierAlias,
     SupplierMerge,
 )
 from procure.ocds import contracts_for_package, release_package
@@ -206,6 +208,7 @@ def supplier_detail(request: HttpRequest, council: Council, pk: int) -> HttpResp
         "tags": _tags_for(supplier, council, people),
         "tag_history": _tag_history(supplier, council, people),
         "suggestion_history": _suggestion_history(supplier, council, people),
+        "name_history": _name_history(supplier, council, people),
         "suggestions": supplier.match_suggestions.filter(
             dismissed_at__isnull=True
         ).select_related("candidate"),
@@ -440,6 +443,48 @@ def supplier_edit(request: HttpRequest, council: Council, pk: int) -> HttpRespon
         "procure/supplier_form.html",
         {"council": council, "supplier": supplier, "form": form},
     )
+
+
+@council_view(Capability.EDIT_REGISTER)
+@require_http_methods(["GET", "HEAD", "POST"])
+def supplier_name_add(request: HttpRequest, council: Council, pk: int) -> HttpResponse:
+    """Add a name the supplier goes by in this council's spend files: payments so
+    named in later files go to it (QA: only a merge or the admin could add one).
+    A name that already means another supplier is refused, with the merge that
+    would bring that supplier's payments here."""
+    supplier = _supplier_for(council, pk)
+    form = SupplierNameForm(request.POST or None, supplier=supplier, council=council)
+    if request.method == "POST" and form.is_valid():
+        alias = SupplierAlias(
+            supplier=supplier,
+            council=council,
+            name=form.cleaned_data["name"],
+            council_supplier_id=form.cleaned_data["council_supplier_id"],
+        )
+        alias._history_user = request.user
+        alias._change_reason = "Added by an officer on the supplier's page"
+        try:
+            with transaction.atomic():
+                alias.save()
+        except IntegrityError:  # the same name, added meanwhile
+            form.add_error(
+                "name", "That name was added meanwhile: see the supplier's page."
+            )
+        else:
+            messages.success(
+                request,
+                f"Added “{alias.name}” to {supplier.name}'s names in "
+                f"{council.short_name}'s files: payments in that name in files "
+                "imported from now on go to it.",
+            )
+            return redirect("procure:supplier-detail", council.slug, supplier.pk)
+    context = {
+        "council": council,
+        "supplier": supplier,
+        "form": form,
+        "held_by": getattr(form, "held_by", None),
+    }
+    return render(request, "procure/supplier_name_form.html", context)
 
 
 UNKNOWN_KINDS = (TagKind.LOCALITY, TagKind.SIZE, TagKind.VCSE)
@@ -1102,6 +1147,31 @@ def _supplier_history(
     merged = {r.merged_into_id for r in records if r.merged_into_id}
     names = dict(Supplier.objects.filter(pk__in=merged).values_list("pk", "name"))
     return _changes(Supplier, records, names, _shared_who(council, people))[:limit]
+
+
+def _name_history(
+    supplier: Supplier, council: Council, people: People | None = None, limit: int = 20
+) -> list[dict]:
+    """The names of the supplier in this council's files, as added (by an
+    import, a merge or an officer), changed or removed, newest first."""
+    people = people or People(council)
+    records = (
+        SupplierAlias.history.filter(supplier_id=supplier.pk, council_id=council.pk)
+        .select_related("history_user")
+        .order_by("-history_date", "-history_id")[:limit]
+    )
+    done = {"+": "added", "-": "removed", "~": "changed"}
+    return [
+        {
+            "when": record.history_date,
+            "what": f"“{record.name}” {done.get(record.history_type, 'changed')}",
+            "who": people.name(
+                record.history_user_id, record.history_user, here=True, nobody=None
+            ),
+            "reason": record.history_change_reason or "",
+        }
+        for record in records
+    ]
 
 
 def _suggestion_history(

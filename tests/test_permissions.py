@@ -49,6 +49,7 @@ ROUTES: dict[str, tuple[str | None, Capability | None]] = {
     "procure:suppliers": (None, Capability.VIEW),
     "procure:supplier-detail": ("supplier", Capability.VIEW),
     "procure:supplier-edit": ("supplier", Capability.EDIT_REGISTER),
+    "procure:supplier-name-add": ("supplier", Capability.EDIT_REGISTER),
     "procure:review": (None, Capability.VIEW),
     "procure:supplier-merge": ("supplier", Capability.EDIT_REGISTER),
     "procure:merge-undo": ("merge", Capability.EDIT_REGISTER),

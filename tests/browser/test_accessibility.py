@@ -73,6 +73,11 @@ PAGES = {
     "upload discard": ("demo-finance", "/c/luton/uploads/{pending}/discard/", "form"),
     "review queue": ("demo-officer", "/c/luton/review/", "h1"),
     "supplier edit": ("demo-officer", "/c/luton/suppliers/{supplier}/edit/", "form"),
+    "supplier name add": (
+        "demo-officer",
+        "/c/luton/suppliers/{supplier}/names/add/",
+        "form",
+    ),
     "supplier merge": (
         "demo-officer",
         "/c/luton/suppliers/{supplier}/merge/{other_supplier}/",
