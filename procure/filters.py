@@ -14,7 +14,14 @@ from procure.models import (
     Supplier,
     SupplierAlias,
 )
-from socialvalue.models import SME_VALUES, TAG_VALUES, TagKind, living_wage_choices
+from socialvalue.models import (
+    SME_VALUES,
+    TAG_VALUES,
+    Commitment,
+    Measure,
+    TagKind,
+    living_wage_choices,
+)
 from spend.filters import MONEY_BOUNDS, RangeFilterForm
 
 
@@ -161,11 +168,33 @@ class ContractFilter(django_filters.FilterSet):
         label="Whole-life value up to (£)",
         **MONEY_BOUNDS,
     )
+    # What the social value totals link to (QA: no figure there led anywhere).
+    social_value = django_filters.ChoiceFilter(
+        choices=[("yes", "With commitments"), ("no", "With none")],
+        empty_label="Any",
+        label="Social value commitments",
+        method="filter_social_value",
+    )
+    measure = django_filters.ModelChoiceFilter(
+        queryset=Measure.objects.none(),
+        empty_label="Any",
+        label="Committed to the measure",
+        method="filter_measure",
+    )
 
     class Meta:
         model = Contract
         fields = []
         form = ContractFilterForm
+
+    def filter_social_value(self, queryset, name, value):
+        held = Exists(Commitment.objects.filter(contract=OuterRef("pk")))
+        return queryset.filter(held if value == "yes" else ~held)
+
+    def filter_measure(self, queryset, name, value):
+        return queryset.filter(
+            Exists(Commitment.objects.filter(contract=OuterRef("pk"), measure=value))
+        )
 
     def filter_status(self, queryset, name, value):
         return queryset.in_status(value)
@@ -183,6 +212,11 @@ class ContractFilter(django_filters.FilterSet):
         self.filters["supplier"].queryset = Supplier.objects.filter(
             pk__in=contracts.values("supplier_id")
         ).order_by("name")
+        self.filters["measure"].queryset = Measure.objects.filter(
+            pk__in=Commitment.objects.filter(contract__council=council).values(
+                "measure_id"
+            )
+        ).order_by("code")
 
     def describe(self) -> list[str]:
         """The filters in force, as phrases for a download's preamble:
@@ -205,6 +239,14 @@ class ContractFilter(django_filters.FilterSet):
             phrases.append(f"department {data['department']}")
         if data.get("supplier"):
             phrases.append(f"supplier {data['supplier'].name}")
+        if data.get("social_value"):
+            phrases.append(
+                "with social value commitments"
+                if data["social_value"] == "yes"
+                else "with no social value commitments"
+            )
+        if data.get("measure"):
+            phrases.append(f"committed to {data['measure'].code}")
         phrases += _range(
             data.get("ending_after"),
             data.get("ending_before"),

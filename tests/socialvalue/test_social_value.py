@@ -799,6 +799,39 @@ def test_the_totals_page_is_readable_by_viewers(client, viewer, council, commitm
     assertContains(response, "No proxy value held for 2025/26")
 
 
+def test_the_totals_lead_to_the_contracts_behind_them(
+    client, viewer, council, contract, commitment, other_contract, make_supplier
+):
+    """QA: no figure on the social value totals led anywhere: a cabinet member
+    could not see which contracts made up "2 commitments" to a measure."""
+    bare = Contract.objects.create(
+        council=council,
+        reference="LBC-2",
+        title="Printing",
+        supplier=make_supplier(name="Beacon Print Ltd"),
+        start_date=date(2025, 4, 1),
+    )
+    client.force_login(viewer)
+    page = client.get(_url("totals", council))
+    contracts = reverse("procure:contracts", args=[council.slug])
+    with_any = f"{contracts}?social_value=yes"
+    to_measure = f"{contracts}?measure={commitment.measure_id}"
+    assertContains(page, f'href="{with_any}"')
+    assertContains(page, f'href="{to_measure}"')
+
+    def listed(url):
+        return {c.reference for c in client.get(url).context["table"].data.data}
+
+    assert listed(with_any) == {"LBC-1"}
+    assert listed(to_measure) == {"LBC-1"}
+    assert listed(f"{contracts}?social_value=no") == {bare.reference}
+    other = Measure.objects.exclude(pk=commitment.measure_id).first()
+    assert listed(f"{contracts}?measure={other.pk}") == {"LBC-1", "LBC-2"}  # invalid
+    response = client.get(f"{to_measure}&format=csv")
+    download = b"".join(response.streaming_content).decode("utf-8-sig")
+    assert "committed to LS-JOBS-03" in download
+
+
 def test_the_totals_csv_is_formula_safe(client, viewer, council, commitment):
     _return(commitment, date(2025, 4, 1), date(2025, 6, 30))
     ProxyValue.objects.create(
