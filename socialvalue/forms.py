@@ -98,7 +98,12 @@ def year_range_error(year: int | None) -> str:
     return ""
 
 
-class TargetForm(forms.ModelForm):
+class TargetForm(RefusesStaleSaves, forms.ModelForm):
+    # Two administrators on one target: the second save would put back what the
+    # first changed (QA). See councils.stale.
+    seen_salt = "localspend.target.seen"
+    seen_what = "the target"
+
     baseline_year = FinancialYearField(
         error_messages={"required": "Enter the baseline year, like 2023/24"},
         label="Baseline financial year",
@@ -136,6 +141,7 @@ class TargetForm(forms.ModelForm):
 
     def __init__(self, *args, council, **kwargs):
         super().__init__(*args, **kwargs)
+        self.council = council  # whose members the refusal of a stale save names
         self.instance.council = council
         # Worded as the other forms' first choice, not Django's "---------".
         metric = self.fields["metric"]

@@ -98,7 +98,8 @@ def target_edit(
             # Hold the council while checking for overlapping targets, so two
             # administrators adding targets at once cannot both succeed.
             Council.objects.select_for_update().filter(pk=council.pk).first()
-            if form.is_valid():
+            held = Target.objects.get(pk=target.pk) if target else None
+            if form.is_valid() and not (held and form.refuse_if_stale(held)):
                 saved = form.save()
                 messages.success(request, f"Saved the target: {saved}.")
                 return redirect("socialvalue:targets", council.slug)

@@ -397,3 +397,41 @@ def test_long_notes_are_refused_and_wrap_on_the_page(client, council_admin, coun
     assert client.post(url, FORM | {"notes": link}).status_code == 302
     page = client.get(reverse("socialvalue:targets", args=[council.slug]))
     assertContains(page, '<p class="govuk-body-s ls-long-text')
+
+
+def _as_shown(form) -> dict:
+    return {
+        name: "" if form[name].value() is None else form[name].value()
+        for name in form.fields
+    }
+
+
+def test_a_target_saved_from_a_page_opened_before_anothers_save_is_refused(
+    client, council_admin, council
+):
+    """QA: two administrators on one target: one raised the target share to
+    50%, the other, changing only the baseline, put it back to 60% unseen."""
+    target = _target(council, target_share=Decimal("60"))
+    client.force_login(council_admin)
+    url = reverse("socialvalue:target-edit", args=[council.slug, target.pk])
+    tab_b = _as_shown(client.get(url).context["form"])
+    tab_a = _as_shown(client.get(url).context["form"])
+    assert tab_a["seen"]
+    assert client.post(url, tab_a | {"target_share": "50"}).status_code == 302
+    response = client.post(url, tab_b | {"baseline_share": "20"})
+    assert response.status_code == 200
+    assertContains(
+        response,
+        f"Nothing was saved: {council_admin.username} (at ",
+    )
+    assertContains(response, "changed Target share (%) after you opened this page")
+    target.refresh_from_db()
+    assert target.target_share == Decimal("50")
+    again = _as_shown(response.context["form"])
+    assert again["target_share"] in ("50", Decimal("50"), Decimal("50.00"))
+    assert client.post(url, again).status_code == 302
+    target.refresh_from_db()
+    assert (target.baseline_share, target.target_share) == (
+        Decimal("20"),
+        Decimal("50"),
+    )
