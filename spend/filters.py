@@ -31,6 +31,28 @@ NOT_STATED = "(not stated)"
 # Bounds for numbers typed or sent in the address: a value the database column
 # cannot hold is an invalid filter with a message, not a database error.
 ID_BOUNDS = {"min_value": 1, "max_value": 2**31 - 1, "decimal_places": 0}
+
+
+# The filters a link carries, hidden on the page (see spend.views.line_list).
+LINKED_FILTERS = ("supplier_id", "upload", "contract")
+
+
+def id_bounds(what: str) -> dict:
+    """ID_BOUNDS for a record's number carried in a page's address (a link from
+    another page), with a message naming it: such a field is hidden, so Django's
+    "Enter a number." said nothing of which (QA: ?supplier_id=abc)."""
+    message = (
+        f"The {what} in this page's address is not one LocalSpend knows: follow "
+        "the link again, or clear the filters."
+    )
+    return ID_BOUNDS | {
+        "error_messages": {
+            key: message
+            for key in ("invalid", "min_value", "max_value", "max_decimal_places")
+        }
+    }
+
+
 MONEY_BOUNDS = {
     "max_digits": 14,
     "decimal_places": 2,
@@ -162,7 +184,7 @@ class SpendLineFilter(django_filters.FilterSet):
         field_name="supplier_id",
         widget=forms.HiddenInput,
         label="Supplier",
-        **ID_BOUNDS,
+        **id_bounds("supplier"),
     )
     directorate = django_filters.CharFilter(
         method="filter_directorate",
@@ -233,13 +255,13 @@ class SpendLineFilter(django_filters.FilterSet):
         field_name="upload",
         widget=forms.HiddenInput,
         label="From upload",
-        **ID_BOUNDS,
+        **id_bounds("upload"),
     )
     contract = django_filters.NumberFilter(
         field_name="contract",
         widget=forms.HiddenInput,
         label="Under contract",
-        **ID_BOUNDS,
+        **id_bounds("contract"),
     )
     on_contract = django_filters.ChoiceFilter(
         choices=[

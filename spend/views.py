@@ -24,7 +24,7 @@ from councils.access import People, can, council_view, history_who
 from councils.models import Capability, Council
 from councils.tables import paginate
 from spend.export import csv_response, xlsx_sheets_response
-from spend.filters import SpendLineFilter, UploadFilter
+from spend.filters import LINKED_FILTERS, SpendLineFilter, UploadFilter
 from spend.forms import MappingForm, UploadForm
 from spend.importer import (
     REJECTED_BY,
@@ -1163,8 +1163,15 @@ def line_list(request: HttpRequest, council: Council) -> HttpResponse:
     file_type = request.GET.get("export")
     if valid and file_type in ("csv", "xlsx"):
         return _export_lines(council, filterset, file_type)
+    # A supplier, upload or contract number in the address (a link's) that is
+    # not valid: no payments are shown, rather than all of them as if they were
+    # the figure followed (QA). A filter typed wrong filters nothing, as said.
+    broken_link = not valid and any(
+        name in filterset.form.errors for name in LINKED_FILTERS
+    )
+    shown = lines.none() if broken_link else filterset.qs
     table = SpendLineTable(
-        filterset.qs.annotate(directorate=directorate_of_line()), council=council
+        shown.annotate(directorate=directorate_of_line()), council=council
     )
     figures = filterset.qs.headline() if valid else None
     options = {}
@@ -1177,6 +1184,7 @@ def line_list(request: HttpRequest, council: Council) -> HttpResponse:
         "filter": filterset,
         "table": table,
         "figures": figures,
+        "broken_link": broken_link,
         "csv_query": _with_query(request, export="csv"),
         "xlsx_query": _with_query(request, export="xlsx"),
     }

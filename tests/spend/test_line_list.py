@@ -353,6 +353,25 @@ def test_the_page_states_the_filters_in_force_and_links_to_downloads(
         assert chosen["date_from"] == ["2025-04-01"]
 
 
+@pytest.mark.parametrize(
+    ("query", "what"), [("supplier_id=abc", "supplier"), ("upload=0", "upload")]
+)
+def test_a_mangled_drill_down_link_shows_no_payments_and_says_why(
+    client, viewer, council, data, query, what
+):
+    """QA: ?supplier_id=abc showed every payment, as if it were the figure
+    clicked, beside a bare "Enter a number."."""
+    client.force_login(viewer)
+    response = client.get(reverse("spend:lines", args=[council.slug]) + "?" + query)
+    assertContains(
+        response,
+        f"The {what} in this page&#x27;s address is not one LocalSpend knows",
+    )
+    assertContains(response, "No payments are shown: the link that led here is broken")
+    assertNotContains(response, "Showing all payments.")
+    assertNotContains(response, data["suppliers"]["bakery"].name)
+
+
 def test_with_no_filters_the_page_says_so(client, viewer, council, data):
     client.force_login(viewer)
     response = _get(client, council)
