@@ -398,3 +398,27 @@ def test_the_month_by_month_chart_names_the_directorate_chosen(
         "Local: share of Housing's spend by month, "
     )
     assert "Local: share of Housing&#x27;s spend by month, " in page.text
+
+
+def test_a_target_that_starts_in_a_later_year_is_not_called_no_target(
+    client, viewer, council, two_years, seen_on
+):
+    """QA: an SME target from 40% in 2030/31 to 70% by 2035/36 made the tile say
+    "No target set for this measure yet": a councillor would think no pledge
+    was made."""
+    seen_on(date(2026, 3, 20))
+    Target.objects.create(
+        council=council,
+        metric="sme",
+        baseline_year=2030,
+        baseline_share=D("40"),
+        target_year=2035,
+        target_share=D("70"),
+    )
+    client.force_login(viewer)
+    page = words(dashboard(client, year=2025).content.decode())
+    assert (
+        "No target for 2025/26: the council's target starts later (70.0% by "
+        "2035/36, from 40.0% in 2030/31)." in page
+    )
+    assert "No target set for this measure yet." in page  # VCSE: none at all
