@@ -45,6 +45,7 @@ urlpatterns = [
         views.settings_history,
         name="settings-history",
     ),
+    path("public/", views.public_councils, name="public-list"),
     path("public/<slug:council_slug>/", views.public_council, name="public"),
     path(
         "public/<slug:council_slug>/contracts.csv",

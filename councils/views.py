@@ -148,6 +148,15 @@ def _over_500(council: Council, fy: FinancialYear) -> dict:
 
 @login_not_required
 @require_safe
+def public_councils(request: HttpRequest) -> HttpResponse:
+    """The councils that publish their figures here, for a visitor (QA: the
+    public pages could be found only by knowing their address)."""
+    councils = Council.objects.filter(public_pages_enabled=True).order_by("name")
+    return render(request, "councils/public_list.html", {"councils": councils})
+
+
+@login_not_required
+@require_safe
 def public_council(request: HttpRequest, council_slug: str) -> HttpResponse:
     """Headline figures a council has chosen to publish. No login needed. Says
     how recent they are, which months each year holds, and how the headline (every

@@ -29,6 +29,7 @@ ROUTES: dict[str, tuple[str | None, Capability | None]] = {
     "councils:settings-member-add": (None, Capability.MANAGE_COUNCIL),
     "councils:settings-member-role": (None, Capability.MANAGE_COUNCIL),
     "councils:settings-member-remove": (None, Capability.MANAGE_COUNCIL),
+    "councils:public-list": (None, None),
     "councils:public": (None, None),
     "councils:public-contracts-csv": (None, None),
     "councils:public-spend-csv": (None, None),
@@ -96,6 +97,7 @@ ROUTES: dict[str, tuple[str | None, Capability | None]] = {
     "socialvalue:return-evidence": ("delivery_return", Capability.VIEW),
 }
 PUBLIC_ROUTES = {
+    "councils:public-list",
     "councils:public",
     "councils:public-contracts-csv",
     "councils:public-spend-csv",
@@ -226,7 +228,7 @@ def _social_value_objects(council, contract) -> dict:
 
 def _url(route: str, council_slug: str, objects: dict, pk_from: str | None = None):
     kind, _ = ROUTES[route]
-    if route == "councils:home":
+    if route in ("councils:home", "councils:public-list"):
         return reverse(route)
     if route == "councils:switch":
         return reverse(route) + f"?council={council_slug}"
@@ -258,6 +260,8 @@ def test_each_role_gets_what_its_capabilities_allow(
     kind, capability = ROUTES[route]
     if route == "councils:switch":
         expected = 302
+    elif route == "councils:public-list":
+        expected = 200  # the list of councils that publish: none yet
     elif route in PUBLIC_ROUTES:
         expected = 404  # the council has not turned its public pages on
     elif capability is None or capability in ROLE_CAPABILITIES[role]:

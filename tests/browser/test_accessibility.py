@@ -37,6 +37,7 @@ SUPERUSER_PASSWORD = "a-long-superuser-password-1"
 PAGES = {
     "login": (None, "/accounts/login/", "form"),
     "public figures": (None, "/public/luton/", "h1"),
+    "public councils": (None, "/public/", "h1"),
     "home": ("demo-cabinet", "/", "h1"),
     "change your password": ("demo-cabinet", "/accounts/password/", "form"),
     "password changed": ("demo-cabinet", "/accounts/password/done/", "h1"),

@@ -140,3 +140,23 @@ def test_the_settings_page_lists_exactly_what_is_published(client, council_admin
     assertContains(response, "but not the supplier’s address")
     assertContains(response, "contracts not yet awarded (the pipeline)")
     assertNotContains(response, "every contract in the register")
+
+
+def test_a_visitor_finds_the_councils_that_publish_from_the_sign_in_page(
+    client, council, other_council
+):
+    """QA: the public pages could be found only by knowing their address: "/"
+    led to the sign-in page, which said nothing of them."""
+    login = client.get(reverse("login"))
+    listing = reverse("councils:public-list")
+    assertContains(login, f'href="{listing}"')
+    assertContains(client.get(listing), "No council publishes its figures here yet.")
+    council.public_pages_enabled = True
+    council.save()
+    page = client.get(listing)
+    assertContains(
+        page,
+        f'<a class="govuk-link" href="{reverse("councils:public", args=[council.slug])}">'
+        f"{council.name}</a>",
+    )
+    assertNotContains(page, other_council.name)  # not published
