@@ -851,7 +851,27 @@ def contract_list(request: HttpRequest, council: Council) -> HttpResponse:
 
 @council_view(Capability.VIEW)
 def contract_detail(request: HttpRequest, council: Council, pk: int) -> HttpResponse:
-    contract = _contract_for(council, pk)
+    try:
+        contract = _contract_for(council, pk)
+    except Http404:
+        # A deleted contract's old address (a bookmark, a link in an email)
+        # says so and where to read why (QA: a bare "Not found").
+        gone = (
+            Contract.history.filter(id=pk, council_id=council.pk, history_type="-")
+            .select_related("history_user")
+            .order_by("-history_date")
+            .first()
+        )
+        if gone is None:
+            raise
+        context = {
+            "council": council,
+            "record": gone,
+            "who": People(council).name(
+                gone.history_user_id, gone.history_user, here=True
+            ),
+        }
+        return render(request, "procure/contract_gone.html", context, status=404)
     # A line is only ever linked to a contract of its own council, so the
     # contract alone picks them, through its index (procure/models.py,
     # ContractQuerySet.with_spend).

@@ -175,3 +175,31 @@ def test_payments_taken_off_the_deleted_contract_by_hand_go_back_to_the_rule(
     client.post(_url(council, mistake), {"reason": "Entered by mistake"})
     line.refresh_from_db()
     assert (line.contract_id, line.contract_link_manual) == (genuine.pk, False)
+
+
+def test_a_deleted_contracts_old_address_says_it_was_deleted(
+    client, council, other_council, council_officer, viewer, mistake
+):
+    """QA: the old address (a bookmark, a link in an email) gave a bare "Not
+    found"."""
+    client.force_login(council_officer)
+    client.post(_url(council, mistake), {"reason": "Entered twice: see LBC-1"})
+    client.force_login(viewer)
+    page = client.get(mistake.get_absolute_url())
+    assert page.status_code == 404
+    assertContains(page, f"Contract {mistake.reference} was deleted", status_code=404)
+    assertContains(
+        page,
+        f"by {council_officer.username}: “Entered twice: see LBC-1”",
+        status_code=404,
+    )
+    assertContains(
+        page, reverse("procure:contracts-deleted", args=[council.slug]), status_code=404
+    )
+    # Another council's address for it says nothing of it.
+    elsewhere = reverse(
+        "procure:contract-detail", args=[other_council.slug, mistake.pk]
+    )
+    other_page = client.get(elsewhere)
+    assert other_page.status_code in (403, 404)
+    assertNotContains(other_page, mistake.reference, status_code=other_page.status_code)
