@@ -75,10 +75,22 @@ class UploadTable(tables.Table):
         )
 
     def render_status(self, value, record):
-        return format_html(
+        tag = format_html(
             '<strong class="govuk-tag govuk-tag--{}">{}</strong>',
             record.status_colour,
             record.status_label,
+        )
+        # An import that warned (payments perhaps counted twice, another body's
+        # file, ...) is not an ordinary "Imported" in the list (QA).
+        count = len(record.warnings) if record.status == UploadStatus.IMPORTED else 0
+        if not count:
+            return tag
+        return format_html(
+            '{}<br><span class="govuk-body-s ls-upload-warned">{} warning{} to '
+            "check</span>",
+            tag,
+            count,
+            "" if count == 1 else "s",
         )
 
     def render_rows_read(self, value, record):

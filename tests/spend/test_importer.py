@@ -413,7 +413,8 @@ def test_the_same_month_without_its_transaction_numbers_is_a_warning(
     council, upload_of, first, second
 ):
     """QA: the month's file uploaded again without its Transaction Number column
-    (or the other way round) was imported again in full without a word."""
+    (or the other way round) was imported again in full without a word; then
+    its redacted payments were left out of the warning."""
     import_spend_file(upload=upload_of(first, "feb.csv"), data=first)
     later = upload_of(second, "feb-again.csv")
     result = import_spend_file(upload=later, data=second)
@@ -427,7 +428,9 @@ def test_the_same_month_without_its_transaction_numbers_is_a_warning(
         f"to Hotel Lodging {'Limited' if second is FEBRUARY_BARE else 'Ltd'} on "
         "03/02/2023 in feb.csv). If they are the same payments (the same file with "
         "or without its transaction number column), both are now counted: roll "
-        "back this file."
+        "back this file. So may 1 payment to redacted payees (£640.00), which "
+        "another file holds with the same date and amount, one with a transaction "
+        "number and the other without."
     )
 
 
@@ -1257,3 +1260,23 @@ def test_blank_rows_ignored_are_counted_in_words(council, upload_of):
     two = csv_bytes("02/05/2025,Beacon Catering,10.00,T2,,", ",,,,,", ",,,,,")
     result = import_spend_file(upload=upload_of(two, "two.csv"), data=two)
     assert "2 blank rows were ignored." in result.notes
+
+
+def test_the_uploads_list_says_which_imports_gave_warnings(
+    client, viewer, council, upload_of
+):
+    """QA: a file imported again without its transaction numbers (both versions
+    counted) showed in the uploads list as an ordinary "Imported"."""
+    from django.urls import reverse
+
+    import_spend_file(
+        upload=upload_of(FEBRUARY_NUMBERED, "feb.csv"), data=FEBRUARY_NUMBERED
+    )
+    later = upload_of(FEBRUARY_BARE, "feb-again.csv")
+    import_spend_file(upload=later, data=FEBRUARY_BARE)
+    client.force_login(viewer)
+    page = client.get(reverse("spend:uploads", args=[council.slug]))
+    text = page.content.decode()
+    assert text.count("warning to check") == 1
+    row = text[text.index("feb-again.csv") :]
+    assert "1 warning to check" in row[: row.index("</tr>")]
