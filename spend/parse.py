@@ -1343,7 +1343,7 @@ class _BlockReader:
         if type(raw) is not str or _is_total_label(raw):
             raise _Slow
         supplier = clean_text(raw)
-        if not supplier:
+        if not supplier or _is_email(supplier):
             raise _Slow
         return _remember(self.suppliers, raw, _supplier_parts(supplier))
 
@@ -1425,6 +1425,13 @@ class _BlockReader:
         if not supplier:
             return reject(
                 "supplier_name", supplier, "Supplier: the supplier name is empty"
+            )
+        if _is_email(supplier):
+            return reject(
+                "supplier_name",
+                supplier,
+                "Supplier: an email address, not a supplier's name (is the "
+                "supplier column the right one?)",
             )
         texts = tuple(
             _text_value(row[index] if index < len(row) else "", length)
@@ -1616,6 +1623,16 @@ def _remember(cache: dict, key: str, value):  # noqa: ANN001, ANN202
 
 def _is_total_label(text: str) -> bool:
     return "otal" in text.lower() and _TOTAL_LABEL.match(clean_text(text)) is not None
+
+
+# A cell holding only an email address (QA: a Contracts Finder export, read
+# with its "Contact Email" column as the supplier, put officials' addresses in
+# the supplier register).
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+def _is_email(text: str) -> bool:
+    return "@" in text and _EMAIL.fullmatch(text) is not None
 
 
 def _supplier_parts(supplier: str) -> tuple[str, str, str, str]:

@@ -1280,3 +1280,24 @@ def test_the_uploads_list_says_which_imports_gave_warnings(
     assert text.count("warning to check") == 1
     row = text[text.index("feb-again.csv") :]
     assert "1 warning to check" in row[: row.index("</tr>")]
+
+
+def test_an_email_address_as_the_payee_is_rejected_not_made_a_supplier(
+    council, upload_of
+):
+    """QA: a Contracts Finder export read with its "Contact Email" column as the
+    supplier put 130 officials' email addresses in the supplier register."""
+    data = csv_bytes(
+        "01/04/2025,Carol.Woodfield@birmingham.gov.uk,1500.00,T1,,",
+        "02/04/2025,Wardown Plumbing Ltd,250.00,T2,,",
+        "03/04/2025,Smith & Co (accounts@smithco.example),90.00,T3,,",
+    )
+    result = import_spend_file(upload=upload_of(data), data=data)
+    assert (result.rows_imported, result.rows_rejected) == (2, 1)
+    (problem,) = RowIssue.objects.filter(kind="rejected")
+    assert (problem.row, problem.column) == (2, 'B "Supplier Name"')
+    assert problem.message == (
+        "Supplier: an email address, not a supplier's name (is the supplier column "
+        "the right one?)"
+    )
+    assert not Supplier.objects.filter(name__contains="birmingham").exists()
