@@ -255,11 +255,12 @@ class ParsedFile:
         """The file's stated total: the sum of its blocks' totals where every block
         of payments states one. Where only some do, each is checked against its
         own payments in a note, and the file's total is left unknown."""
-        stated = [total for _, total, _, _ in self.totals if total is not None]
+        parts = self._parts()
+        stated = [total for _, total, _, _ in parts if total is not None]
         if not stated:
             return
-        paying = [total for _, total, _, lines in self.totals if lines]
-        sheets = len({plan.sheet for plan, _, _, _ in self.totals}) > 1
+        paying = [total for _, total, _, lines in parts if lines]
+        sheets = len({plan.sheet for plan, _, _, _ in parts}) > 1
         if None not in paying or not any(t is not None for t in paying):
             # Every part with payments states its total, or only a part with no
             # payments does (a grand total of its own): the file's total. Each
@@ -267,27 +268,51 @@ class ParsedFile:
             # file-wide mismatch alone did not say which sheet).
             self.file_stated_total = sum(stated, Decimal(0))
             if len(paying) > 1:
-                for plan, total, amount, lines in self.totals:
+                for plan, total, amount, lines in parts:
                     if total is not None and lines and total != amount:
+                        where, states = _part(plan, sheets)
                         self.notes.append(
-                            f"{_part(plan, sheets)} states a total of "
-                            f"{_pounds(total)}, {PART_TOTAL_DIFFERS}{_pounds(amount)}."
+                            f"{where} {states} a total of {_pounds(total)}, "
+                            f"{PART_TOTAL_DIFFERS}{_pounds(amount)}."
                         )
             return
-        for plan, total, amount, lines in self.totals:
+        for plan, total, amount, lines in parts:
             if total is None or not lines:
                 continue
-            where = _part(plan, sheets)
+            where, states = _part(plan, sheets)
             agrees = (
                 "which matches its payments to the penny"
                 if total == amount
                 else f"{PART_TOTAL_DIFFERS}{_pounds(amount)}"
             )
             self.notes.append(
-                f"{where} states a total of {_pounds(total)}, {agrees}. The other "
+                f"{where} {states} a total of {_pounds(total)}, {agrees}. The other "
                 "parts of the file state no total, so the file's total is not "
                 "checked as a whole."
             )
+
+    def _parts(self) -> list[tuple[BlockPlan, Decimal | None, Decimal, int]]:
+        """The blocks, as parts stating their totals: blocks of one sheet that
+        state none, followed by one whose total is theirs and its own together,
+        are one part (QA: a heading row repeated mid-file split the file in two,
+        and its grand total was said not to match the rows after the repeat)."""
+        parts, run = [], []
+        for entry in self.totals:
+            plan, total, amount, lines = entry
+            if total is None:
+                run.append(entry)
+                continue
+            if run and all(other.sheet == plan.sheet for other, *_ in run):
+                whole = sum((a for _, _, a, _ in run), amount)
+                if total == whole and total != amount:
+                    count = sum(n for *_, n in run) + lines
+                    parts.append((run[0][0], total, whole, count))
+                    run = []
+                    continue
+            parts += run
+            run = []
+            parts.append(entry)
+        return parts + run
 
     @property
     def rows_read(self) -> int:
@@ -306,11 +331,12 @@ OTHER_BODY = "check you are uploading to the right council"
 CHOSEN_NOTE = "Columns mapped as chosen on the preview page."
 
 
-def _part(plan: BlockPlan, sheets: bool) -> str:
-    """A part of the file, named in a note: its sheet, or where its header is."""
+def _part(plan: BlockPlan, sheets: bool) -> tuple[str, str]:
+    """A part of the file, named in a note (its sheet, or where its header is),
+    and "states" as it takes it."""
     if sheets:
-        return f'Sheet "{plan.sheet}"'
-    return f"The rows under the header on row {plan.header_row}"
+        return f'Sheet "{plan.sheet}"', "states"
+    return f"The rows under the header on row {plan.header_row}", "state"
 
 
 def _pounds(amount: Decimal) -> str:

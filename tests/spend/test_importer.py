@@ -1301,3 +1301,39 @@ def test_an_email_address_as_the_payee_is_rejected_not_made_a_supplier(
         "the right one?)"
     )
     assert not Supplier.objects.filter(name__contains="birmingham").exists()
+
+
+@pytest.mark.parametrize(
+    ("stated", "file_total", "note"),
+    [
+        ("1400.00", Decimal("1400.00"), None),
+        (
+            "300.00",
+            None,
+            "The rows under the header on row 4 state a total of £300.00, which "
+            "matches its payments to the penny. The other parts of the file state "
+            "no total, so the file's total is not checked as a whole.",
+        ),
+    ],
+    ids=["grand-total", "own-total"],
+)
+def test_a_heading_repeated_mid_file_keeps_the_files_grand_total(
+    council, upload_of, stated, file_total, note
+):
+    """QA: a heading row repeated mid-file (a pasted block) split the file in
+    two, and its total row, the whole file's, was said not to match the
+    payments after the repeat."""
+    data = (
+        "Date,Supplier Name,Amount\n"
+        "01/04/2025,Wardown Plumbing Ltd,1000.00\n"
+        "02/04/2025,Beacon Catering Ltd,100.00\n"
+        "Date,Supplier Name,Amount\n"
+        "03/04/2025,Chiltern Books,200.00\n"
+        "04/04/2025,Chiltern Books,100.00\n"
+        f",Total,{stated}\n"
+    ).encode()
+    result = import_spend_file(upload=upload_of(data), data=data)
+    assert result.rows_imported == 4
+    assert result.file_stated_total == file_total
+    said = [n for n in result.notes if "a total of" in n]
+    assert said == ([note] if note else [])
