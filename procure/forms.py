@@ -570,14 +570,28 @@ class ContractForm(RefusesStaleSaves, forms.ModelForm):
         # hyphen) would make two references a reader cannot tell apart.
         return tidy_reference(self.cleaned_data["reference"])
 
-    def clean_start_date(self):
-        start = self.cleaned_data["start_date"]
-        if start is not None and not EARLIEST_START <= start.year <= LATEST_START:
+    def _in_years(self, name: str, what: str):
+        day = self.cleaned_data[name]
+        if day is not None and not EARLIEST_START <= day.year <= LATEST_START:
             raise forms.ValidationError(
-                f"Enter a start date between {EARLIEST_START} and {LATEST_START}: "
-                f"{start:%d/%m/%Y} looks like a typing slip."
+                f"Enter {what} between {EARLIEST_START} and {LATEST_START}: "
+                f"{day:%d/%m/%Y} looks like a typing slip."
             )
-        return start
+        return day
+
+    def clean_start_date(self):
+        return self._in_years("start_date", "a start date")
+
+    # QA: a register import's end date of 01/06/2199 made an "active" contract
+    # running to 2199; the form checked the start date only.
+    def clean_end_date(self):
+        return self._in_years("end_date", "an end date")
+
+    def clean_review_date(self):
+        return self._in_years("review_date", "a review date")
+
+    def clean_extension_end_date(self):
+        return self._in_years("extension_end_date", "the end date if extended")
 
     def clean_cpv_codes(self) -> str:
         # Already tidied by CPVCodesField: one code after another, ", " between.

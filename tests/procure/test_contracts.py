@@ -1385,3 +1385,13 @@ def test_tendered_or_quoted_and_the_route_offer_not_recorded_not_dashes(
     page = client.get(reverse("procure:contract-new", args=[council.slug]))
     assertContains(page, '<option value="" selected>Not recorded</option>', html=True)
     assertNotContains(page, "---------")
+
+
+@pytest.mark.parametrize(
+    "field", ["end_date", "review_date", "extension_end_date"], ids=str
+)
+def test_other_dates_that_are_typing_slips_are_refused(council, supplier, field):
+    dates = {"end_date": "2027-03-31"} | {field: "2199-06-01"}
+    form = _form(council, supplier, **dates)
+    assert not form.is_valid()
+    assert "looks like a typing slip" in form.errors[field][0]

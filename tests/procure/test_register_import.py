@@ -906,3 +906,17 @@ def test_each_status_label_as_localspend_writes_it_is_read(council, status):
     report = _import(council, _csv([[*row[:-1], label]]), "contracts.csv")
     assert [r.message("contracts.csv") for r in report.rejections] == []
     assert Contract.objects.get(council=council, reference=row[0]).status == value
+
+
+def test_an_end_date_that_is_a_typing_slip_is_rejected(council):
+    """QA: an end date of 01/06/2199 was imported: an "active" contract ending
+    in 2199, where the form refuses a start date outside 1990-2100."""
+    row = list(GOOD[0])
+    row[6] = "01/06/2199"
+    report = _import(council, _csv([row]), "register.csv")
+    assert (report.created, report.rejected) == (0, 1)
+    (rejection,) = report.rejections
+    assert "Enter an end date between 1990 and 2100: 01/06/2199 looks like a " in (
+        rejection.message("register.csv")
+    )
+    assert not Contract.objects.exists()
