@@ -120,7 +120,8 @@ def trend_chart(
     points, projected = trend.points, trend.projected
     title = f"{metric.label}: share of spend by month"
     if directorate:  # QA: the heading did not say so
-        title = f"{metric.label}: share of {directorate}'s spend by month"
+        # Not "{directorate}'s" (QA: "Children's Services's spend").
+        title = f"{metric.label}: share of spend in {directorate}, by month"
     elif directorate is not None:
         title = f"{metric.label}: share of spend with no directorate given, by month"
     shown = _months(points[0].month, points[-1].month) if points else ""
