@@ -889,8 +889,17 @@ def _project(
     slope, intercept = _fit(xs, [p.ratio for p in known])
     last = known[-1].month
     horizon = add_months(last, 12)
-    if final is not None:  # to the end of the target year, if that is later
-        horizon = max(horizon, month_start(final.target_fy.end))
+    if final is not None:  # to the end of the target year, if that is later,
+        # but no further than a crossing is named (QA: a target for 2056/57
+        # drew thirty years of straight line, the months held squeezed into
+        # the chart's first eighth).
+        horizon = max(
+            horizon,
+            min(
+                month_start(final.target_fy.end),
+                add_months(last, 12 * PROJECTION_YEARS),
+            ),
+        )
     projection = []
     month = last
     while month <= horizon:

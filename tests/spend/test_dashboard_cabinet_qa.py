@@ -425,3 +425,21 @@ def test_a_target_that_starts_in_a_later_year_is_not_called_no_target(
         "2035/36, from 40.0% in 2030/31)." in page
     )
     assert "No target set for this measure yet." in page  # VCSE: none at all
+
+
+def test_a_far_off_target_draws_the_projection_no_further_than_ten_years(
+    council, two_years
+):
+    """QA: a target for 2056/57 drew a thirty-year straight line: the months
+    held shrank into the chart's first eighth."""
+    Target.objects.filter(council=council).update(target_year=2056)
+    fy = FinancialYear(2025)
+    scope = figures.Scope(council, fy, fy.start, date(2026, 3, 1))
+    trend, chart = trend_chart(council, scope, date(2025, 11, 15))
+    # Fitted to October 2025: drawn to October 2035, ten years on.
+    assert trend.projection[-1][0] == date(2035, 10, 1)
+    assert max(m for m, _ in trend.targets_ahead) == date(2035, 10, 1)
+    go.Figure(chart.figure)
+    # The deadline is still said in words.
+    assert "before the deadline of 31 March 2057." in chart.summary
+    assert "Projected: December 2025 to October 2035" in chart.summary
