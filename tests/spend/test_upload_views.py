@@ -593,10 +593,14 @@ def test_the_rollback_page_names_the_later_file_to_roll_back_first(
     url = reverse("spend:upload-rollback", args=[council.slug, first.pk])
     page = client.get(url)
     assertContains(page, "Roll back the later file first")
+    # Each file named, not "this file" for both (QA).
     assertContains(
-        page, "This file was imported after april.csv and counted some of its"
+        page,
+        "The file below was imported after april.csv and counted some of its "
+        "payments as already held, because april.csv holds them:",
     )
-    assertContains(page, "2 payments (£1,250.00) found already held, all in this file")
+    assertContains(page, "2 payments (£1,250.00) found already held, all in april.csv")
+    assertContains(page, "Rolled back on its own, april.csv would take")
     assertNotContains(page, "Roll back the file</button>")
     response = client.post(url, follow=True)
     assertContains(response, "Roll back “q.csv” first")
@@ -621,7 +625,7 @@ def test_the_rollback_page_says_a_later_files_held_payments_are_in_other_files_t
     page = client.get(reverse("spend:upload-rollback", args=[council.slug, first.pk]))
     assertContains(
         page,
-        "2 payments (£1,250.00) found already held, in this file and 1 other together",
+        "2 payments (£1,250.00) found already held, in a.csv and 1 other together",
     )
 
 
