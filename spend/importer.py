@@ -1183,6 +1183,7 @@ class _Loader:
         self.corrected: list[SpendUpload] = []  # see note_corrections
         self.suppliers = SupplierMatcher(council, upload)
         self.size = Decimal(0)  # the sum of the new lines' amounts, signs ignored
+        self.zero = 0  # new lines of £0.00 (`_zero_note`)
         self.span: tuple[date, date] | None = None  # the new lines' dates
 
     def note_corrections(self, parsed: ParsedFile) -> None:
@@ -1230,6 +1231,7 @@ class _Loader:
                 last = max(last, result.duplicate_span[1])
             result.duplicate_span = (first, last)
         result.redacted_lines += countOf(map(itemgetter(SUPPLIER), new), "")
+        self.zero += countOf(map(itemgetter(AMOUNT), new), ZERO)
         if self.upload is None:  # checking only: what the import would add
             self.suppliers.match(new)
             result.new_suppliers = self.suppliers.new_suppliers
@@ -1351,6 +1353,7 @@ def _conclude(
     result.notes += _missing_and_moved(upload, loader.held)
     result.notes += _held_but_for_reference(upload, loader.span, loader.corrected)
     result.notes += _corrections_note(loader.corrected, parsed.rows_added)
+    result.notes += _zero_note(loader.zero)
     _finish(upload, result, parsed)
 
 
@@ -1383,6 +1386,21 @@ def correction_chain(upload: SpendUpload) -> list[SpendUpload]:
         seen.add(upload.pk)
         upload = upload.corrects
     return chain
+
+
+ZERO = Decimal(0)
+
+
+def _zero_note(count: int) -> list[str]:
+    """A note on payments of £0.00 imported (QA: imported without a word): they
+    change no total, but their payees count as suppliers paid."""
+    if not count:
+        return []
+    return [
+        f"{count:,} payment{pluralize(count)} of £0.00 {pluralize(count, 'was,were')} "
+        "imported as in the file: they add nothing to the totals, but their payees "
+        "are counted among the suppliers paid."
+    ]
 
 
 def _corrections_note(corrected: list[SpendUpload], added: int = 0) -> list[str]:

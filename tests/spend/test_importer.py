@@ -1337,3 +1337,20 @@ def test_a_heading_repeated_mid_file_keeps_the_files_grand_total(
     assert result.file_stated_total == file_total
     said = [n for n in result.notes if "a total of" in n]
     assert said == ([note] if note else [])
+
+
+def test_payments_of_nothing_are_imported_and_said(council, upload_of):
+    """QA: £0.00 rows were imported as payments without a word."""
+    data = csv_bytes(
+        "01/04/2025,Wardown Plumbing Ltd,0.00,T1,,",
+        "02/04/2025,Beacon Catering Ltd,£0,T2,,",
+        "03/04/2025,Beacon Catering Ltd,10.00,T3,,",
+    )
+    upload = upload_of(data)
+    result = import_spend_file(upload=upload, data=data)
+    assert result.rows_imported == 3
+    upload.refresh_from_db()
+    assert (
+        "2 payments of £0.00 were imported as in the file: they add nothing to the "
+        "totals, but their payees are counted among the suppliers paid."
+    ) in upload.reading_notes
