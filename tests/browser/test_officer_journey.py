@@ -375,6 +375,13 @@ def test_officer_reviews_logs_a_contract_with_social_value_and_exports(
         expect(
             cabinet_main.locator("form[method=post], form[method=POST]")
         ).to_have_count(0)
+        # The figure leads to the contracts behind it.
+        with_any = commitments.values("contract").distinct().count()
+        cabinet_main.get_by_role(
+            "link", name=re.compile(r"contracts? with commitments: see")
+        ).click()
+        expect(cabinet.locator("main table tbody tr")).to_have_count(with_any)
+        expect(cabinet.get_by_label("Social value commitments")).to_have_value("yes")
         # The contract's social value page is read-only for a cabinet member too.
         cabinet.get_by_role("navigation", name="Menu").get_by_role(
             "link", name="Contracts"
