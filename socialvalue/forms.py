@@ -1,3 +1,5 @@
+import hashlib
+import json
 import re
 import zipfile
 from decimal import Decimal
@@ -186,10 +188,16 @@ REASON_EXAMPLES = {
 _DECISION_SALT = "localspend.tag-override.seen"
 
 
+def _digest(state: list) -> str:
+    return hashlib.sha256(json.dumps(state).encode()).hexdigest()
+
+
 def decision_token(state: list) -> str:
     """The tag's decision as a page shows it (`state`: the override's value and
-    reason, or None, and the tag's value), signed for the form's `seen`."""
-    return signing.dumps(state, salt=_DECISION_SALT)
+    reason, or None, and the tag's value), signed for the form's `seen`: as a
+    digest, as the page may not show another council's officer's reason
+    (review: signing does not hide it)."""
+    return signing.dumps(_digest(state), salt=_DECISION_SALT)
 
 
 class TagOverrideForm(forms.Form):
@@ -227,7 +235,7 @@ class TagOverrideForm(forms.Form):
             seen = signing.loads(self.data.get("seen") or "", salt=_DECISION_SALT)
         except signing.BadSignature:
             return False
-        if seen == state:
+        if seen == _digest(state):
             return False
         self.data = self.data.copy()
         self.data["seen"] = decision_token(state)

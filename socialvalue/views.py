@@ -217,6 +217,17 @@ def tag_override(
 ) -> HttpResponse:
     """Set (or change) an officer's override of one tag, with a required reason."""
     supplier, kind = _supplier_and_kind(council, pk, kind)
+    if request.method != "POST":
+        return _tag_override(request, council, supplier, kind)
+    with transaction.atomic():
+        # The decision is read, checked against the page's and saved with the
+        # supplier held: two saves from pages showing the same decision cannot
+        # both pass the check (review).
+        Supplier.objects.select_for_update().filter(pk=supplier.pk).first()
+        return _tag_override(request, council, supplier, kind)
+
+
+def _tag_override(request, council, supplier, kind) -> HttpResponse:
     scope = {"supplier": supplier, "council": _tag_council(council, kind), "kind": kind}
     override = TagOverride.objects.filter(**scope).select_related("created_by").first()
     tag = SupplierTag.objects.filter(**scope).first()
@@ -292,7 +303,9 @@ def _decision_now(council, kind, override, tag) -> str:
             f"{when.day} {when:%B %Y})"
         )
     if tag is not None:
-        return f"the tag became “{tag.label}”"
+        # Changed by the rules, or an officer's decision removed (the rules may
+        # say what it said).
+        return f"the decision changed: the tag is now “{tag.label}”, by the rules"
     return "the decision was removed"
 
 

@@ -172,6 +172,15 @@ def test_a_decision_from_a_page_opened_before_anothers_is_refused(
         f"Nothing was saved: {council_officer.username} decided “Small business”",
     )
     assert TagOverride.objects.get().value == "small"
+    # The token holds a digest, not the decision's reason: signing does not
+    # hide it, and another council's officer's reason is not shown (review).
+    from django.core import signing
+
+    held = signing.loads(
+        response.context["form"]["seen"].value(),
+        salt="localspend.tag-override.seen",
+    )
+    assert len(held) == 64 and "Accounts" not in held
     # The page now shows the decision as it is; saving again is this
     # officer's informed choice, and stands.
     form = response.context["form"]
