@@ -1182,6 +1182,8 @@ class SupplierNameForm(forms.Form):
             raise forms.ValidationError(
                 "Enter a name with at least one letter or number."
             )
+        if len(key) > 300:  # "&" becomes "and": the register keeps 300
+            raise forms.ValidationError("Enter a shorter name.")
         if is_redacted(name):
             raise forms.ValidationError(
                 f"“{name}” is how files hide a payee's name: payments so named "
@@ -1204,6 +1206,27 @@ class SupplierNameForm(forms.Form):
                 f"name {held.supplier.name}. If that is the same organisation, "
                 f"merge {held.supplier.name} into {self.supplier.name} instead: "
                 "its payments then come here too."
+            )
+        # Another supplier of the register so called (from a contract register,
+        # or known to other councils) would lose this council's payments in
+        # that name to this one, unsaid (review).
+        named = (
+            Supplier.objects.filter(normalised_name=key, merged_into__isnull=True)
+            .exclude(pk=self.supplier.pk)
+            .order_by("pk")
+            .first()
+        )
+        if named is not None:
+            if (
+                Supplier.objects.dealt_with_by(self.council)
+                .filter(pk=named.pk)
+                .exists()
+            ):
+                self.held_by = named
+            raise forms.ValidationError(
+                f"Another supplier in the register is called {named.name}: "
+                "payments in that name go to it. If that is the same organisation, "
+                f"merge it into {self.supplier.name} instead."
             )
         return name
 

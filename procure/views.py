@@ -483,6 +483,7 @@ def supplier_name_add(request: HttpRequest, council: Council, pk: int) -> HttpRe
         "supplier": supplier,
         "form": form,
         "held_by": getattr(form, "held_by", None),
+        "aliases": supplier.aliases.filter(council=council),
     }
     return render(request, "procure/supplier_name_form.html", context)
 

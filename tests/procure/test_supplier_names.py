@@ -134,3 +134,31 @@ def test_finance_and_cabinet_cannot_add_names(
     assert client.post(_url(council, supplier), {"name": "WCS"}).status_code == 403
     assert not SupplierAlias.objects.exists()
     assert Supplier.objects.count() == 1
+
+
+def test_a_name_another_supplier_of_the_register_has_is_refused(
+    client, council_officer, council, supplier, make_supplier
+):
+    """Review: a supplier known from a contract register (no spelling in this
+    council's files yet) or to other councils is matched by its name: adding
+    that name to another supplier would send its payments there, unsaid."""
+    make_supplier(name="Acme Builders Ltd")
+    client.force_login(council_officer)
+    response = client.post(_url(council, supplier), {"name": "ACME BUILDERS LIMITED"})
+    assert response.status_code == 200
+    assertContains(
+        response,
+        "Another supplier in the register is called Acme Builders Ltd: payments in "
+        "that name go to it.",
+    )
+    assert not SupplierAlias.objects.exists()
+
+
+def test_a_name_too_long_once_normalised_is_refused_not_a_server_error(
+    client, council_officer, council, supplier
+):
+    client.force_login(council_officer)
+    name = "A & " * 74 + "B"  # 297 characters; "and" for each "&" makes 445
+    response = client.post(_url(council, supplier), {"name": name})
+    assert response.status_code == 200
+    assertContains(response, "Enter a shorter name.")
