@@ -1570,7 +1570,8 @@ def _held_but_for_reference(
     other without (QA: the month's file uploaded again without its transaction
     number column was imported again in full, not a word said: the line key
     includes the number). Looked for only where other files hold payments on
-    this file's dates; redacted payees are left out."""
+    this file's dates; payments to redacted payees, with no supplier to match,
+    by date and amount."""
     found = _other_files(upload, span, corrected)
     if found is None:
         return []
@@ -1594,8 +1595,6 @@ def _held_but_for_reference(
     mine = upload.lines.filter(supplier__isnull=False).filter(reduce(or_, ways))
     found = mine.aggregate(lines=Count("pk"), total=Sum("amount"))
     count = found["lines"]
-    if not count:
-        return []
     # Payments to redacted payees have no supplier to match by: those of the
     # same date and amount are counted, and said to be perhaps twice too (QA:
     # 27 redacted payments of a file imported again were doubled unsaid).
@@ -1610,6 +1609,8 @@ def _held_but_for_reference(
         | (numbered & Exists(anonymous.filter(unnumbered)))
     )
     hidden = redacted.aggregate(lines=Count("pk"), total=Sum("amount"))
+    if not count and not hidden["lines"]:
+        return []
     examples = []
     for line in mine.order_by("payment_date", "source_row")[:MISSING_EXAMPLES]:
         other = (
@@ -1627,9 +1628,18 @@ def _held_but_for_reference(
             f"{gbp(line.amount)} to {line.supplier_name} on "
             f"{line.payment_date:%d/%m/%Y} in {other.upload.file_name}"
         )
+    n = hidden["lines"]
+    if not count:  # redacted payees' alone
+        return [
+            f"{n:,} payment{pluralize(n)} to redacted payees "
+            f"({gbp(hidden['total'])}) {pluralize(n, 'has,have')} "
+            f"{HELD_BUT_FOR_REFERENCE}, one with a transaction number and the "
+            "other without. If the file is one imported before, with or without "
+            "its transaction number column, both are now counted: roll back this "
+            "file."
+        ]
     also = ""
-    if hidden["lines"]:
-        n = hidden["lines"]
+    if n:
         also = (
             f" So may {n:,} payment{pluralize(n)} to redacted payees "
             f"({gbp(hidden['total'])}), which another file holds with the same date "

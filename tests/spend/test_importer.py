@@ -1354,3 +1354,23 @@ def test_payments_of_nothing_are_imported_and_said(council, upload_of):
         "2 payments of £0.00 were imported as in the file: they add nothing to the "
         "totals, but their payees are counted among the suppliers paid."
     ) in upload.reading_notes
+
+
+def test_redacted_payments_alone_in_a_file_without_its_numbers_are_a_warning(
+    council, upload_of
+):
+    """Review: the redacted payments were counted only beside named ones: a
+    file of redacted payments alone, uploaded again without its transaction
+    numbers, was doubled without a word."""
+    numbered = csv_bytes("14/02/2023,REDACTED PERSONAL DATA,640.00,TX9,,")
+    bare = b"Date,Supplier Name,Amount\n14/02/2023,Redacted,640.00\n"
+    import_spend_file(upload=upload_of(numbered, "feb.csv"), data=numbered)
+    later = upload_of(bare, "feb-again.csv")
+    import_spend_file(upload=later, data=bare)
+    later.refresh_from_db()
+    assert later.warnings == [
+        "1 payment to redacted payees (£640.00) has the date, payee and amount of "
+        "a payment an earlier file holds, one with a transaction number and the "
+        "other without. If the file is one imported before, with or without its "
+        "transaction number column, both are now counted: roll back this file."
+    ]
