@@ -17,6 +17,7 @@ from socialvalue.models import TAG_VALUES, LivingWageSnapshot, TagKind
 from spend import charts
 from spend import dashboard as figures
 from spend.export import csv_response
+from spend.models import TagMonth
 
 DOWNLOADS = ("tiles", "trend", "directorates", "non-local", "local", "quality")
 
@@ -137,6 +138,10 @@ def dashboard(request: HttpRequest, council: Council) -> HttpResponse:
         "not_begun": scope.not_begun(today),
         "not_over": scope.not_over(today),
         "a_month_over": scope.a_month_over(today),
+        # No spend imported for the council at all: no other period to choose
+        # (QA: the page said to choose one, with only this year on the list).
+        "no_spend_yet": not headline["lines"]
+        and not TagMonth.objects.filter(council=council).exists(),
     }
     return render(
         request, "spend/dashboard.html", context, status=400 if refused else 200

@@ -443,3 +443,26 @@ def test_a_far_off_target_draws_the_projection_no_further_than_ten_years(
     # The deadline is still said in words.
     assert "before the deadline of 31 March 2057." in chart.summary
     assert "Projected: December 2025 to October 2035" in chart.summary
+
+
+def test_a_council_with_no_spend_yet_says_who_brings_it(
+    client, viewer, finance_officer, council, make_line, seen_on
+):
+    """QA: a council with no spend at all told a cabinet member to "choose
+    another period", with only this year on the list."""
+    seen_on(date(2026, 11, 24))
+    client.force_login(viewer)
+    page = words(dashboard(client).content.decode())
+    assert f"No spend has been imported for {council.name} yet" in page
+    assert "The council's finance team uploads its monthly spend files" in page
+    assert "Choose another period" not in page
+    client.force_login(finance_officer)
+    page = dashboard(client).content.decode()
+    assert reverse("spend:upload", args=[council.slug]) in page
+    # Spend in another year: this year is empty, another may be chosen.
+    make_line(council, payment_date=date(2024, 6, 1))
+    rollup.rebuild(council.pk)
+    client.force_login(viewer)
+    page = words(dashboard(client, year="2026").content.decode())
+    assert "yet, so there are no figures to show" not in page
+    assert "Choose another period to see spend." in page
