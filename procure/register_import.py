@@ -377,6 +377,9 @@ class Report:
     moved: list[tuple[str, str, int, Decimal]] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # What each updated contract's row changes: (reference, [(detail, before,
+    # after)]), in file order, so an officer checking the import sees it.
+    changes: list[tuple[str, list[tuple[str, str, str]]]] = field(default_factory=list)
     # Rows created or updated whose supplier name and company number do not quite
     # agree (a name only somewhat like the number's supplier's, or a number not
     # the named supplier's): worth a check (messages naming file and row).
@@ -443,8 +446,13 @@ def import_register(
     user=None,
     only_ours: bool = True,
     today: date | None = None,
+    check_only: bool = False,
 ) -> Report:
-    """Import the register's rows as the council's contracts; all in one transaction."""
+    """Import the register's rows as the council's contracts; all in one transaction.
+
+    `check_only`: do all of it (rows checked, suppliers matched, payments linked)
+    and roll it back, so the report says what importing would do and nothing is
+    kept: the page an officer sees before pressing "Import"."""
     from procure.linking import link_spend
 
     today = today or timezone.localdate()
@@ -486,7 +494,7 @@ def import_register(
                     raise parsed
                 values, bare = parsed
                 with transaction.atomic():  # a rejected row leaves nothing behind
-                    outcome, contract, new_supplier, warning = _import_row(
+                    outcome, contract, new_supplier, warning, changes = _import_row(
                         council, values, held, user, today, reason
                     )
             except _Rejected as error:
@@ -510,6 +518,8 @@ def import_register(
             if new_supplier is not None:
                 report.suppliers_created += 1
             setattr(report, outcome, getattr(report, outcome) + 1)
+            if changes:
+                report.changes.append((contract.reference, changes))
             if outcome != "unchanged":
                 saved.append((outcome, contract))
                 if warning:
@@ -530,20 +540,22 @@ def import_register(
                 user=user,
             )
             _report_links(report, linked)
+        if check_only:
+            transaction.set_rollback(True)
     if only_ours:
         report.notes.append(
-            f"Only rows whose buyer is {council.short_name} were imported; "
-            f"{report.other_buyer} row(s) for other buyers were left out."
+            f"Only rows whose buyer is {council.short_name} are imported; "
+            f"{report.other_buyer} row(s) for other buyers are left out."
         )
     if bare_cpv_rows:
         report.notes.append(
             f"{bare_cpv_rows} row(s) gave CPV codes without their check digit "
-            "(like 45000000 rather than 45000000-7); those codes were left out. "
+            "(like 45000000 rather than 45000000-7); those codes are left out. "
             "Add them on the contract with the check digit."
         )
     if report.total_rows:
         report.notes.append(
-            f"{report.totals_text}: a total is not a contract, so it was not imported."
+            f"{report.totals_text}: a total is not a contract, so it is not imported."
         )
     return report
 
@@ -629,7 +641,7 @@ class _Held:
 
 def _import_row(council, values, held: _Held, user, today, reason: str):
     """Create or update one row's contract: (outcome, contract, the supplier made
-    for it if any, a warning about its supplier or "")."""
+    for it if any, a warning about its supplier or "", what an update changed)."""
     from procure.forms import ContractRowForm, reference_key
 
     reference = values["reference"]
@@ -664,8 +676,18 @@ def _import_row(council, values, held: _Held, user, today, reason: str):
         name, errors = next(iter(form.errors.items()))
         raise _Rejected(_FORM_TO_FIELD.get(name, name), " ".join(errors))
     if existing is not None and not form.has_changed():
-        return "unchanged", existing, new_supplier, warning
+        return "unchanged", existing, new_supplier, warning, []
     contract = form.instance
+    changes = []
+    if existing is not None:
+        changes = [
+            (
+                str(form.fields[name].label),
+                _shown(existing, name),
+                _shown(contract, name),
+            )
+            for name in form.changed_data
+        ]
     contract._history_user = user
     # Its history is written with the others' in one go (`_write_history`).
     contract.skip_history_when_saving = True
@@ -675,7 +697,26 @@ def _import_row(council, values, held: _Held, user, today, reason: str):
         del contract.skip_history_when_saving
     contract._history_date = timezone.now()
     outcome = "created" if existing is None else "updated"
-    return outcome, contract, new_supplier, warning
+    return outcome, contract, new_supplier, warning, changes
+
+
+_MONEY = {"value", "annual_value", "irrecoverable_vat"}
+
+
+def _shown(contract: Contract, name: str) -> str:
+    """A contract's detail as the contract page shows it, for a list of changes."""
+    if name == "social_value_weighting" and contract.social_value_weighting is not None:
+        return f"{contract.social_value_weighting.normalize():f}%"
+    display = getattr(contract, f"get_{name}_display", None)
+    value = display() if display is not None else getattr(contract, name)
+    if value is None or value == "":
+        return "blank"
+    if isinstance(value, date):
+        return f"{value.day} {value:%B %Y}"
+    if isinstance(value, Decimal):
+        return f"£{value:,.2f}" if name in _MONEY else f"{value:,}"
+    text = " ".join(str(value).split())
+    return text if len(text) <= 80 else text[:79] + "…"
 
 
 def _write_history(saved: list[tuple[str, Contract]], user, reason: str) -> None:

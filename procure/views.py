@@ -2087,7 +2087,7 @@ def contract_import(request: HttpRequest, council: Council) -> HttpResponse:
                 "to see them.",
             )
         step = ""
-    if step == "import" and not kept_ok:
+    if step in {"columns", "check", "import"} and not kept_ok:
         step = ""  # a tampered or missing file: start again
     if step in {"", "upload"}:
         form = ContractImportUploadForm(
@@ -2112,14 +2112,19 @@ def contract_import(request: HttpRequest, council: Council) -> HttpResponse:
         messages.error(request, "The uploaded file has gone: upload it again.")
         return render(request, "procure/contract_import.html", context)
     mapping, errors = _chosen_mapping(request, register)
-    if errors:
+    if errors or step == "columns":
         return _import_preview(request, context, register, kept, errors, mapping)
+    # "check": everything the import would do, rolled back, shown with a button
+    # to import; "import": done (QA: 826 contracts updated and payments moved
+    # between contracts in one click, with no way to see it first).
+    checking = step != "import"
     report = register_import.import_register(
         council,
         register,
         mapping,
         user=request.user,
         only_ours=request.POST.get("rows") != "all",
+        check_only=checking,
     )
     rejected_kept = ""
     if report.rejections:
@@ -2130,6 +2135,10 @@ def contract_import(request: HttpRequest, council: Council) -> HttpResponse:
         register=register,
         rejected_kept=rejected_kept,
         messages_shown=[r.message(register.file_name) for r in report.rejections],
+        checking=checking,
+        kept=kept,
+        chosen=sorted(mapping.items()),
+        rows_all=request.POST.get("rows") == "all",
     )
     return render(request, "procure/contract_import_result.html", context)
 

@@ -1,0 +1,229 @@
+"""A contract register import shows what it would do before anything is saved
+(QA: 826 contracts updated, and payments moved between contracts, in one click
+with no way to see it first)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal
+from html.parser import HTMLParser
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from procure.models import Contract, Supplier
+from tests.procure.test_register_import import GOOD, _csv
+
+
+@pytest.fixture
+def uploads(settings, tmp_path):
+    settings.UPLOAD_ROOT = tmp_path
+
+
+def _url(council):
+    return reverse("procure:contract-import", args=[council.slug])
+
+
+def _columns_page(client, council, rows):
+    upload = SimpleUploadedFile("register.csv", _csv(rows), "text/csv")
+    return client.post(_url(council), {"step": "upload", "register-file": upload})
+
+
+class _Forms(HTMLParser):
+    """The page's forms: for each, what it sends (hidden and text inputs, checked
+    radios, selected options) and its buttons (text, name, value)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.forms: list[dict] = []
+        self._select: str | None = None
+        self._first_option: str | None = None
+        self._button: dict | None = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form":
+            self.forms.append({"data": {}, "buttons": []})
+        if not self.forms:
+            return
+        data = self.forms[-1]["data"]
+        if tag == "input" and attrs.get("name"):
+            if attrs.get("type") not in {"radio", "checkbox"} or "checked" in attrs:
+                data[attrs["name"]] = attrs.get("value", "")
+        elif tag == "select":
+            self._select, self._first_option = attrs.get("name"), None
+        elif tag == "option" and self._select:
+            value = attrs.get("value", "")
+            if self._first_option is None:
+                self._first_option = value
+                data.setdefault(self._select, value)
+            if "selected" in attrs:
+                data[self._select] = value
+        elif tag == "button":
+            self._button = {"text": "", **attrs}
+            self.forms[-1]["buttons"].append(self._button)
+
+    def handle_endtag(self, tag):
+        if tag == "select":
+            self._select = None
+        elif tag == "button":
+            self._button = None
+
+    def handle_data(self, data):
+        if self._button is not None:
+            self._button["text"] += data
+
+
+def _form_of(response, button: str) -> dict[str, str]:
+    """What pressing `button` on the page sends, as a browser would."""
+    parser = _Forms()
+    parser.feed(response.content.decode())
+    for form in parser.forms:
+        for pressed in form["buttons"]:
+            if " ".join(pressed["text"].split()) == button:
+                data = dict(form["data"])
+                if pressed.get("name"):
+                    data[pressed["name"]] = pressed.get("value", "")
+                return data
+    raise AssertionError(f"no form with a {button!r} button")
+
+
+def _checked(client, council, rows):
+    columns = _columns_page(client, council, rows)
+    assert columns.status_code == 200
+    return client.post(_url(council), _form_of(columns, "Check what importing will do"))
+
+
+def test_checking_saves_nothing_and_importing_then_does_it_all(
+    client, council, council_officer, uploads
+):
+    client.force_login(council_officer)
+    suppliers_before = Supplier.objects.count()
+    check = _checked(client, council, GOOD)
+    assert check.status_code == 200
+    assert "Nothing has been imported yet" in check.content.decode()
+    report = check.context["report"]
+    assert (report.rows_read, report.created, report.suppliers_created) == (3, 3, 2)
+    # Rows checked, suppliers matched and linked: and all of it rolled back.
+    assert not Contract.objects.exists()
+    assert not Contract.history.exists()
+    assert Supplier.objects.count() == suppliers_before
+
+    done = client.post(_url(council), _form_of(check, "Import the contracts"))
+    assert done.status_code == 200
+    assert "Nothing has been imported yet" not in done.content.decode()
+    assert sorted(Contract.objects.values_list("reference", flat=True)) == [
+        "LBC-001",
+        "LBC-002",
+        "LBC-003",
+    ]
+    assert Supplier.objects.count() == suppliers_before + 2
+
+
+def test_an_update_says_what_it_changes_before_and_after(
+    client, council, council_officer, make_supplier, uploads
+):
+    supplier = make_supplier(name="Green Spaces Ltd", company_number="01234567")
+    held = Contract.objects.create(
+        council=council,
+        reference="LBC-001",
+        title="Grounds maintenance",
+        supplier=supplier,
+        value=Decimal("100000"),
+        start_date=date(2024, 4, 1),
+        end_date=date(2026, 3, 31),
+        department="Environment",
+        cpv_codes="77310000-6",
+    )
+    client.force_login(council_officer)
+    check = _checked(client, council, GOOD[:1])
+    report = check.context["report"]
+    assert report.updated == 1
+    assert report.changes == [
+        (
+            "LBC-001",
+            [
+                ("Whole-life value (£)", "£100,000.00", "£120,000.00"),
+                ("End date", "31 March 2026", "31 March 2027"),
+                ("Procurement route", "blank", "Open procedure"),
+            ],
+        )
+    ]
+    page = check.content.decode()
+    assert re.search(r"£100,000\.00</td><td[^>]*>£120,000\.00", page)
+    held.refresh_from_db()
+    assert held.value == Decimal("100000") and held.end_date == date(2026, 3, 31)
+
+    done = client.post(_url(council), _form_of(check, "Import the contracts"))
+    held.refresh_from_db()
+    assert held.value == Decimal("120000") and held.end_date == date(2027, 3, 31)
+    assert done.context["report"].changes == report.changes
+    assert "What the updates changed" in done.content.decode()
+
+
+def test_payments_that_would_move_are_said_and_stay_until_imported(
+    client, council, council_officer, make_supplier, make_line, uploads
+):
+    from procure.linking import link_spend
+
+    supplier = make_supplier(name="Green Spaces Ltd", company_number="01234567")
+    older = Contract.objects.create(
+        council=council,
+        reference="LBC-000",
+        title="Grounds maintenance (old)",
+        supplier=supplier,
+        start_date=date(2023, 4, 1),
+        end_date=date(2027, 3, 31),
+    )
+    line = make_line(
+        council, supplier=supplier, payment_date=date(2025, 1, 10), amount=700
+    )
+    link_spend(council)
+    client.force_login(council_officer)
+    check = _checked(client, council, GOOD[:1])
+    assert check.context["report"].moved == [
+        ("LBC-000", "LBC-001", 1, Decimal("700.00"))
+    ]
+    assert "would be linked to an imported one" in check.content.decode()
+    line.refresh_from_db()
+    assert line.contract == older
+
+    client.post(_url(council), _form_of(check, "Import the contracts"))
+    line.refresh_from_db()
+    assert line.contract.reference == "LBC-001"
+
+
+def test_change_the_columns_goes_back_with_the_columns_chosen(
+    client, council, council_officer, uploads
+):
+    client.force_login(council_officer)
+    columns = _columns_page(client, council, GOOD)
+    chosen = _form_of(columns, "Check what importing will do")
+    chosen["map-department"] = ""  # "Not in the file"
+    chosen["rows"] = "all"
+    check = client.post(_url(council), chosen)
+    back = client.post(_url(council), _form_of(check, "Change the columns"))
+    assert back.status_code == 200
+    assert "Check the columns" in back.content.decode()
+    again = _form_of(back, "Check what importing will do")
+    assert again["map-department"] == ""
+    assert again["map-title"] == chosen["map-title"]
+    assert again["rows"] == "all"
+    assert not Contract.objects.exists()
+
+
+def test_a_file_that_changes_nothing_offers_no_import(
+    client, council, council_officer, uploads
+):
+    client.force_login(council_officer)
+    first = _checked(client, council, GOOD)
+    client.post(_url(council), _form_of(first, "Import the contracts"))
+    again = _checked(client, council, GOOD)
+    assert again.context["report"].unchanged == 3
+    page = again.content.decode()
+    assert "There is nothing to import" in page
+    assert "Import the contracts" not in page
+    with pytest.raises(AssertionError, match="no form"):
+        _form_of(again, "Import the contracts")
