@@ -8,6 +8,7 @@ from django.utils.timezone import localtime
 
 from councils.access import People
 from councils.templatetags.money import gbp
+from spend.importer import VAT_BASIS_WARNING
 from spend.models import SpendLine, SpendUpload, UploadStatus
 
 
@@ -82,7 +83,14 @@ class UploadTable(tables.Table):
         )
         # An import that warned (payments perhaps counted twice, another body's
         # file, ...) is not an ordinary "Imported" in the list (QA).
-        count = len(record.warnings) if record.status == UploadStatus.IMPORTED else 0
+        # The VAT basis contradicted by a heading is one too, though the result
+        # page gives it a warning of its own (QA: the list said nothing of it).
+        count = (
+            len(record.warnings)
+            + any(note.startswith(VAT_BASIS_WARNING) for note in record.notes)
+            if record.status == UploadStatus.IMPORTED
+            else 0
+        )
         if not count:
             return tag
         return format_html(

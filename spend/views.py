@@ -369,7 +369,12 @@ def upload_preview(request: HttpRequest, council: Council, pk: int) -> HttpRespo
     blocks = [
         {
             "plan": group[0],
-            "sheets": [plan.sheet for plan in group],
+            # Once each: a sheet whose header is repeated part way down holds two
+            # blocks of one layout (QA: "Sheet: Nov 2026, Nov 2026").
+            "sheets": list(dict.fromkeys(plan.sheet for plan in group)),
+            # A CSV unzipped from a ZIP is named by its file name: not a sheet.
+            "of_a_file": group[0].sheet.lower().endswith((".csv", ".txt")),
+            "header_rows": [plan.header_row for plan in group if plan.header_row],
             "rows": sum(plan.row_count for plan in group),
             "fields": form.block_fields(i),
             "heading_cells": form.heading_cells(i),

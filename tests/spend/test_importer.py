@@ -1282,6 +1282,25 @@ def test_the_uploads_list_says_which_imports_gave_warnings(
     assert "1 warning to check" in row[: row.index("</tr>")]
 
 
+def test_the_uploads_list_counts_a_vat_basis_to_check_as_a_warning(
+    client, viewer, council, upload_of
+):
+    """QA: an import whose VAT basis contradicted its amount column's heading
+    showed in the uploads list as an ordinary "Imported"."""
+    from django.urls import reverse
+
+    data = _amounts_headed("Gross")
+    upload = upload_of(data, "gross.csv")
+    upload.vat_basis = "net"
+    upload.save()
+    import_spend_file(upload=upload, data=data)
+    client.force_login(viewer)
+    page = client.get(reverse("spend:uploads", args=[council.slug]))
+    text = page.content.decode()
+    row = text[text.index("gross.csv") :]
+    assert "1 warning to check" in row[: row.index("</tr>")]
+
+
 def test_an_email_address_as_the_payee_is_rejected_not_made_a_supplier(
     council, upload_of
 ):

@@ -421,3 +421,52 @@ def test_the_same_file_again_links_the_upload_that_imported_it(
     assertNotContains(response, '<a href="#id_file">')
     summary = response.content.decode().split("govuk-error-summary__list", 1)[1]
     assert link in summary.split("</ul>", 1)[0]
+
+
+# ------------------------------------------------ where the preview's columns are
+
+
+def _xlsx_with_a_repeated_heading() -> bytes:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Nov 2026"
+    heading = ["Payment Date", "Supplier Name", "Amount"]
+    sheet.append(heading)
+    sheet.append(["03/11/2026", "Wardown Plumbing Ltd", "100.00"])
+    sheet.append(heading)  # row 3: the heading again, a second block
+    sheet.append(["04/11/2026", "Luton Bakery", "20.00"])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_the_preview_names_a_sheet_once_and_the_rows_its_heading_is_on(
+    client, finance_officer, council
+):
+    client.force_login(finance_officer)
+    _upload(client, council, _xlsx_with_a_repeated_heading(), "nov.xlsx")
+    upload = SpendUpload.objects.get()
+    page = client.get(_preview_url(council, upload))
+    text = " ".join(re.sub(r"<[^>]+>", " ", page.content.decode()).split())
+    assert "Sheet: Nov 2026." in text
+    assert "Nov 2026, Nov 2026" not in text
+    assert "Column headings found on rows 1, 3:" in text
+
+
+def test_the_preview_calls_a_csv_in_a_zip_a_file_not_a_sheet(
+    client, finance_officer, council
+):
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("spend-nov-2026.csv", CRAVEN)
+    client.force_login(finance_officer)
+    _upload(client, council, out.getvalue(), "nov.zip", check_columns="on")
+    upload = SpendUpload.objects.get()
+    page = client.get(_preview_url(council, upload))
+    text = " ".join(re.sub(r"<[^>]+>", " ", page.content.decode()).split())
+    assert "File in the ZIP: spend-nov-2026.csv." in text
+    assert "Sheet:" not in text
