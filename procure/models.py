@@ -816,3 +816,39 @@ class HandLink(models.Model):
     def __str__(self) -> str:
         verb = "linked to" if self.linked else "taken off"
         return f"Payment #{self.line_id} {verb} {self.contract_id} by hand"
+
+
+class RegisterImport(models.Model):
+    """A contract register file imported into a council's register: the contracts
+    it added and those it updated, each with its details as the import left them
+    (and, updated, as they were before), so that the import can be undone while
+    nothing has changed them since (`procure.register_import.undo`)."""
+
+    council = models.ForeignKey(
+        Council, on_delete=models.CASCADE, related_name="register_imports"
+    )
+    file_name = models.CharField(max_length=255)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    imported_at = models.DateTimeField(default=timezone.now)
+    # [{"id": contract pk, "after": details}] and [{"id", "before", "after"}]:
+    # details as `register_import.snapshot` writes them.
+    created = models.JSONField(default=list)
+    updated = models.JSONField(default=list)
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-imported_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} imported into {self.council}"

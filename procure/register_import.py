@@ -46,6 +46,7 @@ from procure.models import (
     Contract,
     ContractStatus,
     ProcurementRoute,
+    RegisterImport,
     Supplier,
     SupplierAlias,
     split_codes,
@@ -377,6 +378,8 @@ class Report:
     moved: list[tuple[str, str, int, Decimal]] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # The import as recorded, to be undone; None when it saved nothing.
+    record: RegisterImport | None = None
     # What each updated contract's row changes: (reference, [(detail, before,
     # after)]), in file order, so an officer checking the import sees it.
     changes: list[tuple[str, list[tuple[str, str, str]]]] = field(default_factory=list)
@@ -449,10 +452,13 @@ def import_register(
     check_only: bool = False,
 ) -> Report:
     """Import the register's rows as the council's contracts; all in one transaction.
+    What it added and updated is recorded (`RegisterImport`, `report.record`), so
+    that it can be undone (`undo`).
 
     `check_only`: do all of it (rows checked, suppliers matched, payments linked)
     and roll it back, so the report says what importing would do and nothing is
     kept: the page an officer sees before pressing "Import"."""
+    from procure.forms import reference_key
     from procure.linking import link_spend
 
     today = today or timezone.localdate()
@@ -486,6 +492,7 @@ def import_register(
             column = FIELDS[field_name][0]
         return column
 
+    before: dict[int, dict] = {}  # updated contracts' details before the import
     with transaction.atomic():
         held = _Held.load(council, [v[0] for _, _, v in rows if isinstance(v, tuple)])
         for number, row, parsed in rows:
@@ -493,6 +500,7 @@ def import_register(
                 if isinstance(parsed, _Rejected):
                     raise parsed
                 values, bare = parsed
+                existing = held.contracts.get(reference_key(values["reference"]))
                 with transaction.atomic():  # a rejected row leaves nothing behind
                     outcome, contract, new_supplier, warning, changes = _import_row(
                         council, values, held, user, today, reason
@@ -520,6 +528,8 @@ def import_register(
             setattr(report, outcome, getattr(report, outcome) + 1)
             if changes:
                 report.changes.append((contract.reference, changes))
+            if outcome == "updated":
+                before[contract.pk] = snapshot(existing)
             if outcome != "unchanged":
                 saved.append((outcome, contract))
                 if warning:
@@ -542,6 +552,8 @@ def import_register(
             _report_links(report, linked)
         if check_only:
             transaction.set_rollback(True)
+        elif saved:
+            report.record = _record(council, register.file_name, user, saved, before)
     if only_ours:
         report.notes.append(
             f"Only rows whose buyer is {council.short_name} are imported; "
@@ -733,6 +745,156 @@ def _write_history(saved: list[tuple[str, Contract]], user, reason: str) -> None
                 default_change_reason=reason,
                 batch_size=500,
             )
+
+
+# --- Undoing an import -------------------------------------------------------------
+
+
+def snapshot(contract: Contract) -> dict[str, object]:
+    """A contract's details that an import sets, as JSON: what `undo` compares
+    (changed since?) and puts back."""
+    from procure.forms import ContractRowForm
+
+    details = {}
+    for name in ContractRowForm.Meta.fields:
+        value = getattr(contract, Contract._meta.get_field(name).attname)
+        if isinstance(value, Decimal | date):
+            value = str(value)
+        details[name] = value
+    return details
+
+
+def _record(council, file_name: str, user, saved, before) -> RegisterImport:
+    """The import's record: each contract's details as saved (read back, so they
+    compare with what a later read gives), and the updated ones' before."""
+    ids = [contract.pk for _, contract in saved]
+    after = {c.pk: snapshot(c) for c in Contract.objects.filter(pk__in=ids)}
+    return RegisterImport.objects.create(
+        council=council,
+        file_name=file_name[:255],
+        imported_by=user,
+        created=[
+            {"id": c.pk, "after": after[c.pk]} for o, c in saved if o == "created"
+        ],
+        updated=[
+            {"id": c.pk, "before": before[c.pk], "after": after[c.pk]}
+            for o, c in saved
+            if o == "updated"
+        ],
+    )
+
+
+class UndoRefused(Exception):
+    """The import cannot be undone; the message says why, naming the contracts."""
+
+
+def undo_blockers(record: RegisterImport) -> list[str]:
+    """Why the import cannot be undone now ([] if it can): it was undone already,
+    or a contract it added or updated has changed since (edited, imported again,
+    deleted, or given social value commitments, KPIs or payments linked by hand,
+    which undoing would lose)."""
+    if record.undone_at is not None:
+        return ["It has already been undone."]
+    entries = [*record.created, *record.updated]
+    held = {
+        c.pk: c
+        for c in Contract.objects.filter(
+            council=record.council, pk__in=[e["id"] for e in entries]
+        )
+    }
+    gone, changed = [], []
+    for entry in entries:
+        contract = held.get(entry["id"])
+        if contract is None:
+            gone.append(str(entry["after"]["reference"]))
+        elif snapshot(contract) != entry["after"]:
+            changed.append(contract.reference)
+    added = [held[e["id"]] for e in record.created if e["id"] in held]
+    from spend.models import SpendLine
+
+    kept = sorted(
+        {c.reference for c in added if c.commitments.exists() or c.kpis.exists()}
+        | set(
+            SpendLine.objects.filter(
+                contract__in=added, contract_link_manual=True
+            ).values_list("contract__reference", flat=True)
+        )
+    )
+    reasons = []
+    if changed:
+        reasons.append(
+            f"{_listed(changed)} {'has' if len(changed) == 1 else 'have'} been "
+            "changed since (edited, or imported again): undoing would lose that."
+        )
+    if gone:
+        reasons.append(
+            f"{_listed(gone)} {'has' if len(gone) == 1 else 'have'} been deleted since."
+        )
+    if kept:
+        reasons.append(
+            f"{_listed(kept)}, added by the import, now "
+            f"{'has' if len(kept) == 1 else 'have'} social value commitments, KPIs "
+            "or payments linked by hand, which undoing would delete with "
+            f"{'it' if len(kept) == 1 else 'them'}."
+        )
+    return reasons
+
+
+def _listed(references: list[str]) -> str:
+    shown = references[:10]
+    words = ", ".join(shown[:-1]) + (" and " if len(shown) > 1 else "") + shown[-1]
+    more = len(references) - len(shown)
+    contracts = "Contract" if len(references) == 1 else "Contracts"
+    return f"{contracts} {words}" + (f" and {more} more" if more else "")
+
+
+def undo(record: RegisterImport, user) -> tuple[int, int]:
+    """Undo the import: delete the contracts it added, put those it updated back
+    as they were, and link the payments again by the rule (each move recorded
+    on the contracts). Suppliers it added stay in the register. Raises
+    `UndoRefused` (`undo_blockers`) when it cannot. Returns (deleted, put back)."""
+    from procure.linking import link_spend
+
+    with transaction.atomic():
+        record = RegisterImport.objects.select_for_update().get(pk=record.pk)
+        ids = [e["id"] for e in [*record.created, *record.updated]]
+        held = {
+            c.pk: c
+            for c in Contract.objects.select_for_update().filter(
+                council=record.council, pk__in=ids
+            )
+        }
+        reasons = undo_blockers(record)
+        if reasons:
+            raise UndoRefused(" ".join(reasons))
+        reason = f"Undoing the import of {record.file_name}"
+        restored = []
+        for entry in record.updated:
+            contract = held[entry["id"]]
+            for name, value in entry["before"].items():
+                model_field = Contract._meta.get_field(name)
+                setattr(contract, model_field.attname, model_field.to_python(value))
+            contract._history_user = user
+            contract._change_reason = reason
+            contract.save()
+            restored.append(contract)
+        for entry in record.created:
+            contract = held[entry["id"]]
+            contract._history_user = user
+            contract._change_reason = reason
+            contract.delete()  # procure.linking.contract_deleted relinks its payments
+        if restored:
+            link_spend(
+                record.council,
+                restored,
+                cause=f"when the register import of “{record.file_name}” was undone",
+                user=user,
+            )
+        record.undone_at = timezone.now()
+        record.undone_by = user
+        record._history_user = user
+        record.save()
+    return len(record.created), len(record.updated)
 
 
 def _report_links(report: Report, result) -> None:

@@ -50,4 +50,9 @@ urlpatterns = [
     path("exports/spend.csv", views.export_spend_csv, name="export-spend-csv"),
     path("exports/contracts-ocds.json", views.export_ocds, name="export-ocds"),
     path("contracts/import/", views.contract_import, name="contract-import"),
+    path(
+        "contracts/import/<int:pk>/undo/",
+        views.contract_import_undo,
+        name="contract-import-undo",
+    ),
 ]

@@ -85,6 +85,7 @@ from procure.models import (
     HandLink,
     KPIRating,
     MatchSuggestion,
+    RegisterImport,
     Supplier,
     SupplierAlias,
     SupplierMerge,
@@ -2093,6 +2094,16 @@ def contract_import(request: HttpRequest, council: Council) -> HttpResponse:
         form = ContractImportUploadForm(
             request.POST or None, request.FILES or None, prefix="register"
         )
+        people = People(council)
+        context["earlier"] = [
+            {
+                "record": record,
+                "by": people.name(record.imported_by_id, record.imported_by, here=True),
+            }
+            for record in RegisterImport.objects.filter(council=council).select_related(
+                "imported_by"
+            )[:10]
+        ]
         if step == "upload" and form.is_valid():
             upload = form.cleaned_data["file"]
             data = upload.read()
@@ -2141,6 +2152,59 @@ def contract_import(request: HttpRequest, council: Council) -> HttpResponse:
         rows_all=request.POST.get("rows") == "all",
     )
     return render(request, "procure/contract_import_result.html", context)
+
+
+@council_view(Capability.EDIT_REGISTER)
+@require_http_methods(["GET", "HEAD", "POST"])
+def contract_import_undo(request: HttpRequest, council: Council, pk: int):
+    """Confirm, then undo a register import: the contracts it added deleted, those
+    it updated put back, payments linked again by the rule. Refused, saying why,
+    once a contract it touched has changed since (`register_import.undo_blockers`)."""
+    from procure import register_import
+
+    record = get_object_or_404(
+        RegisterImport.objects.select_related("imported_by", "undone_by"),
+        council=council,
+        pk=pk,
+    )
+    if request.method == "POST":
+        try:
+            deleted, restored = register_import.undo(record, request.user)
+        except register_import.UndoRefused as refusal:
+            messages.error(request, str(refusal))
+            return redirect(request.path)
+        done = []
+        if deleted:
+            done.append(
+                f"the {deleted:,} contract{pluralize(deleted)} it added "
+                f"{pluralize(deleted, 'was,were')} deleted"
+            )
+        if restored:
+            done.append(
+                f"the {restored:,} contract{pluralize(restored)} it updated "
+                f"{pluralize(restored, 'was,were')} put back as "
+                f"{pluralize(restored, 'it was,they were')}"
+            )
+        messages.success(
+            request,
+            f"Undid the import of “{record.file_name}”: {' and '.join(done)}.",
+        )
+        return redirect("procure:contract-import", council.slug)
+    people = People(council)
+    context = {
+        "council": council,
+        "record": record,
+        "by": people.name(record.imported_by_id, record.imported_by, here=True),
+        "undone_by": people.name(record.undone_by_id, record.undone_by, here=True),
+        "blockers": register_import.undo_blockers(record),
+        "added": Contract.objects.filter(
+            council=council, pk__in=[e["id"] for e in record.created]
+        ).order_by("reference"),
+        "put_back": Contract.objects.filter(
+            council=council, pk__in=[e["id"] for e in record.updated]
+        ).order_by("reference"),
+    }
+    return render(request, "procure/contract_import_undo.html", context)
 
 
 def _import_preview(request, context, register, kept, errors, mapping=None):

@@ -60,6 +60,7 @@ ROUTES: dict[str, tuple[str | None, Capability | None]] = {
     "procure:contract-detail": ("contract", Capability.VIEW),
     "procure:contract-new": (None, Capability.EDIT_REGISTER),
     "procure:contract-import": (None, Capability.EDIT_REGISTER),
+    "procure:contract-import-undo": ("register_import", Capability.EDIT_REGISTER),
     "procure:contract-edit": ("contract", Capability.EDIT_REGISTER),
     # Its POST needs a reason: tests/procure/test_contract_delete.py checks it.
     "procure:contract-delete": ("contract", Capability.EDIT_REGISTER),
@@ -123,7 +124,7 @@ REDIRECTING_ROUTES = {
 }
 # Buttons that ask first: a GET shows what will be done, the button on that page
 # POSTs to the same address. The POST is checked as well as the GET.
-ASKING_ROUTES = {"procure:merge-undo"}
+ASKING_ROUTES = {"procure:merge-undo", "procure:contract-import-undo"}
 APP_NAMESPACES = {"councils", "spend", "procure", "socialvalue"}
 
 
@@ -144,7 +145,12 @@ def test_every_route_is_in_the_matrix():
 @pytest.fixture
 def objects(council, other_council, make_supplier, make_line):
     """One of each object for each council, so pks can be crossed."""
-    from procure.models import Contract, MatchSuggestion, SupplierMerge
+    from procure.models import (
+        Contract,
+        MatchSuggestion,
+        RegisterImport,
+        SupplierMerge,
+    )
     from socialvalue.models import Target
     from spend.models import RememberedMapping
 
@@ -173,6 +179,9 @@ def objects(council, other_council, make_supplier, make_line):
                 supplier=supplier,
                 value=Decimal("10000"),
                 start_date=date(2025, 1, 1),
+            ),
+            "register_import": RegisterImport.objects.create(
+                council=c, file_name="register.csv"
             ),
             "target": Target.objects.create(
                 council=c,

@@ -96,6 +96,11 @@ PAGES = {
     "contract delete": ("demo-officer", "/c/luton/contracts/{contract}/delete/", "h1"),
     "deleted contracts": ("demo-cabinet", "/c/luton/contracts/deleted/", "h1"),
     "contract import": ("demo-officer", "/c/luton/contracts/import/", "form"),
+    "contract import undo": (
+        "demo-officer",
+        "/c/luton/contracts/import/{register_import}/undo/",
+        "form",
+    ),
     "commitment new": (
         "demo-officer",
         "/c/luton/contracts/{contract}/social-value/commitments/new/",
@@ -331,7 +336,22 @@ def _ids() -> dict[str, int]:
         council=council,
         reason="The same VAT number on their invoices",
     )
+    # A register import to undo: one new contract.
+    from procure import register_import
+
+    register = register_import.read(
+        b"Contract Reference,Contract Title,Supplier Name,Start Date\n"
+        b"LBC-AXE-1,Window cleaning,Axe Windows Ltd,01/04/2026\n",
+        "register.csv",
+    )
+    imported = register_import.import_register(
+        council,
+        register,
+        register.mapping,
+        user=get_user_model().objects.get(username="demo-officer"),
+    )
     return {
+        "register_import": imported.record.pk,
         "supplier": supplier.pk,
         "other_supplier": other.pk,
         "bare_commitment": bare.pk,

@@ -1,0 +1,205 @@
+"""A contract register import can be undone while nothing it touched has changed
+since (QA: an import could not be undone; 826 contracts updated and payments moved
+between contracts stayed so)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from procure import register_import
+from procure.models import Contract, ContractKPI, RegisterImport
+from tests.procure.test_register_import import GOOD, _csv
+
+
+def _import(council, rows, user, name="register.csv"):
+    register = register_import.read(_csv(rows), name)
+    return register_import.import_register(
+        council, register, register.mapping, user=user
+    )
+
+
+@pytest.fixture
+def held(council, make_supplier):
+    """LBC-001 as the council holds it before the import updates it."""
+    supplier = make_supplier(name="Green Spaces Ltd", company_number="01234567")
+    return Contract.objects.create(
+        council=council,
+        reference="LBC-001",
+        title="Grounds maintenance",
+        supplier=supplier,
+        value=Decimal("100000"),
+        start_date=date(2024, 4, 1),
+        end_date=date(2026, 3, 31),
+        department="Environment",
+        cpv_codes="77310000-6",
+    )
+
+
+def test_undoing_deletes_what_it_added_and_puts_back_what_it_updated(
+    council, council_officer, held
+):
+    report = _import(council, GOOD, council_officer)
+    assert (report.created, report.updated) == (2, 1)
+    record = report.record
+    assert record.imported_by == council_officer
+    held.refresh_from_db()
+    assert held.value == Decimal("120000")
+
+    assert register_import.undo(record, council_officer) == (2, 1)
+    assert list(Contract.objects.values_list("reference", flat=True)) == ["LBC-001"]
+    held.refresh_from_db()
+    assert (held.value, held.end_date, held.route) == (
+        Decimal("100000.00"),
+        date(2026, 3, 31),
+        "",
+    )
+    latest = held.history.first()
+    assert latest.history_user == council_officer
+    assert latest.history_change_reason == "Undoing the import of register.csv"
+    deleted = Contract.history.filter(history_type="-")
+    assert {r.reference for r in deleted} == {"LBC-002", "LBC-003"}
+    record.refresh_from_db()
+    assert record.undone_by == council_officer and record.undone_at is not None
+    assert register_import.undo_blockers(record) == ["It has already been undone."]
+    with pytest.raises(register_import.UndoRefused):
+        register_import.undo(record, council_officer)
+
+
+def test_payments_go_back_to_the_contract_they_were_linked_to(
+    council, council_officer, make_supplier, make_line
+):
+    from procure.linking import link_spend
+
+    supplier = make_supplier(name="Green Spaces Ltd", company_number="01234567")
+    older = Contract.objects.create(
+        council=council,
+        reference="LBC-000",
+        title="Grounds maintenance (old)",
+        supplier=supplier,
+        start_date=date(2023, 4, 1),
+        end_date=date(2027, 3, 31),
+    )
+    line = make_line(
+        council, supplier=supplier, payment_date=date(2025, 1, 10), amount=700
+    )
+    link_spend(council)
+    report = _import(council, GOOD[:1], council_officer)
+    line.refresh_from_db()
+    assert line.contract.reference == "LBC-001"
+    register_import.undo(report.record, council_officer)
+    line.refresh_from_db()
+    assert line.contract == older
+
+
+def test_a_contract_changed_since_stops_the_undo_and_is_named(
+    council, council_officer, held
+):
+    report = _import(council, GOOD, council_officer)
+    held.refresh_from_db()
+    held.title = "Grounds maintenance and tree work"
+    held.save()
+    reasons = register_import.undo_blockers(report.record)
+    assert reasons == [
+        "Contract LBC-001 has been changed since (edited, or imported again): "
+        "undoing would lose that."
+    ]
+    with pytest.raises(register_import.UndoRefused, match="LBC-001"):
+        register_import.undo(report.record, council_officer)
+    assert Contract.objects.count() == 3  # nothing undone
+    held.refresh_from_db()
+    assert held.value == Decimal("120000")
+
+
+def test_a_later_import_of_the_same_contracts_stops_the_earlier_ones_undo(
+    council, council_officer, held
+):
+    first = _import(council, GOOD, council_officer)
+    changed = [list(GOOD[0])]
+    changed[0][4] = "£130,000.00"
+    later = _import(council, changed, council_officer, "register-v2.csv")
+    assert later.updated == 1
+    assert "Contract LBC-001 has been changed since" in " ".join(
+        register_import.undo_blockers(first.record)
+    )
+    register_import.undo(later.record, council_officer)
+    assert register_import.undo_blockers(first.record) == []
+
+
+def test_an_added_contract_given_kpis_or_deleted_since_stops_the_undo(
+    council, council_officer
+):
+    report = _import(council, GOOD, council_officer)
+    added = Contract.objects.get(reference="LBC-002")
+    ContractKPI.objects.create(contract=added, name="Fill rate", target="95%")
+    Contract.objects.get(reference="LBC-003").delete()
+    reasons = register_import.undo_blockers(report.record)
+    assert reasons == [
+        "Contract LBC-003 has been deleted since.",
+        "Contract LBC-002, added by the import, now has social value commitments, "
+        "KPIs or payments linked by hand, which undoing would delete with it.",
+    ]
+
+
+def test_checking_records_nothing_to_undo(council, council_officer):
+    register = register_import.read(_csv(GOOD), "register.csv")
+    report = register_import.import_register(
+        council, register, register.mapping, user=council_officer, check_only=True
+    )
+    assert report.record is None
+    assert not RegisterImport.objects.exists()
+
+
+def test_the_pages_offer_the_undo_ask_first_and_say_what_was_done(
+    client, council, council_officer, held
+):
+    report = _import(council, GOOD, council_officer)
+    undo_url = reverse(
+        "procure:contract-import-undo", args=[council.slug, report.record.pk]
+    )
+    client.force_login(council_officer)
+    start = client.get(reverse("procure:contract-import", args=[council.slug]))
+    assert undo_url in start.content.decode()
+    ask = client.get(undo_url)
+    page = ask.content.decode()
+    assert "Undo the import of “register.csv”?" in page
+    assert "The 2 contracts it added will be deleted, and the 1 contract" in page
+    assert Contract.objects.count() == 3  # asking changes nothing
+
+    done = client.post(undo_url, follow=True)
+    text = done.content.decode()
+    assert (
+        "Undid the import of “register.csv”: the 2 contracts it added were deleted "
+        "and the 1 contract it updated was put back as it was." in text
+    )
+    assert "Undone" in text
+    assert Contract.objects.count() == 1
+    again = client.get(undo_url)
+    assert "This import has already been undone" in again.content.decode()
+
+
+def test_the_undo_page_says_why_it_cannot_undo(client, council, council_officer, held):
+    report = _import(council, GOOD, council_officer)
+    held.refresh_from_db()
+    held.title = "Changed by hand"
+    held.save()
+    url = reverse("procure:contract-import-undo", args=[council.slug, report.record.pk])
+    client.force_login(council_officer)
+    page = client.get(url).content.decode()
+    assert "This import cannot be undone" in page
+    assert "Contract LBC-001 has been changed since" in page
+    assert "Undo the import</button>" not in page
+    response = client.post(url, follow=True)
+    assert "Contract LBC-001 has been changed since" in response.content.decode()
+    assert Contract.objects.count() == 3
+
+
+def test_a_viewer_may_not_undo(client, council, council_officer, viewer, held):
+    report = _import(council, GOOD, council_officer)
+    url = reverse("procure:contract-import-undo", args=[council.slug, report.record.pk])
+    client.force_login(viewer)
+    assert client.post(url).status_code == 403
+    assert Contract.objects.count() == 3
