@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import date
 
 from django.contrib import messages
+from django.contrib.admin.models import ADDITION, LogEntry
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
@@ -416,12 +417,25 @@ def settings_member_add(request: HttpRequest, council: Council) -> HttpResponse:
                         last_name=last,
                     )
                     made = "Created the account"
+                    # In the account's history in the Django admin (Users > the
+                    # user > History): who made it, for which council.
+                    LogEntry.objects.log_actions(
+                        user_id=request.user.pk,
+                        queryset=[user],
+                        action_flag=ADDITION,
+                        change_message=(
+                            f"Account created to add as {role.label.lower()} at "
+                            f"{council.short_name}."
+                        ),
+                        single_object=True,
+                    )
                 else:
                     user = form.user
                     made = "Added"
                 membership = Membership(user=user, council=council, role=role)
                 membership._change_reason = (
-                    f"Added as {role.label.lower()} {_by(request)}"
+                    f"{'Account created and added' if form.user is None else 'Added'}"
+                    f" as {role.label.lower()} {_by(request)}"
                 )
                 membership.save()
         except IntegrityError:

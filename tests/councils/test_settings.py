@@ -629,7 +629,15 @@ def test_creating_an_account(admin_client, council, council_admin):
     added = membership(user, council)
     assert added.role == "finance"
     assert added.history.get().history_change_reason == (
-        "Added as finance officer by alice-admin"
+        "Account created and added as finance officer by alice-admin"
+    )
+    # The account's own history in the Django admin says who made it, and why.
+    from django.contrib.admin.models import ADDITION, LogEntry
+
+    (made,) = LogEntry.objects.filter(object_id=str(user.pk))
+    assert (made.user, made.action_flag) == (council_admin, ADDITION)
+    assert made.get_change_message() == (
+        "Account created to add as finance officer at Luton."
     )
 
 
