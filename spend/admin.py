@@ -4,8 +4,22 @@ from simple_history.admin import SimpleHistoryAdmin
 from spend.models import SpendLine, SpendUpload
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Shown, never added or changed here: payments and uploads come from the
+    council's files, and a change made here would leave the dashboards' rollups,
+    the upload's reconciliation and the links to contracts disagreeing with them
+    (roll the upload back in LocalSpend and import a corrected file instead).
+    Deleting stays possible, so that deleting a council deletes its spend."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(SpendUpload)
-class SpendUploadAdmin(SimpleHistoryAdmin):
+class SpendUploadAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
     list_display = [
         "file_name",
         "council",
@@ -23,7 +37,7 @@ class SpendUploadAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(SpendLine)
-class SpendLineAdmin(admin.ModelAdmin):
+class SpendLineAdmin(ReadOnlyAdmin):
     list_display = [
         "payment_date",
         "supplier_name",

@@ -1,0 +1,41 @@
+"""Payments and uploads are shown in the Django admin, never added or changed
+there (QA: an amount edited in the admin left the dashboards' rollups and the
+upload's reconciliation disagreeing with the payments)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_payment_is_shown_but_not_changed_in_the_admin(
+    admin_client, council, make_line
+):
+    line = make_line(council, amount=Decimal("250.00"))
+    url = reverse("admin:spend_spendline_change", args=[line.pk])
+    page = admin_client.get(url)
+    assert page.status_code == 200
+    assert "250.00" in page.content.decode()
+    assert 'name="_save"' not in page.content.decode()
+    response = admin_client.post(url, {"amount": "999.00"})
+    assert response.status_code == 403
+    line.refresh_from_db()
+    assert line.amount == Decimal("250.00")
+    assert admin_client.get(reverse("admin:spend_spendline_add")).status_code == 403
+
+
+def test_an_upload_is_shown_but_not_changed_in_the_admin(
+    admin_client, council, make_line
+):
+    upload = make_line(council).upload
+    url = reverse("admin:spend_spendupload_change", args=[upload.pk])
+    assert admin_client.get(url).status_code == 200
+    response = admin_client.post(url, {"rows_read": "99"})
+    assert response.status_code == 403
+    upload.refresh_from_db()
+    assert upload.rows_read != 99
+    assert admin_client.get(reverse("admin:spend_spendupload_add")).status_code == 403
