@@ -507,6 +507,8 @@ class ContractForm(RefusesStaleSaves, forms.ModelForm):
         if choices is not None:
             supplier.queryset = choices
         supplier.empty_label = "Choose a supplier"
+        # Searchable where JavaScript runs (static/localspend/supplier-search.js).
+        supplier.widget.attrs["data-ls-search"] = ""
         supplier.help_text = (
             f"Suppliers {council.short_name} has paid, named in a spend file or "
             "contracted before. Leave empty only for a contract still in the pipeline."

@@ -19,6 +19,7 @@ HTMX_VERSION="2.0.11"            # npm: htmx.org
 AXE_CORE_VERSION="4.14.1"        # npm: axe-core
 SASS_VERSION="1.108.2"           # npm: sass (build tool only, not vendored)
 PLOTLY_PY_VERSION="7.1.0"        # PyPI: plotly (we ship its bundled plotly.min.js)
+ACCESSIBLE_AUTOCOMPLETE_VERSION="3.0.1"  # npm: accessible-autocomplete
 
 # ---------------------------------------------------------------- paths
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -38,7 +39,7 @@ command -v npm >/dev/null || die "npm not found"
 command -v node >/dev/null || die "node not found"
 
 OUT="$BUILD/out"   # staged copy of static/vendor/
-mkdir -p "$OUT/govuk-frontend" "$OUT/htmx" "$OUT/axe" "$OUT/plotly"
+mkdir -p "$OUT/govuk-frontend" "$OUT/htmx" "$OUT/axe" "$OUT/plotly" "$OUT/accessible-autocomplete"
 
 # ---------------------------------------------------------------- npm install
 log "Installing npm packages in $BUILD"
@@ -51,7 +52,8 @@ cat > package.json <<EOF
     "govuk-frontend": "$GOVUK_FRONTEND_VERSION",
     "htmx.org": "$HTMX_VERSION",
     "axe-core": "$AXE_CORE_VERSION",
-    "sass": "$SASS_VERSION"
+    "sass": "$SASS_VERSION",
+    "accessible-autocomplete": "$ACCESSIBLE_AUTOCOMPLETE_VERSION"
   }
 }
 EOF
@@ -69,6 +71,7 @@ check_version govuk-frontend "$GOVUK_FRONTEND_VERSION"
 check_version htmx.org "$HTMX_VERSION"
 check_version axe-core "$AXE_CORE_VERSION"
 check_version sass "$SASS_VERSION"
+check_version accessible-autocomplete "$ACCESSIBLE_AUTOCOMPLETE_VERSION"
 
 # ---------------------------------------------------------------- GOV.UK Frontend
 log "Compiling GOV.UK Frontend $GOVUK_FRONTEND_VERSION (Arial, no GDS Transport)"
@@ -167,6 +170,19 @@ cp "$NM/axe-core/axe.min.js" "$OUT/axe/axe.min.js"
 cp "$NM/axe-core/LICENSE" "$OUT/axe/LICENSE"
 cp "$NM/axe-core/LICENSE-3RD-PARTY.txt" "$OUT/axe/LICENSE-3RD-PARTY.txt"
 
+# ---------------------------------------------------------------- accessible-autocomplete
+# GOV.UK's autocomplete: turns a long <select> (a contract's supplier) into a
+# text box that lists the options matching what is typed; without JavaScript
+# the <select> stays as it is.
+log "accessible-autocomplete $ACCESSIBLE_AUTOCOMPLETE_VERSION"
+AA_DIST="$NM/accessible-autocomplete/dist"
+cp "$AA_DIST/accessible-autocomplete.min.js" "$OUT/accessible-autocomplete/accessible-autocomplete.min.js"
+cp "$AA_DIST/accessible-autocomplete.min.css" "$OUT/accessible-autocomplete/accessible-autocomplete.min.css"
+cp "$NM/accessible-autocomplete/LICENSE.txt" "$OUT/accessible-autocomplete/LICENSE"
+sed -i -e 's#//\# sourceMappingURL=[^ ]*$##' -e 's#/\*\# sourceMappingURL=[^ ]*\*/##' \
+  "$OUT/accessible-autocomplete/accessible-autocomplete.min.js" \
+  "$OUT/accessible-autocomplete/accessible-autocomplete.min.css"
+
 # ---------------------------------------------------------------- plotly.js
 # Ship exactly the plotly.min.js bundled in the Python plotly package, so the
 # JS matches what plotly.py generates figures for.
@@ -242,7 +258,7 @@ done < "$BUILD/css-urls.txt"
 grep -q 'initAll' "$OUT/govuk-frontend/govuk-frontend.min.js" || die "initAll not exported"
 grep -q "version=\"$GOVUK_FRONTEND_VERSION\"" "$OUT/govuk-frontend/govuk-frontend.min.js" \
   || die "govuk-frontend.min.js version mismatch"
-if grep -l 'sourceMappingURL' "$OUT"/*/*.js "$OUT/govuk-frontend/govuk-frontend.min.css"; then
+if grep -l 'sourceMappingURL' "$OUT"/*/*.js "$OUT"/*/*.css; then
   die "a vendored file references a source map we do not ship"
 fi
 
@@ -266,6 +282,7 @@ To upgrade, change the pinned version at the top of the script and re-run.
 | GOV.UK Frontend | $GOVUK_FRONTEND_VERSION | MIT (\`govuk-frontend/LICENSE\`) | npm \`govuk-frontend@$GOVUK_FRONTEND_VERSION\`; CSS compiled from its Sass with npm \`sass@$SASS_VERSION\` | \`govuk-frontend/govuk-frontend.min.css\`, \`govuk-frontend/govuk-frontend.min.js\` |
 | htmx | $HTMX_VERSION | 0BSD (\`htmx/LICENSE\`) | npm \`htmx.org@$HTMX_VERSION\` \`dist/htmx.min.js\` | \`htmx/htmx.min.js\` |
 | axe-core | $AXE_CORE_VERSION | MPL-2.0 (\`axe/LICENSE\`, third-party notices in \`axe/LICENSE-3RD-PARTY.txt\`) | npm \`axe-core@$AXE_CORE_VERSION\` \`axe.min.js\` | \`axe/axe.min.js\` |
+| accessible-autocomplete | $ACCESSIBLE_AUTOCOMPLETE_VERSION | MIT (\`accessible-autocomplete/LICENSE\`) | npm \`accessible-autocomplete@$ACCESSIBLE_AUTOCOMPLETE_VERSION\` \`dist/\` | \`accessible-autocomplete/accessible-autocomplete.min.js\`, \`accessible-autocomplete/accessible-autocomplete.min.css\` |
 | plotly.js | $PLOTLY_JS_VERSION | MIT (\`plotly/LICENSE\`) | \`plotly/package_data/plotly.min.js\` from the Python \`plotly==$PLOTLY_PY_VERSION\` package, so the JS matches plotly.py | \`plotly/plotly.min.js\` |
 
 ## GOV.UK Frontend build notes
@@ -310,7 +327,7 @@ done) >> "$OUT/README.md"
 # ---------------------------------------------------------------- install
 log "Installing into $VENDOR"
 mkdir -p "$VENDOR"
-for d in govuk-frontend htmx axe plotly; do
+for d in govuk-frontend htmx axe plotly accessible-autocomplete; do
   rm -rf "${VENDOR:?}/$d"
   cp -R "$OUT/$d" "$VENDOR/$d"
 done

@@ -1,0 +1,62 @@
+"""A contract's supplier is found by typing part of its name (GOV.UK's
+accessible-autocomplete over the <select>; QA: a real council's hundreds of
+suppliers were one long list), and emptying the box leaves the contract with no
+supplier, as a pipeline contract may be."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
+
+
+def test_a_supplier_is_found_by_any_words_of_its_name_and_can_be_emptied(
+    page, live_server, demo, log_in, watch
+):
+    from procure.models import Contract, ContractStatus
+
+    contract = Contract.objects.filter(
+        council__slug="luton", supplier__isnull=False
+    ).order_by("reference")[0]
+    current = contract.supplier
+    log_in(page, live_server.url, "demo-officer")
+    page.goto(f"{live_server.url}/c/luton/contracts/{contract.pk}/edit/")
+    box = page.get_by_label("Supplier (optional)")
+    expect(box).to_have_value(current.name)  # the supplier held, as its name
+
+    # Two words of another supplier's name, in any order and any case.
+    other = (
+        Contract.objects.filter(council__slug="luton")
+        .exclude(supplier=current)
+        .exclude(supplier=None)[0]
+        .supplier
+    )
+    words = other.name.split()
+    typed = " ".join(reversed(words[:2])).upper()
+    box.fill(typed)
+    page.get_by_role("option", name=other.name, exact=True).click()
+    expect(box).to_have_value(other.name)
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(contract.title)
+    contract.refresh_from_db()
+    assert contract.supplier == other
+
+    # Emptied, for a contract still in the pipeline: saved with no supplier.
+    page.goto(f"{live_server.url}/c/luton/contracts/{contract.pk}/edit/")
+    page.get_by_label("Supplier (optional)").fill("")
+    page.get_by_label("Status").select_option(ContractStatus.PIPELINE)
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(contract.title)
+    contract.refresh_from_db()
+    assert contract.supplier is None
+    assert not watch.errors
+
+
+def test_a_name_no_supplier_has_says_so(page, live_server, demo, log_in):
+    log_in(page, live_server.url, "demo-officer")
+    page.goto(f"{live_server.url}/c/luton/contracts/new/")
+    page.get_by_label("Supplier (optional)").fill("zzqx no such supplier")
+    expect(
+        page.get_by_text("No supplier of this council has that name")
+    ).to_be_visible()
