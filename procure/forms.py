@@ -57,30 +57,48 @@ def reference_key(text: str) -> str:
 
 
 _POUNDS = re.compile(r"(-?)£?(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?")
+_NUMBER = re.compile(r"(-?)(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?")
+# What is left for Decimal to read: digits, a sign and a decimal point. Decimal
+# also reads "1e6" as 1,000,000, "1_000" as 1000 and "NaN": an officer typing
+# "1e6" has slipped, and it was saved as £1,000,000 (QA).
+_PLAIN_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)")
 
 
-class PoundsField(forms.DecimalField):
-    """An amount in pounds as people write it: "£1,200,000" or "1200000.50"
-    (QA: only plain digits were taken). Commas only in thousands: "1,2,3" is
-    not read as 123."""
+class NumberField(forms.DecimalField):
+    """A number as people write it: "1,040" or "2.5", in a text box (a number
+    box sends "1,040" as nothing). Commas only in thousands: "1,2,3" is not read
+    as 123. Not "1e6" (QA: saved as 1,000,000): the field's "invalid" message
+    says how to write it."""
 
     widget = forms.TextInput(attrs={"inputmode": "decimal", "spellcheck": "false"})
+    # How a number may be written, commas and all: (sign, whole part, decimals).
+    written = _NUMBER
 
     def to_python(self, value):
         if isinstance(value, str):
             text = value.strip().replace(" ", "")
-            found = _POUNDS.fullmatch(text)
+            found = self.written.fullmatch(text)
             if found:
-                value = found[1] + found[2].replace(",", "") + (found[3] or "")
+                text = found[1] + found[2].replace(",", "") + (found[3] or "")
+            if text and not _PLAIN_NUMBER.fullmatch(text):
+                raise ValidationError(self.error_messages["invalid"], code="invalid")
+            value = text
         return super().to_python(value)
 
     def widget_attrs(self, widget):
-        # No number input's min, max or step: the text box takes "£1,200,000".
+        # No number input's min, max or step: the text box takes "1,040".
         return {
             k: v
             for k, v in super().widget_attrs(widget).items()
             if k not in ("min", "max", "step")
         }
+
+
+class PoundsField(NumberField):
+    """An amount in pounds as people write it: "£1,200,000" or "1200000.50"
+    (QA: only plain digits were taken), and as NumberField, not "1e6"."""
+
+    written = _POUNDS
 
 
 def _money_messages(what: str, limit: str = "£1,000,000,000,000") -> dict:
@@ -436,6 +454,7 @@ class ContractForm(RefusesStaleSaves, forms.ModelForm):
         }
         field_classes = {
             "cpv_codes": CPVCodesField,
+            "social_value_weighting": NumberField,
             "value": PoundsField,
             "annual_value": PoundsField,
             "irrecoverable_vat": PoundsField,
@@ -956,7 +975,7 @@ class OffContractForm(forms.Form):
         label="Threshold",
         help_text="Spend with no contract of at least this much in the year.",
     )
-    amount = forms.DecimalField(
+    amount = PoundsField(
         label="Another amount (£)",
         required=False,
         min_value=0,

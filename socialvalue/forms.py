@@ -14,6 +14,7 @@ from councils import uploads
 from councils.models import Council
 from councils.periods import FinancialYear
 from councils.stale import RefusesStaleSaves
+from procure.forms import NumberField, PoundsField
 from socialvalue import models as socialvalue_models
 from socialvalue.models import (
     EVIDENCE_MAX_MB,
@@ -129,6 +130,7 @@ class TargetForm(RefusesStaleSaves, forms.ModelForm):
             "notes",
         ]
         widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
+        field_classes = {"baseline_share": NumberField, "target_share": NumberField}
         error_messages = {
             "metric": {"required": "Choose a measure"},
             "notes": {
@@ -339,6 +341,7 @@ class CommitmentForm(RefusesStaleSaves, forms.ModelForm):
             "period_end": _DATE,
             "note": forms.Textarea(attrs={"rows": 3}),
         }
+        field_classes = {"quantity": NumberField}
         error_messages = {
             "quantity": _QUANTITY,
             "period_start": {
@@ -518,6 +521,7 @@ class DeliveryReturnForm(RefusesStaleSaves, forms.ModelForm):
             "period_end": _DATE,
             "evidence_note": forms.Textarea(attrs={"rows": 4}),
         }
+        field_classes = {"quantity": NumberField}
         error_messages = {
             "quantity": _QUANTITY,
             "period_start": {
@@ -653,6 +657,7 @@ class ProxyValueForm(forms.ModelForm):
         model = ProxyValue
         fields = ["measure", "year", "value", "source"]
         labels = {"value": "Value per unit (£)"}
+        field_classes = {"value": PoundsField}
         error_messages = {
             "value": _number_messages(
                 "the value per unit", "£100,000,000", places=4, example="14.85"

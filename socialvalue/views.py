@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 from django.contrib import messages
 from django.db import transaction
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Sum
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -418,14 +418,20 @@ def contract_social_value(
     """A contract's commitments against delivery, per measure, with its returns."""
     contract = _contract_for(council, pk)
     commitments = _commitments(contract.commitments.all())
+    totals = _valued_totals(commitments, council)
+    by_measure = {row.measure.pk: row for row in totals}
     today = timezone.localdate()
     for commitment in commitments:
         commitment.overdue = commitment.missing_quarters(today)
+        row = by_measure[commitment.measure_id]
+        commitment.over_delivery = _over_delivery_text(
+            commitment.measure, row.delivered, row.committed
+        )
     context = {
         "council": council,
         "contract": contract,
         "commitments": commitments,
-        "totals": measure_totals(commitments, proxy_values_for(council)),
+        "totals": totals,
         "history": _history(contract, council),
         "due_days": RETURN_DUE_DAYS,
     }
@@ -623,6 +629,7 @@ def return_new(request: HttpRequest, council: Council, pk: int) -> HttpResponse:
             if form.is_valid():
                 saved = _save_return(form, council, request)
                 messages.success(request, f"Recorded the return: {saved}.")
+                _notice_over_delivery(request, saved)
                 return redirect(_contract_page_url(commitment.contract, commitment))
         # Keep the evidence file, so it need not be chosen again.
         form.keep_evidence_for_retry()
@@ -659,6 +666,8 @@ def return_edit(request: HttpRequest, council: Council, pk: int) -> HttpResponse
             if form.is_valid() and not form.refuse_if_stale(held):
                 saved = _save_return(form, council, request, entering=False)
                 messages.success(request, f"Saved the return: {saved}.")
+                if "quantity" in form.changed_data:
+                    _notice_over_delivery(request, saved)
                 return redirect(_contract_page_url(commitment.contract, commitment))
         form.keep_evidence_for_retry()
     context = {
@@ -691,6 +700,41 @@ def _save_return(
         delivery.entered_by = request.user
     delivery.save()
     return delivery
+
+
+def _over_delivery_text(measure: Measure, delivered, committed) -> str:
+    """What a contract's returns for a measure deliver beyond its commitments to
+    it, in words, or "" when they do not: over-delivery is real, but an extra 0
+    typed should be noticed (QA: 1,000,000 hours against 300 committed was saved
+    with no remark)."""
+    if delivered <= committed:
+        return ""
+    return (
+        f"Delivery now exceeds the commitment by "
+        f"{measure.quantity_text(delivered - committed)}: "
+        f"{measure.quantity_text(delivered)} of {measure.code} delivered against "
+        f"{measure.quantity_text(committed)} committed on this contract. If that is "
+        "right, there is nothing to do; if not, check the returns' quantities for "
+        "a typing slip, like an extra 0."
+    )
+
+
+def _notice_over_delivery(request: HttpRequest, delivery: DeliveryReturn) -> None:
+    """After a return is saved, a notice (not an error: the return stands) when
+    the contract's returns for its measure now exceed its commitments to it."""
+    if not delivery.quantity:
+        return
+    commitment = delivery.commitment
+    commitments = Commitment.objects.filter(
+        contract=commitment.contract, measure=commitment.measure
+    )
+    committed = commitments.aggregate(total=Sum("quantity"))["total"] or Decimal(0)
+    delivered = DeliveryReturn.objects.filter(commitment__in=commitments).aggregate(
+        total=Sum("quantity")
+    )["total"] or Decimal(0)
+    text = _over_delivery_text(commitment.measure, delivered, committed)
+    if text:
+        messages.warning(request, text)
 
 
 @council_view(Capability.EDIT_REGISTER)
@@ -741,10 +785,31 @@ def return_evidence(request: HttpRequest, council: Council, pk: int) -> FileResp
     return response
 
 
+def _valued_totals(commitments: list[Commitment], council: Council) -> list:
+    """`measure_totals` at the council's proxy values, each row with
+    `delivered_proxy_shown` (`_delivered_proxy`) for the pages and the CSV."""
+    rows = measure_totals(commitments, proxy_values_for(council))
+    for row in rows:
+        row.delivered_proxy_shown = _delivered_proxy(row)
+    return rows
+
+
+def _delivered_proxy(row: MeasureTotal) -> Decimal | None:
+    """The proxy value delivered, None only where it is not known. Nothing
+    delivered (no returns yet, or returns of 0) is worth £0 whatever the values,
+    so it is £0.00 where the commitment is valued (QA: it showed as "—", as if
+    missing); with neither valued, the row says "Not valued"."""
+    if row.delivered_proxy is not None:
+        return row.delivered_proxy
+    if not row.delivered and row.committed_proxy is not None:
+        return Decimal("0.00")
+    return None
+
+
 def _council_totals(council: Council) -> tuple[list[Commitment], list[dict]]:
     """All the council's commitments, and their totals per measure grouped by theme."""
     commitments = _commitments(Commitment.objects.for_council(council))
-    rows = measure_totals(commitments, proxy_values_for(council))
+    rows = _valued_totals(commitments, council)
     themes = []
     for theme in Theme:
         theme_rows = [r for r in rows if r.measure.theme == theme]
@@ -760,7 +825,9 @@ def _council_totals(council: Council) -> tuple[list[Commitment], list[dict]]:
 
 
 def _proxy_sum(rows: list[MeasureTotal]) -> Decimal | None:
-    values = [r.delivered_proxy for r in rows if r.delivered_proxy is not None]
+    values = [
+        r.delivered_proxy_shown for r in rows if r.delivered_proxy_shown is not None
+    ]
     return sum(values, Decimal(0)) if values else None
 
 
@@ -814,7 +881,7 @@ def totals_csv(request: HttpRequest, council: Council) -> HttpResponse:
             row.delivered,
             row.share,
             row.committed_proxy,
-            row.delivered_proxy,
+            row.delivered_proxy_shown,
             "; ".join(row.missing_labels),
             "; ".join(f"{p}: {p.source}" for p in row.sources),
         ]
