@@ -302,6 +302,9 @@ def test_history_records_who_changed_what(
     assertContains(page, "changed by bob-officer")
     assertContains(page, "Whole-life value: £10,000.00 → £12,500.00")
     assertContains(page, "Procurement route: — → Open procedure")
+    # Social value changes have their own history, which the contract's links to.
+    social_value = reverse("socialvalue:contract", args=[council.slug, contract.pk])
+    assertContains(page, f'href="{social_value}#changes"')
 
 
 def test_saving_an_unchanged_form_adds_no_history(
