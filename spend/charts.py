@@ -52,6 +52,14 @@ class Chart:
     # column), …], a cell a point}, so that a click on the point opens the
     # payments the cell links to (`link_points`).
     point_cells: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
+    # Nothing to draw: the page says so in the summary, with no chart (QA: an
+    # empty period drew axes from £-1 to £6).
+    empty: bool = False
+
+    @property
+    def linked(self) -> bool:
+        """Does any point open the payments behind it?"""
+        return any(self.point_cells.values())
 
     @property
     def figure_id(self) -> str:
@@ -130,9 +138,12 @@ def trend_chart(
     if projected:
         title += f", projected to {projected[-1][0]:%B %Y}"
     window = _months(*trend.window)
+    # A range of months is no name to follow "the end of" (QA: "to the end of
+    # June 2025 to October 2025").
+    period_end = scope_label if trend.named else f"the period chosen, {scope_label}"
     notes = [
         f"Months shown: {shown}, the months with spend imported in the three "
-        f"financial years {window}, to the end of {scope_label}."
+        f"financial years {window}, to the end of {period_end}."
         if points
         else f"No spend imported in the three financial years {window}."
     ]
@@ -145,10 +156,20 @@ def trend_chart(
     ahead = dict(trend.targets_ahead)
     if ahead and trend.year is not None:
         until = month_end(max(ahead))
-        if until <= trend.year.end:
+        beyond = (
+            "beyond the last month with spend"
+            if points
+            else "although no spend is imported for those months"
+        )
+        if until == trend.year.end:
             notes.append(
                 f"Target trajectory: shown to {trend.year.end:%-d %B %Y}, the end "
-                f"of {trend.year.label}, beyond the last month with spend."
+                f"of {trend.year.label}, {beyond}."
+            )
+        elif until < trend.year.end:  # a past period's: to the end of it
+            notes.append(
+                f"Target trajectory: shown to {until:%-d %B %Y}, the end of the "
+                f"period chosen, {beyond}."
             )
         else:  # on beside the projection: to the target's deadline, say
             final = trend.final_target
@@ -289,8 +310,12 @@ def trend_chart(
                 "tickformat": "%b %Y",
                 "type": "date",
                 "range": [day.isoformat() for day in x_range],
+                **_month_ticks(*x_range),
             },
             margin={"l": 60, "r": 20, "t": 40, "b": 50},
+            # The key even when one line is drawn (the target, in a period
+            # with no spend): plotly leaves a lone line unnamed.
+            showlegend=True,
             shapes=shapes,
             annotations=[
                 {
@@ -331,7 +356,15 @@ def trend_chart(
         summary += _year_end(trend, ahead, dict(projected))
     else:
         summary = f"No spend with a known {metric.label.lower()} status in this period."
+        if ahead and trend.year is not None and trend.year.start in ahead:
+            summary += (
+                f" The target trajectory for {trend.year.label} is "
+                f"{ahead[trend.year.start]}%."
+            )
+    empty = not any(trace["x"] for trace in data)
     summary = " ".join([summary, *notes])
+    if empty:  # no axes of nothing: the page shows these words alone
+        summary += " There is nothing to chart."
     projection = dict(trend.projection)
     rows, filters = [], []
     for p in points:
@@ -383,7 +416,22 @@ def trend_chart(
         cell_filters=filters,
         notes=notes,
         point_cells=point_cells,
+        empty=empty,
     )
+
+
+# The longest x-axis given a tick a month: over a shorter one plotly ticks
+# every week or fortnight, each labelled with its month (QA: a quarter's axis
+# read "Apr 2024, Apr 2024, May 2024, May 2024 …"); over a longer one its own
+# ticks are whole months or more, and a tick a month would crowd a phone.
+MONTH_TICKS_DAYS = 155
+
+
+def _month_ticks(low: date, high: date) -> dict:
+    """A tick on the first of each month, when the axis is a few months long."""
+    if (high - low).days > MONTH_TICKS_DAYS:
+        return {}
+    return {"tickmode": "linear", "tick0": "2000-01-01", "dtick": "M1"}
 
 
 def _x_range(data: list[dict], first: date, last: date) -> tuple[date, date]:
@@ -524,6 +572,19 @@ def _highest_local(rows: list[DirectorateRow]) -> str:
     )
 
 
+def _bar_ticks(low: Decimal, high: Decimal) -> dict:
+    """The bars' money axis; with nothing but £0 on it, from £0 upwards (QA:
+    plotly's own range for no data ran from £-1 to £6)."""
+    if high > low:
+        return money_ticks(low, high)
+    return {
+        "tickmode": "array",
+        "tickvals": ["0"],
+        "ticktext": [money_tick(Decimal(0))],
+        "range": [0, 1],
+    }
+
+
 def directorate_chart(rows: list[DirectorateRow], scope_label: str) -> Chart:
     title = f"Where each directorate's spend went, {scope_label}"
     names = [row.directorate or "(none given)" for row in rows]
@@ -561,7 +622,7 @@ def directorate_chart(rows: list[DirectorateRow], scope_label: str) -> Chart:
                 "automargin": True,  # tick labels turned on a phone stay clear of it
                 # Written as the page writes money (£20m, £500k), not as plotly
                 # would (£20M, and £1G for a billion).
-                **money_ticks(
+                **_bar_ticks(
                     min([_stacked(row, parts, negative=True) for row in rows] + [0]),
                     max([_stacked(row, parts, negative=False) for row in rows] + [0]),
                 ),
@@ -586,8 +647,8 @@ def directorate_chart(rows: list[DirectorateRow], scope_label: str) -> Chart:
             f"{_pct(rows[0].local_share)} of it locally (of spend whose location "
             "is known)."
         )
-    else:
-        summary = "No spend in this period."
+    else:  # no axes of nothing: the page shows these words alone
+        summary = "No spend in this period: there is nothing to chart."
     table = [
         [
             name,
@@ -626,4 +687,5 @@ def directorate_chart(rows: list[DirectorateRow], scope_label: str) -> Chart:
         table,
         cell_filters=filters,
         point_cells=point_cells,
+        empty=not rows,
     )

@@ -246,6 +246,20 @@ class Scope:
         return f"{self.first:%B %Y} to {self.last:%B %Y}"
 
     @property
+    def named(self) -> bool:
+        """Is the period a name of its own (a year, a quarter, a month), rather
+        than a range of months ("June 2025 to October 2025")? A range reads
+        wrongly where a name is expected ("to the end of June 2025 to …")."""
+        return bool(self.whole_year or self.quarter or self.first == self.last)
+
+    def months_of(self, count: int) -> str:
+        """`count` of the period's months, in words: "5 months of 2025/26", or
+        of a range, "7 of the 9 months chosen"."""
+        if self.named:
+            return f"{count} month{'' if count == 1 else 's'} of {self.short_label}"
+        return f"{count} of the {len(self.months())} months chosen"
+
+    @property
     def short_label(self) -> str:
         """The period's name with no brackets ("Q2 2026/27", "2026/27"), to go
         inside a sentence or a bracket of its own."""
@@ -775,6 +789,7 @@ class Trend:
     # period whose later months have spend, or where no target applies.
     targets_ahead: list[tuple[date, Decimal]] = field(default_factory=list)
     year: FinancialYear | None = None  # the period's financial year
+    named: bool = True  # the period has a name of its own (`Scope.named`)
 
     @property
     def projected(self) -> list[tuple[date, Decimal]]:
@@ -844,12 +859,17 @@ def trend(scope: Scope, targets: Targets, metric: MetricDef, today: date) -> Tre
     # The target runs on to the end of the period's financial year, and on
     # beside the projection as far as it is drawn (to the target's deadline),
     # each year at its own share of the trajectory: the gap shows at the year
-    # end and at the deadline alike.
+    # end and at the deadline alike. A past period's runs to the period's end:
+    # across the months chosen, with or without spend (QA: a quarter with no
+    # spend drew no target at all, where its year drew one).
     ahead = []
     year_target = targets.share_for(metric.target_metric, scope.fy)
-    if points and not later and year_target is not None:
-        end = max([month_of(scope.fy, 12), *(m for m, _ in projection)])
-        month = add_months(points[-1].month, 1)
+    if year_target is not None:
+        if later:
+            end = scope.last
+        else:
+            end = max([month_of(scope.fy, 12), *(m for m, _ in projection)])
+        month = add_months(points[-1].month, 1) if points else scope.first
         while month <= end:
             target = targets.share_for(
                 metric.target_metric, FinancialYear.for_date(month)
@@ -869,6 +889,7 @@ def trend(scope: Scope, targets: Targets, metric: MetricDef, today: date) -> Tre
         period=(scope.first, scope.last),
         targets_ahead=ahead,
         year=scope.fy,
+        named=scope.named,
     )
 
 
@@ -1149,6 +1170,13 @@ def quality(scope: Scope, today: date) -> dict:
     held = months_held(scope.council, scope.first, scope.last)
     # A month is missing once it is over; this month's file is not due yet.
     missing = [m for m in scope.months() if m not in held and month_end(m) < today]
+    # The months with spend imported, and this month when it has none yet: not
+    # missing, and not covered either (QA: "every month … up to now" counted it).
+    covered = [m for m in scope.months() if m in held]
+    waiting = [
+        m for m in scope.months() if m not in held and m <= today <= month_end(m)
+    ]
+    unfinished = [m for m in covered if month_end(m) >= today]
     base = {"date_from": scope.first.isoformat(), "date_to": scope.end.isoformat()}
     if scope.directorate is not None:
         base["directorate"] = directorate_param(scope.directorate)
@@ -1187,4 +1215,7 @@ def quality(scope: Scope, today: date) -> dict:
             for label, key, link in rows
         ],
         "missing_months": missing,
+        "covered": describe_months(covered),
+        "waiting": describe_months(waiting),
+        "unfinished": describe_months(unfinished),
     }

@@ -130,6 +130,9 @@ def dashboard(request: HttpRequest, council: Council) -> HttpResponse:
             "-taken_on", "-pk"
         ).first(),
         "missing": figures.describe_months(quality["missing_months"]),
+        # "5 months of 2025/26", or of a range of months "7 of the 9 months
+        # chosen" (QA: "7 months of April 2024 to December 2024").
+        "missing_of": scope.months_of(len(quality["missing_months"])),
         "amber_points": figures.amber_points(),
         "status_key": figures.status_key(),
         "today": today,

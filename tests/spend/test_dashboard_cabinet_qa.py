@@ -466,3 +466,243 @@ def test_a_council_with_no_spend_yet_says_who_brings_it(
     page = words(dashboard(client, year="2026").content.decode())
     assert "yet, so there are no figures to show" not in page
     assert "Choose another period to see spend." in page
+
+
+# ------------- 7. a period with no spend: no axes of nothing (QA: £-1 to £6)
+
+
+@pytest.fixture
+def from_october(council, make_supplier, make_line):
+    """Spend from October 2025 to February 2026 only (as the 14-month demo
+    has it): £600 local and £400 elsewhere a month. A local target of 20% in
+    2024/25 to 80% by 2030/31: 30% in 2025/26. April to June 2025 have none."""
+    here, there = make_supplier(name="Here Ltd"), make_supplier(name="There Ltd")
+    tag(here, council, "local")
+    tag(there, council, "uk")
+    for i in range(5):
+        month = add_months(date(2025, 10, 1), i)
+        make_line(council, supplier=here, amount=D(600), payment_date=month)
+        make_line(council, supplier=there, amount=D(400), payment_date=month)
+    Target.objects.create(
+        council=council,
+        metric="local",
+        baseline_year=2024,
+        baseline_share=D("20"),
+        target_year=2030,
+        target_share=D("80"),
+    )
+    rollup.rebuild(council.pk)
+
+
+def test_a_period_with_no_spend_draws_no_axes_of_nothing(
+    client, viewer, from_october, seen_on
+):
+    """QA: Q1 2025/26, with no spend, drew the directorate chart's axis from
+    £-1 to £6 (plotly's range for no data): no chart now, and a sentence."""
+    seen_on(date(2026, 3, 15))
+    client.force_login(viewer)
+    response = dashboard(client, year="2025", period="q1")
+    page = response.text
+    bars = response.context["directorate_chart"]
+    assert bars.empty and bars.rows == []
+    assert 'data-figure="directorates-figure"' not in page
+    assert 'id="directorates-figure"' not in page
+    assert "No spend in this period: there is nothing to chart." in page
+    # Nothing to view as a table either; the (empty) CSV stays.
+    figure = page[page.index('id="directorates-title"') :]
+    figure = figure[: figure.index("</figure>")]
+    assert "View as a table" not in figure
+    assert "download=directorates" in figure
+    # Were it drawn, its axis would start at £0 and go up, never below.
+    axis = bars.figure["layout"]["xaxis"]
+    assert axis["range"] == [0, 1]
+    assert axis["tickvals"] == ["0"] and axis["ticktext"] == ["£0"]
+    go.Figure(bars.figure)
+    # The trend's axis is 0% to 100%, whatever is drawn.
+    trend = response.context["trend_chart"]
+    assert trend.figure["layout"]["yaxis"]["range"] == [0, 100]
+
+
+def test_a_share_trend_with_nothing_to_draw_is_not_drawn(council, from_october):
+    """No spend in the three years to the period's end and no target for the
+    measure (the wider area has none): the summary alone, no plot."""
+    fy = FinancialYear(2024)
+    q1 = figures.Scope(council, fy, date(2024, 4, 1), date(2024, 6, 1))
+    trend = figures.trend(
+        q1, figures.Targets(council), figures.METRIC_BY_KEY["wider"], date(2026, 3, 15)
+    )
+    chart = charts.trend_chart(trend, q1.label)
+    assert chart.empty
+    assert chart.summary.endswith("There is nothing to chart.")
+
+
+# ------- 8. a quarter's axis: each month once, and the target line drawn
+
+
+def test_an_empty_quarter_draws_its_target_and_names_each_month_once(
+    client, viewer, from_october, seen_on
+):
+    """QA: Q1 2025/26 (no spend; spend from October) labelled its axis "Mar
+    2025, Apr 2025, Apr 2025, May 2025, May 2025 …" (plotly's ticks a fortnight
+    apart, each named by its month) and drew no target, where the year view
+    draws one."""
+    seen_on(date(2026, 3, 15))
+    client.force_login(viewer)
+    response = dashboard(client, year="2025", period="q1")
+    chart = response.context["trend_chart"]
+    assert not chart.empty
+    assert 'data-figure="trend-figure"' in response.text
+    go.Figure(chart.figure)
+    axis = chart.figure["layout"]["xaxis"]
+    # A tick on the first of each month: each month named once.
+    assert (axis["dtick"], axis["tick0"]) == ("M1", "2000-01-01")
+    assert axis["range"][0] < "2025-04-01" and axis["range"][1] == "2025-06-30"
+    # The target across the quarter, 30% as on the year view.
+    line = next(t for t in chart.figure["data"] if t["name"] == "Target trajectory")
+    assert line["x"] == ["2025-04-01", "2025-05-01", "2025-06-01", "2025-06-30"]
+    assert line["y"] == ["30.0"] * 4
+    year = dashboard(client, year="2025").context["trend_chart"]
+    on_the_year = next(
+        t for t in year.figure["data"] if t["name"] == "Target trajectory"
+    )
+    drawn = dict(zip(on_the_year["x"], on_the_year["y"], strict=True))
+    assert drawn["2025-10-01"] == drawn["2026-03-01"] == "30.0"
+    # Named in the key (plotly leaves a lone line unnamed), and in words.
+    assert chart.figure["layout"]["showlegend"] is True
+    assert chart.summary.startswith(
+        "No spend with a known local status in this period. The target "
+        "trajectory for 2025/26 is 30.0%."
+    )
+    assert (
+        "Target trajectory: shown to 30 June 2025, the end of the period "
+        "chosen, although no spend is imported for those months."
+    ) in chart.summary
+    assert [row[0] for row in chart.rows] == [
+        "April 2025 (no spend imported yet)",
+        "May 2025 (no spend imported yet)",
+        "June 2025 (no spend imported yet)",
+    ]
+    # No point to select: the page does not offer one.
+    figure = response.text[response.text.index('id="trend-title"') :]
+    assert "Select a point" not in figure[: figure.index("</figure>")]
+
+
+def test_a_short_axis_ticks_each_month_a_long_one_is_left_to_plotly(council, two_years):
+    """Q1 2024/25, the first quarter with spend: three months on the axis,
+    a tick each. The year 2025/26 spans two years: plotly's own ticks, whole
+    months or more apart, so a phone is not crowded."""
+    fy = FinancialYear(2024)
+    q1 = figures.Scope(council, fy, fy.start, date(2024, 6, 1))
+    _, chart = trend_chart(council, q1, date(2026, 3, 15))
+    assert chart.figure["layout"]["xaxis"]["dtick"] == "M1"
+    target = next(t for t in chart.figure["data"] if t["name"] == "Target trajectory")
+    assert target["x"][0] == "2024-04-01" and target["x"][-1] == "2024-06-30"
+    fy = FinancialYear(2025)
+    year = figures.Scope(council, fy, fy.start, date(2026, 3, 1))
+    _, chart = trend_chart(council, year, date(2026, 3, 15))
+    assert "dtick" not in chart.figure["layout"]["xaxis"]
+
+
+def test_a_past_quarter_with_no_spend_of_its_own_draws_the_target_across_it(
+    council, two_years
+):
+    """Spend to September 2024, then from January 2025: Q3 2024/25 (October
+    to December) has none, and its target still runs across it, to its end."""
+    from spend.models import SpendLine
+
+    SpendLine.objects.filter(
+        council=council,
+        payment_date__gte=date(2024, 10, 1),
+        payment_date__lt=date(2025, 1, 1),
+    ).delete()
+    rollup.rebuild(council.pk)
+    fy = FinancialYear(2024)
+    q3 = figures.Scope(council, fy, date(2024, 10, 1), date(2024, 12, 1))
+    trend, chart = trend_chart(council, q3, date(2026, 3, 15))
+    assert trend.points[-1].month == date(2024, 9, 1)
+    assert trend.targets_ahead == [
+        (date(2024, 10, 1), D("20.0")),
+        (date(2024, 11, 1), D("20.0")),
+        (date(2024, 12, 1), D("20.0")),
+    ]
+    line = next(t for t in chart.figure["data"] if t["name"] == "Target trajectory")
+    assert line["x"][-1] == "2024-12-31"
+    assert (
+        "Target trajectory: shown to 31 December 2024, the end of the period "
+        "chosen, beyond the last month with spend."
+    ) in chart.summary
+
+
+# ------------------- 9. a range of months, named in a sentence that reads
+
+
+def test_a_range_of_months_reads_as_a_sentence(
+    client, viewer, october_missing, seen_on
+):
+    """QA: September to December 2025 chosen, the page said "(1 month of
+    September 2025 to December 2025)" and "to the end of September 2025 to
+    December 2025"."""
+    seen_on(date(2026, 2, 15))
+    client.force_login(viewer)
+    response = dashboard(
+        client, year="2025", period="months", month_from="6", month_to="9"
+    )
+    page = words(response.text)
+    assert (
+        "The figures below are of the months held: no spend has been imported "
+        "for September 2025 (1 of the 4 months chosen). The targets are for "
+        "whole years."
+    ) in page
+    assert (
+        "to the end of the period chosen, September 2025 to December 2025."
+    ) in response.context["trend_chart"].summary
+    assert "of September 2025 to December 2025" not in page
+    assert "end of September 2025 to December 2025" not in page
+
+
+def test_a_period_names_a_count_of_its_months(council):
+    fy = FinancialYear(2025)
+    year = figures.Scope(council, fy, fy.start, date(2026, 3, 1))
+    q2 = figures.Scope(council, fy, date(2025, 7, 1), date(2025, 9, 1))
+    may = figures.Scope(council, fy, date(2025, 5, 1), date(2025, 5, 1))
+    months = figures.Scope(council, fy, date(2025, 5, 1), date(2025, 8, 1))
+    assert year.months_of(5) == "5 months of 2025/26"
+    assert q2.months_of(1) == "1 month of Q2 2025/26"
+    assert may.months_of(1) == "1 month of May 2025"
+    assert months.months_of(2) == "2 of the 4 months chosen"
+    assert [s.named for s in (year, q2, may, months)] == [True, True, True, False]
+
+
+# --------- 10. the months covered: a month not over, with no spend, is not
+
+
+def test_a_month_not_over_with_no_spend_is_not_said_to_be_covered(
+    client, viewer, council, two_years, make_line, seen_on
+):
+    """QA: on 15 March 2026, with spend to February, the page said spend was
+    imported "for every month of this period up to now": March has none."""
+    seen_on(date(2026, 3, 15))
+    client.force_login(viewer)
+    page = words(dashboard(client, year="2025").text)
+    assert (
+        "Spend has been imported for every month of this period that is over: "
+        "April 2025 to February 2026. None has been imported yet for March "
+        "2026, which is not over."
+    ) in page
+    assert "up to now" not in page
+    # March's first payments in: covered so far, and said not to be over.
+    make_line(
+        council,
+        supplier=two_years["here"],
+        amount=D(100),
+        payment_date=date(2026, 3, 2),
+    )
+    rollup.rebuild(council.pk)
+    page = words(dashboard(client, year="2025").text)
+    assert (
+        "Spend has been imported for every month of this period so far: April "
+        "2025 to March 2026 (March 2026 is not over yet)."
+    ) in page
+    # A period over: every month, and no more said.
+    page = words(dashboard(client, year="2025", period="q3").text)
+    assert "Spend has been imported for every month of this period." in page
