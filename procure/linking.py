@@ -187,7 +187,8 @@ def contract_deleted(sender, instance: Contract, **kwargs) -> None:
         ).filter(pk__in=getattr(instance, "_released_lines", [])).update(
             contract_link_manual=False
         )
-        if instance.supplier_id:
+        # Unless whoever deletes it relinks once for many (undoing an import).
+        if instance.supplier_id and not getattr(instance, "_relinked_by_caller", 0):
             relink_suppliers(
                 [instance.supplier_id],
                 cause=f"when contract {instance.reference} was deleted",

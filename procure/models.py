@@ -845,7 +845,8 @@ class RegisterImport(models.Model):
         related_name="+",
     )
 
-    history = HistoricalRecords()
+    # Who imported and who undid, when: not the snapshots again on every save.
+    history = HistoricalRecords(excluded_fields=["created", "updated"])
 
     class Meta:
         ordering = ["-imported_at", "-pk"]

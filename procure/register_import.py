@@ -36,6 +36,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.forms.models import model_to_dict
 from django.utils import timezone
 from rapidfuzz import fuzz
@@ -44,6 +45,7 @@ from councils.models import Council
 from procure.models import (
     AwardMethod,
     Contract,
+    ContractKPI,
     ContractStatus,
     ProcurementRoute,
     RegisterImport,
@@ -51,6 +53,7 @@ from procure.models import (
     SupplierAlias,
     split_codes,
 )
+from socialvalue.models import Commitment
 from socialvalue.tagging import classify_suppliers
 from spend.export import unneutralise
 from spend.importer import (
@@ -494,6 +497,9 @@ def import_register(
 
     before: dict[int, dict] = {}  # updated contracts' details before the import
     with transaction.atomic():
+        # One writer of the council's register at a time (an undo locks it too):
+        # the contracts are read once, below, and saved from those copies.
+        Council.objects.select_for_update().filter(pk=council.pk).first()
         held = _Held.load(council, [v[0] for _, _, v in rows if isinstance(v, tuple)])
         for number, row, parsed in rows:
             try:
@@ -694,7 +700,7 @@ def _import_row(council, values, held: _Held, user, today, reason: str):
     if existing is not None:
         changes = [
             (
-                str(form.fields[name].label),
+                str(form[name].label),
                 _shown(existing, name),
                 _shown(contract, name),
             )
@@ -790,54 +796,117 @@ class UndoRefused(Exception):
 
 def undo_blockers(record: RegisterImport) -> list[str]:
     """Why the import cannot be undone now ([] if it can): it was undone already,
-    or a contract it added or updated has changed since (edited, imported again,
-    deleted, or given social value commitments, KPIs or payments linked by hand,
-    which undoing would lose)."""
+    or undoing would lose or garble work done since: a contract it added or
+    updated edited, imported again or deleted; a contract it added given social
+    value commitments, KPIs or hand decisions on payments (linked or taken off),
+    which would be deleted with it; a contract whose supplier it changed given
+    payments by hand since; the supplier a contract had before gone from the
+    register. A supplier merged since is not a change: the contract follows it."""
     if record.undone_at is not None:
         return ["It has already been undone."]
+    from procure.models import HandLink
+
     entries = [*record.created, *record.updated]
     held = {
         c.pk: c
         for c in Contract.objects.filter(
             council=record.council, pk__in=[e["id"] for e in entries]
+        ).annotate(
+            has_commitments=Exists(Commitment.objects.filter(contract=OuterRef("pk"))),
+            has_kpis=Exists(ContractKPI.objects.filter(contract=OuterRef("pk"))),
+            has_hand_links=Exists(HandLink.objects.filter(contract=OuterRef("pk"))),
         )
     }
-    gone, changed = [], []
+    kept_as = _merged_into(
+        {e["after"]["supplier"] for e in entries}
+        | {e["before"]["supplier"] for e in record.updated}
+    )
+    gone, changed, kept, handled, lost = [], [], [], [], []
     for entry in entries:
         contract = held.get(entry["id"])
         if contract is None:
             gone.append(str(entry["after"]["reference"]))
-        elif snapshot(contract) != entry["after"]:
+            continue
+        after = dict(entry["after"])
+        after["supplier"] = kept_as.get(after["supplier"], after["supplier"])
+        if snapshot(contract) != after:
             changed.append(contract.reference)
-    added = [held[e["id"]] for e in record.created if e["id"] in held]
-    from spend.models import SpendLine
-
-    kept = sorted(
-        {c.reference for c in added if c.commitments.exists() or c.kpis.exists()}
-        | set(
-            SpendLine.objects.filter(
-                contract__in=added, contract_link_manual=True
-            ).values_list("contract__reference", flat=True)
-        )
-    )
+    for entry in record.created:
+        contract = held.get(entry["id"])
+        if contract is not None and (
+            contract.has_commitments or contract.has_kpis or contract.has_hand_links
+        ):
+            kept.append(contract.reference)
+    for entry in record.updated:
+        contract = held.get(entry["id"])
+        before = entry["before"]["supplier"]
+        if contract is None:
+            continue
+        if before is not None and kept_as.get(before, before) is None:
+            lost.append(contract.reference)
+        if before != entry["after"]["supplier"] and contract.has_hand_links:
+            handled.append(contract.reference)
     reasons = []
     if changed:
         reasons.append(
-            f"{_listed(changed)} {'has' if len(changed) == 1 else 'have'} been "
-            "changed since (edited, or imported again): undoing would lose that."
+            f"{_listed(changed)} {_has(changed)} been changed since (edited, or "
+            "imported again): undoing would lose that."
         )
     if gone:
-        reasons.append(
-            f"{_listed(gone)} {'has' if len(gone) == 1 else 'have'} been deleted since."
-        )
+        reasons.append(f"{_listed(gone)} {_has(gone)} been deleted since.")
     if kept:
         reasons.append(
-            f"{_listed(kept)}, added by the import, now "
-            f"{'has' if len(kept) == 1 else 'have'} social value commitments, KPIs "
-            "or payments linked by hand, which undoing would delete with "
-            f"{'it' if len(kept) == 1 else 'them'}."
+            f"{_listed(kept)}, added by the import, now {_has(kept)} social value "
+            "commitments, KPIs or payments linked or taken off by hand, which "
+            f"undoing would delete with {'it' if len(kept) == 1 else 'them'}."
+        )
+    if handled:
+        reasons.append(
+            f"{_listed(handled)} {_has(handled)} payments linked or taken off by "
+            "hand since the import gave "
+            f"{'it' if len(handled) == 1 else 'them'} another supplier: put back "
+            "on the supplier before, those decisions would no longer fit."
+        )
+    if lost:
+        reasons.append(
+            f"The supplier {_listed(lost)[0].lower()}{_listed(lost)[1:]} had before "
+            "the import has been "
+            "deleted from the register since."
         )
     return reasons
+
+
+def _has(references: list[str]) -> str:
+    return "has" if len(references) == 1 else "have"
+
+
+def _merged_into(supplier_ids: set[int | None]) -> dict[int, int | None]:
+    """For each supplier id, the supplier it is now: itself, the one it was merged
+    into (through every merge since), or None where it has been deleted."""
+    ids = {pk for pk in supplier_ids if pk is not None}
+    found: dict[int, int | None] = {}
+    parent = dict(
+        Supplier.objects.filter(pk__in=ids).values_list("pk", "merged_into_id")
+    )
+    for pk in ids:
+        if pk not in parent:
+            found[pk] = None
+            continue
+        current = pk
+        seen = {current}
+        while parent.get(current):
+            current = parent[current]
+            if current in seen:  # never expected: a merge loop
+                break
+            seen.add(current)
+            if current not in parent:
+                parent.update(
+                    Supplier.objects.filter(pk=current).values_list(
+                        "pk", "merged_into_id"
+                    )
+                )
+        found[pk] = current
+    return found
 
 
 def _listed(references: list[str]) -> str:
@@ -850,12 +919,17 @@ def _listed(references: list[str]) -> str:
 
 def undo(record: RegisterImport, user) -> tuple[int, int]:
     """Undo the import: delete the contracts it added, put those it updated back
-    as they were, and link the payments again by the rule (each move recorded
-    on the contracts). Suppliers it added stay in the register. Raises
-    `UndoRefused` (`undo_blockers`) when it cannot. Returns (deleted, put back)."""
-    from procure.linking import link_spend
+    as they were (on the supplier they had, or the one it has been merged into),
+    and link the payments again by the rule, once, each move recorded on the
+    contracts. Suppliers it added stay in the register. Raises `UndoRefused`
+    (`undo_blockers`) when it cannot. Returns (deleted, put back).
+
+    The council's row is locked first, as an import of its register does, so an
+    import cannot save a contract from a copy read before the undo."""
+    from procure.linking import relink_suppliers
 
     with transaction.atomic():
+        Council.objects.select_for_update().filter(pk=record.council_id).first()
         record = RegisterImport.objects.select_for_update().get(pk=record.pk)
         ids = [e["id"] for e in [*record.created, *record.updated]]
         held = {
@@ -868,25 +942,29 @@ def undo(record: RegisterImport, user) -> tuple[int, int]:
         if reasons:
             raise UndoRefused(" ".join(reasons))
         reason = f"Undoing the import of {record.file_name}"
-        restored = []
+        suppliers = {c.supplier_id for c in held.values() if c.supplier_id}
+        kept_as = _merged_into({e["before"]["supplier"] for e in record.updated})
         for entry in record.updated:
             contract = held[entry["id"]]
             for name, value in entry["before"].items():
                 model_field = Contract._meta.get_field(name)
+                if name == "supplier" and value is not None:
+                    value = kept_as[value]
                 setattr(contract, model_field.attname, model_field.to_python(value))
             contract._history_user = user
             contract._change_reason = reason
             contract.save()
-            restored.append(contract)
+            suppliers.add(contract.supplier_id)
         for entry in record.created:
             contract = held[entry["id"]]
             contract._history_user = user
             contract._change_reason = reason
-            contract.delete()  # procure.linking.contract_deleted relinks its payments
-        if restored:
-            link_spend(
-                record.council,
-                restored,
+            contract._relinked_by_caller = True  # once, below, not per contract
+            contract.delete()
+        suppliers.discard(None)
+        if suppliers:
+            relink_suppliers(
+                suppliers,
                 cause=f"when the register import of “{record.file_name}” was undone",
                 user=user,
             )
@@ -1133,9 +1211,8 @@ def _number_and_name(values: dict, numbered: Supplier, named: Supplier | None) -
     return (
         f'the company number {given} is that of "{numbered.name}", whose name is '
         f'only somewhat like the supplier name "{name}" (a trading name or an '
-        f'abbreviation?): the contract was given to "{numbered.name}". If that is '
-        "wrong, correct the company number or the supplier name and import the "
-        "file again."
+        f'abbreviation?): the contract goes to "{numbered.name}". If that is '
+        "wrong, correct the company number or the supplier name in the file."
     )
 
 
@@ -1149,7 +1226,7 @@ def _other_number(values: dict, named: Supplier) -> str:
     return (
         f'the supplier name "{values["supplier_name"]}" is "{named.name}", whose '
         f"company number is {named.company_number}, not {given}: the contract "
-        f'was given to "{named.name}" by its name. Check the company number.'
+        f'goes to "{named.name}" by its name. Check the company number.'
     )
 
 

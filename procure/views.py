@@ -2088,8 +2088,8 @@ def contract_import(request: HttpRequest, council: Council) -> HttpResponse:
                 "to see them.",
             )
         step = ""
-    if step in {"columns", "check", "import"} and not kept_ok:
-        step = ""  # a tampered or missing file: start again
+    if step not in {"", "upload", "rejected"} and not kept_ok:
+        step = ""  # a tampered or missing file (or a step unknown): start again
     if step in {"", "upload"}:
         form = ContractImportUploadForm(
             request.POST or None, request.FILES or None, prefix="register"

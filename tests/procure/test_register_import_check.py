@@ -227,3 +227,20 @@ def test_a_file_that_changes_nothing_offers_no_import(
     assert "Import the contracts" not in page
     with pytest.raises(AssertionError, match="no form"):
         _form_of(again, "Import the contracts")
+
+
+def test_an_unknown_step_with_another_councils_file_starts_again(
+    client, council, other_council, council_officer, uploads
+):
+    """Review: any step but the known ones skipped the check that the kept file is
+    this council's, and ran a check of another council's file."""
+    from spend.storage import keep_file
+
+    theirs = keep_file(other_council, _csv(GOOD), "register.csv")
+    client.force_login(council_officer)
+    response = client.post(
+        _url(council), {"step": "xyz", "kept": theirs, "file_name": "register.csv"}
+    )
+    assert response.status_code == 200
+    assert response.context.get("report") is None
+    assert "Upload and check the columns" in response.content.decode()

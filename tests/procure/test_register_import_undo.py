@@ -140,7 +140,8 @@ def test_an_added_contract_given_kpis_or_deleted_since_stops_the_undo(
     assert reasons == [
         "Contract LBC-003 has been deleted since.",
         "Contract LBC-002, added by the import, now has social value commitments, "
-        "KPIs or payments linked by hand, which undoing would delete with it.",
+        "KPIs or payments linked or taken off by hand, which undoing would delete "
+        "with it.",
     ]
 
 
@@ -203,3 +204,117 @@ def test_a_viewer_may_not_undo(client, council, council_officer, viewer, held):
     client.force_login(viewer)
     assert client.post(url).status_code == 403
     assert Contract.objects.count() == 3
+
+
+def test_a_supplier_merged_since_is_followed_not_a_change(
+    council, council_officer, held, make_supplier
+):
+    """Review: the contract was put back on a supplier merged away since (no
+    payments, a supplier the pages treat as gone); merging the supplier the import
+    added, the tidying it asks for, refused the undo as "changed since"."""
+    from procure.merging import merge_suppliers
+
+    before = held.supplier
+    moved = [list(GOOD[0])]
+    moved[0][2:4] = ["Beta Grounds Ltd", ""]  # another supplier, new to the register
+    report = _import(council, moved + GOOD[1:2], council_officer)
+    held.refresh_from_db()
+    beta = held.supplier
+    assert beta.name == "Beta Grounds Ltd"
+    assert report.changes[0][1][0] == (
+        "Supplier",
+        "Green Spaces Ltd",
+        "Beta Grounds Ltd",
+    )
+    # The import's new supplier, and the one the contract had, merged since.
+    beta_kept = make_supplier(name="Beta Grounds and Parks Ltd")
+    merge_suppliers(kept=beta_kept, merged=beta, user=council_officer, council=None)
+    green_kept = make_supplier(name="Green Spaces (Luton) Ltd")
+    merge_suppliers(kept=green_kept, merged=before, user=council_officer, council=None)
+    assert register_import.undo_blockers(report.record) == []
+    register_import.undo(report.record, council_officer)
+    held.refresh_from_db()
+    assert held.supplier == green_kept
+
+
+def test_the_supplier_before_deleted_since_stops_the_undo(
+    council, council_officer, held
+):
+    before = held.supplier
+    moved = [list(GOOD[0])]
+    moved[0][2:4] = ["Beta Grounds Ltd", ""]
+    report = _import(council, moved, council_officer)
+    before.delete()
+    assert register_import.undo_blockers(report.record) == [
+        "The supplier contract LBC-001 had before the import has been deleted from "
+        "the register since."
+    ]
+
+
+def test_a_payment_taken_off_an_added_contract_by_hand_stops_the_undo(
+    council, council_officer, make_supplier, make_line
+):
+    """Review: the officer's decision (a payment taken off the contract the import
+    added) went with the contract, and the payment moved, unsaid."""
+    from procure.linking import unlink_lines
+
+    supplier = make_supplier(name="Green Spaces Ltd", company_number="01234567")
+    line = make_line(
+        council, supplier=supplier, payment_date=date(2025, 1, 10), amount=700
+    )
+    report = _import(council, GOOD[:1], council_officer)
+    added = Contract.objects.get(reference="LBC-001")
+    line.refresh_from_db()
+    assert line.contract == added
+    unlink_lines(added, [line.pk], user=council_officer)
+    assert "payments linked or taken off by hand" in " ".join(
+        register_import.undo_blockers(report.record)
+    )
+
+
+def test_payments_linked_by_hand_after_a_supplier_change_stop_the_undo(
+    council, council_officer, held, make_line
+):
+    """Review: put back on its supplier before, the contract kept a payment to
+    the supplier the import gave it, linked by hand."""
+    from procure.linking import link_lines
+
+    moved = [list(GOOD[0])]
+    moved[0][2:4] = ["Beta Grounds Ltd", ""]
+    report = _import(council, moved, council_officer)
+    held.refresh_from_db()
+    line = make_line(
+        council, supplier=held.supplier, payment_date=date(2020, 1, 10), amount=50
+    )
+    link_lines(held, [line.pk], user=council_officer)
+    assert "Contract LBC-001 has payments linked or taken off by hand" in " ".join(
+        register_import.undo_blockers(report.record)
+    )
+
+
+def test_undoing_many_added_contracts_relinks_once(
+    council, council_officer, make_supplier, make_line, django_assert_max_num_queries
+):
+    """Review: each deleted contract relinked its supplier's payments on its own
+    (12,000 queries for 800 contracts)."""
+    rows = [
+        [
+            f"BULK-{n:03}",
+            "Cleaning",
+            f"Bulk Cleaner {n} Ltd",
+            "",
+            "1000",
+            "01/04/2025",
+            "",
+            "",
+            "",
+            "",
+            "",
+        ]
+        for n in range(40)
+    ]
+    report = _import(council, rows, council_officer)
+    assert report.created == 40
+    with django_assert_max_num_queries(40 * 12):
+        register_import.undo(report.record, council_officer)
+    assert not Contract.objects.filter(reference__startswith="BULK-").exists()
