@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from simple_history.admin import SimpleHistoryAdmin
 
 from spend.models import SpendLine, SpendUpload
@@ -9,13 +10,31 @@ class ReadOnlyAdmin(admin.ModelAdmin):
     council's files, and a change made here would leave the dashboards' rollups,
     the upload's reconciliation and the links to contracts disagreeing with them
     (roll the upload back in LocalSpend and import a corrected file instead).
-    Deleting stays possible, so that deleting a council deletes its spend."""
+    Not deleted here either (a rollback deletes an upload's payments and
+    recounts); the delete permission stays, so that deleting a council in the
+    admin deletes its spend with it."""
 
     def has_add_permission(self, request) -> bool:
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def delete_view(self, request, object_id, extra_context=None):
+        raise PermissionDenied
+
+    def history_form_view(self, request, *args, **kwargs):
+        # django-simple-history's form of an old version saves on POST with
+        # only the view permission checked (review: an upload's amounts were
+        # changed through it).
+        if request.method == "POST":
+            raise PermissionDenied
+        return super().history_form_view(request, *args, **kwargs)
 
 
 @admin.register(SpendUpload)

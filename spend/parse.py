@@ -29,6 +29,7 @@ from spend.export import unneutralise
 from spend.reading import (
     FIELDS,
     FILE_ROW_COLUMN,
+    TEXT_SUFFIXES,
     Block,
     CsvText,
     FileRefused,
@@ -422,7 +423,7 @@ def columns_read(mappings: list[dict], file_name: str) -> list[dict]:
         layouts[layout] = {
             "sheets": sheets,
             # A CSV unzipped from a ZIP is named by its file name: a file, not a sheet.
-            "of_a_file": bool(sheets) and sheet.lower().endswith((".csv", ".txt")),
+            "of_a_file": bool(sheets) and sheet.lower().endswith(TEXT_SUFFIXES),
             "source": block.get("source", ""),
             "has_header": bool(header),
             "columns": columns_used(header, width, block.get("columns", {})),

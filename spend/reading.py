@@ -267,7 +267,9 @@ def _page_title(html: str) -> str:
 # ZIP archives and XLSX workbooks
 # ---------------------------------------------------------------------------
 
-_DATA_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm")
+# A delimited text file's one "sheet" is named by its file name (in a ZIP).
+TEXT_SUFFIXES = (".csv", ".txt", ".tsv")
+_DATA_SUFFIXES = (*TEXT_SUFFIXES, ".xlsx", ".xlsm")
 _ARCHIVE_SUFFIXES = (".zip", ".gz", ".7z", ".rar", ".tar", ".tgz", ".bz2", ".xz")
 _JUNK_MEMBER = re.compile(r"(^|/)(__MACOSX/|\.DS_Store$|Thumbs\.db$|desktop\.ini$)")
 

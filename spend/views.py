@@ -59,7 +59,7 @@ from spend.parse import (
     plan_file,
     refuse_summaries,
 )
-from spend.reading import FILE_ROW_COLUMN, is_localspend_column
+from spend.reading import FILE_ROW_COLUMN, TEXT_SUFFIXES, is_localspend_column
 from spend.storage import (
     FILE_GONE,
     FILE_UNREADABLE,
@@ -373,7 +373,7 @@ def upload_preview(request: HttpRequest, council: Council, pk: int) -> HttpRespo
             # blocks of one layout (QA: "Sheet: Nov 2026, Nov 2026").
             "sheets": list(dict.fromkeys(plan.sheet for plan in group)),
             # A CSV unzipped from a ZIP is named by its file name: not a sheet.
-            "of_a_file": group[0].sheet.lower().endswith((".csv", ".txt")),
+            "of_a_file": group[0].sheet.lower().endswith(TEXT_SUFFIXES),
             "header_rows": [plan.header_row for plan in group if plan.header_row],
             "rows": sum(plan.row_count for plan in group),
             "fields": form.block_fields(i),

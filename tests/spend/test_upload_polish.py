@@ -455,18 +455,19 @@ def test_the_preview_names_a_sheet_once_and_the_rows_its_heading_is_on(
     assert "Column headings found on rows 1, 3:" in text
 
 
+@pytest.mark.parametrize("suffix", [".csv", ".tsv"])
 def test_the_preview_calls_a_csv_in_a_zip_a_file_not_a_sheet(
-    client, finance_officer, council
+    client, finance_officer, council, suffix
 ):
     import zipfile
 
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as archive:
-        archive.writestr("spend-nov-2026.csv", CRAVEN)
+        archive.writestr(f"spend-nov-2026{suffix}", CRAVEN.replace(b",", b"\t"))
     client.force_login(finance_officer)
     _upload(client, council, out.getvalue(), "nov.zip", check_columns="on")
     upload = SpendUpload.objects.get()
     page = client.get(_preview_url(council, upload))
     text = " ".join(re.sub(r"<[^>]+>", " ", page.content.decode()).split())
-    assert "File in the ZIP: spend-nov-2026.csv." in text
+    assert f"File in the ZIP: spend-nov-2026{suffix}." in text
     assert "Sheet:" not in text
