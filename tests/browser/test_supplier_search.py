@@ -57,6 +57,8 @@ def test_a_name_no_supplier_has_says_so(page, live_server, demo, log_in):
     log_in(page, live_server.url, "demo-officer")
     page.goto(f"{live_server.url}/c/luton/contracts/new/")
     page.get_by_label("Supplier (optional)").fill("zzqx no such supplier")
-    expect(
-        page.get_by_text("No supplier of this council has that name")
-    ).to_be_visible()
+    none_found = page.get_by_text("No supplier of this council has that name")
+    expect(none_found).to_be_visible()
+    # In the page's font, not the browser's default serif.
+    font = none_found.evaluate("e => getComputedStyle(e).fontFamily")
+    assert font.lower().startswith("arial"), font
