@@ -193,3 +193,34 @@ def test_a_table_that_still_scrolls_is_a_labelled_region_in_the_tab_order(
             else:
                 assert wrapper["tabindex"] is None, (width, wrapper)
     assert not any(w["scrolls"] for w in found[1280]), found[1280]
+
+
+def test_rejected_rows_are_cards_on_a_phone(
+    demo, live_server, page, log_in, tmp_path, settings
+):
+    """QA: the rejected rows' "Problem" column was cut off on a phone."""
+    from django.core.management import call_command
+
+    from spend.models import SpendUpload
+
+    settings.UPLOAD_ROOT = tmp_path
+    file = tmp_path / "october.csv"
+    file.write_text(
+        "Payment Date,Supplier Name,Amount,Transaction Number\n"
+        "01/10/2026,Wardown Plumbing Ltd,100.00,T1\n"
+        "31/02/2026,Luton Bakery,20.00,T2\n"
+    )
+    call_command("import_spend", str(file), council="luton", verbosity=0)
+    upload = SpendUpload.objects.get(file_name="october.csv")
+    base = live_server.url
+    page.set_viewport_size({"width": 390, "height": 900})
+    log_in(page, base, "demo-finance")
+    page.goto(f"{base}/c/luton/uploads/{upload.pk}/")
+    table = page.locator("table.ls-table-cards").filter(
+        has=page.locator("td[data-label='Problem']")
+    )
+    _fits(page, table)
+    problem = table.locator("td[data-label='Problem']").first
+    expect(problem).to_contain_text("31 February does not exist")
+    box = problem.bounding_box()
+    assert box["x"] + box["width"] <= 390
