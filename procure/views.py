@@ -1438,6 +1438,8 @@ def contract_edit(request: HttpRequest, council: Council, pk: int) -> HttpRespon
                     }
                     return render(request, "procure/contract_form.html", context)
                 form.save()
+                if "supplier" in form.changed_data:
+                    _release_other_suppliers_lines(contract, request.user)
             _after_save(request, contract, "Saved")
         return redirect(contract.get_absolute_url())
     context = {
@@ -1523,6 +1525,27 @@ def contracts_deleted(request: HttpRequest, council: Council) -> HttpResponse:
     ]
     context = {"council": council, "page": page, "rows": rows}
     return render(request, "procure/contracts_deleted.html", context)
+
+
+def _release_other_suppliers_lines(contract: Contract, user) -> None:
+    """A contract given another supplier: the payments to its old supplier that
+    an officer linked to it by hand no longer fit it (`link_lines` refuses
+    another supplier's payment) and go back to the rule, the moves recorded
+    (review: they stayed on the contract)."""
+    from procure.linking import relink_suppliers
+
+    others = set(
+        contract.spend_lines.filter(contract_link_manual=True)
+        .exclude(supplier_id=contract.supplier_id)
+        .exclude(supplier__isnull=True)
+        .values_list("supplier_id", flat=True)
+    )
+    if others:
+        relink_suppliers(
+            others,
+            cause=f"when contract {contract.reference} was given another supplier",
+            user=user,
+        )
 
 
 def _after_save(request: HttpRequest, contract: Contract, verb: str) -> None:

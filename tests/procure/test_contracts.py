@@ -1398,3 +1398,26 @@ def test_other_dates_that_are_typing_slips_are_refused(council, supplier, field)
     form = _form(council, supplier, **dates)
     assert not form.is_valid()
     assert "looks like a typing slip" in form.errors[field][0]
+
+
+def test_a_payment_linked_by_hand_leaves_a_contract_given_another_supplier(
+    client, council_officer, council, supplier, contract, make_supplier, make_line
+):
+    """Review: a contract whose supplier was changed kept the payments to its old
+    supplier that an officer had linked to it by hand (which `link_lines` would
+    never allow): they go back to the rule, and the move is recorded."""
+    from procure.linking import link_lines
+
+    early = make_line(
+        council, supplier=supplier, payment_date=date(2024, 1, 5), amount=75
+    )
+    link_lines(contract, [early.pk], user=council_officer)
+    other = make_supplier(name="Stopsley Care Ltd")
+    make_line(council, supplier=other, payment_date=date(2025, 6, 1))
+    client.force_login(council_officer)
+    url = reverse("procure:contract-edit", args=[council.slug, contract.pk])
+    data = _data(other, reference="LBC-1", title="Home care")
+    assert client.post(url, data).status_code == 302
+    early.refresh_from_db()
+    assert (early.contract, early.contract_link_manual) == (None, False)
+    assert contract.spend_lines.exclude(supplier=other).count() == 0
