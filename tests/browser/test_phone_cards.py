@@ -224,3 +224,27 @@ def test_rejected_rows_are_cards_on_a_phone(
     expect(problem).to_contain_text("31 February does not exist")
     box = problem.bounding_box()
     assert box["x"] + box["width"] <= 390
+
+
+def test_cards_can_be_sorted_on_a_phone(demo, live_server, page, log_in):
+    """QA: on a phone the column headings (which sort) are hidden with the table's
+    head, so a list shown as cards could not be sorted there."""
+    from decimal import Decimal
+
+    base = live_server.url
+    log_in(page, base, "demo-cabinet")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(base + "/c/luton/spend/")
+    sort = page.locator(".ls-card-sort")
+    expect(sort).to_be_hidden()  # the headings sort on a wide screen
+    page.set_viewport_size({"width": 390, "height": 900})
+    expect(sort).to_be_visible()
+    sort.get_by_role("link", name="Amount").click()
+    expect(sort).to_contain_text("Amount (ascending)")
+    sort.get_by_role("link", name="Amount").click()
+    expect(sort).to_contain_text("Amount (descending)")
+    amounts = page.locator("table.ls-table-cards td[data-label='Amount']")
+    first, second = (
+        Decimal(re.sub(r"[£,]", "", amounts.nth(i).inner_text())) for i in (0, 1)
+    )
+    assert first >= second
