@@ -101,6 +101,20 @@ class RefusesStaleSaves:
         super().__init__(*args, **kwargs)
         # Worked out only when a page is shown (a bound form shows what came).
         self.fields["seen"] = SeenField(initial=self._seen_initial)
+        # A browser sends a text box's line ends as "\r\n": read as "\n", as
+        # they are held, so a text box left alone is no change (QA: a contract's
+        # imported description was recorded as changed by every save).
+        boxes = [
+            self.add_prefix(name)
+            for name, field in self.fields.items()
+            if isinstance(field.widget, forms.Textarea)
+        ]
+        if self.is_bound and any(isinstance(self.data.get(b), str) for b in boxes):
+            data = self.data.copy()
+            for box in boxes:
+                if isinstance(data.get(box), str):
+                    data[box] = data[box].replace("\r\n", "\n")
+            self.data = data
 
     @classmethod
     def seen_names(cls) -> list[str]:

@@ -323,6 +323,32 @@ def test_saving_an_unchanged_form_adds_no_history(
     assert contract.history.count() == 1
 
 
+def test_a_browsers_line_ends_in_a_text_box_are_no_change(
+    client, council_officer, council, supplier, contract
+):
+    """QA: a description held with "\n" (imported) came back from the browser
+    with "\r\n", and every save of the contract recorded it as changed."""
+    contract.description = "Home care visits.\nWeekends included."
+    contract.save()
+    client.force_login(council_officer)
+    url = reverse("procure:contract-edit", args=[council.slug, contract.pk])
+    form = ContractForm(instance=contract, council=council)
+    data = {
+        name: ("" if value is None else value)
+        for name, value in form.initial.items()
+        if name in form.fields
+    }
+    data["supplier"] = supplier.pk
+    data["description"] = "Home care visits.\r\nWeekends included."
+    history = contract.history.count()
+    client.post(url, data)
+    assert contract.history.count() == history
+    data["description"] = "Home care visits.\r\nWeekends and holidays included."
+    client.post(url, data)
+    contract.refresh_from_db()
+    assert contract.description == "Home care visits.\nWeekends and holidays included."
+
+
 # --- KPIs ---------------------------------------------------------------------
 
 
