@@ -821,7 +821,16 @@ def contract_list(request: HttpRequest, council: Council) -> HttpResponse:
     )
     filterset = ContractFilter(request.GET, queryset=contracts, council=council)
     valid = filterset.is_valid()
-    table = ContractTable(filterset.qs, order_by="-end_date")
+    # A social value figure's link (`measure`, `social_value`) that is no longer
+    # a choice (a measure no longer committed to, say): no contracts, rather
+    # than all of them as if they were the figure's (QA), as the payments list
+    # does for its links. A filter chosen on this page filters nothing, as said.
+    broken_link = not valid and any(
+        name in filterset.form.errors for name in ("measure", "social_value")
+    )
+    table = ContractTable(
+        contracts.none() if broken_link else filterset.qs, order_by="-end_date"
+    )
     wants_csv = request.GET.get("format") == "csv"
     if wants_csv and valid:
         from procure.exports import contract_register_csv
@@ -845,6 +854,7 @@ def contract_list(request: HttpRequest, council: Council) -> HttpResponse:
         "deleted_count": Contract.history.filter(
             council_id=council.pk, history_type="-"
         ).count(),
+        "broken_link": broken_link,
     }
     # Asked for the file with filters that are not valid: the page, saying why.
     status = 400 if wants_csv else 200

@@ -825,8 +825,15 @@ def test_the_totals_lead_to_the_contracts_behind_them(
     assert listed(with_any) == {"LBC-1"}
     assert listed(to_measure) == {"LBC-1"}
     assert listed(f"{contracts}?social_value=no") == {bare.reference}
+    # A link naming a measure no longer committed to (an old bookmark): none of
+    # the contracts, rather than all of them as if they were its, and why.
     other = Measure.objects.exclude(pk=commitment.measure_id).first()
-    assert listed(f"{contracts}?measure={other.pk}") == {"LBC-1", "LBC-2"}  # invalid
+    assert listed(f"{contracts}?measure={other.pk}") == set()
+    stale = client.get(f"{contracts}?measure={other.pk}").content.decode()
+    assert "No contracts are shown: the link that led here" in stale
+    assert listed(f"{contracts}?social_value=maybe") == set()
+    # A filter chosen on the page and typed wrong still filters nothing.
+    assert listed(f"{contracts}?value_min=lots") == {"LBC-1", "LBC-2"}
     response = client.get(f"{to_measure}&format=csv")
     download = b"".join(response.streaming_content).decode("utf-8-sig")
     assert "committed to LS-JOBS-03" in download
