@@ -35,6 +35,8 @@ def test_a_supplier_is_found_by_any_words_of_its_name_and_can_be_emptied(
     words = other.name.split()
     typed = " ".join(reversed(words[:2])).upper()
     box.fill(typed)
+    # The field's hint is read out with the box while one types, as with a list.
+    assert "id_supplier-hint" in box.get_attribute("aria-describedby").split()
     page.get_by_role("option", name=other.name, exact=True).click()
     expect(box).to_have_value(other.name)
     page.get_by_role("button", name="Save changes").click()
@@ -62,3 +64,35 @@ def test_a_name_no_supplier_has_says_so(page, live_server, demo, log_in):
     # In the page's font, not the browser's default serif.
     font = none_found.evaluate("e => getComputedStyle(e).fontFamily")
     assert font.lower().startswith("arial"), font
+
+
+def test_a_name_typed_over_a_chosen_supplier_is_not_saved_as_it(
+    page, live_server, demo, log_in
+):
+    """QA: a name typed over the supplier chosen (matching none) saved the one
+    chosen before, unseen; leaving the box picked the first name listed."""
+    from procure.models import Contract
+
+    contract = Contract.objects.filter(
+        council__slug="luton", supplier__isnull=False
+    ).order_by("reference")[0]
+    held = contract.supplier
+    log_in(page, live_server.url, "demo-officer")
+    page.goto(f"{live_server.url}/c/luton/contracts/{contract.pk}/edit/")
+    box = page.get_by_label("Supplier (optional)")
+    box.fill("Totally New Firm Ltd")
+    box.press("Tab")
+    expect(box).to_have_value("Totally New Firm Ltd")  # not a name picked for it
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text(
+        "Choose a supplier from the list"
+    )
+    contract.refresh_from_db()
+    assert contract.supplier == held
+
+    # Punctuation, accents and "&" aside, a name is found as written.
+    words = held.name.split()
+    page.get_by_label("Supplier (optional)").fill(
+        ", ".join(word.upper() for word in words[:2]) + "’"
+    )
+    expect(page.get_by_role("option", name=held.name, exact=True)).to_be_visible()
