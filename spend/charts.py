@@ -267,6 +267,7 @@ def trend_chart(
     # then the projection and the target beside it when they are drawn;
     # nothing more (plotly would widen it to hold the labels' text).
     x_range = _x_range(data, period_first, month_end(period_last))
+    share_top = _share_top(data)
     # The period's name above it, on the side with more room.
     left, right = x_range
     if (month_end(period_last) - left) >= (right - period_first):
@@ -290,7 +291,7 @@ def trend_chart(
         )
         # At the foot, unless the projection runs low (a VCSE share of 5%,
         # say): then at the top of the plot, clear of the line.
-        low = min(value for _, value in projected[:6]) < 25  # under the label
+        low = min(value for _, value in projected[:6]) < share_top / 4
         y, anchor = (0.98, "top") if low else (0, "bottom")
         # On two lines: on a phone a year's projection is narrow.
         labels.append(
@@ -303,7 +304,7 @@ def trend_chart(
             yaxis={
                 "title": {"text": "Share of spend"},
                 "ticksuffix": "%",
-                "range": [0, 100],
+                "range": [0, share_top],
                 "rangemode": "tozero",
             },
             xaxis={
@@ -432,6 +433,23 @@ def _month_ticks(low: date, high: date) -> dict:
     if (high - low).days > MONTH_TICKS_DAYS:
         return {}
     return {"tickmode": "linear", "tick0": "2000-01-01", "dtick": "M1"}
+
+
+def _share_top(data: list[dict]) -> int:
+    """The top of a share axis: from 0% to a round figure a little above the
+    highest share, target or projection drawn, at most 100% (QA: drawn to 100%,
+    a VCSE share of 5% and its target of 7% lay along the foot as one line).
+    100% where nothing is drawn."""
+    values = [
+        Decimal(str(y)) for trace in data for y in trace["y"] if y not in (None, "")
+    ]
+    if not values:
+        return 100
+    highest = max(values) * Decimal("1.2")
+    for top in (5, 10, 20, 30, 40, 50, 60, 70, 80, 90):
+        if highest <= top:
+            return top
+    return 100
 
 
 def _x_range(data: list[dict], first: date, last: date) -> tuple[date, date]:

@@ -518,9 +518,14 @@ def test_a_period_with_no_spend_draws_no_axes_of_nothing(
     assert axis["range"] == [0, 1]
     assert axis["tickvals"] == ["0"] and axis["ticktext"] == ["£0"]
     go.Figure(bars.figure)
-    # The trend's axis is 0% to 100%, whatever is drawn.
+    # The trend's axis runs from 0% to a round figure above what it draws (the
+    # target alone here: 30%), never below 0%.
     trend = response.context["trend_chart"]
-    assert trend.figure["layout"]["yaxis"]["range"] == [0, 100]
+    drawn = [
+        float(y) for t in trend.figure["data"] for y in t["y"] if y not in (None, "")
+    ]
+    low, top = trend.figure["layout"]["yaxis"]["range"]
+    assert low == 0 and max(drawn) * 1.2 <= top <= 100
 
 
 def test_a_share_trend_with_nothing_to_draw_is_not_drawn(council, from_october):
@@ -706,3 +711,20 @@ def test_a_month_not_over_with_no_spend_is_not_said_to_be_covered(
     # A period over: every month, and no more said.
     page = words(dashboard(client, year="2025", period="q3").text)
     assert "Spend has been imported for every month of this period." in page
+
+
+def test_a_small_share_and_its_target_are_drawn_on_an_axis_that_fits_them(
+    council, two_years
+):
+    """QA: drawn on 0% to 100%, a VCSE share of about 5% and its target of 7%
+    lay along the foot of the chart as one line: the axis now ends a little above
+    the highest share, target or projection drawn."""
+    from spend.charts import _share_top
+
+    def trace(*ys):
+        return {"y": [None if y is None else str(y) for y in ys]}
+
+    assert _share_top([trace(4.8, 5.1, None), trace(7.2, 8)]) == 10
+    assert _share_top([trace(25.0, 31.4), trace(42.0)]) == 60
+    assert _share_top([trace(82.0), trace(90)]) == 100
+    assert _share_top([trace(None)]) == 100  # nothing drawn
