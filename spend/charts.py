@@ -356,7 +356,12 @@ def trend_chart(
             )
         summary += _year_end(trend, ahead, dict(projected))
     else:
-        summary = f"No spend with a known {metric.label.lower()} status in this period."
+        # No spend at all, or none whose tag is known: said as it is (QA: "a
+        # known small and medium-sized enterprises (sme) status" of no spend).
+        if metric.all_spend or not any(p.amount is not None for p in points):
+            summary = "No spend in this period."
+        else:
+            summary = f"No {metric.known_of} in this period."
         if ahead and trend.year is not None and trend.year.start in ahead:
             summary += (
                 f" The target trajectory for {trend.year.label} is "
@@ -389,7 +394,7 @@ def trend_chart(
         rows.append(
             [
                 f"{month:%B %Y} "
-                + ("(projected)" if month in later else "(no spend imported yet)"),
+                + ("(projected)" if month in later else "(no spend imported)"),
                 "",
                 "",
                 "",

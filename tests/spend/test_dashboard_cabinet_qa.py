@@ -575,17 +575,16 @@ def test_an_empty_quarter_draws_its_target_and_names_each_month_once(
     # Named in the key (plotly leaves a lone line unnamed), and in words.
     assert chart.figure["layout"]["showlegend"] is True
     assert chart.summary.startswith(
-        "No spend with a known local status in this period. The target "
-        "trajectory for 2025/26 is 30.0%."
+        "No spend in this period. The target trajectory for 2025/26 is 30.0%."
     )
     assert (
         "Target trajectory: shown to 30 June 2025, the end of the period "
         "chosen, although no spend is imported for those months."
     ) in chart.summary
     assert [row[0] for row in chart.rows] == [
-        "April 2025 (no spend imported yet)",
-        "May 2025 (no spend imported yet)",
-        "June 2025 (no spend imported yet)",
+        "April 2025 (no spend imported)",
+        "May 2025 (no spend imported)",
+        "June 2025 (no spend imported)",
     ]
     # No point to select: the page does not offer one.
     figure = response.text[response.text.index('id="trend-title"') :]
@@ -728,3 +727,19 @@ def test_a_small_share_and_its_target_are_drawn_on_an_axis_that_fits_them(
     assert _share_top([trace(25.0, 31.4), trace(42.0)]) == 60
     assert _share_top([trace(82.0), trace(90)]) == 100
     assert _share_top([trace(None)]) == 100  # nothing drawn
+
+
+def test_the_words_for_a_period_read_as_english(client, viewer, from_october, seen_on):
+    """QA: "£10.3m of £61.7m all spend in scope"; "(sme) status" of a period with
+    no spend at all; "Nothing to compare with a year earlier yet" of a quarter
+    long past."""
+    seen_on(date(2026, 3, 15))
+    client.force_login(viewer)
+    year = " ".join(dashboard(client, year="2025").text.split())
+    assert ", all spend in scope (suppliers not known to be accredited" in year
+    quarter = dashboard(client, year="2025", period="q1", metric="sme")
+    text = " ".join(quarter.text.split())
+    assert "(sme)" not in text
+    assert quarter.context["trend_chart"].summary.startswith("No spend in this period.")
+    assert "Nothing to compare with a year earlier: no spend is imported" in text
+    assert "yet" not in " ".join(row[0] for row in quarter.context["trend_chart"].rows)

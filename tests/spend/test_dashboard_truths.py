@@ -277,7 +277,7 @@ def test_a_past_period_with_spend_after_it_has_no_target_ahead(council, to_octob
     assert trend.targets_ahead == []
     line = target_line(chart)
     assert line["x"][-2:] == ["2025-03-01", "2025-03-31"]
-    assert not any("(no spend imported yet)" in r[0] for r in chart.rows)
+    assert not any("(no spend imported)" in r[0] for r in chart.rows)
     assert "the projection is" not in chart.summary
 
 
@@ -301,7 +301,7 @@ def test_with_too_few_months_to_project_the_target_still_runs_on(
     assert trend.projection == []
     later = [r for r in chart.rows if "(" in r[0]]
     assert [r[0] for r in later] == [
-        f"{add_months(date(2025, 11, 1), i):%B %Y} (no spend imported yet)"
+        f"{add_months(date(2025, 11, 1), i):%B %Y} (no spend imported)"
         for i in range(5)
     ]
     assert all(r[1:] == ["", "", "", "40.0%", ""] for r in later), later
