@@ -737,6 +737,10 @@ def test_the_words_for_a_period_read_as_english(client, viewer, from_october, se
     client.force_login(viewer)
     year = " ".join(dashboard(client, year="2025").text.split())
     assert ", all spend in scope (suppliers not known to be accredited" in year
+    # What "not yet checked" means, and how it bears on the tiles.
+    assert "“Not yet checked” suppliers were added to the register automatically" in (
+        year
+    )
     quarter = dashboard(client, year="2025", period="q1", metric="sme")
     text = " ".join(quarter.text.split())
     assert "(sme)" not in text
