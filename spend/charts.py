@@ -617,7 +617,7 @@ def directorate_chart(rows: list[DirectorateRow], scope_label: str) -> Chart:
     labels = [html.escape(name, quote=False) for name in names]
     parts = [
         ("Local", "local", GREEN),
-        ("Wider area", "wider", BLUE),
+        ("Wider area, not local", "wider", BLUE),
         ("Elsewhere", "elsewhere", PURPLE),
         ("Location unknown", "unknown", GREY),
     ]
@@ -688,7 +688,7 @@ def directorate_chart(rows: list[DirectorateRow], scope_label: str) -> Chart:
         "Directorate",
         "Spend (£)",
         "Local (£)",
-        "Wider area (£)",
+        "Wider area, not local (£)",
         "Elsewhere (£)",
         "Location unknown (£)",
         "Local share of known",

@@ -766,7 +766,7 @@ def test_every_figure_drills_down_to_lines_that_add_up_to_it(
     assert chart.header[1:] == [
         "Spend (£)",
         "Local (£)",
-        "Wider area (£)",
+        "Wider area, not local (£)",
         "Elsewhere (£)",
         "Location unknown (£)",
         "Local share of known",
