@@ -379,6 +379,13 @@ class Report:
     # Payments that were linked to another contract and now are to one of these
     # ("the later contract wins"): (from reference, to reference, lines, amount).
     moved: list[tuple[str, str, int, Decimal]] = field(default_factory=list)
+    # Payments that were linked to a contract and now are to none (its dates or
+    # supplier changed): (from reference, lines, amount).
+    unlinked: list[tuple[str, int, Decimal]] = field(default_factory=list)
+    # The contracts added, (reference, title, supplier's name or ""), and the
+    # names of the suppliers added to the register, in file order.
+    added: list[tuple[str, str, str]] = field(default_factory=list)
+    new_suppliers: list[str] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     # The import as recorded, to be undone; None when it saved nothing.
@@ -531,6 +538,15 @@ def import_register(
             bare_cpv_rows += bare
             if new_supplier is not None:
                 report.suppliers_created += 1
+                report.new_suppliers.append(new_supplier.name)
+            if outcome == "created":
+                report.added.append(
+                    (
+                        contract.reference,
+                        contract.title,
+                        contract.supplier.name if contract.supplier else "",
+                    )
+                )
             setattr(report, outcome, getattr(report, outcome) + 1)
             if changes:
                 report.changes.append((contract.reference, changes))
@@ -985,6 +1001,10 @@ def _report_links(report: Report, result) -> None:
     )
     for before, after, lines, amount in result.moves:
         if after is None:
+            if before is not None:  # taken off, onto no contract (QA: unsaid)
+                report.unlinked.append(
+                    (references[before], lines, amount or Decimal(0))
+                )
             continue
         if before is None:
             report.spend_lines_linked += lines

@@ -2128,14 +2128,21 @@ def contract_import(request: HttpRequest, council: Council) -> HttpResponse:
             request.POST or None, request.FILES or None, prefix="register"
         )
         people = People(council)
+        imports = RegisterImport.objects.filter(council=council).select_related(
+            "imported_by", "undone_by"
+        )
         context["earlier"] = [
             {
                 "record": record,
                 "by": people.name(record.imported_by_id, record.imported_by, here=True),
+                "undone_by": people.name(
+                    record.undone_by_id, record.undone_by, here=True
+                ),
+                # An import that can no longer be undone says so, not "Undo" (QA).
+                "blocked": not record.undone_at
+                and bool(register_import.undo_blockers(record)),
             }
-            for record in RegisterImport.objects.filter(council=council).select_related(
-                "imported_by"
-            )[:10]
+            for record in imports[:10]
         ]
         if step == "upload" and form.is_valid():
             upload = form.cleaned_data["file"]
@@ -2162,14 +2169,24 @@ def contract_import(request: HttpRequest, council: Council) -> HttpResponse:
     # to import; "import": done (QA: 826 contracts updated and payments moved
     # between contracts in one click, with no way to see it first).
     checking = step != "import"
-    report = register_import.import_register(
-        council,
-        register,
-        mapping,
-        user=request.user,
-        only_ours=request.POST.get("rows") != "all",
-        check_only=checking,
-    )
+    changed_since = False
+    with transaction.atomic():
+        report = register_import.import_register(
+            council,
+            register,
+            mapping,
+            user=request.user,
+            only_ours=request.POST.get("rows") != "all",
+            check_only=checking,
+        )
+        # Imported from a check page: if the import did other than the page
+        # said (the register changed since: another officer, another tab),
+        # nothing is kept and the page shows what it would do now (QA).
+        seen = request.POST.get("checked", "")
+        if not checking and seen and seen != _report_digest(report):
+            transaction.set_rollback(True)
+            checking = changed_since = True
+            report.record = None
     rejected_kept = ""
     if report.rejections:
         buffer = _rejected_csv(report, register)
@@ -2180,6 +2197,8 @@ def contract_import(request: HttpRequest, council: Council) -> HttpResponse:
         rejected_kept=rejected_kept,
         messages_shown=[r.message(register.file_name) for r in report.rejections],
         checking=checking,
+        changed_since=changed_since,
+        checked=_report_digest(report) if checking else "",
         kept=kept,
         chosen=sorted(mapping.items()),
         rows_all=request.POST.get("rows") == "all",
@@ -2238,6 +2257,28 @@ def contract_import_undo(request: HttpRequest, council: Council, pk: int):
         ).order_by("reference"),
     }
     return render(request, "procure/contract_import_undo.html", context)
+
+
+def _report_digest(report) -> str:
+    """What a register import does, in a few hex digits: the check page carries
+    it, so an import that would do otherwise than the page said is stopped."""
+    import hashlib
+
+    done = [
+        report.created,
+        report.updated,
+        report.unchanged,
+        report.rejected,
+        report.other_buyer,
+        report.suppliers_created,
+        report.spend_lines_linked,
+        report.changes,
+        report.moved,
+        report.unlinked,
+        report.added,
+        report.new_suppliers,
+    ]
+    return hashlib.sha256(json.dumps(done, default=str).encode()).hexdigest()[:32]
 
 
 def _import_preview(request, context, register, kept, errors, mapping=None):

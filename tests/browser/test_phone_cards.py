@@ -248,3 +248,26 @@ def test_cards_can_be_sorted_on_a_phone(demo, live_server, page, log_in):
         Decimal(re.sub(r"[£,]", "", amounts.nth(i).inner_text())) for i in (0, 1)
     )
     assert first >= second
+
+
+def test_a_registers_columns_fit_a_phone(demo, live_server, page, log_in, tmp_path):
+    """QA: the contract register's "Check the columns" page was 587px wide on a
+    390px phone, its choices and first values cut off."""
+    register = tmp_path / "register.csv"
+    register.write_text(
+        "Contract Reference,Contract Title,Supplier Name,Contract Value,Start Date\n"
+        "LBC-P-1,Window cleaning for the civic centre and libraries,"
+        "Larkspur Landscapes Limited,45000,01/04/2026\n"
+    )
+    base = live_server.url
+    page.set_viewport_size({"width": 390, "height": 900})
+    log_in(page, base, "demo-officer")
+    page.goto(base + "/c/luton/contracts/import/")
+    page.get_by_label("Contract register file").set_input_files(str(register))
+    page.get_by_role("button", name="Upload and check the columns").click()
+    table = page.locator("table.ls-table-cards")
+    expect(table).to_be_visible()
+    _fits(page, table)
+    choice = page.get_by_label("Title (needed)")
+    box = choice.bounding_box()
+    assert box["x"] + box["width"] <= 390

@@ -244,3 +244,86 @@ def test_an_unknown_step_with_another_councils_file_starts_again(
     assert response.status_code == 200
     assert response.context.get("report") is None
     assert "Upload and check the columns" in response.content.decode()
+
+
+def test_payments_that_would_lose_their_contract_are_said(
+    client, council, council_officer, make_supplier, make_line, uploads
+):
+    """QA: a file moving a contract's start later took 114 payments off it,
+    onto no contract, and the check page said only what would be linked."""
+    supplier = make_supplier(name="Green Spaces Ltd", company_number="01234567")
+    Contract.objects.create(
+        council=council,
+        reference="LBC-001",
+        title="Grounds maintenance",
+        supplier=supplier,
+        start_date=date(2023, 4, 1),
+        end_date=date(2027, 3, 31),
+    )
+    from procure.linking import link_spend
+
+    make_line(council, supplier=supplier, payment_date=date(2023, 6, 1), amount=400)
+    link_spend(council)
+    client.force_login(council_officer)
+    check = _checked(client, council, GOOD[:1])  # starts 1 April 2024 now
+    assert check.context["report"].unlinked == [("LBC-001", 1, Decimal("400.00"))]
+    page = " ".join(check.content.decode().split())
+    assert "would be linked to none" in page
+    assert "1 payment (£400.00) taken off LBC-001" in page
+
+
+def test_the_check_names_the_contracts_and_suppliers_it_would_add(
+    client, council, council_officer, uploads
+):
+    client.force_login(council_officer)
+    check = _checked(client, council, GOOD)
+    report = check.context["report"]
+    assert report.added == [
+        ("LBC-001", "Grounds maintenance", "Green Spaces Ltd"),
+        ("LBC-002", "Agency staff", "Staffing Co Limited"),
+        ("LBC-003", "Leisure centre rebuild", ""),
+    ]
+    assert report.new_suppliers == ["Green Spaces Ltd", "Staffing Co Limited"]
+    page = check.content.decode()
+    assert "The 3 contracts to add" in page
+    assert "The 2 suppliers new to the register" in page
+
+
+def test_an_import_the_register_changed_under_imports_nothing_and_checks_again(
+    client, council, council_officer, uploads
+):
+    """QA: checked in one tab, the register changed in another, then imported
+    from the first: what was imported was not what the page had said."""
+    client.force_login(council_officer)
+    check = _checked(client, council, GOOD)
+    assert check.context["report"].created == 3
+    # Meanwhile, in another tab, the same file is imported.
+    client.post(_url(council), _form_of(check, "Import the contracts"))
+    assert Contract.objects.count() == 3
+    Contract.objects.filter(reference="LBC-002").update(title="Agency staff (old)")
+    history = Contract.history.count()
+    again = client.post(_url(council), _form_of(check, "Import the contracts"))
+    page = again.content.decode()
+    assert "Nothing was imported: the register has changed since you checked" in page
+    report = again.context["report"]
+    assert (report.created, report.updated, report.unchanged) == (0, 1, 2)
+    assert report.record is None
+    assert Contract.history.count() == history  # nothing saved
+    assert Contract.objects.get(reference="LBC-002").title == "Agency staff (old)"
+    # Pressed on the page as it is now, it imports.
+    client.post(_url(council), _form_of(again, "Import the contracts"))
+    assert Contract.objects.get(reference="LBC-002").title == "Agency staff"
+
+
+def test_an_import_that_cannot_be_undone_says_so_in_the_list(
+    client, council, council_officer, uploads
+):
+    client.force_login(council_officer)
+    check = _checked(client, council, GOOD)
+    client.post(_url(council), _form_of(check, "Import the contracts"))
+    start = client.get(_url(council)).content.decode()
+    assert ">Undo<span" in start
+    Contract.objects.filter(reference="LBC-002").update(title="Changed by hand")
+    start = client.get(_url(council)).content.decode()
+    assert ">Undo<span" not in start
+    assert "Why it cannot be undone" in start
