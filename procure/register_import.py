@@ -708,7 +708,21 @@ def _import_row(council, values, held: _Held, user, today, reason: str):
     )
     if not form.is_valid():
         name, errors = next(iter(form.errors.items()))
-        raise _Rejected(_FORM_TO_FIELD.get(name, name), " ".join(errors))
+        reason = " ".join(errors)
+        if (
+            name == "supplier"
+            and "status" not in values
+            and reason.startswith(
+                "Choose the supplier. Only a contract still in the pipeline"
+            )
+        ):
+            # Said for the file (QA: no way to mark a row as pipeline was given).
+            reason = (
+                "The supplier name is empty. Only a contract still in the pipeline "
+                "can be without a supplier: put “pipeline” in a Status column "
+                "for such rows, or give the supplier."
+            )
+        raise _Rejected(_FORM_TO_FIELD.get(name, name), reason)
     if existing is not None and not form.has_changed():
         return "unchanged", existing, new_supplier, warning, []
     contract = form.instance

@@ -318,3 +318,15 @@ def test_undoing_many_added_contracts_relinks_once(
     with django_assert_max_num_queries(40 * 12):
         register_import.undo(report.record, council_officer)
     assert not Contract.objects.filter(reference__startswith="BULK-").exists()
+
+
+def test_a_row_with_no_supplier_and_no_status_says_how_to_mark_it_pipeline(
+    council, council_officer
+):
+    """QA: "Only a contract still in the pipeline can be without one", with no
+    word of how a file says a row is in the pipeline."""
+    row = list(GOOD[0])
+    row[2:4] = ["", ""]
+    report = _import(council, [row], council_officer)
+    (rejection,) = report.rejections
+    assert "put “pipeline” in a Status column for such rows" in rejection.reason
