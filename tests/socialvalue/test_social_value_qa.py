@@ -352,3 +352,34 @@ def test_correcting_a_return_past_the_commitment_gives_the_notice(
         "contract. If that is right, there is nothing to do; if not, check the "
         "returns' quantities for a typing slip, like an extra 0."
     ]
+
+
+def test_the_totals_name_the_contracts_delivering_beyond_their_commitment(
+    client, viewer, council, contract, commitment, make_supplier
+):
+    """QA: an extra 0 typed on one contract showed on the council's totals (what a
+    cabinet paper quotes) only as a share of 464%, with nothing to say where."""
+    other = Contract.objects.create(
+        council=council,
+        reference="LBC-2",
+        title="Meals",
+        supplier=make_supplier(name="Beacon Meals Ltd"),
+        start_date=date(2025, 1, 1),
+        end_date=date(2027, 12, 31),
+    )
+    within = Commitment.objects.create(
+        contract=other,
+        measure=commitment.measure,
+        quantity=Decimal("100"),
+        period_start=date(2025, 4, 1),
+        period_end=date(2026, 3, 31),
+    )
+    _return(commitment, date(2025, 4, 1), date(2025, 6, 30), quantity="520")
+    _return(within, date(2025, 4, 1), date(2025, 6, 30), quantity="40")
+    client.force_login(viewer)
+    page = client.get(_url("totals", council)).content.decode()
+    text = " ".join(re.sub(r"<[^>]+>", " ", page).split())
+    assert "delivery beyond the commitment on LBC-1 : check its returns" in text
+    assert "LBC-2 :" not in text
+    link = reverse("socialvalue:contract", args=[council.slug, contract.pk])
+    assert f'href="{link}">LBC-1</a>' in page
