@@ -156,7 +156,12 @@ def test_each_point_carries_the_link_its_table_cell_has(
     bars = figure_of(page, "directorates")
     go.Figure(bars)
     links = table_links(page, "directorates")
-    columns = {"Local": 1, "Wider area, not local": 2, "Elsewhere": 3, "Location unknown": 4}
+    columns = {
+        "Local": 1,
+        "Wider area, not local": 2,
+        "Elsewhere": 3,
+        "Location unknown": 4,
+    }
     assert [t["name"] for t in bars["data"]] == list(columns)
     for trace in bars["data"]:
         for name, url in zip(trace["y"], trace["customdata"], strict=True):
