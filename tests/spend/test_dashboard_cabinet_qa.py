@@ -699,6 +699,12 @@ def test_a_month_not_over_with_no_spend_is_not_said_to_be_covered(
         "2026, which is not over."
     ) in page
     assert "up to now" not in page
+    # Said at the top too, where the figures are (QA: the year so far read as
+    # a whole year, its statuses judged against whole years' targets).
+    assert (
+        "This period is not over: the figures below are of April 2025 to February "
+        "2026 so far, and the targets are for whole years."
+    ) in page
     # March's first payments in: covered so far, and said not to be over.
     make_line(
         council,
@@ -715,6 +721,7 @@ def test_a_month_not_over_with_no_spend_is_not_said_to_be_covered(
     # A period over: every month, and no more said.
     page = words(dashboard(client, year="2025", period="q3").text)
     assert "Spend has been imported for every month of this period." in page
+    assert "This period is not over" not in page
 
 
 def test_a_small_share_and_its_target_are_drawn_on_an_axis_that_fits_them(
