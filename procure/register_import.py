@@ -130,6 +130,8 @@ FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
             "supplier company registration number",
             "company reg no",
             "company no",
+            "companies house no",
+            "companies house reg no",
             "crn",
         ),
     ),
@@ -186,7 +188,13 @@ FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
     "award_method": (
         "Tendered or quoted",
-        ("tendered or quoted", "whether tendered or quoted", "tender or quote"),
+        (
+            "tendered or quoted",
+            "whether tendered or quoted",
+            "tender or quote",
+            "tendered quoted",  # "Tendered / Quoted"
+            "tender quote",
+        ),
     ),
     "department": (
         "Department",

@@ -327,3 +327,13 @@ def test_an_import_that_cannot_be_undone_says_so_in_the_list(
     start = client.get(_url(council)).content.decode()
     assert ">Undo<span" not in start
     assert "Why it cannot be undone" in start
+
+
+def test_headings_written_with_a_slash_or_as_companies_house_are_recognised():
+    from procure import register_import
+
+    mapping = register_import.recognise(
+        ["Reference", "Title", "Tendered / Quoted", "Companies House no"]
+    )
+    assert mapping["award_method"] == 2
+    assert mapping["company_number"] == 3
