@@ -1,6 +1,6 @@
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
 
+from councils.history_admin import HistoryAdmin
 from councils.models import Council, Membership
 
 
@@ -11,7 +11,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Council)
-class CouncilAdmin(SimpleHistoryAdmin):
+class CouncilAdmin(HistoryAdmin):
     list_display = [
         "name",
         "slug",
@@ -59,7 +59,7 @@ class CouncilAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(SimpleHistoryAdmin):
+class MembershipAdmin(HistoryAdmin):
     list_display = ["user", "council", "role"]
     list_filter = ["council", "role"]
     search_fields = ["user__username", "user__email", "council__name"]

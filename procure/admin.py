@@ -1,6 +1,6 @@
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
 
+from councils.history_admin import HistoryAdmin
 from procure.models import (
     Contract,
     ContractKPI,
@@ -19,7 +19,7 @@ class SupplierAliasInline(admin.TabularInline):
 
 
 @admin.register(Supplier)
-class SupplierAdmin(SimpleHistoryAdmin):
+class SupplierAdmin(HistoryAdmin):
     list_display = [
         "name",
         "organisation_type",
@@ -55,7 +55,7 @@ class SupplierAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(SupplierAlias)
-class SupplierAliasAdmin(SimpleHistoryAdmin):
+class SupplierAliasAdmin(HistoryAdmin):
     list_display = ["name", "supplier", "council", "council_supplier_id"]
     list_filter = ["council"]
     search_fields = ["name", "supplier__name", "council_supplier_id"]
@@ -69,7 +69,7 @@ class ContractKPIInline(admin.TabularInline):
 
 
 @admin.register(Contract)
-class ContractAdmin(SimpleHistoryAdmin):
+class ContractAdmin(HistoryAdmin):
     list_display = [
         "reference",
         "title",
@@ -95,7 +95,7 @@ class ContractAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(KPIRating)
-class KPIRatingAdmin(SimpleHistoryAdmin):
+class KPIRatingAdmin(HistoryAdmin):
     list_display = ["kpi", "period_end", "rating"]
     list_filter = ["rating", "kpi__contract__council"]
     search_fields = ["kpi__name", "kpi__contract__reference"]
@@ -103,7 +103,7 @@ class KPIRatingAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(ContractKPI)
-class ContractKPIAdmin(SimpleHistoryAdmin):
+class ContractKPIAdmin(HistoryAdmin):
     """Edited on the contract's pages (or inline here); registered so an
     administrator can read each KPI's history: who changed it, and when."""
 
@@ -114,7 +114,7 @@ class ContractKPIAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(SupplierMerge)
-class SupplierMergeAdmin(SimpleHistoryAdmin):
+class SupplierMergeAdmin(HistoryAdmin):
     """Merges are made and undone on the review pages, which move the payments,
     aliases and contracts with them; here they are only read, with their history."""
 

@@ -12,8 +12,8 @@ from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from simple_history.admin import SimpleHistoryAdmin
 
+from councils.history_admin import HistoryAdmin
 from councils.uploads import size_error
 from socialvalue.models import (
     Commitment,
@@ -34,7 +34,7 @@ from socialvalue.tasks import give_up_stalled, load_reference_file
 
 
 @admin.register(Target)
-class TargetAdmin(SimpleHistoryAdmin):
+class TargetAdmin(HistoryAdmin):
     list_display = [
         "council",
         "metric",
@@ -47,7 +47,7 @@ class TargetAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(SupplierTag)
-class SupplierTagAdmin(SimpleHistoryAdmin):
+class SupplierTagAdmin(HistoryAdmin):
     list_display = [
         "supplier",
         "council",
@@ -63,7 +63,7 @@ class SupplierTagAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(TagOverride)
-class TagOverrideAdmin(SimpleHistoryAdmin):
+class TagOverrideAdmin(HistoryAdmin):
     list_display = ["supplier", "council", "kind", "value", "created_by", "created_at"]
     list_filter = ["kind", "council"]
     search_fields = ["supplier__name", "reason"]
@@ -71,14 +71,14 @@ class TagOverrideAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Measure)
-class MeasureAdmin(SimpleHistoryAdmin):
+class MeasureAdmin(HistoryAdmin):
     list_display = ["code", "name", "theme", "unit", "active"]
     list_filter = ["theme", "unit", "active"]
     search_fields = ["code", "name", "counting"]
 
 
 @admin.register(ProxyValue)
-class ProxyValueAdmin(SimpleHistoryAdmin):
+class ProxyValueAdmin(HistoryAdmin):
     list_display = ["council", "measure", "year", "value", "entered_by", "entered_at"]
     list_filter = ["council", "year", "measure__theme"]
     search_fields = ["measure__code", "measure__name", "source"]
@@ -87,7 +87,7 @@ class ProxyValueAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Commitment)
-class CommitmentAdmin(SimpleHistoryAdmin):
+class CommitmentAdmin(HistoryAdmin):
     list_display = ["contract", "measure", "quantity", "period_start", "period_end"]
     list_filter = ["contract__council", "measure__theme"]
     search_fields = ["contract__reference", "contract__title", "measure__code"]
@@ -95,7 +95,7 @@ class CommitmentAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(DeliveryReturn)
-class DeliveryReturnAdmin(SimpleHistoryAdmin):
+class DeliveryReturnAdmin(HistoryAdmin):
     list_display = [
         "commitment",
         "quantity",

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from simple_history.admin import SimpleHistoryAdmin
 
+from councils.history_admin import HistoryAdmin
 from spend.models import SpendLine, SpendUpload
 
 
@@ -28,17 +28,9 @@ class ReadOnlyAdmin(admin.ModelAdmin):
     def delete_view(self, request, object_id, extra_context=None):
         raise PermissionDenied
 
-    def history_form_view(self, request, *args, **kwargs):
-        # django-simple-history's form of an old version saves on POST with
-        # only the view permission checked (review: an upload's amounts were
-        # changed through it).
-        if request.method == "POST":
-            raise PermissionDenied
-        return super().history_form_view(request, *args, **kwargs)
-
 
 @admin.register(SpendUpload)
-class SpendUploadAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
+class SpendUploadAdmin(ReadOnlyAdmin, HistoryAdmin):
     list_display = [
         "file_name",
         "council",

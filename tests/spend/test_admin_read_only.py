@@ -82,3 +82,28 @@ def test_a_council_deleted_in_the_admin_takes_its_spend(
     url = reverse("admin:councils_council_delete", args=[other_council.pk])
     assert admin_client.post(url, {"post": "yes"}).status_code == 302
     assert not SpendLine.objects.filter(council_id=other_council.pk).exists()
+
+
+def test_a_merges_history_form_saves_nothing(
+    admin_client, council, council_officer, make_supplier
+):
+    """Review: the admin shows merges read-only, but simple-history's form of an
+    old version saved what was posted to it (what undoing a merge relies on)."""
+    from procure.merging import merge_suppliers
+    from procure.models import SupplierMerge
+
+    merge = merge_suppliers(
+        kept=make_supplier(name="Wardown Plumbing Ltd"),
+        merged=make_supplier(name="Wardown Plumbing Limited"),
+        user=council_officer,
+        council=None,
+        reason="The same firm",
+    )
+    version = SupplierMerge.history.filter(id=merge.pk).latest("history_date")
+    url = reverse(
+        "admin:procure_suppliermerge_simple_history", args=[merge.pk, version.pk]
+    )
+    assert admin_client.get(url).status_code == 200
+    assert admin_client.post(url, {"reason": "tampered"}).status_code == 403
+    merge.refresh_from_db()
+    assert merge.reason == "The same firm"
