@@ -528,6 +528,7 @@ class ContractForm(RefusesStaleSaves, forms.ModelForm):
         supplier.empty_label = "Choose a supplier"
         # Searchable where JavaScript runs (static/localspend/supplier-search.js).
         supplier.widget.attrs["data-ls-search"] = ""
+        supplier.widget.attrs["autocomplete"] = "off"  # not restored on Back
         supplier.help_text = (
             f"Suppliers {council.short_name} has paid, named in a spend file or "
             "contracted before. Leave empty only for a contract still in the pipeline."

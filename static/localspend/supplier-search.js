@@ -90,6 +90,11 @@
     ["input", "change", "blur"].forEach(function (event) {
       input.addEventListener(event, function () { choose(input.value); });
     });
+    // Back to the page (the browser's cache, or its restoring of form values):
+    // the choice is set again from what the box shows (review: it showed one
+    // supplier and sent the one chosen before leaving).
+    window.addEventListener("pageshow", function () { choose(input.value); });
+    choose(input.value);
     if (hints) {
       // The field's own hint and error, read out with the box as with the list:
       // kept whenever the library sets its own (it drops them as one types).

@@ -96,3 +96,34 @@ def test_a_name_typed_over_a_chosen_supplier_is_not_saved_as_it(
         ", ".join(word.upper() for word in words[:2]) + "’"
     )
     expect(page.get_by_role("option", name=held.name, exact=True)).to_be_visible()
+
+
+def test_back_to_the_page_sends_the_supplier_the_box_shows(
+    page, live_server, demo, log_in
+):
+    """Review: chosen, then away and Back, the box showed the supplier held while
+    the form sent the one chosen before leaving."""
+    from procure.models import Contract
+
+    contract = Contract.objects.filter(
+        council__slug="luton", supplier__isnull=False
+    ).order_by("reference")[0]
+    held = contract.supplier
+    other = (
+        Contract.objects.filter(council__slug="luton")
+        .exclude(supplier=held)
+        .exclude(supplier=None)[0]
+        .supplier
+    )
+    log_in(page, live_server.url, "demo-officer")
+    page.goto(f"{live_server.url}/c/luton/contracts/{contract.pk}/edit/")
+    box = page.get_by_label("Supplier (optional)")
+    box.fill(other.name)
+    page.get_by_role("option", name=other.name, exact=True).click()
+    page.goto(f"{live_server.url}/c/luton/contracts/")
+    page.go_back()
+    box = page.get_by_label("Supplier (optional)")
+    shown = box.input_value()
+    sent = page.locator("select[name=supplier]").input_value()
+    names = {str(held.pk): held.name, str(other.pk): other.name}
+    assert names.get(sent) == shown
