@@ -36,7 +36,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, F, OuterRef
 from django.forms.models import model_to_dict
 from django.utils import timezone
 from rapidfuzz import fuzz
@@ -573,6 +573,7 @@ def import_register(
             )
         if saved:
             touched = [contract for _, contract in saved]
+            _release_other_suppliers_lines(report, touched, register.file_name, user)
             linked = link_spend(
                 council,
                 touched,
@@ -720,6 +721,7 @@ def _import_row(council, values, held: _Held, user, today, reason: str):
         if (
             name == "supplier"
             and "status" not in values
+            and not values.get("supplier_name")
             and reason.startswith(
                 "Choose the supplier. Only a contract still in the pipeline"
             )
@@ -1011,6 +1013,34 @@ def undo(record: RegisterImport, user) -> tuple[int, int]:
         record._history_user = user
         record.save()
     return len(record.created), len(record.updated)
+
+
+def _release_other_suppliers_lines(report: Report, contracts, file_name: str, user):
+    """Contracts the file gave another supplier: the payments to their old
+    suppliers that officers linked to them by hand no longer fit them and go
+    back to the rule, the moves recorded, as when the contract form changes the
+    supplier (review: they stayed). Said in the report's notes."""
+    from procure.linking import relink_suppliers
+    from spend.models import SpendLine
+
+    stranded = (
+        SpendLine.objects.filter(contract__in=contracts, contract_link_manual=True)
+        .exclude(supplier_id=F("contract__supplier_id"))
+        .exclude(supplier__isnull=True)
+    )
+    lines = list(stranded.values_list("supplier_id", flat=True))
+    if lines:
+        relink_suppliers(
+            set(lines),
+            cause=f"in the register import of “{file_name}”, which changed the "
+            "contract's supplier",
+            user=user,
+        )
+        report.notes.append(
+            f"{len(lines)} payment(s) linked by hand to contracts whose supplier the "
+            "file changes are to their old supplier: they go back to the linking "
+            "rule (to another of that supplier's contracts covering them, or none)."
+        )
 
 
 def _report_links(report: Report, result) -> None:

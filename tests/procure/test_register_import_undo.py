@@ -330,3 +330,30 @@ def test_a_row_with_no_supplier_and_no_status_says_how_to_mark_it_pipeline(
     report = _import(council, [row], council_officer)
     (rejection,) = report.rejections
     assert "put “pipeline” in a Status column for such rows" in rejection.reason
+
+
+def test_a_redacted_supplier_is_not_called_empty(council, council_officer):
+    row = list(GOOD[0])
+    row[2:4] = ["REDACTED PERSONAL DATA", ""]
+    report = _import(council, [row], council_officer)
+    (rejection,) = report.rejections
+    assert "is empty" not in rejection.reason
+
+
+def test_an_import_giving_a_contract_another_supplier_lets_go_of_hand_links(
+    council, council_officer, held, make_line
+):
+    """Review: the old supplier's payments linked to the contract by hand stayed
+    on it, as they did when the contract form changed the supplier."""
+    from procure.linking import link_lines
+
+    early = make_line(
+        council, supplier=held.supplier, payment_date=date(2020, 1, 10), amount=60
+    )
+    link_lines(held, [early.pk], user=council_officer)
+    moved = [list(GOOD[0])]
+    moved[0][2:4] = ["Beta Grounds Ltd", ""]
+    report = _import(council, moved, council_officer)
+    early.refresh_from_db()
+    assert (early.contract, early.contract_link_manual) == (None, False)
+    assert any("linked by hand" in note for note in report.notes)
