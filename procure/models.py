@@ -828,6 +828,7 @@ class RegisterImport(models.Model):
         Council, on_delete=models.CASCADE, related_name="register_imports"
     )
     file_name = models.CharField(max_length=255)
+    sha256 = models.CharField(max_length=64, blank=True, help_text="The file's.")
     imported_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )

@@ -468,6 +468,7 @@ def import_register(
     only_ours: bool = True,
     today: date | None = None,
     check_only: bool = False,
+    sha256: str = "",
 ) -> Report:
     """Import the register's rows as the council's contracts; all in one transaction.
     What it added and updated is recorded (`RegisterImport`, `report.record`), so
@@ -584,7 +585,9 @@ def import_register(
         if check_only:
             transaction.set_rollback(True)
         elif saved:
-            report.record = _record(council, register.file_name, user, saved, before)
+            report.record = _record(
+                council, register.file_name, user, saved, before, sha256
+            )
     if only_ours:
         report.notes.append(
             f"Only rows whose buyer is {council.short_name} are imported; "
@@ -810,7 +813,9 @@ def snapshot(contract: Contract) -> dict[str, object]:
     return details
 
 
-def _record(council, file_name: str, user, saved, before) -> RegisterImport:
+def _record(
+    council, file_name: str, user, saved, before, sha256: str = ""
+) -> RegisterImport:
     """The import's record: each contract's details as saved (read back, so they
     compare with what a later read gives), and the updated ones' before."""
     ids = [contract.pk for _, contract in saved]
@@ -818,6 +823,7 @@ def _record(council, file_name: str, user, saved, before) -> RegisterImport:
     return RegisterImport.objects.create(
         council=council,
         file_name=file_name[:255],
+        sha256=sha256,
         imported_by=user,
         created=[
             {"id": c.pk, "after": after[c.pk]} for o, c in saved if o == "created"

@@ -2178,6 +2178,7 @@ def contract_import(request: HttpRequest, council: Council) -> HttpResponse:
             user=request.user,
             only_ours=request.POST.get("rows") != "all",
             check_only=checking,
+            sha256=kept.split("/")[-1].split(".")[0],
         )
         # Imported from a check page: if the import did other than the page
         # said (the register changed since: another officer, another tab),
@@ -2187,6 +2188,21 @@ def contract_import(request: HttpRequest, council: Council) -> HttpResponse:
             transaction.set_rollback(True)
             checking = changed_since = True
             report.record = None
+    # Changed by this very file, imported a moment ago: a second press of the
+    # button, or the page sent again (review: "nothing was imported" was said
+    # of an import that had been made).
+    just_imported = None
+    if changed_since:
+        just_imported = (
+            RegisterImport.objects.filter(
+                council=council,
+                sha256=kept.split("/")[-1].split(".")[0],
+                undone_at=None,
+                imported_at__gte=timezone.now() - timedelta(hours=1),
+            )
+            .select_related("imported_by")
+            .first()
+        )
     rejected_kept = ""
     if report.rejections:
         buffer = _rejected_csv(report, register)
@@ -2198,6 +2214,11 @@ def contract_import(request: HttpRequest, council: Council) -> HttpResponse:
         messages_shown=[r.message(register.file_name) for r in report.rejections],
         checking=checking,
         changed_since=changed_since,
+        just_imported=just_imported,
+        just_imported_by=just_imported
+        and People(council).name(
+            just_imported.imported_by_id, just_imported.imported_by, here=True
+        ),
         checked=_report_digest(report) if checking else "",
         kept=kept,
         chosen=sorted(mapping.items()),

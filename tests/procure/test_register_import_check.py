@@ -297,22 +297,26 @@ def test_an_import_the_register_changed_under_imports_nothing_and_checks_again(
     client.force_login(council_officer)
     check = _checked(client, council, GOOD)
     assert check.context["report"].created == 3
-    # Meanwhile, in another tab, the same file is imported.
-    client.post(_url(council), _form_of(check, "Import the contracts"))
-    assert Contract.objects.count() == 3
-    Contract.objects.filter(reference="LBC-002").update(title="Agency staff (old)")
-    history = Contract.history.count()
+    # Meanwhile another officer adds LBC-002 by hand.
+    Contract.objects.create(
+        council=council,
+        reference="LBC-002",
+        title="Agency staff (old)",
+        start_date=date(2024, 6, 5),
+        status="pipeline",
+    )
     again = client.post(_url(council), _form_of(check, "Import the contracts"))
     page = again.content.decode()
-    assert "Nothing was imported: the register has changed since you checked" in page
+    assert "Nothing was imported: the register or its payments have changed" in page
     report = again.context["report"]
-    assert (report.created, report.updated, report.unchanged) == (0, 1, 2)
+    assert (report.created, report.updated) == (2, 1)
     assert report.record is None
-    assert Contract.history.count() == history  # nothing saved
-    assert Contract.objects.get(reference="LBC-002").title == "Agency staff (old)"
+    assert Contract.objects.count() == 1  # nothing saved
+    assert not Contract.history.filter(reference="LBC-001").exists()
     # Pressed on the page as it is now, it imports.
     client.post(_url(council), _form_of(again, "Import the contracts"))
     assert Contract.objects.get(reference="LBC-002").title == "Agency staff"
+    assert Contract.objects.count() == 3
 
 
 def test_an_import_that_cannot_be_undone_says_so_in_the_list(
@@ -337,3 +341,21 @@ def test_headings_written_with_a_slash_or_as_companies_house_are_recognised():
     )
     assert mapping["award_method"] == 2
     assert mapping["company_number"] == 3
+
+
+def test_the_import_button_pressed_twice_says_the_file_was_imported(
+    client, council, council_officer, uploads
+):
+    """Review: a second press (or the page sent again) was told "nothing was
+    imported" of an import that had been made, with no way to it."""
+    client.force_login(council_officer)
+    check = _checked(client, council, GOOD)
+    first = client.post(_url(council), _form_of(check, "Import the contracts"))
+    record = first.context["report"].record
+    second = client.post(_url(council), _form_of(check, "Import the contracts"))
+    page = " ".join(second.content.decode().split())
+    assert "This file was imported on" in page
+    assert "by bob-officer, after the check this button was on" in page
+    undo = reverse("procure:contract-import-undo", args=[council.slug, record.pk])
+    assert f'href="{undo}"' in page
+    assert Contract.objects.count() == 3
