@@ -239,6 +239,9 @@ def test_cards_can_be_sorted_on_a_phone(demo, live_server, page, log_in):
     expect(sort).to_be_hidden()  # the headings sort on a wide screen
     page.set_viewport_size({"width": 390, "height": 900})
     expect(sort).to_be_visible()
+    page.emulate_media(media="print")
+    expect(sort).to_be_hidden()  # not on paper
+    page.emulate_media(media="screen")
     sort.get_by_role("link", name="Amount").click()
     expect(sort).to_contain_text("Amount (ascending)")
     sort.get_by_role("link", name="Amount").click()
