@@ -142,8 +142,8 @@ def trend_chart(
     # June 2025 to October 2025").
     period_end = scope_label if trend.named else f"the period chosen, {scope_label}"
     notes = [
-        f"Months shown: {shown}, the months with spend imported in the three "
-        f"financial years {window}, to the end of {period_end}."
+        f"Months shown: {shown}: every month with spend imported from {window}, "
+        f"the three financial years to the end of {period_end}."
         if points
         else f"No spend imported in the three financial years {window}."
     ]

@@ -836,8 +836,9 @@ def test_the_trend_names_its_months_and_marks_the_projected_ones(
     preamble = [row[0] for row in rows[: rows.index(chart.header)] if row]
     assert any(
         line.startswith(
-            "Months shown: March 2025 to April 2026, the months with "
-            "spend imported in the three financial years April 2024 to March 2027"
+            "Months shown: March 2025 to April 2026: every month with spend "
+            "imported from April 2024 to March 2027, the three financial years to "
+            "the end of 2026/27."
         )
         for line in preamble
     ), preamble
