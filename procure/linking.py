@@ -174,6 +174,25 @@ def relink_suppliers(
         record_moves(changed, cause, user)
 
 
+def release_other_suppliers(
+    contracts: Iterable[Contract], *, cause: str, user=None
+) -> int:
+    """Contracts given another supplier (by the contract form or a register
+    import): the payments to their old suppliers that officers linked to them by
+    hand no longer fit them (`link_lines` refuses another supplier's payment),
+    so they go back to the rule, the moves recorded with `cause` (review: they
+    stayed on the contracts). Returns how many payments went back."""
+    suppliers = list(
+        SpendLine.objects.filter(contract__in=contracts, contract_link_manual=True)
+        .exclude(supplier_id=F("contract__supplier_id"))
+        .exclude(supplier__isnull=True)
+        .values_list("supplier_id", flat=True)
+    )
+    if suppliers:
+        relink_suppliers(set(suppliers), cause=cause, user=user)
+    return len(suppliers)
+
+
 def contract_deleted(sender, instance: Contract, **kwargs) -> None:
     """After a contract is deleted (in the admin, say), its lines, whether linked
     by the rule or by hand, go to whichever of the supplier's contracts covers

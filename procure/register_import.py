@@ -36,12 +36,14 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, OuterRef
 from django.forms.models import model_to_dict
 from django.utils import timezone
+from django.utils.text import get_text_list
 from rapidfuzz import fuzz
 
 from councils.models import Council
+from councils.templatetags.money import gbp
 from procure.models import (
     AwardMethod,
     Contract,
@@ -478,7 +480,7 @@ def import_register(
     and roll it back, so the report says what importing would do and nothing is
     kept: the page an officer sees before pressing "Import"."""
     from procure.forms import reference_key
-    from procure.linking import link_spend
+    from procure.linking import link_spend, release_other_suppliers
 
     today = today or timezone.localdate()
     report = Report(file_name=register.file_name)
@@ -574,7 +576,19 @@ def import_register(
             )
         if saved:
             touched = [contract for _, contract in saved]
-            _release_other_suppliers_lines(report, touched, register.file_name, user)
+            released = release_other_suppliers(
+                touched,
+                cause=f"in the register import of “{register.file_name}”, which "
+                "changed the contract's supplier",
+                user=user,
+            )
+            if released:
+                report.notes.append(
+                    f"{released} payment(s) linked by hand to contracts whose "
+                    "supplier the file changes are to their old supplier: they go "
+                    "back to the linking rule (to another of that supplier's "
+                    "contracts covering them, or none)."
+                )
             linked = link_spend(
                 council,
                 touched,
@@ -775,7 +789,7 @@ def _shown(contract: Contract, name: str) -> str:
     if isinstance(value, date):
         return f"{value.day} {value:%B %Y}"
     if isinstance(value, Decimal):
-        return f"£{value:,.2f}" if name in _MONEY else f"{value:,}"
+        return gbp(value) if name in _MONEY else f"{value:,}"
     text = " ".join(str(value).split())
     return text if len(text) <= 80 else text[:79] + "…"
 
@@ -956,11 +970,11 @@ def _merged_into(supplier_ids: set[int | None]) -> dict[int, int | None]:
 
 
 def _listed(references: list[str]) -> str:
-    shown = references[:10]
-    words = ", ".join(shown[:-1]) + (" and " if len(shown) > 1 else "") + shown[-1]
-    more = len(references) - len(shown)
+    """ "Contract C-1", "Contracts C-1, C-2 and C-3", "… and 4 more" past ten."""
+    more = len(references) - 10
+    shown = references[:10] + ([f"{more} more"] if more > 0 else [])
     contracts = "Contract" if len(references) == 1 else "Contracts"
-    return f"{contracts} {words}" + (f" and {more} more" if more else "")
+    return f"{contracts} {get_text_list(shown, 'and')}"
 
 
 def undo(record: RegisterImport, user) -> tuple[int, int]:
@@ -1019,34 +1033,6 @@ def undo(record: RegisterImport, user) -> tuple[int, int]:
         record._history_user = user
         record.save()
     return len(record.created), len(record.updated)
-
-
-def _release_other_suppliers_lines(report: Report, contracts, file_name: str, user):
-    """Contracts the file gave another supplier: the payments to their old
-    suppliers that officers linked to them by hand no longer fit them and go
-    back to the rule, the moves recorded, as when the contract form changes the
-    supplier (review: they stayed). Said in the report's notes."""
-    from procure.linking import relink_suppliers
-    from spend.models import SpendLine
-
-    stranded = (
-        SpendLine.objects.filter(contract__in=contracts, contract_link_manual=True)
-        .exclude(supplier_id=F("contract__supplier_id"))
-        .exclude(supplier__isnull=True)
-    )
-    lines = list(stranded.values_list("supplier_id", flat=True))
-    if lines:
-        relink_suppliers(
-            set(lines),
-            cause=f"in the register import of “{file_name}”, which changed the "
-            "contract's supplier",
-            user=user,
-        )
-        report.notes.append(
-            f"{len(lines)} payment(s) linked by hand to contracts whose supplier the "
-            "file changes are to their old supplier: they go back to the linking "
-            "rule (to another of that supplier's contracts covering them, or none)."
-        )
 
 
 def _report_links(report: Report, result) -> None:

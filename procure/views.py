@@ -63,6 +63,7 @@ from procure.linking import (
     link_spend,
     off_contract_suppliers,
     release_lines,
+    release_other_suppliers,
     unlink_lines,
 )
 from procure.merging import (
@@ -1449,7 +1450,12 @@ def contract_edit(request: HttpRequest, council: Council, pk: int) -> HttpRespon
                     return render(request, "procure/contract_form.html", context)
                 form.save()
                 if "supplier" in form.changed_data:
-                    _release_other_suppliers_lines(contract, request.user)
+                    release_other_suppliers(
+                        [contract],
+                        cause=f"when contract {contract.reference} was given "
+                        "another supplier",
+                        user=request.user,
+                    )
             _after_save(request, contract, "Saved")
         return redirect(contract.get_absolute_url())
     context = {
@@ -1535,27 +1541,6 @@ def contracts_deleted(request: HttpRequest, council: Council) -> HttpResponse:
     ]
     context = {"council": council, "page": page, "rows": rows}
     return render(request, "procure/contracts_deleted.html", context)
-
-
-def _release_other_suppliers_lines(contract: Contract, user) -> None:
-    """A contract given another supplier: the payments to its old supplier that
-    an officer linked to it by hand no longer fit it (`link_lines` refuses
-    another supplier's payment) and go back to the rule, the moves recorded
-    (review: they stayed on the contract)."""
-    from procure.linking import relink_suppliers
-
-    others = set(
-        contract.spend_lines.filter(contract_link_manual=True)
-        .exclude(supplier_id=contract.supplier_id)
-        .exclude(supplier__isnull=True)
-        .values_list("supplier_id", flat=True)
-    )
-    if others:
-        relink_suppliers(
-            others,
-            cause=f"when contract {contract.reference} was given another supplier",
-            user=user,
-        )
 
 
 def _after_save(request: HttpRequest, contract: Contract, verb: str) -> None:
@@ -2170,6 +2155,7 @@ def contract_import(request: HttpRequest, council: Council) -> HttpResponse:
     # between contracts in one click, with no way to see it first).
     checking = step != "import"
     changed_since = False
+    sha256 = kept.split("/")[-1].split(".")[0]  # the kept file is named by it
     with transaction.atomic():
         report = register_import.import_register(
             council,
@@ -2178,7 +2164,7 @@ def contract_import(request: HttpRequest, council: Council) -> HttpResponse:
             user=request.user,
             only_ours=request.POST.get("rows") != "all",
             check_only=checking,
-            sha256=kept.split("/")[-1].split(".")[0],
+            sha256=sha256,
         )
         # Imported from a check page: if the import did other than the page
         # said (the register changed since: another officer, another tab),
@@ -2196,7 +2182,7 @@ def contract_import(request: HttpRequest, council: Council) -> HttpResponse:
         just_imported = (
             RegisterImport.objects.filter(
                 council=council,
-                sha256=kept.split("/")[-1].split(".")[0],
+                sha256=sha256,
                 undone_at=None,
                 imported_at__gte=timezone.now() - timedelta(hours=1),
             )
