@@ -2,13 +2,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from datetime import date, timedelta
 from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
+from django.db.models.functions import Lower
 from django.forms.models import construct_instance
 from django.utils import timezone
 
@@ -414,6 +416,53 @@ class CPVCodesField(forms.CharField):
         return attrs
 
 
+def supplier_labeller(suppliers: QuerySet[Supplier]):
+    """`label_from_instance` for a list of suppliers: a supplier's name and, where
+    another in the list has the same name (any case), what tells them apart: the
+    company, charity or VAT number and the postcode, or else the record number."""
+    shared = (
+        suppliers.order_by()
+        .annotate(key=Lower("name"))
+        .values("key")
+        .annotate(n=Count("pk"))
+        .filter(n__gt=1)
+        .values("key")
+    )
+    groups: dict[str, list[Supplier]] = {}
+    for s in (
+        suppliers.annotate(key=Lower("name")).filter(key__in=shared).order_by("pk")
+    ):
+        groups.setdefault(s.key, []).append(s)
+    labels: dict[int, str] = {}
+    for group in groups.values():
+        details = {s.pk: _told_apart_by(s) for s in group}
+        times = Counter(details.values())
+        for s in group:
+            detail = details[s.pk]
+            if not detail or times[detail] > 1:
+                detail = ", ".join(d for d in (detail, f"record {s.pk}") if d)
+            labels[s.pk] = detail
+
+    def label(supplier: Supplier) -> str:
+        detail = labels.get(supplier.pk)
+        return f"{supplier.name} ({detail})" if detail else supplier.name
+
+    return label
+
+
+def _told_apart_by(supplier: Supplier) -> str:
+    return ", ".join(
+        detail
+        for detail in (
+            supplier.company_number and f"company {supplier.company_number}",
+            supplier.charity_number and f"charity {supplier.charity_number}",
+            supplier.vat_number and f"VAT {supplier.vat_number}",
+            supplier.postcode,
+        )
+        if detail
+    )
+
+
 class ContractForm(RefusesStaleSaves, forms.ModelForm):
     """A council's contract. The supplier is one the council deals with (paid,
     named in its files or contracted); others join the list once they are paid or
@@ -525,6 +574,9 @@ class ContractForm(RefusesStaleSaves, forms.ModelForm):
         choices = self._supplier_choices(council)
         if choices is not None:
             supplier.queryset = choices
+        # Two suppliers of one name (a spend file's payee and the firm added by
+        # hand, say) are told apart in the list (QA: they looked the same).
+        supplier.label_from_instance = supplier_labeller(supplier.queryset)
         supplier.empty_label = "Choose a supplier"
         # Searchable where JavaScript runs (static/localspend/supplier-search.js).
         supplier.widget.attrs["data-ls-search"] = ""

@@ -121,6 +121,31 @@ def test_it_rejects_another_councils_supplier(
     assert supplier.pk in choices and theirs.pk not in choices
 
 
+def test_suppliers_of_one_name_are_told_apart_in_the_list(
+    council, supplier, make_supplier, make_line
+):
+    """QA: a payee from a spend file and the same-named firm added by hand were two
+    identical entries in the supplier search."""
+    payee = make_supplier(name="WARDOWN CARE LTD")  # no numbers: its record
+    by_postcode = make_supplier(name="Wardown Care Ltd", postcode="LU1 1AA")
+    same_postcode = make_supplier(name="Wardown care ltd", postcode="LU1 1AA")
+    other = make_supplier(name="Stockwood Cleaning")
+    for s in (payee, by_postcode, same_postcode, other):
+        make_line(council, supplier=s)
+
+    labels = dict(_form(council, supplier).fields["supplier"].choices)
+    labels = {value.value: label for value, label in labels.items() if value}
+    assert labels[supplier.pk] == "Wardown Care Ltd (company 01234567)"
+    assert labels[payee.pk] == f"WARDOWN CARE LTD (record {payee.pk})"
+    assert (
+        labels[by_postcode.pk] == f"Wardown Care Ltd (LU1 1AA, record {by_postcode.pk})"
+    )
+    assert labels[same_postcode.pk] == (
+        f"Wardown care ltd (LU1 1AA, record {same_postcode.pk})"
+    )
+    assert labels[other.pk] == "Stockwood Cleaning"  # a name of its own
+
+
 def test_only_a_pipeline_contract_may_have_no_supplier(council, supplier):
     form = _form(council, None)
     assert not form.is_valid()
