@@ -419,7 +419,22 @@ class CPVCodesField(forms.CharField):
 def supplier_labeller(suppliers: QuerySet[Supplier]):
     """`label_from_instance` for a list of suppliers: a supplier's name and, where
     another in the list has the same name (any case), what tells them apart: the
-    company, charity or VAT number and the postcode, or else the record number."""
+    company, charity or VAT number and the postcode, or else the record number.
+    The list is read when the first label is wanted: a form only validated (a
+    register import's rows) never reads it."""
+    labels: dict[int, str] | None = None
+
+    def label(supplier: Supplier) -> str:
+        nonlocal labels
+        if labels is None:
+            labels = _details_of_namesakes(suppliers)
+        detail = labels.get(supplier.pk)
+        return f"{supplier.name} ({detail})" if detail else supplier.name
+
+    return label
+
+
+def _details_of_namesakes(suppliers: QuerySet[Supplier]) -> dict[int, str]:
     shared = (
         suppliers.order_by()
         .annotate(key=Lower("name"))
@@ -442,12 +457,7 @@ def supplier_labeller(suppliers: QuerySet[Supplier]):
             if not detail or times[detail] > 1:
                 detail = ", ".join(d for d in (detail, f"record {s.pk}") if d)
             labels[s.pk] = detail
-
-    def label(supplier: Supplier) -> str:
-        detail = labels.get(supplier.pk)
-        return f"{supplier.name} ({detail})" if detail else supplier.name
-
-    return label
+    return labels
 
 
 def _told_apart_by(supplier: Supplier) -> str:
