@@ -219,17 +219,19 @@ def contract_deleting(sender, instance: Contract, **kwargs) -> None:
     foreign key empties them), and those taken off it by hand (the decision
     holding them off every contract goes with it: security review), so
     `contract_deleted` hands them back to the rule."""
-    instance._released_lines = list(
-        SpendLine.objects.filter(
-            Q(contract_id=instance.pk)
-            | Q(
-                contract__isnull=True,
-                hand_link__contract_id=instance.pk,
-                hand_link__linked=False,
-            ),
-            contract_link_manual=True,
-        ).values_list("pk", flat=True)
-    )
+    # Two queries, each by an index: as one OR the database read every line of
+    # every council for each contract deleted (undoing an import of 826: 22 s).
+    linked = SpendLine.objects.filter(
+        contract_id=instance.pk, contract_link_manual=True
+    ).values_list("pk", flat=True)
+    taken_off = SpendLine.objects.filter(
+        pk__in=HandLink.objects.filter(contract_id=instance.pk, linked=False).values(
+            "line_id"
+        ),
+        contract__isnull=True,
+        contract_link_manual=True,
+    ).values_list("pk", flat=True)
+    instance._released_lines = [*linked, *taken_off]
 
 
 class LinkRefused(Exception):

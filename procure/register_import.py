@@ -35,8 +35,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, router, transaction
 from django.db.models import Exists, OuterRef
+from django.db.models.deletion import Collector
 from django.forms.models import model_to_dict
 from django.utils import timezone
 from django.utils.text import get_text_list
@@ -1015,12 +1016,16 @@ def undo(record: RegisterImport, user) -> tuple[int, int]:
             contract._change_reason = reason
             contract.save()
             suppliers.add(contract.supplier_id)
-        for entry in record.created:
-            contract = held[entry["id"]]
+        added = [held[entry["id"]] for entry in record.created]
+        for contract in added:
             contract._history_user = user
             contract._change_reason = reason
             contract._relinked_by_caller = True  # once, below, not per contract
-            contract.delete()
+        # Deleted together, as Model.delete deletes one: what goes with them
+        # (history of their links, say) in a query per kind, not per contract.
+        collector = Collector(using=router.db_for_write(Contract), origin=record)
+        collector.collect(added)
+        collector.delete()
         suppliers.discard(None)
         if suppliers:
             relink_suppliers(
