@@ -37,46 +37,6 @@ from socialvalue.models import (
 # ------------------------------------------------------------------ helpers
 
 
-@pytest.fixture
-def contract(council, make_supplier):
-    return Contract.objects.create(
-        council=council,
-        reference="LBC-1",
-        title="Home care",
-        supplier=make_supplier(name="Chiltern Care Ltd"),
-        value=Decimal("100000"),
-        start_date=date(2025, 1, 1),
-        end_date=date(2027, 12, 31),
-    )
-
-
-@pytest.fixture
-def other_contract(other_council, make_supplier):
-    return Contract.objects.create(
-        council=other_council,
-        reference="KMBC-1",
-        title="Grounds maintenance",
-        supplier=make_supplier(name="Knowsley Grounds Ltd"),
-        start_date=date(2025, 1, 1),
-    )
-
-
-@pytest.fixture
-def measure(db) -> Measure:
-    return Measure.objects.get(code="LS-JOBS-03")  # apprenticeship weeks
-
-
-@pytest.fixture
-def commitment(contract, measure) -> Commitment:
-    return Commitment.objects.create(
-        contract=contract,
-        measure=measure,
-        quantity=Decimal("52"),
-        period_start=date(2025, 4, 1),
-        period_end=date(2026, 3, 31),
-    )
-
-
 def _return(commitment, start, end, quantity="13", **kwargs) -> DeliveryReturn:
     kwargs.setdefault("evidence_note", "Apprentice timesheets")
     return DeliveryReturn.objects.create(

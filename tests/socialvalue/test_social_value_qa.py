@@ -24,36 +24,6 @@ from tests.socialvalue.test_social_value import (
     _return_form,
 )
 
-
-@pytest.fixture
-def contract(council, make_supplier):
-    return Contract.objects.create(
-        council=council,
-        reference="LBC-1",
-        title="Home care",
-        supplier=make_supplier(name="Chiltern Care Ltd"),
-        value=Decimal("100000"),
-        start_date=date(2025, 1, 1),
-        end_date=date(2027, 12, 31),
-    )
-
-
-@pytest.fixture
-def measure(db) -> Measure:
-    return Measure.objects.get(code="LS-JOBS-03")  # apprenticeship weeks
-
-
-@pytest.fixture
-def commitment(contract, measure) -> Commitment:
-    return Commitment.objects.create(
-        contract=contract,
-        measure=measure,
-        quantity=Decimal("52"),
-        period_start=date(2025, 4, 1),
-        period_end=date(2026, 3, 31),
-    )
-
-
 SLIPS = ["1e6", "1E6", "1e1", "5e-1", "1_000", "NaN"]
 
 
