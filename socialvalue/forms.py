@@ -52,6 +52,44 @@ def _share_messages() -> dict:
 
 
 _QUANTITY = _number_messages("a quantity", "1,000,000,000,000", example="12 or 2.5")
+_POUNDS_QUANTITY = _number_messages(
+    "the quantity in pounds", "£1,000,000,000,000", example="£250,000 or 1250.50"
+)
+
+
+class PercentField(NumberField):
+    """A percentage as people write it: "50", "62.5" or "50%" (QA: "50%" was
+    refused), and as NumberField, not "1e6"."""
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = value.strip().removesuffix("%")
+        return super().to_python(value)
+
+
+def unit_hint(measure: Measure) -> str:
+    """What a quantity of `measure` is entered in, in its own unit's words (the
+    unit shown after the measure's name in the list)."""
+    if measure.unit == Unit.GBP:
+        return "In pounds, like £250,000."
+    if measure.unit == Unit.NUMBER:
+        return "How many: a whole number, like 4."
+    if measure.unit == Unit.FTE:
+        return (
+            "In FTE (full-time equivalent staff), pro rata to the period: 4 FTE "
+            "for a quarter is entered as 1."
+        )
+    if measure.unit == Unit.TCO2E:
+        return "In tCO2e (tonnes of carbon dioxide equivalent)."
+    return f"In {measure.unit_label}."
+
+
+def _unit_words(measure: Measure) -> str:
+    return "whole numbers" if measure.unit == Unit.NUMBER else measure.unit_label
+
+
+def _pounds_typed(value) -> bool:
+    return isinstance(value, str) and "£" in value
 
 
 def _whole_number_error(measure: Measure, quantity) -> str | None:
@@ -130,7 +168,7 @@ class TargetForm(RefusesStaleSaves, forms.ModelForm):
             "notes",
         ]
         widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
-        field_classes = {"baseline_share": NumberField, "target_share": NumberField}
+        field_classes = {"baseline_share": PercentField, "target_share": PercentField}
         error_messages = {
             "metric": {"required": "Choose a measure"},
             "notes": {
@@ -329,8 +367,8 @@ class CommitmentForm(RefusesStaleSaves, forms.ModelForm):
             "period_end": "Period ends",
         }
         help_texts = {
-            "quantity": "In the measure's unit: FTE-years, weeks, hours, tonnes, "
-            "tCO2e, a number, or pounds.",
+            "quantity": "In the unit shown after the measure's name: FTE, weeks, "
+            "hours, tonnes, tCO2e, pounds (£), or a whole number for a count.",
             "period_end": "Both days are included. Commitments to one measure on one "
             "contract cannot overlap.",
             "note": "Where the commitment comes from, e.g. the tender response "
@@ -341,7 +379,9 @@ class CommitmentForm(RefusesStaleSaves, forms.ModelForm):
             "period_end": _DATE,
             "note": forms.Textarea(attrs={"rows": 3}),
         }
-        field_classes = {"quantity": NumberField}
+        # Pounds for a money measure, "£250,000" (QA: refused); a "£" typed for
+        # another measure is refused in clean().
+        field_classes = {"quantity": PoundsField}
         error_messages = {
             "quantity": _QUANTITY,
             "period_start": {
@@ -358,13 +398,29 @@ class CommitmentForm(RefusesStaleSaves, forms.ModelForm):
             _measures(current),
             error_messages={"required": "Choose a measure"},
         )
-        self.fields["quantity"].error_messages["required"] = "Enter the quantity"
+        quantity = self.fields["quantity"]
+        chosen = self._chosen_measure()
+        if chosen is not None:
+            quantity.help_text = unit_hint(chosen)
+            if chosen.unit == Unit.GBP:
+                quantity.error_messages.update(_POUNDS_QUANTITY)
+        quantity.error_messages["required"] = "Enter the quantity"
         self.fields["period_start"].error_messages["required"] = (
             "Enter the date the period starts"
         )
         self.fields["period_end"].error_messages["required"] = (
             "Enter the date the period ends"
         )
+
+    def _chosen_measure(self) -> Measure | None:
+        """The measure the form is for, as far as known before it is cleaned:
+        the one chosen on the page sent, else the commitment's own."""
+        if self.is_bound:
+            chosen = str(self.data.get(self.add_prefix("measure")) or "")
+            if not chosen.isdigit():
+                return None
+            return self.fields["measure"].queryset.filter(pk=chosen).first()
+        return self.instance.measure if self.instance.measure_id else None
 
     def seen_council(self, held):
         return held.contract.council
@@ -386,6 +442,13 @@ class CommitmentForm(RefusesStaleSaves, forms.ModelForm):
         measure = data.get("measure")
         if measure is not None and "quantity" not in self.errors:
             error = _whole_number_error(measure, data.get("quantity"))
+            typed = self.data.get(self.add_prefix("quantity"))
+            if measure.unit != Unit.GBP and _pounds_typed(typed):
+                error = (
+                    f"{measure.code} ({measure.name}) is counted in "
+                    f"{_unit_words(measure)}, not pounds: enter the quantity "
+                    "without £."
+                )
             if error:
                 self.add_error("quantity", error)
         return data
@@ -468,6 +531,10 @@ def _sniff_office_zip(upload, name: str) -> uploads.Sniffed:
         upload.seek(0)
 
 
+# A return taking a contract's delivery of a measure past this many times what
+# it commits to is saved only once its figure is confirmed (DeliveryReturnForm).
+CHECK_PAST_COMMITMENT = 3
+
 # An evidence file kept after a form error waits a day for the form to be sent again.
 _HELD_SALT = "socialvalue.DeliveryReturnForm.evidence_held"
 _HELD_MAX_AGE = 24 * 60 * 60
@@ -498,6 +565,13 @@ class DeliveryReturnForm(RefusesStaleSaves, forms.ModelForm):
             "required": "Confirm that this delivery belongs to this contract"
         },
     )
+    # Asked for, and shown, only when the quantity would take delivery far past
+    # the commitment (`_far_past_commitment`): the figure asked about is noted
+    # in `figure_asked`, so a tick counts only for that figure.
+    figure_checked = forms.BooleanField(
+        required=False, label="Yes, this figure is right"
+    )
+    figure_asked = forms.CharField(required=False, widget=forms.HiddenInput)
 
     class Meta:
         model = DeliveryReturn
@@ -535,10 +609,18 @@ class DeliveryReturnForm(RefusesStaleSaves, forms.ModelForm):
         self.instance.commitment = commitment
         self.held: dict | None = None  # the evidence file kept from an earlier try
         contract = commitment.contract
-        self.fields["quantity"].help_text = (
-            f"In {commitment.measure.unit_label}. Enter 0 if nothing was delivered "
-            "in the period."
-        )
+        measure = commitment.measure
+        if measure.unit == Unit.GBP:
+            # "£250,000" (QA: refused), as the contract's value takes it.
+            quantity = self.fields["quantity"]
+            self.fields["quantity"] = PoundsField(
+                max_digits=quantity.max_digits,
+                decimal_places=quantity.decimal_places,
+                label=quantity.label,
+                error_messages=_POUNDS_QUANTITY,
+            )
+        hint = f"{unit_hint(measure)} Enter 0 if nothing was delivered in the period."
+        self.fields["quantity"].help_text = hint
         self.fields["period_end"].help_text = (
             f"Both days are included, within the commitment's period "
             f"({commitment.period}). Returns cannot overlap."
@@ -555,11 +637,67 @@ class DeliveryReturnForm(RefusesStaleSaves, forms.ModelForm):
         }
         for name, message in messages.items():
             self.fields[name].error_messages["required"] = message
+        # The check of a figure far past the commitment, under the figure.
+        order = list(self.fields)
+        for name in ("figure_asked", "figure_checked"):
+            order.remove(name)
+        where = order.index("quantity") + 1
+        self.order_fields([*order[:where], "figure_checked", "figure_asked"])
+        self.asks_to_check_figure = False  # set by clean(): show the checkbox
 
     @classmethod
     def seen_names(cls) -> list[str]:
         """The return's own fields: not the file chosen or the confirmation."""
         return ["quantity", "period_start", "period_end", "evidence_note"]
+
+    def _far_past_commitment(self, quantity: Decimal) -> str:
+        """The warning, or "", when this return would take the contract's
+        delivery of its measure (all its commitments to it, as the notice
+        after saving counts) to more than CHECK_PAST_COMMITMENT times what
+        they commit to, and this return adds to it. A little over-delivery is
+        saved with a notice afterwards; this far over, an extra 0 typed is
+        likelier than real delivery (QA: 1,000,000 apprenticeships started
+        against 4 committed was saved)."""
+        if not quantity:
+            return ""
+        commitment = self.instance.commitment
+        measure = commitment.measure
+        commitments = Commitment.objects.filter(
+            contract_id=commitment.contract_id, measure_id=commitment.measure_id
+        )
+        committed = sum(commitments.values_list("quantity", flat=True), Decimal(0))
+        returns = DeliveryReturn.objects.filter(commitment__in=commitments)
+        others = returns.exclude(pk=self.instance.pk)
+        before = sum(returns.values_list("quantity", flat=True), Decimal(0))
+        after = sum(others.values_list("quantity", flat=True), Decimal(0)) + quantity
+        if after <= CHECK_PAST_COMMITMENT * committed or after <= before:
+            return ""
+        return (
+            f"Check the quantity delivered: with this return, delivery of "
+            f"{measure.code} ({measure.name}) on this contract would be "
+            f"{measure.quantity_text(after)} against "
+            f"{measure.quantity_text(committed)} committed, more than "
+            f"{CHECK_PAST_COMMITMENT} times the commitment. If the figure is "
+            "right, tick “Yes, this figure is right” and save again; if not, "
+            "correct it (an extra 0, say)."
+        )
+
+    def _check_figure(self, quantity: Decimal) -> None:
+        """Ask to confirm a quantity far past the commitment (see
+        `_far_past_commitment`): a tick counts only for the figure asked
+        about, so a different figure is asked about again."""
+        warning = self._far_past_commitment(quantity)
+        if not warning:
+            return
+        figure = f"{quantity.normalize():f}"
+        asked = self.data.get(self.add_prefix("figure_asked"))
+        self.asks_to_check_figure = True
+        if asked == figure and self.cleaned_data.get("figure_checked"):
+            return
+        self.data = self.data.copy()
+        self.data[self.add_prefix("figure_asked")] = figure
+        self.data.pop(self.add_prefix("figure_checked"), None)  # not yet ticked
+        self.add_error("figure_checked", warning)
 
     def seen_council(self, held):
         return held.commitment.contract.council
@@ -589,6 +727,8 @@ class DeliveryReturnForm(RefusesStaleSaves, forms.ModelForm):
 
     def clean(self) -> dict:
         data = super().clean()
+        if data.get("quantity") is not None and "quantity" not in self.errors:
+            self._check_figure(data["quantity"])
         # A file chosen now replaces one kept from an earlier try.
         self.held = None
         token = data.get("evidence_held")

@@ -37,6 +37,20 @@ def share_text(share: Decimal | None) -> str:
     return f"{text}%"
 
 
+# Past this, a share delivered is shown as "over 1,000%": the figures beside it
+# say how far (QA: "25000025.0%" widened the totals past the page).
+SHARE_SHOWN_UP_TO = Decimal(1000)
+
+
+def delivered_share_text(share: Decimal | None) -> str:
+    """Delivered as a share of committed: 47.5%, 1,000.0%, over 1,000%."""
+    if share is None:
+        return "—"
+    if share > SHARE_SHOWN_UP_TO:
+        return f"over {SHARE_SHOWN_UP_TO:,}%"
+    return f"{share.quantize(Decimal('0.1'), rounding=ROUND_HALF_UP):,}%"
+
+
 class Target(models.Model):
     """A pledge: `metric` moves linearly from the baseline year's share to the target's."""
 
@@ -902,6 +916,10 @@ class Commitment(models.Model):
             Decimal("0.1"), rounding=ROUND_HALF_UP
         )
 
+    @property
+    def share_shown(self) -> str:
+        return delivered_share_text(self.share)
+
     def missing_quarters(self, today: date) -> list[ReturnQuarter]:
         """The quarters whose return is overdue on `today`.
 
@@ -1033,14 +1051,18 @@ class DeliveryReturn(models.Model):
 
     @property
     def described(self) -> str:
-        """The return as a sentence, to name it in a message."""
+        """The return as a phrase, to name it in a message: "for 1 July 2025 to
+        30 September 2025 (1 delivered, entered by …)". The period first, as a
+        count's quantity is a bare figure (QA: "the return already recorded
+        for 1 for 1 July 2025")."""
         who = self.entered_by.get_username() if self.entered_by else "someone"
         when = (
             f" on {_when(timezone.localdate(self.entered_at))}"
             if self.entered_at
             else ""
         )
-        return f"{self.measure_text} for {self.period}, entered by {who}{when}"
+        entered = f"entered by {who}{when}"
+        return f"for {self.period} ({self.measure_text} delivered, {entered})"
 
     def clean(self) -> None:
         start, end = self.period_start, self.period_end
@@ -1076,7 +1098,7 @@ class DeliveryReturn(models.Model):
         same = others.filter(period_start=start, period_end=end, quantity=self.quantity)
         if self.quantity is not None and (twin := same.first()):
             raise ValidationError(
-                f"This return has already been recorded ({twin.described}). It is "
+                f"This return has already been recorded {twin.described}. It is "
                 "not counted twice."
             )
         earlier = others.filter(period_start__lte=end, period_end__gte=start).first()
@@ -1084,7 +1106,7 @@ class DeliveryReturn(models.Model):
             raise ValidationError(
                 {
                     "period_start": f"This period overlaps the return already recorded "
-                    f"for {earlier.described}. Returns for one commitment cannot "
+                    f"{earlier.described}. Returns for one commitment cannot "
                     "overlap, so no delivery is counted twice: change the period, or "
                     "remove that return first."
                 }
@@ -1148,6 +1170,10 @@ class MeasureTotal:
         return (self.delivered * 100 / self.committed).quantize(
             Decimal("0.1"), rounding=ROUND_HALF_UP
         )
+
+    @property
+    def share_shown(self) -> str:
+        return delivered_share_text(self.share)
 
     @property
     def committed_proxy(self) -> Decimal | None:

@@ -504,8 +504,10 @@ def test_an_overlapping_return_is_refused_naming_the_earlier_one(commitment):
     )
     assert not form.is_valid()
     error = form.errors["period_start"][0]
-    assert "overlaps the return already recorded for 12 weeks for " in error
-    assert "1 April 2025 to 30 June 2025" in error
+    assert (
+        "overlaps the return already recorded for 1 April 2025 to 30 June 2025 "
+        "(12 weeks delivered, entered by someone on " in error
+    )
 
 
 def test_adjacent_returns_are_allowed(commitment):
