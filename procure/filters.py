@@ -23,6 +23,7 @@ from socialvalue.models import (
     living_wage_choices,
 )
 from spend.filters import MONEY_BOUNDS, RangeFilterForm
+from spend.values import normalise_name
 
 
 def _choices(kind: str) -> list[tuple[str, str]]:
@@ -35,7 +36,8 @@ class SupplierFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         method="filter_search",
         label="Name contains",
-        help_text="Also finds the names your council's spend files give it.",
+        help_text="Also finds the names your council's spend files give it. "
+        "Capitals, accents and “&” or “and” make no difference.",
     )
     locality = django_filters.ChoiceFilter(
         choices=_choices(TagKind.LOCALITY), empty_label="Any", label="Location"
@@ -80,13 +82,18 @@ class SupplierFilter(django_filters.FilterSet):
 
     def filter_search(self, queryset, name, value):
         """The register name, or a spelling of it in this council's spend files
-        (a merged supplier's name finds the supplier it was merged into)."""
-        spellings = SupplierAlias.objects.filter(
-            supplier=OuterRef("pk"), name__icontains=value
-        )
+        (a merged supplier's name finds the supplier it was merged into).
+
+        Matched as the names are matched elsewhere (`normalise_name`, as the
+        contract form's supplier box folds them): "cafe creme" finds "Café Crème
+        Ltd" and "smith and jones" finds "Smith & Jones Ltd" (QA). The folded
+        name is stored, so no database's own lower() (SQLite's is ASCII-only)
+        is relied on."""
+        named = Q(name__icontains=value) | _normalised_contains(value)
+        spellings = SupplierAlias.objects.filter(named, supplier=OuterRef("pk"))
         if self.council is not None:
             spellings = spellings.filter(council=self.council)
-        return queryset.filter(Q(name__icontains=value) | Exists(spellings))
+        return queryset.filter(named | Exists(spellings))
 
     def filter_size(self, queryset, name, value):
         if value == "sme":
@@ -100,6 +107,26 @@ class SupplierFilter(django_filters.FilterSet):
 
     def filter_verified(self, queryset, name, value):
         return queryset.filter(verified=value == "true")
+
+
+def _normalised_contains(value: str) -> Q:
+    """Names whose `normalised_name` holds the search's, normalised the same way.
+
+    "company" is normalised to "co" at the end of a name, so a search ending in
+    "company" asks for a whole word there ("Smith Company" finds "Smith Co" but
+    "company" does not find "Tesco")."""
+    key = normalise_name(value)
+    if not key:
+        return Q(pk__in=[])
+    typed = value.split()
+    if key.split()[-1] == "co" and typed and typed[-1].lower() != "co":
+        return (
+            Q(normalised_name=key)
+            | Q(normalised_name__startswith=f"{key} ")
+            | Q(normalised_name__contains=f" {key} ")
+            | Q(normalised_name__endswith=f" {key}")
+        )
+    return Q(normalised_name__contains=key)
 
 
 _DATE = forms.DateInput(attrs={"type": "date"})

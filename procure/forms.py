@@ -12,6 +12,7 @@ from django.core.validators import MaxLengthValidator
 from django.db.models import Count, QuerySet
 from django.db.models.functions import Lower
 from django.forms.models import construct_instance
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from councils.models import Council
@@ -30,6 +31,7 @@ from procure.models import (
     split_codes,
 )
 from spend.values import (
+    clean_text,
     is_redacted,
     normalise_name,
     parse_postcode,
@@ -599,6 +601,17 @@ class ContractForm(RefusesStaleSaves, forms.ModelForm):
             f"Choose a supplier from the list: that supplier is not one "
             f"{council.short_name} deals with."
         )
+        # What was typed in the searchable box (supplier-search.js sends it):
+        # quoted in the error and put back in the box on the error page (QA: the
+        # box came back empty, and the message did not say which name).
+        typed = self.typed_supplier()
+        if typed:
+            supplier.widget.attrs["data-ls-typed"] = typed
+            supplier.error_messages["invalid_choice"] = (
+                f"“{typed}” is not a supplier {council.short_name} deals with: "
+                "choose one from the list, or leave it empty for a pipeline "
+                "contract."
+            ).replace("%", "%%")  # the message is %-formatted with the value
         self.fields["status"].help_text = (
             "Pipeline: not yet awarded (takes no spend). "
             "Ended: finished or ended early."
@@ -607,6 +620,20 @@ class ContractForm(RefusesStaleSaves, forms.ModelForm):
         for name in ("award_method", "route"):
             field = self.fields[name]
             field.choices = [("", "Not recorded"), *field.choices[1:]]
+
+    # The name typed in the supplier box, sent beside the <select> by
+    # static/localspend/supplier-search.js.
+    TYPED_SUPPLIER = "supplier_typed"
+
+    def typed_supplier(self) -> str:
+        """The supplier's name as typed in the searchable box, tidied ("" if none
+        was sent, as without JavaScript)."""
+        if not self.is_bound:
+            return ""
+        typed = self.data.get(self.add_prefix(self.TYPED_SUPPLIER), "")
+        if not isinstance(typed, str):
+            return ""
+        return clean_text(typed).strip()[:200]
 
     def _supplier_choices(self, council: Council) -> QuerySet[Supplier] | None:
         return (
@@ -733,6 +760,7 @@ class ContractForm(RefusesStaleSaves, forms.ModelForm):
         self._review_before_the_end(review, end, extension)
         self._annual_within_whole_life(start, end)
         self._social_value_still_fits(start, end, extension)
+        self._not_back_to_the_pipeline(data)
         if not data.get("supplier") and data.get("status") != ContractStatus.PIPELINE:
             if "supplier" not in self.errors:
                 self.add_error(
@@ -741,6 +769,46 @@ class ContractForm(RefusesStaleSaves, forms.ModelForm):
                     "be without one.",
                 )
         return data
+
+    def _not_back_to_the_pipeline(self, data: dict) -> None:
+        """A contract with social value delivered, or payments an officer linked
+        to it by hand, has been awarded: it cannot be put back in the pipeline
+        (QA: one save made such a contract "not yet awarded", its supplier
+        cleared)."""
+        if self.instance.pk is None or data.get("status") != ContractStatus.PIPELINE:
+            return
+        if not {"status", "supplier"} & set(self.changed_data):
+            return
+        from socialvalue.models import DeliveryReturn
+        from spend.models import SpendLine
+
+        returns = DeliveryReturn.objects.filter(
+            commitment__contract_id=self.instance.pk
+        ).count()
+        payments = SpendLine.objects.filter(
+            contract_id=self.instance.pk, contract_link_manual=True
+        ).count()
+        if not returns and not payments:
+            return
+        held, steps = [], []
+        if returns:
+            held.append(f"{returns} social value delivery return{pluralize(returns)}")
+            steps.append(
+                f"remove {'the return' if returns == 1 else 'the returns'} on the "
+                "contract's social value page"
+            )
+        if payments:
+            held.append(f"{payments} payment{pluralize(payments)} linked to it by hand")
+            steps.append(
+                f"take {'the payment' if payments == 1 else 'the payments'} off it "
+                "on the contract's page"
+            )
+        self.add_error(
+            "status",
+            f"This contract has {' and '.join(held)}, so it has been awarded: a "
+            "pipeline contract is one not yet awarded. Keep its status, or, if it "
+            f"was never awarded, first {' and '.join(steps)}.",
+        )
 
     def _review_before_the_end(self, review, end, extension) -> None:
         if {"review_date", "end_date", "extension_end_date"} & set(self.errors):

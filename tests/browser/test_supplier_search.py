@@ -16,9 +16,14 @@ def test_a_supplier_is_found_by_any_words_of_its_name_and_can_be_emptied(
 ):
     from procure.models import Contract, ContractStatus
 
-    contract = Contract.objects.filter(
-        council__slug="luton", supplier__isnull=False
-    ).order_by("reference")[0]
+    # One that may go back to the pipeline: no social value delivered, no
+    # payments linked by hand (procure.forms.ContractForm).
+    contract = (
+        Contract.objects.filter(council__slug="luton", supplier__isnull=False)
+        .exclude(commitments__returns__isnull=False)
+        .exclude(spend_lines__contract_link_manual=True)
+        .order_by("reference")[0]
+    )
     current = contract.supplier
     log_in(page, live_server.url, "demo-officer")
     page.goto(f"{live_server.url}/c/luton/contracts/{contract.pk}/edit/")
@@ -85,7 +90,7 @@ def test_a_name_typed_over_a_chosen_supplier_is_not_saved_as_it(
     expect(box).to_have_value("Totally New Firm Ltd")  # not a name picked for it
     page.get_by_role("button", name="Save changes").click()
     expect(page.locator(".govuk-error-summary")).to_contain_text(
-        "Choose a supplier from the list"
+        "“Totally New Firm Ltd” is not a supplier Luton deals with"
     )
     contract.refresh_from_db()
     assert contract.supplier == held
@@ -127,3 +132,95 @@ def test_back_to_the_page_sends_the_supplier_the_box_shows(
     sent = page.locator("select[name=supplier]").input_value()
     names = {str(held.pk): held.name, str(other.pk): other.name}
     assert names.get(sent) == shown
+
+
+def _renamed_supplier(name: str):
+    """A supplier Luton deals with, renamed (the demo's names vary)."""
+    from procure.models import Contract
+
+    supplier = (
+        Contract.objects.filter(council__slug="luton", supplier__isnull=False)
+        .order_by("reference")[0]
+        .supplier
+    )
+    supplier.name = name
+    supplier.save()
+    return supplier
+
+
+def _listed(page) -> list[str]:
+    return page.locator(".autocomplete__menu [role=option]").all_inner_texts()
+
+
+def test_legal_forms_and_hyphens_are_ignored_and_near_names_offered(
+    page, live_server, demo, log_in, watch
+):
+    """QA: "Ashcroft Joinery Ltd", "ashcroft joinery limited" and
+    "ashcroft-joinery" found nothing though "Ashcroft Joinery LLP" exists, nor did
+    a slip ("ashcrft joinery")."""
+    _renamed_supplier("Quennell Joinery LLP")
+    log_in(page, live_server.url, "demo-officer")
+    page.goto(f"{live_server.url}/c/luton/contracts/new/")
+    box = page.get_by_label("Supplier (optional)")
+    near = page.get_by_text("No exact match. Did you mean one of the names")
+    option = page.get_by_role("option", name="Quennell Joinery LLP", exact=True)
+    for typed in [
+        "Quennell Joinery Ltd",
+        "quennell joinery limited",
+        "quennell-joinery",
+        "The Quennell Joinery Company",
+    ]:
+        box.fill(typed)
+        expect(option).to_be_visible()
+        assert _listed(page) == ["Quennell Joinery LLP"], typed
+        expect(near).to_be_hidden()
+    # A letter left out, added, changed or two swapped: offered as near names.
+    for typed in ["quenell joinery", "quennell joinnery", "quennell jionery"]:
+        box.fill(typed)
+        expect(option).to_be_visible()
+        assert _listed(page) == ["Quennell Joinery LLP"], typed
+        expect(near).to_be_visible()
+    option.click()
+    expect(box).to_have_value("Quennell Joinery LLP")
+    expect(near).to_be_hidden()
+    # Two slips in one word are not near.
+    box.fill("qunel joinery")
+    expect(
+        page.get_by_text("No supplier of this council has that name")
+    ).to_be_visible()
+    assert not watch.errors
+
+
+def test_a_name_matching_no_supplier_is_kept_and_quoted_on_the_error_page(
+    page, live_server, demo, log_in
+):
+    """QA: the error page came back with the supplier box empty."""
+    from procure.models import Contract
+
+    before = Contract.objects.count()
+    log_in(page, live_server.url, "demo-officer")
+    page.goto(f"{live_server.url}/c/luton/contracts/new/")
+    page.get_by_label("Supplier (optional)").fill("Ashcrft Joinery 100% <b>")
+    page.get_by_role("button", name="Add contract").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text(
+        "“Ashcrft Joinery 100% <b>” is not a supplier Luton deals with: choose one "
+        "from the list, or leave it empty for a pipeline contract."
+    )
+    box = page.get_by_label("Supplier (optional)")
+    expect(box).to_have_value("Ashcrft Joinery 100% <b>")
+    # Sent again as it is, it is refused again, not taken for no supplier.
+    page.get_by_role("button", name="Add contract").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text(
+        "“Ashcrft Joinery 100% <b>” is not a supplier Luton deals with"
+    )
+    assert Contract.objects.count() == before
+
+
+def test_a_supplier_name_is_listed_as_text_not_html(page, live_server, demo, log_in):
+    _renamed_supplier("Quennell <i>Joinery</i> LLP")
+    log_in(page, live_server.url, "demo-officer")
+    page.goto(f"{live_server.url}/c/luton/contracts/new/")
+    page.get_by_label("Supplier (optional)").fill("quennell")
+    expect(
+        page.get_by_role("option", name="Quennell <i>Joinery</i> LLP", exact=True)
+    ).to_be_visible()
