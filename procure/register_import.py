@@ -39,6 +39,7 @@ from django.db import IntegrityError, router, transaction
 from django.db.models import Exists, OuterRef
 from django.db.models.deletion import Collector
 from django.forms.models import model_to_dict
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from django.utils.text import get_text_list
 from rapidfuzz import fuzz
@@ -50,6 +51,7 @@ from procure.models import (
     Contract,
     ContractKPI,
     ContractStatus,
+    MatchSuggestion,
     ProcurementRoute,
     RegisterImport,
     Supplier,
@@ -61,6 +63,7 @@ from socialvalue.tagging import classify_suppliers
 from spend.export import unneutralise
 from spend.importer import (
     GENERIC_WORDS,
+    _suggest_matches,
     distinctive_words_agree,
     distinctive_words_held,
 )
@@ -236,6 +239,10 @@ FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "ocid": ("OCID", ("ocid", "ocds id")),
 }
 REQUIRED = ("reference", "title", "start_date")
+# A whole-life value outside these is named for a check, not rejected: under
+# £100 is most likely a value in thousands or a placeholder, over £10 billion a
+# slip of digits (a council's largest contracts run to hundreds of millions).
+VALUE_BOUNDS = (Decimal(100), Decimal(10_000_000_000))
 _FORM_TO_FIELD = {"supplier": "supplier_name", "__all__": ""}
 _HEADER_SEARCH_ROWS = 30
 
@@ -363,11 +370,15 @@ class Rejection:
     cells: list[object]
     also: str = ""  # a second column the reason is about, if any
 
-    def message(self, file_name: str) -> str:
+    def message(self, file_name: str = "") -> str:
+        """ "'register.csv' row 5, column "Value": why"; without the file's name
+        "Row 5, …", for a list headed by it (QA: the name on every row)."""
         if self.column and self.also:
             where = f', columns "{self.column}" and "{self.also}"'
         else:
             where = f', column "{self.column}"' if self.column else ""
+        if not file_name:
+            return f"Row {self.row}{where}: {self.reason}"
         return f'"{file_name}" row {self.row}{where}: {self.reason}'
 
 
@@ -406,8 +417,12 @@ class Report:
     changes: list[tuple[str, list[tuple[str, str, str]]]] = field(default_factory=list)
     # Rows created or updated whose supplier name and company number do not quite
     # agree (a name only somewhat like the number's supplier's, or a number not
-    # the named supplier's): worth a check (messages naming file and row).
+    # the named supplier's): worth a check (messages naming the row).
     warnings: list[str] = field(default_factory=list)
+    # Contracts created or updated whose whole-life value is implausible for a
+    # council contract (`VALUE_BOUNDS`): imported, but worth a check (QA: £1.00
+    # and £80,000,000,000.00 came in without comment): (reference, title, value).
+    odd_values: list[tuple[str, str, Decimal]] = field(default_factory=list)
 
     @property
     def rejected(self) -> int:
@@ -487,7 +502,7 @@ def import_register(
     report = Report(file_name=register.file_name)
     only_ours = only_ours and "buyer" in mapping
     # First the rows' values, so what they name is loaded in a few queries.
-    rows: list[tuple[int, list[object], tuple[dict, int] | _Rejected]] = []
+    rows: list[tuple[int, list[object], tuple[dict, list[str]] | _Rejected]] = []
     for row, number in zip(register.rows, register.row_numbers, strict=True):
         report.rows_read += 1
         cells = {name: _cell(row, i) for name, i in mapping.items()}
@@ -506,6 +521,7 @@ def import_register(
             rows.append((number, row, error))
     saved: list[tuple[str, Contract]] = []
     bare_cpv_rows = 0
+    bare_cpv: list[str] = []  # the codes left out for want of a check digit
     reason = f"Imported from {register.file_name}"
 
     def column_of(field_name: str) -> str:
@@ -547,7 +563,8 @@ def import_register(
                 )
                 continue
             held.imported(contract, number, new_supplier)
-            bare_cpv_rows += bare
+            bare_cpv_rows += bool(bare)
+            bare_cpv += bare
             if new_supplier is not None:
                 report.suppliers_created += 1
                 report.new_suppliers.append(new_supplier.name)
@@ -566,15 +583,26 @@ def import_register(
                 before[contract.pk] = snapshot(existing)
             if outcome != "unchanged":
                 saved.append((outcome, contract))
-                if warning:
-                    report.warnings.append(
-                        f'"{register.file_name}" row {number}: {warning}'
+                if contract.value is not None and not (
+                    VALUE_BOUNDS[0] <= contract.value <= VALUE_BOUNDS[1]
+                ):
+                    report.odd_values.append(
+                        (contract.reference, contract.title, contract.value)
                     )
+                if warning:
+                    # The file is named once, above the list.
+                    report.warnings.append(f"Row {number}: {warning}")
         _write_history(saved, user, reason)
         if held.made:  # tagged, as a spend file's new suppliers are
             classify_suppliers(
                 supplier_ids=held.made_ids(), councils=[council], user=user
             )
+            # Near namesakes offered for review, as a spend file's are (QA:
+            # "Ashcrft Joinery LLP" was added and never offered against
+            # "Ashcroft Joinery LLP").
+            near = _suggest_near_matches(held, user=user, reason=reason)
+            if near:
+                report.notes.append(_near_words(near, check_only))
         if saved:
             touched = [contract for _, contract in saved]
             released = release_other_suppliers(
@@ -608,12 +636,8 @@ def import_register(
             f"Only rows whose buyer is {council.short_name} are imported; "
             f"{report.other_buyer} row(s) for other buyers are left out."
         )
-    if bare_cpv_rows:
-        report.notes.append(
-            f"{bare_cpv_rows} row(s) gave CPV codes without their check digit "
-            "(like 45000000 rather than 45000000-7); those codes are left out. "
-            "Add them on the contract with the check digit."
-        )
+    if bare_cpv:
+        report.notes.append(_bare_cpv_words(bare_cpv, bare_cpv_rows))
     if report.total_rows:
         report.notes.append(
             f"{report.totals_text}: a total is not a contract, so it is not imported."
@@ -621,10 +645,50 @@ def import_register(
     return report
 
 
+def _suggest_near_matches(held: _Held, *, user, reason: str) -> list[tuple[str, str]]:
+    """Store near matches between the suppliers this import made and the register
+    as it was, for an officer to confirm on the review page, by the spend
+    importer's own rules (`spend.importer._suggest_matches`). Returns the pairs
+    suggested: (new name, the name in the register)."""
+    made = {s.normalised_name: s.pk for s in held.made.values()}
+    ours = set(made.values())
+    # As the spend importer reads it: of suppliers sharing a normalised name,
+    # the verified, else the oldest, stands for it (the last here).
+    register = {
+        name: pk
+        for name, pk in Supplier.objects.order_by("verified", "-pk").values_list(
+            "normalised_name", "pk"
+        )
+        if pk not in ours
+    }
+    _suggest_matches(made, register, user=user, reason=reason)
+    pairs = []
+    for chunk in _chunks(ours):
+        pairs += MatchSuggestion.objects.filter(
+            supplier_id__in=chunk, dismissed_at__isnull=True
+        ).values_list("supplier__name", "candidate__name")
+    return sorted(pairs)
+
+
+def _near_words(pairs: list[tuple[str, str]], check_only: bool) -> str:
+    shown = [f"“{new}” (like “{old}”)" for new, old in pairs[:5]]
+    if len(pairs) > 5:
+        shown.append(f"{len(pairs) - 5} more")
+    one = len(pairs) == 1
+    offered = "it is" if one else "they are"
+    return (
+        f"{len(pairs)} of the new suppliers {'has' if one else 'have'} a name close "
+        f"to one already in the register: {get_text_list(shown, 'and')}. "
+        f"{'Once imported, ' if check_only else ''}{offered} offered on the Review "
+        "page, under “Possibly the same organisation”, to merge or to note as a "
+        "different organisation."
+    )
+
+
 _CHUNK = 500  # values in one IN (...), well inside SQLite's limit
 
 
-def _chunks(values: set[str]):
+def _chunks(values: set):
     ordered = sorted(values)
     for at in range(0, len(ordered), _CHUNK):
         yield ordered[at : at + _CHUNK]
@@ -858,7 +922,8 @@ class UndoRefused(Exception):
 def undo_blockers(record: RegisterImport) -> list[str]:
     """Why the import cannot be undone now ([] if it can): it was undone already,
     or undoing would lose or garble work done since: a contract it added or
-    updated edited, imported again or deleted; a contract it added given social
+    updated edited or imported again; one it updated deleted (one it added,
+    deleted since, is skipped: the undo would delete it); a contract it added given social
     value commitments, KPIs or hand decisions on payments (linked or taken off),
     which would be deleted with it; a contract whose supplier it changed given
     payments by hand since; the supplier a contract had before gone from the
@@ -882,16 +947,21 @@ def undo_blockers(record: RegisterImport) -> list[str]:
         {e["after"]["supplier"] for e in entries}
         | {e["before"]["supplier"] for e in record.updated}
     )
-    gone, changed, kept, handled, lost = [], [], [], [], []
+    gone, changed, edited, kept, handled, lost = [], [], [], [], [], []
+    added = {e["id"] for e in record.created}
     for entry in entries:
         contract = held.get(entry["id"])
         if contract is None:
-            gone.append(str(entry["after"]["reference"]))
+            # One it added, deleted since, is what the undo would do anyway
+            # (QA: one deleted contract blocked the undo for good); one it
+            # updated cannot be put back.
+            if entry["id"] not in added:
+                gone.append(str(entry["after"]["reference"]))
             continue
         after = dict(entry["after"])
         after["supplier"] = kept_as.get(after["supplier"], after["supplier"])
         if snapshot(contract) != after:
-            changed.append(contract.reference)
+            (edited if entry["id"] in added else changed).append(contract.reference)
     for entry in record.created:
         contract = held.get(entry["id"])
         if contract is not None and (
@@ -913,8 +983,21 @@ def undo_blockers(record: RegisterImport) -> list[str]:
             f"{_listed(changed)} {_has(changed)} been changed since (edited, or "
             "imported again): undoing would lose that."
         )
+    if edited:
+        them = "it" if len(edited) == 1 else "them"
+        reasons.append(
+            f"{_listed(edited)}, added by the import, {_has(edited)} been changed "
+            f"since (edited, or imported again): undoing would delete {them} and "
+            f"lose that. To undo the import, first delete {them} (“Delete this "
+            f"contract” on the contract's page), or put back the details the "
+            f"import gave {them}."
+        )
     if gone:
-        reasons.append(f"{_listed(gone)} {_has(gone)} been deleted since.")
+        reasons.append(
+            f"{_listed(gone)}, updated by the import, {_has(gone)} been deleted "
+            "since: undoing cannot put "
+            f"{'it' if len(gone) == 1 else 'them'} back as before."
+        )
     if kept:
         reasons.append(
             f"{_listed(kept)}, added by the import, now {_has(kept)} social value "
@@ -1016,16 +1099,17 @@ def undo(record: RegisterImport, user) -> tuple[int, int]:
             contract._change_reason = reason
             contract.save()
             suppliers.add(contract.supplier_id)
-        added = [held[entry["id"]] for entry in record.created]
+        # Those deleted since are skipped: deleting them was the undo's job.
+        added = [held[e["id"]] for e in record.created if e["id"] in held]
         for contract in added:
             contract._history_user = user
             contract._change_reason = reason
             contract._relinked_by_caller = True  # once, below, not per contract
-        # Deleted together, as Model.delete deletes one: what goes with them
-        # (history of their links, say) in a query per kind, not per contract.
-        collector = Collector(using=router.db_for_write(Contract), origin=record)
-        collector.collect(added)
-        collector.delete()
+        # Out of the linking rule's reach before it runs (no supplier: they
+        # cover no payment), so the payments they held are recorded as moved
+        # from them, by reference, not as having had no contract (QA). Their
+        # deletion's history keeps the supplier they had (these copies).
+        Contract.objects.filter(pk__in=[c.pk for c in added]).update(supplier=None)
         suppliers.discard(None)
         if suppliers:
             relink_suppliers(
@@ -1033,11 +1117,16 @@ def undo(record: RegisterImport, user) -> tuple[int, int]:
                 cause=f"when the register import of “{record.file_name}” was undone",
                 user=user,
             )
+        # Deleted together, as Model.delete deletes one: what goes with them
+        # (history of their links, say) in a query per kind, not per contract.
+        collector = Collector(using=router.db_for_write(Contract), origin=record)
+        collector.collect(added)
+        collector.delete()
         record.undone_at = timezone.now()
         record.undone_by = user
         record._history_user = user
         record.save()
-    return len(record.created), len(record.updated)
+    return len(added), len(record.updated)
 
 
 def _report_links(report: Report, result) -> None:
@@ -1084,7 +1173,7 @@ def _text(cells: dict[str, object], name: str) -> str:
     return unneutralise(clean_text(cells.get(name))) if name in cells else ""
 
 
-def _values(cells: dict[str, object], today: date) -> tuple[dict, int]:
+def _values(cells: dict[str, object], today: date) -> tuple[dict, list[str]]:
     """The row's values in the contract form's terms, or _Rejected."""
     values: dict[str, object] = {}
     for name in ("reference", "title", "department", "ocid"):
@@ -1111,11 +1200,11 @@ def _values(cells: dict[str, object], today: date) -> tuple[dict, int]:
             values[name] = _amount(cells, name)
     if "award_method" in cells:
         values["award_method"] = _award_method(_text(cells, "award_method"))
-    bare = 0
+    bare: list[str] = []
     if "cpv_codes" in cells:
         codes = split_codes(_text(cells, "cpv_codes"))
         kept = [c for c in codes if not _BARE_CPV.match(c)]
-        bare = int(len(kept) < len(codes))
+        bare = [c for c in codes if _BARE_CPV.match(c)]
         values["cpv_codes"] = ", ".join(kept)
     if "route" in cells:
         values["route"] = _route(_text(cells, "route"))
@@ -1126,6 +1215,22 @@ def _values(cells: dict[str, object], today: date) -> tuple[dict, int]:
     values["company_number"] = _company_number(_text(cells, "company_number"))
     values["company_number_given"] = _text(cells, "company_number")  # as written
     return values, bare
+
+
+def _bare_cpv_words(codes: list[str], rows: int) -> str:
+    """The CPV codes left out for want of their check digit, said once. The
+    digit is not worked out here: LocalSpend holds no CPV list to take it from
+    (QA: Contracts Finder's export writes every code without it)."""
+    different = len(set(codes))
+    kinds = f" ({different:,} different)" if different < len(codes) else ""
+    return (
+        f"{len(codes):,} CPV code{pluralize(len(codes))}{kinds} on {rows:,} "
+        f"row{pluralize(rows)} {pluralize(len(codes), 'has,have')} no check digit "
+        "(45000000 rather than 45000000-7), as Contracts Finder's exports write "
+        "them, so they are left out; the rest of each row is imported. To keep "
+        "them, add each code with its check digit (from the CPV list) on the "
+        "contract's page, or in the file before importing it."
+    )
 
 
 def _value(cells: dict[str, object]):

@@ -1,12 +1,12 @@
 from urllib.parse import urlencode
 
 import django_tables2 as tables
-from django.db.models import Case, F, IntegerField, Value, When
+from django.db.models import Case, DateField, F, IntegerField, Q, Value, When
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from councils.templatetags.money import gbp
+from councils.templatetags.money import gbp, gbp_short
 from procure.models import Contract, ContractStatus, Supplier
 from socialvalue.models import TAG_VALUES
 from spend.tables import MoneyColumn
@@ -111,6 +111,34 @@ def _tag(colour: str, label: str):
 
 STATUS_COLOURS = {"pipeline": "purple", "active": "green", "ended": "grey"}
 
+# From here a list's amount is shortened ("£80.0bn", "£1.2m"), the exact amount
+# kept for a screen reader and on hover (QA: £80,000,000,000.00 in two columns
+# made the contracts list wider than a laptop's screen).
+SHORTEN_FROM = 1_000_000
+
+
+def list_money(value):
+    """An amount for a list's cell: to the penny under £1 million, shortened
+    from it (the exact amount on hover and for a screen reader)."""
+    if value is None or abs(value) < SHORTEN_FROM:
+        return gbp(value)
+    exact = gbp(value)
+    return format_html(
+        '<span title="{}" aria-hidden="true">{}</span>'
+        '<span class="govuk-visually-hidden">{}</span>',
+        exact,
+        gbp_short(value),
+        exact,
+    )
+
+
+# What the list's first order says of itself (QA: "Ends (descending)" put
+# pipeline notices ending in 2041 first).
+DUE_ORDER_WORDS = (
+    "contracts still running first, ending soonest at the top; then pipeline "
+    "notices, by end date; then contracts that have ended, most recent first"
+)
+
 
 class ContractTable(tables.Table):
     """A council's contracts with spend to date (`Contract.objects.with_spend()`)."""
@@ -120,6 +148,7 @@ class ContractTable(tables.Table):
     cards = True
 
     item_names = "contracts"  # counted under the table: "(40 contracts)"
+    compact = True  # six columns beside the filters: smaller text, to fit
 
     reference = tables.Column(verbose_name="Contract")
     supplier = tables.Column(default="—", order_by=("supplier__name",))
@@ -127,6 +156,10 @@ class ContractTable(tables.Table):
     end_date = tables.DateColumn(format="j M Y", verbose_name="Ends", default="—")
     value = MoneyColumn(verbose_name="Value")
     spend_to_date = MoneyColumn(verbose_name="Spend to date")
+    # The list's first order (`order_due`), not a column shown.
+    due = tables.Column(
+        verbose_name="Ending soonest", visible=False, accessor="end_date"
+    )
 
     class Meta:
         model = Contract
@@ -138,16 +171,58 @@ class ContractTable(tables.Table):
             "end_date",
             "value",
             "spend_to_date",
+            "due",
         )
         empty_text = "No contracts match."
 
     def render_reference(self, value, record):
+        # A long reference (Contracts Finder's) wraps, not widen the table.
         return format_html(
-            '<a class="govuk-link" href="{}">{}</a><br>{}',
+            '<a class="govuk-link ls-long-text" href="{}">{}</a><br>{}',
             record.get_absolute_url(),
             value,
             record.title,
         )
+
+    def render_value(self, value):
+        return list_money(value)
+
+    def order_due(self, queryset, is_descending: bool):
+        """What an officer wants first: the contracts still running, ending
+        soonest first (no end date after them); then pipeline notices, by end
+        date; then the contracts that have ended (by status or by date), the
+        most recent first. Descending turns it all round."""
+        today = timezone.localdate()
+        ended = Q(status=ContractStatus.ENDED) | Q(end_date__lt=today)
+        group = Case(
+            When(status=ContractStatus.PIPELINE, then=Value(1)),
+            When(ended, then=Value(2)),
+            default=Value(0),
+            output_field=IntegerField(),
+        )
+        coming = Case(
+            When(Q(status=ContractStatus.PIPELINE) | ~ended, then=F("end_date")),
+            output_field=DateField(),
+        )
+        gone = Case(
+            When(ended & ~Q(status=ContractStatus.PIPELINE), then=F("end_date")),
+            output_field=DateField(),
+        )
+        keys = [
+            F("due_group").asc(),
+            F("due_coming").asc(nulls_last=True),
+            F("due_gone").desc(nulls_last=True),
+            F("reference").asc(),
+        ]
+        if is_descending:
+            keys = [
+                F("due_group").desc(),
+                F("due_coming").desc(nulls_first=True),
+                F("due_gone").asc(nulls_first=True),
+                F("reference").desc(),
+            ]
+        annotated = queryset.annotate(due_group=group, due_coming=coming, due_gone=gone)
+        return annotated.order_by(*keys), True
 
     def order_status(self, queryset, is_descending: bool):
         """By the status shown (`Contract.current_status`): an active contract
@@ -175,11 +250,11 @@ class ContractTable(tables.Table):
 
     def render_spend_to_date(self, value, record):
         if not record.value:
-            return gbp(value)
+            return list_money(value)
         share = value * 100 / record.value
         return format_html(
             '{}<br><span class="govuk-body-s">{}% of value</span>',
-            gbp(value),
+            list_money(value),
             f"{share:.0f}",
         )
 

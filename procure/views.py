@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import json
+import re
 from calendar import monthrange
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import chain
@@ -211,9 +213,15 @@ def supplier_detail(request: HttpRequest, council: Council, pk: int) -> HttpResp
         "tag_history": _tag_history(supplier, council, people),
         "suggestion_history": _suggestion_history(supplier, council, people),
         "name_history": _name_history(supplier, council, people),
-        "suggestions": supplier.match_suggestions.filter(
-            dismissed_at__isnull=True
-        ).select_related("candidate"),
+        "suggestions": supplier.match_suggestions.filter(dismissed_at__isnull=True)
+        .select_related("candidate")
+        .annotate(
+            # The candidate's page can be opened here (one this council deals
+            # with), so its name links to it.
+            candidate_here=Exists(
+                Supplier.objects.dealt_with_by(council).filter(pk=OuterRef("candidate"))
+            )
+        ),
         "different": _decided_different(supplier, council, people),
         "merges": _merges_into(supplier, council, people, request.user),
     }
@@ -829,8 +837,10 @@ def contract_list(request: HttpRequest, council: Council) -> HttpResponse:
     broken_link = not valid and any(
         name in filterset.form.errors for name in ("measure", "social_value")
     )
+    # First the contracts still running, ending soonest (QA: "Ends, latest
+    # first" put pipeline notices ending in 2041 on page 1 after an import).
     table = ContractTable(
-        contracts.none() if broken_link else filterset.qs, order_by="-end_date"
+        contracts.none() if broken_link else filterset.qs, order_by="due"
     )
     wants_csv = request.GET.get("format") == "csv"
     if wants_csv and valid:
@@ -838,12 +848,23 @@ def contract_list(request: HttpRequest, council: Council) -> HttpResponse:
 
         order(request, table)  # sorted as shown
         return contract_register_csv(
-            council, table.data.data, filterset.describe(), table.order_by
+            council,
+            table.data.data,
+            filterset.describe(),
+            [_Order(o) for o in table.order_by],
         )
     paginate(request, table, 50)
     query = request.GET.copy()
     query.pop("page", None)
+    first_order = query.copy()
+    first_order.pop("sort", None)
     query["format"] = "csv"
+    # Searched: the deleted contracts the search finds, by the list's own rule
+    # (QA: "1 deleted contract" said of one unlike the search).
+    deleted = Contract.history.filter(council_id=council.pk, history_type="-")
+    search = filterset.form.cleaned_data.get("q", "") if valid else ""
+    if search:
+        deleted = filterset.filter_search(deleted, "q", search)
     context = {
         "council": council,
         "table": table,
@@ -852,14 +873,53 @@ def contract_list(request: HttpRequest, council: Council) -> HttpResponse:
         # right, so the file never holds contracts the officer meant to leave out.
         "csv_query": query.urlencode() if valid else "",
         "csv_count": table.paginator.count if valid else 0,
-        "deleted_count": Contract.history.filter(
-            council_id=council.pk, history_type="-"
-        ).count(),
+        "deleted_count": deleted.count(),
+        "search": search,
         "broken_link": broken_link,
+        "order_words": _order_words(table.order_by),
+        "first_order": None
+        if [o.bare for o in table.order_by] == ["due"]
+        and not table.order_by[0].is_descending
+        else first_order.urlencode(),
     }
     # Asked for the file with filters that are not valid: the page, saying why.
     status = 400 if wants_csv else 200
     return render(request, "procure/contract_list.html", context, status=status)
+
+
+@dataclass(frozen=True)
+class _Order:
+    """A sort of the contracts list as the download's preamble words it: its
+    own words for the first order ("due"), which is no column's."""
+
+    order: object
+
+    @property
+    def bare(self) -> str:
+        bare = self.order.bare
+        return _order_words([self.order]) if bare == "due" else bare
+
+    @property
+    def is_descending(self) -> bool:
+        return self.order.is_descending
+
+
+def _order_words(order_by) -> str:
+    """The contracts list's order in words, for the page and its download."""
+    from procure.exports import _SORTED_BY
+    from procure.tables import DUE_ORDER_WORDS
+
+    words = []
+    for o in order_by:
+        if o.bare == "due":
+            words.append(
+                f"the reverse of: {DUE_ORDER_WORDS}"
+                if o.is_descending
+                else DUE_ORDER_WORDS
+            )
+        else:
+            words.append(_SORTED_BY.get(o.bare, (o.bare, o.bare))[o.is_descending])
+    return "; ".join(words)
 
 
 @council_view(Capability.VIEW)
@@ -1148,11 +1208,21 @@ def _changes(model, records: list, names: dict[int, str], who=None) -> list[dict
                 "when": newer.history_date,
                 "who": who(newer) if who else newer.history_user,
                 "kind": newer.get_history_type_display(),
-                "reason": newer.history_change_reason,
+                "reason": readable_reason(newer.history_change_reason),
                 "changes": changes,
             }
         )
     return rows
+
+
+_RECORD_NUMBER = re.compile(r" \(#\d+\)")
+
+
+def readable_reason(reason: str | None) -> str | None:
+    """A history record's reason as people read it: without the record numbers
+    a merge writes into it ("Merged into Ashcroft Joinery LLP (#31)"; QA:
+    internal ids on the page). The record keeps them, for an audit."""
+    return _RECORD_NUMBER.sub("", reason) if reason else reason
 
 
 def _shared_who(council: Council, people: People | None = None):
@@ -1201,7 +1271,7 @@ def _name_history(
             "who": people.name(
                 record.history_user_id, record.history_user, here=True, nobody=None
             ),
-            "reason": record.history_change_reason or "",
+            "reason": readable_reason(record.history_change_reason) or "",
         }
         for record in records
     ]
@@ -1307,7 +1377,7 @@ def _tag_history(
         if h.history_type == "-":
             what = f"{value} removed" + (f" ({by})" if by else "")
             if h.history_change_reason:  # a merge, say
-                what += f": {h.history_change_reason}"
+                what += f": {readable_reason(h.history_change_reason)}"
         else:
             source = h.get_source_display().lower()
             if before is not None and before != h.value:  # QA: "was" left unsaid
@@ -1329,7 +1399,7 @@ def _tag_history(
         if h.history_type == "-":
             what = f"{by} removed the officer's decision ({value})"
             # The reason for removing it (none before removals asked for one).
-            why = h.history_change_reason
+            why = readable_reason(h.history_change_reason)
             if why and why != OLD_REMOVAL_WORDS:
                 if readable:
                     what += f", because “{why}”"
@@ -1509,7 +1579,7 @@ def contract_delete(request: HttpRequest, council: Council, pk: int) -> HttpResp
 
 
 def _deleted_words(contract: Contract, went, lines: int) -> str:
-    words = f"Deleted contract {contract.reference}, {contract.title}."
+    words = f"Deleted contract {contract.reference}, {_full_stop(contract.title)}"
     if not lines:
         return words
     parts = [
@@ -1574,6 +1644,13 @@ def _after_save(request: HttpRequest, contract: Contract, verb: str) -> None:
         )
 
 
+def _full_stop(text: str) -> str:
+    """The text ended as a sentence: a full stop added unless it has one (or
+    another end: "?", "!", "…")."""
+    text = text.rstrip()
+    return text if text.endswith((".", "?", "!", "…")) else f"{text}."
+
+
 def _linked_words(contract: Contract, verb: str, result: LinkResult, lines: int) -> str:
     """What saving the contract did to its payments, from `result` (with its
     moves) and the `lines` it now holds: those newly linked (and in all), which
@@ -1587,9 +1664,10 @@ def _linked_words(contract: Contract, verb: str, result: LinkResult, lines: int)
     gained = [(before, n) for before, after, n, _ in moves if after == contract.pk]
     lost = [(after, n) for before, after, n, _ in moves if before == contract.pk]
     newly = sum(n for _, n in gained)
-    said = f"{verb} contract {contract.reference}. "
+    # A reference ending in a full stop is not given a second (QA: "Centre..").
+    said = f"{verb} contract {_full_stop(contract.reference)} "
     if newly == lines:
-        said += f"{lines} payment{pluralize(lines)} linked to it"
+        said += f"{lines or 'No'} payment{pluralize(lines)} linked to it"
     else:
         said += (
             f"{newly or 'No'} payment{pluralize(newly)} newly linked to it "
@@ -2076,8 +2154,6 @@ def contract_import(request: HttpRequest, council: Council) -> HttpResponse:
 
     The file is kept (spend.storage) between the steps; the later steps name it by
     its hash, checked to be under this council's folder."""
-    import re
-
     from procure import register_import
     from procure.forms import ContractImportUploadForm
     from spend.export import csv_response
@@ -2197,7 +2273,8 @@ def contract_import(request: HttpRequest, council: Council) -> HttpResponse:
         report=report,
         register=register,
         rejected_kept=rejected_kept,
-        messages_shown=[r.message(register.file_name) for r in report.rejections],
+        # The file named once, above the list (QA: on every row, noisy).
+        messages_shown=[r.message() for r in report.rejections],
         checking=checking,
         changed_since=changed_since,
         just_imported=just_imported,
@@ -2233,10 +2310,17 @@ def contract_import_undo(request: HttpRequest, council: Council, pk: int):
             messages.error(request, str(refusal))
             return redirect(request.path)
         done = []
+        gone = len(record.created) - deleted  # deleted by hand since: skipped
         if deleted:
             done.append(
                 f"the {deleted:,} contract{pluralize(deleted)} it added "
                 f"{pluralize(deleted, 'was,were')} deleted"
+                + (f" ({gone:,} more had been deleted already)" if gone else "")
+            )
+        elif gone:
+            done.append(
+                f"the {gone:,} contract{pluralize(gone)} it added had been "
+                "deleted already"
             )
         if restored:
             done.append(
@@ -2246,19 +2330,28 @@ def contract_import_undo(request: HttpRequest, council: Council, pk: int):
             )
         messages.success(
             request,
-            f"Undid the import of “{record.file_name}”: {' and '.join(done)}.",
+            f"Undid the import of “{record.file_name}”: "
+            f"{get_text_list(done, 'and') or 'there was nothing left to change'}.",
         )
         return redirect("procure:contract-import", council.slug)
     people = People(council)
+    added = Contract.objects.filter(
+        council=council, pk__in=[e["id"] for e in record.created]
+    ).order_by("reference")
+    held_ids = set(added.values_list("pk", flat=True))
     context = {
         "council": council,
         "record": record,
         "by": people.name(record.imported_by_id, record.imported_by, here=True),
         "undone_by": people.name(record.undone_by_id, record.undone_by, here=True),
         "blockers": register_import.undo_blockers(record),
-        "added": Contract.objects.filter(
-            council=council, pk__in=[e["id"] for e in record.created]
-        ).order_by("reference"),
+        "added": added,
+        # Those it added deleted since: the undo skips them (QA: they blocked it).
+        "added_gone": sorted(
+            str(e["after"]["reference"])
+            for e in record.created
+            if e["id"] not in held_ids
+        ),
         "put_back": Contract.objects.filter(
             council=council, pk__in=[e["id"] for e in record.updated]
         ).order_by("reference"),

@@ -127,16 +127,22 @@ def test_the_whole_register_downloads_with_a_preamble_and_its_money_to_the_penny
     assert rows[:7] == [
         ["Council", "Luton Borough Council"],
         ["Filters", "none"],
-        ["Sorted by", "end date, latest first"],
+        [
+            "Sorted by",
+            "contracts still running first, ending soonest at the top; then "
+            "pipeline notices, by end date; then contracts that have ended, most "
+            "recent first",
+        ],
         ["Contracts", "3"],
         ["Exported on", today.strftime("%d/%m/%Y")],
         [],
         HEADER,
     ]
-    # Latest end first, as the page lists them; Knowsley's contract never.
-    assert _references(rows) == ["LBC-1", "LBC-3", "LBC-2"]
+    # Running contracts ending soonest first, as the page lists them; Knowsley's
+    # contract never.
+    assert _references(rows) == ["LBC-3", "LBC-1", "LBC-2"]
     care = register["care"]
-    assert rows[7] == [
+    assert rows[8] == [
         "LBC-1",
         "Home care",
         "Wardown Care Ltd",
@@ -153,7 +159,7 @@ def test_the_whole_register_downloads_with_a_preamble_and_its_money_to_the_penny
         "2",
     ]
     assert rows[9][5] == "Ended" and rows[9][9] == "900000.00"
-    assert rows[8][9:14] == ["45000.50", "", "0.00", "0.0", "0"]
+    assert rows[7][9:14] == ["45000.50", "", "0.00", "0.0", "0"]
 
 
 def test_the_download_keeps_the_filters_and_the_order_across_every_page(
@@ -388,7 +394,7 @@ def test_a_sort_by_no_such_column_keeps_the_lists_own_order(
     """Not rows in no order, and a file "not sorted": the list's default stands."""
     client.force_login(viewer)
     rows = _csv(client.get(_url(council), {"sort": "nonsense", "format": "csv"}))
-    assert rows[2] == ["Sorted by", "end date, latest first"]
-    assert _references(rows) == ["LBC-1", "LBC-3", "LBC-2"]
+    assert rows[2][1].startswith("contracts still running first")
+    assert _references(rows) == ["LBC-3", "LBC-1", "LBC-2"]
     page = client.get(_url(council), {"sort": "-title,nonsense"}).content.decode()
-    assert re.findall(r">(LBC-\d)</a>", page) == ["LBC-1", "LBC-3", "LBC-2"]
+    assert re.findall(r">(LBC-\d)</a>", page) == ["LBC-3", "LBC-1", "LBC-2"]

@@ -207,3 +207,44 @@ def test_a_former_members_shared_decision_says_so_and_keeps_its_reason_back(
     assert "Set by a former member of Luton" in form
     assert "for a reason not shown here" in form
     assert "reason given there" not in form
+
+
+def test_a_merges_history_names_suppliers_without_record_numbers(
+    client, council, council_officer, make_supplier, make_line
+):
+    """QA: "(Supplier Ashcroft Joinery Services (#276) merged into Ashcroft
+    Joinery LLP)" and "Merge into Ashcroft Joinery LLP (#31) undone": internal
+    ids on the supplier's and the contract's pages."""
+    from procure.models import SupplierMerge
+
+    kept = make_supplier(name="Ashcroft Joinery LLP")
+    dupe = make_supplier(name="Ashcroft Joinery Services")
+    make_line(council, supplier=dupe)
+    make_line(council, supplier=kept)
+    contract = Contract.objects.create(
+        council=council,
+        reference="QA-701",
+        title="Joinery",
+        supplier=dupe,
+        start_date=date(2025, 4, 1),
+    )
+    client.force_login(council_officer)
+    client.post(
+        reverse("procure:supplier-merge", args=[council.slug, dupe.pk, kept.pk]),
+        {"reason": "Same firm"},
+    )
+    record = SupplierMerge.objects.get()
+    client.post(reverse("procure:merge-undo", args=[council.slug, record.pk]))
+    supplier_page = _text(
+        client.get(reverse("procure:supplier-detail", args=[council.slug, dupe.pk]))
+    )
+    contract_page = _text(
+        client.get(reverse("procure:contract-detail", args=[council.slug, contract.pk]))
+    )
+    for page in (supplier_page, contract_page):
+        assert "(#" not in page
+    assert "Merge into Ashcroft Joinery LLP undone" in supplier_page
+    assert (
+        "Supplier Ashcroft Joinery Services merged into Ashcroft Joinery LLP"
+        in contract_page
+    )

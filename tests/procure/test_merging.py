@@ -359,8 +359,7 @@ def test_a_merged_suppliers_tag_history_names_the_merge(
         reverse("procure:supplier-detail", args=[council.slug, dupe.pk])
     ).content.decode()
     assert (
-        f"removed (bob-officer): Supplier {dupe.name} (#{dupe.pk}) merged into "
-        f"{kept.name}"
+        f"removed (bob-officer): Supplier {dupe.name} merged into {kept.name}"
     ) in page
 
 

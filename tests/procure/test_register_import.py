@@ -372,7 +372,11 @@ def test_the_page_uploads_previews_imports_and_gives_the_rejected_rows(
     assert result.status_code == 200
     report = result.context["report"]
     assert (report.rows_read, report.created, report.rejected) == (9, 3, 6)
-    assert b"row 5, column" in result.content
+    assert b"Row 5, column" in result.content
+    # The file is named once above the list, not on every row (QA: noisy).
+    listed = result.content.decode().split('id="rejected-rows"')[1].split("</ul>")[0]
+    assert "register.csv" not in listed and listed.count("<li>") == 6
+    assert '<p class="govuk-body">In “register.csv”:</p>' in result.content.decode()
     csv = client.post(
         _url(council), {"step": "rejected", "kept": result.context["rejected_kept"]}
     )
@@ -809,7 +813,7 @@ def test_a_number_of_a_supplier_only_somewhat_like_the_name_imports_with_a_warni
     assert Contract.objects.get(reference="QA-020").supplier == amber
     assert Contract.objects.get(reference="QA-021").supplier == bt
     assert len(report.warnings) == 2
-    assert report.warnings[0].startswith('"register.csv" row 2: ')
+    assert report.warnings[0].startswith("Row 2: ")
     assert '"Amber Cleaning Limited"' in report.warnings[0]
     assert '"Amber Security Ltd"' in report.warnings[0]
 
@@ -893,7 +897,7 @@ def test_the_result_page_says_total_rows_and_supplier_warnings(
     assert re.search(r'id="rows-total">1<', page)
     assert "Every row is accounted for" in page
     assert "Suppliers to check" in page and "Amber Security Ltd" in page
-    assert 'row 3, columns "Supplier Name" and "Company Number"' in (
+    assert 'Row 3, columns "Supplier Name" and "Company Number"' in (
         page.replace("&quot;", '"')
     )
 

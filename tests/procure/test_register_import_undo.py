@@ -93,6 +93,14 @@ def test_payments_go_back_to_the_contract_they_were_linked_to(
     register_import.undo(report.record, council_officer)
     line.refresh_from_db()
     assert line.contract == older
+    # QA: "… that had no contract linked here when the register import … was
+    # undone", though they had been on the contract the undo deleted.
+    assert older.link_changes.order_by("pk").last().what == (
+        "1 payment (£700.00) moved here from contract LBC-001 when the register "
+        "import of “register.csv” was undone"
+    )
+    gone = Contract.history.get(reference="LBC-001", history_type="-")
+    assert gone.supplier_id == supplier.pk  # deleted as it was
 
 
 def test_a_contract_changed_since_stops_the_undo_and_is_named(
@@ -129,20 +137,94 @@ def test_a_later_import_of_the_same_contracts_stops_the_earlier_ones_undo(
     assert register_import.undo_blockers(first.record) == []
 
 
-def test_an_added_contract_given_kpis_or_deleted_since_stops_the_undo(
-    council, council_officer
-):
+def test_an_added_contract_given_kpis_stops_the_undo(council, council_officer):
     report = _import(council, GOOD, council_officer)
     added = Contract.objects.get(reference="LBC-002")
     ContractKPI.objects.create(contract=added, name="Fill rate", target="95%")
-    Contract.objects.get(reference="LBC-003").delete()
     reasons = register_import.undo_blockers(report.record)
     assert reasons == [
-        "Contract LBC-003 has been deleted since.",
         "Contract LBC-002, added by the import, now has social value commitments, "
         "KPIs or payments linked or taken off by hand, which undoing would delete "
         "with it.",
     ]
+
+
+def test_an_added_contract_deleted_since_does_not_stop_the_undo(
+    client, council, council_officer, held
+):
+    """QA: deleting one contract the import added blocked undoing it for good,
+    though the undo would have deleted it anyway."""
+    report = _import(council, GOOD, council_officer)
+    gone = Contract.objects.get(reference="LBC-003")
+    gone._history_user = council_officer
+    gone._change_reason = "Entered by mistake"
+    gone.delete()
+    assert register_import.undo_blockers(report.record) == []
+    url = reverse("procure:contract-import-undo", args=[council.slug, report.record.pk])
+    client.force_login(council_officer)
+    page = client.get(url).content.decode()
+    assert "Undo the import</button>" in page
+    assert "1 contract it added has been deleted since (LBC-003)" in page
+    assert "The 1 contract it added will be deleted" in page
+
+    done = client.post(url, follow=True).content.decode()
+    assert (
+        "Undid the import of “register.csv”: the 1 contract it added was deleted "
+        "(1 more had been deleted already) and the 1 contract it updated was put "
+        "back as it was." in done
+    )
+    assert list(Contract.objects.values_list("reference", flat=True)) == ["LBC-001"]
+    held.refresh_from_db()
+    assert held.value == Decimal("100000.00")
+    undone = Contract.history.get(reference="LBC-002", history_type="-")
+    assert undone.history_user == council_officer
+    assert undone.history_change_reason == "Undoing the import of register.csv"
+    report.record.refresh_from_db()
+    assert report.record.undone_at is not None
+
+
+def test_only_deleted_added_contracts_leave_nothing_to_change(council, council_officer):
+    report = _import(council, GOOD[1:], council_officer)
+    for contract in Contract.objects.all():
+        contract.delete()
+    assert register_import.undo_blockers(report.record) == []
+    assert register_import.undo(report.record, council_officer) == (0, 0)
+
+
+def test_an_updated_contract_deleted_since_stops_the_undo(
+    council, council_officer, held
+):
+    report = _import(council, GOOD, council_officer)
+    Contract.objects.get(reference="LBC-001").delete()
+    assert register_import.undo_blockers(report.record) == [
+        "Contract LBC-001, updated by the import, has been deleted since: undoing "
+        "cannot put it back as before."
+    ]
+    with pytest.raises(register_import.UndoRefused):
+        register_import.undo(report.record, council_officer)
+
+
+def test_an_edited_added_contract_stops_the_undo_and_says_how_to_clear_it(
+    client, council, council_officer
+):
+    report = _import(council, GOOD, council_officer)
+    added = Contract.objects.get(reference="LBC-002")
+    added.title = "Agency staff (social care)"
+    added.save()
+    reasons = register_import.undo_blockers(report.record)
+    assert reasons == [
+        "Contract LBC-002, added by the import, has been changed since (edited, or "
+        "imported again): undoing would delete it and lose that. To undo the "
+        "import, first delete it (“Delete this contract” on the contract's page), "
+        "or put back the details the import gave it."
+    ]
+    url = reverse("procure:contract-import-undo", args=[council.slug, report.record.pk])
+    client.force_login(council_officer)
+    page = client.get(url).content.decode()
+    assert "To undo the import, first delete it" in page
+    added.delete()  # as the page says: then the undo may go ahead
+    assert register_import.undo_blockers(report.record) == []
+    assert register_import.undo(report.record, council_officer) == (2, 0)
 
 
 def test_checking_records_nothing_to_undo(council, council_officer):

@@ -283,11 +283,6 @@ def test_a_possible_duplicate_below_100_gives_its_share_of_words(
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs procure.views.supplier_detail to annotate each suggestion's "
-    "candidate_here, as review_queue does (owned by another helper)",
-)
 def test_a_possible_duplicate_links_to_the_other_suppliers_page(
     client, council, viewer, near_pair
 ):
