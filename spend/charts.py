@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from councils.periods import month_end, month_start
-from councils.templatetags.money import MINUS, gbp
+from councils.periods import add_months, month_end, month_start
+from councils.templatetags.money import MINUS, gbp, gbp_short
 from spend.dashboard import DirectorateRow, Trend, month_of
 
 # The trend table's column of the share: what a point on the chart links to.
@@ -55,6 +55,11 @@ class Chart:
     # Nothing to draw: the page says so in the summary, with no chart (QA: an
     # empty period drew axes from £-1 to £6).
     empty: bool = False
+    # The first and last month the rows hold (the trend's: spend, projection
+    # and target trajectory), naming its CSV file; None: the period's.
+    span: tuple[date, date] | None = None
+    # Said under the chart when the page draws it narrow (`_narrow`).
+    narrow_note: str = ""
 
     @property
     def linked(self) -> bool:
@@ -108,6 +113,30 @@ def _text(value: Decimal | None) -> str | None:
 
 def _pct(value: Decimal | None) -> str:
     return "no data" if value is None else f"{value}%"
+
+
+# Each measure's name in a hover label, where the long one would not fit.
+SHORT_NAMES = {
+    "local": "Local",
+    "wider": "Wider area",
+    "sme": "SME",
+    "vcse": "VCSE",
+    "living_wage": "Living Wage",
+}
+
+
+def _hover_share(metric, point, so_far: bool = False) -> str:
+    """A month's hover line: the measure, its share and the amounts, as "Local
+    share: 26.9% (£1.2m of £4.5m)" (QA: "Share : 26.9%" named no measure and
+    no pounds)."""
+    if point.share is None:  # no point drawn
+        return ""
+    name = SHORT_NAMES.get(metric.key, metric.label)
+    when = " so far (month not over)" if so_far else ""
+    return (
+        f"{name} share{when}: {point.share}% "
+        f"({gbp_short(point.amount)} of {gbp_short(point.denominator)})"
+    )
 
 
 def _months(first: date, last: date) -> str:
@@ -193,7 +222,10 @@ def trend_chart(
             "x": [p.month.isoformat() for _, p in over],
             "y": [_text(p.share) for _, p in over],
             "line": {"color": BLUE, "width": 3},
-            "hovertemplate": "%{y:.1f}%<extra>Share</extra>",
+            # The whole line written here: plotly's unified label would put
+            # the trace's name before a spaced colon ("Share : 26.9%").
+            "hovertext": [_hover_share(metric, p) for _, p in over],
+            "hovertemplate": "%{hovertext}<extra></extra>",
         }
     ]
     # Each point opens the payments its table row's share links to.
@@ -213,7 +245,8 @@ def trend_chart(
                         "size": 10,
                         "line": {"color": BLUE, "width": 2},
                     },
-                    "hovertemplate": "%{y:.1f}%<extra>So far</extra>",
+                    "hovertext": [_hover_share(metric, p, so_far=True)],
+                    "hovertemplate": "%{hovertext}<extra></extra>",
                 }
             )
     if any(p.target is not None for p in points) or ahead:
@@ -230,7 +263,7 @@ def trend_chart(
                 "x": [month.isoformat() for month, _ in steps],
                 "y": [_text(target) for _, target in steps],
                 "line": {"color": BLACK, "dash": "dash", "shape": "hv"},
-                "hovertemplate": "%{y:.1f}%<extra>Target</extra>",
+                "hovertemplate": "Target: %{y:.1f}%<extra></extra>",
             }
         )
     if trend.projection:
@@ -243,7 +276,8 @@ def trend_chart(
                 "x": [month.isoformat() for month, _ in trend.projection],
                 "y": [str(value) for _, value in trend.projection],
                 "line": {"color": ORANGE, "dash": "dot", "width": 3},
-                "hovertemplate": "%{y:.1f}%<extra>Projection</extra>",
+                # Beside the share in the last month with spend: told apart.
+                "hovertemplate": "Projection, not spend: %{y:.1f}%<extra></extra>",
             }
         )
     # Marked: the period chosen (shaded, named above), and where the projected
@@ -274,7 +308,25 @@ def trend_chart(
         labels = [(month_end(period_last), "right", f"Period chosen: {scope_label}")]
     else:
         labels = [(period_first, "left", f"Period chosen: {scope_label}")]
-    labels = [(x, side, text, 1, "bottom") for x, side, text in labels]
+    labels = [(x, side, text, 1, "bottom", 0) for x, side, text in labels]
+    # On a narrow screen (a phone), the projection drawn is cut to 12 months
+    # after the last month with spend, or to the period's end if later (QA: a
+    # target in 2030/31 drew a projection across three quarters of the chart,
+    # the months with spend squeezed into the rest); the page says so.
+    narrow, wide, narrow_note = {}, {}, ""
+    if projected and points:
+        cut = max(add_months(points[-1].month, 12), period_last)
+        if cut < projected[-1][0]:
+            room = timedelta(days=10)
+            narrow["xaxis.range"] = [
+                x_range[0].isoformat(),
+                (month_end(cut) + room).isoformat(),
+            ]
+            wide["xaxis.range"] = [day.isoformat() for day in x_range]
+            narrow_note = (
+                f"On a narrow screen the chart shows the projection to {cut:%B %Y} "
+                f"only: the table gives it to {projected[-1][0]:%B %Y}."
+            )
     if projected and points:
         start = points[-1].month.isoformat()
         shapes.append(
@@ -293,9 +345,18 @@ def trend_chart(
         # say): then at the top of the plot, clear of the line.
         low = min(value for _, value in projected[:6]) < share_top / 4
         y, anchor = (0.98, "top") if low else (0, "bottom")
-        # On two lines: on a phone a year's projection is narrow.
+        # On two lines: on a phone a year's projection is narrow. Lifted a
+        # little off the foot, clear of the month names below the axis (QA:
+        # it crowded one on a phone).
         labels.append(
-            (points[-1].month, "left", "Projected,<br>not spend →", y, anchor)
+            (
+                points[-1].month,
+                "left",
+                "Projected,<br>not spend →",
+                y,
+                anchor,
+                6 if anchor == "bottom" else 0,
+            )
         )
     figure = {
         "data": data,
@@ -330,11 +391,13 @@ def trend_chart(
                     "align": side,
                     "showarrow": False,
                     "font": {"size": 12, "color": BLACK},
+                    "yshift": shift,
                 }
-                for x, side, text, y, anchor in labels
+                for x, side, text, y, anchor, shift in labels
             ],
         ),
     }
+    _narrow(figure, narrow, wide)
     with_share = [p for p in points if p.share is not None]
     if with_share:
         over_with_share = [p for p in with_share if not p.unfinished]
@@ -412,6 +475,7 @@ def trend_chart(
         "Target trajectory",
         "Projection (not spend)",
     ]
+    held = [p.month for p in points] + sorted({*later, *ahead})
     return Chart(
         "trend",
         title,
@@ -423,7 +487,25 @@ def trend_chart(
         notes=notes,
         point_cells=point_cells,
         empty=empty,
+        span=(held[0], held[-1]) if held else None,
+        narrow_note=narrow_note,
     )
+
+
+# The widest plot, in CSS pixels, drawn as on a phone (dashboard.js).
+NARROW_PIXELS = 600
+
+
+def _narrow(figure: dict, narrow: dict, wide: dict) -> None:
+    """Give `figure` the layout changes the page makes where the plot is
+    narrower than `NARROW_PIXELS` (`narrow`, plotly relayout keys) and those
+    that undo them (`wide`), for dashboard.js to apply as the width changes."""
+    if narrow:
+        figure["layout"]["meta"]["narrow"] = {
+            "pixels": NARROW_PIXELS,
+            "narrow": narrow,
+            "wide": wide,
+        }
 
 
 # The longest x-axis given a tick a month: over a shorter one plotly ticks
@@ -608,6 +690,28 @@ def _bar_ticks(low: Decimal, high: Decimal) -> dict:
     }
 
 
+def _fewer_ticks(ticks: dict) -> tuple[dict, dict]:
+    """On a phone, every other amount on the bars' axis, level: the bars get
+    a third of the width beside the directorates' names, and plotly turned
+    six labels on end to fit them (QA). £0 is kept."""
+    values, texts = ticks.get("tickvals", []), ticks.get("ticktext", [])
+    if len(values) <= 4:
+        return {}, {}
+    zero = next((i for i, v in enumerate(values) if Decimal(v) == 0), 0)
+    kept = [i for i in range(len(values)) if (i - zero) % 2 == 0]
+    narrow = {
+        "xaxis.tickvals": [values[i] for i in kept],
+        "xaxis.ticktext": [texts[i] for i in kept],
+        "xaxis.tickangle": 0,
+    }
+    wide = {
+        "xaxis.tickvals": values,
+        "xaxis.ticktext": texts,
+        "xaxis.tickangle": "auto",
+    }
+    return narrow, wide
+
+
 def directorate_chart(rows: list[DirectorateRow], scope_label: str) -> Chart:
     title = f"Where each directorate's spend went, {scope_label}"
     names = [row.directorate or "(none given)" for row in rows]
@@ -634,6 +738,12 @@ def directorate_chart(rows: list[DirectorateRow], scope_label: str) -> Chart:
         }
         for label, key, colour in parts
     ]
+    # Written as the page writes money (£20m, £500k), not as plotly would
+    # (£20M, and £1G for a billion).
+    ticks = _bar_ticks(
+        min([_stacked(row, parts, negative=True) for row in rows] + [0]),
+        max([_stacked(row, parts, negative=False) for row in rows] + [0]),
+    )
     figure = {
         "data": data,
         "layout": _layout(
@@ -643,12 +753,7 @@ def directorate_chart(rows: list[DirectorateRow], scope_label: str) -> Chart:
             xaxis={
                 "title": {"text": "Spend (£)"},
                 "automargin": True,  # tick labels turned on a phone stay clear of it
-                # Written as the page writes money (£20m, £500k), not as plotly
-                # would (£20M, and £1G for a billion).
-                **_bar_ticks(
-                    min([_stacked(row, parts, negative=True) for row in rows] + [0]),
-                    max([_stacked(row, parts, negative=False) for row in rows] + [0]),
-                ),
+                **ticks,
             },
             yaxis={"autorange": "reversed", "automargin": True},
             hovermode="y unified",
@@ -658,6 +763,7 @@ def directorate_chart(rows: list[DirectorateRow], scope_label: str) -> Chart:
             margin={"l": 60, "r": 20, "t": 60, "b": 50},
         ),
     }
+    _narrow(figure, *_fewer_ticks(ticks))
     if len(rows) > 1:
         summary = (
             f"{len(rows)} directorates. The largest, {names[0]}, spent "

@@ -20,6 +20,7 @@ from django import forms
 from django.conf import settings
 from django.db import connection
 from django.db.models import Max, Min, Q, QuerySet, Sum
+from django.utils import timezone
 
 from councils.models import Council
 from councils.periods import FinancialYear, add_months, month_end, month_start
@@ -120,9 +121,23 @@ METRICS = [
 ]
 METRIC_BY_KEY = {m.key: m for m in METRICS}
 
+
+def metrics_for(council: Council) -> list[MetricDef]:
+    """The measures as `council`'s pages name them: the wider area by the name
+    its settings give it ("Wider area: Bedfordshire (including local)")."""
+    name = council.wider_label.strip()
+    if not name:
+        return METRICS
+    return [
+        replace(m, label=f"Wider area: {name} (including local)")
+        if m.key == "wider"
+        else m
+        for m in METRICS
+    ]
+
+
 NO_DIRECTORATE = "-"  # the choice for lines that name no directorate
 FY_MONTHS = [4, 5, 6, 7, 8, 9, 10, 11, 12, 1, 2, 3]
-MONTH_NAMES = [date(2000, m, 1).strftime("%B") for m in range(1, 13)]
 
 
 def share(part: Decimal, whole: Decimal) -> Decimal | None:
@@ -140,36 +155,57 @@ def month_of(fy: FinancialYear, position: int) -> date:
 
 # ---------------------------------------------------------------- the choices
 
+# The periods a year or a quarter name, then those whose months carry their
+# own years (`Scope.fy` is then the financial year the months end in).
+PERIODS = [
+    ("year", "Whole year"),
+    ("q1", "Quarter 1 (April to June)"),
+    ("q2", "Quarter 2 (July to September)"),
+    ("q3", "Quarter 3 (October to December)"),
+    ("q4", "Quarter 4 (January to March)"),
+    ("last12", "Last 12 months with spend"),
+    ("months", "Months chosen below"),
+]
+OWN_YEARS = ("last12", "months")  # periods the financial year does not choose
+MONTH_FIELDS = ("month_from", "month_to")
+
+
+def month_value(month: date) -> str:
+    """A month as the form's month choices write it: "2026-01"."""
+    return f"{month:%Y-%m}"
+
+
+def _month_from_value(value: str) -> date | None:
+    try:
+        year, month = (int(part) for part in value.split("-"))
+        return date(year, month, 1)
+    except (ValueError, OverflowError):  # not a month, or past the calendar's end
+        return None
+
+
+def _shortened(value: str) -> str:
+    """A refused value, as the message quotes it: not a page of it."""
+    value = str(value)
+    return value if len(value) <= 40 else value[:39] + "…"
+
 
 class DashboardForm(forms.Form):
-    """What the dashboard shows: a period, a directorate, what is left out."""
+    """What the dashboard shows: a period, a directorate, what is left out.
+
+    A period is a financial year, a quarter of one, the last 12 months with
+    spend, or any months from a first to a last, across 31 March if need be:
+    the from and to months carry their years ("January 2026"). Old links gave
+    them as places in the financial year chosen (1 = April): still read so.
+
+    A choice that cannot be used is replaced by its default, the others kept
+    (`fallback`); each refusal is said in plain words (`refusals`), and the
+    form is shown as the view shown (`show`), never as sent.
+    """
 
     year = forms.TypedChoiceField(label="Financial year", coerce=int)
-    period = forms.ChoiceField(
-        label="Period",
-        choices=[
-            ("year", "Whole year"),
-            ("q1", "Quarter 1 (April to June)"),
-            ("q2", "Quarter 2 (July to September)"),
-            ("q3", "Quarter 3 (October to December)"),
-            ("q4", "Quarter 4 (January to March)"),
-            ("months", "Months chosen below"),
-        ],
-        initial="year",
-    )
-    month_from = forms.TypedChoiceField(
-        label="From month",
-        coerce=int,
-        choices=[(i, MONTH_NAMES[m - 1]) for i, m in enumerate(FY_MONTHS, 1)],
-        initial=1,
-        help_text="Used when the period is “Months chosen below”.",
-    )
-    month_to = forms.TypedChoiceField(
-        label="To month",
-        coerce=int,
-        choices=[(i, MONTH_NAMES[m - 1]) for i, m in enumerate(FY_MONTHS, 1)],
-        initial=12,
-    )
+    period = forms.ChoiceField(label="Period", choices=PERIODS, initial="year")
+    month_from = forms.ChoiceField(label="From month")
+    month_to = forms.ChoiceField(label="To month")
     directorate = forms.ChoiceField(label="Directorate or service area", required=False)
     public = forms.ChoiceField(
         label="Payments to public sector bodies",
@@ -190,22 +226,167 @@ class DashboardForm(forms.Form):
         directorates: list[str],
         default: FinancialYear,
     ):
+        self.years, self.default = years, default
+        self.directorates = directorates
+        sent = {k: v for k, v in data.items() if v != ""}
+        fy = self._year_of(sent.get("year"))
         defaults = {name: f.initial for name, f in self.base_fields.items()}
-        defaults["year"] = default.start_year
-        merged = {**defaults, **{k: v for k, v in data.items() if v != ""}}
+        defaults.update(
+            year=default.start_year,
+            month_from=month_value(fy.start),
+            month_to=month_value(month_of(fy, 12)),
+        )
+        merged = {**defaults, **sent}
+        for name in MONTH_FIELDS:  # an old link's place in the year (1 = April)
+            place = str(merged[name])
+            if place.isdigit() and 1 <= int(place) <= 12:
+                merged[name] = month_value(month_of(fy, int(place)))
         super().__init__(merged)
         self.fields["year"].choices = [(y.start_year, y.label) for y in reversed(years)]
+        months = [month_of(y, i) for y in years for i in range(1, 13)]
+        for name in MONTH_FIELDS:
+            self.fields[name].choices = [(month_value(m), f"{m:%B %Y}") for m in months]
         self.fields["directorate"].choices = [("", "All")] + [
             (d or NO_DIRECTORATE, d or "(none given)") for d in directorates
         ]
 
+    def _year_of(self, value) -> FinancialYear:
+        """The financial year `value` names if it is one to choose, else the
+        default."""
+        value = str(value or "")
+        if value.isdigit() and len(value) == 4:
+            fy = FinancialYear(int(value))
+            if fy in self.years:
+                return fy
+        return self.default
+
+    @property
+    def _span(self) -> str:
+        first, last = self.years[0], self.years[-1]
+        return first.label if first == last else f"{first.label} to {last.label}"
+
+    @property
+    def _month_span(self) -> str:
+        return f"{self.years[0].start:%B %Y} to {self.years[-1].end:%B %Y}"
+
+    def _refusal(self, name: str) -> str:
+        """Why the choice sent for `name` cannot be used, and what is shown
+        instead, in plain words (not Django's "Select a valid choice")."""
+        raw = _shortened(self.data.get(name, ""))
+        if name == "year":
+            if raw.isdigit() and len(raw) == 4:
+                held = f"No spend is held for {FinancialYear(int(raw)).label}"
+            else:
+                held = f"“{raw}” is not a financial year"
+            choose = (
+                f"choose {self._span}"
+                if len(self.years) == 1
+                else f"choose from {self._span}"
+            )
+            return f"{held}: {choose}."
+        if name == "directorate":
+            return (
+                f"No directorate called “{raw}” has spend here: all directorates "
+                "are shown."
+            )
+        if name == "period":
+            return f"There is no period called “{raw}”: the whole year is shown."
+        if name in MONTH_FIELDS:
+            month = _month_from_value(raw)
+            held = (
+                f"No spend is held for {month:%B %Y}"
+                if month
+                else f"“{raw}” is not a month"
+            )
+            return (
+                f"{held}: choose one from {self._month_span}. The whole year is "
+                "shown instead."
+            )
+        # The payments to public sector bodies, or to redacted payees.
+        return f"“{raw}” is not one of the choices: they are left out."
+
     def clean(self):
         data = super().clean()
-        if data.get("period") == "months" and data.get("month_from", 1) > data.get(
-            "month_to", 12
-        ):
-            self.add_error("month_to", "Choose a month on or after the first month.")
+        if data.get("period") not in ("months", None):
+            # The months count only for months chosen: a stray value there
+            # refuses nothing.
+            for name in MONTH_FIELDS:
+                self._errors.pop(name, None)
+        for name in list(self._errors):
+            if name in self.fields:
+                self._errors[name] = self.error_class([self._refusal(name)])
+        first = _month_from_value(data.get("month_from") or "")
+        last = _month_from_value(data.get("month_to") or "")
+        if data.get("period") == "months" and first and last and first > last:
+            self.add_error(
+                "month_to",
+                f"{last:%B %Y} is before the from month, {first:%B %Y}: choose "
+                "a later month. The whole year is shown instead.",
+            )
         return data
+
+    def refusals(self) -> list[tuple[str, str, str]]:
+        """(field id, label, message) of each choice that could not be used."""
+        # A month refused is hidden once the period shown is not months
+        # chosen: its link goes to the period instead.
+        hidden = self.data.get("period") != "months"
+        return [
+            (
+                self[
+                    "period" if hidden and name in MONTH_FIELDS else name
+                ].id_for_label,
+                self.fields[name].label,
+                message,
+            )
+            for name, messages in self.errors.items()
+            if name in self.fields
+            for message in messages
+        ]
+
+    def fallback(self) -> DashboardForm:
+        """A form that can be used: this one's choices, with each refused
+        one at its default (a refused month, and the months chosen then go)."""
+        data = dict(self.data)
+        refused = set(self.errors)
+        if refused & {"period", *MONTH_FIELDS}:
+            refused |= {"period", *MONTH_FIELDS}
+        for name in refused:
+            data.pop(name, None)
+        used = DashboardForm(
+            data,
+            years=self.years,
+            directorates=self.directorates,
+            default=self.default,
+        )
+        if not used.is_valid():  # cannot happen; the default view then
+            used = DashboardForm(
+                {},
+                years=self.years,
+                directorates=self.directorates,
+                default=self.default,
+            )
+            used.is_valid()
+        return used
+
+    def show(self, scope: Scope, used: DashboardForm) -> None:
+        """Show the choices of the view shown, `used` for `scope`, whatever
+        was sent: a refused choice at what is used instead, the months at the
+        period's months (ready for "Months chosen below"), and the financial
+        year at the one the months end in, whose target they are judged
+        against."""
+        period = used.cleaned_data["period"]
+        self.data = {
+            **self.data,
+            "year": str(scope.fy.start_year),
+            "period": period,
+            "month_from": month_value(scope.first),
+            "month_to": month_value(scope.last),
+            "directorate": ""
+            if scope.directorate is None
+            else scope.directorate or NO_DIRECTORATE,
+            "public": "include" if scope.include_public else "exclude",
+            "redacted": "include" if scope.include_redacted else "exclude",
+        }
 
 
 @dataclass(frozen=True)
@@ -223,6 +404,12 @@ class Scope:
     @property
     def end(self) -> date:
         return month_end(self.last)
+
+    @property
+    def spans_years(self) -> bool:
+        """Do the months begin in an earlier financial year than `fy`, the one
+        they end in, whose target they are judged against?"""
+        return self.first < self.fy.start
 
     @property
     def whole_year(self) -> bool:
@@ -340,6 +527,11 @@ class Scope:
             parts = [f"Period: {self.short_label} ({dates})"]
         else:
             parts = [f"Period: {dates}"]
+        if self.spans_years:  # which year's target, said once for the page
+            parts.append(
+                f"Targets: those for {self.fy.label}, the financial year the "
+                "period ends in"
+            )
         parts.append(
             "Directorate: "
             + (
@@ -390,7 +582,20 @@ def directorates_of(council: Council) -> list[str]:
     )
 
 
-def scope_from(council: Council, form: DashboardForm) -> Scope:
+def latest_month_over(council: Council, today: date) -> date:
+    """The latest month with spend imported that is over by `today` (a month
+    not over holds a few days' payments); last month when there is none."""
+    latest = TagMonth.objects.filter(
+        council=council, directorate__isnull=True, month__lt=month_start(today)
+    ).aggregate(last=Max("month"))["last"]
+    return latest or add_months(month_start(today), -1)
+
+
+def scope_from(
+    council: Council, form: DashboardForm, today: date | None = None
+) -> Scope:
+    """The spend `form`'s choices select. Months chosen and the last 12 months
+    are judged against the target of the financial year they end in."""
     data = form.cleaned_data
     fy = FinancialYear(data["year"])
     period = data["period"]
@@ -398,9 +603,15 @@ def scope_from(council: Council, form: DashboardForm) -> Scope:
         q = int(period[1])
         first, last = month_of(fy, 3 * q - 2), month_of(fy, 3 * q)
     elif period == "months":
-        first, last = month_of(fy, data["month_from"]), month_of(fy, data["month_to"])
+        first = _month_from_value(data["month_from"])
+        last = _month_from_value(data["month_to"])
+    elif period == "last12":
+        last = latest_month_over(council, today or timezone.localdate())
+        first = add_months(last, -11)
     else:
         first, last = fy.start, month_of(fy, 12)
+    if period in OWN_YEARS:
+        fy = FinancialYear.for_date(last)
     directorate = data.get("directorate") or None
     if directorate == NO_DIRECTORATE:
         directorate = ""
@@ -695,7 +906,7 @@ def tiles(scope: Scope, targets: Targets, today: date | None = None) -> dict:
     )
     base = scope.line_filters()
     out = []
-    for metric in METRICS:
+    for metric in metrics_for(scope.council):
         tile = _tile(metric, now)
         if common:
             tile.compared_share = _tile(metric, this).share

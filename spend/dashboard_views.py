@@ -31,16 +31,16 @@ def dashboard(request: HttpRequest, council: Council) -> HttpResponse:
         "directorates": figures.directorates_of(council),
         "default": default,
     }
-    # The form as sent is shown, with its errors and the choices made; when it is
-    # invalid, the figures are of the default view meanwhile.
+    # A choice that cannot be used is said so, and replaced by its default,
+    # the others kept; the form then shows the view shown (QA: a refused range
+    # of months showed 2026/27 in the heading, 2025/26 in the form).
     form = used = figures.DashboardForm(request.GET, **choices)
     if not form.is_valid():
-        used = figures.DashboardForm({}, **choices)
-        used.is_valid()
-    scope = figures.scope_from(council, used)
-    metric = figures.METRIC_BY_KEY.get(
-        request.GET.get("metric", ""), figures.METRICS[0]
-    )
+        used = form.fallback()
+    scope = figures.scope_from(council, used, today)
+    form.show(scope, used)
+    metrics = figures.metrics_for(council)
+    metric = {m.key: m for m in metrics}.get(request.GET.get("metric", ""), metrics[0])
     targets = figures.Targets(council)
     lines_url = reverse("spend:lines", args=[council.slug])
 
@@ -112,7 +112,7 @@ def dashboard(request: HttpRequest, council: Council) -> HttpResponse:
         "total_url": link(base),
         "trend": trend,
         "metric": metric,
-        "metrics": figures.METRICS,
+        "metrics": metrics,
         "metric_query": query.urlencode(),
         "trend_chart": trend_chart,
         "directorate_chart": directorate_chart,
@@ -260,8 +260,11 @@ def _download(
         [],
         header,
     ]
-    # The trend covers three financial years, whatever the period, for one measure.
-    first, last = trend.window if which == "trend" else (scope.first, scope.last)
+    # Named by the months the rows hold (QA: "…-2023-04-to-2026-03.csv" held
+    # November 2024 to March 2026): the trend's, from the first month with
+    # spend to the last projected, whatever the period; the others', the period's.
+    span = trend_chart.span if which == "trend" else None
+    first, last = span or (scope.first, scope.last)
     what = f"trend-{trend.metric.key}" if which == "trend" else which
     name = f"{council.slug}-dashboard-{what}-{first:%Y-%m}-to-{last:%Y-%m}.csv"
     return csv_response(name, preamble[0], [*preamble[1:], *rows])

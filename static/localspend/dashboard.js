@@ -10,6 +10,11 @@
         return;
       }
       var figure = JSON.parse(source.textContent);
+      var narrow = figure.layout.meta && figure.layout.meta.narrow;
+      var isNarrow = narrow ? element.clientWidth < narrow.pixels : false;
+      if (isNarrow) {
+        relaid(figure.layout, narrow.narrow);
+      }
       // No mode bar: its buttons would be focusable inside a part of the page
       // hidden from screen readers (the table and CSV carry the data), and one
       // of them offers to send the chart to another site.
@@ -19,6 +24,9 @@
         showSendToCloud: false,
       }).then(function () {
         follow(element);
+        if (narrow) {
+          fit(element, narrow, isNarrow);
+        }
       });
     });
     document.querySelectorAll(".ls-print").forEach(function (button) {
@@ -26,6 +34,42 @@
       button.addEventListener("click", function () {
         window.print();
       });
+    });
+  }
+
+  // A layout changed by plotly relayout keys ("xaxis.range": […]), before
+  // the chart is first drawn.
+  function relaid(layout, changes) {
+    Object.keys(changes).forEach(function (key) {
+      var path = key.split(".");
+      var at = layout;
+      path.slice(0, -1).forEach(function (part) {
+        at[part] = at[part] || {};
+        at = at[part];
+      });
+      at[path[path.length - 1]] = changes[key];
+    });
+  }
+
+  // A chart drawn otherwise on a phone (the server's "narrow" changes: a
+  // shorter projection, fewer amounts on an axis), and its note shown; undone
+  // and redone as the plot's width crosses the line (a phone turned).
+  function fit(element, narrow, isNarrow) {
+    var note = element.parentNode.querySelector(".ls-chart__narrow-note");
+    var state = isNarrow;
+    var show = function () {
+      if (note) {
+        note.hidden = !state;
+      }
+    };
+    show();
+    window.addEventListener("resize", function () {
+      var now = element.clientWidth < narrow.pixels;
+      if (now !== state) {
+        state = now;
+        window.Plotly.relayout(element, now ? narrow.narrow : narrow.wide);
+        show();
+      }
     });
   }
 
@@ -127,8 +171,10 @@
     });
   }
 
-  // The from and to months count only for "Months chosen below": shown then
-  // alone (without JavaScript they always show; their hint says so).
+  // The from and to months count only for "Months chosen below", and the
+  // financial year only for a whole year or a quarter (months chosen and the
+  // last 12 months carry their own years): each shown only when it counts
+  // (without JavaScript all show; their hints say so).
   function months() {
     var period = document.querySelector('[data-field="period"] select');
     if (!period) {
@@ -140,6 +186,9 @@
         .forEach(function (group) {
           group.hidden = period.value !== "months";
         });
+      document.querySelectorAll('[data-field="year"]').forEach(function (group) {
+        group.hidden = period.value === "months" || period.value === "last12";
+      });
     };
     period.addEventListener("change", sync);
     window.addEventListener("pageshow", sync);

@@ -353,27 +353,34 @@ def test_a_backwards_month_range_is_refused_with_a_message(client, viewer, spend
     client.force_login(viewer)
     response = client.get(
         reverse("spend:dashboard", args=["luton"]),
+        # An old link's places in 2026/27: September 2026 to May 2026.
         {"period": "months", "month_from": "6", "month_to": "2"},
     )
     assert response.status_code == 200
     page = response.text
-    assert "The default view is shown instead." in page
-    # The error names the field by its label and links to it, not "Month_to".
+    # The error names the field by its label, says what is wrong and what is
+    # shown instead, and links to the period (the months are hidden now).
     assert (
-        '<a href="#id_month_to">To month: Choose a month on or after the first '
-        "month.</a>" in page
+        '<a href="#id_period">To month: May 2026 is before the from month, '
+        "September 2026: choose a later month. The whole year is shown "
+        "instead.</a>" in page
     )
     assert "Month_to" not in page
-    assert 'aria-describedby="id_month_to-error"' in page
-    # The choices made stay chosen, for the person to correct.
-    for name, value in (("period", "months"), ("month_from", "6"), ("month_to", "2")):
+    assert "The form below shows what the page shows instead." in page
+    # The figures are the whole year's, and the form says so (QA: the heading
+    # said one thing and the form another).
+    assert response.context["scope"].whole_year
+    for name, value in (
+        ("year", "2026"),
+        ("period", "year"),
+        ("month_from", "2026-04"),
+        ("month_to", "2027-03"),
+    ):
         assert re.search(
             rf'<select[^>]* name="{name}"[^>]*>.*?<option value="{value}" selected>',
             page,
             re.S,
         ), name
-    # The figures meanwhile are the default view's.
-    assert response.context["scope"].whole_year
 
 
 def test_breakdown_by_directorate(council, spend):
@@ -828,9 +835,11 @@ def test_the_trend_names_its_months_and_marks_the_projected_ones(
     ]
     assert chart.title in response.text
     response = client.get(url, {"year": "2026", "download": "trend"})
-    # Named for the measure and the three years it covers, not the period.
+    # Named for the measure and the months its rows hold, March 2025 (the
+    # first with spend) to March 2028 (the last projected), not the period
+    # (QA: named for three whole years it did not hold).
     assert response["Content-Disposition"].endswith(
-        'filename="luton-dashboard-trend-local-2024-04-to-2027-03.csv"'
+        'filename="luton-dashboard-trend-local-2025-03-to-2028-03.csv"'
     )
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     preamble = [row[0] for row in rows[: rows.index(chart.header)] if row]
