@@ -12,6 +12,7 @@ accredited list only ever says "yes", so its share is of all spend in scope.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
@@ -175,12 +176,26 @@ def month_value(month: date) -> str:
     return f"{month:%Y-%m}"
 
 
+def _digits(value: str) -> bool:
+    """Is `value` made of the digits 0-9 only? (str.isdigit is true of "²" and
+    "١" too, which int() refuses: a 500 in review.)"""
+    return value.isascii() and value.isdigit()
+
+
 def _month_from_value(value: str) -> date | None:
-    try:
-        year, month = (int(part) for part in value.split("-"))
-        return date(year, month, 1)
-    except (ValueError, OverflowError):  # not a month, or past the calendar's end
+    """The month "2026-01" (or "2026-1", spaces around) names, else None."""
+    match = re.fullmatch(r"\s*(\d{4})-(\d{1,2})\s*", value, re.ASCII)
+    if not match:
         return None
+    try:
+        return date(int(match[1]), int(match[2]), 1)
+    except ValueError:  # month 13, year 0
+        return None
+
+
+def _plausible_year(value: str) -> bool:
+    """A year a financial year could start in, as the refusal names it."""
+    return len(value) == 4 and _digits(value) and 1900 <= int(value) <= 2100
 
 
 def _shortened(value: str) -> str:
@@ -237,10 +252,17 @@ class DashboardForm(forms.Form):
             month_to=month_value(month_of(fy, 12)),
         )
         merged = {**defaults, **sent}
-        for name in MONTH_FIELDS:  # an old link's place in the year (1 = April)
-            place = str(merged[name])
-            if place.isdigit() and 1 <= int(place) <= 12:
-                merged[name] = month_value(month_of(fy, int(place)))
+        for name in MONTH_FIELDS:
+            value = str(merged[name])
+            if _digits(value) and 1 <= int(value) <= 12:
+                # An old link's place in the financial year (1 = April).
+                merged[name] = month_value(month_of(fy, int(value)))
+            elif month := _month_from_value(value):
+                merged[name] = month_value(month)  # "2026-1" as "2026-01"
+        to = _month_from_value(str(merged["month_to"]))
+        if "month_from" not in sent and "month_to" in sent and to:
+            # Only a last month sent: from the start of its financial year.
+            merged["month_from"] = month_value(FinancialYear.for_date(to).start)
         super().__init__(merged)
         self.fields["year"].choices = [(y.start_year, y.label) for y in reversed(years)]
         months = [month_of(y, i) for y in years for i in range(1, 13)]
@@ -254,7 +276,7 @@ class DashboardForm(forms.Form):
         """The financial year `value` names if it is one to choose, else the
         default."""
         value = str(value or "")
-        if value.isdigit() and len(value) == 4:
+        if _plausible_year(value):
             fy = FinancialYear(int(value))
             if fy in self.years:
                 return fy
@@ -274,7 +296,7 @@ class DashboardForm(forms.Form):
         instead, in plain words (not Django's "Select a valid choice")."""
         raw = _shortened(self.data.get(name, ""))
         if name == "year":
-            if raw.isdigit() and len(raw) == 4:
+            if _plausible_year(raw):
                 held = f"No spend is held for {FinancialYear(int(raw)).label}"
             else:
                 held = f"“{raw}” is not a financial year"
@@ -312,6 +334,9 @@ class DashboardForm(forms.Form):
             # refuses nothing.
             for name in MONTH_FIELDS:
                 self._errors.pop(name, None)
+        if data.get("period") in OWN_YEARS and self._errors.pop("year", None):
+            # Nor the year, hidden for them (the months carry their own).
+            data["year"] = self.default.start_year
         for name in list(self._errors):
             if name in self.fields:
                 self._errors[name] = self.error_class([self._refusal(name)])
@@ -566,6 +591,9 @@ def years_with_data(
     )
     now = FinancialYear.for_date(today)
     first = FinancialYear.for_date(span["first"]) if span["first"] else now
+    # The year of last month too, where the last 12 months end with no spend
+    # held (review: the form could not show them).
+    first = min(first, FinancialYear.for_date(add_months(month_start(today), -1)))
     latest = FinancialYear.for_date(span["last"]) if span["last"] else now
     years = [
         FinancialYear(y)
@@ -607,7 +635,9 @@ def scope_from(
         last = _month_from_value(data["month_to"])
     elif period == "last12":
         last = latest_month_over(council, today or timezone.localdate())
-        first = add_months(last, -11)
+        # No earlier than the first month offered (no spend is held before it),
+        # so the form can show the months shown (review).
+        first = max(add_months(last, -11), form.years[0].start)
     else:
         first, last = fy.start, month_of(fy, 12)
     if period in OWN_YEARS:
@@ -1014,7 +1044,8 @@ def trend(scope: Scope, targets: Targets, metric: MetricDef, today: date) -> Tre
     period, from the first to the last month with spend imported (none after
     today), the target trajectory, and a linear projection from the last 12
     months with a share."""
-    first = FinancialYear(scope.fy.start_year - 2).start
+    # From the start of the period if it begins earlier (a long range).
+    first = min(FinancialYear(scope.fy.start_year - 2).start, scope.first)
     window = replace(scope, first=first)
     held = months_held(scope.council, first, min(scope.last, today))
     yes = Q(**{f"{metric.field}__in": metric.values})
@@ -1056,8 +1087,12 @@ def trend(scope: Scope, targets: Targets, metric: MetricDef, today: date) -> Tre
             )
         )
     final = (targets.by_metric.get(metric.target_metric or "") or [None])[-1]
+    # Months over after the period (review: a few days' spend in this month
+    # made the last 12 months "a past period", with no later one to choose).
     later = scope.last < today and months_held(
-        scope.council, add_months(month_start(scope.last), 1), today
+        scope.council,
+        add_months(month_start(scope.last), 1),
+        add_months(month_start(today), -1),
     )
     if later:  # a past period: the months after it are spend, not projections
         projection, crossing, used = [], None, 0

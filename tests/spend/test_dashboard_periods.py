@@ -21,6 +21,7 @@ from councils.periods import FinancialYear
 from socialvalue.models import Target
 from spend import dashboard as figures
 from spend import rollup
+from spend.dashboard import month_value
 from tests.conftest import new_tag as tag
 
 D = Decimal
@@ -248,3 +249,121 @@ def test_other_refused_choices_are_said_in_plain_words(
     page = words(get(client, viewer, **params).text)
     assert message in page
     assert "Select a valid choice" not in page
+
+
+# ------------------------------------------------------ review of the above
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"year": "²²²²"},
+        {"year": "٢٠٢٥"},
+        {"period": "months", "month_from": "²"},
+        {"period": "months", "month_to": "³"},
+    ],
+)
+def test_digits_of_other_scripts_are_refused_not_a_crash(
+    client, viewer, months, params
+):
+    """Review: str.isdigit() is true of "²", which int() refuses: a 500."""
+    response = get(client, viewer, **params)
+    assert response.status_code == 200
+    assert "could not be used" in response.text
+
+
+def test_a_month_written_loosely_is_read_not_said_to_have_no_spend(
+    client, viewer, months
+):
+    """Review: "2025-1" was refused as "No spend is held for January 2025"."""
+    response = get(
+        client, viewer, period="months", month_from="2025-1", month_to=" 2025-03 "
+    )
+    scope = response.context["scope"]
+    assert (scope.first, scope.last) == (date(2025, 1, 1), date(2025, 3, 1))
+    assert "could not be used" not in response.text
+    bad = words(get(client, viewer, period="months", month_from="2025-1_0").text)
+    assert "From month: “2025-1_0” is not a month" in bad
+
+
+def test_a_year_far_out_is_not_a_financial_year(client, viewer, months):
+    page = words(get(client, viewer, year="0000").text)
+    assert "Financial year: “0000” is not a financial year" in page
+    assert "0/01" not in page
+
+
+def test_a_last_month_alone_runs_from_the_start_of_its_year(client, viewer, months):
+    """Review: a from month never chosen (the default year's April) refused it."""
+    scope = get(client, viewer, period="months", month_to="2025-12").context["scope"]
+    assert (scope.first, scope.last) == (date(2025, 4, 1), date(2025, 12, 1))
+
+
+def test_a_year_sent_with_the_last_12_months_refuses_nothing(client, viewer, months):
+    """Review: the year box is hidden for the last 12 months, so a refusal of it
+    led nowhere."""
+    response = get(client, viewer, period="last12", year="abc")
+    assert "could not be used" not in response.text
+    assert response.context["scope"].last == date(2026, 6, 1)
+
+
+def test_the_last_12_months_start_no_earlier_than_the_first_month_offered(
+    client, viewer, months, monkeypatch
+):
+    """Review: on 15 December 2024 the last 12 months began in December 2023,
+    before any month the form offers, so the form showed April 2024."""
+    monkeypatch.setattr(timezone, "localdate", lambda *args: date(2024, 12, 15))
+    response = get(client, viewer, period="last12")
+    scope = response.context["scope"]
+    assert (scope.first, scope.last) == (date(2024, 4, 1), date(2024, 11, 1))
+    assert chosen(response.text, "month_from") == "2024-04"
+
+
+def test_the_last_12_months_of_a_council_with_no_spend_can_be_shown(
+    client, viewer, council, monkeypatch
+):
+    """Review: with no spend, the last 12 months fell in a year not offered."""
+    monkeypatch.setattr(timezone, "localdate", lambda *args: date(2026, 4, 10))
+    response = get(client, viewer, period="last12")
+    assert response.status_code == 200
+    scope = response.context["scope"]
+    assert scope.last == date(2026, 3, 1)
+    assert chosen(response.text, "month_from") == month_value(scope.first)
+    assert chosen(response.text, "month_to") == "2026-03"
+
+
+def test_spend_in_the_month_running_leaves_the_last_12_months_projected(
+    council, months, make_line
+):
+    """Review: a few days' spend in the month running made the last 12 months
+    "a past period", with no projection and no later period to choose."""
+    make_line(council, amount=D("5"), payment_date=date(2026, 7, 3))
+    rollup.rebuild(council.pk)
+    today = date(2026, 7, 15)
+    years, default = figures.years_with_data(council, today)
+    form = figures.DashboardForm(
+        {"period": "last12"},
+        years=years,
+        directorates=figures.directorates_of(council),
+        default=default,
+    )
+    assert form.is_valid()
+    scope = figures.scope_from(council, form, today)
+    local = figures.METRIC_BY_KEY["local"]
+    trend = figures.trend(scope, figures.Targets(council), local, today)
+    assert "No projection for a past period" not in trend.crossing_note
+    assert trend.projection
+
+
+def test_a_long_range_is_charted_from_its_first_month(council, months):
+    """Review: the trend began two years before the last year, cutting off
+    the start of a longer range."""
+    years, default = figures.years_with_data(council, TODAY)
+    scope = figures.Scope(
+        council=council,
+        fy=FinancialYear(2027),
+        first=date(2024, 4, 1),
+        last=date(2027, 6, 1),
+    )
+    local = figures.METRIC_BY_KEY["local"]
+    trend = figures.trend(scope, figures.Targets(council), local, TODAY)
+    assert trend.points[0].month == date(2024, 4, 1)
