@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Coalesce, NullIf
 from django.utils.dateformat import format as format_date
+from django.utils.functional import cached_property
 
 from councils.templatetags.money import gbp
 from procure.models import Contract
@@ -92,7 +93,8 @@ def _tag_choices(kind: str) -> list[tuple[str, str]]:
     return list(TAG_VALUES[kind].items())
 
 
-# The words describe() uses: "location local or unknown", "size micro or small".
+# The words describe() uses: "with supplier location local or unknown", "with
+# supplier size micro or small".
 _TAG_NOUNS = {
     TagKind.LOCALITY: "location",
     TagKind.SIZE: "size",
@@ -122,6 +124,12 @@ def _either(words: list[str]) -> str:
     if len(words) <= 1:
         return "".join(words)
     return ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def _both(words: list[str]) -> str:
+    if len(words) <= 1:
+        return "".join(words)
+    return ", ".join(words[:-1]) + " and " + words[-1]
 
 
 def _long_date(day) -> str:
@@ -189,8 +197,14 @@ class SpendLineFilter(django_filters.FilterSet):
     directorate = django_filters.CharFilter(
         method="filter_directorate",
         label="Directorate",
-        help_text="The department, or the service area where no department is given.",
-        widget=forms.Select,
+        help_text="The department, or the service area where no department is "
+        "given. Type to choose one of the council's.",
+        # A box offering the council's directorates as one types (a <datalist>,
+        # `directorate_options`): a real council has a thousand or more (cost
+        # centres), too many for a dropdown (QA).
+        widget=forms.TextInput(
+            attrs={"list": "directorate-options", "autocomplete": "off"}
+        ),
     )
     department = django_filters.CharFilter(
         lookup_expr="icontains", label="Department contains"
@@ -284,28 +298,24 @@ class SpendLineFilter(django_filters.FilterSet):
     def __init__(self, data=None, queryset=None, *, council=None, **kwargs):
         self.council = council
         super().__init__(data, queryset, **kwargs)
-        self.filters["directorate"].extra["widget"] = forms.Select(
-            choices=self._directorate_choices()
-        )
         self.filters["living_wage"].extra["choices"] = living_wage_choices()
 
-    def _directorate_choices(self) -> list[tuple[str, str]]:
-        names: list[str] = []
-        if self.council is not None:
-            names = list(
-                SupplierMonth.objects.filter(council=self.council)
-                .values_list("directorate", flat=True)
-                .distinct()
-                .order_by("directorate")
-            )
-        choices = [("", "All directorates")]
-        choices += [(name, name) for name in names if name]
+    @cached_property
+    def directorate_options(self) -> list[tuple[str, str]]:
+        """The council's directorates offered in the directorate box, as (value,
+        label: "" for the value itself); NOT_STATED where some lines have none."""
+        if self.council is None:
+            return []
+        names = list(
+            SupplierMonth.objects.filter(council=self.council)
+            .values_list("directorate", flat=True)
+            .distinct()
+            .order_by("directorate")
+        )
+        options = [(name, "") for name in names if name]
         if "" in names:
-            choices.append((NOT_STATED, "Not stated"))
-        sent = (self.data or {}).get("directorate")
-        if sent and sent not in {value for value, _ in choices}:
-            choices.append((sent, sent))  # any value is accepted, and shown
-        return choices
+            options.append((NOT_STATED, "Not stated"))
+        return options
 
     # --- filtering -------------------------------------------------------------
 
@@ -342,8 +352,9 @@ class SpendLineFilter(django_filters.FilterSet):
     # --- describing ------------------------------------------------------------
 
     def describe(self) -> list[str]:
-        """The filters in force, as phrases: ["from 1 April 2025 to 31 March 2026",
-        "directorate Place", "location local or unknown"]. Invalid fields (which
+        """The filters in force, as phrases that each follow "payments": ["from 1
+        April 2025 to 31 March 2026", "in directorate Place", "with supplier
+        location local or unknown", "of £1,000.00 or more"]. Invalid fields (which
         do not filter) are left out."""
         if not self.is_bound:
             return []
@@ -360,16 +371,16 @@ class SpendLineFilter(django_filters.FilterSet):
         if data.get("directorate"):
             directorate = data["directorate"]
             phrases.append(
-                "no directorate stated"
+                "with no directorate stated"
                 if directorate == NOT_STATED
-                else f"directorate {directorate}"
+                else f"in directorate {directorate}"
             )
         if data.get("department"):
-            phrases.append(f"department containing “{data['department']}”")
+            phrases.append(f"in a department containing “{data['department']}”")
         if data.get("supplier_id") is not None:
-            phrases.append(f"supplier {self._supplier_name(data['supplier_id'])}")
+            phrases.append(f"to {self._supplier_name(data['supplier_id'])}")
         if data.get("supplier"):
-            phrases.append(f"supplier name containing “{data['supplier']}”")
+            phrases.append(f"to suppliers whose name contains “{data['supplier']}”")
         for kind in self.CHECKBOX_GROUPS:
             values = data.get(kind)
             if values:
@@ -378,28 +389,28 @@ class SpendLineFilter(django_filters.FilterSet):
                     "unknown" if v == UNKNOWN else words.get(v, TAG_VALUES[kind][v])
                     for v in values
                 ]
-                phrases.append(f"{_TAG_NOUNS[kind]} {_either(named)}")
+                phrases.append(f"with supplier {_TAG_NOUNS[kind]} {_either(named)}")
         if data.get("exclude_public"):
-            phrases.append("leaving out public sector bodies")
+            phrases.append("leaving out payments to public sector bodies")
         if data.get("redacted"):
             phrases.append(
-                "redacted payees only"
+                "to redacted payees only"
                 if data["redacted"] == "true"
-                else "named suppliers only"
+                else "to named suppliers only"
             )
         if data.get("verified"):
             phrases.append(
-                "suppliers checked in the register"
+                "to suppliers checked in the register"
                 if data["verified"] == "true"
-                else "named suppliers not yet checked in the register"
+                else "to named suppliers not yet checked in the register"
             )
         low, high = data.get("amount_min"), data.get("amount_max")
         if low is not None and high is not None:
-            phrases.append(f"amounts from {gbp(low)} to {gbp(high)}")
+            phrases.append(f"of {gbp(low)} to {gbp(high)}")
         elif low is not None:
-            phrases.append(f"amounts of {gbp(low)} or more")
+            phrases.append(f"of {gbp(low)} or more")
         elif high is not None:
-            phrases.append(f"amounts of {gbp(high)} or less")
+            phrases.append(f"of {gbp(high)} or less")
         if data.get("upload") is not None:
             phrases.append(f"imported from {self._upload_name(data['upload'])}")
         if data.get("contract") is not None:
@@ -413,11 +424,27 @@ class SpendLineFilter(django_filters.FilterSet):
         return phrases
 
     def sentence(self) -> str:
-        """ "Showing payments from 1 April 2025 to 31 March 2026, directorate Place." """
+        """ "Showing payments from 1 April 2025 to 31 March 2026, in directorate
+        Place." A filter that could not be used (its error is shown) is named,
+        as left out (QA: "Showing all payments." under the error)."""
         phrases = self.describe()
-        if not phrases:
-            return "Showing all payments."
-        return "Showing payments " + ", ".join(phrases) + "."
+        shown = "payments " + ", ".join(phrases) if phrases else "all payments"
+        if not self.is_bound or self.form.is_valid():
+            return f"Showing {shown}."
+        labels = [
+            f"“{self.form.fields[name].label}”"
+            for name in self.form.errors
+            if name in self.form.fields
+        ]
+        if not labels:
+            return (
+                f"A filter could not be used (see the problem above): showing {shown}."
+            )
+        return (
+            f"The {_both(labels)} filter{'s' if len(labels) > 1 else ''} could not "
+            f"be used (see the problem above), so {'they are' if len(labels) > 1 else 'it is'} "
+            f"left out: showing {shown}."
+        )
 
     def _supplier_name(self, pk) -> str:
         # Named only if paid by these lines' council: the register is shared.
@@ -426,7 +453,9 @@ class SpendLineFilter(django_filters.FilterSet):
             .values_list("supplier__name", flat=True)
             .first()
         )
-        return f"{name} (register number {int(pk)})" if name else f"number {int(pk)}"
+        if name:
+            return f"supplier {name} (register number {int(pk)})"
+        return f"the supplier with register number {int(pk)}"
 
     def _contract_name(self, pk) -> str:
         # Named only if it is this council's contract (or, with no council, one

@@ -8,7 +8,7 @@ from django.conf import settings
 from councils.uploads import read_head, size_error
 from spend.models import VatBasis
 from spend.parse import FIELD_LABELS, REQUIRED, BlockPlan
-from spend.reading import FIELDS, FileRefused, refuse_by_content
+from spend.reading import FIELDS, MAX_MEMBER_BYTES, FileRefused, refuse_by_content
 from spend.values import parse_amount
 
 VAT_BASIS_LABEL = "Are the amounts net or gross of VAT?"
@@ -75,7 +75,13 @@ class UploadForm(forms.Form):
         # Over the limit, councils.uploads.LimitedUploadHandler kept none of it.
         too_big = size_error(file, settings.MAX_UPLOAD_MB)
         if too_big:
-            raise forms.ValidationError(f"{too_big} Split it into smaller files.")
+            # The limit is on the file sent: a CSV zipped is a tenth of the size.
+            raise forms.ValidationError(
+                f"{too_big} Upload it zipped (a ZIP holding the one CSV or Excel "
+                f"file, up to {settings.MAX_UPLOAD_MB:,} MB, is read as the file "
+                f"itself, up to {MAX_MEMBER_BYTES // 2**20:,} MB unzipped), or split "
+                "it into smaller files."
+            )
         try:  # an image, a program, a PDF … is refused before it is kept
             refuse_by_content(read_head(file), file.name)
         except FileRefused as refused:
@@ -84,10 +90,28 @@ class UploadForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        start, end = data.get("period_start"), data.get("period_end")
-        if start and end and end < start:
-            self.add_error("period_end", "The period must end after it starts.")
+        _check_period(self, data)
         return data
+
+
+PERIOD_ORDER = "The period must end on or after the day it starts."
+
+
+def _check_period(form: forms.Form, data: dict) -> None:
+    start, end = data.get("period_start"), data.get("period_end")
+    if start and end and end < start:
+        form.add_error("period_end", PERIOD_ORDER)
+
+
+def _period_field(label: str, help_text: str, initial) -> forms.DateField:
+    return forms.DateField(
+        label=label,
+        required=False,
+        initial=initial,
+        # An ISO date, as a date input takes it (not the 31/01/2020 of en-GB).
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=help_text,
+    )
 
 
 class MappingForm(forms.Form):
@@ -98,6 +122,7 @@ class MappingForm(forms.Form):
         *args,
         plans: list[BlockPlan],
         vat_basis: str = VatBasis.UNKNOWN,
+        period: tuple = (None, None),
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
@@ -137,6 +162,15 @@ class MappingForm(forms.Form):
             help_text=VAT_BASIS_HINT,
         )
         self.vat_basis = vat_basis
+        # The upload form's period, to confirm or correct here (left out of a
+        # POST, that period stands).
+        self.fields["period_start"] = _period_field(
+            "Period from", "The first day the file covers.", period[0]
+        )
+        self.fields["period_end"] = _period_field(
+            "Period to", "The last day the file covers.", period[1]
+        )
+        self.period = period
 
     def block_fields(self, number: int) -> list[forms.BoundField]:
         return [self[f"b{number}-{name}"] for name in FIELDS]
@@ -159,6 +193,15 @@ class MappingForm(forms.Form):
         """The VAT basis given on this form, else the upload's."""
         return self.cleaned_data.get("vat_basis") or self.vat_basis
 
+    def chosen_period(self) -> tuple:
+        """The period given on this form (either day may be cleared), else the
+        upload's where the form sent none."""
+        if "period_start" not in self.data and "period_end" not in self.data:
+            return self.period
+        return self.cleaned_data.get("period_start"), self.cleaned_data.get(
+            "period_end"
+        )
+
     def clean(self):
         data = super().clean()
         for number in range(len(self.plans)):
@@ -173,6 +216,7 @@ class MappingForm(forms.Form):
                     )
                 used[value] = name
             self._check_amounts(number, data.get(f"b{number}-amount"))
+        _check_period(self, data)
         return data
 
     def _check_amounts(self, number: int, value: str | None) -> None:

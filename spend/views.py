@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from datetime import date
 from functools import partial
 from types import SimpleNamespace
 
@@ -59,6 +61,9 @@ from spend.parse import (
     plan_file,
     refuse_summaries,
 )
+from spend.parse import (
+    _column_letter as column_letter,
+)
 from spend.reading import FILE_ROW_COLUMN, TEXT_SUFFIXES, is_localspend_column
 from spend.storage import (
     FILE_GONE,
@@ -72,6 +77,7 @@ from spend.storage import (
 )
 from spend.tables import SpendLineTable, UploadTable
 from spend.tasks import fail_stopped_imports, import_upload
+from spend.values import parse_date, parse_whole_number
 
 ISSUES_SHOWN = 200
 
@@ -147,6 +153,16 @@ def upload(request: HttpRequest, council: Council) -> HttpResponse:
         held = _already_held(request, council, form, file.name, sha256)
         if held:
             return held
+        try:
+            planned = plan_file(data, file.name, remembered_mappings(council))
+            refuse_summaries(planned[0], file.name)
+        except FileRefused as refusal:
+            # Known while the officer waits: said on the form, and nothing kept
+            # (QA: each such file, and each time, left a "Failed" upload).
+            form.add_error("file", _naming(str(refusal), file.name))
+            return render(
+                request, "spend/upload.html", {"council": council, "form": form}
+            )
         stored = keep_file(council, data, file.name)
         try:
             # A savepoint: a request that loses the race below keeps a usable
@@ -190,8 +206,15 @@ def upload(request: HttpRequest, council: Council) -> HttpResponse:
             return redirect("spend:upload-preview", council.slug, new.pk)
         if form.cleaned_data["check_columns"]:
             return redirect("spend:upload-preview", council.slug, new.pk)
-        return _preview_or_start(request, new)
+        return _preview_or_start(request, new, planned)
     return render(request, "spend/upload.html", {"council": council, "form": form})
+
+
+def _naming(refusal: str, file_name: str) -> str:
+    """A refusal that names the file it refuses."""
+    if file_name in refusal:
+        return refusal
+    return f"“{file_name}” cannot be imported: {refusal[:1].lower()}{refusal[1:]}"
 
 
 def _already_held(
@@ -307,21 +330,29 @@ def _kept_file_of(upload: SpendUpload) -> bytes | None:
         return None
 
 
-def _preview_or_start(request: HttpRequest, upload: SpendUpload) -> HttpResponse:
-    """Next month's file in a layout the council confirmed before needs no clicks."""
+def _preview_or_start(
+    request: HttpRequest, upload: SpendUpload, planned: tuple[list, list]
+) -> HttpResponse:
+    """Next month's file in a layout the council confirmed before needs no clicks.
+    `planned`: the file's plans and blocks, as the upload read them."""
     council = upload.council
-    data = _kept_file_of(upload)
-    if data is None:
-        return redirect("spend:upload-detail", council.slug, upload.pk)
-    try:
-        plans, _ = plan_file(data, upload.file_name, remembered_mappings(council))
-    except FileRefused:
-        return redirect("spend:upload-preview", council.slug, upload.pk)
+    plans, blocks = planned
     if not all(plan.source == "remembered" for plan in plans):
         return redirect("spend:upload-preview", council.slug, upload.pk)
     if other_body_note(plans, [council.name, council.short_name]):
         # Another council's file, in a layout remembered (QA: Manchester's
         # December file went into Luton at once): shown, with the warning, first.
+        return redirect("spend:upload-preview", council.slug, upload.pk)
+    dates = _dates_against_period(upload, plans, blocks)
+    if dates is not None and dates.mostly_outside:
+        # The wrong period typed, or the wrong file (QA: a 2017 file given
+        # January 2020 went in at once): shown, with the warning, first.
+        messages.info(
+            request,
+            "Most of this file's payments are dated outside the period you gave, "
+            "so it was not imported straight away. Check the period and the file "
+            "below, then start the import.",
+        )
         return redirect("spend:upload-preview", council.slug, upload.pk)
     if not _start_import(request, upload, plans, [plan.columns for plan in plans]):
         return _not_started(request, upload)
@@ -331,6 +362,88 @@ def _preview_or_start(request: HttpRequest, upload: SpendUpload) -> HttpResponse
         "the import has started.",
     )
     return redirect("spend:upload-detail", council.slug, upload.pk)
+
+
+@dataclass
+class PeriodDates:
+    """How the payment dates a file's rows hold (read with the columns proposed)
+    stand against the period the officer gave."""
+
+    start: date
+    end: date
+    dated: int  # rows with a payment date read
+    outside: int  # of them, dated outside the period
+    first: date
+    last: date
+
+    @property
+    def mostly_outside(self) -> bool:
+        return self.outside * 2 > self.dated
+
+    @property
+    def words(self) -> str:
+        """The preview's warning, or "" when every date is in the period."""
+        if not self.outside:
+            return ""
+        if self.dated == 1:
+            return (
+                f"The file's one payment is dated {_day(self.first)}, outside the "
+                f"period you gave, {_day(self.start)} to {_day(self.end)}. Check "
+                "that this is the file you meant, and correct the period below if "
+                "it is wrong."
+            )
+        if self.outside == self.dated:
+            counted = f"All {self.dated:,} of the file's payments are"
+        else:
+            counted = (
+                f"{self.outside:,} of the file's {self.dated:,} payments "
+                f"{pluralize(self.outside, 'is,are')}"
+            )
+        span = _day(self.first)
+        if self.last != self.first:
+            span += f" to {_day(self.last)}"
+        return (
+            f"{counted} dated outside the period you gave, {_day(self.start)} to "
+            f"{_day(self.end)}: its payments are dated {span}. Check that this is "
+            "the file you meant, and correct the period below if it is wrong."
+        )
+
+
+def _day(day: date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+def _dates_against_period(upload: SpendUpload, plans, blocks) -> PeriodDates | None:
+    """The file's payment dates against the period given (None with no period,
+    or no date read): every row of each block, its date read from the column
+    proposed. Rows whose date cannot be read are left to the import to reject."""
+    start, end = upload.period_start, upload.period_end
+    if start is None or end is None:
+        return None
+    today = timezone.localdate()
+    dated = outside = 0
+    first = last = None
+    for plan, block in zip(plans, blocks, strict=True):
+        column = plan.columns.get("payment_date")
+        if column is None:
+            continue
+        for row in block.rows:
+            if column >= len(row):
+                continue
+            try:
+                paid = parse_date(row[column], today=today)
+            except ValueError:
+                continue
+            dated += 1
+            if not start <= paid <= end:
+                outside += 1
+            if first is None or paid < first:
+                first = paid
+            if last is None or paid > last:
+                last = paid
+    if not dated:
+        return None
+    return PeriodDates(start, end, dated, outside, first, last)
 
 
 @council_view(Capability.UPLOAD)
@@ -347,19 +460,25 @@ def upload_preview(request: HttpRequest, council: Council, pk: int) -> HttpRespo
     if data is None:
         return redirect("spend:upload-detail", council.slug, upload.pk)
     try:
-        plans, _ = plan_file(data, upload.file_name, remembered_mappings(council))
+        plans, rows = plan_file(data, upload.file_name, remembered_mappings(council))
         refuse_summaries(plans, upload.file_name)
     except FileRefused as refusal:
         mark_failed(upload, str(refusal))
         return redirect("spend:upload-detail", council.slug, upload.pk)
     layouts = _by_layout(plans)
     firsts = [group[0] for group in layouts]
-    form = MappingForm(request.POST or None, plans=firsts, vat_basis=upload.vat_basis)
+    form = MappingForm(
+        request.POST or None,
+        plans=firsts,
+        vat_basis=upload.vat_basis,
+        period=(upload.period_start, upload.period_end),
+    )
     if request.method == "POST" and form.is_valid():
         chosen = {
             group[0].layout: form.columns_for(i) for i, group in enumerate(layouts)
         }
         upload.vat_basis = form.chosen_vat_basis()  # saved by _start_import
+        upload.period_start, upload.period_end = form.chosen_period()
         started = _start_import(
             request, upload, plans, [chosen[plan.layout] for plan in plans], chosen=True
         )
@@ -400,6 +519,8 @@ def upload_preview(request: HttpRequest, council: Council, pk: int) -> HttpRespo
         "remembered": remembered,
         # Before the import, as after it (QA: another council's file).
         "other_body": other_body_note(plans, [council.name, council.short_name]),
+        # Before the import, as after it (QA: a 2017 file given January 2020).
+        "period_dates": _dates_against_period(upload, plans, rows),
     }
     return render(request, "spend/upload_preview.html", context)
 
@@ -448,41 +569,15 @@ def mapping_list(request: HttpRequest, council: Council) -> HttpResponse:
     """The column choices the council has remembered, each with the file that last
     used it, and who changed them; upload officers can forget one."""
     who = history_who(council)
-    last_used: dict[str, SpendUpload] = {}
-    uploads = (
-        SpendUpload.objects.for_council(council)
-        .filter(status__in=[UploadStatus.IMPORTED, UploadStatus.ROLLED_BACK])
-        .order_by("-uploaded_at", "-pk")
-        .only("pk", "file_name", "uploaded_at", "mappings")
-    )
     mappings = list(
         RememberedMapping.objects.for_council(council)
         .select_related("updated_by")
         .order_by("-updated_at", "-pk")
     )
-    wanted = {mapping.layout for mapping in mappings}
-    for upload in uploads.iterator() if wanted else ():
-        for block in upload.mappings:
-            if block.get("layout") in wanted:
-                last_used.setdefault(block["layout"], upload)
-        if len(last_used) == len(wanted):
-            break  # newest first: every choice's last use is found
-    choices = []
-    for mapping in mappings:
-        header, width = _remembered_header(mapping)
-        headings = ", ".join(
-            text for text in header or [] if text and not is_localspend_column(text)
-        )
-        choices.append(
-            {
-                "mapping": mapping,
-                "headings": Truncator(headings).chars(140),
-                "width": width,
-                "columns": columns_used(header, width, mapping.columns),
-                "by": who(_as_record(mapping.updated_by)),
-                "last_used": last_used.get(mapping.layout),
-            }
-        )
+    last_used = _last_used(council, {mapping.layout for mapping in mappings})
+    choices = [
+        _choice(mapping, who, last_used.get(mapping.layout)) for mapping in mappings
+    ]
     changes = [
         {
             "when": record.history_date,
@@ -495,14 +590,90 @@ def mapping_list(request: HttpRequest, council: Council) -> HttpResponse:
         .select_related("history_user")
         .order_by("-history_date", "-history_id")[:MAPPING_CHANGES_SHOWN]
     ]
+    can_upload = can(request.user, council, Capability.UPLOAD)
+    # ?forget=N: the question before forgetting one (its button, on this page,
+    # forgets it), naming its layout and the file that last used it (QA: the
+    # Forget buttons acted at once, and all read alike).
+    confirm = None
+    asked = parse_whole_number(request.GET.get("forget", ""))
+    if can_upload and asked is not None:
+        confirm = next((c for c in choices if c["mapping"].pk == asked), None)
+        if confirm is None:  # forgotten since (Back, another tab), or never
+            return _forgotten_already(request, council, asked, listed=True)
     context = {
         "council": council,
         "choices": choices,
         "changes": changes,
         "changes_shown": MAPPING_CHANGES_SHOWN,
-        "can_upload": can(request.user, council, Capability.UPLOAD),
+        "can_upload": can_upload,
+        "confirm": confirm,
     }
     return render(request, "spend/mapping_list.html", context)
+
+
+def _last_used(council: Council, wanted: set[str]) -> dict[str, SpendUpload]:
+    """The council's latest imported (or rolled back) upload read by each of the
+    `wanted` layouts."""
+    last_used: dict[str, SpendUpload] = {}
+    uploads = (
+        SpendUpload.objects.for_council(council)
+        .filter(status__in=[UploadStatus.IMPORTED, UploadStatus.ROLLED_BACK])
+        .order_by("-uploaded_at", "-pk")
+        .only("pk", "file_name", "uploaded_at", "mappings")
+    )
+    for upload in uploads.iterator() if wanted else ():
+        for block in upload.mappings:
+            if block.get("layout") in wanted:
+                last_used.setdefault(block["layout"], upload)
+        if len(last_used) == len(wanted):
+            break  # newest first: every choice's last use is found
+    return last_used
+
+
+def _choice(mapping: RememberedMapping, who, last_used: SpendUpload | None) -> dict:
+    """A remembered choice in words: its layout (how many columns, how many of
+    them with no heading: QA, three layouts of the same headings read alike),
+    which column each item is read from, and every column by its letter."""
+    header, width = _remembered_header(mapping)
+    headings = [
+        text for text in header or [] if text and not is_localspend_column(text)
+    ]
+    unheaded = (
+        sum(1 for at in range(width) if at >= len(header) or not header[at])
+        if header is not None
+        else 0
+    )
+    read_from: dict[int, list[str]] = {}
+    for name, label in FIELD_LABELS.items():
+        if name in mapping.columns:
+            read_from.setdefault(mapping.columns[name], []).append(label)
+    layout = f"{width} column{pluralize(width)}"
+    if header is None:
+        layout += ", no header row"
+    elif unheaded:
+        layout += f", {unheaded} with no heading"
+    return {
+        "mapping": mapping,
+        "layout": layout,
+        "headings": Truncator(", ".join(headings)).chars(140),
+        "width": width,
+        "every_column": [
+            {
+                "letter": column_letter(at),
+                "heading": header[at] if header and at < len(header) else "",
+                "read_as": read_from.get(at, []),
+            }
+            for at in range(width)
+        ],
+        "reads": [
+            (label, column_letter(mapping.columns[name]))
+            for name, label in FIELD_LABELS.items()
+            if name in mapping.columns
+        ],
+        "columns": columns_used(header, width, mapping.columns),
+        "by": who(_as_record(mapping.updated_by)),
+        "last_used": last_used,
+    }
 
 
 MAPPING_CHANGES_SHOWN = 30
@@ -565,15 +736,59 @@ def _headings_in_words(record) -> str:
 @council_view(Capability.UPLOAD)
 @require_POST
 def mapping_forget(request: HttpRequest, council: Council, pk: int) -> HttpResponse:
-    """Forget a remembered column choice: the next file with those headings shows
-    its columns to be checked. Recorded in the choice's history."""
-    mapping = get_object_or_404(RememberedMapping.objects.for_council(council), pk=pk)
+    """Forget a remembered column choice (asked first on the list, ?forget=N):
+    the next file with those headings shows its columns to be checked. Recorded
+    in the choice's history. Forgotten already (Back, or another tab): said,
+    with when and by whom."""
+    mapping = (
+        RememberedMapping.objects.for_council(council)
+        .select_related("updated_by")
+        .filter(pk=pk)
+        .first()
+    )
+    if mapping is None:
+        return _forgotten_already(request, council, pk)
+    choice = _choice(
+        mapping,
+        history_who(council),
+        _last_used(council, {mapping.layout}).get(mapping.layout),
+    )
     mapping._change_reason = "Forgotten on the column choices page"
     mapping.delete()
+    last = choice["last_used"]
     messages.success(
         request,
-        "Forgotten. The next file with those headings will show its columns for you "
-        "to check before anything is imported.",
+        f"Forgot the column choice for files of {choice['layout']}"
+        + (f" headed {choice['headings']}" if choice["headings"] else "")
+        + (f", last used by {last.file_name}" if last else "")
+        + ". The next file with those headings will show its columns for you to "
+        "check before anything is imported.",
+    )
+    return redirect("spend:mappings", council.slug)
+
+
+def _forgotten_already(
+    request: HttpRequest, council: Council, pk: int, *, listed: bool = False
+):
+    """The answer for a choice forgotten already: the list, saying by whom and
+    when (QA: a bare "No RememberedMapping matches the given query"). One never
+    remembered: not found, or, asked of the `listed` choices, the list."""
+    record = (
+        RememberedMapping.history.filter(id=pk, council_id=council.pk, history_type="-")
+        .select_related("history_user")
+        .first()
+    )
+    if record is None and listed:
+        messages.error(request, "That column choice is not among those remembered.")
+        return redirect("spend:mappings", council.slug)
+    if record is None:
+        raise Http404("No such column choice.")
+    when = timezone.localtime(record.history_date)
+    messages.info(
+        request,
+        f"That column choice ({_headings_in_words(record)}) was already forgotten, "
+        f"by {history_who(council)(record)} on {when.day} {when:%B %Y at %H:%M}. "
+        "Nothing was changed.",
     )
     return redirect("spend:mappings", council.slug)
 
@@ -623,6 +838,8 @@ def _start_import(
                 "heartbeat_at",
                 "mappings",
                 "vat_basis",
+                "period_start",
+                "period_end",
             ]
         )
     import_upload.enqueue(upload.pk)
@@ -683,11 +900,19 @@ def upload_detail(request: HttpRequest, council: Council, pk: int) -> HttpRespon
     if isinstance(upload, HttpResponse):
         return upload
     issues = upload.issues.all()
+    # A download of another upload's rejected rows, corrected: named, and its
+    # rows by their rows in that file too (QA: the page did not say so).
+    corrects = upload.corrects if upload.corrects_id else None
     context = {
         "council": council,
         "upload": upload,
-        "rejected": issues.filter(kind=RowIssue.Kind.REJECTED)[:ISSUES_SHOWN],
-        "skipped": issues.filter(kind=RowIssue.Kind.SKIPPED)[:ISSUES_SHOWN],
+        "corrects": corrects,
+        "rejected": _with_original_rows(
+            issues.filter(kind=RowIssue.Kind.REJECTED)[:ISSUES_SHOWN], corrects
+        ),
+        "skipped": _with_original_rows(
+            issues.filter(kind=RowIssue.Kind.SKIPPED)[:ISSUES_SHOWN], corrects
+        ),
         # Rejected rows whose amount could not be read: not in the £ rejected.
         "rejected_unpriced": (
             issues.filter(kind=RowIssue.Kind.REJECTED, amount__isnull=True).count()
@@ -701,8 +926,11 @@ def upload_detail(request: HttpRequest, council: Council, pk: int) -> HttpRespon
         "file_gone": upload.message in (FILE_GONE, FILE_UNREADABLE),
         # Where the VAT basis came from, or the heading contradicting it.
         "vat_note": _note_starting(upload, VAT_BASIS_NOTE),
-        "vat_warning": _note_starting(upload, VAT_BASIS_WARNING),
-        "columns_read": (layouts := columns_read(upload.mappings, upload.file_name)),
+        # Of no use where nothing was imported (QA: every payment already held).
+        "vat_warning": (
+            _note_starting(upload, VAT_BASIS_WARNING) if upload.rows_imported else ""
+        ),
+        "columns_read": (layouts := _columns_read(upload)),
         "any_headerless": any(not layout["has_header"] for layout in layouts),
     }
     # Every row rejected: the file kept can be read again, its columns checked.
@@ -727,6 +955,51 @@ def upload_detail(request: HttpRequest, council: Council, pk: int) -> HttpRespon
     context["again"] = _uploaded_again(upload)
     context["corrections"] = _corrections_of(upload)
     return render(request, "spend/upload_detail.html", context)
+
+
+def _with_original_rows(issues, corrects: SpendUpload | None) -> list[RowIssue]:
+    """The issues, each with `original`: where its row stood in the file the
+    download came from ("row 12", "sheet April, row 12"), from the download's
+    "LocalSpend: file row" (and "LocalSpend: sheet"); "" where not known."""
+    issues = list(issues)
+    for issue in issues:
+        issue.original = ""
+        if corrects is None:
+            continue
+        cells = {
+            str(name).strip().casefold(): str(value).strip()
+            for name, value in issue.cells or []
+        }
+        row = cells.get(FILE_ROW_COLUMN.casefold(), "")
+        if row:
+            sheet = cells.get(_ADDED_COLUMNS[0].casefold(), "")
+            at_sheet = (
+                f"sheet {sheet}, " if sheet and sheet != corrects.file_name else ""
+            )
+            issue.original = f"{at_sheet}row {row}"
+    return issues
+
+
+# A column the rejected-rows download heads by its own letter ("H": a value
+# beyond the file's header): LocalSpend's, not read, and not listed (README).
+_LETTER_HEADED = re.compile(r'([A-Z]{1,3}) "\1"')
+
+
+def _columns_read(upload: SpendUpload) -> list[dict]:
+    """`columns_read`; for a corrected download of rejected rows, without the
+    column it heads by its letter (QA: "Not read: K "K"")."""
+    layouts = columns_read(upload.mappings, upload.file_name)
+    if upload.corrects_id is None:
+        return layouts
+    for layout in layouts:
+        used = layout["columns"]
+        layout["columns"] = replace(
+            used,
+            unused=[
+                label for label in used.unused if not _LETTER_HEADED.fullmatch(label)
+            ],
+        )
+    return layouts
 
 
 def _corrections_of(upload: SpendUpload) -> list[SpendUpload]:
@@ -1024,7 +1297,10 @@ def upload_discard(request: HttpRequest, council: Council, pk: int) -> HttpRespo
     for its columns to be checked, or one that failed. Its kept file goes too,
     unless another upload holds the same file. The deletion stays in the upload's
     history."""
-    upload = _upload_for(council, pk)
+    # Discarded already (Back, or another tab): the page saying when and by whom.
+    upload = _upload_or_discarded(request, council, pk)
+    if isinstance(upload, HttpResponse):
+        return upload
     if not upload.can_discard:
         messages.error(request, DISCARD_REFUSED)
         return redirect("spend:upload-detail", council.slug, upload.pk)
@@ -1077,8 +1353,11 @@ LINE_EXPORT_HEADER = [
     "Description",
     "Transaction reference",
     "Amount (£)",
+    # Where each line came from (QA): after the columns exports always had.
+    "Source file",
+    "Amounts net or gross of VAT",
 ]
-LINE_EXPORT_WIDTHS = [12, 40, 14, 10, 30, 30, 30, 30, 50, 20, 14]
+LINE_EXPORT_WIDTHS = [12, 40, 14, 10, 30, 30, 30, 30, 50, 20, 14, 40, 22]
 
 
 def _export_lines(council: Council, filterset, file_type: str):
@@ -1119,13 +1398,18 @@ def _export_lines(council: Council, filterset, file_type: str):
             "description",
             "transaction_ref",
             "amount",
+            "upload__file_name",
+            "upload__vat_basis",
         )
         .iterator(chunk_size=5000)
     )
+    vat_words = dict(VatBasis.choices)
 
     def rows():
         yield from preamble
-        yield from values
+        for *line, basis in values:
+            line.append(vat_words.get(basis, basis))
+            yield line
 
     file_name = f"{council.slug}-spend-lines-{today:%Y-%m-%d}.{file_type}"
     if file_type == "csv":
@@ -1178,7 +1462,9 @@ def line_list(request: HttpRequest, council: Council) -> HttpResponse:
     table = SpendLineTable(
         shown.annotate(directorate=directorate_of_line()), council=council
     )
-    figures = filterset.qs.headline() if valid else None
+    # What is shown is counted, a filter typed wrong or not (QA: the count and
+    # total went with an invalid date).
+    figures = None if broken_link else filterset.qs.headline()
     options = {}
     if figures is not None:
         # The headline has counted the lines: the paginator need not count again.
@@ -1190,6 +1476,8 @@ def line_list(request: HttpRequest, council: Council) -> HttpResponse:
         "table": table,
         "figures": figures,
         "broken_link": broken_link,
+        # Downloads state the filters: offered only when all of them are used.
+        "can_export": valid,
         "csv_query": _with_query(request, export="csv"),
         "xlsx_query": _with_query(request, export="xlsx"),
     }

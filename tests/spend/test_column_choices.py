@@ -13,6 +13,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
+from spend.importer import mark_failed
 from spend.models import RememberedMapping, SpendLine, SpendUpload
 from spend.parse import columns_used, header_of_layout
 from spend.reading import is_header_row
@@ -146,7 +147,7 @@ def test_a_wrong_remembered_column_is_shown_and_can_be_forgotten(
 
     choices = client.get(reverse("spend:mappings", args=[council.slug]))
     assertContains(choices, "Headings: Payment Date, Supplier Name, Net Amount")
-    assertContains(choices, "D &quot;Gross Amount&quot;")
+    assertContains(choices, "amount from D")
     assertContains(choices, "by fay-finance")
     assertContains(choices, "may.csv")  # the file that last used it
     assertContains(choices, "Remembered the columns")
@@ -273,33 +274,33 @@ def test_a_waiting_upload_can_be_discarded_with_its_kept_file(
 ):
     settings.UPLOAD_ROOT = tmp_path
     client.force_login(finance_officer)
-    _upload(client, council, b"This is a letter, not a list of payments.\n", "a.txt")
+    _upload(client, council, APRIL, "a.csv")  # waiting for its columns
     upload = SpendUpload.objects.get()
     kept = Path(tmp_path) / upload.stored_file
     assert kept.exists()
     page = _detail(client, council, upload)
     assertContains(page, "Discard this file")
     url = reverse("spend:upload-discard", args=[council.slug, upload.pk])
-    assertContains(client.get(url), "Discard a.txt?")
+    assertContains(client.get(url), "Discard a.csv?")
     assert kept.exists()  # asking removes nothing
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(url, follow=True)
     assert response.redirect_chain == [
         (reverse("spend:uploads", args=[council.slug]), 302)
     ]
-    assertContains(response, "Discarded a.txt: nothing from it was imported.")
+    assertContains(response, "Discarded a.csv: nothing from it was imported.")
     assert not SpendUpload.objects.exists()
     assert not kept.exists()
     gone = SpendUpload.history.filter(history_type="-").get()
     assert gone.history_user == finance_officer
-    assert gone.file_name == "a.txt"
+    assert gone.file_name == "a.csv"
     # An old link, or a preview left open in another tab, says what became of it.
     for page in (
         _detail(client, council, upload),
         client.post(reverse("spend:upload-preview", args=[council.slug, upload.pk])),
     ):
         assert page.status_code == 404
-        assertContains(page, "a.txt was discarded", status_code=404)
+        assertContains(page, "a.csv was discarded", status_code=404)
         assertContains(page, "by fay-finance", status_code=404)
 
 
@@ -436,11 +437,14 @@ def test_a_failed_upload_can_be_discarded_after_a_question(
     html = (
         b"<!DOCTYPE html><html><body><table><tr><td>x</td></tr></table></body></html>"
     )
-    _upload(client, council, html + b"\n" * 10, "page.csv", check_columns="on")
+    # Refused on the form, nothing kept (QA: a "Failed" upload each time) …
+    refused = _upload(client, council, html + b"\n" * 10, "page.csv")
+    assertContains(refused, "is a web page (HTML)")
+    assert not SpendUpload.objects.exists()
+    # … so a failed upload is one refused once read: its preview, its import.
+    _upload(client, council, APRIL, "page.csv", check_columns="on")
     upload = SpendUpload.objects.get()
-    client.get(reverse("spend:upload-preview", args=[council.slug, upload.pk]))
-    upload.refresh_from_db()
-    assert upload.status == "failed"
+    mark_failed(upload, '"page.csv" could not be read.')
     assertContains(_detail(client, council, upload), "Discard this file")
     url = reverse("spend:upload-discard", args=[council.slug, upload.pk])
     question = client.get(url)
@@ -644,16 +648,14 @@ def test_prose_saved_as_text_is_refused_with_a_reason(client, finance_officer, c
         b"Dear colleagues,\n\nPlease find attached this month's figures.\n"
         b"Kind regards,\nThe finance team\n"
     )
-    _upload(client, council, prose, "notes.txt")
-    upload = SpendUpload.objects.get()
-    client.get(reverse("spend:upload-preview", args=[council.slug, upload.pk]))
-    upload.refresh_from_db()
-    assert upload.status == "failed"
-    assert upload.message == (
+    response = _upload(client, council, prose, "notes.txt")
+    # Refused on the form, while the officer waits: no upload kept.
+    assert response.context["form"].errors["file"] == [
         '"notes.txt" does not look like a list of payments: it has no row of column '
         "headings, and no column holds dates or amounts. Upload the spend file itself "
         "(CSV or Excel)."
-    )
+    ]
+    assert not SpendUpload.objects.exists()
     # A headerless list of payments is still read, its columns guessed.
     _upload(client, council, HEADERLESS_A, "a.csv")
     listed = SpendUpload.objects.get(file_name="a.csv")

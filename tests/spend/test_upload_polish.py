@@ -362,7 +362,7 @@ def test_a_corrected_download_of_shifted_rows_is_read_by_the_choice_remembered(
     assertContains(
         page,
         "Headings: Service Cost Centre, Account Detail, Description, HBC ref no, "
-        "Name, Payment date, Net Amount(£)</h2>",
+        "Name, Payment date, Net Amount(£)</p>",
         html=False,
     )
     assertNotContains(page, "LocalSpend:")
@@ -393,7 +393,7 @@ def test_the_headings_of_a_choice_last_used_by_a_download_leave_out_its_columns(
     assertContains(page, "Changed the columns for headings “Service Cost Centre”")
     text = re.sub(r"<[^>]+>", " ", page.content.decode())
     assert "LocalSpend:" not in text
-    assert "Net Amount(£)</h2>" in page.content.decode()
+    assert "Net Amount(£)</p>" in page.content.decode()
 
 
 # -------------------------------------------------------- the same file again

@@ -152,14 +152,12 @@ def test_a_web_page_saved_as_csv_is_refused_with_the_reason(
     client, finance_officer, council
 ):
     client.force_login(finance_officer)
-    _upload(client, council, b"<!DOCTYPE html><html><head><title>Oops</title></html>")
-    upload = SpendUpload.objects.get()
-    page = client.get(
-        reverse("spend:upload-preview", args=[council.slug, upload.pk]), follow=True
+    page = _upload(
+        client, council, b"<!DOCTYPE html><html><head><title>Oops</title></html>"
     )
+    # Refused on the form, while the officer waits: no upload kept.
     assertContains(page, "is a web page (HTML), not a spreadsheet")
-    upload.refresh_from_db()
-    assert upload.status == "failed"
+    assert not SpendUpload.objects.exists()
 
 
 def test_a_file_without_a_header_must_have_its_columns_chosen(
@@ -768,16 +766,12 @@ def test_a_summary_of_totals_per_supplier_is_refused_at_preview(
     client, finance_officer, council
 ):
     client.force_login(finance_officer)
-    _upload(
+    page = _upload(
         client, council, b'Supplier Name,Total\nAcme Ltd,"3,228.86"\nBeacon Ltd,12.00\n'
     )
-    upload = SpendUpload.objects.get()
-    url = reverse("spend:upload-preview", args=[council.slug, upload.pk])
-    assertContains(
-        client.get(url, follow=True), "looks like a summary of totals per supplier"
-    )
-    upload.refresh_from_db()
-    assert upload.status == "failed"
+    # Refused on the form, while the officer waits: no upload kept.
+    assertContains(page, "looks like a summary of totals per supplier")
+    assert not SpendUpload.objects.exists()
 
 
 def test_a_date_column_with_an_odd_heading_can_still_be_chosen(
@@ -798,9 +792,13 @@ def test_a_date_column_with_an_odd_heading_can_still_be_chosen(
 def test_a_refused_file_offers_a_new_upload_not_a_retry(
     client, finance_officer, council
 ):
+    from spend.importer import mark_failed
+
     client.force_login(finance_officer)
-    _upload(client, council, b"<html><title>Oops</title></html>")
+    _upload(client, council, GOOD)
     upload = SpendUpload.objects.get()
+    # Refused once read (by the preview or the import), not on the form.
+    mark_failed(upload, '"april.csv" is a web page (HTML), not a spreadsheet.')
     page = client.get(
         reverse("spend:upload-preview", args=[council.slug, upload.pk]), follow=True
     )

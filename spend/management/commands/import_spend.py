@@ -203,10 +203,7 @@ class Command(BaseCommand):
                 continue  # "Columns read" says how the columns were chosen
             self.stdout.write(f"  note: {note}")
         for error in r.errors[:20]:
-            self.stdout.write(
-                f"  row {error['row']}, {error['column']}: {error['message']} "
-                f"({error['value']!r})"
-            )
+            self.stdout.write(f"  row {error['row']}, {error['column']}: {_why(error)}")
 
     def _write_columns(self, status: str) -> None:
         """Each layout's columns: where each item was read from, the columns not
@@ -291,3 +288,12 @@ def _columns_planned(name: str, plans: list) -> list[dict]:
         for plan in plans
     ]
     return columns_read(mappings, name)
+
+
+def _why(error: dict) -> str:
+    """A rejected row's problem, with its value where the problem does not
+    quote it already (QA: 'not a valid date: "31/02/2017" (…) ('31/02/2017')')."""
+    message, value = error["message"], error["value"]
+    if value is None or str(value) == "" or str(value) in message:
+        return message
+    return f"{message} (the value: “{value}”)"

@@ -1,0 +1,166 @@
+"""QA (finance): the period given is checked against the file's dates before
+the import, and can be corrected on the preview."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.urls import reverse
+from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
+
+from spend.forms import UploadForm
+from spend.models import SpendUpload
+from tests.spend.test_upload_views import GOOD, HEADER, _confirm, _file
+
+JANUARY_2020 = {"period_start": "2020-01-01", "period_end": "2020-01-31"}
+
+
+def _upload(client, council, data, name="april.csv", **fields):
+    return client.post(
+        reverse("spend:upload", args=[council.slug]),
+        {"file": _file(data, name), "vat_basis": "net", **fields},
+    )
+
+
+def test_the_preview_warns_of_payments_outside_the_period(
+    client, finance_officer, council
+):
+    client.force_login(finance_officer)
+    response = _upload(client, council, GOOD, **JANUARY_2020)
+    preview = client.get(response.url)
+    assertContains(
+        preview,
+        "All 2 of the file&#x27;s payments are dated outside the period you gave, "
+        "1 January 2020 to 31 January 2020: its payments are dated 1 April 2025 "
+        "to 2 April 2025.",
+    )
+    # The period is there to correct, as given.
+    assert preview.context["form"]["period_start"].value() == date(2020, 1, 1)
+    assertContains(preview, 'value="2020-01-31"')
+
+
+def test_some_payments_outside_the_period_are_counted(client, finance_officer, council):
+    client.force_login(finance_officer)
+    response = _upload(
+        client, council, GOOD, period_start="2025-04-01", period_end="2025-04-01"
+    )
+    preview = client.get(response.url)
+    assertContains(
+        preview, "1 of the file&#x27;s 2 payments is dated outside the period you gave"
+    )
+
+
+def test_no_warning_when_the_payments_are_in_the_period(
+    client, finance_officer, council
+):
+    client.force_login(finance_officer)
+    response = _upload(
+        client, council, GOOD, period_start="2025-04-01", period_end="2025-04-30"
+    )
+    assertNotContains(client.get(response.url), "outside the period")
+
+
+def test_a_remembered_layout_outside_its_period_goes_to_the_preview(
+    client, finance_officer, council
+):
+    client.force_login(finance_officer)
+    _upload(client, council, GOOD)
+    _confirm(client, council, SpendUpload.objects.get())
+    may = (HEADER + "01/05/2025,Wardown Plumbing Ltd,10.00,12.00,Housing\n").encode()
+    response = _upload(client, council, may, "may.csv", **JANUARY_2020)
+    upload = SpendUpload.objects.get(file_name="may.csv")
+    url = reverse("spend:upload-preview", args=[council.slug, upload.pk])
+    assertRedirects(response, url, fetch_redirect_response=False)
+    assert upload.status == "pending"
+    preview = client.get(url)
+    assertContains(preview, "so it was not imported straight away")
+    assertContains(
+        preview,
+        "The file&#x27;s one payment is dated 1 May 2025, outside the period you "
+        "gave, 1 January 2020 to 31 January 2020.",
+    )
+
+
+def test_a_remembered_layout_in_its_period_imports_at_once(
+    client, finance_officer, council
+):
+    client.force_login(finance_officer)
+    _upload(client, council, GOOD)
+    _confirm(client, council, SpendUpload.objects.get())
+    may = (HEADER + "01/05/2025,Wardown Plumbing Ltd,10.00,12.00,Housing\n").encode()
+    _upload(
+        client,
+        council,
+        may,
+        "may.csv",
+        period_start="2025-05-01",
+        period_end="2025-05-31",
+    )
+    assert SpendUpload.objects.get(file_name="may.csv").status == "imported"
+
+
+def test_the_period_is_corrected_on_the_preview(client, finance_officer, council):
+    client.force_login(finance_officer)
+    _upload(client, council, GOOD, **JANUARY_2020)
+    upload = SpendUpload.objects.get()
+    _confirm(
+        client, council, upload, period_start="2025-04-01", period_end="2025-04-30"
+    )
+    upload.refresh_from_db()
+    assert (upload.period_start, upload.period_end) == (
+        date(2025, 4, 1),
+        date(2025, 4, 30),
+    )
+    assert upload.status == "imported"
+    assert not any("outside the period" in note for note in upload.notes)
+    # Recorded in the upload's history.
+    assert upload.history.filter(period_start=date(2025, 4, 1)).exists()
+
+
+def test_a_preview_sent_without_the_period_keeps_the_one_given(
+    client, finance_officer, council
+):
+    client.force_login(finance_officer)
+    _upload(client, council, GOOD, **JANUARY_2020)
+    upload = SpendUpload.objects.get()
+    url = reverse("spend:upload-preview", args=[council.slug, upload.pk])
+    form = client.get(url).context["form"]
+    data = {
+        name: form[name].initial or ""
+        for name in form.fields
+        if not name.startswith("period")
+    }
+    client.post(url, data)
+    upload.refresh_from_db()
+    assert upload.period_start == date(2020, 1, 1)
+    assert any("outside the period" in note for note in upload.notes)
+
+
+def test_a_period_ending_before_it_starts_is_refused_on_the_preview(
+    client, finance_officer, council
+):
+    client.force_login(finance_officer)
+    _upload(client, council, GOOD)
+    upload = SpendUpload.objects.get()
+    response = _confirm(
+        client, council, upload, period_start="2025-04-30", period_end="2025-04-01"
+    )
+    assertContains(response, "The period must end on or after the day it starts.")
+    upload.refresh_from_db()
+    assert upload.status == "pending"
+
+
+def test_a_one_day_period_is_allowed():
+    def form(start, end):
+        return UploadForm(
+            {"vat_basis": "net", "period_start": start, "period_end": end},
+        )
+
+    one_day = form("2025-04-01", "2025-04-01")
+    one_day.is_valid()
+    assert "period_end" not in one_day.errors
+    backwards = form("2025-04-02", "2025-04-01")
+    backwards.is_valid()
+    assert backwards.errors["period_end"] == [
+        "The period must end on or after the day it starts."
+    ]
