@@ -28,6 +28,7 @@ from django.utils import timezone
 from councils.models import Council
 from councils.periods import FinancialYear
 from procure.models import Contract, ContractStatus
+from procure.tables import DUE_ORDER_WORDS
 from socialvalue.models import SME_VALUES, Commitment, SupplierTag, TagKind
 from spend.export import csv_stream_response
 from spend.models import SpendLine, VatBasis
@@ -272,9 +273,11 @@ REGISTER_COLUMNS = [
     "Social value commitments",
 ]
 
-# How each sortable column of the list reads in the preamble, ascending and
-# descending (procure.tables.ContractTable).
+# How each sortable column of the list reads in the preamble and on the page,
+# ascending and descending (procure.tables.ContractTable); "due", the list's
+# first order, is no column's.
 _SORTED_BY = {
+    "due": (DUE_ORDER_WORDS, f"the reverse of: {DUE_ORDER_WORDS}"),
     "reference": ("contract reference, A to Z", "contract reference, Z to A"),
     "supplier": ("supplier, A to Z", "supplier, Z to A"),
     "status": ("status, A to Z", "status, Z to A"),
@@ -284,7 +287,9 @@ _SORTED_BY = {
 }
 
 
-def _sorted_by(order_by) -> str:
+def sorted_by(order_by) -> str:
+    """The contracts list's order in words (its table's `order_by`), for the
+    page and its download."""
     words = [
         _SORTED_BY.get(o.bare, (o.bare, o.bare))[o.is_descending] for o in order_by
     ]
@@ -318,7 +323,7 @@ def contract_register_csv(council: Council, contracts, filters: list[str], order
     preamble = [
         ["Council", council.name],
         ["Filters", "; ".join(filters) or "none"],
-        ["Sorted by", _sorted_by(order_by)],
+        ["Sorted by", sorted_by(order_by)],
         ["Contracts", contracts.count()],
         ["Exported on", today],
         [],

@@ -31,12 +31,13 @@ from __future__ import annotations
 
 import copy
 import re
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
 from django.db import IntegrityError, router, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Count, Exists, OuterRef
 from django.db.models.deletion import Collector
 from django.forms.models import model_to_dict
 from django.template.defaultfilters import pluralize
@@ -419,8 +420,8 @@ class Report:
     # agree (a name only somewhat like the number's supplier's, or a number not
     # the named supplier's): worth a check (messages naming the row).
     warnings: list[str] = field(default_factory=list)
-    # Contracts created or updated whose whole-life value is implausible for a
-    # council contract (`VALUE_BOUNDS`): imported, but worth a check (QA: £1.00
+    # Contracts created, or updated with a new whole-life value, whose value is
+    # implausible for a council contract (`VALUE_BOUNDS`): imported, but worth a check (QA: £1.00
     # and £80,000,000,000.00 came in without comment): (reference, title, value).
     odd_values: list[tuple[str, str, Decimal]] = field(default_factory=list)
 
@@ -583,8 +584,13 @@ def import_register(
                 before[contract.pk] = snapshot(existing)
             if outcome != "unchanged":
                 saved.append((outcome, contract))
-                if contract.value is not None and not (
-                    VALUE_BOUNDS[0] <= contract.value <= VALUE_BOUNDS[1]
+                # Named only when this import gave the value (review: an update
+                # of its title named a contract whose odd value it already had).
+                given = outcome == "created" or existing.value != contract.value
+                if (
+                    given
+                    and contract.value is not None
+                    and not (VALUE_BOUNDS[0] <= contract.value <= VALUE_BOUNDS[1])
                 ):
                     report.odd_values.append(
                         (contract.reference, contract.title, contract.value)
@@ -927,7 +933,11 @@ def undo_blockers(record: RegisterImport) -> list[str]:
     value commitments, KPIs or hand decisions on payments (linked or taken off),
     which would be deleted with it; a contract whose supplier it changed given
     payments by hand since; the supplier a contract had before gone from the
-    register. A supplier merged since is not a change: the contract follows it."""
+    register; a contract it updated that its old details would leave where the
+    contract form would not (back in the pipeline with social value delivered or
+    payments linked by hand, or dates outside its social value commitments or
+    returns: `_would_not_fit`). A supplier merged since is not a change: the
+    contract follows it."""
     if record.undone_at is not None:
         return ["It has already been undone."]
     from procure.models import HandLink
@@ -1017,7 +1027,145 @@ def undo_blockers(record: RegisterImport) -> list[str]:
             "the import has been "
             "deleted from the register since."
         )
+    return reasons + _would_not_fit(record, held)
+
+
+def _would_not_fit(record: RegisterImport, held: dict[int, Contract]) -> list[str]:
+    """Why contracts the import updated cannot be put back as they were: the
+    contract form would not let an officer save them so, and the undo must not
+    either (review: it wrote the old details straight to the database). By the
+    facts the form's rules read (`ContractForm._not_back_to_the_pipeline` and
+    `_social_value_still_fits`): a contract put back in the pipeline that has
+    social value delivery returns, or payments linked to it by hand; old dates
+    that would leave its social value commitments or returns outside them.
+    A few queries for the whole import, not a form per contract."""
+    from socialvalue.models import DeliveryReturn
+    from spend.models import SpendLine
+
+    pipeline = ContractStatus.PIPELINE
+    to_pipeline: list[Contract] = []
+    redated: dict[int, tuple[Contract, date, date | None]] = {}
+    for entry in record.updated:
+        contract = held.get(entry["id"])
+        if contract is None:
+            continue
+        before = entry["before"]
+        if before["status"] == pipeline and (
+            contract.status != pipeline or before["supplier"] != contract.supplier_id
+        ):
+            to_pipeline.append(contract)
+        old = {
+            name: date.fromisoformat(before[name]) if before[name] else None
+            for name in ("start_date", "end_date", "extension_end_date")
+        }
+        if old["start_date"] and any(
+            old[name] != getattr(contract, name) for name in old
+        ):
+            last = old["extension_end_date"] or old["end_date"]
+            redated[contract.pk] = (contract, old["start_date"], last)
+    reasons = []
+    if to_pipeline:
+        ids = [c.pk for c in to_pipeline]
+        returns = dict(
+            DeliveryReturn.objects.filter(commitment__contract_id__in=ids)
+            .values("commitment__contract_id")
+            .annotate(n=Count("pk"))
+            .values_list("commitment__contract_id", "n")
+        )
+        payments = dict(
+            SpendLine.objects.filter(contract_id__in=ids, contract_link_manual=True)
+            .values("contract_id")
+            .annotate(n=Count("pk"))
+            .values_list("contract_id", "n")
+        )
+        for contract in to_pipeline:
+            reason = _back_in_the_pipeline(
+                contract, returns.get(contract.pk, 0), payments.get(contract.pk, 0)
+            )
+            if reason:
+                reasons.append(reason)
+    if redated:
+        items: dict[int, list[tuple[str, str, date, date]]] = defaultdict(list)
+        for c in Commitment.objects.filter(contract_id__in=redated).select_related(
+            "measure"
+        ):
+            items[c.contract_id].append(
+                (
+                    f"the commitment to {c.measure.code} ({c.period})",
+                    "commitment",
+                    c.period_start,
+                    c.period_end,
+                )
+            )
+        for d in DeliveryReturn.objects.filter(
+            commitment__contract_id__in=redated
+        ).select_related("commitment__measure"):
+            items[d.commitment.contract_id].append(
+                (
+                    f"the delivery return for {d.period} (commitment to "
+                    f"{d.commitment.measure.code})",
+                    "return",
+                    d.period_start,
+                    d.period_end,
+                )
+            )
+        for pk, (contract, start, last) in redated.items():
+            outside = sorted(
+                (
+                    item
+                    for item in items[pk]
+                    if item[2] < start or (last is not None and item[3] > last)
+                ),
+                key=lambda item: (item[2], item[0]),
+            )
+            if outside:
+                reasons.append(_outside_old_dates(contract, start, last, outside))
     return reasons
+
+
+def _back_in_the_pipeline(contract: Contract, returns: int, payments: int) -> str:
+    held, steps = [], []
+    if returns:
+        held.append(f"{returns} social value delivery return{pluralize(returns)}")
+        steps.append(
+            f"remove {'the return' if returns == 1 else 'the returns'} on the "
+            "contract's social value page"
+        )
+    if payments:
+        held.append(f"{payments} payment{pluralize(payments)} linked to it by hand")
+        steps.append(
+            f"take {'the payment' if payments == 1 else 'the payments'} off it on "
+            "the contract's page"
+        )
+    if not held:
+        return ""
+    return (
+        f"Contract {contract.reference} was in the pipeline (not yet awarded) "
+        f"before the import, and now has {' and '.join(held)}: undoing would put "
+        "it back in the pipeline, which an awarded contract cannot be. Keep the "
+        f"import, or, if the contract was never awarded, first {' and '.join(steps)}."
+    )
+
+
+def _outside_old_dates(
+    contract: Contract, start: date, last: date | None, outside: list[tuple]
+) -> str:
+    names = [item[0] for item in outside[:3]]
+    if len(outside) > 3:
+        names.append(f"{len(outside) - 3} more")
+    listed = get_text_list(names, "and")
+    dates = f"from {_day(start)} to {_day(last)}" if last else f"from {_day(start)}"
+    one = len(outside) == 1
+    return (
+        f"Contract {contract.reference} ran {dates} before the import: undoing "
+        f"would put those dates back, and {listed} would then fall outside them. "
+        f"To undo the import, first change or remove {'it' if one else 'them'} on "
+        "the contract's social value page, or keep the import."
+    )
+
+
+def _day(day: date) -> str:
+    return f"{day.day} {day:%B %Y}"
 
 
 def _has(references: list[str]) -> str:
@@ -1105,11 +1253,15 @@ def undo(record: RegisterImport, user) -> tuple[int, int]:
             contract._history_user = user
             contract._change_reason = reason
             contract._relinked_by_caller = True  # once, below, not per contract
+            # No payment is linked to them by hand, nor taken off them (that
+            # stops the undo): nothing for the delete signals to look up.
+            contract._released_lines = []
         # Out of the linking rule's reach before it runs (no supplier: they
         # cover no payment), so the payments they held are recorded as moved
         # from them, by reference, not as having had no contract (QA). Their
         # deletion's history keeps the supplier they had (these copies).
-        Contract.objects.filter(pk__in=[c.pk for c in added]).update(supplier=None)
+        for chunk in _chunks({c.pk for c in added}):
+            Contract.objects.filter(pk__in=chunk).update(supplier=None)
         suppliers.discard(None)
         if suppliers:
             relink_suppliers(
@@ -1119,7 +1271,7 @@ def undo(record: RegisterImport, user) -> tuple[int, int]:
             )
         # Deleted together, as Model.delete deletes one: what goes with them
         # (history of their links, say) in a query per kind, not per contract.
-        collector = Collector(using=router.db_for_write(Contract), origin=record)
+        collector = Collector(using=router.db_for_write(Contract), origin=None)
         collector.collect(added)
         collector.delete()
         record.undone_at = timezone.now()

@@ -3,7 +3,6 @@ from __future__ import annotations
 import json
 import re
 from calendar import monthrange
-from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import chain
@@ -823,6 +822,8 @@ def _contract_for(council: Council, pk: int) -> Contract:
 
 @council_view(Capability.VIEW)
 def contract_list(request: HttpRequest, council: Council) -> HttpResponse:
+    from procure.exports import sorted_by
+
     contracts = (
         Contract.objects.for_council(council)
         .with_spend()
@@ -851,7 +852,7 @@ def contract_list(request: HttpRequest, council: Council) -> HttpResponse:
             council,
             table.data.data,
             filterset.describe(),
-            [_Order(o) for o in table.order_by],
+            table.order_by,
         )
     paginate(request, table, 50)
     query = request.GET.copy()
@@ -876,7 +877,7 @@ def contract_list(request: HttpRequest, council: Council) -> HttpResponse:
         "deleted_count": deleted.count(),
         "search": search,
         "broken_link": broken_link,
-        "order_words": _order_words(table.order_by),
+        "order_words": sorted_by(table.order_by) if table.order_by else "",
         "first_order": None
         if [o.bare for o in table.order_by] == ["due"]
         and not table.order_by[0].is_descending
@@ -885,41 +886,6 @@ def contract_list(request: HttpRequest, council: Council) -> HttpResponse:
     # Asked for the file with filters that are not valid: the page, saying why.
     status = 400 if wants_csv else 200
     return render(request, "procure/contract_list.html", context, status=status)
-
-
-@dataclass(frozen=True)
-class _Order:
-    """A sort of the contracts list as the download's preamble words it: its
-    own words for the first order ("due"), which is no column's."""
-
-    order: object
-
-    @property
-    def bare(self) -> str:
-        bare = self.order.bare
-        return _order_words([self.order]) if bare == "due" else bare
-
-    @property
-    def is_descending(self) -> bool:
-        return self.order.is_descending
-
-
-def _order_words(order_by) -> str:
-    """The contracts list's order in words, for the page and its download."""
-    from procure.exports import _SORTED_BY
-    from procure.tables import DUE_ORDER_WORDS
-
-    words = []
-    for o in order_by:
-        if o.bare == "due":
-            words.append(
-                f"the reverse of: {DUE_ORDER_WORDS}"
-                if o.is_descending
-                else DUE_ORDER_WORDS
-            )
-        else:
-            words.append(_SORTED_BY.get(o.bare, (o.bare, o.bare))[o.is_descending])
-    return "; ".join(words)
 
 
 @council_view(Capability.VIEW)
@@ -1596,12 +1562,22 @@ def _deleted_words(contract: Contract, went, lines: int) -> str:
 @require_safe
 def contracts_deleted(request: HttpRequest, council: Council) -> HttpResponse:
     """The council's deleted contracts, latest first: what each was, who deleted
-    it, when and why (from the contracts' history)."""
+    it, when and why (from the contracts' history). With `q`, those the
+    contracts list's search finds, as its link counts them (review: "1 deleted
+    contract matches “x”" opened every deleted contract)."""
     records = (
         Contract.history.filter(council_id=council.pk, history_type="-")
         .select_related("history_user")
         .order_by("-history_date", "-history_id")
     )
+    filterset = ContractFilter(
+        {"q": request.GET.get("q", "")},
+        queryset=Contract.objects.none(),
+        council=council,
+    )
+    search = filterset.form.cleaned_data.get("q", "") if filterset.is_valid() else ""
+    if search:
+        records = filterset.filter_search(records, "q", search)
     page = Paginator(records, 50).get_page(request.GET.get("page"))
     who = history_who(council)
     suppliers = Supplier.objects.in_bulk({r.supplier_id for r in page} - {None})
@@ -1609,7 +1585,13 @@ def contracts_deleted(request: HttpRequest, council: Council) -> HttpResponse:
         {"record": r, "who": who(r), "supplier": suppliers.get(r.supplier_id)}
         for r in page
     ]
-    context = {"council": council, "page": page, "rows": rows}
+    context = {
+        "council": council,
+        "page": page,
+        "rows": rows,
+        "search": search,
+        "search_query": urlencode({"q": search}) if search else "",
+    }
     return render(request, "procure/contracts_deleted.html", context)
 
 

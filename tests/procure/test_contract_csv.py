@@ -398,3 +398,28 @@ def test_a_sort_by_no_such_column_keeps_the_lists_own_order(
     assert _references(rows) == ["LBC-3", "LBC-1", "LBC-2"]
     page = client.get(_url(council), {"sort": "-title,nonsense"}).content.decode()
     assert re.findall(r">(LBC-\d)</a>", page) == ["LBC-3", "LBC-1", "LBC-2"]
+
+
+def test_the_page_and_the_download_word_the_order_alike(
+    client, viewer, council, register
+):
+    """Review: the page worded its order with its own copy of the download's
+    words (and the download through a wrapper): one set of words, "due"'s too."""
+    from django_tables2.utils import OrderByTuple
+
+    from procure.exports import sorted_by
+    from procure.tables import DUE_ORDER_WORDS
+
+    assert sorted_by(OrderByTuple(["-due", "value"])) == (
+        f"the reverse of: {DUE_ORDER_WORDS}; value, lowest first"
+    )
+    client.force_login(viewer)
+    for sort, words in (
+        ("", DUE_ORDER_WORDS),
+        ("-due", f"the reverse of: {DUE_ORDER_WORDS}"),
+        ("-end_date", "end date, latest first"),
+    ):
+        query = {"sort": sort} if sort else {}
+        rows = _csv(client.get(_url(council), {**query, "format": "csv"}))
+        assert rows[2] == ["Sorted by", words]
+        assertContains(client.get(_url(council), query), f"In this order: {words}.")

@@ -181,3 +181,26 @@ def test_deleting_says_a_title_ending_in_a_full_stop_with_one(db):
     assert _deleted_words(contract, [], 0) == (
         "Deleted contract CF-1, Lab for the Forensic Centre."
     )
+
+
+def test_the_deleted_contracts_link_opens_the_ones_the_search_finds(
+    client, council, council_officer
+):
+    """Review: "1 deleted contract matches “QA-200”" opened every deleted contract."""
+    _contract(council, "QA-200", end=date(2030, 1, 1), status="pipeline").delete()
+    _contract(council, "QA-300", end=date(2030, 1, 1), status="pipeline").delete()
+    client.force_login(council_officer)
+    listed = client.get(_url(council, q="QA-200")).content.decode()
+    link = reverse("procure:contracts-deleted", args=[council.slug])
+    assert f'href="{link}?q=QA-200">1 deleted contract matches' in listed
+
+    page = client.get(f"{link}?q=QA-200").content.decode()
+    assert "QA-200" in page and "QA-300" not in page
+    assert "Showing the 1 deleted contract that matches “QA-200”." in page
+    assert f'<a class="govuk-link" href="{link}">Show all deleted contracts</a>' in page
+    everything = client.get(link).content.decode()
+    assert "QA-200" in everything and "QA-300" in everything
+    assert "Show all deleted contracts" not in everything
+    none = client.get(f"{link}?q=nothing-like-it").content.decode()
+    assert "No deleted contract matches “nothing-like-it”." in none
+    assert "QA-200" not in none

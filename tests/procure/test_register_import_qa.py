@@ -140,3 +140,24 @@ def test_implausible_values_are_named_for_a_check_not_refused(
 @pytest.fixture
 def uploads(settings, tmp_path):
     settings.UPLOAD_ROOT = tmp_path
+
+
+def test_an_odd_value_held_before_an_update_is_not_named_again(council):
+    """Review: a contract updated for its title was named for the odd value it
+    already had; only a value the import gives is worth the check."""
+    first = _import(council, _csv([_valued("QA-601", "1")]), "register.csv")
+    assert [r for r, _, _ in first.odd_values] == ["QA-601"]
+
+    retitled = _row(
+        "QA-601", "Contract QA-601, retitled", "Green Spaces Ltd", value="1"
+    )
+    report = _import(council, _csv([retitled]), "retitled.csv")
+    assert report.updated == 1 and report.odd_values == []
+    blank = _row("QA-601", "Contract QA-601, again", "Green Spaces Ltd", value="")
+    report = _import(council, _csv([blank]), "blank.csv")
+    assert report.updated == 1 and report.odd_values == []
+
+    revalued = _row("QA-601", "Contract QA-601, again", "Green Spaces Ltd", value="2")
+    report = _import(council, _csv([revalued]), "revalued.csv")
+    assert report.updated == 1
+    assert [(r, str(v)) for r, _, v in report.odd_values] == [("QA-601", "2.00")]
