@@ -112,14 +112,14 @@ class SupplierFilter(django_filters.FilterSet):
 def _normalised_contains(value: str) -> Q:
     """Names whose `normalised_name` holds the search's, normalised the same way.
 
-    "company" is normalised to "co" at the end of a name, so a search ending in
-    "company" asks for a whole word there ("Smith Company" finds "Smith Co" but
-    "company" does not find "Tesco")."""
+    A typed "company" is normalised to "co" when it ends the name or only legal
+    forms follow it ("Company Ltd" is "co ltd"), so such a search asks for whole
+    words ("Smith Company" finds "Smith Co", but "company" and "company ltd" do
+    not find "Tesco" or "Tesco Ltd"; review: "company ltd" did)."""
     key = normalise_name(value)
     if not key:
         return Q(pk__in=[])
-    typed = value.split()
-    if key.split()[-1] == "co" and typed and typed[-1].lower() != "co":
+    if _company_shortened(value, key):
         return (
             Q(normalised_name=key)
             | Q(normalised_name__startswith=f"{key} ")
@@ -127,6 +127,14 @@ def _normalised_contains(value: str) -> Q:
             | Q(normalised_name__endswith=f" {key}")
         )
     return Q(normalised_name__contains=key)
+
+
+def _company_shortened(value: str, key: str) -> bool:
+    """Whether `key` (`value` normalised) has a "co" made from a typed "company".
+    A word after the name keeps "company" as it is (it no longer ends the name),
+    so the two normalisations differ exactly when one was shortened."""
+    unshortened = normalise_name(f"{value} x").split()[:-1]
+    return unshortened != key.split()
 
 
 _DATE = forms.DateInput(attrs={"type": "date"})

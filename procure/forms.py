@@ -10,10 +10,10 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.db.models import Count, QuerySet
-from django.db.models.functions import Lower
 from django.forms.models import construct_instance
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
+from django.utils.dateformat import format as format_date
 
 from councils.models import Council
 from councils.periods import FinancialYear
@@ -420,8 +420,10 @@ class CPVCodesField(forms.CharField):
 
 def supplier_labeller(suppliers: QuerySet[Supplier]):
     """`label_from_instance` for a list of suppliers: a supplier's name and, where
-    another in the list has the same name (any case), what tells them apart: the
-    company, charity or VAT number and the postcode, or else the record number.
+    another in the list has the same name (as the register matches names: any
+    case or accents, "&" or "and", "Ltd" or "Limited"), what tells them apart:
+    the company, charity or VAT number and the postcode, or else the day it was
+    added (and, only if even that is shared, its record number).
     The list is read when the first label is wanted: a form only validated (a
     register import's rows) never reads it."""
     labels: dict[int, str] | None = None
@@ -437,29 +439,38 @@ def supplier_labeller(suppliers: QuerySet[Supplier]):
 
 
 def _details_of_namesakes(suppliers: QuerySet[Supplier]) -> dict[int, str]:
+    # Grouped on the register's normalised name, not Lower("name"): SQLite's
+    # lower() is ASCII-only, so "ÉCOLE LTD" and "école Ltd" were not namesakes
+    # there (review).
     shared = (
         suppliers.order_by()
-        .annotate(key=Lower("name"))
-        .values("key")
+        .values("normalised_name")
         .annotate(n=Count("pk"))
         .filter(n__gt=1)
-        .values("key")
+        .values("normalised_name")
     )
     groups: dict[str, list[Supplier]] = {}
-    for s in (
-        suppliers.annotate(key=Lower("name")).filter(key__in=shared).order_by("pk")
-    ):
-        groups.setdefault(s.key, []).append(s)
+    for s in suppliers.filter(normalised_name__in=shared).order_by("pk"):
+        groups.setdefault(s.normalised_name, []).append(s)
     labels: dict[int, str] = {}
     for group in groups.values():
         details = {s.pk: _told_apart_by(s) for s in group}
         times = Counter(details.values())
         for s in group:
+            if not details[s.pk] or times[details[s.pk]] > 1:
+                details[s.pk] = ", ".join(d for d in (details[s.pk], _added_on(s)) if d)
+        # The record number only when nothing else tells them apart.
+        times = Counter(details.values())
+        for s in group:
             detail = details[s.pk]
-            if not detail or times[detail] > 1:
-                detail = ", ".join(d for d in (detail, f"record {s.pk}") if d)
+            if times[detail] > 1:
+                detail = f"{detail}, record {s.pk}"
             labels[s.pk] = detail
     return labels
+
+
+def _added_on(supplier: Supplier) -> str:
+    return f"added {format_date(timezone.localtime(supplier.created_at), 'j F Y')}"
 
 
 def _told_apart_by(supplier: Supplier) -> str:
@@ -607,11 +618,22 @@ class ContractForm(RefusesStaleSaves, forms.ModelForm):
         typed = self.typed_supplier()
         if typed:
             supplier.widget.attrs["data-ls-typed"] = typed
-            supplier.error_messages["invalid_choice"] = (
-                f"“{typed}” is not a supplier {council.short_name} deals with: "
-                "choose one from the list, or leave it empty for a pipeline "
-                "contract."
-            ).replace("%", "%%")  # the message is %-formatted with the value
+            if self._namesakes_of(typed, supplier.queryset):
+                # The box matches a name typed but not picked only when one
+                # supplier has it: "not a supplier ... deals with" was false
+                # (review).
+                message = (
+                    f"More than one supplier is called “{typed}”: choose one "
+                    "from the list."
+                )
+            else:
+                message = (
+                    f"“{typed}” is not a supplier {council.short_name} deals "
+                    "with: choose one from the list, or leave it empty for a "
+                    "pipeline contract."
+                )
+            # The message is %-formatted with the value.
+            supplier.error_messages["invalid_choice"] = message.replace("%", "%%")
         self.fields["status"].help_text = (
             "Pipeline: not yet awarded (takes no spend). "
             "Ended: finished or ended early."
@@ -634,6 +656,13 @@ class ContractForm(RefusesStaleSaves, forms.ModelForm):
         if not isinstance(typed, str):
             return ""
         return clean_text(typed).strip()[:200]
+
+    @staticmethod
+    def _namesakes_of(typed: str, choices: QuerySet[Supplier]) -> bool:
+        """Whether more than one of the choices has the name typed (as the
+        register matches names), so the box could not tell which was meant."""
+        key = normalise_name(typed)
+        return bool(key) and choices.filter(normalised_name=key)[:2].count() > 1
 
     def _supplier_choices(self, council: Council) -> QuerySet[Supplier] | None:
         return (

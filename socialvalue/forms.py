@@ -30,6 +30,7 @@ from socialvalue.models import (
     evidence_path,
     keep_evidence,
 )
+from spend.values import parse_whole_number
 
 
 def _number_messages(what: str, under: str, places: int = 2, example="12") -> dict:
@@ -416,8 +417,11 @@ class CommitmentForm(RefusesStaleSaves, forms.ModelForm):
         """The measure the form is for, as far as known before it is cleaned:
         the one chosen on the page sent, else the commitment's own."""
         if self.is_bound:
-            chosen = str(self.data.get(self.add_prefix("measure")) or "")
-            if not chosen.isdigit():
+            # Not "²", which isdigit() takes and the database does not (review).
+            chosen = parse_whole_number(
+                str(self.data.get(self.add_prefix("measure")) or "")
+            )
+            if chosen is None:
                 return None
             return self.fields["measure"].queryset.filter(pk=chosen).first()
         return self.instance.measure if self.instance.measure_id else None

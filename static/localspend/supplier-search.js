@@ -23,6 +23,11 @@
   // normalise_name reads "limited" as "ltd" and so on for the same reason).
   var FORMS = ["ltd", "limited", "llp", "plc", "the", "co", "company", "cic", "inc"];
 
+  // Letters with no accent to strip, written as one types them without the
+  // letter (Python's casefold, which normalise_name uses, makes "ß" "ss": the
+  // review found "strasse" found "Straße" in the supplier list, not here).
+  var LETTERS = { "ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "ł": "l", "đ": "d", "þ": "th" };
+
   // Folded as procure's normalise_name folds names: accents and case aside,
   // apostrophes and dots deleted, "&" read as "and", other punctuation (a
   // hyphen, say) a space.
@@ -31,6 +36,7 @@
       .normalize("NFKD")
       .replace(/[\u0300-\u036f]/g, "")
       .toLowerCase()
+      .replace(/[ßæœøłđþ]/g, function (letter) { return LETTERS[letter]; })
       .replace(/['\u2018\u2019`.]/g, "")
       .replace(/&/g, " and ")
       .replace(/[^a-z0-9]+/g, " ")

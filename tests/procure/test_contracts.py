@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -121,29 +121,63 @@ def test_it_rejects_another_councils_supplier(
     assert supplier.pk in choices and theirs.pk not in choices
 
 
+def _added(supplier, day: date) -> None:
+    """Say `supplier` was added on `day` (at noon, London time)."""
+    moment = timezone.make_aware(datetime(day.year, day.month, day.day, 12))
+    type(supplier).objects.filter(pk=supplier.pk).update(created_at=moment)
+
+
 def test_suppliers_of_one_name_are_told_apart_in_the_list(
     council, supplier, make_supplier, make_line
 ):
     """QA: a payee from a spend file and the same-named firm added by hand were two
-    identical entries in the supplier search."""
-    payee = make_supplier(name="WARDOWN CARE LTD")  # no numbers: its record
+    identical entries in the supplier search. Review: by the day each was added
+    rather than an internal record number, kept for those added the same day."""
+    payee = make_supplier(name="WARDOWN CARE LTD")  # no numbers: the day added
     by_postcode = make_supplier(name="Wardown Care Ltd", postcode="LU1 1AA")
     same_postcode = make_supplier(name="Wardown care ltd", postcode="LU1 1AA")
+    same_day = make_supplier(name="Wardown Care Limited")  # as the payee, same day
     other = make_supplier(name="Stockwood Cleaning")
-    for s in (payee, by_postcode, same_postcode, other):
+    for s in (payee, by_postcode, same_postcode, same_day, other):
         make_line(council, supplier=s)
+    _added(payee, date(2025, 3, 3))
+    _added(same_day, date(2025, 3, 3))
+    _added(by_postcode, date(2025, 3, 4))
+    _added(same_postcode, date(2025, 6, 30))
 
     labels = dict(_form(council, supplier).fields["supplier"].choices)
     labels = {value.value: label for value, label in labels.items() if value}
     assert labels[supplier.pk] == "Wardown Care Ltd (company 01234567)"
-    assert labels[payee.pk] == f"WARDOWN CARE LTD (record {payee.pk})"
     assert (
-        labels[by_postcode.pk] == f"Wardown Care Ltd (LU1 1AA, record {by_postcode.pk})"
+        labels[payee.pk] == f"WARDOWN CARE LTD (added 3 March 2025, record {payee.pk})"
     )
-    assert labels[same_postcode.pk] == (
-        f"Wardown care ltd (LU1 1AA, record {same_postcode.pk})"
+    assert labels[same_day.pk] == (
+        f"Wardown Care Limited (added 3 March 2025, record {same_day.pk})"
     )
+    assert labels[by_postcode.pk] == "Wardown Care Ltd (LU1 1AA, added 4 March 2025)"
+    assert labels[same_postcode.pk] == "Wardown care ltd (LU1 1AA, added 30 June 2025)"
     assert labels[other.pk] == "Stockwood Cleaning"  # a name of its own
+
+
+def test_namesakes_are_found_as_the_register_matches_names(
+    council, supplier, make_supplier, make_line
+):
+    """Review: namesakes were grouped on lower(name), which SQLite does for ASCII
+    only ("ÉCOLE" and "école" were two names) and which keeps "&" and "and",
+    "Ltd" and "Limited" apart."""
+    shouting = make_supplier(name="ÉCOLE LTD", postcode="LU1 1AA")
+    quiet = make_supplier(name="école Ltd", postcode="LU2 2BB")
+    ampersand = make_supplier(name="Smith & Jones Ltd", postcode="LU3 3CC")
+    spelt_out = make_supplier(name="Smith and Jones Limited", postcode="LU4 4DD")
+    for s in (shouting, quiet, ampersand, spelt_out):
+        make_line(council, supplier=s)
+
+    labels = dict(_form(council, supplier).fields["supplier"].choices)
+    labels = {value.value: label for value, label in labels.items() if value}
+    assert labels[shouting.pk] == "ÉCOLE LTD (LU1 1AA)"
+    assert labels[quiet.pk] == "école Ltd (LU2 2BB)"
+    assert labels[ampersand.pk] == "Smith & Jones Ltd (LU3 3CC)"
+    assert labels[spelt_out.pk] == "Smith and Jones Limited (LU4 4DD)"
 
 
 def test_only_a_pipeline_contract_may_have_no_supplier(council, supplier):

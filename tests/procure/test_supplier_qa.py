@@ -25,7 +25,9 @@ def named(council, other_council, make_supplier, make_line):
         "Smith & Jones Ltd",
         "O'Brien Joinery Limited",
         "Tesco Stores",
+        "Tesco Ltd",
         "Wardown Company",
+        "Stockwood Company Limited",
     ]:
         make_line(council, supplier=make_supplier(name=name), payment_date=fy.start)
     rollup.rebuild(council.pk)
@@ -42,9 +44,13 @@ def named(council, other_council, make_supplier, make_line):
         ("smith&jones", ["Smith & Jones Ltd"]),
         ("obrien joinery ltd", ["O'Brien Joinery Limited"]),
         ("o’brien", ["O'Brien Joinery Limited"]),
-        # "company" is read as "co" only as a whole word: not "Tesco".
-        ("company", ["Wardown Company"]),
+        # "company" is read as "co" only as a whole word: not "Tesco", even with
+        # a legal form after it (review: "company ltd" found "Tesco Ltd").
+        ("company", ["Stockwood Company Limited", "Wardown Company"]),
+        ("company ltd", ["Stockwood Company Limited"]),
+        ("Company Limited", ["Stockwood Company Limited"]),
         ("wardown co", ["Wardown Company"]),
+        ("tesco ltd", ["Tesco Ltd"]),
         ("zzqx", []),
     ],
 )
@@ -384,3 +390,43 @@ def test_facts_not_recorded_say_so(client, council, viewer, make_supplier, make_
     shown = _details(client.get(url))
     assert set(FACT_LABELS.values()) | {"VAT number", "Address"} == set(shown)
     assert set(shown.values()) == {"Not recorded"}
+
+
+def test_a_name_typed_that_two_suppliers_have_asks_to_choose_one(
+    council, supplier, make_supplier, make_line
+):
+    """Review: two "Wardown Care Ltd" are listed with what tells them apart, so
+    the bare name typed matches neither: the form said it "is not a supplier
+    Luton deals with", which is false."""
+    from procure.forms import ContractForm
+
+    namesake = make_supplier(name="WARDOWN CARE LIMITED", postcode="LU1 1AA")
+    make_line(council, supplier=namesake, payment_date=date(2025, 5, 1))
+    for typed in ("Wardown Care Ltd", "wardown care limited"):
+        data = _contract_data(supplier, supplier="-1", supplier_typed=typed)
+        form = ContractForm(data, council=council)
+        assert not form.is_valid()
+        assert form.errors["supplier"] == [
+            f"More than one supplier is called “{typed}”: choose one from the list."
+        ]
+    # A name only one supplier has is still not one Luton deals with.
+    data = _contract_data(supplier, supplier="-1", supplier_typed="Wardown Cars Ltd")
+    form = ContractForm(data, council=council)
+    assert not form.is_valid()
+    assert "is not a supplier Luton deals with" in form.errors["supplier"][0]
+
+
+def test_the_contract_page_asks_to_choose_between_namesakes(
+    client, council_officer, council, supplier, make_supplier, make_line
+):
+    namesake = make_supplier(name="Wardown Care Ltd", postcode="LU1 1AA")
+    make_line(council, supplier=namesake, payment_date=date(2025, 5, 1))
+    client.force_login(council_officer)
+    response = client.post(
+        reverse("procure:contract-new", args=[council.slug]),
+        _contract_data(supplier, supplier="-1", supplier_typed="Wardown Care Ltd"),
+    )
+    assert response.status_code == 200
+    assert "More than one supplier is called “Wardown Care Ltd”" in (
+        response.content.decode()
+    )

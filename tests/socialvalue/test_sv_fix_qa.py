@@ -443,3 +443,27 @@ def test_the_commitment_hint_uses_the_units_the_measures_are_labelled_with(
     held = _commit(contract, fte_measure, "12")
     changing = CommitmentForm(contract=contract, instance=held)
     assert changing["quantity"].help_text.startswith("In FTE (full-time equivalent")
+
+
+# ------------------------------- a measure that is no number (review: a 500)
+
+
+@pytest.mark.parametrize("sent", ["²", "-1", "1.5", "99999999999999999999"])
+def test_a_measure_that_is_no_whole_number_is_refused_plainly(
+    client, council_officer, council, contract, sent
+):
+    """ "²".isdigit() is true, and the database refused it: a 500 (review)."""
+    client.force_login(council_officer)
+    response = client.post(
+        _url("commitment-new", council, contract.pk),
+        {
+            "measure": sent,
+            "quantity": "4",
+            "period_start": "2025-04-01",
+            "period_end": "2026-03-31",
+            "note": "",
+        },
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors["measure"]
+    assert not Commitment.objects.exists()
