@@ -71,6 +71,12 @@ class MetricDef:
         return TagKind.LOCALITY if self.field == "locality" else self.field
 
     @property
+    def short(self) -> str:
+        """The measure in a word or two, where its label will not fit (the
+        month-by-month table's headings)."""
+        return SHORT_LABELS[self.key]
+
+    @property
     def known_values(self) -> list[str]:
         return [v for v in TAG_VALUES[self.kind] if v != "unknown"]
 
@@ -121,6 +127,13 @@ METRICS = [
     ),
 ]
 METRIC_BY_KEY = {m.key: m for m in METRICS}
+SHORT_LABELS = {
+    "local": "Local",
+    "wider": "Wider area",
+    "sme": "SME",
+    "vcse": "VCSE",
+    "living_wage": "Real Living Wage",
+}
 
 
 def metrics_for(council: Council) -> list[MetricDef]:
@@ -1258,6 +1271,53 @@ def _fit(xs: list[int], ys: list[Decimal]) -> tuple[Decimal, Decimal]:
 def _clamp(value: Decimal) -> Decimal:
     bounded = min(Decimal(100), max(Decimal(0), value))
     return bounded.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+@dataclass
+class MonthRow:
+    """One month of the month-by-month table: each measure's share, and its
+    target (the trajectory's, for the month's financial year)."""
+
+    month: date
+    total: Decimal
+    tiles: list[Tile]
+    unfinished: bool  # the month is not over: a few days' payments
+
+
+def monthly(scope: Scope, targets: Targets, today: date) -> list[MonthRow]:
+    """Every measure's share month by month over the period, beside its target:
+    the tiles' figures for each month with spend, in one query (QA: month by
+    month showed one measure at a time)."""
+    metrics = metrics_for(scope.council)
+    rows = (
+        scope.everything()
+        .values("month")
+        .annotate(**_sums(scope.counted))
+        .order_by("month")
+    )
+    out = []
+    for row in rows:
+        figures = _zeroed({k: v for k, v in row.items() if k != "month"})
+        if not figures["sum_total"]:
+            continue  # only spend left out (public bodies, redacted)
+        fy = FinancialYear.for_date(row["month"])
+        tiles = []
+        for metric in metrics:
+            tile = _tile(metric, figures)
+            target = targets.share_for(metric.target_metric, fy)
+            tile.target = None if target is None else _one_place(target)
+            if not tile.too_little_known:
+                tile.status = status_for(tile.share, tile.target)
+            tiles.append(tile)
+        out.append(
+            MonthRow(
+                row["month"],
+                figures["sum_total"],
+                tiles,
+                unfinished=month_end(row["month"]) >= today,
+            )
+        )
+    return out
 
 
 @dataclass

@@ -19,7 +19,15 @@ from spend import dashboard as figures
 from spend.export import csv_response
 from spend.models import TagMonth
 
-DOWNLOADS = ("tiles", "trend", "directorates", "non-local", "local", "quality")
+DOWNLOADS = (
+    "tiles",
+    "trend",
+    "monthly",
+    "directorates",
+    "non-local",
+    "local",
+    "quality",
+)
 
 
 @council_view(Capability.VIEW)
@@ -49,6 +57,7 @@ def dashboard(request: HttpRequest, council: Council) -> HttpResponse:
 
     headline = figures.tiles(scope, targets, today)
     trend = figures.trend(scope, targets, metric, today)
+    monthly = figures.monthly(scope, targets, today)
     directorates = figures.directorates(scope)
     largest = figures.largest_suppliers(scope)
     non_local, local = largest["non_local"], largest["local"]
@@ -81,6 +90,7 @@ def dashboard(request: HttpRequest, council: Council) -> HttpResponse:
             non_local,
             local,
             quality,
+            monthly=monthly,
         )
 
     for tile in headline["tiles"]:
@@ -115,6 +125,7 @@ def dashboard(request: HttpRequest, council: Council) -> HttpResponse:
         "metrics": metrics,
         "metric_query": query.urlencode(),
         "trend_chart": trend_chart,
+        "monthly": monthly,
         "directorate_chart": directorate_chart,
         "directorates": directorates,
         "non_local": non_local,
@@ -162,6 +173,8 @@ def _download(
     non_local,
     local,
     quality,
+    *,
+    monthly: list[figures.MonthRow],
 ) -> HttpResponse:
     notes: list[str] = []  # what the scope does not say about the rows
     described = scope.describe()  # the choices the rows were counted under
@@ -209,6 +222,22 @@ def _download(
         chart = trend_chart if which == "trend" else directorate_chart
         title, header, rows = chart.title, chart.header, chart.rows
         notes = chart.notes
+    elif which == "monthly":
+        title = "Every measure, month by month"
+        header = ["Month", "Spend counted (£)"]
+        for metric in figures.metrics_for(council):
+            header += [metric.label, f"{metric.label}: target for the year"]
+        rows = []
+        for row in monthly:
+            cells = [f"{row.month:%B %Y}", row.total]
+            for tile in row.tiles:
+                cells += [_pct(tile.share), _pct(tile.target)]
+            rows.append(cells)
+        notes = [
+            "Each share is of the spend whose tag is known (the Living Wage share: "
+            "of all spend counted); each target is the council's for the "
+            "financial year the month falls in."
+        ]
     elif which in ("non-local", "local"):
         title = (
             "Largest non-local suppliers"

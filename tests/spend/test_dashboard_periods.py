@@ -367,3 +367,35 @@ def test_a_long_range_is_charted_from_its_first_month(council, months):
     local = figures.METRIC_BY_KEY["local"]
     trend = figures.trend(scope, figures.Targets(council), local, TODAY)
     assert trend.points[0].month == date(2024, 4, 1)
+
+
+def test_every_measure_month_by_month_beside_each_months_target(client, viewer, months):
+    """QA: month by month showed one measure at a time; a cabinet paper wants
+    the shares side by side, each month against its own year's target."""
+    params = dict(period="months", month_from="2026-02", month_to="2026-05")
+    response = get(client, viewer, **params)
+    rows = response.context["monthly"]
+    assert [r.month for r in rows] == [date(2026, m, 1) for m in (2, 3, 4, 5)]
+    local = [next(t for t in r.tiles if t.metric.key == "local") for r in rows]
+    # £100 local of £400 each month; the trajectory's 30% in 2025/26, 40% after.
+    assert [(t.share, t.target) for t in local] == [
+        (D("25.0"), D("30.0")),
+        (D("25.0"), D("30.0")),
+        (D("25.0"), D("40.0")),
+        (D("25.0"), D("40.0")),
+    ]
+    assert [r.total for r in rows] == [D("400.00")] * 4
+    page = words(response.text)
+    assert "Every measure, month by month" in page
+    # Each month judged against its own year's target: 5 points below 30% is
+    # close, 15 below 40% is not.
+    assert "March 2026 £400 25.0% target 30.0%, close" in page
+    assert "April 2026 £400 25.0% target 40.0%, below" in page
+
+    download = get(client, viewer, download="monthly", **params)
+    assert download["Content-Disposition"].endswith(
+        'luton-dashboard-monthly-2026-02-to-2026-05.csv"'
+    )
+    text = download.content.decode("utf-8-sig")
+    assert "Month,Spend counted (£),Local,Local: target for the year" in text
+    assert "April 2026,400.00,25.0%,40.0%" in text

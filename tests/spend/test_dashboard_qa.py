@@ -153,7 +153,9 @@ def test_every_table_on_the_dashboard_scrolls_in_its_own_wrapper(
     test_dashboard_qa_layout)."""
     shown = page(client, viewer)
     tables = [m.start() for m in re.finditer(r"<table\b", shown)]
-    assert len(tables) == 5  # trend, directorates, two supplier lists, quality
+    # Trend, every measure month by month, directorates, two supplier lists,
+    # quality.
+    assert len(tables) == 6
     for start in tables:
         before = shown[:start].rstrip()
         assert before.endswith('<div class="ls-table-wrapper">'), before[-200:]
