@@ -322,8 +322,9 @@ class SpendLineFilter(django_filters.FilterSet):
     def filter_directorate(self, queryset, name, value):
         if value == NOT_STATED:
             return queryset.filter(department="", service_area="")
+        # Typed in a box now, not chosen from a list: any case (review).
         return queryset.filter(
-            Q(department=value) | Q(department="", service_area=value)
+            Q(department__iexact=value) | Q(department="", service_area__iexact=value)
         )
 
     def filter_tag(self, queryset, name, value):

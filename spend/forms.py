@@ -1,15 +1,18 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 
 from django import forms
 from django.conf import settings
+from django.utils import timezone
 
+from councils.periods import add_months
 from councils.uploads import read_head, size_error
 from spend.models import VatBasis
 from spend.parse import FIELD_LABELS, REQUIRED, BlockPlan
 from spend.reading import FIELDS, MAX_MEMBER_BYTES, FileRefused, refuse_by_content
-from spend.values import parse_amount
+from spend.values import parse_amount, parse_whole_number
 
 VAT_BASIS_LABEL = "Are the amounts net or gross of VAT?"
 VAT_BASIS_HINT = (
@@ -95,11 +98,32 @@ class UploadForm(forms.Form):
 
 
 PERIOD_ORDER = "The period must end on or after the day it starts."
+# The first day a period may start: as spend.values reads spreadsheets' dates.
+EARLIEST_PAYMENT = date(1990, 1, 1)
 
 
 def _check_period(form: forms.Form, data: dict) -> None:
+    """Both days or neither; days a spend file can hold (review: "1 January 1 to
+    31 December 9999" was taken, and a period with one day "Covers 1 January
+    2020 to .")."""
     start, end = data.get("period_start"), data.get("period_end")
-    if start and end and end < start:
+    earliest = EARLIEST_PAYMENT
+    latest = add_months(timezone.localdate(), 24)
+    for name, day in (("period_start", start), ("period_end", end)):
+        if day is not None and not earliest <= day <= latest:
+            form.add_error(
+                name,
+                f"Enter a day from {earliest.day} {earliest:%B %Y} to "
+                f"{latest.day} {latest:%B %Y}: spend files hold no payments "
+                "outside those.",
+            )
+    if form.has_error("period_start") or form.has_error("period_end"):
+        return
+    if start and not end:
+        form.add_error("period_end", "Enter the period's last day too, or neither.")
+    elif end and not start:
+        form.add_error("period_start", "Enter the period's first day too, or neither.")
+    elif start and end and end < start:
         form.add_error("period_end", PERIOD_ORDER)
 
 
@@ -184,9 +208,9 @@ class MappingForm(forms.Form):
             return plan.heading_cells
         columns = {}
         for name in FIELDS:
-            value = self.data.get(f"b{number}-{name}", "")
-            if value.isdigit() and int(value) < plan.width:
-                columns[name] = int(value)
+            index = parse_whole_number(str(self.data.get(f"b{number}-{name}", "")))
+            if index is not None and index < plan.width:
+                columns[name] = index
         return replace(plan, columns=columns).heading_cells
 
     def chosen_vat_basis(self) -> str:

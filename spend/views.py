@@ -413,6 +413,12 @@ def _day(day: date) -> str:
     return f"{day.day} {day:%B %Y}"
 
 
+def _period_text(start: date | None, end: date | None) -> str:
+    if start is None or end is None:
+        return "none given"
+    return f"{_day(start)} to {_day(end)}"
+
+
 def _dates_against_period(upload: SpendUpload, plans, blocks) -> PeriodDates | None:
     """The file's payment dates against the period given (None with no period,
     or no date read): every row of each block, its date read from the column
@@ -427,16 +433,17 @@ def _dates_against_period(upload: SpendUpload, plans, blocks) -> PeriodDates | N
         column = plan.columns.get("payment_date")
         if column is None:
             continue
-        for row in block.rows:
-            if column >= len(row):
-                continue
+        # Each distinct cell read once (review: a million rows parsed one by one
+        # held the request for seconds).
+        cells = Counter(row[column] for row in block.rows if column < len(row))
+        for cell, times in cells.items():
             try:
-                paid = parse_date(row[column], today=today)
+                paid = parse_date(cell, today=today)
             except ValueError:
                 continue
-            dated += 1
+            dated += times
             if not start <= paid <= end:
-                outside += 1
+                outside += times
             if first is None or paid < first:
                 first = paid
             if last is None or paid > last:
@@ -478,7 +485,14 @@ def upload_preview(request: HttpRequest, council: Council, pk: int) -> HttpRespo
             group[0].layout: form.columns_for(i) for i, group in enumerate(layouts)
         }
         upload.vat_basis = form.chosen_vat_basis()  # saved by _start_import
+        before = (upload.period_start, upload.period_end)
         upload.period_start, upload.period_end = form.chosen_period()
+        if (upload.period_start, upload.period_end) != before:
+            # Said in the upload's history, old and new (review).
+            upload._change_reason = (
+                f"Period corrected on the preview: {_period_text(*before)} → "
+                f"{_period_text(upload.period_start, upload.period_end)}"
+            )
         started = _start_import(
             request, upload, plans, [chosen[plan.layout] for plan in plans], chosen=True
         )
@@ -740,21 +754,28 @@ def mapping_forget(request: HttpRequest, council: Council, pk: int) -> HttpRespo
     the next file with those headings shows its columns to be checked. Recorded
     in the choice's history. Forgotten already (Back, or another tab): said,
     with when and by whom."""
-    mapping = (
-        RememberedMapping.objects.for_council(council)
-        .select_related("updated_by")
-        .filter(pk=pk)
-        .first()
-    )
+    with transaction.atomic():
+        # Locked, and the delete counted: two tabs forgetting at once recorded
+        # "forgotten" twice (review).
+        mapping = (
+            RememberedMapping.objects.for_council(council)
+            .select_for_update(of=("self",))
+            .select_related("updated_by")
+            .filter(pk=pk)
+            .first()
+        )
+        if mapping is not None:
+            choice = _choice(
+                mapping,
+                history_who(council),
+                _last_used(council, {mapping.layout}).get(mapping.layout),
+            )
+            mapping._change_reason = "Forgotten on the column choices page"
+            if not mapping.delete()[0]:  # by the other tab, after this one read it
+                transaction.set_rollback(True)
+                mapping = None
     if mapping is None:
         return _forgotten_already(request, council, pk)
-    choice = _choice(
-        mapping,
-        history_who(council),
-        _last_used(council, {mapping.layout}).get(mapping.layout),
-    )
-    mapping._change_reason = "Forgotten on the column choices page"
-    mapping.delete()
     last = choice["last_used"]
     messages.success(
         request,

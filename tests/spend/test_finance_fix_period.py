@@ -113,8 +113,15 @@ def test_the_period_is_corrected_on_the_preview(client, finance_officer, council
     )
     assert upload.status == "imported"
     assert not any("outside the period" in note for note in upload.notes)
-    # Recorded in the upload's history.
-    assert upload.history.filter(period_start=date(2025, 4, 1)).exists()
+    # Recorded in the upload's history, old and new.
+    record = upload.history.filter(period_start=date(2025, 4, 1)).earliest(
+        "history_date"
+    )
+    assert record.history_user == finance_officer
+    assert record.history_change_reason == (
+        "Period corrected on the preview: 1 January 2020 to 31 January 2020 → "
+        "1 April 2025 to 30 April 2025"
+    )
 
 
 def test_a_preview_sent_without_the_period_keeps_the_one_given(
@@ -164,3 +171,40 @@ def test_a_one_day_period_is_allowed():
     assert backwards.errors["period_end"] == [
         "The period must end on or after the day it starts."
     ]
+
+
+def test_a_period_needs_both_days_and_days_a_file_can_hold():
+    """Review: "1 January 1 to 31 December 9999" was taken, and a start alone
+    made "Covers 1 January 2020 to ."."""
+
+    def errors(start, end):
+        form = UploadForm(
+            {"vat_basis": "net", "period_start": start, "period_end": end}
+        )
+        form.is_valid()
+        return {k: v for k, v in form.errors.items() if k.startswith("period")}
+
+    assert errors("2020-01-01", "") == {
+        "period_end": ["Enter the period's last day too, or neither."]
+    }
+    assert errors("", "2020-01-31") == {
+        "period_start": ["Enter the period's first day too, or neither."]
+    }
+    far = errors("0001-01-01", "9999-12-31")
+    assert far["period_start"][0].startswith("Enter a day from 1 January 1990 to ")
+    assert "period_end" in far
+    assert errors("", "") == {}
+    assert errors("2020-01-01", "2020-01-31") == {}
+
+
+def test_a_column_sent_as_other_digits_is_not_a_crash(client, finance_officer, council):
+    """Review: "²".isdigit() is true and int("²") fails: the preview sent back
+    with such a column gave a 500."""
+    client.force_login(finance_officer)
+    _upload(client, council, GOOD)
+    upload = SpendUpload.objects.get()
+    url = reverse("spend:upload-preview", args=[council.slug, upload.pk])
+    form = client.get(url).context["form"]
+    data = {name: form[name].initial or "" for name in form.fields}
+    data["b0-payment_date"] = "²"
+    assert client.post(url, data).status_code == 200

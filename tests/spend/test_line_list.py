@@ -165,6 +165,9 @@ def test_directorate_is_the_department_else_the_service_area(luton):
     assert luton("directorate=People") == {"L3", "L5"}
     assert luton("directorate=Place+Services") == {"L4"}
     assert luton("directorate=" + NOT_STATED) == {"L6"}
+    # Typed in a box, so any case (review: "place" found nothing).
+    assert luton("directorate=place") == {"L1", "L2"}
+    assert luton("directorate=PEOPLE") == {"L3", "L5"}
 
 
 def test_the_department_contains_filter_still_works(luton):
