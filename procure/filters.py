@@ -119,7 +119,14 @@ def _normalised_contains(value: str) -> Q:
     key = normalise_name(value)
     if not key:
         return Q(pk__in=[])
-    if _company_shortened(value, key):
+    shortened = _company_shortened(value, key)
+    # A legal form at the end is left out, as the contract form's box leaves it
+    # out: "Ashcroft Joinery Ltd" finds "Ashcroft Joinery LLP" (QA).
+    words = key.split()
+    while len(words) > 1 and words[-1] in LEGAL_FORMS:
+        words.pop()
+    key = " ".join(words)
+    if shortened:
         return (
             Q(normalised_name=key)
             | Q(normalised_name__startswith=f"{key} ")
@@ -127,6 +134,10 @@ def _normalised_contains(value: str) -> Q:
             | Q(normalised_name__endswith=f" {key}")
         )
     return Q(normalised_name__contains=key)
+
+
+# Legal forms as normalise_name leaves them ("Limited" is "ltd").
+LEGAL_FORMS = {"ltd", "llp", "plc", "cic", "inc", "lp", "cio"}
 
 
 def _company_shortened(value: str, key: str) -> bool:

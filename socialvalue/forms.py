@@ -680,8 +680,8 @@ class DeliveryReturnForm(RefusesStaleSaves, forms.ModelForm):
             f"Check the quantity delivered: with this return, delivery of "
             f"{measure.code} ({measure.name}) on this contract would be "
             f"{measure.quantity_text(after)} against "
-            f"{measure.quantity_text(committed)} committed, more than "
-            f"{CHECK_PAST_COMMITMENT} times the commitment. If the figure is "
+            f"{measure.quantity_text(committed)} committed, about "
+            f"{round(after / committed):,} times the commitment. If the figure is "
             "right, tick “Yes, this figure is right” and save again; if not, "
             "correct it (an extra 0, say)."
         )

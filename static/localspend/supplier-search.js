@@ -156,6 +156,9 @@
       defaultValue: chosen && chosen.value !== "" ? chosen.textContent : typedBefore,
       minLength: 1,
       confirmOnBlur: false, // leaving the box never picks a name not chosen
+      // Nothing highlighted until an arrow key moves to it: the first Down goes
+      // to the first name, and Enter after a typo picks no near match (QA).
+      autoselect: false,
       showNoOptionsFound: true,
       displayMenu: "list",
       templates: {
