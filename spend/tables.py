@@ -66,7 +66,18 @@ class UploadTable(tables.Table):
 
     def render_file_name(self, value, record):
         url = reverse("spend:upload-detail", args=[self.council.slug, record.pk])
-        return format_html('<a class="govuk-link" href="{}">{}</a>', url, value)
+        link = format_html('<a class="govuk-link" href="{}">{}</a>', url, value)
+        if record.period_start is None or record.period_end is None:
+            return link
+        # The period given, under the name (QA: the list did not say which
+        # months a file covers).
+        start, end = record.period_start, record.period_end
+        period = date_format(start, "j M Y")
+        if end != start:
+            period += " to " + date_format(end, "j M Y")
+        return format_html(
+            '{}<br><span class="govuk-body-s ls-muted">Period {}</span>', link, period
+        )
 
     def render_uploaded_at(self, value, record):
         return format_html(

@@ -413,6 +413,9 @@ def _day(day: date) -> str:
     return f"{day.day} {day:%B %Y}"
 
 
+PERIOD_CORRECTED = "Period corrected on the preview: "
+
+
 def _period_text(start: date | None, end: date | None) -> str:
     if start is None or end is None:
         return "none given"
@@ -490,7 +493,7 @@ def upload_preview(request: HttpRequest, council: Council, pk: int) -> HttpRespo
         if (upload.period_start, upload.period_end) != before:
             # Said in the upload's history, old and new (review).
             upload._change_reason = (
-                f"Period corrected on the preview: {_period_text(*before)} → "
+                f"{PERIOD_CORRECTED}{_period_text(*before)} → "
                 f"{_period_text(upload.period_start, upload.period_end)}"
             )
         started = _start_import(
@@ -972,6 +975,22 @@ def upload_detail(request: HttpRequest, council: Council, pk: int) -> HttpRespon
     context["rolled_back_by"] = people.name(
         upload.rolled_back_by_id, upload.rolled_back_by, here=True, nobody="someone"
     )
+    # The period corrected on the preview, said with who and when (QA: only
+    # the database held it).
+    corrected = (
+        upload.history.filter(history_change_reason__startswith=PERIOD_CORRECTED)
+        .select_related("history_user")
+        .order_by("-history_date")
+        .first()
+    )
+    if corrected is not None:
+        context["period_corrected"] = {
+            "words": corrected.history_change_reason.removeprefix(PERIOD_CORRECTED),
+            "by": people.name(
+                corrected.history_user_id, corrected.history_user, here=True
+            ),
+            "at": corrected.history_date,
+        }
     # Rolled back with no payment added: the upload holding the file now, if any.
     context["again"] = _uploaded_again(upload)
     context["corrections"] = _corrections_of(upload)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from django.urls import reverse
+from django.utils import timezone
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
 from spend.forms import UploadForm
@@ -122,6 +123,17 @@ def test_the_period_is_corrected_on_the_preview(client, finance_officer, council
         "Period corrected on the preview: 1 January 2020 to 31 January 2020 → "
         "1 April 2025 to 30 April 2025"
     )
+    # Said on the upload's page, and the period in the uploads list (QA: only
+    # the database held it).
+    page = client.get(reverse("spend:upload-detail", args=[council.slug, upload.pk]))
+    assertContains(
+        page,
+        "The period was corrected on the preview by fay-finance on "
+        f"{timezone.localtime(record.history_date):%-d %B %Y, %H:%M}: 1 January "
+        "2020 to 31 January 2020 → 1 April 2025 to 30 April 2025.",
+    )
+    listed = client.get(reverse("spend:uploads", args=[council.slug]))
+    assertContains(listed, "Period 1 Apr 2025 to 30 Apr 2025")
 
 
 def test_a_preview_sent_without_the_period_keeps_the_one_given(
