@@ -970,8 +970,24 @@ def undo_blockers(record: RegisterImport) -> list[str]:
             continue
         after = dict(entry["after"])
         after["supplier"] = kept_as.get(after["supplier"], after["supplier"])
-        if snapshot(contract) != after:
-            (edited if entry["id"] in added else changed).append(contract.reference)
+        now = snapshot(contract)
+        if now != after:
+            # Named with what changed, so it can be put back (QA).
+            fields = get_text_list(
+                [
+                    re.sub(
+                        r"\s*\(.*?\)",
+                        "",
+                        str(Contract._meta.get_field(name).verbose_name),
+                    )
+                    for name in after
+                    if now.get(name) != after[name]
+                ],
+                "and",
+            )
+            (edited if entry["id"] in added else changed).append(
+                f"{contract.reference} ({fields})" if fields else contract.reference
+            )
     for entry in record.created:
         contract = held.get(entry["id"])
         if contract is not None and (

@@ -111,9 +111,10 @@ def test_a_contract_changed_since_stops_the_undo_and_is_named(
     held.title = "Grounds maintenance and tree work"
     held.save()
     reasons = register_import.undo_blockers(report.record)
+    # Named with what changed, so it can be put back (QA).
     assert reasons == [
-        "Contract LBC-001 has been changed since (edited, or imported again): "
-        "undoing would lose that."
+        "Contract LBC-001 (title) has been changed since (edited, or imported "
+        "again): undoing would lose that."
     ]
     with pytest.raises(register_import.UndoRefused, match="LBC-001"):
         register_import.undo(report.record, council_officer)
@@ -130,7 +131,7 @@ def test_a_later_import_of_the_same_contracts_stops_the_earlier_ones_undo(
     changed[0][4] = "£130,000.00"
     later = _import(council, changed, council_officer, "register-v2.csv")
     assert later.updated == 1
-    assert "Contract LBC-001 has been changed since" in " ".join(
+    assert "Contract LBC-001 (whole-life value) has been changed since" in " ".join(
         register_import.undo_blockers(first.record)
     )
     register_import.undo(later.record, council_officer)
@@ -213,7 +214,8 @@ def test_an_edited_added_contract_stops_the_undo_and_says_how_to_clear_it(
     added.save()
     reasons = register_import.undo_blockers(report.record)
     assert reasons == [
-        "Contract LBC-002, added by the import, has been changed since (edited, or "
+        "Contract LBC-002 (title), added by the import, has been changed since "
+        "(edited, or "
         "imported again): undoing would delete it and lose that. To undo the "
         "import, first delete it (“Delete this contract” on the contract's page), "
         "or put back the details the import gave it."
@@ -273,10 +275,12 @@ def test_the_undo_page_says_why_it_cannot_undo(client, council, council_officer,
     client.force_login(council_officer)
     page = client.get(url).content.decode()
     assert "This import cannot be undone" in page
-    assert "Contract LBC-001 has been changed since" in page
+    assert "Contract LBC-001 (title) has been changed since" in page
     assert "Undo the import</button>" not in page
     response = client.post(url, follow=True)
-    assert "Contract LBC-001 has been changed since" in response.content.decode()
+    assert (
+        "Contract LBC-001 (title) has been changed since" in response.content.decode()
+    )
     assert Contract.objects.count() == 3
 
 
