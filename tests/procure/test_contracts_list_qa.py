@@ -204,3 +204,13 @@ def test_the_deleted_contracts_link_opens_the_ones_the_search_finds(
     none = client.get(f"{link}?q=nothing-like-it").content.decode()
     assert "No deleted contract matches “nothing-like-it”." in none
     assert "QA-200" not in none
+
+
+def test_a_search_finding_nothing_gives_no_order(client, council, council_officer):
+    """QA: "In this order: …" stood over an empty table."""
+    _contract(council, "LBC-1", end=timezone.localdate() + timedelta(days=30))
+    client.force_login(council_officer)
+    assert "In this order:" in client.get(_url(council)).content.decode()
+    page = client.get(_url(council, q="zzzz")).content.decode()
+    assert "No contracts match" in page
+    assert "In this order:" not in page
