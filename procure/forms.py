@@ -601,6 +601,9 @@ class ContractForm(RefusesStaleSaves, forms.ModelForm):
         # hand, say) are told apart in the list (QA: they looked the same).
         supplier.label_from_instance = supplier_labeller(supplier.queryset)
         supplier.empty_label = "Choose a supplier"
+        # Needed unless the contract is in the pipeline (its hint says so): not
+        # labelled "(optional)" (QA round 2: an active contract refused it).
+        supplier.required_sometimes = True
         # Searchable where JavaScript runs (static/localspend/supplier-search.js).
         supplier.widget.attrs["data-ls-search"] = ""
         supplier.widget.attrs["autocomplete"] = "off"  # not restored on Back

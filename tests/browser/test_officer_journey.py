@@ -170,7 +170,7 @@ def test_officer_reviews_logs_a_contract_with_social_value_and_exports(
     page.get_by_label("Reference").fill(REFERENCE)
     page.get_by_label("Title").fill(TITLE)
     # The supplier is searched for by part of its name (accessible-autocomplete).
-    page.get_by_label("Supplier (optional)").fill(target.name[: len(target.name) // 2])
+    page.get_by_label("Supplier", exact=True).fill(target.name[: len(target.name) // 2])
     page.get_by_role("option", name=target.name, exact=True).click()
     page.get_by_label("Department (optional)").fill("Children's services")
     page.get_by_label("Status").select_option("active")

@@ -27,7 +27,7 @@ def test_a_supplier_is_found_by_any_words_of_its_name_and_can_be_emptied(
     current = contract.supplier
     log_in(page, live_server.url, "demo-officer")
     page.goto(f"{live_server.url}/c/luton/contracts/{contract.pk}/edit/")
-    box = page.get_by_label("Supplier (optional)")
+    box = page.get_by_label("Supplier", exact=True)
     expect(box).to_have_value(current.name)  # the supplier held, as its name
 
     # Two words of another supplier's name, in any order and any case.
@@ -51,7 +51,7 @@ def test_a_supplier_is_found_by_any_words_of_its_name_and_can_be_emptied(
 
     # Emptied, for a contract still in the pipeline: saved with no supplier.
     page.goto(f"{live_server.url}/c/luton/contracts/{contract.pk}/edit/")
-    page.get_by_label("Supplier (optional)").fill("")
+    page.get_by_label("Supplier", exact=True).fill("")
     page.get_by_label("Status").select_option(ContractStatus.PIPELINE)
     page.get_by_role("button", name="Save changes").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text(contract.title)
@@ -63,7 +63,7 @@ def test_a_supplier_is_found_by_any_words_of_its_name_and_can_be_emptied(
 def test_a_name_no_supplier_has_says_so(page, live_server, demo, log_in):
     log_in(page, live_server.url, "demo-officer")
     page.goto(f"{live_server.url}/c/luton/contracts/new/")
-    page.get_by_label("Supplier (optional)").fill("zzqx no such supplier")
+    page.get_by_label("Supplier", exact=True).fill("zzqx no such supplier")
     none_found = page.get_by_text("No supplier of this council has that name")
     expect(none_found).to_be_visible()
     # In the page's font, not the browser's default serif.
@@ -84,7 +84,7 @@ def test_a_name_typed_over_a_chosen_supplier_is_not_saved_as_it(
     held = contract.supplier
     log_in(page, live_server.url, "demo-officer")
     page.goto(f"{live_server.url}/c/luton/contracts/{contract.pk}/edit/")
-    box = page.get_by_label("Supplier (optional)")
+    box = page.get_by_label("Supplier", exact=True)
     box.fill("Totally New Firm Ltd")
     box.press("Tab")
     expect(box).to_have_value("Totally New Firm Ltd")  # not a name picked for it
@@ -97,7 +97,7 @@ def test_a_name_typed_over_a_chosen_supplier_is_not_saved_as_it(
 
     # Punctuation, accents and "&" aside, a name is found as written.
     words = held.name.split()
-    page.get_by_label("Supplier (optional)").fill(
+    page.get_by_label("Supplier", exact=True).fill(
         ", ".join(word.upper() for word in words[:2]) + "’"
     )
     expect(page.get_by_role("option", name=held.name, exact=True)).to_be_visible()
@@ -122,12 +122,12 @@ def test_back_to_the_page_sends_the_supplier_the_box_shows(
     )
     log_in(page, live_server.url, "demo-officer")
     page.goto(f"{live_server.url}/c/luton/contracts/{contract.pk}/edit/")
-    box = page.get_by_label("Supplier (optional)")
+    box = page.get_by_label("Supplier", exact=True)
     box.fill(other.name)
     page.get_by_role("option", name=other.name, exact=True).click()
     page.goto(f"{live_server.url}/c/luton/contracts/")
     page.go_back()
-    box = page.get_by_label("Supplier (optional)")
+    box = page.get_by_label("Supplier", exact=True)
     shown = box.input_value()
     sent = page.locator("select[name=supplier]").input_value()
     names = {str(held.pk): held.name, str(other.pk): other.name}
@@ -161,7 +161,7 @@ def test_legal_forms_and_hyphens_are_ignored_and_near_names_offered(
     _renamed_supplier("Quennell Joinery LLP")
     log_in(page, live_server.url, "demo-officer")
     page.goto(f"{live_server.url}/c/luton/contracts/new/")
-    box = page.get_by_label("Supplier (optional)")
+    box = page.get_by_label("Supplier", exact=True)
     near = page.get_by_text("No exact match. Did you mean one of the names")
     option = page.get_by_role("option", name="Quennell Joinery LLP", exact=True)
     for typed in [
@@ -200,13 +200,13 @@ def test_a_name_matching_no_supplier_is_kept_and_quoted_on_the_error_page(
     before = Contract.objects.count()
     log_in(page, live_server.url, "demo-officer")
     page.goto(f"{live_server.url}/c/luton/contracts/new/")
-    page.get_by_label("Supplier (optional)").fill("Ashcrft Joinery 100% <b>")
+    page.get_by_label("Supplier", exact=True).fill("Ashcrft Joinery 100% <b>")
     page.get_by_role("button", name="Add contract").click()
     expect(page.locator(".govuk-error-summary")).to_contain_text(
         "“Ashcrft Joinery 100% <b>” is not a supplier Luton deals with: choose one "
         "from the list, or leave it empty for a pipeline contract."
     )
-    box = page.get_by_label("Supplier (optional)")
+    box = page.get_by_label("Supplier", exact=True)
     expect(box).to_have_value("Ashcrft Joinery 100% <b>")
     # Sent again as it is, it is refused again, not taken for no supplier.
     page.get_by_role("button", name="Add contract").click()
@@ -220,7 +220,7 @@ def test_a_supplier_name_is_listed_as_text_not_html(page, live_server, demo, log
     _renamed_supplier("Quennell <i>Joinery</i> LLP")
     log_in(page, live_server.url, "demo-officer")
     page.goto(f"{live_server.url}/c/luton/contracts/new/")
-    page.get_by_label("Supplier (optional)").fill("quennell")
+    page.get_by_label("Supplier", exact=True).fill("quennell")
     expect(
         page.get_by_role("option", name="Quennell <i>Joinery</i> LLP", exact=True)
     ).to_be_visible()
@@ -234,7 +234,7 @@ def test_letters_with_no_accent_are_found_as_typed_without_them(
     supplier = _renamed_supplier("Quennell Straße Ærøskøbing Łódź Ltd")
     log_in(page, live_server.url, "demo-officer")
     page.goto(f"{live_server.url}/c/luton/contracts/new/")
-    box = page.get_by_label("Supplier (optional)")
+    box = page.get_by_label("Supplier", exact=True)
     name = "Quennell Straße Ærøskøbing Łódź Ltd"
     for typed in ["strasse", "STRASSE", "Straße", "aeroskobing", "lodz ltd"]:
         box.fill(typed)

@@ -292,6 +292,15 @@ def test_the_page_refuses_a_reference_differing_only_in_capitals(
     assert Contract.objects.count() == 1
 
 
+def test_the_supplier_is_not_labelled_optional(client, council_officer, council):
+    """QA: "Supplier (optional)", though only a pipeline contract may have none."""
+    client.force_login(council_officer)
+    page = client.get(reverse("procure:contract-new", args=[council.slug]))
+    assertContains(page, 'for="id_supplier">Supplier</label>')
+    assertContains(page, "Leave empty only for a contract still in the pipeline.")
+    assertContains(page, "Department (optional)")  # other fields as before
+
+
 def test_every_contract_constraint_explains_itself_in_plain_english():
     for constraint in Contract._meta.constraints:
         message = constraint.get_violation_error_message()
