@@ -418,6 +418,27 @@ class CPVCodesField(forms.CharField):
         return attrs
 
 
+def awarded_by(returns: int, payments: int) -> tuple[str, str]:
+    """What shows a contract has been awarded, in words ("1 social value delivery
+    return and 2 payments linked to it by hand"), and what to do before it can
+    go back to the pipeline; ("", "") when nothing does. For the contract form
+    and the register import's undo."""
+    held, steps = [], []
+    if returns:
+        held.append(f"{returns} social value delivery return{pluralize(returns)}")
+        steps.append(
+            f"remove {'the return' if returns == 1 else 'the returns'} on the "
+            "contract's social value page"
+        )
+    if payments:
+        held.append(f"{payments} payment{pluralize(payments)} linked to it by hand")
+        steps.append(
+            f"take {'the payment' if payments == 1 else 'the payments'} off it on "
+            "the contract's page"
+        )
+    return " and ".join(held), " and ".join(steps)
+
+
 def supplier_labeller(suppliers: QuerySet[Supplier]):
     """`label_from_instance` for a list of suppliers: a supplier's name and, where
     another in the list has the same name (as the register matches names: any
@@ -820,27 +841,14 @@ class ContractForm(RefusesStaleSaves, forms.ModelForm):
         payments = SpendLine.objects.filter(
             contract_id=self.instance.pk, contract_link_manual=True
         ).count()
-        if not returns and not payments:
-            return
-        held, steps = [], []
-        if returns:
-            held.append(f"{returns} social value delivery return{pluralize(returns)}")
-            steps.append(
-                f"remove {'the return' if returns == 1 else 'the returns'} on the "
-                "contract's social value page"
+        held, steps = awarded_by(returns, payments)
+        if held:
+            self.add_error(
+                "status",
+                f"This contract has {held}, so it has been awarded: a pipeline "
+                "contract is one not yet awarded. Keep its status, or, if it was "
+                f"never awarded, first {steps}.",
             )
-        if payments:
-            held.append(f"{payments} payment{pluralize(payments)} linked to it by hand")
-            steps.append(
-                f"take {'the payment' if payments == 1 else 'the payments'} off it "
-                "on the contract's page"
-            )
-        self.add_error(
-            "status",
-            f"This contract has {' and '.join(held)}, so it has been awarded: a "
-            "pipeline contract is one not yet awarded. Keep its status, or, if it "
-            f"was never awarded, first {' and '.join(steps)}.",
-        )
 
     def _review_before_the_end(self, review, end, extension) -> None:
         if {"review_date", "end_date", "extension_end_date"} & set(self.errors):

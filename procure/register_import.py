@@ -1140,26 +1140,16 @@ def _would_not_fit(record: RegisterImport, held: dict[int, Contract]) -> list[st
 
 
 def _back_in_the_pipeline(contract: Contract, returns: int, payments: int) -> str:
-    held, steps = [], []
-    if returns:
-        held.append(f"{returns} social value delivery return{pluralize(returns)}")
-        steps.append(
-            f"remove {'the return' if returns == 1 else 'the returns'} on the "
-            "contract's social value page"
-        )
-    if payments:
-        held.append(f"{payments} payment{pluralize(payments)} linked to it by hand")
-        steps.append(
-            f"take {'the payment' if payments == 1 else 'the payments'} off it on "
-            "the contract's page"
-        )
+    from procure.forms import awarded_by
+
+    held, steps = awarded_by(returns, payments)
     if not held:
         return ""
     return (
         f"Contract {contract.reference} was in the pipeline (not yet awarded) "
-        f"before the import, and now has {' and '.join(held)}: undoing would put "
+        f"before the import, and now has {held}: undoing would put "
         "it back in the pipeline, which an awarded contract cannot be. Keep the "
-        f"import, or, if the contract was never awarded, first {' and '.join(steps)}."
+        f"import, or, if the contract was never awarded, first {steps}."
     )
 
 
