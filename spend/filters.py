@@ -322,10 +322,47 @@ class SpendLineFilter(django_filters.FilterSet):
     def filter_directorate(self, queryset, name, value):
         if value == NOT_STATED:
             return queryset.filter(department="", service_area="")
-        # Typed in a box now, not chosen from a list: any case (review).
+        # Typed in a box now, not chosen from a list: any case (review), and
+        # part of a name finds the directorates containing it (QA: "pub" found
+        # nothing without a word).
+        lookup = "iexact" if self.directorate_named(value) else "icontains"
         return queryset.filter(
-            Q(department__iexact=value) | Q(department="", service_area__iexact=value)
+            Q(**{f"department__{lookup}": value})
+            | Q(department="", **{f"service_area__{lookup}": value})
         )
+
+    def directorate_named(self, value: str) -> str:
+        """The council's directorate `value` names whole, in any case, as the
+        council writes it; "" when it names none (part of a name)."""
+        if value in self._directorates_named:
+            return self._directorates_named[value]
+        wanted = value.casefold()
+        named = next(
+            (
+                option
+                for option, _ in self.directorate_options
+                if option != NOT_STATED and option.casefold() == wanted
+            ),
+            "",
+        )
+        if not named and self.queryset is not None:
+            # The rollups may not hold the latest lines' directorates yet.
+            named = (
+                self.queryset.filter(
+                    Q(department__iexact=value)
+                    | Q(department="", service_area__iexact=value)
+                )
+                .annotate(named=directorate_of_line())
+                .values_list("named", flat=True)
+                .order_by("named")
+                .first()
+            ) or ""
+        self._directorates_named[value] = named
+        return named
+
+    @cached_property
+    def _directorates_named(self) -> dict[str, str]:
+        return {}
 
     def filter_tag(self, queryset, name, value):
         return queryset.filter(tag_condition(name, value))
@@ -371,11 +408,12 @@ class SpendLineFilter(django_filters.FilterSet):
             phrases.append(f"up to {_long_date(end)}")
         if data.get("directorate"):
             directorate = data["directorate"]
-            phrases.append(
-                "with no directorate stated"
-                if directorate == NOT_STATED
-                else f"in directorate {directorate}"
-            )
+            if directorate == NOT_STATED:
+                phrases.append("with no directorate stated")
+            elif named := self.directorate_named(directorate):
+                phrases.append(f"in directorate {named}")
+            else:
+                phrases.append(f"in directorates containing “{directorate}”")
         if data.get("department"):
             phrases.append(f"in a department containing “{data['department']}”")
         if data.get("supplier_id") is not None:

@@ -97,6 +97,7 @@ from spend.reading import (
     FILE_ROW_COLUMN,
     clean_header,
     is_headerless,
+    is_localspend_column,
     vat_basis_of_heading,
 )
 from spend.values import vat_number_or_blank
@@ -1364,17 +1365,54 @@ _REJECTED_BY = re.compile(r"\s*localspend:\s*rejected by upload\s+#?(\d+)\s*", r
 
 def corrected_upload(council: Council, blocks: list) -> SpendUpload | None:
     """The council's upload whose rejected-rows download this file is, by the
-    heading LocalSpend adds to it ("LocalSpend: rejected by upload 38")."""
+    heading LocalSpend adds to it ("LocalSpend: rejected by upload 38"). Where a
+    heading names several (a download from before they were replaced: each round
+    of corrections added its own), the last, the latest."""
     for plan in blocks:
-        for heading in plan.header or []:
-            match = (
-                _REJECTED_BY.fullmatch(heading) if isinstance(heading, str) else None
-            )
-            if match:
-                return SpendUpload.objects.filter(
-                    council=council, pk=int(match[1])
-                ).first()
+        matches = [
+            match
+            for heading in plan.header or []
+            if isinstance(heading, str) and (match := _REJECTED_BY.fullmatch(heading))
+        ]
+        if matches:
+            return SpendUpload.objects.filter(
+                council=council, pk=int(matches[-1][1])
+            ).first()
     return None
+
+
+# The sheet column of a rejected-rows download (spend.views), before its
+# FILE_ROW_COLUMN.
+SHEET_COLUMN = "LocalSpend: sheet"
+_FILE_ROW = re.compile(r"\s*(\d+)(?:\.0*)?\s*")
+
+
+def rejected_for_download(issues: Iterable[RowIssue]) -> list[RowIssue]:
+    """The rejected rows `issues`, as their download (spend.views) writes them:
+    each row's cells without the columns an earlier download added ("LocalSpend:
+    problem" …: the rows of a corrected download keep them, and each round of
+    corrections added them again, QA), and, for a row of a corrected download,
+    its sheet and row in the file it first came from, as that download said
+    (its "LocalSpend: file row"; a row the officer added keeps its own). The
+    download adds its own columns, naming this upload: the problem found now,
+    and the upload that rejected the row last. The issues are changed, not
+    saved."""
+    issues = list(issues)
+    for issue in issues:
+        pairs = list(issue.cells or [])
+        added = {
+            str(name).strip().casefold(): value
+            for name, value in pairs
+            if is_localspend_column(name)
+        }
+        if not added:
+            continue
+        issue.cells = [pair for pair in pairs if not is_localspend_column(pair[0])]
+        row = _FILE_ROW.fullmatch(str(added.get(FILE_ROW_COLUMN.casefold()) or ""))
+        if row and int(row[1]) >= 1:
+            issue.row = int(row[1])
+            issue.sheet = str(added.get(SHEET_COLUMN.casefold()) or "").strip()
+    return issues
 
 
 def correction_chain(upload: SpendUpload) -> list[SpendUpload]:

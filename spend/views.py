@@ -37,6 +37,7 @@ from spend.importer import (
     decide_vat_basis,
     first_upload_of,
     mark_failed,
+    rejected_for_download,
     remembered_mappings,
     rollback_upload,
     uploads_relying_on,
@@ -1081,7 +1082,9 @@ def upload_issues_csv(request: HttpRequest, council: Council, pk: int) -> HttpRe
     its own columns: in one CSV of every heading, one layout's columns would be
     read and the other's rows taken for notes (QA)."""
     upload = _upload_for(council, pk)
-    issues = list(upload.issues.filter(kind=RowIssue.Kind.REJECTED))
+    # LocalSpend's columns once, the latest (QA: each round of corrections
+    # added four more).
+    issues = rejected_for_download(upload.issues.filter(kind=RowIssue.Kind.REJECTED))
     stem = upload.file_name.rsplit(".", 1)[0]
     sheets = any(issue.sheet not in ("", upload.file_name) for issue in issues)
     groups: dict[tuple[str, ...], list[RowIssue]] = {}

@@ -27,7 +27,7 @@ def _sentence(response) -> str:
 def test_the_summary_sentence_reads_as_english(
     client, viewer, council, make_line, make_supplier
 ):
-    make_line(council, supplier=make_supplier(name="Acme Ltd"))
+    make_line(council, supplier=make_supplier(name="Acme Ltd"), department="Place")
     client.force_login(viewer)
     said = {
         "?amount_min=1000": "Showing payments of £1,000.00 or more.",

@@ -170,6 +170,32 @@ def test_directorate_is_the_department_else_the_service_area(luton):
     assert luton("directorate=PEOPLE") == {"L3", "L5"}
 
 
+def test_part_of_a_directorate_finds_the_directorates_containing_it(
+    client, viewer, council, data, luton
+):
+    # QA: "pub" found nothing, without a word; part of a name, in any case,
+    # finds every directorate containing it ("Place" and "Place Services").
+    assert luton("directorate=lac") == {"L1", "L2", "L4"}
+    assert luton("directorate=SERV") == {"L4"}
+    assert luton("directorate=eopl") == {"L3", "L5"}
+    assert luton("directorate=pub") == set()
+    # The whole name, in any case, is that directorate alone.
+    assert luton("directorate=place") == {"L1", "L2"}
+    assert luton("directorate=" + NOT_STATED) == {"L6"}
+    response = _get(client, council, "?directorate=lac")
+    assertContains(response, "Showing payments in directorates containing “lac”.")
+    # Named as the council writes it, typed in any case.
+    response = _get(client, council, "?directorate=pLACE+services")
+    assertContains(response, "Showing payments in directorate Place Services.")
+    assert response.context["figures"]["lines"] == 1
+    response = _get(client, council, "?directorate=" + NOT_STATED)
+    assertContains(response, "Showing payments with no directorate stated.")
+    rollup.rebuild(council.pk)  # its directorates offered in the box
+    response = _get(client, council, "?directorate=PLACE")
+    assertContains(response, "Showing payments in directorate Place.")
+    assert response.context["figures"]["lines"] == 2
+
+
 def test_the_department_contains_filter_still_works(luton):
     assert luton("department=place") == {"L1", "L4"}
 
