@@ -125,7 +125,10 @@ def _normalised_contains(value: str) -> Q:
     words = key.split()
     while len(words) > 1 and words[-1] in LEGAL_FORMS:
         words.pop()
-    key = " ".join(words)
+    # Not down to a letter or two, or "co", found inside every other name
+    # (review: "A Ltd" matched most of the register).
+    if len(" ".join(words)) >= 3 and words[-1] != "co":
+        key = " ".join(words)
     if shortened:
         return (
             Q(normalised_name=key)

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db import IntegrityError, router, transaction
 from django.db.models import Count, Exists, OuterRef
 from django.db.models.deletion import Collector
@@ -974,15 +975,7 @@ def undo_blockers(record: RegisterImport) -> list[str]:
         if now != after:
             # Named with what changed, so it can be put back (QA).
             fields = get_text_list(
-                [
-                    re.sub(
-                        r"\s*\(.*?\)",
-                        "",
-                        str(Contract._meta.get_field(name).verbose_name),
-                    )
-                    for name in after
-                    if now.get(name) != after[name]
-                ],
+                [_field_words(name) for name in after if now.get(name) != after[name]],
                 "and",
             )
             (edited if entry["id"] in added else changed).append(
@@ -1205,6 +1198,16 @@ def _merged_into(supplier_ids: set[int | None]) -> dict[int, int | None]:
                 )
         found[pk] = current
     return found
+
+
+def _field_words(name: str) -> str:
+    """A contract field as people read it ("whole-life value"), from its name
+    in an import's record (one since renamed: its name)."""
+    try:
+        label = str(Contract._meta.get_field(name).verbose_name)
+    except FieldDoesNotExist:
+        return name.replace("_", " ")
+    return re.sub(r"\s*\(.*?\)", "", label)
 
 
 def _listed(references: list[str]) -> str:

@@ -322,47 +322,37 @@ class SpendLineFilter(django_filters.FilterSet):
     def filter_directorate(self, queryset, name, value):
         if value == NOT_STATED:
             return queryset.filter(department="", service_area="")
-        # Typed in a box now, not chosen from a list: any case (review), and
-        # part of a name finds the directorates containing it (QA: "pub" found
-        # nothing without a word).
-        lookup = "iexact" if self.directorate_named(value) else "icontains"
+        # Typed in a box now, not chosen from a list. A directorate's name as the
+        # council writes it (the dashboard's links) selects exactly its lines;
+        # written in other capitals, the directorates so named; part of a name,
+        # the directorates containing it (QA: "pub" found nothing). Which names
+        # there are comes from the rollups, so no scan of every line (review).
+        named = self._directorates_as_typed(value)
+        if named:
+            return queryset.filter(
+                Q(department__in=named) | Q(department="", service_area__in=named)
+            )
         return queryset.filter(
-            Q(**{f"department__{lookup}": value})
-            | Q(department="", **{f"service_area__{lookup}": value})
+            Q(department__icontains=value)
+            | Q(department="", service_area__icontains=value)
         )
+
+    def _directorates_as_typed(self, value: str) -> list[str]:
+        """The council's directorates `value` names whole: itself, else those
+        of its letters in any case."""
+        names = [
+            option for option, _ in self.directorate_options if option != NOT_STATED
+        ]
+        if value in names:
+            return [value]
+        wanted = value.casefold()
+        return [name for name in names if name.casefold() == wanted]
 
     def directorate_named(self, value: str) -> str:
-        """The council's directorate `value` names whole, in any case, as the
-        council writes it; "" when it names none (part of a name)."""
-        if value in self._directorates_named:
-            return self._directorates_named[value]
-        wanted = value.casefold()
-        named = next(
-            (
-                option
-                for option, _ in self.directorate_options
-                if option != NOT_STATED and option.casefold() == wanted
-            ),
-            "",
-        )
-        if not named and self.queryset is not None:
-            # The rollups may not hold the latest lines' directorates yet.
-            named = (
-                self.queryset.filter(
-                    Q(department__iexact=value)
-                    | Q(department="", service_area__iexact=value)
-                )
-                .annotate(named=directorate_of_line())
-                .values_list("named", flat=True)
-                .order_by("named")
-                .first()
-            ) or ""
-        self._directorates_named[value] = named
-        return named
-
-    @cached_property
-    def _directorates_named(self) -> dict[str, str]:
-        return {}
+        """The council's directorate `value` names whole, as the council writes
+        it; "" when it names none (part of a name)."""
+        named = self._directorates_as_typed(value)
+        return named[0] if named else ""
 
     def filter_tag(self, queryset, name, value):
         return queryset.filter(tag_condition(name, value))

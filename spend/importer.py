@@ -1400,14 +1400,20 @@ def rejected_for_download(issues: Iterable[RowIssue]) -> list[RowIssue]:
     issues = list(issues)
     for issue in issues:
         pairs = list(issue.cells or [])
-        added = {
-            str(name).strip().casefold(): value
-            for name, value in pairs
-            if is_localspend_column(name)
-        }
-        if not added:
+        # Only the run of them at the end, where downloads put them: a column
+        # of the council's own so headed, among its others, stays (review).
+        end = len(pairs)
+        while end and is_localspend_column(pairs[end - 1][0]):
+            end -= 1
+        if end == len(pairs):
             continue
-        issue.cells = [pair for pair in pairs if not is_localspend_column(pair[0])]
+        # The first of each, not blank: an older download repeated them each
+        # round, the first giving the row in the file the rows first came from.
+        added: dict[str, object] = {}
+        for name, value in pairs[end:]:
+            if value not in (None, ""):
+                added.setdefault(str(name).strip().casefold(), value)
+        issue.cells = pairs[:end]
         row = _FILE_ROW.fullmatch(str(added.get(FILE_ROW_COLUMN.casefold()) or ""))
         if row and int(row[1]) >= 1:
             issue.row = int(row[1])

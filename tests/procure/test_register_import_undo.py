@@ -554,3 +554,10 @@ def test_a_commitment_inside_the_old_dates_does_not_stop_the_undo(
     register_import.undo(report.record, council_officer)
     held.refresh_from_db()
     assert held.end_date == date(2026, 3, 31)
+
+
+def test_a_field_is_named_as_people_read_it_even_one_since_renamed():
+    """Review: an import's record naming a field the contract no longer has
+    would have been a 500 on the undo page."""
+    assert register_import._field_words("value") == "whole-life value"
+    assert register_import._field_words("old_field") == "old field"

@@ -12,6 +12,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains
 
+from spend import rollup
 from spend.models import SpendUpload
 from tests.spend.test_upload_views import GOOD, _confirm, _upload, _upload_saying
 
@@ -28,6 +29,7 @@ def test_the_summary_sentence_reads_as_english(
     client, viewer, council, make_line, make_supplier
 ):
     make_line(council, supplier=make_supplier(name="Acme Ltd"), department="Place")
+    rollup.rebuild(council.pk)  # the directorates known, as after an import
     client.force_login(viewer)
     said = {
         "?amount_min=1000": "Showing payments of £1,000.00 or more.",

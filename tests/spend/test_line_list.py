@@ -111,6 +111,9 @@ def data(council, other_council, make_supplier, make_line):
         "mystery": mystery,
         "vague": vague,
     }
+    # The directorates the box knows (and names whole) come from the rollups,
+    # as after any import.
+    rollup.rebuild(council.pk)
     return lines
 
 
@@ -694,3 +697,25 @@ def test_pages_follow_the_headline_count_without_counting_again(
     assert len(second.context["table"].page.object_list) == 5
     beyond = client.get(url, {"page": 3})  # past the end: the last page
     assert beyond.context["table"].page.number == 2
+
+
+def test_a_directorate_named_exactly_selects_its_own_lines_only(
+    client, viewer, council, make_line
+):
+    """Review: the dashboard's rows for "Adult Social Care" and "Adult social
+    care" each linked to the lines of both."""
+    make_line(council, amount=Decimal("100.00"), department="Adult Social Care")
+    make_line(council, amount=Decimal("20.00"), department="Adult social care")
+    make_line(council, amount=Decimal("3.00"), department="Adult Social Care Team")
+    rollup.rebuild(council.pk)
+    client.force_login(viewer)
+
+    def total(query):
+        return _get(client, council, "?" + query).context["figures"]["total"]
+
+    assert total("directorate=Adult+Social+Care") == Decimal("100.00")
+    assert total("directorate=Adult+social+care") == Decimal("20.00")
+    # In capitals of its own: the directorates so named, not the longer one.
+    assert total("directorate=ADULT+SOCIAL+CARE") == Decimal("120.00")
+    # Part of a name: every directorate containing it.
+    assert total("directorate=social") == Decimal("123.00")
