@@ -116,7 +116,9 @@ def test_the_dashboard_does_not_scroll_sideways_and_its_key_sits_on_its_lines(
         # The page itself never scrolls sideways: a wide table scrolls in its own
         # wrapper.
         assert found["page"] <= found["view"], (width, found["page"])
-        assert len(found["tables"]) == 5
+        # The trend's, every measure month by month, directorates, the two
+        # supplier lists, data quality.
+        assert len(found["tables"]) == 6
         assert all(wrapped for _, wrapped in found["tables"]), found["tables"]
         # Each status of the key on one line: no taller than the shortest.
         heights = dict(found["key"])
