@@ -383,7 +383,7 @@ def _suggest_demo_matches(suppliers: dict[str, Supplier]) -> None:
     suppliers never suggested before: one an officer has decided on, or merged,
     is left as it is."""
     from procure.models import MatchSuggestion
-    from spend.importer import _suggest_matches
+    from spend.importer import suggest_matches
 
     decided = set(MatchSuggestion.history.values_list("supplier_id", flat=True))
     unchecked = {
@@ -397,7 +397,7 @@ def _suggest_demo_matches(suppliers: dict[str, Supplier]) -> None:
         if s.verified and s.merged_into_id is None
     }
     if unchecked and checked:
-        _suggest_matches(unchecked, checked, reason="Demo: names alike")
+        suggest_matches(unchecked, checked, reason="Demo: names alike")
 
 
 def _upsert_users(council: Council) -> None:

@@ -65,9 +65,9 @@ from socialvalue.tagging import classify_suppliers
 from spend.export import unneutralise
 from spend.importer import (
     GENERIC_WORDS,
-    _suggest_matches,
     distinctive_words_agree,
     distinctive_words_held,
+    suggest_matches,
 )
 from spend.parse import _is_total_label
 from spend.reading import FileRefused, Sheet, clean_header, read_sheets
@@ -655,7 +655,7 @@ def import_register(
 def _suggest_near_matches(held: _Held, *, user, reason: str) -> list[tuple[str, str]]:
     """Store near matches between the suppliers this import made and the register
     as it was, for an officer to confirm on the review page, by the spend
-    importer's own rules (`spend.importer._suggest_matches`). Returns the pairs
+    importer's own rules (`spend.importer.suggest_matches`). Returns the pairs
     suggested: (new name, the name in the register)."""
     made = {s.normalised_name: s.pk for s in held.made.values()}
     ours = set(made.values())
@@ -668,7 +668,7 @@ def _suggest_near_matches(held: _Held, *, user, reason: str) -> list[tuple[str, 
         )
         if pk not in ours
     }
-    _suggest_matches(made, register, user=user, reason=reason)
+    suggest_matches(made, register, user=user, reason=reason)
     pairs = []
     for chunk in _chunks(ours):
         pairs += MatchSuggestion.objects.filter(

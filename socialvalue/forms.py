@@ -8,6 +8,7 @@ from pathlib import Path
 from django import forms
 from django.core import signing
 from django.core.validators import MaxLengthValidator
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from councils import uploads
@@ -669,11 +670,13 @@ class DeliveryReturnForm(RefusesStaleSaves, forms.ModelForm):
         commitments = Commitment.objects.filter(
             contract_id=commitment.contract_id, measure_id=commitment.measure_id
         )
-        committed = sum(commitments.values_list("quantity", flat=True), Decimal(0))
-        returns = DeliveryReturn.objects.filter(commitment__in=commitments)
-        others = returns.exclude(pk=self.instance.pk)
-        before = sum(returns.values_list("quantity", flat=True), Decimal(0))
-        after = sum(others.values_list("quantity", flat=True), Decimal(0)) + quantity
+        committed = commitments.aggregate(n=Sum("quantity"))["n"] or Decimal(0)
+        delivered = DeliveryReturn.objects.filter(commitment__in=commitments).aggregate(
+            before=Sum("quantity"),
+            others=Sum("quantity", filter=~Q(pk=self.instance.pk)),
+        )
+        before = delivered["before"] or Decimal(0)
+        after = (delivered["others"] or Decimal(0)) + quantity
         if after <= CHECK_PAST_COMMITMENT * committed or after <= before:
             return ""
         return (

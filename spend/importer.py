@@ -615,7 +615,7 @@ class SupplierMatcher:
             )
         self.created_ids.update(created.values())
         self.new_suppliers += len(created)
-        _suggest_matches(created, self.register, user=self.user, reason=self.reason)
+        suggest_matches(created, self.register, user=self.user, reason=self.reason)
         return created
 
     def _remember_aliases(
@@ -885,7 +885,7 @@ def distinctive_words_held(name: str, other: str) -> int:
     )
 
 
-def _suggest_matches(
+def suggest_matches(
     created: dict[str, int], existing: dict[str, int], *, user=None, reason=None
 ) -> None:
     """Near matches between new suppliers and the register, for an officer to confirm.

@@ -134,9 +134,7 @@ class BlockPlan:
         """Each column's heading, or its spreadsheet letter where it has none."""
         header = self.header or []
         return [
-            header[i]
-            if i < len(header) and header[i]
-            else f"Column {_column_letter(i)}"
+            header[i] if i < len(header) and header[i] else f"Column {column_letter(i)}"
             for i in range(self.width)
         ]
 
@@ -152,7 +150,7 @@ class BlockPlan:
 
     def column_label(self, index: int) -> str:
         """A column as a person sees it: its header, or its spreadsheet letter."""
-        letter = _column_letter(index)
+        letter = column_letter(index)
         if self.header and index < len(self.header) and self.header[index]:
             return f'{letter} "{self.header[index]}"'
         return f"column {letter}"
@@ -345,7 +343,8 @@ def _pounds(amount: Decimal) -> str:
     return f"{sign}£{abs(amount):,.2f}"
 
 
-def _column_letter(index: int) -> str:
+def column_letter(index: int) -> str:
+    """0-based column index -> its spreadsheet letters: 0 -> A, 27 -> AB."""
     letters = ""
     index += 1
     while index:
@@ -382,7 +381,7 @@ def columns_used(
     header = header or None
 
     def label(index: int) -> str:
-        letter = _column_letter(index)
+        letter = column_letter(index)
         if header and index < len(header) and header[index]:
             return f'{letter} "{header[index]}"'
         return f"column {letter}"
@@ -1504,7 +1503,7 @@ class _BlockReader:
             amount = None
             message = (
                 f"The row has more values than the header has columns (a value in "
-                f"column {_column_letter(extra)}, which has no heading): a comma "
+                f"column {column_letter(extra)}, which has no heading): a comma "
                 "in an amount or a name without quotes around it shifts the values "
                 "along. Correct the row and upload it again"
             )
@@ -1724,7 +1723,7 @@ def _cells_of(plan: BlockPlan, row: list[object]) -> list[list[str]]:
         [
             plan.header[i]
             if plan.header and i < len(plan.header)
-            else _column_letter(i),
+            else column_letter(i),
             clean_text(cell),
         ]
         for i, cell in enumerate(row)

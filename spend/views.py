@@ -55,15 +55,13 @@ from spend.models import (
 from spend.parse import (
     FIELD_LABELS,
     FileRefused,
+    column_letter,
     columns_read,
     columns_used,
     header_of_layout,
     other_body_note,
     plan_file,
     refuse_summaries,
-)
-from spend.parse import (
-    _column_letter as column_letter,
 )
 from spend.reading import FILE_ROW_COLUMN, TEXT_SUFFIXES, is_localspend_column
 from spend.storage import (

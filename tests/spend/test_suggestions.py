@@ -222,14 +222,14 @@ def test_names_equally_near_are_decided_the_same_way_whatever_the_order(
     """Two register names exactly as near as each other: the same one is
     suggested whichever the register lists first (the first in alphabetical
     order)."""
-    from spend.importer import _suggest_matches
+    from spend.importer import suggest_matches
 
     ltd = make_supplier(name="Wardown Plumbing Ltd", verified=True)
     llp = make_supplier(name="Wardown Plumbing LLP", verified=True)
     for order in ([ltd, llp], [llp, ltd]):
         new = make_supplier(name="Wardown Plumbin CIC")
         existing = {supplier.normalised_name: supplier.pk for supplier in order}
-        _suggest_matches({new.normalised_name: new.pk}, existing)
+        suggest_matches({new.normalised_name: new.pk}, existing)
         assert MatchSuggestion.objects.get(supplier=new).candidate == llp
 
 
@@ -248,7 +248,7 @@ def test_a_candidate_with_another_registered_number_is_not_suggested(make_suppli
     """QA: the review queue offered "Same: merge" for pairs with two Companies
     House numbers, which the merge then refused: such a candidate is passed
     over for the next best that could be the same organisation."""
-    from spend.importer import _suggest_matches
+    from spend.importer import suggest_matches
 
     group = make_supplier(
         name="Pennine Print Group Ltd", company_number="01111111", verified=True
@@ -256,9 +256,9 @@ def test_a_candidate_with_another_registered_number_is_not_suggested(make_suppli
     services = make_supplier(name="Pennine Print Group Services Ltd", verified=True)
     new = make_supplier(name="Pennine Print Group plc", company_number="02222222")
     existing = {s.normalised_name: s.pk for s in (group, services)}
-    _suggest_matches({new.normalised_name: new.pk}, existing)
+    suggest_matches({new.normalised_name: new.pk}, existing)
     assert MatchSuggestion.objects.get(supplier=new).candidate == services
     # With the same number (or none), the nearer name is suggested as before.
     same = make_supplier(name="Pennine Print Group PLC.", company_number="1111111")
-    _suggest_matches({same.normalised_name: same.pk}, existing)
+    suggest_matches({same.normalised_name: same.pk}, existing)
     assert MatchSuggestion.objects.get(supplier=same).candidate == group
