@@ -407,6 +407,33 @@ class PeriodDates:
             "the file you meant, and correct the period below if it is wrong."
         )
 
+    @property
+    def corrected_words(self) -> str:
+        """The error under a period corrected on the preview that most payments
+        fall outside: asked once; starting the import again keeps it."""
+        given = f"the period you have given, {_day(self.start)} to {_day(self.end)}"
+        again = "Correct the period, or start the import again to keep it."
+        if self.dated == 1:
+            return (
+                f"The file's one payment is dated {_day(self.first)}, outside "
+                f"{given}. {again}"
+            )
+        if self.outside == self.dated:
+            counted = f"All {self.dated:,} of the file's payments are"
+        else:
+            counted = (
+                f"{self.outside:,} of the file's {self.dated:,} payments "
+                f"{pluralize(self.outside, 'is,are')}"
+            )
+        span = _day(self.first)
+        if self.last != self.first:
+            span += f" to {_day(self.last)}"
+        return f"{counted} dated outside {given}: they are dated {span}. {again}"
+
+
+def _period_key(upload: SpendUpload) -> str:
+    return f"{upload.period_start:%Y-%m-%d}/{upload.period_end:%Y-%m-%d}"
+
 
 def _day(day: date) -> str:
     return f"{day.day} {day:%B %Y}"
@@ -482,6 +509,7 @@ def upload_preview(request: HttpRequest, council: Council, pk: int) -> HttpRespo
         vat_basis=upload.vat_basis,
         period=(upload.period_start, upload.period_end),
     )
+    period_checked = ""  # the corrected period asked about, sent back to keep it
     if request.method == "POST" and form.is_valid():
         chosen = {
             group[0].layout: form.columns_for(i) for i, group in enumerate(layouts)
@@ -495,12 +523,24 @@ def upload_preview(request: HttpRequest, council: Council, pk: int) -> HttpRespo
                 f"{PERIOD_CORRECTED}{_period_text(*before)} → "
                 f"{_period_text(upload.period_start, upload.period_end)}"
             )
-        started = _start_import(
-            request, upload, plans, [chosen[plan.layout] for plan in plans], chosen=True
-        )
-        if not started:
-            return _not_started(request, upload)
-        return redirect("spend:upload-detail", council.slug, upload.pk)
+            # A period corrected to another that misses the file's payments is
+            # asked about again, once (QA: it imported without a second word).
+            dates = _dates_against_period(upload, plans, rows)
+            if dates is not None and dates.mostly_outside:
+                period_checked = _period_key(upload)
+                if request.POST.get("period_checked") != period_checked:
+                    form.add_error("period_start", dates.corrected_words)
+        if form.is_valid():
+            started = _start_import(
+                request,
+                upload,
+                plans,
+                [chosen[plan.layout] for plan in plans],
+                chosen=True,
+            )
+            if not started:
+                return _not_started(request, upload)
+            return redirect("spend:upload-detail", council.slug, upload.pk)
     blocks = [
         {
             "plan": group[0],
@@ -537,6 +577,7 @@ def upload_preview(request: HttpRequest, council: Council, pk: int) -> HttpRespo
         "other_body": other_body_note(plans, [council.name, council.short_name]),
         # Before the import, as after it (QA: a 2017 file given January 2020).
         "period_dates": _dates_against_period(upload, plans, rows),
+        "period_checked": period_checked,
     }
     return render(request, "spend/upload_preview.html", context)
 

@@ -220,3 +220,67 @@ def test_a_column_sent_as_other_digits_is_not_a_crash(client, finance_officer, c
     data = {name: form[name].initial or "" for name in form.fields}
     data["b0-payment_date"] = "²"
     assert client.post(url, data).status_code == 200
+
+
+def test_a_period_corrected_to_another_that_misses_is_asked_about_again(
+    client, finance_officer, council
+):
+    """QA: a period corrected on the preview to another wrong one imported
+    without a second word; now it is asked about once, and kept if sent again."""
+    client.force_login(finance_officer)
+    _upload(client, council, GOOD, **JANUARY_2020)
+    upload = SpendUpload.objects.get()
+    march = {"period_start": "2025-03-01", "period_end": "2025-03-31"}
+    response = _confirm(client, council, upload, **march)
+    assertContains(
+        response,
+        "All 2 of the file&#x27;s payments are dated outside the period you have "
+        "given, 1 March 2025 to 31 March 2025: they are dated 1 April 2025 to "
+        "2 April 2025. Correct the period, or start the import again to keep it.",
+    )
+    assertContains(
+        response,
+        '<input type="hidden" name="period_checked" value="2025-03-01/2025-03-31">',
+    )
+    upload.refresh_from_db()
+    assert upload.status == "pending"
+    assert upload.period_start == date(2020, 1, 1)  # nothing saved yet
+
+    # Changed again to another that misses: asked again.
+    url = reverse("spend:upload-preview", args=[council.slug, upload.pk])
+    form = response.context["form"]
+    data = {name: form[name].value() or "" for name in form.fields}
+    data.update(
+        period_start="2025-05-01",
+        period_end="2025-05-31",
+        period_checked="2025-03-01/2025-03-31",
+    )
+    again = client.post(url, data)
+    assertContains(again, "given, 1 May 2025 to 31 May 2025")
+    upload.refresh_from_db()
+    assert upload.status == "pending"
+
+    # Sent again as it was asked about: kept, and the import starts.
+    data.update(period_checked="2025-05-01/2025-05-31")
+    assertRedirects(
+        client.post(url, data),
+        reverse("spend:upload-detail", args=[council.slug, upload.pk]),
+        fetch_redirect_response=False,
+    )
+    upload.refresh_from_db()
+    assert upload.period_start == date(2025, 5, 1)
+    assert upload.status == "imported"
+
+
+def test_a_period_corrected_to_fit_the_payments_is_not_asked_about(
+    client, finance_officer, council
+):
+    client.force_login(finance_officer)
+    _upload(client, council, GOOD, **JANUARY_2020)
+    upload = SpendUpload.objects.get()
+    response = _confirm(
+        client, council, upload, period_start="2025-04-01", period_end="2025-04-30"
+    )
+    assert response.status_code == 302
+    upload.refresh_from_db()
+    assert upload.status == "imported"
