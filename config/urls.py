@@ -14,8 +14,17 @@ def favicon(request):
     return redirect(static("localspend/favicon.svg"), permanent=True)
 
 
+def superusers_only(request) -> bool:
+    """The Django admin knows nothing of council roles: a staff account given
+    model permissions could edit any council's records there (audit). Only
+    LocalSpend's own administrators, superusers, may use it; everyone else works
+    through the council pages, where each write checks the council role."""
+    return request.user.is_active and request.user.is_superuser
+
+
 admin.site.site_header = "LocalSpend administration"
 admin.site.site_title = "LocalSpend admin"
+admin.site.has_permission = superusers_only
 
 urlpatterns = [
     path("favicon.ico", favicon),

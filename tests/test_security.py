@@ -575,3 +575,34 @@ def test_every_audited_change_records_who_and_when_and_the_admin_shows_it(
 
 def test_history_is_written_by_every_request():
     assert "simple_history.middleware.HistoryRequestMiddleware" in settings.MIDDLEWARE
+
+
+def test_the_django_admin_is_for_superusers_only(client, council, db):
+    """Audit: the admin knows nothing of council roles, so a staff account given
+    model permissions could change any council's contracts or give itself a
+    role there. Only superusers may use it."""
+    from django.contrib.auth.models import Permission
+
+    staff = get_user_model().objects.create_user(
+        "sid-staff", password="a-long-password-1", is_staff=True
+    )
+    staff.user_permissions.add(
+        *Permission.objects.filter(
+            codename__in=["change_contract", "view_contract", "add_membership"]
+        )
+    )
+    client.force_login(staff)
+    for name in (
+        "admin:index",
+        "admin:procure_contract_changelist",
+        "admin:councils_membership_add",
+    ):
+        response = client.get(reverse(name))
+        assert response.status_code == 302, name
+        assert response.url.startswith(reverse("admin:login")), name
+
+    superuser = get_user_model().objects.create_superuser(
+        "sue-super", password="a-long-password-1"
+    )
+    client.force_login(superuser)
+    assert client.get(reverse("admin:procure_contract_changelist")).status_code == 200
