@@ -61,6 +61,17 @@ ALLOWED_HOSTS = env_list(
     "DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else []
 )
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
+# Debug mode (the default, for development) shows every visitor Django's error pages,
+# with the URL list and settings, and uses a published secret key: refused for a server
+# named for others to reach (review: hosts set, DJANGO_DEBUG forgotten).
+_LOCAL_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1", "testserver"}
+if DEBUG and set(ALLOWED_HOSTS) - _LOCAL_HOSTS:
+    raise ImproperlyConfigured(
+        "DJANGO_ALLOWED_HOSTS names "
+        + ", ".join(sorted(set(ALLOWED_HOSTS) - _LOCAL_HOSTS))
+        + ", but debug mode is on (DJANGO_DEBUG is unset or 1). Set DJANGO_DEBUG=0 "
+        "(and DJANGO_SECRET_KEY) for a server others use."
+    )
 
 # Django 6 has the tasks framework built in; on 5.2 the django-tasks package provides it.
 _BUILTIN_TASKS = find_spec("django.tasks") is not None
@@ -180,6 +191,16 @@ AXES_FAILURE_LIMIT = env_int("LOCALSPEND_LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOCALSPEND_LOGIN_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# The pause ends when it says it does: a wrong password during it does not start it
+# again (review: one guess every 15 minutes kept an administrator out for good).
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Behind a reverse proxy every request comes from the proxy's address, so one user's
+# wrong passwords would pause everyone's sign-in as that username: say how many proxies
+# stand in front, and the client's address is read from X-Forwarded-For
+# (`councils.accounts.client_address`). With none (the default) only the connection's
+# address counts: a forged header is ignored.
+LOCALSPEND_PROXY_COUNT = env_int("LOCALSPEND_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "councils.accounts.client_address"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False  # no start-up banner in every command's output
 

@@ -28,6 +28,23 @@ logger = logging.getLogger(__name__)
 PASSWORD_CHANGED = "Changed their own password (Change your password page)."
 
 
+def client_address(request) -> str | None:
+    """The address a sign-in came from, for the lockout (django-axes).
+
+    Behind `LOCALSPEND_PROXY_COUNT` reverse proxies, each adds the address it was
+    reached from to the end of X-Forwarded-For, so the client's is that many from
+    the right; anything further left, the client could have written itself. With
+    no proxy said, or a header too short to have passed through them, the
+    connection's own address."""
+    remote = request.META.get("REMOTE_ADDR")
+    count = settings.LOCALSPEND_PROXY_COUNT
+    if count <= 0:
+        return remote
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+    return hops[-count] if len(hops) >= count else remote
+
+
 def password_rules() -> str:
     """The password rules in one plain sentence, from the configured validators."""
     validators = {

@@ -119,6 +119,64 @@ def test_the_lockout_ends_after_the_cool_off(client, council_admin):
     assert _signed_in_as(client) == "alice-admin"
 
 
+def test_a_wrong_password_during_the_pause_does_not_start_it_again(
+    client, council_admin
+):
+    """Review: with the wait restarted by every attempt, one guess every 15
+    minutes kept the account out for good."""
+    from axes.models import AccessAttempt
+
+    for attempt in range(LOGIN_LIMIT):
+        _sign_in(client, "alice-admin", f"guess-{attempt}")
+    almost = timezone.now() - timedelta(minutes=COOL_OFF_MINUTES - 1)
+    AccessAttempt.objects.update(attempt_time=almost)
+    assert _sign_in(client, "alice-admin", "another-guess").status_code == 429
+    assert AccessAttempt.objects.get().attempt_time == almost
+
+
+def _through_proxy(client, username: str, password: str, forwarded: str):
+    return client.post(
+        reverse("login"),
+        {"username": username, "password": password},
+        REMOTE_ADDR="10.0.0.1",
+        HTTP_X_FORWARDED_FOR=forwarded,
+    )
+
+
+def test_behind_a_proxy_each_client_address_is_counted_apart(
+    client, council_admin, settings
+):
+    """Review: behind a proxy every user shared its address, so five wrong
+    passwords paused that username for everyone."""
+    settings.LOCALSPEND_PROXY_COUNT = 1
+    for attempt in range(LOGIN_LIMIT):
+        # A forged address on the left is not the client's: the proxy's is last.
+        _through_proxy(
+            client, "alice-admin", f"guess-{attempt}", f"192.0.2.{attempt}, 203.0.113.5"
+        )
+    assert (
+        _through_proxy(client, "alice-admin", PASSWORD, "203.0.113.5").status_code
+        == 429
+    )
+    # The same username from another client behind the same proxy signs in.
+    assert (
+        _through_proxy(client, "alice-admin", PASSWORD, "203.0.113.9").status_code
+        == 302
+    )
+
+
+def test_without_a_proxy_said_a_forwarded_address_is_ignored(client, council_admin):
+    for attempt in range(LOGIN_LIMIT):
+        _through_proxy(
+            client, "alice-admin", f"guess-{attempt}", f"203.0.113.{attempt}"
+        )
+    # Every attempt came from 10.0.0.1, whatever the header claimed.
+    assert (
+        _through_proxy(client, "alice-admin", PASSWORD, "203.0.113.99").status_code
+        == 429
+    )
+
+
 # --- Passwords ------------------------------------------------------------------------
 
 

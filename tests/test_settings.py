@@ -133,3 +133,14 @@ def test_session_length_is_set_from_the_environment_and_never_nothing():
     result = _manage("check", LOCALSPEND_SESSION_HOURS="0")
     assert result.returncode != 0
     assert "LOCALSPEND_SESSION_HOURS must be 1 or more" in result.stderr
+
+
+def test_debug_mode_is_refused_for_a_server_named_for_others():
+    """Review: hosts set but DJANGO_DEBUG forgotten served Django's debug pages,
+    with the development secret key."""
+    result = _manage("check", DJANGO_ALLOWED_HOSTS="localspend.example.org")
+    assert result.returncode != 0
+    assert "debug mode is on" in result.stderr
+    assert "Set DJANGO_DEBUG=0" in result.stderr
+    # The development default, and local names, still start.
+    assert _manage("check", DJANGO_ALLOWED_HOSTS="localhost,127.0.0.1").returncode == 0
