@@ -107,11 +107,16 @@ DATE_FORMAT = "dd/mm/yyyy"
 
 def xlsx_cell(sheet, value: object, *, bold: bool = False) -> WriteOnlyCell:
     """One cell: a number or date cell for numbers and dates, else an inert text
-    (never a formula, whatever the text starts with)."""
+    (never a formula, whatever the text starts with). A text that would read as a
+    formula is marked as Excel marks one typed with an apostrophe (quotePrefix):
+    shown as written, still text if edited; the apostrophe the CSV needs would show
+    here as part of the text (review: "'+44 1582 …")."""
     if isinstance(value, bool) or not isinstance(value, int | Decimal | date):
         text = ILLEGAL_CHARACTERS_RE.sub("", _text(value))
-        cell = WriteOnlyCell(sheet, value=neutralise(text))
+        cell = WriteOnlyCell(sheet, value=text)
         cell.data_type = "s"
+        if neutralise(text) != text:
+            cell.quotePrefix = True
     else:
         cell = WriteOnlyCell(sheet, value=value)
         if isinstance(value, Decimal):

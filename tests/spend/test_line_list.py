@@ -666,12 +666,16 @@ def test_xlsx_export_writes_formulas_as_inert_text(
     client.force_login(viewer)
     sheet = _workbook(_get(client, council, "?export=xlsx"))
     body = list(sheet.iter_rows(min_row=8))
-    assert {row[1].value for row in body} == set(NASTY.values())
+    # Shown as written (no apostrophe in the text, review), marked as Excel marks
+    # a text typed with one: never a formula, even when edited.
+    assert {row[1].value for row in body} == set(NASTY)
     for row in body:
         for cell in row:
             assert cell.data_type != "f"
-        assert row[1].data_type == "s"
-        assert row[8].value == "'=1+1" and row[8].data_type == "s"
+        assert row[1].data_type == "s" and row[1].quotePrefix
+        assert row[8].value == "=1+1" and row[8].data_type == "s"
+        assert row[8].quotePrefix
+        assert not row[0].quotePrefix and not row[7].quotePrefix
         assert row[7].value == "Bell\tand tab"  # a control character dropped
         assert row[10].data_type == "n" and row[10].value == -120
     assert sheet["B4"].value == -480
