@@ -489,10 +489,12 @@ class SupplierMatcher:
     def __init__(self, council: Council, upload: SpendUpload | None = None) -> None:
         self.council = council
         # Who and why, for the history of the suppliers, spellings and
-        # suggestions this import makes.
-        self.user = upload.uploaded_by if upload else None
+        # suggestions this import makes: whoever started it, not necessarily
+        # whoever uploaded the file (audit: a retry by another officer).
+        self.user = upload.started_by if upload else None
         self.reason = (
-            f"First named in {upload.file_name} (upload #{upload.pk})"
+            f"First named in {upload.file_name} (upload #{upload.pk}"
+            f"{started_from(upload)})"
             if upload
             else None
         )
@@ -1274,24 +1276,46 @@ def import_spend_file(
     chosen: dict[str, dict[str, int]] | None = None,
     remembered: dict[str, dict[str, int]] | None = None,
     progress: Callable[[int], None] | None = None,
+    via: str = "",
 ) -> ImportResult:
     """Import `data` into `upload` (pending), all or nothing; return the reconciliation.
     `chosen` and `remembered` are the columns, by layout, decided when the import
     was queued (on the preview page, or remembered from before).
 
+    Everything the import writes is recorded in history as done by
+    `upload.started_by` (the worker runs outside any request, so no one is
+    otherwise); `via` ("the command line") is said in the history's reasons.
+
     Raises FileRefused when the file cannot be imported at all; on that or any other
     error the upload is marked failed, with the reason, and nothing is saved.
     """
+    upload._started_via = via
     try:
         return _import(upload, data, chosen, remembered, progress)
     except ImportSuperseded:
         raise  # the newer run owns the upload's status
     except FileRefused as refusal:
+        _as_started(upload, f"The file was refused{started_from(upload)}")
         mark_failed(upload, str(refusal))
         raise
     except Exception:
+        _as_started(upload, f"The import failed{started_from(upload)}")
         mark_failed(upload, INTERNAL_ERROR)
         raise
+
+
+def started_from(upload: SpendUpload) -> str:
+    """For the history's reasons: ', from the command line' for an import that
+    `import_spend` ran (see `import_spend_file`'s `via`), else nothing."""
+    via = getattr(upload, "_started_via", "")
+    return f", from {via}" if via else ""
+
+
+def _as_started(upload: SpendUpload, reason: str) -> None:
+    """The upload's next save is recorded as made by whoever started the import,
+    saying `reason`."""
+    upload._history_user = upload.started_by
+    upload._change_reason = reason
 
 
 def _import(upload, data, chosen, remembered, progress) -> ImportResult:
@@ -1859,7 +1883,10 @@ def _classify_and_roll_up(
     tagged = None
     if ids:
         tagged = classify_suppliers(
-            supplier_ids=ids, councils=[upload.council], rollups=False
+            supplier_ids=ids,
+            councils=[upload.council],
+            user=upload.started_by,
+            rollups=False,
         )
     retag = bool(tagged and (tagged.created or tagged.changed or tagged.removed))
     if span is not None:
@@ -1892,7 +1919,7 @@ def _tell_contracts(upload: SpendUpload) -> None:
     ContractLinkChange.objects.bulk_create(
         ContractLinkChange(
             contract_id=contract_id,
-            recorded_by=upload.uploaded_by,
+            recorded_by=upload.started_by,
             lines_gained=lines,
             amount_gained=total,
             what=f"{lines:,} payment{pluralize(lines)} ({gbp(total)}) added "
@@ -1968,7 +1995,24 @@ def _finish(upload: SpendUpload, result: ImportResult, parsed: ParsedFile) -> No
     ]
     upload.message = ""
     upload.finished_at = timezone.now()
+    _as_started(upload, imported_reason(result) + started_from(upload))
     upload.save()
+
+
+def imported_reason(result: ImportResult) -> str:
+    """The "imported" history record's reason: "Imported 1,234 rows
+    (£56,789.00)", with the rows rejected and already held where there were any."""
+    rows = result.rows_imported
+    reason = f"Imported {rows:,} row{pluralize(rows)} ({gbp(result.amount_imported)})"
+    others = [
+        f"{count:,} {what}"
+        for count, what in (
+            (result.rows_rejected, "rejected"),
+            (result.rows_duplicate, "already held"),
+        )
+        if count
+    ]
+    return f"{reason}; {', '.join(others)}" if others else reason
 
 
 def mark_failed(upload: SpendUpload, message: str) -> None:

@@ -185,6 +185,16 @@ class SpendUpload(models.Model):
         related_name="spend_uploads",
     )
     uploaded_at = models.DateTimeField(auto_now_add=True)
+    queued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Who last started the import (queued it, tried it again or had "
+        "it read again; or ran import_spend with --user): the worker records its "
+        "changes as theirs.",
+    )
     status = models.CharField(
         max_length=12, choices=UploadStatus.choices, default=UploadStatus.PENDING
     )
@@ -301,6 +311,13 @@ class SpendUpload(models.Model):
         """', as "name.xlsx"' when this upload's file comes again as `file_name`,
         another name (for the message saying it was imported already)."""
         return "" if self.file_name == file_name else f', as "{self.file_name}"'
+
+    @property
+    def started_by(self):
+        """Who the import's changes are recorded as made by: whoever last started
+        it (`queued_by`), else whoever uploaded the file (an upload queued before
+        `queued_by` was kept); None for neither (import_spend with no --user)."""
+        return self.queued_by if self.queued_by_id else self.uploaded_by
 
     @property
     def amount_read(self) -> Decimal:

@@ -128,11 +128,15 @@ def run_upload(upload_id: int) -> None:
 
 def _recorded(upload: SpendUpload, reason: str) -> None:
     """A history record of a status change the worker made in one conditional
-    UPDATE (so that two workers never both claim an upload): who is no one (the
-    worker), why is `reason` (security review: the history stopped at "queued"
-    while the upload showed failed)."""
+    UPDATE (so that two workers never both claim an upload): why is `reason`
+    (security review: the history stopped at "queued" while the upload showed
+    failed); who is whoever started the import (`started_by`: the worker runs
+    outside any request, so no one otherwise; audit: attempts were nobody's)."""
     SpendUpload.history.bulk_history_create(
-        [upload], update=True, default_change_reason=reason
+        [upload],
+        update=True,
+        default_user=upload.started_by,
+        default_change_reason=reason,
     )
 
 

@@ -888,6 +888,9 @@ def _start_import(
         upload.rows_expected = sum(plan.row_count for plan in plans)
         upload.status = UploadStatus.QUEUED
         upload.heartbeat_at = timezone.now()
+        # The worker, outside any request, records the import's changes as
+        # theirs (audit: they were no one's, or the uploader's).
+        upload.queued_by = request.user
         # The import reads these columns, whatever is remembered by the time it
         # runs (a choice forgotten or changed meanwhile).
         decided = "chosen" if chosen else "remembered"
@@ -900,6 +903,7 @@ def _start_import(
                 "rows_expected",
                 "status",
                 "heartbeat_at",
+                "queued_by",
                 "mappings",
                 "vat_basis",
                 "period_start",
@@ -933,17 +937,25 @@ def _remember(
 ) -> None:
     """Remember the columns the officer `chosen` for the plan's layout. A choice
     only used again (not chosen), or chosen as it was, stays as it was: who chose
-    it and when, with no history written; only its headings are filled in, where
-    they were not kept before."""
+    it and when; only its headings are brought up to date (filled in where they
+    were not kept before, or as this file writes them), in its history."""
     if plan.header is None:
         return  # a file with no header row is guessed from its values each time
     layout_hash = sha256_of(plan.layout.encode())
     header = plan.header
     held = RememberedMapping.objects.filter(council=council, layout_hash=layout_hash)
-    mapping = held.first()
+    # Held (`_start_import`'s transaction) so that one forgotten from another
+    # tab meanwhile is not saved to.
+    mapping = held.select_for_update().first()
     if mapping is not None and (not chosen or mapping.columns == columns):
         if mapping.header != header:
-            held.update(header=header)
+            # Saved, not updated, so that the history has it (audit); its
+            # `updated_by` and `updated_at` (who chose the columns) stay.
+            mapping.header = header
+            mapping._change_reason = (
+                "Headings kept as a file read with these columns writes them"
+            )
+            mapping.save(update_fields=["header"])
         return
     RememberedMapping.objects.update_or_create(
         council=council,
@@ -1293,7 +1305,9 @@ def upload_retry(request: HttpRequest, council: Council, pk: int) -> HttpRespons
         )
         return redirect("spend:upload-detail", council.slug, live.pk)
     upload.status, upload.message, upload.progress_rows = UploadStatus.PENDING, "", 0
-    upload.save(update_fields=["status", "message", "progress_rows"])
+    # Whoever tries it again starts it (their confirming the columns queues it).
+    upload.queued_by = request.user
+    upload.save(update_fields=["status", "message", "progress_rows", "queued_by"])
     # QA: the preview came up with no word of why the columns were asked again.
     messages.info(
         request,
@@ -1353,6 +1367,7 @@ def upload_reread(request: HttpRequest, council: Council, pk: int) -> HttpRespon
             sha256=upload.sha256,
             size_bytes=upload.size_bytes,
             uploaded_by=request.user,
+            queued_by=request.user,
             # As the officer gave it: a basis the import read from the amount
             # column's heading is worked out again from the column chosen now.
             vat_basis=(

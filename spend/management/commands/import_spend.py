@@ -1,4 +1,9 @@
-"""python manage.py import_spend PATH --council SLUG [--vat-basis] [--dry-run] [--format json]
+"""python manage.py import_spend PATH --council SLUG [--user USERNAME] [--vat-basis]
+[--dry-run] [--format json]
+
+With `--user`, a user who may upload spend files at the council, the upload is
+theirs and the import's history records them; without it (bulk history loads), the
+history names no one and its reasons say "from the command line".
 
 After the reconciliation, the text output lists the columns read for each layout
 of the file, as the upload's result page does (`spend.parse.columns_read`): with
@@ -16,11 +21,13 @@ import sys
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import IntegrityError, transaction
 from django.template.defaultfilters import pluralize
 
-from councils.models import Council
+from councils.access import can, role_in
+from councils.models import Capability, Council, Role
 from councils.templatetags.money import gbp
 from spend.importer import (
     ImportResult,
@@ -31,6 +38,9 @@ from spend.importer import (
 from spend.models import LIVE_STATUSES, SpendUpload, UploadStatus, VatBasis
 from spend.parse import REMEMBERED_NOTE, FileRefused, columns_read
 from spend.storage import keep_file, sha256_of
+
+# Said in the history's reasons of what the command does.
+VIA = "the command line"
 
 # Notes of how the columns were chosen, which the columns section says already.
 SAID_IN_COLUMNS = (REMEMBERED_NOTE, "With no header row, ")
@@ -52,6 +62,13 @@ class Command(BaseCommand):
             "--council", required=True, help="Council slug, e.g. luton."
         )
         parser.add_argument(
+            "--user",
+            metavar="USERNAME",
+            help="Who is importing: a user who may upload spend files at the "
+            "council. The upload is theirs, and its history names them; without "
+            "it, the history names no one and says the command line did it.",
+        )
+        parser.add_argument(
             "--vat-basis",
             choices=VatBasis.values,
             default=VatBasis.UNKNOWN,
@@ -63,11 +80,12 @@ class Command(BaseCommand):
         )
         parser.add_argument("--format", choices=["text", "json"], default="text")
 
-    def handle(self, *args, path, council, vat_basis, dry_run, format, **options):
+    def handle(self, *args, path, council, user, vat_basis, dry_run, format, **options):
         council_obj = Council.objects.filter(slug=council).first()
         if council_obj is None:
             raise CommandError(f"No council with the slug {council!r}.", returncode=2)
         self._council = council_obj
+        self._user = None if user is None else _uploader(user, council_obj)
         # Each layout's columns, as `columns_read` gives them: only for the text.
         self._layouts: list[dict] = []
         self._wants_columns = format == "text"
@@ -116,14 +134,20 @@ class Command(BaseCommand):
             return result
         try:
             with transaction.atomic():  # a savepoint: the refusal below can query
-                upload = SpendUpload.objects.create(
+                upload = SpendUpload(
                     council=council,
                     file_name=name[:255],
                     sha256=sha,
                     size_bytes=len(data),
+                    uploaded_by=self._user,
+                    queued_by=self._user,
                     vat_basis=vat_basis,
                     stored_file=keep_file(council, data, name),
                 )
+                # No request, so no one unless named (--user).
+                upload._history_user = self._user
+                upload._change_reason = f"Uploaded from {VIA}"
+                upload.save(force_insert=True)
         except IntegrityError:
             held = (
                 SpendUpload.objects.for_council(council)
@@ -140,7 +164,7 @@ class Command(BaseCommand):
                 returncode=1,
             ) from None
         progress = self._progress_bar() if sys.stderr.isatty() else None
-        result = import_spend_file(upload=upload, data=data, progress=progress)
+        result = import_spend_file(upload=upload, data=data, progress=progress, via=VIA)
         # Its mappings, as the import saved them.
         self._layouts = columns_read(upload.mappings, upload.file_name)
         return result
@@ -256,6 +280,27 @@ class Command(BaseCommand):
         if source == "chosen":
             return "Chosen on the preview page."
         return "Recognised from the headings."
+
+
+def _uploader(username: str, council: Council):
+    """The user `--user` names, if they may upload spend files at `council`; else
+    a usage error (exit status 2) saying why."""
+    found = get_user_model().objects.filter(username=username).first()
+    if found is None:
+        raise CommandError(f"No user with the username {username!r}.", returncode=2)
+    if not can(found, council, Capability.UPLOAD):
+        role = role_in(found, council)
+        if not found.is_active:
+            why = "their account is not active"
+        elif role is None:
+            why = f"they are not a member of {council.short_name}"
+        else:
+            why = f"their role there is {Role(role).label.lower()}"
+        raise CommandError(
+            f"{username!r} cannot upload spend files at {council.short_name}: {why}.",
+            returncode=2,
+        )
+    return found
 
 
 def _layout_title(
