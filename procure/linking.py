@@ -9,12 +9,13 @@ latest wins (a later contract usually replaces or extends an earlier one).
 An officer can link a line by hand, or unlink it; such lines are marked
 `contract_link_manual` and the linker leaves them alone until the officer hands
 them back (`release_lines`). Each line's latest such decision (who, when, which
-contract) is a `HandLink`.
+contract) is a `HandLink`; its history keeps those replaced or handed back.
 
 Where the linker moves payments onto or off contracts for a reason worth telling
 (a register import, a merge, a contract saved or deleted), `record_moves` writes
 one `ContractLinkChange` on each contract that gained or lost payments, shown in
-its history: never one per payment.
+its history: never one per payment. They outlive the contract, naming it by
+reference; a contract deleted writes one more, of where its payments went.
 
 Each run is one correlated UPDATE over the lines in scope, never a loop over lines
 in Python. Call `link_spend` after contracts change (the views do) and after spend
@@ -29,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import (
     Count,
@@ -44,7 +46,9 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.template.defaultfilters import pluralize
+from django.utils import timezone
 from django.utils.text import get_text_list
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from councils.models import Council
 from councils.templatetags.money import gbp
@@ -147,14 +151,14 @@ def link_spend(
 
 def relink_suppliers(
     supplier_ids: Iterable[int], *, cause: str | None = None, user=None
-) -> None:
+) -> list[ContractLinkChange]:
     """Apply the rule again to every council's lines with these suppliers, after
     lines or contracts moved between them (a merge, its undoing) or a contract went.
 
     A line an officer linked by hand to a contract that is no longer its
     supplier's goes back to the rule; other hand-made links and unlinks stay.
     With `cause`, what moved is recorded on each contract concerned
-    (`record_moves`), by `user`."""
+    (`record_moves`), by `user`: those records are returned."""
     ids = list(supplier_ids)
     stranded = SpendLine.objects.filter(
         supplier_id__in=ids, contract_link_manual=True, contract__isnull=False
@@ -171,7 +175,8 @@ def relink_suppliers(
         contract=covering_contract()
     )
     if cause:
-        record_moves(changed, cause, user)
+        return record_moves(changed, cause, user)
+    return []
 
 
 def release_other_suppliers(
@@ -198,8 +203,13 @@ def contract_deleted(sender, instance: Contract, **kwargs) -> None:
     by the rule or by hand, go to whichever of the supplier's contracts covers
     them, or to none. Connected to post_delete in ProcureConfig.ready.
 
+    Where they went is recorded for good (audit: only a message on the screen
+    said so), as a link change naming the contract deleted and in its deletion's
+    change reason (`_record_deletion`).
+
     Nothing to do, and no query, when whoever deletes it relinks once for many
-    and has no lines to hand back (undoing an import: `contract_deleting`)."""
+    and has no lines to hand back (undoing an import: `contract_deleting`); it
+    records the moves itself."""
     relinked_by_caller = getattr(instance, "_relinked_by_caller", False)
     if relinked_by_caller and not getattr(instance, "_released_lines", None):
         return
@@ -213,31 +223,100 @@ def contract_deleted(sender, instance: Contract, **kwargs) -> None:
             contract_link_manual=False
         )
         # Unless whoever deletes it relinks once for many (undoing an import).
-        if instance.supplier_id and not relinked_by_caller:
+        if relinked_by_caller:
+            return
+        if instance.supplier_id:
             relink_suppliers(
                 [instance.supplier_id],
                 cause=f"when contract {instance.reference} was deleted",
             )
+        if getattr(instance, "_held_lines", None):
+            _record_deletion(instance, instance._held_lines)
+
+
+def _record_deletion(contract: Contract, line_ids: list[int]) -> ContractLinkChange:
+    """Record where the payments `line_ids` the deleted `contract` held went: a
+    link change naming it (its `contract` empty), e.g. "3 payments (£750.00)
+    went back to the linking rule when contract C-5 was deleted: 2 (£500.00)
+    left with no contract and 1 (£250.00) moved to contract C-1", the same
+    words on the second line of its deletion's change reason (`deletion_reason`)."""
+    went = list(
+        SpendLine.objects.filter(pk__in=line_ids)
+        .values("contract__reference")
+        .annotate(n=Count("pk"), total=Sum("amount"))
+        .order_by("-n", "contract__reference")
+    )
+    lines = sum(row["n"] for row in went)
+    amount = sum((row["total"] or Decimal(0) for row in went), Decimal(0))
+    amount = amount.quantize(Decimal("0.01"))
+    parts = [
+        f"{row['n']:,} ({gbp((row['total'] or Decimal(0)).quantize(Decimal('0.01')))}) "
+        + (
+            f"moved to contract {row['contract__reference']}"
+            if row["contract__reference"]
+            else "left with no contract"
+        )
+        for row in went
+    ]
+    what = (
+        f"{lines:,} payment{pluralize(lines)} ({gbp(amount)}) went back to the "
+        f"linking rule when contract {contract.reference} was deleted: "
+        f"{get_text_list(parts, 'and')}"
+    )
+    user = getattr(contract, "_history_user", None) or _request_user()
+    change = ContractLinkChange.objects.create(
+        contract=None,
+        contract_reference=contract.reference,
+        recorded_by=user,
+        lines_lost=lines,
+        amount_lost=amount,
+        what=what,
+    )
+    record = (
+        Contract.history.filter(id=contract.pk, history_type="-")
+        .order_by("-history_date", "-history_id")
+        .values_list("history_id", "history_change_reason")
+        .first()
+    )
+    if record is not None:
+        history_id, reason = record
+        Contract.history.filter(history_id=history_id).update(
+            history_change_reason=deletion_reason(reason, what)
+        )
+    return change
+
+
+def deletion_reason(reason: str | None, payments: str) -> str:
+    """A deleted contract's change reason: why, as whoever deleted it said (one
+    line: the form joins its lines), then on a line of its own what became of
+    its payments, as the link change recorded says it (the deleted contracts'
+    pages show the two apart, the first as the officer's words)."""
+    return f"{reason or ''}\n{payments}."
 
 
 def contract_deleting(sender, instance: Contract, **kwargs) -> None:
-    """Note the lines linked by hand to a contract about to be deleted (the
-    foreign key empties them), and those taken off it by hand (the decision
-    holding them off every contract goes with it: security review), so
-    `contract_deleted` hands them back to the rule.
+    """Note the lines linked to a contract about to be deleted (the foreign key
+    empties them: `_held_lines`, so `contract_deleted` records where they went),
+    those linked by hand and those taken off it by hand (the decision holding
+    them off every contract goes with it: security review), so
+    `contract_deleted` hands them back to the rule; and delete its hand links,
+    each recorded in their history (`drop_hand_links`).
 
     Whoever deletes it and relinks once for many (undoing an import) may give
     the lines itself (`_released_lines`, with `_relinked_by_caller`): then
-    nothing is looked up (review: 2 SELECTs per contract the undo deleted)."""
+    nothing is looked up (review: 2 SELECTs per contract the undo deleted), and
+    it drops their hand links itself."""
     if getattr(instance, "_relinked_by_caller", False) and hasattr(
         instance, "_released_lines"
     ):
         return
     # Two queries, each by an index: as one OR the database read every line of
     # every council for each contract deleted (undoing an import of 826: 22 s).
-    linked = SpendLine.objects.filter(
-        contract_id=instance.pk, contract_link_manual=True
-    ).values_list("pk", flat=True)
+    held = list(
+        SpendLine.objects.filter(contract_id=instance.pk).values_list(
+            "pk", "contract_link_manual"
+        )
+    )
     taken_off = SpendLine.objects.filter(
         pk__in=HandLink.objects.filter(contract_id=instance.pk, linked=False).values(
             "line_id"
@@ -245,7 +324,48 @@ def contract_deleting(sender, instance: Contract, **kwargs) -> None:
         contract__isnull=True,
         contract_link_manual=True,
     ).values_list("pk", flat=True)
-    instance._released_lines = [*linked, *taken_off]
+    instance._held_lines = [pk for pk, _ in held]
+    instance._released_lines = [*(pk for pk, manual in held if manual), *taken_off]
+    drop_hand_links(
+        HandLink.objects.filter(contract_id=instance.pk),
+        user=getattr(instance, "_history_user", None),
+        reason=f"Contract {instance.reference} deleted: the payment went back to "
+        "the linking rule",
+    )
+
+
+def drop_hand_links(hands: QuerySet, *, user=None, reason: str) -> int:
+    """Delete these `HandLink`s, each recorded in their history as deleted, by
+    `user` (else the request's) and why: one INSERT and one DELETE, where
+    QuerySet.delete would write the history a row at a time, saying neither.
+    Returns how many."""
+    gone = list(hands)
+    if not gone:
+        return 0
+    if getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
+        History = HandLink.history.model
+        now = timezone.now()
+        user = user or _request_user()
+        History.objects.bulk_create(
+            [
+                History(
+                    history_type="-",
+                    history_date=now,
+                    history_user=user,
+                    history_change_reason=reason,
+                    **{
+                        f.attname: getattr(hand, f.attname)
+                        for f in History.tracked_fields
+                    },
+                )
+                for hand in gone
+            ],
+            batch_size=500,
+        )
+    # No signals: their history is written above.
+    return HandLink.objects.filter(pk__in=[hand.pk for hand in gone])._raw_delete(
+        HandLink.objects.db
+    )
 
 
 class LinkRefused(Exception):
@@ -253,12 +373,31 @@ class LinkRefused(Exception):
 
 
 def _hand(contract: Contract, ids: list[int], *, linked: bool, user) -> None:
-    """Note who linked lines `ids` to `contract` by hand, or took them off it."""
-    HandLink.objects.filter(line_id__in=ids).delete()
-    HandLink.objects.bulk_create(
-        [HandLink(line_id=pk, contract=contract, linked=linked, by=user) for pk in ids],
-        batch_size=500,
-    )
+    """Note who linked lines `ids` to `contract` by hand, or took them off it:
+    the decision each line had before is replaced, and stays in the history
+    with who made it and when (audit: "who took payment #X off?" was lost)."""
+    now = timezone.now()
+    before = HandLink.objects.in_bulk(ids)
+    for hand in before.values():
+        hand.contract, hand.linked, hand.by, hand.at = contract, linked, user, now
+    if before:
+        bulk_update_with_history(
+            list(before.values()),
+            HandLink,
+            ["contract", "linked", "by", "at"],
+            batch_size=500,
+            default_user=user,
+            default_date=now,
+        )
+    new = [
+        HandLink(line_id=pk, contract=contract, linked=linked, by=user, at=now)
+        for pk in ids
+        if pk not in before
+    ]
+    if new:
+        bulk_create_with_history(
+            new, HandLink, batch_size=500, default_user=user, default_date=now
+        )
 
 
 def link_lines(contract: Contract, line_ids: Iterable[int], *, user=None) -> int:
@@ -334,7 +473,11 @@ def release_lines(contract: Contract, line_ids: Iterable[int], *, user=None) -> 
         released = SpendLine.objects.filter(pk__in=ids)
         changed = _moves(released)
         released.update(contract_link_manual=False, contract=covering_contract())
-        HandLink.objects.filter(line_id__in=ids).delete()
+        drop_hand_links(
+            HandLink.objects.filter(line_id__in=ids),
+            user=user,
+            reason=f"Handed back to the linking rule on contract {contract.reference}",
+        )
         record_moves(
             changed,
             "when an officer handed payments back to the linking rule on "
@@ -404,6 +547,7 @@ def record_moves(
         entries.append(
             ContractLinkChange(
                 contract_id=pk,
+                contract_reference=refs[pk],
                 recorded_by=user,
                 lines_gained=sum(m[1] for m in gains[pk]),
                 amount_gained=sum((m[2] for m in gains[pk]), Decimal(0)),

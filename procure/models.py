@@ -747,14 +747,48 @@ class SupplierMerge(models.Model):
         return f"{self.merged} merged into {self.kept}"
 
 
+class ContractLinkChangeQuerySet(models.QuerySet):
+    def bulk_create(self, objs, *args, **kwargs):
+        """Each change's `contract_reference` filled from its contract where the
+        writer left it empty (spend imports and rollbacks write them too), in
+        one query."""
+        objs = list(objs)
+        missing = {
+            o.contract_id for o in objs if o.contract_id and not o.contract_reference
+        }
+        if missing:
+            references = dict(
+                Contract.objects.filter(pk__in=missing).values_list("pk", "reference")
+            )
+            for change in objs:
+                if change.contract_id and not change.contract_reference:
+                    change.contract_reference = references.get(change.contract_id, "")
+        return super().bulk_create(objs, *args, **kwargs)
+
+
 class ContractLinkChange(models.Model):
     """Payments the linking rule moved onto or off a contract in one go (a
     register import, a merge, another contract saved): one row for each contract
     that gained or lost payments, never one per payment, so the contract's page
-    tells where its spend went. Written by `procure.linking.record_moves`."""
+    tells where its spend went. Written by `procure.linking.record_moves`.
+
+    Kept when the contract is deleted (audit: deleting it erased the record of
+    its payments), `contract` emptied and `contract_reference` still naming it;
+    its deletion writes one more, of the payments it held and where they went
+    (`procure.linking.contract_deleted`)."""
 
     contract = models.ForeignKey(
-        Contract, on_delete=models.CASCADE, related_name="link_changes"
+        Contract,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="link_changes",
+    )
+    contract_reference = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="The contract's reference when this was recorded: still there "
+        "once the contract is deleted.",
     )
     recorded_at = models.DateTimeField(default=timezone.now)
     recorded_by = models.ForeignKey(
@@ -770,6 +804,8 @@ class ContractLinkChange(models.Model):
     amount_lost = models.DecimalField(max_digits=16, decimal_places=2, default=0)
     what = models.TextField(help_text="What moved, where to or from, and why.")
 
+    objects = ContractLinkChangeQuerySet.as_manager()
+
     class Meta:
         ordering = ["-recorded_at", "-pk"]
         indexes = [
@@ -781,6 +817,11 @@ class ContractLinkChange(models.Model):
     def __str__(self) -> str:
         return self.what
 
+    def save(self, *args, **kwargs):
+        if self.contract_id and not self.contract_reference:
+            self.contract_reference = self.contract.reference
+        super().save(*args, **kwargs)
+
 
 class HandLink(models.Model):
     """The officer's decision that holds a payment linked by hand to a contract,
@@ -791,7 +832,14 @@ class HandLink(models.Model):
     The payment's key is not checked by the database (as SpendLine's own are
     not) and a deleted payment leaves its row behind, so that rolling back a
     spend file still deletes its lines in one statement; rows are only ever
-    read through their payment."""
+    read through their payment.
+
+    Its history keeps every decision, those another officer's replaced and
+    those handed back too (audit: "who took payment #X off?" was lost), written
+    in bulk by `procure.linking`. A deleted contract's are deleted with it, by
+    `procure.linking.contract_deleting`, each recorded in the history with who
+    and why: the payments go back to the linking rule, so the decisions no
+    longer stand (the database still refuses a contract deleted with some left)."""
 
     line = models.OneToOneField(
         "spend.SpendLine",
@@ -801,7 +849,10 @@ class HandLink(models.Model):
         related_name="hand_link",
     )
     contract = models.ForeignKey(
-        Contract, on_delete=models.CASCADE, related_name="hand_links"
+        # Deleted by procure.linking.contract_deleting, in bulk with their history.
+        Contract,
+        on_delete=models.DO_NOTHING,
+        related_name="hand_links",
     )
     linked = models.BooleanField(help_text="Linked to the contract, or taken off it.")
     by = models.ForeignKey(
@@ -812,6 +863,8 @@ class HandLink(models.Model):
         related_name="+",
     )
     at = models.DateTimeField(default=timezone.now)
+
+    history = HistoricalRecords()
 
     def __str__(self) -> str:
         verb = "linked to" if self.linked else "taken off"

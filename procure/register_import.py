@@ -1227,7 +1227,8 @@ def undo(record: RegisterImport, user) -> tuple[int, int]:
 
     The council's row is locked first, as an import of its register does, so an
     import cannot save a contract from a copy read before the undo."""
-    from procure.linking import relink_suppliers
+    from procure.linking import deletion_reason, drop_hand_links, relink_suppliers
+    from procure.models import HandLink
 
     with transaction.atomic():
         Council.objects.select_for_update().filter(pk=record.council_id).first()
@@ -1272,14 +1273,33 @@ def undo(record: RegisterImport, user) -> tuple[int, int]:
         for chunk in _chunks({c.pk for c in added}):
             Contract.objects.filter(pk__in=chunk).update(supplier=None)
         suppliers.discard(None)
+        moved = []
         if suppliers:
-            relink_suppliers(
+            moved = relink_suppliers(
                 suppliers,
                 cause=f"when the register import of “{record.file_name}” was undone",
                 user=user,
             )
+        # Where the payments of each contract deleted went, in its deletion's
+        # reason too: the same words as the record of the moves, which stays
+        # once the contract is gone (audit: it went with it).
+        deleting = {c.pk: c for c in added}
+        for change in moved:
+            if change.contract_id in deleting and change.lines_lost:
+                contract = deleting[change.contract_id]
+                contract._change_reason = deletion_reason(reason, change.what)
+        # Those linked by hand stop the undo; any linked since it looked go,
+        # each in their history, as a contract's deletion takes them.
+        for chunk in _chunks(set(deleting)):
+            drop_hand_links(
+                HandLink.objects.filter(contract_id__in=chunk),
+                user=user,
+                reason=reason,
+            )
         # Deleted together, as Model.delete deletes one: what goes with them
-        # (history of their links, say) in a query per kind, not per contract.
+        # in a query per kind, not per contract; the history of their links
+        # stays, no longer linked to them (`ContractLinkChange.contract_reference`
+        # still names them).
         collector = Collector(using=router.db_for_write(Contract), origin=None)
         collector.collect(added)
         collector.delete()

@@ -1510,8 +1510,11 @@ def contract_delete(request: HttpRequest, council: Council, pk: int) -> HttpResp
     was no way to). Its payments go back to the rule: to another of the
     supplier's contracts covering their date, or to none, moves recorded on the
     contracts that gain them; its KPIs go with it. Its history keeps it, with
-    who deleted it and why (`contracts_deleted`). A contract with social value
-    commitments is not deleted: they hold delivery returns and evidence."""
+    who deleted it and why (`contracts_deleted`), and where its payments went:
+    in its deletion's change reason and in a link change that outlives it
+    (`procure.linking.contract_deleted`; audit: only this page's message said
+    so). A contract with social value commitments is not deleted: they hold
+    delivery returns and evidence."""
     contract = _contract_for(council, pk)
     commitments = contract.commitments.count()
     form = ContractDeleteForm(request.POST or None)

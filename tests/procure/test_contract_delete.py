@@ -87,8 +87,12 @@ def test_an_officer_deletes_a_mistaken_contract_and_its_payments_go_back_to_the_
     # what it gained.
     record = Contract.history.get(id=mistake.pk, history_type="-")
     assert record.history_user == council_officer
+    # The officer's words, then what became of its payments (audit: nothing
+    # lasting said how many, or for how much).
     assert record.history_change_reason == (
-        "Entered by mistake: the real one is C-0011"
+        "Entered by mistake: the real one is C-0011\n3 payments (£1,500.00) went "
+        "back to the linking rule when contract LBC-QA-005 was deleted: 3 "
+        "(£1,500.00) moved to contract LBC-C-0011."
     )
     assert genuine.link_changes.filter(
         what__contains="when contract LBC-QA-005 was deleted"
