@@ -19,11 +19,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, Sum
 from django.utils import timezone
+from django.utils.text import get_text_list
 from simple_history.utils import bulk_update_with_history
 
 from councils.models import Council
+from councils.templatetags.money import gbp
 from procure.linking import relink_suppliers
 from procure.models import (
     Contract,
@@ -167,6 +169,24 @@ def merge_plan(kept: Supplier, merged: Supplier, council: Council) -> MergePlan:
 # organisations": the officer said they are the same).
 SETTLED_BY_MERGE = "Settled by the merge: "
 UNSETTLED_BY_UNDO = "Back in the review queue: the merge was undone"
+# The history reasons of officers' tag decisions a merge moved (or dropped, the
+# kept supplier having its own) and its undoing put back.
+MOVED_BY_MERGE = "Moved by the merge of "
+DROPPED_BY_MERGE = "Gave way to the kept supplier's own decision in the merge of "
+PUT_BACK_BY_UNDO = "Put back by undoing the merge of "
+# At most this many payments (or uploads) are named one by one in the reason
+# recorded when a merge is undone; more are counted.
+NAMED_AT_MOST = 10
+
+
+def _merge_words(kept: Supplier, merged: Supplier) -> str:
+    """The merge in words, as "A (#1) into B (#2)": the record numbers are for an
+    audit (the pages show reasons without them: procure.views.readable_reason)."""
+    return f"{merged.name} (#{merged.pk}) into {kept.name} (#{kept.pk})"
+
+
+def _username(user) -> str:
+    return user.get_username() if user is not None else "the system"
 
 
 def merge_suppliers(
@@ -199,7 +219,7 @@ def merge_suppliers(
         lines = list(merged.spend_lines.values_list("pk", flat=True))
         aliases = list(merged.aliases.values_list("pk", flat=True))
         contracts = list(merged.contracts.values_list("pk", flat=True))
-        overrides = _take_overrides(kept, merged)
+        overrides = _take_overrides(kept, merged, user)
         SpendLine.objects.filter(pk__in=lines).update(supplier=kept)
         why = f"Supplier {merged.name} (#{merged.pk}) merged into {kept.name}"
         _move(SupplierAlias, aliases, kept, user, why)
@@ -220,8 +240,9 @@ def merge_suppliers(
         )
         merged.merged_into = kept
         merged._change_reason = f"Merged into {kept.name} (#{kept.pk})"
+        merged._history_user = user
         merged.save()
-        record = SupplierMerge.objects.create(
+        record = SupplierMerge(
             kept=kept,
             merged=merged,
             council=council,
@@ -232,6 +253,8 @@ def merge_suppliers(
             moved_contracts=contracts,
             moved_overrides=overrides,
         )
+        record._history_user = user  # outside a request too
+        record.save()
         relink_suppliers(
             [kept.pk, merged.pk],
             cause=f"in the merge of supplier {merged.name} into {kept.name}",
@@ -255,12 +278,13 @@ def _settled_by_merge(merged: Supplier, kept: Supplier) -> list[MatchSuggestion]
     return settled
 
 
-def _unsettle(merged: Supplier, kept: Supplier) -> None:
+def _unsettle(merged: Supplier, kept: Supplier, user) -> None:
     """The near match the merge settled goes back to the review queue (it was
     never decided to be a different organisation)."""
     for suggestion in _settled_by_merge(merged, kept):
         suggestion.dismissed_at, suggestion.dismissed_by = None, None
         suggestion._change_reason = UNSETTLED_BY_UNDO
+        suggestion._history_user = user
         suggestion.save()
 
 
@@ -284,10 +308,12 @@ def _decided(supplier: Supplier) -> set[tuple[int | None, str]]:
     return set(supplier.tag_overrides.values_list("council_id", "kind"))
 
 
-def _take_overrides(kept: Supplier, merged: Supplier) -> list[dict]:
-    """Move the merged supplier's overrides unless the kept one has its own."""
+def _take_overrides(kept: Supplier, merged: Supplier, user) -> list[dict]:
+    """Move the merged supplier's overrides unless the kept one has its own, each
+    change recorded in the override's history with who and why."""
     moved = []
     kept_own = _decided(kept)
+    words = _merge_words(kept, merged)
     for override in TagOverride.objects.filter(supplier=merged):
         clash = (override.council_id, override.kind) in kept_own
         moved.append(
@@ -300,9 +326,12 @@ def _take_overrides(kept: Supplier, merged: Supplier) -> list[dict]:
                 "moved": not clash,
             }
         )
+        override._history_user = user
         if clash:
+            override._change_reason = f"{DROPPED_BY_MERGE}{words}"
             override.delete()
         else:
+            override._change_reason = f"{MOVED_BY_MERGE}{words}"
             override.supplier = kept
             override.save()
     return moved
@@ -333,11 +362,46 @@ def _later_lines(
     ]
 
 
-def _return_later_lines(record: SupplierMerge, kept: Supplier, merged: Supplier):
+def _return_later_lines(
+    record: SupplierMerge, kept: Supplier, merged: Supplier
+) -> list[int]:
     """Payments imported since the merge under one of the names going back to
-    `merged` (matched to `kept` through that name while merged) go back too."""
-    back = [pk for pk, _ in _later_lines(record, kept, merged)]
+    `merged` (matched to `kept` through that name while merged) go back too.
+    Their pks: they are in no record of the merge (`_later_lines_words`)."""
+    back = sorted(pk for pk, _ in _later_lines(record, kept, merged))
     SpendLine.objects.filter(pk__in=back).update(supplier=merged)
+    return back
+
+
+def _numbers(what: str, pks: list[int]) -> str:
+    """The records by number, as "payment #1" or "uploads #4, #5 and #9"."""
+    plural = "s" if len(pks) != 1 else ""
+    return f"{what}{plural} " + get_text_list([f"#{pk}" for pk in pks], "and")
+
+
+def _later_lines_words(merged: Supplier, back: list[int]) -> str:
+    """The payments imported while the merge stood that its undoing gave back to
+    `merged`, in words to find them by: how many, their sum, and each payment's
+    number (or, for many, their uploads' numbers). A spend line keeps no
+    history, and these are in none of the merge's records of what it moved."""
+    if not back:
+        return "No payments imported while the merge stood went back with it."
+    lines = SpendLine.objects.filter(pk__in=back)
+    total = lines.aggregate(total=Sum("amount"))["total"]
+    uploads = sorted(set(lines.values_list("upload_id", flat=True)))
+    count = len(back)
+    words = (
+        f"{count:,} payment{'s' if count != 1 else ''} imported while the merge "
+        f"stood, {gbp(total)}{' in all' if count != 1 else ''}, went back to "
+        f"{merged.name} (#{merged.pk}): "
+    )
+    if count <= NAMED_AT_MOST:
+        words += f"{_numbers('payment', back)} ({_numbers('upload', uploads)})"
+    elif len(uploads) <= NAMED_AT_MOST:
+        words += f"from {_numbers('upload', uploads)}"
+    else:
+        words += f"from {len(uploads):,} uploads"
+    return words + "."
 
 
 @dataclass
@@ -431,29 +495,19 @@ def undo_merge(record: SupplierMerge, *, user, council: Council | None = None) -
         )
         why = f"Merge of {merged.name} (#{merged.pk}) into {kept.name} undone"
         _move(SupplierAlias, record.moved_aliases, merged, user, why, kept=kept)
-        _return_later_lines(record, kept, merged)
+        back = _return_later_lines(record, kept, merged)
         _move(Contract, record.moved_contracts, merged, user, why, kept=kept)
-        for item in record.moved_overrides:
-            scope = {"council_id": item["council"], "kind": item["kind"]}
-            if item["moved"]:
-                # Unless an officer has decided the kept supplier's tag since.
-                TagOverride.objects.filter(
-                    supplier=kept, **scope, value=item["value"], reason=item["reason"]
-                ).delete()
-            TagOverride.objects.update_or_create(
-                supplier=merged,
-                **scope,
-                defaults={
-                    "value": item["value"],
-                    "reason": item["reason"],
-                    "created_by_id": item["created_by"],
-                },
-            )
+        _put_back_overrides(record, kept, merged, user)
         merged.merged_into = None
         merged._change_reason = f"Merge into {kept.name} (#{kept.pk}) undone"
+        merged._history_user = user
         merged.save()
-        _unsettle(merged, kept)
+        _unsettle(merged, kept, user)
         record.undone_at, record.undone_by = timezone.now(), user
+        record._change_reason = (
+            f"Undone by {_username(user)}. {_later_lines_words(merged, back)}"
+        )
+        record._history_user = user
         record.save()
         relink_suppliers(
             [kept.pk, merged.pk],
@@ -463,3 +517,31 @@ def undo_merge(record: SupplierMerge, *, user, council: Council | None = None) -
         )
         rollup.refresh_suppliers([kept.pk, merged.pk])
     classify_suppliers(supplier_ids=[kept.pk, merged.pk], user=user)
+
+
+def _put_back_overrides(
+    record: SupplierMerge, kept: Supplier, merged: Supplier, user
+) -> None:
+    """The officer decisions the merge moved (or dropped) go back to `merged`,
+    each change recorded in the override's history with who and why."""
+    words = _merge_words(kept, merged)
+    for item in record.moved_overrides:
+        scope = {"council_id": item["council"], "kind": item["kind"]}
+        if item["moved"]:
+            # Unless an officer has decided the kept supplier's tag since.
+            for override in TagOverride.objects.filter(
+                supplier=kept, **scope, value=item["value"], reason=item["reason"]
+            ):
+                override._change_reason = (
+                    f"Put back on {merged.name} by undoing the merge of {words}"
+                )
+                override._history_user = user
+                override.delete()
+        override = TagOverride.objects.filter(
+            supplier=merged, **scope
+        ).first() or TagOverride(supplier=merged, **scope)
+        override.value, override.reason = item["value"], item["reason"]
+        override.created_by_id = item["created_by"]
+        override._change_reason = f"{PUT_BACK_BY_UNDO}{words}"
+        override._history_user = user
+        override.save()
