@@ -8,8 +8,8 @@ that they exist); a member whose role lacks the capability gets a 403.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
+from collections.abc import Callable, Iterable
+from functools import cached_property, wraps
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
@@ -112,12 +112,33 @@ def names_as_administrator(user) -> bool:
     return user is not None and user.is_superuser
 
 
+def members_elsewhere(user_ids: Iterable[int], council: Council) -> set[int]:
+    """Those of `user_ids` who are, or have been, a member of a council other than
+    `council` (memberships now, and removed ones from the memberships' history).
+    Such an account is not `council`'s alone: only a LocalSpend administrator may
+    add it there, and what it wrote on what every council shares may have been
+    written for the other council."""
+    user_ids = set(user_ids)
+    if not user_ids:
+        return set()
+    now = Membership.objects.filter(user_id__in=user_ids).exclude(council=council)
+    before = Membership.history.filter(user_id__in=user_ids).exclude(
+        council_id=council.pk
+    )
+    return set(now.values_list("user_id", flat=True)) | set(
+        before.values_list("user_id", flat=True)
+    )
+
+
 class People:
     """The one rule for naming people to a council's members, on every page,
     history and download of that council.
 
     - No user (a script, a migration, an account since deleted): `nobody`.
-    - A member of the council: named, for everything.
+    - A member of the council: named, for everything. Their reasons on what
+      every council shares are shown only if they have never been a member of
+      another council: such a record does not say which council it was written
+      for, and it may have been the other one.
     - A former member: named for what was done here (to something the council
       owns, or decided for it), as they were named while a member; for changes
       to what every council shares (suppliers, their size, VCSE and Living Wage
@@ -140,10 +161,20 @@ class People:
             - self.members
         )
 
+    @cached_property
+    def _also_elsewhere(self) -> set[int]:
+        """Members who are, or have been, members of another council too."""
+        return members_elsewhere(self.members, self.council)
+
     def ours(self, user_id: int | None, user=None) -> bool:
-        """A member of the council, or a LocalSpend administrator: someone whose
-        free-text reasons the council may read, on what every council shares."""
-        return user_id in self.members or names_as_administrator(user)
+        """A LocalSpend administrator, or a member of this council and of no other
+        (now or before): someone whose free-text reasons on what every council
+        shares were written for this council, so its members may read them. A
+        member who is or was also a member elsewhere may have written them there
+        (the record does not say), so they are held back (`reason_withheld`)."""
+        if names_as_administrator(user):
+            return True
+        return user_id in self.members and user_id not in self._also_elsewhere
 
     def uploader(self, upload) -> str:
         """Who uploaded a spend file of this council (`here`): no one is the
@@ -174,8 +205,9 @@ class People:
         return "someone at another council"
 
     def reason_withheld(self, user_id: int | None) -> str:
-        """Why the reason for a shared decision by `user_id` is not shown."""
-        if user_id in self.former:
+        """Why the reason for a shared decision by `user_id` is not shown: a
+        member or former member here may have given it here or elsewhere."""
+        if user_id in self.former or user_id in self.members:
             return (
                 "for a reason not shown here: it may have been given for another "
                 "council"

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model, password_validation
 from django.core.exceptions import ValidationError
 
+from councils.access import members_elsewhere
 from councils.models import Council, Membership, Role, WiderKind
 from councils.stale import RefusesStaleSaves
 from spend.values import clean_text, parse_postcode
@@ -499,10 +500,33 @@ class MemberAddForm(forms.Form):
     )
     role = RoleField()
 
-    def __init__(self, *args, council: Council, **kwargs):
+    # The one answer a council administrator gets for an account they may not
+    # add, whatever the reason (none, switched off, another council's or a
+    # LocalSpend administrator's): which it was would tell them about accounts
+    # that are not their council's. A LocalSpend administrator gets the reason.
+    NOT_ADDABLE = (
+        "No account with the username “{username}” can be added here. Check the "
+        "spelling, or create a new account for them; an account that is switched "
+        "off or used at another council can be added only by a LocalSpend "
+        "administrator."
+    )
+
+    def __init__(self, *args, council: Council, by=None, **kwargs):
+        """`by`: who is adding. A LocalSpend administrator (a superuser) may add
+        any account; anyone else only an account that is this council's alone
+        (see `_addable_here`)."""
         super().__init__(*args, **kwargs)
         self.council = council
+        self.by_administrator = bool(
+            by is not None and by.is_active and by.is_superuser
+        )
         self.user = None  # the existing account, once cleaned
+        if not self.by_administrator:
+            self.fields["existing_username"].help_text = (
+                f"Only an account made for {council.short_name} can be added here: "
+                "an account used at another council can be added only by a "
+                "LocalSpend administrator."
+            )
 
     def clean(self) -> dict:
         data = super().clean()
@@ -523,7 +547,30 @@ class MemberAddForm(forms.Form):
         if user is None:
             matches = list(User.objects.filter(username__iexact=username)[:2])
             user = matches[0] if len(matches) == 1 else None
-        if user is None:
+        held = (
+            Membership.objects.filter(user=user, council=self.council).first()
+            if user is not None
+            else None
+        )
+        if held is not None:  # the list of members shows them: nothing revealed
+            self.add_error(
+                "existing_username",
+                f"{user.get_username()} is already a member of "
+                f"{self.council.short_name}, as "
+                f"{held.get_role_display().lower()}. To give them another role, "
+                "change their role from the list of members.",
+            )
+        elif not self.by_administrator and (
+            user is None or not user.is_active or not self._addable_here(user)
+        ):
+            # Security review: a council administrator could add any account,
+            # and so see another council's officer's name, email and reasons;
+            # and the different answers told which usernames exist, and which
+            # were switched off.
+            self.add_error(
+                "existing_username", self.NOT_ADDABLE.format(username=username)
+            )
+        elif user is None:
             self.add_error(
                 "existing_username",
                 f"There is no LocalSpend account with the username “{username}”. "
@@ -532,19 +579,18 @@ class MemberAddForm(forms.Form):
         elif not user.is_active:
             self.add_error(
                 "existing_username",
-                f"The account “{user.get_username()}” is switched off. Ask the "
-                "LocalSpend administrator to switch it on, or create a new account.",
-            )
-        elif held := Membership.objects.filter(user=user, council=self.council).first():
-            self.add_error(
-                "existing_username",
-                f"{user.get_username()} is already a member of "
-                f"{self.council.short_name}, as "
-                f"{held.get_role_display().lower()}. To give them another role, "
-                "change their role from the list of members.",
+                f"The account “{user.get_username()}” is switched off. Switch it "
+                "on in the Django admin (Users) first, or create a new account.",
             )
         else:
             self.user = user
+
+    def _addable_here(self, user) -> bool:
+        """Whether a council administrator may add `user`: an account that is this
+        council's alone, never a member of another council (now or before:
+        made for this council and since removed, or made without a council),
+        and not a LocalSpend administrator's (named to no council)."""
+        return not user.is_superuser and not members_elsewhere([user.pk], self.council)
 
     def _clean_new(self, data: dict) -> None:
         User = get_user_model()

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.admin.models import ADDITION, LogEntry
@@ -8,9 +9,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
-from django.db.models import CharField, Count, Max, Q, Sum, Value
+from django.db.models import CharField, Count, Exists, Max, OuterRef, Q, Sum, Value
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.views.decorators.http import require_safe
@@ -147,13 +148,33 @@ def _over_500(council: Council, fy: FinancialYear) -> dict:
     )
 
 
+def _not_over_500(figures: dict, over: dict) -> dict:
+    """The payments a year's headline counts that its spend file leaves out: those
+    of £500 or less either way (the headline counts every payment held)."""
+    lines = (figures.get("lines") or 0) - (over.get("lines") or 0)
+    total = (figures.get("total") or Decimal("0")) - (over.get("total") or Decimal("0"))
+    return {"lines": lines, "total": total}
+
+
 @login_not_required
 @require_safe
 def public_councils(request: HttpRequest) -> HttpResponse:
     """The councils that publish their figures here, for a visitor (QA: the
-    public pages could be found only by knowing their address)."""
-    councils = Council.objects.filter(public_pages_enabled=True).order_by("name")
-    return render(request, "councils/public_list.html", {"councils": councils})
+    public pages could be found only by knowing their address). Those with their
+    pages on but no payments held are listed apart: they have published nothing
+    yet, or contracts only."""
+    councils = (
+        Council.objects.filter(public_pages_enabled=True)
+        .annotate(
+            has_payments=Exists(SpendLine.objects.filter(council_id=OuterRef("pk")))
+        )
+        .order_by("name")
+    )
+    context = {
+        "councils": [c for c in councils if c.has_payments],
+        "not_yet": [c for c in councils if not c.has_payments],
+    }
+    return render(request, "councils/public_list.html", context)
 
 
 @login_not_required
@@ -161,32 +182,57 @@ def public_councils(request: HttpRequest) -> HttpResponse:
 def public_council(request: HttpRequest, council_slug: str) -> HttpResponse:
     """Headline figures a council has chosen to publish. No login needed. Says
     how recent they are, which months each year holds, and how the headline (every
-    payment) reconciles with the spend files (payments over £500)."""
+    payment) reconciles with the spend files (payments over £500). A council with
+    nothing to publish yet says so once, and offers no empty file."""
+    from procure.exports import transparency_spend
     from procure.views import public_downloads
 
-    council = get_object_or_404(Council, slug=council_slug, public_pages_enabled=True)
+    council = Council.objects.filter(
+        slug=council_slug, public_pages_enabled=True
+    ).first()
+    if council is None:
+        # The 404 page says no council publishes at this address (other public
+        # addresses not found may belong to a council that does).
+        return render(request, "404.html", {"unpublished": True}, status=404)
     fy = _current_fy()
     downloads = public_downloads(council)
     years = [fy, fy.previous(), *(year for year, _ in downloads["spend_years"])]
     held = _months_held(council, years)
     latest = SpendLine.objects.for_council(council).aggregate(last=Max("payment_date"))
+    figures = year_figures(council, fy)
+    over_500 = _over_500(council, fy)
+    previous = year_figures(council, fy.previous())
+    previous_over_500 = _over_500(council, fy.previous())
+    over = {fy: over_500, fy.previous(): previous_over_500}
+    spend_files = []
+    for year, url in downloads["spend_years"]:
+        # A year with no payment over £500 (none at all, or only smaller ones)
+        # would give a file of headings only: it is not offered.
+        if year in over:
+            listed = bool(over[year]["lines"])
+        else:
+            listed = transparency_spend(council, year.start, year.end).exists()
+        if listed:
+            spend_files.append((year, url, _year_held(held.get(year, []))))
     context = {
         "council": council,
         "public_council": council,  # the header names it, for a visitor
         "fy": fy,
-        "figures": year_figures(council, fy),
+        "figures": figures,
         "held": _year_held(held.get(fy, [])),
-        "over_500": _over_500(council, fy),
+        "over_500": over_500,
+        "not_over_500": _not_over_500(figures, over_500),
         "previous_fy": fy.previous(),
-        "previous": year_figures(council, fy.previous()),
+        "previous": previous,
         "previous_held": _year_held(held.get(fy.previous(), [])),
-        "previous_over_500": _over_500(council, fy.previous()),
+        "previous_over_500": previous_over_500,
+        "previous_not_over_500": _not_over_500(previous, previous_over_500),
         "latest": latest["last"],
         "downloads": downloads,
-        "spend_files": [
-            (year, url, _year_held(held.get(year, [])))
-            for year, url in downloads["spend_years"]
-        ],
+        "spend_files": spend_files,
+        "nothing_published": latest["last"] is None
+        and not downloads["contracts_count"]
+        and not downloads["ocds_count"],
     }
     return render(request, "councils/public.html", context)
 
@@ -349,6 +395,28 @@ def settings_area(request: HttpRequest, council: Council) -> HttpResponse:
     )
 
 
+def _has_payments(council: Council) -> bool:
+    return SpendLine.objects.for_council(council).exists()
+
+
+def _until_spend_imported(council: Council) -> str:
+    """What the public page shows of a council with no payments held (QA: the
+    administrator turned the pages on and was not told they would be empty)."""
+    from procure.views import public_downloads
+
+    downloads = public_downloads(council)
+    if downloads["contracts_count"] or downloads["ocds_count"]:
+        return (
+            f"No spend has been imported for {council.short_name} yet: until it "
+            "is, the public page shows no spending figures and no spend files: "
+            "only the contracts."
+        )
+    return (
+        f"No spend has been imported for {council.short_name} yet: until it is, "
+        "the public page shows only that nothing has been published."
+    )
+
+
 @council_view(Capability.MANAGE_COUNCIL)
 def settings_public(request: HttpRequest, council: Council) -> HttpResponse:
     """Turn the public pages (headline figures, Transparency Code files) on or off."""
@@ -368,17 +436,24 @@ def settings_public(request: HttpRequest, council: Council) -> HttpResponse:
                 f"Public pages switched {'on' if enabled else 'off'} {_by(request)}"
             )
             council.save(update_fields=["public_pages_enabled"])
-            messages.success(
-                request,
-                "The public pages are on: anyone can now open them without signing in."
-                if enabled
-                else "The public pages are off: they now answer “page not found”.",
-            )
+            if not enabled:
+                said = "The public pages are off: they now answer “page not found”."
+            else:
+                said = (
+                    "The public pages are on: anyone can now open them without "
+                    "signing in."
+                )
+                if not _has_payments(council):
+                    said += f" {_until_spend_imported(council)}"
+            messages.success(request, said)
         return redirect("councils:settings-public", council.slug)
     context = {
         "council": council,
         "form": form,
         "radios": _radios(form["public_pages_enabled"]),
+        "until_spend_imported": None
+        if _has_payments(council)
+        else _until_spend_imported(council),
     }
     return render(request, "councils/settings_public.html", context)
 
@@ -401,7 +476,7 @@ def settings_members(request: HttpRequest, council: Council) -> HttpResponse:
 @council_view(Capability.MANAGE_COUNCIL)
 def settings_member_add(request: HttpRequest, council: Council) -> HttpResponse:
     """Give a person a role here: an existing account, or a new one."""
-    form = MemberAddForm(_posted(request), council=council)
+    form = MemberAddForm(_posted(request), council=council, by=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         role = Role(data["role"])

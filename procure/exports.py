@@ -221,6 +221,21 @@ def spend_csv(council: Council, start: date, end: date, label: str):
 FY_MONTHS = [4, 5, 6, 7, 8, 9, 10, 11, 12, 1, 2, 3]
 
 
+def _years_held(years: list[FinancialYear]) -> str:
+    """The years a spend file can be had for, in words, with how a web address
+    gives one (by the year it starts in)."""
+    example = years[0]
+    how = (
+        f"in a web address, give the year it starts in (year={example.start_year} "
+        f"for {example})"
+    )
+    if len(years) == 1:
+        return f"The only financial year held is {example}: {how}."
+    labels = [str(fy) for fy in years]
+    listed = ", ".join(labels[:-1]) + f" and {labels[-1]}"
+    return f"The financial years held are {listed}: {how}."
+
+
 class SpendPeriodForm(forms.Form):
     """A financial year, and optionally one month of it, for the spend file."""
 
@@ -235,13 +250,26 @@ class SpendPeriodForm(forms.Form):
         required=False,
         label="Month",
         choices=[("", "The whole year")] + [(m, month_name[m]) for m in FY_MONTHS],
-        error_messages={"invalid_choice": "Choose a month from the list."},
+        error_messages={
+            "invalid_choice": (
+                "Choose a month from the list. In a web address, give the month "
+                "as a number from 1 (January) to 12 (December), or leave it out "
+                "for the whole year; January to March fall at the end of the "
+                "financial year (with year=2025, month=1 is January 2026)."
+            )
+        },
     )
 
     def __init__(self, *args, years: list[FinancialYear], **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["year"].choices = [(fy.start_year, fy.label) for fy in years]
         self.fields["year"].initial = years[0].start_year
+        # Only a web address typed or edited by hand gives a year not in the
+        # list: the message names the years held, as the address gives them (QA:
+        # the public pages have no list to choose from).
+        self.fields["year"].error_messages["invalid_choice"] = (
+            f"Choose a financial year from the list. {_years_held(years)}"
+        )
 
     def period(self) -> tuple[date, date, str]:
         """Start, end and a label for the file name; call after is_valid()."""
