@@ -17,11 +17,19 @@ from django.db.models.functions import Coalesce, NullIf
 from django.utils.dateformat import format as format_date
 from django.utils.functional import cached_property
 
+from councils.periods import month_end
 from councils.templatetags.money import gbp
 from procure.models import Contract
-from socialvalue.models import TAG_VALUES, SupplierTag, TagKind, living_wage_choices
+from socialvalue.models import (
+    SME_VALUES,
+    TAG_VALUES,
+    SupplierTag,
+    TagKind,
+    living_wage_choices,
+)
 from spend.models import SpendLine, SpendUpload, SupplierMonth, UploadStatus
 
+_CHOICE_FILTERS = (django_filters.ChoiceFilter, django_filters.MultipleChoiceFilter)
 _DATE = forms.DateInput(attrs={"type": "date"})
 UNKNOWN = "unknown"
 # Sent as `directorate` for lines with neither a department nor a service area
@@ -64,6 +72,34 @@ MONEY_BOUNDS = {
         "max_decimal_places": "Enter an amount in pounds and pence, like 1234.56.",
     },
 }
+
+
+def money_bounds(name: str) -> dict:
+    """MONEY_BOUNDS, its messages naming the field `name` (as labelled, without
+    its "(£)"): two amounts wrong said the same thing twice in the error summary
+    (QA, with a screen reader)."""
+    return MONEY_BOUNDS | {
+        "error_messages": {
+            "invalid": f"Enter an amount in pounds for “{name}”, like 1234.56.",
+            "max_digits": f"“{name}” is too large. Enter an amount under "
+            "£1,000,000,000,000.",
+            "max_whole_digits": f"“{name}” is too large. Enter an amount under "
+            "£1,000,000,000,000.",
+            "max_decimal_places": f"“{name}” has fractions of a penny. Enter an "
+            "amount in pounds and pence, like 1234.56.",
+        }
+    }
+
+
+def date_errors(name: str) -> dict:
+    """A date field's message naming it (QA: "Enter a valid date." twice in the
+    error summary, one for each date). The example is written as the date box
+    shows a date."""
+    return {
+        "error_messages": {
+            "invalid": f"Enter a real date for “{name}”, such as 31/03/2026."
+        }
+    }
 
 
 def directorate_of_line():
@@ -136,6 +172,68 @@ def _long_date(day) -> str:
     return format_date(day, "j F Y")
 
 
+# The most filters a headline names; past that, "and 3 more filters".
+HEADLINE_PARTS = 5
+
+# A headline's words for a tag's values, before "suppliers": "local or wider
+# area suppliers", "SME suppliers".
+_SHORT_TAG_WORDS = {
+    TagKind.LOCALITY: {
+        "local": "local",
+        "wider": "wider area",
+        "uk": "elsewhere in the UK",
+        "non_uk": "outside the UK",
+    },
+    TagKind.SIZE: {
+        "micro": "micro",
+        "small": "small",
+        "medium": "medium-sized",
+        "large": "large",
+        "public_sector": "public sector",
+    },
+    TagKind.VCSE: {"yes": "VCSE", "no": "non-VCSE"},
+    TagKind.LIVING_WAGE: {
+        "yes": "real Living Wage",
+        "no": "not real Living Wage",
+    },
+}
+
+
+def _short_tags(kind: str, values) -> str:
+    """ "SME suppliers", "local or wider area suppliers", "suppliers of unknown
+    size", "micro or unknown size suppliers"."""
+    values = list(values)
+    known = [v for v in values if v != UNKNOWN]
+    if kind == TagKind.SIZE and set(SME_VALUES) <= set(known):
+        known = ["sme"] + [v for v in known if v not in SME_VALUES]
+    words = ["SME" if v == "sme" else _SHORT_TAG_WORDS[kind].get(v, v) for v in known]
+    if UNKNOWN not in values:
+        return f"{_either(words)} suppliers"
+    if not words:
+        return f"suppliers of unknown {_TAG_NOUNS[kind]}"
+    return f"{_either([*words, 'unknown ' + _TAG_NOUNS[kind]])} suppliers"
+
+
+def _short_period(start, end) -> str:
+    """ "November 2024", "April 2024 to March 2025", "2024", "from 3 Nov 2024",
+    "1 Nov 2024 to 15 Dec 2024"; "" for none."""
+    if start is None and end is None:
+        return ""
+    if end is None:
+        return f"from {format_date(start, 'j M Y')}"
+    if start is None:
+        return f"up to {format_date(end, 'j M Y')}"
+    if start == end:
+        return format_date(start, "j M Y")
+    if start.day == 1 and end == month_end(end) and start <= end:
+        if (start.year, start.month) == (end.year, end.month):
+            return format_date(start, "F Y")
+        if start.year == end.year and start.month == 1 and end.month == 12:
+            return str(start.year)
+        return f"{format_date(start, 'F Y')} to {format_date(end, 'F Y')}"
+    return f"{format_date(start, 'j M Y')} to {format_date(end, 'j M Y')}"
+
+
 class RangeFilterForm(forms.Form):
     """A filters' form whose ranges (`RANGES`: low field, high field, message)
     are checked: a range whose ends are the wrong way round is an error on its
@@ -176,12 +274,14 @@ class SpendLineFilter(django_filters.FilterSet):
         lookup_expr="gte",
         label="Paid on or after",
         widget=_DATE,
+        **date_errors("Paid on or after"),
     )
     date_to = django_filters.DateFilter(
         field_name="payment_date",
         lookup_expr="lte",
         label="Paid on or before",
         widget=_DATE,
+        **date_errors("Paid on or before"),
     )
     supplier = django_filters.CharFilter(
         field_name="supplier_name",
@@ -257,13 +357,13 @@ class SpendLineFilter(django_filters.FilterSet):
         field_name="amount",
         lookup_expr="gte",
         label="Amount at least (£)",
-        **MONEY_BOUNDS,
+        **money_bounds("Amount at least"),
     )
     amount_max = django_filters.NumberFilter(
         field_name="amount",
         lookup_expr="lte",
         label="Amount at most (£)",
-        **MONEY_BOUNDS,
+        **money_bounds("Amount at most"),
     )
     upload = django_filters.NumberFilter(
         field_name="upload",
@@ -299,6 +399,14 @@ class SpendLineFilter(django_filters.FilterSet):
         self.council = council
         super().__init__(data, queryset, **kwargs)
         self.filters["living_wage"].extra["choices"] = living_wage_choices()
+        # A value outside a list names the list (in the error summary, two
+        # such said the same thing).
+        for declared in self.filters.values():
+            if isinstance(declared, _CHOICE_FILTERS):
+                declared.extra["error_messages"] = {
+                    "invalid_choice": f"Select a valid choice for “{declared.label}”: "
+                    "“%(value)s” is not one of the options."
+                }
 
     @cached_property
     def directorate_options(self) -> list[tuple[str, str]]:
@@ -474,6 +582,85 @@ class SpendLineFilter(django_filters.FilterSet):
             f"be used (see the problem above), so {'they are' if len(labels) > 1 else 'it is'} "
             f"left out: showing {shown}."
         )
+
+    @cached_property
+    def headline(self) -> str:
+        """The filters in force in a few words, for the page's title and heading:
+        "Children's Services, November 2024, SME suppliers"; "" for none. (QA: a
+        drill-down's title was "Spend" whatever it showed.) The sentence on the
+        page says them in full."""
+        if not self.is_bound:
+            return ""
+        self.form.is_valid()
+        data = self.form.cleaned_data
+        parts = []
+        if data.get("supplier_id") is not None:
+            parts.append(self._supplier_short_name(data["supplier_id"]))
+        if data.get("supplier"):
+            parts.append(f"suppliers named “{data['supplier']}”")
+        if data.get("directorate"):
+            directorate = data["directorate"]
+            if directorate == NOT_STATED:
+                parts.append("no directorate stated")
+            else:
+                named = self.directorate_named(directorate)
+                parts.append(named or f"directorates containing “{directorate}”")
+        if data.get("department"):
+            parts.append(f"departments containing “{data['department']}”")
+        period = _short_period(data.get("date_from"), data.get("date_to"))
+        if period:
+            parts.append(period)
+        tagged = False
+        for kind in self.CHECKBOX_GROUPS:
+            values = data.get(kind)
+            if values:
+                parts.append(_short_tags(kind, values))
+                tagged = tagged or UNKNOWN not in values
+        sizes = data.get("size") or []
+        # What the words already say is not said again: SME suppliers are not
+        # public sector bodies; a supplier of a known kind is named.
+        if data.get("exclude_public") and (not sizes or "public_sector" in sizes):
+            parts.append("excluding the public sector")
+        if data.get("redacted") == "true":
+            parts.append("redacted payees")
+        elif (
+            data.get("redacted") == "false" and not tagged and not data.get("verified")
+        ):
+            parts.append("named suppliers")
+        if data.get("verified"):
+            parts.append(
+                "checked suppliers"
+                if data["verified"] == "true"
+                else "unchecked suppliers"
+            )
+        low, high = data.get("amount_min"), data.get("amount_max")
+        if low is not None and high is not None:
+            parts.append(f"{gbp(low)} to {gbp(high)}")
+        elif low is not None:
+            parts.append(f"{gbp(low)} or more")
+        elif high is not None:
+            parts.append(f"{gbp(high)} or less")
+        if data.get("contract") is not None:
+            parts.append(self._contract_name(data["contract"]))
+        if data.get("on_contract"):
+            parts.append(
+                "on a contract" if data["on_contract"] == "true" else "on no contract"
+            )
+        if data.get("upload") is not None:
+            parts.append(self._upload_name(data["upload"]).removeprefix("the "))
+        if len(parts) > HEADLINE_PARTS:
+            more = len(parts) - HEADLINE_PARTS + 1
+            parts = parts[: HEADLINE_PARTS - 1] + [f"{more} more filters"]
+            return ", ".join(parts[:-1]) + " and " + parts[-1]
+        return ", ".join(parts)
+
+    def _supplier_short_name(self, pk) -> str:
+        name = (
+            self.queryset.filter(supplier_id=pk)
+            .values_list("supplier__name", flat=True)
+            .first()
+        )
+        return name or f"supplier {int(pk)}"
 
     def _supplier_name(self, pk) -> str:
         # Named only if paid by these lines' council: the register is shared.

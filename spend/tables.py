@@ -56,6 +56,9 @@ class UploadTable(tables.Table):
             "rows_read",
             "amount_imported",
         )
+        # The order the rows come in, so the column says so (aria-sort), not
+        # "none" (QA).
+        order_by = ("-uploaded_at",)
         empty_text = "No files have been uploaded yet."
 
     def order_file_name(self, queryset, is_descending):
@@ -172,7 +175,35 @@ class SpendLineTable(tables.Table):
             "expense_type",
             "amount",
         )
+        # Newest first, as the rows come: the Date column says so (aria-sort),
+        # not "none" (QA, with a screen reader).
+        order_by = ("-payment_date",)
         empty_text = "No spend lines match."
+
+    # How each column's order is said in the caption: (ascending, descending).
+    ORDER_WORDS = {
+        "payment_date": ("oldest first", "newest first"),
+        "amount": ("smallest first", "largest first"),
+    }
+
+    @property
+    def caption(self) -> str:
+        """ "Payments by date, newest first": what the table holds and in what
+        order, for a screen reader's list of tables (QA: it had no caption)."""
+        order = self.order_by
+        if not order:
+            return "Payments"
+        first = order[0]
+        column = self.columns[first.bare]
+        words = self.ORDER_WORDS.get(first.bare, ("A to Z", "Z to A"))
+        header = str(column.header)
+        header = header[:1].lower() + header[1:]  # "by date", "by amount"
+        return f"Payments by {header}, {words[first.is_descending]}"
+
+    def order_payment_date(self, queryset, is_descending):
+        """By date, then as the file listed them (the lines' own order)."""
+        date = "-payment_date" if is_descending else "payment_date"
+        return queryset.order_by(date, "upload_id", "source_row"), True
 
     def render_supplier_name(self, value, record):
         if record.redacted:
