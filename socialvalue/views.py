@@ -15,7 +15,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from councils.access import People, council_view, history_who, with_previous
+from councils.access import (
+    People,
+    council_view,
+    history_who,
+    names_as_administrator,
+    with_previous,
+)
 from councils.models import Capability, Council
 from councils.periods import FinancialYear
 from procure.models import Contract, Supplier
@@ -227,10 +233,35 @@ def tag_override(
         return _tag_override(request, council, supplier, kind)
 
 
+def decided_elsewhere(override: TagOverride | None, council: Council, user) -> bool:
+    """Whether `override` is a decision on what every council shares (size, VCSE,
+    Living Wage) made by an officer who may have made it for another council:
+    this council's officers may not change or remove it (security review: a
+    council's officers undid another's decisions, and with them its figures). Its
+    maker, and a LocalSpend administrator, may; a decision by no one known may be
+    changed by any officer."""
+    if override is None or override.council_id is not None:
+        return False  # none, or a location decision: this council's own
+    maker = override.created_by_id
+    if maker is None or maker == user.pk or names_as_administrator(user):
+        return False
+    return not People(council).ours(maker, override.created_by)
+
+
+DECIDED_ELSEWHERE = (
+    "This decision may have been made for another council, and it applies for "
+    "every council that pays this supplier, so it can be changed or removed only "
+    "by the officer who made it or by a LocalSpend administrator. Ask them, "
+    "saying why."
+)
+
+
 def _tag_override(request, council, supplier, kind) -> HttpResponse:
     scope = {"supplier": supplier, "council": _tag_council(council, kind), "kind": kind}
     override = TagOverride.objects.filter(**scope).select_related("created_by").first()
     tag = SupplierTag.objects.filter(**scope).first()
+    if request.method == "POST" and decided_elsewhere(override, council, request.user):
+        return _refused_elsewhere(request, council, supplier, kind, override, tag)
     # The officer's decision to change, or else the tag as the rules set it.
     if override:
         reason = override_as_seen(override, council, People(council))[1]
@@ -284,6 +315,15 @@ def _tag_override(request, council, supplier, kind) -> HttpResponse:
     )
 
 
+def _refused_elsewhere(request, council, supplier, kind, override, tag):
+    """The override page, saying why this officer cannot change the decision."""
+    response = _override_page(
+        request, council, supplier, kind, override, tag, None, None
+    )
+    response.status_code = 403
+    return response
+
+
 def _decision_state(override: TagOverride | None, tag: SupplierTag | None) -> list:
     """What the override page shows of a tag's decision, as `seen` keeps it."""
     return [
@@ -334,6 +374,8 @@ def _override_page(
         ),
         "form": form,
         "remove_form": remove_form,
+        "decided_elsewhere": decided_elsewhere(override, council, request.user),
+        "decided_elsewhere_words": DECIDED_ELSEWHERE,
     }
     return render(request, "socialvalue/tag_override.html", context)
 
@@ -352,6 +394,9 @@ def tag_override_remove(
             request, "There is no override to remove: the rules decide this tag."
         )
         return redirect("procure:supplier-detail", council.slug, supplier.pk)
+    if decided_elsewhere(override, council, request.user):
+        tag = SupplierTag.objects.filter(**scope).first()
+        return _refused_elsewhere(request, council, supplier, kind, override, tag)
     remove_form = TagOverrideRemoveForm(request.POST)
     if not remove_form.is_valid():
         reason = override_as_seen(override, council, People(council))[1]
