@@ -17,7 +17,14 @@ from decimal import Decimal
 
 from councils.periods import add_months, month_end, month_start
 from councils.templatetags.money import MINUS, gbp, gbp_short
-from spend.dashboard import DirectorateRow, Trend, month_of
+from spend.dashboard import (
+    DirectorateRow,
+    Trend,
+    in_directorate,
+    month_of,
+    paid_to,
+    payments,
+)
 
 # The trend table's column of the share: what a point on the chart links to.
 SHARE_COLUMN = 3
@@ -47,6 +54,12 @@ class Chart:
     # of spend lines), and the links the view makes of them.
     cell_filters: list[list[dict | None]] = field(default_factory=list)
     cell_links: list[list[str | None]] = field(default_factory=list)
+    # What each linked cell's link opens, in words, to follow its visible text
+    # in the link's name ("£2,033,510.58: the 412 payments to local suppliers,
+    # November 2024"; QA: a screen reader's list of links read the numbers
+    # alone). None: the visible text is the name, as for the first column's
+    # (a directorate's name names its row too, read out as each cell is).
+    cell_labels: list[list[str | None]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # for the CSV's preamble too
     # The table cell each point of a trace draws: {trace index: [(row,
     # column), …], a cell a point}, so that a click on the point opens the
@@ -91,6 +104,28 @@ class Chart:
             links = [*links, *[None] * (len(row) - len(links))]
             cells = list(zip(row[1:], links[1:], self.header[1:], strict=False))
             out.append((row[0], links[0], cells))
+        return out
+
+    @property
+    def table_rows(self) -> list[tuple]:
+        """The table as the page shows it: (first cell, its link, [(cell, its
+        link, its column's header, its link's words), …])."""
+        out = []
+        for i, (first, first_link, cells) in enumerate(self.linked_rows):
+            labels = self.cell_labels[i] if i < len(self.cell_labels) else []
+            labels = [*labels, *[None] * (len(cells) + 1 - len(labels))]
+            out.append(
+                (
+                    first,
+                    first_link,
+                    [
+                        (cell, link, column, label)
+                        for (cell, link, column), label in zip(
+                            cells, labels[1:], strict=False
+                        )
+                    ],
+                )
+            )
         return out
 
 
@@ -435,7 +470,8 @@ def trend_chart(
     if empty:  # no axes of nothing: the page shows these words alone
         summary += " There is nothing to chart."
     projection = dict(trend.projection)
-    rows, filters = [], []
+    rows, filters, labels = [], [], []
+    where = in_directorate(directorate)
     for p in points:
         rows.append(
             [
@@ -450,6 +486,19 @@ def trend_chart(
         # The share links to the spend counted in it, as a tile's share does.
         amount = p.links.get("amount")
         filters.append([None, amount, p.links.get("denominator"), amount, None, None])
+        when = f"{where}, {p.month:%B %Y}{' so far' if p.unfinished else ''}"
+        counted = f"{payments(p.lines)}{paid_to(metric.paid_to)}"
+        labels.append(
+            [
+                None,
+                f"{counted}{when}",
+                f"{payments(p.denominator_lines)}{paid_to(metric.known_to)}{when}",
+                f"{SHORT_NAMES.get(metric.key, metric.label)} share of spend{when}: "
+                f"{counted}",
+                None,
+                None,
+            ]
+        )
     # The months after the last with spend: projected, and those of the
     # period's year with the target trajectory, as the chart draws them.
     later = dict(projected)
@@ -484,6 +533,7 @@ def trend_chart(
         header,
         rows,
         cell_filters=filters,
+        cell_labels=labels,
         notes=notes,
         point_cells=point_cells,
         empty=empty,
@@ -712,8 +762,24 @@ def _fewer_ticks(ticks: dict) -> tuple[dict, dict]:
     return narrow, wide
 
 
-def directorate_chart(rows: list[DirectorateRow], scope_label: str) -> Chart:
+# Who a directorate's payments went to, by the table's column (its links'
+# words).
+DIRECTORATE_PAID_TO = {
+    "total": "",
+    "local": "local suppliers",
+    "wider": "suppliers in the wider area but not local",
+    "elsewhere": "suppliers elsewhere (in the UK or abroad)",
+    "unknown": "suppliers whose location is unknown",
+}
+
+
+def directorate_chart(
+    rows: list[DirectorateRow], scope_label: str, period: str = ""
+) -> Chart:
+    """Each directorate's spend by where its suppliers are. `period` names the
+    period in the table's links' words ("2025/26"; `scope_label` if not given)."""
     title = f"Where each directorate's spend went, {scope_label}"
+    period = period or scope_label
     names = [row.directorate or "(none given)" for row in rows]
     # Plotly reads a little HTML in its labels (links among it): a directorate
     # named in a spend file is shown as written, never as a link (security
@@ -801,6 +867,20 @@ def directorate_chart(rows: list[DirectorateRow], scope_label: str) -> Chart:
     ]
     columns = ["total", "total", "local", "wider", "elsewhere", "unknown", "local"]
     filters = [[row.links.get(column) for column in columns] for row in rows]
+    labels = []
+    for row in rows:
+        where = f"{in_directorate(row.directorate)}, {period}"
+        opens = {
+            column: payments(row.lines.get(column)) + (f" to {who}" if who else "")
+            for column, who in DIRECTORATE_PAID_TO.items()
+        }
+        labels.append(
+            [
+                None,
+                *[f"{opens[column]}{where}" for column in columns[1:-1]],
+                f"Local share of spend{where}: {opens['local']}",
+            ]
+        )
     # Each bar's part opens the payments its table cell links to: the Local
     # part of a directorate's bar, its Local (£) cell.
     point_cells = {
@@ -815,6 +895,7 @@ def directorate_chart(rows: list[DirectorateRow], scope_label: str) -> Chart:
         header,
         table,
         cell_filters=filters,
+        cell_labels=labels,
         point_cells=point_cells,
         empty=not rows,
     )

@@ -65,6 +65,13 @@ class MetricDef:
     known_of: str  # completes "of £X spend …"
     all_spend: bool = False  # denominator: all spend, not spend whose tag is known
     unknown_note: str = ""  # says what the spend whose tag is unknown is
+    # Who the payments behind a figure went to, completing "the 412 payments
+    # to …": those counted in the share, those it is of (none: all payments
+    # counted), and those whose tag is unknown. A link's name in words (QA: a
+    # screen reader's list of links read "£2,033,510.58" alone).
+    paid_to: str = ""
+    known_to: str = ""
+    unknown_to: str = ""
 
     @property
     def kind(self) -> str:
@@ -89,6 +96,9 @@ METRICS = [
         ("local",),
         Metric.LOCAL,
         "spend with suppliers whose location is known",
+        paid_to="local suppliers",
+        known_to="suppliers whose location is known",
+        unknown_to="suppliers whose location is unknown",
     ),
     MetricDef(
         "wider",
@@ -97,6 +107,9 @@ METRICS = [
         ("local", "wider"),
         None,
         "spend with suppliers whose location is known",
+        paid_to="suppliers in the wider area (local ones included)",
+        known_to="suppliers whose location is known",
+        unknown_to="suppliers whose location is unknown",
     ),
     MetricDef(
         "sme",
@@ -105,6 +118,9 @@ METRICS = [
         ("micro", "small", "medium"),
         Metric.SME,
         "spend with suppliers whose size is known",
+        paid_to="small and medium-sized enterprises",
+        known_to="suppliers whose size is known",
+        unknown_to="suppliers whose size is unknown",
     ),
     MetricDef(
         "vcse",
@@ -113,6 +129,9 @@ METRICS = [
         ("yes",),
         Metric.VCSE,
         "spend with suppliers whose VCSE status is known",
+        paid_to="voluntary, community and social enterprises",
+        known_to="suppliers whose VCSE status is known",
+        unknown_to="suppliers whose VCSE status is unknown",
     ),
     MetricDef(
         "living_wage",
@@ -124,6 +143,8 @@ METRICS = [
         "not “no”)",
         all_spend=True,
         unknown_note="suppliers not known to be accredited",
+        paid_to="employers accredited for the Real Living Wage",
+        unknown_to="suppliers not known to be accredited",
     ),
 ]
 METRIC_BY_KEY = {m.key: m for m in METRICS}
@@ -148,6 +169,47 @@ def metrics_for(council: Council) -> list[MetricDef]:
         else m
         for m in METRICS
     ]
+
+
+def payments(count: int | None) -> str:
+    """What a link to some payments opens, in words: "the 412 payments", "the
+    1 payment", "no payments"; "the payments" when they were not counted."""
+    if count is None:
+        return "the payments"
+    if not count:
+        return "no payments"
+    return f"the {count:,} payment{'' if count == 1 else 's'}"
+
+
+def paid_to(who: str) -> str:
+    """ " to local suppliers", or "" (all payments counted): after `payments`."""
+    return f" to {who}" if who else " counted"
+
+
+def in_directorate(directorate: str | None) -> str:
+    """ " in Housing", " with no directorate given" (""), or "" (all)."""
+    if directorate is None:
+        return ""
+    return f" in {directorate}" if directorate else " with no directorate given"
+
+
+def tile_labels(tile: Tile, scope: Scope) -> dict[str, str]:
+    """What each of a tile's links opens, in words, after its visible text
+    ("26.9%: …"), by the name of its link (`Tile.links`)."""
+    metric = tile.metric
+    where = f"{in_directorate(scope.directorate)}, {scope.short_label}"
+    lines = tile.lines
+    counted = f"{payments(lines.get('amount'))}{paid_to(metric.paid_to)}"
+    return {
+        "share": f"{metric.short} share of spend{where}: {counted}",
+        "amount": f"{counted}{where}",
+        "denominator": (
+            f"{payments(lines.get('denominator'))}{paid_to(metric.known_to)}{where}"
+        ),
+        "unknown": (
+            f"{payments(lines.get('unknown'))}{paid_to(metric.unknown_to)}{where}"
+        ),
+    }
 
 
 NO_DIRECTORATE = "-"  # the choice for lines that name no directorate
@@ -227,7 +289,8 @@ class DashboardForm(forms.Form):
 
     A choice that cannot be used is replaced by its default, the others kept
     (`fallback`); each refusal is said in plain words (`refusals`), and the
-    form is shown as the view shown (`show`), never as sent.
+    form is shown as the view shown (`show`), not as sent: but for months
+    chosen that were refused, kept beside their error to correct.
     """
 
     year = forms.TypedChoiceField(label="Financial year", coerce=int)
@@ -364,9 +427,11 @@ class DashboardForm(forms.Form):
         return data
 
     def refusals(self) -> list[tuple[str, str, str]]:
-        """(field id, label, message) of each choice that could not be used."""
-        # A month refused is hidden once the period shown is not months
-        # chosen: its link goes to the period instead.
+        """(field id, label, message) of each choice that could not be used,
+        once the form `show`s the view shown."""
+        # A month refused is hidden when the period the form shows is not
+        # months chosen: its link goes to the period instead. Months kept as
+        # sent (`show`) are shown, and linked to.
         hidden = self.data.get("period") != "months"
         return [
             (
@@ -406,15 +471,26 @@ class DashboardForm(forms.Form):
             used.is_valid()
         return used
 
+    # Set by `show`: are the months chosen kept as sent, although refused?
+    months_kept = False
+    # … and is nothing else refused (the form's other choices are as sent)?
+    only_months_refused = False
+
     def show(self, scope: Scope, used: DashboardForm) -> None:
         """Show the choices of the view shown, `used` for `scope`, whatever
         was sent: a refused choice at what is used instead, the months at the
         period's months (ready for "Months chosen below"), and the financial
         year at the one the months end in, whose target they are judged
-        against."""
+        against.
+
+        But months chosen that were refused (the to month before the from
+        month, or a month with no spend) are kept as sent, "Months chosen
+        below" with them, beside their error, for the user to correct (QA:
+        the form fell back to the whole year and hid the months, so the user
+        chose "Months" and both months again); a month that is not a choice at
+        all is shown at the period's month."""
         period = used.cleaned_data["period"]
-        self.data = {
-            **self.data,
+        shown = {
             "year": str(scope.fy.start_year),
             "period": period,
             "month_from": month_value(scope.first),
@@ -425,6 +501,20 @@ class DashboardForm(forms.Form):
             "public": "include" if scope.include_public else "exclude",
             "redacted": "include" if scope.include_redacted else "exclude",
         }
+        refused = set(self.errors)
+        self.months_kept = (
+            self.data.get("period") == "months"
+            and "period" not in refused
+            and bool(refused & set(MONTH_FIELDS))
+        )
+        if self.months_kept:
+            self.only_months_refused = refused <= set(MONTH_FIELDS)
+            shown["period"] = "months"
+            for name in MONTH_FIELDS:
+                sent = str(self.data.get(name, ""))
+                if sent in {str(value) for value, _ in self.fields[name].choices}:
+                    shown[name] = sent
+        self.data = {**self.data, **shown}
 
 
 @dataclass(frozen=True)
@@ -679,12 +769,13 @@ def _sums(counted: Q) -> dict:
         "sum_lines": Sum("lines", filter=counted),
     }
     for m in METRICS:
-        sums[f"{m.key}__yes"] = Sum(
-            "total", filter=counted & Q(**{f"{m.field}__in": m.values})
-        )
-        sums[f"{m.key}__unknown"] = Sum(
-            "total", filter=counted & Q(**{m.field: "unknown"})
-        )
+        yes = counted & Q(**{f"{m.field}__in": m.values})
+        unknown = counted & Q(**{m.field: "unknown"})
+        sums[f"{m.key}__yes"] = Sum("total", filter=yes)
+        sums[f"{m.key}__unknown"] = Sum("total", filter=unknown)
+        # How many payments each is, naming the tiles' links.
+        sums[f"{m.key}__yes_lines"] = Sum("lines", filter=yes)
+        sums[f"{m.key}__unknown_lines"] = Sum("lines", filter=unknown)
     return sums
 
 
@@ -711,6 +802,8 @@ class Tile:
     previous_share: Decimal | None = None  # … and over the same months a year earlier
     change: Decimal | None = None
     links: dict = field(default_factory=dict)
+    # How many payments each link opens, by the link's name (`links`).
+    lines: dict = field(default_factory=dict)
 
     @property
     def too_little_known(self) -> bool:
@@ -769,6 +862,14 @@ def _tile(metric: MetricDef, figures: dict) -> Tile:
     yes = figures[f"{metric.key}__yes"]
     unknown = figures[f"{metric.key}__unknown"]
     denominator = total if metric.all_spend else total - unknown
+    lines = {
+        "amount": figures.get(f"{metric.key}__yes_lines"),
+        "unknown": figures.get(f"{metric.key}__unknown_lines"),
+    }
+    if figures.get("sum_lines") is not None and lines["unknown"] is not None:
+        lines["denominator"] = figures["sum_lines"] - (
+            0 if metric.all_spend else lines["unknown"]
+        )
     return Tile(
         metric=metric,
         amount=yes,
@@ -777,6 +878,7 @@ def _tile(metric: MetricDef, figures: dict) -> Tile:
         total=total,
         share=share(yes, denominator),
         unknown_share=share(unknown, total),
+        lines=lines,
     )
 
 
@@ -1016,6 +1118,9 @@ class TrendPoint:
     target: Decimal | None
     links: dict = field(default_factory=dict)  # `metric_filters` for the month
     unfinished: bool = False  # the month is not over yet: a few days' payments
+    # How many payments are in `amount` and in `denominator`.
+    lines: int | None = None
+    denominator_lines: int | None = None
 
     @property
     def ratio(self) -> Decimal | None:
@@ -1071,6 +1176,9 @@ def trend(scope: Scope, targets: Targets, metric: MetricDef, today: date) -> Tre
             sum_total=Sum("total"),
             sum_yes=Sum("total", filter=yes),
             sum_unknown=Sum("total", filter=Q(**{metric.field: "unknown"})),
+            sum_lines=Sum("lines"),
+            sum_yes_lines=Sum("lines", filter=yes),
+            sum_unknown_lines=Sum("lines", filter=Q(**{metric.field: "unknown"})),
         )
         .order_by("month")
     }
@@ -1088,6 +1196,7 @@ def trend(scope: Scope, targets: Targets, metric: MetricDef, today: date) -> Tre
         total, amount = money(row.get("sum_total")), money(row.get("sum_yes"))
         unknown = money(row.get("sum_unknown"))
         denominator = total if metric.all_spend else total - unknown
+        all_lines = row.get("sum_lines") or 0
         points.append(
             TrendPoint(
                 month,
@@ -1097,6 +1206,10 @@ def trend(scope: Scope, targets: Targets, metric: MetricDef, today: date) -> Tre
                 target,
                 links,
                 unfinished=month_end(month) >= today,
+                lines=row.get("sum_yes_lines") or 0,
+                denominator_lines=all_lines
+                if metric.all_spend
+                else all_lines - (row.get("sum_unknown_lines") or 0),
             )
         )
     final = (targets.by_metric.get(metric.target_metric or "") or [None])[-1]
@@ -1329,6 +1442,7 @@ class DirectorateRow:
     elsewhere: Decimal
     unknown: Decimal
     links: dict = field(default_factory=dict)  # line list filters, by column
+    lines: dict = field(default_factory=dict)  # how many payments, by column
 
     @property
     def local_share(self) -> Decimal | None:
@@ -1358,8 +1472,13 @@ def directorates(scope: Scope) -> list[DirectorateRow]:
         rows.values("directorate")
         .annotate(
             sum_total=Sum("total"),
+            lines_total=Sum("lines"),
             **{
                 f"sum_{column}": Sum("total", filter=Q(locality__in=values))
+                for column, values in DIRECTORATE_LOCALITIES.items()
+            },
+            **{
+                f"lines_{column}": Sum("lines", filter=Q(locality__in=values))
                 for column, values in DIRECTORATE_LOCALITIES.items()
             },
         )
@@ -1385,6 +1504,10 @@ def directorates(scope: Scope) -> list[DirectorateRow]:
                         column: {**base, "locality": values}
                         for column, values in DIRECTORATE_LOCALITIES.items()
                     },
+                },
+                lines={
+                    column: row[f"lines_{column}"] or 0
+                    for column in ("total", *DIRECTORATE_LOCALITIES)
                 },
             )
         )
@@ -1471,6 +1594,18 @@ def quality(scope: Scope, today: date) -> dict:
             ),
             sum_unknown_size=Sum("total", filter=Q(redacted=False, size="unknown")),
             sum_unknown_vcse=Sum("total", filter=Q(redacted=False, vcse="unknown")),
+            # How many payments each row's link opens.
+            sum_redacted_lines=Sum("lines", filter=Q(redacted=True)),
+            sum_unchecked_lines=Sum("lines", filter=Q(redacted=False, verified=False)),
+            sum_unknown_locality_lines=Sum(
+                "lines", filter=Q(redacted=False, locality="unknown")
+            ),
+            sum_unknown_size_lines=Sum(
+                "lines", filter=Q(redacted=False, size="unknown")
+            ),
+            sum_unknown_vcse_lines=Sum(
+                "lines", filter=Q(redacted=False, vcse="unknown")
+            ),
         )
     )
     held = months_held(scope.council, scope.first, scope.last)
@@ -1517,6 +1652,10 @@ def quality(scope: Scope, today: date) -> dict:
                 "amount": figures[f"sum_{key}"],
                 "share": share(figures[f"sum_{key}"], figures["sum_all"]),
                 "link": link,
+                # What the link opens, in words, after its visible amount.
+                "link_label": f"{payments(figures[f'sum_{key}_lines'])} to "
+                f"{label[0].lower()}{label[1:]}{in_directorate(scope.directorate)}, "
+                f"{scope.short_label}",
             }
             for label, key, link in rows
         ],

@@ -41,7 +41,8 @@ def dashboard(request: HttpRequest, council: Council) -> HttpResponse:
     }
     # A choice that cannot be used is said so, and replaced by its default,
     # the others kept; the form then shows the view shown (QA: a refused range
-    # of months showed 2026/27 in the heading, 2025/26 in the form).
+    # of months showed 2026/27 in the heading, 2025/26 in the form), but for
+    # refused months, kept as sent to correct (`DashboardForm.show`).
     form = used = figures.DashboardForm(request.GET, **choices)
     if not form.is_valid():
         used = form.fallback()
@@ -63,7 +64,9 @@ def dashboard(request: HttpRequest, council: Council) -> HttpResponse:
     non_local, local = largest["non_local"], largest["local"]
     quality = figures.quality(scope, today)
     trend_chart = charts.trend_chart(trend, scope.label, scope.directorate)
-    directorate_chart = charts.directorate_chart(directorates, scope.label)
+    directorate_chart = charts.directorate_chart(
+        directorates, scope.label, scope.short_label
+    )
 
     download = request.GET.get("download")
     # A download of a view the form refused would be of the default view, under
@@ -95,6 +98,9 @@ def dashboard(request: HttpRequest, council: Council) -> HttpResponse:
 
     for tile in headline["tiles"]:
         tile.urls = {name: link(params) for name, params in tile.links.items()}
+        # What each link opens, in words (QA: a screen reader's list of links
+        # read "26.9%", "£1.2m" alone).
+        tile.labels = figures.tile_labels(tile, scope)
     for row in quality["rows"]:
         row["url"] = link(row["link"])
     base = scope.line_filters()
@@ -114,12 +120,32 @@ def dashboard(request: HttpRequest, council: Council) -> HttpResponse:
     query = request.GET.copy()
     query.pop("download", None)
     query.pop("metric", None)
+    directorate_named = (
+        None
+        if scope.directorate is None
+        else scope.directorate or "no directorate given"
+    )
+    # The title and heading name the directorate chosen, and the title the
+    # measure the trend shows unless it is the first (QA: "?directorate=Housing
+    # &metric=sme" had the same title and heading as the whole council's).
+    title = [f"Dashboard {scope.label}"]
+    if directorate_named:
+        title.append(directorate_named)
+    if metric.key != metrics[0].key:
+        title.append(f"{metric.short} share by month")
+    heading = scope.label
+    if directorate_named:
+        heading = f"{scope.directorate or 'spend with no directorate given'}, {heading}"
     context = {
         "council": council,
         "form": form,
         "scope": scope,
+        "page_title": ", ".join(title),
+        "heading": heading,
         "headline": headline,
         "total_url": link(base),
+        "total_label": f"{figures.payments(headline['lines'])} counted"
+        f"{figures.in_directorate(scope.directorate)}, {scope.short_label}",
         "trend": trend,
         "metric": metric,
         "metrics": metrics,
@@ -131,9 +157,7 @@ def dashboard(request: HttpRequest, council: Council) -> HttpResponse:
         "non_local": non_local,
         "local": local,
         # The directorate chosen, named in the supplier lists' headings.
-        "directorate_named": None
-        if scope.directorate is None
-        else scope.directorate or "no directorate given",
+        "directorate_named": directorate_named,
         "quality": quality,
         # Where the Living Wage tile's "yes" comes from (QA: read as checked
         # against the Foundation's list when none was loaded).

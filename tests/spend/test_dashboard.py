@@ -359,22 +359,25 @@ def test_a_backwards_month_range_is_refused_with_a_message(client, viewer, spend
     assert response.status_code == 200
     page = response.text
     # The error names the field by its label, says what is wrong and what is
-    # shown instead, and links to the period (the months are hidden now).
+    # shown instead, and links to the month field, kept on show with the months
+    # as chosen, to correct (keyboard QA: they were hidden, the choice lost).
     assert (
-        '<a href="#id_period">To month: May 2026 is before the from month, '
+        '<a href="#id_month_to">To month: May 2026 is before the from month, '
         "September 2026: choose a later month. The whole year is shown "
         "instead.</a>" in page
     )
     assert "Month_to" not in page
-    assert "The form below shows what the page shows instead." in page
-    # The figures are the whole year's, and the form says so (QA: the heading
-    # said one thing and the form another).
+    assert (
+        "The page shows 2026/27 instead. The form below keeps the months you "
+        "chose, for you to change." in page
+    )
+    # The figures are the whole year's, and the note says so.
     assert response.context["scope"].whole_year
     for name, value in (
         ("year", "2026"),
-        ("period", "year"),
-        ("month_from", "2026-04"),
-        ("month_to", "2027-03"),
+        ("period", "months"),
+        ("month_from", "2026-09"),
+        ("month_to", "2026-05"),
     ):
         assert re.search(
             rf'<select[^>]* name="{name}"[^>]*>.*?<option value="{value}" selected>',

@@ -176,7 +176,8 @@ def test_a_backwards_range_shows_the_whole_year_and_the_form_agrees(
     client, viewer, months
 ):
     """QA's steps with the months carrying their years: January 2026 to May
-    2025 is refused, and heading, figures and form all show 2025/26."""
+    2025 is refused: heading and figures show 2025/26, the form keeps the months
+    to correct."""
     response = get(
         client,
         viewer,
@@ -188,7 +189,8 @@ def test_a_backwards_range_shows_the_whole_year_and_the_form_agrees(
     page = response.text
     assert response.context["scope"].label == "2025/26"
     assert "Where the money went: 2025/26" in page
-    assert [chosen(page, n) for n in ("year", "period")] == ["2025", "year"]
+    # The months stay chosen in the form, to correct (keyboard QA).
+    assert [chosen(page, n) for n in ("year", "period")] == ["2025", "months"]
     assert (
         "To month: May 2025 is before the from month, January 2026: choose a "
         "later month. The whole year is shown instead." in words(page)
