@@ -55,7 +55,9 @@ class SupplierFilter(django_filters.FilterSet):
         choices=_choices(TagKind.LIVING_WAGE), empty_label="Any", label="Living Wage"
     )
     unknown = django_filters.ChoiceFilter(
-        choices=[("yes", "Some tag unknown")],
+        # Living Wage is left out, as on the Review page: the accredited list
+        # names only who is accredited, so most suppliers' is unknown.
+        choices=[("yes", "Location, size or VCSE unknown")],
         empty_label="Any",
         label="Unknowns",
         method="filter_unknown",

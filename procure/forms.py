@@ -32,6 +32,7 @@ from procure.models import (
 )
 from spend.values import (
     clean_text,
+    is_company_number,
     is_redacted,
     normalise_name,
     parse_postcode,
@@ -44,6 +45,10 @@ from spend.values import (
 LOOKALIKE_DASHES = re.compile("[\u2010-\u2015\u2212\u00ad\ufe58\ufe63\uff0d]")
 EARLIEST_START, LATEST_START = 1990, 2100
 TYPED_LENGTH = 30  # characters a postcode or VAT number may be typed in
+COMPANY_NUMBER_MESSAGE = (
+    "Enter a Companies House number: 8 digits, like 01234567, or 2 letters and "
+    "6 digits, like SC123456 or OC301234."
+)
 
 
 def tidy_reference(text: str) -> str:
@@ -105,10 +110,15 @@ class PoundsField(NumberField):
     written = _POUNDS
 
 
-def _money_messages(what: str, limit: str = "£1,000,000,000,000") -> dict:
-    """Plain messages for a money field, instead of Django's count of digits."""
+def _money_messages(
+    what: str, limit: str = "£1,000,000,000,000", *, most: Decimal | None = None
+) -> dict:
+    """Plain messages for a money field, instead of Django's count of digits
+    (`limit`: the first amount with too many; `most`, if given, the most it may
+    be, checked by the form)."""
     return {
         "invalid": f"Enter {what} in pounds, like 120000 or 120000.50.",
+        **({"max_value": f"Enter {what} of at most £{most:,}."} if most else {}),
         "max_digits": f"Enter {what} under {limit}.",
         "max_whole_digits": f"Enter {what} under {limit}.",
         "max_decimal_places": f"Enter {what} in pounds and pence, with at most "
@@ -121,6 +131,16 @@ def _length_message(what: str, limit: int) -> dict:
         "max_length": f"Enter {what} of at most {limit:,} characters: this one has "
         "%(show_value)d."
     }
+
+
+# The most a supplier's figures may be, checked by the form (QA: SQLite keeps
+# any whole number, and 99,999,999,999,999 employees was saved; the money
+# fields' digits allowed £100 trillion). The largest employers have a few
+# million employees and the largest companies' turnover is a few hundred
+# billion pounds; a bank's balance sheet may pass £1 trillion.
+MOST_EMPLOYEES = 10_000_000
+MOST_TURNOVER = Decimal("1000000000000")  # £1 trillion
+MOST_BALANCE_SHEET = Decimal("10000000000000")  # £10 trillion
 
 
 class SupplierForm(RefusesStaleSaves, forms.ModelForm):
@@ -154,10 +174,7 @@ class SupplierForm(RefusesStaleSaves, forms.ModelForm):
                 "required": "Enter the supplier's name.",
                 **_length_message("a name", 300),
             },
-            "company_number": {
-                "max_length": "Enter a Companies House number of up to 8 letters "
-                "and digits, like 01234567 or SC123456."
-            },
+            "company_number": {"max_length": COMPANY_NUMBER_MESSAGE},
             "charity_number": _length_message("a charity number", 12),
             "employees": {
                 "invalid": "Enter the number of employees as a whole number, like 25.",
@@ -166,9 +183,13 @@ class SupplierForm(RefusesStaleSaves, forms.ModelForm):
                 "max_value": "Enter a realistic number of employees: the largest "
                 "employers have a few million.",
             },
-            "turnover": _money_messages("the turnover", limit="£100,000,000,000,000"),
+            "turnover": _money_messages(
+                "the turnover", limit="£100,000,000,000,000", most=MOST_TURNOVER
+            ),
             "balance_sheet_total": _money_messages(
-                "the balance sheet total", limit="£100,000,000,000,000"
+                "the balance sheet total",
+                limit="£100,000,000,000,000",
+                most=MOST_BALANCE_SHEET,
             ),
         }
 
@@ -260,11 +281,15 @@ class SupplierForm(RefusesStaleSaves, forms.ModelForm):
                 "Enter the supplier's Companies House number, like 01234567, or "
                 "leave it blank if it has none: a number of only zeros is not one."
             )
-        if number and (len(number) > 8 or not number.isalnum()):
-            raise forms.ValidationError(
-                "Enter a Companies House number of up to 8 letters and digits, "
-                "like 01234567 or SC123456."
-            )
+        # Checked when typed, as the postcode is: a number given before this
+        # check (by an import, say) does not stop an officer changing something
+        # else (QA: "ABC" and "XX123456" were taken).
+        if (
+            number
+            and "company_number" in self.changed_data
+            and not is_company_number(number)
+        ):
+            raise forms.ValidationError(COMPANY_NUMBER_MESSAGE)
         if number:
             other = self._others().filter(company_number=number).first()
             if other is not None:
@@ -305,11 +330,26 @@ class SupplierForm(RefusesStaleSaves, forms.ModelForm):
             )
         return number
 
+    def clean_employees(self):
+        employees = self.cleaned_data["employees"]
+        if employees is not None and employees > MOST_EMPLOYEES:
+            raise forms.ValidationError(
+                self.fields["employees"].error_messages["max_value"]
+            )
+        return employees
+
     def clean_turnover(self):
-        return self._not_negative("turnover", "turnover")
+        return self._most("turnover", MOST_TURNOVER)
 
     def clean_balance_sheet_total(self):
-        return self._not_negative("balance_sheet_total", "balance sheet total")
+        return self._most("balance_sheet_total", MOST_BALANCE_SHEET)
+
+    def _most(self, name: str, most: Decimal):
+        words = name.replace("_", " ")
+        value = self._not_negative(name, words)
+        if value is not None and value > most:
+            raise forms.ValidationError(self.fields[name].error_messages["max_value"])
+        return value
 
     def _not_negative(self, name: str, words: str):
         value = self.cleaned_data[name]

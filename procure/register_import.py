@@ -74,6 +74,7 @@ from spend.reading import FileRefused, Sheet, clean_header, read_sheets
 from spend.values import (
     CellError,
     clean_text,
+    is_company_number,
     is_redacted,
     normalise_name,
     parse_amount,
@@ -1475,11 +1476,12 @@ def _route(text: str) -> str:
 
 def _company_number(text: str) -> str:
     number = tidy_company_number(text)
-    if number and (len(number) > 8 or not number.isalnum()):
+    # As the supplier form checks one (QA: "ABC" and "XX123456" were taken).
+    if number and not is_company_number(number):
         raise _Rejected(
             "company_number",
-            f'"{text}" is not a Companies House number (up to 8 letters and '
-            "digits, like 01234567 or SC123456)",
+            f'"{text}" is not a Companies House number (8 digits, like 01234567, '
+            "or 2 letters and 6 digits, like SC123456)",
         )
     return number
 

@@ -53,15 +53,22 @@ class SupplierTable(tables.Table):
         url = reverse("procure:supplier-detail", args=[self.council.slug, record.pk])
         return format_html('<a class="govuk-link" href="{}">{}</a>', url, value)
 
-    def _tag(self, kind: str, value: str):
+    def _tag(self, kind: str, value: str, record=None):
         colour = "grey" if value == "unknown" else "blue"
         # Under its column's heading a tag needs fewer words ("Unknown", not
         # "Living Wage status unknown"): the table then fits a laptop's screen
         # with its spend column in sight (QA: cut off at 1280 pixels).
         label = _SHORT_LABELS.get((kind, value)) or TAG_VALUES[kind].get(value, value)
-        return format_html(
+        tag = format_html(
             '<strong class="govuk-tag govuk-tag--{}">{}</strong>', colour, label
         )
+        # An officer's decision, not the rules' answer (QA: the list did not
+        # say), when the list's query says (`<kind>_by_officer`).
+        if getattr(record, f"{kind}_by_officer", False):
+            return format_html(
+                '{}<br><span class="govuk-!-font-size-14">officer decision</span>', tag
+            )
+        return tag
 
     # Tags sort in their own order (local, wider area, UK, ...; micro, small,
     # medium, ...), not their codes' alphabetical one (QA: "Large, Medium,
@@ -90,17 +97,17 @@ class SupplierTable(tables.Table):
     def order_living_wage(self, queryset, is_descending: bool):
         return self._in_tag_order(queryset, "living_wage", is_descending)
 
-    def render_locality(self, value):
-        return self._tag("locality", value)
+    def render_locality(self, value, record):
+        return self._tag("locality", value, record)
 
-    def render_size(self, value):
-        return self._tag("size", value)
+    def render_size(self, value, record):
+        return self._tag("size", value, record)
 
-    def render_vcse(self, value):
-        return self._tag("vcse", value)
+    def render_vcse(self, value, record):
+        return self._tag("vcse", value, record)
 
-    def render_living_wage(self, value):
-        return self._tag("living_wage", value)
+    def render_living_wage(self, value, record):
+        return self._tag("living_wage", value, record)
 
 
 def _tag(colour: str, label: str):

@@ -68,6 +68,9 @@ from procure.linking import (
     unlink_lines,
 )
 from procure.merging import (
+    DROPPED_BY_MERGE,
+    MOVED_BY_MERGE,
+    PUT_BACK_BY_UNDO,
     SETTLED_BY_MERGE,
     UNSETTLED_BY_UNDO,
     MergeRefused,
@@ -101,8 +104,10 @@ from socialvalue.models import (
     TagKind,
     TagOverride,
     TagSource,
+    source_label,
 )
 from socialvalue.tagging import (
+    FACT_FIELDS,
     KIND_WORDS,
     rules_verdict,
     supplier_saved,
@@ -121,7 +126,9 @@ def _supplier_for(council: Council, pk: int) -> Supplier:
 def supplier_list(request: HttpRequest, council: Council) -> HttpResponse:
     """The council's suppliers, filterable by every tag, by spend this financial year."""
     fy = FinancialYear.for_date(timezone.localdate())
-    suppliers = Supplier.objects.for_council_list(council, fy)
+    suppliers = Supplier.objects.for_council_list(council, fy).annotate(
+        **_officer_decided(council)
+    )
     filterset = SupplierFilter(request.GET, queryset=suppliers, council=council)
     table = SupplierTable(
         filterset.qs, council=council, period_label=f"in {fy}", order_by="-spend_period"
@@ -143,11 +150,31 @@ def supplier_list(request: HttpRequest, council: Council) -> HttpResponse:
     return render(request, "procure/supplier_list.html", context)
 
 
+def _officer_decided(council: Council) -> dict:
+    """Annotations for the supplier list: `<kind>_by_officer`, whether the tag
+    the list shows (as this council sees it) is an officer's decision."""
+
+    def decided(kind: str):
+        tags = SupplierTag.objects.filter(
+            supplier=OuterRef("pk"), kind=kind, source=TagSource.OFFICER_OVERRIDE
+        )
+        if kind == TagKind.LOCALITY:
+            tags = tags.filter(council=council)
+        return Exists(tags)
+
+    return {f"{kind}_by_officer": decided(kind) for kind in TagKind}
+
+
 def _suppliers_csv(council: Council, fy: FinancialYear, table: SupplierTable):
-    """Every supplier the list shows (all pages), filtered and sorted as it is."""
+    """Every supplier the list shows (all pages), filtered and sorted as it is;
+    after the columns it always had, whether each tag is an officer's decision
+    or the rules' (QA: the file did not say)."""
 
     def label(kind: str, value: str) -> str:
         return TAG_VALUES[kind].get(value, value)
+
+    def decided_by(supplier: Supplier, kind: str) -> str:
+        return "officer" if getattr(supplier, f"{kind}_by_officer") else "rules"
 
     header = [
         "Supplier",
@@ -161,6 +188,10 @@ def _suppliers_csv(council: Council, fy: FinancialYear, table: SupplierTable):
         "Living Wage",
         f"Spend in {fy} (£)",
         "Checked by an officer",
+        "Location decided by",
+        "Size decided by",
+        "VCSE decided by",
+        "Living Wage decided by",
     ]
     rows = (
         [
@@ -175,6 +206,7 @@ def _suppliers_csv(council: Council, fy: FinancialYear, table: SupplierTable):
             label("living_wage", supplier.living_wage),
             supplier.spend_period,
             supplier.verified,
+            *(decided_by(supplier, kind) for kind in TagKind),
         ]
         for supplier in table.data.data.iterator(chunk_size=2000)
     )
@@ -325,6 +357,59 @@ def _tag_values(supplier: Supplier, council: Council) -> dict[str, str]:
     }
 
 
+def _overrides_seen(supplier: Supplier, council: Council) -> dict[str, str]:
+    """The value of each officer's decision on the supplier's tags, by kind, as
+    this council sees them (its own location decision and the shared ones)."""
+    mine = Q(council=council) | Q(council__isnull=True)
+    return dict(supplier.tag_overrides.filter(mine).values_list("kind", "value"))
+
+
+# The facts a change to which is named in words ("from the new postcode").
+_FACT_WORDS = {
+    "postcode": "postcode",
+    "employees": "number of employees",
+    "turnover": "turnover",
+    "balance_sheet_total": "balance sheet total",
+}
+
+
+def _rules_moved(
+    supplier: Supplier,
+    council: Council,
+    decided: dict[str, str],
+    rules_before: dict[str, str],
+    changed_fields: list[str],
+) -> list[str]:
+    """For each officer's decision (`decided`: kind → value) whose rules' answer
+    the change moved from `rules_before`, a sentence saying so: "Location stays
+    Local (an officer's decision); from the new postcode the rules would now say
+    Elsewhere in the UK." `supplier` holds the saved facts."""
+    # A location is worked out from the postcode alone; the other tags from
+    # the rest of the facts.
+    others = [n for n in changed_fields if n in FACT_FIELDS and n != "postcode"]
+    if others and all(name in _FACT_WORDS for name in others):
+        source = f"the new {get_text_list([_FACT_WORDS[n] for n in others], 'and')}"
+    else:
+        source = "the changed details"
+    notes = []
+    for kind in TagKind:
+        if kind not in decided:
+            continue
+        now = rules_verdict(supplier, council, kind).value
+        if now == rules_before.get(kind):
+            continue
+        came = "the new postcode" if kind == TagKind.LOCALITY else source
+        words = TAG_VALUES[kind]
+        kept = words.get(decided[kind], decided[kind])
+        note = f"{TagKind(kind).label} stays {kept} (an officer's decision); "
+        if now == decided[kind]:
+            note += f"from {came} the rules would now say the same."
+        else:
+            note += f"from {came} the rules would now say {words.get(now, now)}."
+        notes.append(note)
+    return notes
+
+
 def _tags_for(
     supplier: Supplier, council: Council, people: People | None = None
 ) -> list[dict]:
@@ -428,6 +513,12 @@ def supplier_edit(request: HttpRequest, council: Council, pk: int) -> HttpRespon
                     request, f"Nothing was changed: {held.name} is as it was."
                 )
                 return redirect("procure:supplier-detail", council.slug, supplier.pk)
+            # What the rules said, under each officer's decision, before the
+            # change (`held` has the facts as they were).
+            decided = _overrides_seen(supplier, council)
+            rules_before = {
+                kind: rules_verdict(held, council, kind).value for kind in decided
+            }
             form.save()
             # Postcode, size, numbers and accreditation decide the tags: work
             # them out again now, for every council (overrides still win).
@@ -445,6 +536,15 @@ def supplier_edit(request: HttpRequest, council: Council, pk: int) -> HttpRespon
         said = f"Saved the changes to {supplier.name}."
         if changed:
             said += f" Its tags were worked out again: {'; '.join(changed)}."
+        # A tag an officer decided stays as decided; what the rules would now
+        # say under it is told when the change moved it (QA: only "Saved the
+        # changes", and the dashboard went on counting the decision).
+        said += "".join(
+            f" {note}"
+            for note in _rules_moved(
+                supplier, council, decided, rules_before, form.changed_data
+            )
+        )
         messages.success(request, said)
         return redirect("procure:supplier-detail", council.slug, supplier.pk)
     return render(
@@ -724,8 +824,29 @@ def supplier_merge(
         "shared_kinds": get_text_list(
             [KIND_WORDS[k].noun for k in plan.shared_kinds], "and"
         ),
+        "dropped_kinds": get_text_list(
+            [KIND_WORDS[k].noun for k in _dropped_kinds(kept, merged, council)],
+            "and",
+        ),
     }
     return render(request, "procure/supplier_merge.html", context)
+
+
+def _dropped_kinds(kept: Supplier, merged: Supplier, council: Council) -> list[str]:
+    """The kinds of tag on which `merged` has an officer's decision (this
+    council's location, or a shared one) that gives way to `kept`'s own in the
+    merge, as `merge_plan` counts them in `dropped` (QA: the page did not say
+    which tag)."""
+    mine = Q(council=council) | Q(council__isnull=True)
+    kept_own = set(kept.tag_overrides.values_list("council_id", "kind"))
+    clashing = {
+        kind
+        for council_id, kind in merged.tag_overrides.filter(mine).values_list(
+            "council_id", "kind"
+        )
+        if (council_id, kind) in kept_own
+    }
+    return [kind for kind in TagKind if kind in clashing]
 
 
 def _merged_already(
@@ -1345,7 +1466,7 @@ def _tag_history(
             if h.history_change_reason:  # a merge, say
                 what += f": {readable_reason(h.history_change_reason)}"
         else:
-            source = h.get_source_display().lower()
+            source = source_label(h.kind, h.source).lower()
             if before is not None and before != h.value:  # QA: "was" left unsaid
                 value += f", was {TAG_VALUES[h.kind].get(before, before)}"
             what = f"{value} ({source}, {by})" if by else f"{value} ({source})"
@@ -1355,14 +1476,17 @@ def _tag_history(
     for h in (
         TagOverride.history.filter(supplier_id=supplier.pk)
         .filter(mine)
-        .select_related("history_user")
+        .select_related("history_user", "created_by")
         .order_by("-history_date")[:limit]
     ):
         value, by = TAG_VALUES[h.kind].get(h.value, h.value), who(h, "an officer")
         readable = h.council_id == council.pk or people.ours(
             h.history_user_id, h.history_user
         )
-        if h.history_type == "-":
+        merge_words = _merge_moved(h, council, people, value, by)
+        if merge_words:
+            what = merge_words
+        elif h.history_type == "-":
             what = f"{by} removed the officer's decision ({value})"
             # The reason for removing it (none before removals asked for one).
             why = readable_reason(h.history_change_reason)
@@ -1386,6 +1510,36 @@ def _tag_history(
         )
     rows.sort(key=lambda row: row["when"], reverse=True)
     return rows[:limit]
+
+
+def _merge_moved(h, council: Council, people: People, value: str, by) -> str:
+    """An officer's decision's history record written by a merge or its undoing
+    (its change reason starts with `MOVED_BY_MERGE`, `DROPPED_BY_MERGE` or
+    `PUT_BACK_BY_UNDO`), in words: what happened to the
+    decision and the officer's own reason for it (where this council may read
+    it, by `override_as_seen`'s rule: the decision's author's, not the merging
+    officer's); "" for any other record (QA: a moved decision read as the
+    merging officer setting it, a dropped one as "the rules decide again")."""
+    reason = readable_reason(h.history_change_reason) or ""
+    ours = h.council_id == council.pk or people.ours(h.created_by_id, h.created_by)
+    if ours:
+        decision = f"{value}, because “{h.reason}”"
+    else:
+        decision = f"{value}, {people.reason_withheld(h.created_by_id)}"
+    decision = f"the officer's decision ({decision})"
+    if reason.startswith(MOVED_BY_MERGE):
+        merge = reason.removeprefix(MOVED_BY_MERGE)
+        return f"{decision} moved here by the merge of {merge} ({by})"
+    if reason.startswith(DROPPED_BY_MERGE):
+        merge = reason.removeprefix(DROPPED_BY_MERGE)
+        return (
+            f"{decision} gave way to the kept supplier's own decision in the "
+            f"merge of {merge} ({by})"
+        )
+    if reason.startswith(PUT_BACK_BY_UNDO):
+        merge = reason.removeprefix(PUT_BACK_BY_UNDO)
+        return f"{decision} put back here by undoing the merge of {merge} ({by})"
+    return ""
 
 
 def _kpi_history(
@@ -2056,14 +2210,19 @@ def _off_contract_csv(council, fy, threshold, suppliers):
 def _spend_period_form(request: HttpRequest, council: Council):
     from procure.exports import SpendPeriodForm
 
-    data = request.GET if "year" in request.GET else None
-    form = SpendPeriodForm(data, years=_years_with_spend(council))
-    if data is None:
-        form = SpendPeriodForm(
-            {"year": form.fields["year"].initial, "month": ""},
-            years=_years_with_spend(council),
+    years = _years_with_spend(council)
+    form = SpendPeriodForm(years=years)
+    if "year" not in request.GET and "month" not in request.GET:
+        return SpendPeriodForm(
+            {"year": form.fields["year"].initial, "month": ""}, years=years
         )
-    return form
+    # A month is checked whether or not a year is given, the year then being
+    # the latest (review: ?month=13 alone gave the whole year, without a word).
+    data = {
+        "year": request.GET.get("year", form.fields["year"].initial),
+        "month": request.GET.get("month", ""),
+    }
+    return SpendPeriodForm(data, years=years)
 
 
 @council_view(Capability.VIEW)
@@ -2496,7 +2655,9 @@ def public_spend_csv(request: HttpRequest, council_slug: str) -> HttpResponse:
     if not form.is_valid():
         problems = " ".join(e for errors in form.errors.values() for e in errors)
         return HttpResponse(
-            f"No spend file for that period: {problems} The years published are "
+            # Sentences of their own, each starting with a capital (review: a
+            # capital after a colon).
+            f"No spend file for that period. {problems} The years published are "
             f"listed on {request.build_absolute_uri(_public_page(council))}\n",
             status=400,
             content_type="text/plain; charset=utf-8",

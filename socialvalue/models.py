@@ -221,6 +221,23 @@ class TagSource(models.TextChoices):
     OFFICER_OVERRIDE = "officer_override", "Officer override"
 
 
+# A source's words for one kind of tag, where its own label does not fit: the
+# Living Wage rule reads the supplier's "accredited" flag, a detail and not a
+# figure (QA: "Supplier's recorded figures"), under the source size's figures
+# have. The labels themselves are the database's choices, left as they are.
+_SOURCE_WORDS = {
+    (TagKind.LIVING_WAGE, TagSource.DECLARATION): "Supplier's recorded details",
+}
+
+
+def source_label(kind: str, source: str) -> str:
+    """How a tag of `kind` worked out from `source` says where it came from."""
+    words = _SOURCE_WORDS.get((kind, source))
+    if words:
+        return words
+    return TagSource(source).label if source in TagSource.values else source
+
+
 class Confidence(models.TextChoices):
     HIGH = "high", "High"
     MEDIUM = "medium", "Medium"
@@ -331,6 +348,10 @@ class SupplierTag(models.Model):
     @property
     def label(self) -> str:
         return TAG_VALUES[self.kind].get(self.value, self.value)
+
+    def get_source_display(self) -> str:
+        # Django leaves a model's own get_<field>_display in place.
+        return source_label(self.kind, self.source)
 
 
 class TagOverride(models.Model):

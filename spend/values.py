@@ -676,6 +676,27 @@ def parse_whole_number(text: str, *, below: int = 2**31) -> int | None:
 
 _PREFIXED_NUMBER = re.compile(r"([A-Z]{2})([0-9]{1,6})")
 
+# The two characters Companies House puts before six digits for what is not an
+# English or Welsh company (those are 8 digits): Scotland's (SC), Northern
+# Ireland's (NI, and R0 before partition), limited liability and limited
+# partnerships (OC, SO, NC; LP, SL, NL), overseas companies and UK
+# establishments (FC, SF, NF, BR), overseas entities (OE), assurance companies
+# (AC, SA, NA), unregistered companies (ZC, SZ, NZ), royal charter bodies (RC,
+# SR, NR), EEIGs (GE, GS, GN), European companies (SE, ES, NE), investment
+# companies with variable capital (IC, SI, NV), industrial and provident and
+# registered societies (IP, SP, NP, NO, RS), charitable incorporated
+# organisations (CE, CS) and Scottish qualifying partnerships (SG).
+COMPANY_NUMBER_PREFIXES = frozenset(
+    "SC NI R0 OC SO NC LP SL NL FC SF NF BR OE AC SA NA ZC SZ NZ RC SR NR GE GS GN "
+    "SE ES NE IC SI NV IP SP NP NO RS CE CS SG".split()
+)
+# Societies' numbers may end in R instead of a sixth digit ("IP28012R").
+_SOCIETY_PREFIXES = frozenset({"IP", "SP", "NP", "NO", "RS"})
+# 8 digits; or a prefix and 6 digits, or 5 and R.
+_COMPANY_NUMBER = re.compile(
+    r"[0-9]{8}|(?P<prefix>[A-Z][A-Z0-9])[0-9]{5}(?P<last>[0-9R])"
+)
+
 
 def tidy_company_number(value: object) -> str:
     """A Companies House number as the register keeps it: capitals, no spaces,
@@ -683,7 +704,9 @@ def tidy_company_number(value: object) -> str:
     is "01234567", "SC12345" is "SC012345"); "" for nothing but zeros (a
     placeholder, never a company's number). As the registry loader reads one
     (`socialvalue.loaders._company_number`), so a typed number finds a loaded
-    one. Checks nothing else: each caller says in its own words what is wrong."""
+    one. Checks nothing else: `is_company_number` says whether it is written as
+    a Companies House number is, and each caller says in its own words what is
+    wrong."""
     number = "".join(clean_text(value).upper().split())
     if not number.strip("0"):
         return ""
@@ -692,6 +715,23 @@ def tidy_company_number(value: object) -> str:
     if match := _PREFIXED_NUMBER.fullmatch(number):
         return match[1] + match[2].zfill(6)
     return number
+
+
+def is_company_number(number: str) -> bool:
+    """Whether `number`, as `tidy_company_number` gives it, is written as a
+    Companies House number is: 8 digits, or one of the register's two-character
+    prefixes (SC, NI, OC, R0, ...) and 6 digits (QA: "ABC", "12AB34" and
+    "XX123456" were taken). Whether Companies House has issued it is not
+    known here."""
+    match = _COMPANY_NUMBER.fullmatch(number)
+    if match is None:
+        return False
+    prefix = match["prefix"]
+    if prefix is None:
+        return True
+    if match["last"] == "R" and prefix not in _SOCIETY_PREFIXES:
+        return False
+    return prefix in COMPANY_NUMBER_PREFIXES
 
 
 # ---------------------------------------------------------------------- VAT numbers
