@@ -116,11 +116,17 @@ def _money_messages(
     """Plain messages for a money field, instead of Django's count of digits
     (`limit`: the first amount with too many; `most`, if given, the most it may
     be, checked by the form)."""
+    # With a most, one message for any amount over it, however many digits.
+    over = (
+        f"Enter {what} of at most £{most:,}."
+        if most
+        else f"Enter {what} under {limit}."
+    )
     return {
         "invalid": f"Enter {what} in pounds, like 120000 or 120000.50.",
-        **({"max_value": f"Enter {what} of at most £{most:,}."} if most else {}),
-        "max_digits": f"Enter {what} under {limit}.",
-        "max_whole_digits": f"Enter {what} under {limit}.",
+        **({"max_value": over} if most else {}),
+        "max_digits": over,
+        "max_whole_digits": over,
         "max_decimal_places": f"Enter {what} in pounds and pence, with at most "
         "2 decimal places.",
     }

@@ -1267,7 +1267,7 @@ def test_the_contract_form_speaks_plainly(council, supplier, field, typed, messa
         (
             "turnover",
             "1000000000000000000",
-            "Enter the turnover under £100,000,000,000,000.",
+            "Enter the turnover of at most £1,000,000,000,000.",
         ),
         (
             "name",
