@@ -8,6 +8,7 @@ recorded, in the log and in the account's history in the Django admin.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from urllib.parse import urlsplit
 
@@ -42,7 +43,23 @@ def client_address(request) -> str | None:
         return remote
     forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
     hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
-    return hops[-count] if len(hops) >= count else remote
+    if len(hops) < count:
+        return remote
+    # Some proxies add the port ("203.0.113.5:4711", "[2001:db8::1]:4711"): the
+    # address alone is stored (review: anything else failed the sign-in).
+    return _address(hops[-count]) or remote
+
+
+def _address(hop: str) -> str | None:
+    """The IP address in an X-Forwarded-For entry, or None if there is none."""
+    if hop.startswith("["):
+        hop = hop[1 : hop.find("]")] if "]" in hop else ""
+    elif hop.count(":") == 1:
+        hop = hop.split(":")[0]
+    try:
+        return str(ipaddress.ip_address(hop))
+    except ValueError:
+        return None
 
 
 def password_rules() -> str:

@@ -19,10 +19,11 @@ from councils.access import (
     People,
     council_view,
     history_who,
+    members_elsewhere,
     names_as_administrator,
     with_previous,
 )
-from councils.models import Capability, Council
+from councils.models import Capability, Council, Membership
 from councils.periods import FinancialYear
 from procure.models import Contract, Supplier
 from procure.views import override_as_seen
@@ -245,7 +246,15 @@ def decided_elsewhere(override: TagOverride | None, council: Council, user) -> b
     maker = override.created_by_id
     if maker is None or maker == user.pk or names_as_administrator(user):
         return False
-    return not People(council).ours(maker, override.created_by)
+    if names_as_administrator(override.created_by):
+        return True  # a LocalSpend administrator's, for every council
+    # A member here now or before, and never elsewhere, made it for this council
+    # (review: a leaver's decisions were locked for good).
+    been_here = (
+        Membership.objects.filter(user_id=maker, council=council).exists()
+        or Membership.history.filter(user_id=maker, council_id=council.pk).exists()
+    )
+    return not been_here or bool(members_elsewhere([maker], council))
 
 
 DECIDED_ELSEWHERE = (

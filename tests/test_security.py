@@ -71,7 +71,10 @@ def test_wrong_passwords_lock_the_account_out_even_for_the_right_password(
     assert _signed_in_as(client) is None
     page = response.content.decode()
     assert "Sign in paused" in page
-    assert f"You can try again in {COOL_OFF_MINUTES} minutes" in page
+    assert (
+        f"You can try again {COOL_OFF_MINUTES} minutes after the last unsuccessful"
+        in page
+    )
     assert "LocalSpend site administrator" in page
     assert "Content-Security-Policy" in response.headers
 
@@ -163,6 +166,28 @@ def test_behind_a_proxy_each_client_address_is_counted_apart(
         _through_proxy(client, "alice-admin", PASSWORD, "203.0.113.9").status_code
         == 302
     )
+
+
+@pytest.mark.parametrize(
+    ("forwarded", "address"),
+    [
+        ("203.0.113.5", "203.0.113.5"),
+        ("192.0.2.1, 203.0.113.5:4711", "203.0.113.5"),
+        ("[2001:db8::1]:4711", "2001:db8::1"),
+        ("2001:db8::1", "2001:db8::1"),
+        ("not-an-address", "10.0.0.1"),
+        ("", "10.0.0.1"),
+    ],
+)
+def test_the_client_address_behind_a_proxy_is_an_address(
+    settings, rf, forwarded, address
+):
+    """Review: a proxy adding the port made the stored address invalid."""
+    from councils.accounts import client_address
+
+    settings.LOCALSPEND_PROXY_COUNT = 1
+    request = rf.post("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=forwarded)
+    assert client_address(request) == address
 
 
 def test_without_a_proxy_said_a_forwarded_address_is_ignored(client, council_admin):

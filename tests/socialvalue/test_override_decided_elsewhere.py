@@ -112,3 +112,37 @@ def test_location_decisions_are_each_councils_own(
     assert response.status_code == 302
     assert TagOverride.objects.get(council=other_council).value == "wider"
     assert TagOverride.objects.get(council=council).value == "local"
+
+
+def test_a_leavers_decision_can_still_be_changed_by_their_council(
+    client, council, council_admin, council_officer, shared
+):
+    """Review: once its maker left the council, no one could change it."""
+    from councils.models import Membership
+
+    supplier, override = shared
+    Membership.objects.get(user=council_officer, council=council).delete()
+    client.force_login(council_admin)
+    response = client.post(
+        _url(council, supplier), {"value": "large", "reason": "Filed accounts: 400"}
+    )
+    assert response.status_code == 302
+    override.refresh_from_db()
+    assert override.value == "large"
+
+
+def test_a_decision_by_someone_who_was_also_at_another_council_is_held(
+    client, council, other_council, council_admin, council_officer, shared
+):
+    from councils.models import Membership
+
+    supplier, override = shared
+    Membership.objects.create(
+        user=council_officer, council=other_council, role="viewer"
+    )
+    Membership.objects.get(user=council_officer, council=other_council).delete()
+    client.force_login(council_admin)
+    response = client.post(
+        _url(council, supplier), {"value": "large", "reason": "Filed accounts: 400"}
+    )
+    assert response.status_code == 403

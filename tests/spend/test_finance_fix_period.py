@@ -242,6 +242,10 @@ def test_a_period_corrected_to_another_that_misses_is_asked_about_again(
         response,
         '<input type="hidden" name="period_checked" value="2025-03-01/2025-03-31">',
     )
+    # Said once, under the period, not again above it in other words (review),
+    # and the title says the page has an error.
+    assertNotContains(response, "outside the period you gave")
+    assert "<title>Error: Check the columns" in response.content.decode()
     upload.refresh_from_db()
     assert upload.status == "pending"
     assert upload.period_start == date(2020, 1, 1)  # nothing saved yet
