@@ -523,8 +523,8 @@ class MemberAddForm(forms.Form):
         self.user = None  # the existing account, once cleaned
         if not self.by_administrator:
             self.fields["existing_username"].help_text = (
-                f"Only an account made for {council.short_name} can be added here: "
-                "an account used at another council can be added only by a "
+                "Only an account no other council uses can be added here: an "
+                "account used at another council can be added only by a "
                 "LocalSpend administrator."
             )
 
@@ -543,6 +543,8 @@ class MemberAddForm(forms.Form):
 
     def _clean_existing(self, username: str) -> None:
         User = get_user_model()
+        # As accounts are made (NFKC): "ｋofficer" is "kofficer" (QA).
+        username = User.normalize_username(username)
         user = User.objects.filter(username=username).first()
         if user is None:
             matches = list(User.objects.filter(username__iexact=username)[:2])
@@ -594,7 +596,11 @@ class MemberAddForm(forms.Form):
 
     def _clean_new(self, data: dict) -> None:
         User = get_user_model()
-        username = data.get("username", "").strip()
+        # Checked as the account will be made (NFKC): a look-alike written with
+        # full-width letters is the same username (QA: "ｋofficer" made
+        # "kofficer" beside another council's "KOfficer").
+        username = User.normalize_username(data.get("username", "").strip())
+        data["username"] = username
         if "username" not in self.errors:
             try:
                 User.username_validator(username)
@@ -608,9 +614,8 @@ class MemberAddForm(forms.Form):
                 if User.objects.filter(username__iexact=username).exists():
                     self.add_error(
                         "username",
-                        f"There is already an account with the username "
-                        f"“{username}”. Choose another username, or choose to add "
-                        "their existing account.",
+                        f"The username “{username}” is taken. Choose another "
+                        "(usernames are the same whatever their capitals).",
                     )
         if "password" not in self.errors:
             first, last = split_name(data.get("full_name", ""))

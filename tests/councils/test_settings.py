@@ -682,7 +682,13 @@ NEW = {
         ({**NEW, "username": "dee patel"}, "Enter a username using only letters"),
         (
             {**NEW, "username": "BOB-officer"},
-            "There is already an account with the username “BOB-officer”",
+            "The username “BOB-officer” is taken. Choose another",
+        ),
+        (
+            # Full-width letters are the same username once the account is made
+            # (QA: a look-alike of another council's account was made).
+            {**NEW, "username": "ｂob-officer"},
+            "The username “bob-officer” is taken. Choose another",
         ),
         ({**NEW, "full_name": " "}, "Enter the person’s full name."),
         ({**NEW, "email": ""}, "Enter their email address"),
