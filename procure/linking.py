@@ -267,6 +267,7 @@ def _record_deletion(contract: Contract, line_ids: list[int]) -> ContractLinkCha
     change = ContractLinkChange.objects.create(
         contract=None,
         contract_reference=contract.reference,
+        council_id=contract.council_id,
         recorded_by=user,
         lines_lost=lines,
         amount_lost=amount,

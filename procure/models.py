@@ -749,20 +749,28 @@ class SupplierMerge(models.Model):
 
 class ContractLinkChangeQuerySet(models.QuerySet):
     def bulk_create(self, objs, *args, **kwargs):
-        """Each change's `contract_reference` filled from its contract where the
-        writer left it empty (spend imports and rollbacks write them too), in
-        one query."""
+        """Each change's `contract_reference` and `council` filled from its
+        contract where the writer left them empty (spend imports and rollbacks
+        write them too), in one query."""
         objs = list(objs)
         missing = {
-            o.contract_id for o in objs if o.contract_id and not o.contract_reference
+            o.contract_id
+            for o in objs
+            if o.contract_id and not (o.contract_reference and o.council_id)
         }
         if missing:
-            references = dict(
-                Contract.objects.filter(pk__in=missing).values_list("pk", "reference")
-            )
+            held = {
+                pk: (reference, council)
+                for pk, reference, council in Contract.objects.filter(
+                    pk__in=missing
+                ).values_list("pk", "reference", "council")
+            }
             for change in objs:
+                reference, council = held.get(change.contract_id, ("", None))
                 if change.contract_id and not change.contract_reference:
-                    change.contract_reference = references.get(change.contract_id, "")
+                    change.contract_reference = reference
+                if change.contract_id and not change.council_id:
+                    change.council_id = council
         return super().bulk_create(objs, *args, **kwargs)
 
 
@@ -789,6 +797,16 @@ class ContractLinkChange(models.Model):
         blank=True,
         help_text="The contract's reference when this was recorded: still there "
         "once the contract is deleted.",
+    )
+    # References are unique within a council only: with the contract gone, the
+    # council says whose "C-5" it was (review).
+    council = models.ForeignKey(
+        Council,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The contract's council.",
     )
     recorded_at = models.DateTimeField(default=timezone.now)
     recorded_by = models.ForeignKey(
@@ -820,6 +838,8 @@ class ContractLinkChange(models.Model):
     def save(self, *args, **kwargs):
         if self.contract_id and not self.contract_reference:
             self.contract_reference = self.contract.reference
+        if self.contract_id and not self.council_id:
+            self.council_id = self.contract.council_id
         super().save(*args, **kwargs)
 
 

@@ -245,3 +245,32 @@ def test_the_migration_fills_references_and_starts_the_hand_link_history(
         council_officer,
     )
     assert first.history_date == at
+
+
+def test_link_changes_name_their_council_even_once_the_contract_is_gone(
+    client, council, council_officer, contract, supplier, make_line
+):
+    """Review: references are unique within a council only, so a change kept
+    after its contract went must say whose contract it was."""
+    made = ContractLinkChange.objects.create(contract=contract, what="moved")
+    bulk = ContractLinkChange.objects.bulk_create(
+        [ContractLinkChange(contract=contract, what="moved in bulk")]
+    )[0]
+    assert made.council_id == bulk.council_id == council.pk
+    # The migration's data step fills the council of rows written before.
+    ContractLinkChange.objects.update(council=None)
+    migration = importlib.import_module("procure.migrations.0015_link_change_council")
+    migration.fill_councils(apps, None)
+    assert set(ContractLinkChange.objects.values_list("council", flat=True)) == {
+        council.pk
+    }
+    # The record of a deleted contract's payments names its council.
+    make_line(council, supplier=supplier, payment_date=date(2025, 1, 10))
+    link_spend(council)
+    client.force_login(council_officer)
+    client.post(
+        reverse("procure:contract-delete", args=[council.slug, contract.pk]),
+        {"reason": "Entered twice by mistake"},
+    )
+    gone = ContractLinkChange.objects.get(contract=None, what__contains="deleted")
+    assert (gone.council_id, gone.contract_reference) == (council.pk, "C1")
