@@ -10,20 +10,29 @@ names, contracts and location decisions are its own. So a council's officers may
 merge only a supplier that is in no other council's records (the merge then moves
 their council's records alone), and only that council's officers may undo it. A
 merge that moves several councils' records is for a LocalSpend administrator
-(staff), who merges for every council (`council=None`). Two suppliers with
-different Companies House (or charity) numbers are two organisations: never merged.
+(a superuser: `councils.access.names_as_administrator`), who merges for every
+council (`council=None`). Two suppliers with different Companies House (or
+charity) numbers are two organisations: never merged.
+
+A decision on what every council shares (size, VCSE, Living Wage) made by an
+officer who may have made it for another council can be removed only by that
+officer or an administrator (`socialvalue.decisions.decided_elsewhere`): a merge
+that would drop one (the kept supplier having its own) is refused to other
+officers. One that moves stays its maker's.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.text import get_text_list
 from simple_history.utils import bulk_update_with_history
 
+from councils.access import names_as_administrator
 from councils.models import Council
 from councils.templatetags.money import gbp
 from procure.linking import relink_suppliers
@@ -34,8 +43,9 @@ from procure.models import (
     SupplierAlias,
     SupplierMerge,
 )
+from socialvalue.decisions import decided_elsewhere
 from socialvalue.models import SupplierTag, TagKind, TagOverride
-from socialvalue.tagging import classify_suppliers
+from socialvalue.tagging import KIND_WORDS, classify_suppliers
 from spend import rollup
 from spend.models import SpendLine, hold_rollup_lock
 from spend.values import normalise_name, tidy_company_number
@@ -102,8 +112,93 @@ def elsewhere_refusal(merged: Supplier) -> str:
     return (
         f"{merged.name} is also in other councils' records (their payments, names "
         "from spend files, contracts or location decisions), and merging it here "
-        "would move those too. Ask a LocalSpend administrator (staff) to merge them."
+        "would move those too. Ask a LocalSpend administrator to merge them."
     )
+
+
+def _tags_words(kinds: list[str]) -> str:
+    """The tags in words, as "VCSE tag" or "size and VCSE tags"."""
+    nouns = get_text_list([KIND_WORDS[kind].noun for kind in kinds], "and")
+    return f"{nouns} tag{'s' if len(kinds) != 1 else ''}"
+
+
+def _decisions_words(merged: Supplier, kinds: list[str]) -> str:
+    """ "M has a decision on its VCSE tag made by an officer who may have made it
+    for another council" (or "decisions on its size and VCSE tags, each made
+    ..."): naming neither the council nor the officer."""
+    if len(kinds) == 1:
+        return (
+            f"{merged.name} has a decision on its {_tags_words(kinds)} made by an "
+            "officer who may have made it for another council"
+        )
+    return (
+        f"{merged.name} has decisions on its {_tags_words(kinds)}, each made by an "
+        "officer who may have made it for another council"
+    )
+
+
+def held_refusal(kept: Supplier, merged: Supplier, kinds: list[str]) -> str:
+    """Why a council's officer may not merge: `merged`'s decisions on these
+    shared tags, made by an officer who may have made them for another council,
+    would give way to `kept`'s own (`decided_elsewhere`)."""
+    it = "it" if len(kinds) == 1 else "them"
+    return (
+        f"{_decisions_words(merged, kinds)}. {kept.name} has its own, so merging "
+        f"would remove {it}. A decision on a supplier's size, VCSE or Living Wage "
+        "tag applies for every council that pays it, so only the officer who made "
+        "it or a LocalSpend administrator can remove it. Ask a LocalSpend "
+        "administrator to merge them."
+    )
+
+
+def held_warning(kept: Supplier, merged: Supplier, kinds: list[str]) -> str:
+    """What a LocalSpend administrator is told when the merge removes such
+    decisions (a council's officer would be refused: `held_refusal`)."""
+    it = "it" if len(kinds) == 1 else "them"
+    return (
+        f"{_decisions_words(merged, kinds)}. {kept.name} has its own, so the merge "
+        f"removes {it}: a council's officers could not make this merge, and as a "
+        "LocalSpend administrator you may. A decision on a supplier's size, VCSE "
+        "or Living Wage tag applies for every council that pays it."
+    )
+
+
+def moved_note(merged: Supplier, kinds: list[str]) -> str:
+    """Such decisions that move to the kept supplier: they stay their maker's."""
+    moves = "it moves" if len(kinds) == 1 else "they move"
+    stays = "stays" if len(kinds) == 1 else "stay"
+    return (
+        f"{_decisions_words(merged, kinds)}; {moves} with it and {stays} theirs "
+        "to change."
+    )
+
+
+def _made_elsewhere(override: TagOverride, council: Council, user) -> bool:
+    """Whether `override` is a shared decision a council's officer other than
+    its maker may not change (`decided_elsewhere`), `user` being its maker or not:
+    the same as `decided_elsewhere` for an officer; for an administrator (who may
+    change any), what they are told they override."""
+    maker = override.created_by_id
+    if maker is not None and maker == getattr(user, "pk", None):
+        return False  # `user` None: the system's merge (a command)
+    return decided_elsewhere(override, council, AnonymousUser())
+
+
+def _held(
+    kept: Supplier, merged: Supplier, council: Council, user
+) -> tuple[list[str], list[str]]:
+    """The kinds of `merged`'s shared decisions made by an officer who may have
+    made them for another council (`_made_elsewhere`): those that would give way
+    to `kept`'s own, and those that move."""
+    kept_own = _decided(kept)
+    dropped, moved = set(), set()
+    for override in merged.tag_overrides.filter(council__isnull=True).select_related(
+        "created_by"
+    ):
+        if _made_elsewhere(override, council, user):
+            clash = (None, override.kind) in kept_own
+            (dropped if clash else moved).add(override.kind)
+    return [k for k in TagKind if k in dropped], [k for k in TagKind if k in moved]
 
 
 @dataclass
@@ -116,6 +211,9 @@ class MergePlan:
     that give way to the kept supplier's own; `shared_kinds` names the
     supplier-wide ones (size, VCSE, Living Wage) that move. `kept_elsewhere`: other
     councils deal with the kept supplier, so those decisions count for them too.
+    `held_dropped` and `held_moved`: the kinds of the shared decisions that give
+    way or move, made by an officer who may have made them for another council
+    (not `user`): a council's officer may not drop them (`held_refusal`).
     `clash` and `refusal` say why the merge cannot be made ("" when it can):
     `clash` for anyone, `refusal` for the council's own officers."""
 
@@ -127,6 +225,8 @@ class MergePlan:
     shared_kinds: list[str]
     elsewhere: dict[str, int]
     kept_elsewhere: bool
+    held_dropped: list[str]
+    held_moved: list[str]
     clash: str
     refusal: str
 
@@ -135,7 +235,7 @@ class MergePlan:
         return any(self.elsewhere.values())
 
 
-def merge_plan(kept: Supplier, merged: Supplier, council: Council) -> MergePlan:
+def merge_plan(kept: Supplier, merged: Supplier, council: Council, user) -> MergePlan:
     mine = Q(council=council)
     decisions = dropped = 0
     shared_kinds = []
@@ -151,6 +251,10 @@ def merge_plan(kept: Supplier, merged: Supplier, council: Council) -> MergePlan:
             shared_kinds.append(override.kind)
     elsewhere = other_councils_records(merged, council)
     clash = identity_clash(kept, merged)
+    held_dropped, held_moved = _held(kept, merged, council, user)
+    refusal = clash or (elsewhere_refusal(merged) if any(elsewhere.values()) else "")
+    if not refusal and held_dropped:
+        refusal = held_refusal(kept, merged, held_dropped)
     return MergePlan(
         lines=merged.spend_lines.filter(mine).count(),
         aliases=merged.aliases.filter(mine).count(),
@@ -160,8 +264,10 @@ def merge_plan(kept: Supplier, merged: Supplier, council: Council) -> MergePlan:
         shared_kinds=[kind for kind in TagKind if kind in shared_kinds],
         elsewhere=elsewhere,
         kept_elsewhere=in_other_councils_records(kept, council),
+        held_dropped=held_dropped,
+        held_moved=held_moved,
         clash=clash,
-        refusal=clash or (elsewhere_refusal(merged) if any(elsewhere.values()) else ""),
+        refusal=refusal,
     )
 
 
@@ -174,6 +280,8 @@ UNSETTLED_BY_UNDO = "Back in the review queue: the merge was undone"
 MOVED_BY_MERGE = "Moved by the merge of "
 DROPPED_BY_MERGE = "Gave way to the kept supplier's own decision in the merge of "
 PUT_BACK_BY_UNDO = "Put back by undoing the merge of "
+# ... and of one the undoing took off the kept supplier to put back.
+TAKEN_BACK_BY_UNDO = "Went back to the merged supplier on undoing the merge of "
 # At most this many payments (or uploads) are named one by one in the reason
 # recorded when a merge is undone; more are counted.
 NAMED_AT_MOST = 10
@@ -198,7 +306,9 @@ def merge_suppliers(
     reason: str = "",
 ) -> SupplierMerge:
     """Merge `merged` into `kept`, as `council`'s officer `user`: refused when the
-    merged supplier is in another council's records. `council=None` merges for
+    merged supplier is in another council's records, or when a shared decision
+    on it that `user` may not change would give way to the kept supplier's own
+    (`decided_elsewhere`; an administrator may). `council=None` merges for
     every council (a LocalSpend administrator's merge): only an administrator, or
     a council that alone deals with both suppliers, can undo it. No default: each
     caller says which it is."""
@@ -216,6 +326,10 @@ def merge_suppliers(
         # Checked under the lock: an import may have paid the supplier meanwhile.
         if council is not None and in_other_councils_records(merged, council):
             raise MergeRefused(elsewhere_refusal(merged))
+        if council is not None and not names_as_administrator(user):
+            held = _held(kept, merged, council, user)[0]
+            if held:
+                raise MergeRefused(held_refusal(kept, merged, held))
         lines = list(merged.spend_lines.values_list("pk", flat=True))
         aliases = list(merged.aliases.values_list("pk", flat=True))
         contracts = list(merged.contracts.values_list("pk", flat=True))
@@ -467,15 +581,15 @@ def undo_refusal(record: SupplierMerge, council: Council) -> str:
             return ""
         return (
             "This merge was made at another council: only its officers can undo "
-            "it. If it is wrong, ask them, or a LocalSpend administrator (staff)."
+            "it. If it is wrong, ask them, or a LocalSpend administrator."
         )
     if in_other_councils_records(record.kept, council) or in_other_councils_records(
         record.merged, council
     ):
         return (
             "Other councils also deal with these suppliers, so undoing this merge "
-            "would change their records too. Ask a LocalSpend administrator (staff) "
-            "to undo it."
+            "would change their records too. Ask a LocalSpend administrator to "
+            "undo it."
         )
     return ""
 
@@ -532,9 +646,7 @@ def _put_back_overrides(
             for override in TagOverride.objects.filter(
                 supplier=kept, **scope, value=item["value"], reason=item["reason"]
             ):
-                override._change_reason = (
-                    f"Put back on {merged.name} by undoing the merge of {words}"
-                )
+                override._change_reason = f"{TAKEN_BACK_BY_UNDO}{words}"
                 override._history_user = user
                 override.delete()
         override = TagOverride.objects.filter(

@@ -41,7 +41,14 @@ from django.views.decorators.http import (
     require_safe,
 )
 
-from councils.access import People, can, council_view, history_who, with_previous
+from councils.access import (
+    People,
+    can,
+    council_view,
+    history_who,
+    names_as_administrator,
+    with_previous,
+)
 from councils.models import Capability, Council
 from councils.periods import FinancialYear
 from councils.tables import order, paginate
@@ -72,11 +79,14 @@ from procure.merging import (
     MOVED_BY_MERGE,
     PUT_BACK_BY_UNDO,
     SETTLED_BY_MERGE,
+    TAKEN_BACK_BY_UNDO,
     UNSETTLED_BY_UNDO,
     MergeRefused,
+    held_warning,
     identity_clash,
     merge_plan,
     merge_suppliers,
+    moved_note,
     undo_merge,
     undo_plan,
     undo_refusal,
@@ -288,7 +298,7 @@ def _merges_into(
     """The merges into the supplier, as this council may see them: who merged
     (named only to their own council), the reason (only the merging council's),
     and whether this council's officers (or the administrator `user`) may undo it."""
-    admin = localspend_admin(user)
+    admin = names_as_administrator(user)
     rows = []
     for merge in SupplierMerge.objects.filter(kept=supplier).select_related(
         "merged", "merged_by"
@@ -809,10 +819,11 @@ def supplier_merge(
         .exclude(pk=merged.pk),
         pk=into,
     )
-    # A council's officers merge only suppliers in no other council's records; a
-    # LocalSpend administrator (staff) may merge for every council.
-    plan = merge_plan(kept, merged, council)
-    admin = localspend_admin(request.user)
+    # A council's officers merge only suppliers in no other council's records,
+    # and drop no shared decision they may not change; a LocalSpend administrator
+    # may merge for every council.
+    plan = merge_plan(kept, merged, council, request.user)
+    admin = names_as_administrator(request.user)
     refusal = plan.clash or ("" if admin else plan.refusal)
     everywhere = admin and plan.in_other_councils
     if request.method == "POST":
@@ -849,6 +860,12 @@ def supplier_merge(
             [KIND_WORDS[k].noun for k in _dropped_kinds(kept, merged, council)],
             "and",
         ),
+        # Shared decisions by an officer who may have made them for another
+        # council: dropped (only an administrator gets this far), or moving.
+        "held_warning": (
+            held_warning(kept, merged, plan.held_dropped) if plan.held_dropped else ""
+        ),
+        "moved_note": moved_note(merged, plan.held_moved) if plan.held_moved else "",
     }
     return render(request, "procure/supplier_merge.html", context)
 
@@ -891,11 +908,6 @@ def _merged_already(
     return redirect("procure:supplier-detail", council.slug, kept.pk)
 
 
-def localspend_admin(user) -> bool:
-    """A LocalSpend administrator: staff and superuser, for every council."""
-    return bool(user.is_active and user.is_staff and user.is_superuser)
-
-
 @council_view(Capability.EDIT_REGISTER)
 @require_http_methods(["GET", "HEAD", "POST"])
 def merge_undo(request: HttpRequest, council: Council, pk: int) -> HttpResponse:
@@ -907,7 +919,7 @@ def merge_undo(request: HttpRequest, council: Council, pk: int) -> HttpResponse:
         ).select_related("kept", "merged"),
         pk=pk,
     )
-    admin = localspend_admin(request.user)
+    admin = names_as_administrator(request.user)
     if request.method == "POST":
         try:
             undo_merge(record, user=request.user, council=None if admin else council)
@@ -1535,8 +1547,8 @@ def _tag_history(
 
 def _merge_moved(h, council: Council, people: People, value: str, by) -> str:
     """An officer's decision's history record written by a merge or its undoing
-    (its change reason starts with `MOVED_BY_MERGE`, `DROPPED_BY_MERGE` or
-    `PUT_BACK_BY_UNDO`), in words: what happened to the
+    (its change reason starts with `MOVED_BY_MERGE`, `DROPPED_BY_MERGE`,
+    `PUT_BACK_BY_UNDO` or `TAKEN_BACK_BY_UNDO`), in words: what happened to the
     decision and the officer's own reason for it (where this council may read
     it, by `override_as_seen`'s rule: the decision's author's, not the merging
     officer's); "" for any other record (QA: a moved decision read as the
@@ -1560,6 +1572,12 @@ def _merge_moved(h, council: Council, people: People, value: str, by) -> str:
     if reason.startswith(PUT_BACK_BY_UNDO):
         merge = reason.removeprefix(PUT_BACK_BY_UNDO)
         return f"{decision} put back here by undoing the merge of {merge} ({by})"
+    if reason.startswith(TAKEN_BACK_BY_UNDO):
+        merge = reason.removeprefix(TAKEN_BACK_BY_UNDO)
+        return (
+            f"{decision} went back to the merged supplier on undoing the merge of "
+            f"{merge} ({by})"
+        )
     return ""
 
 

@@ -60,7 +60,7 @@ def test_another_councils_officer_cannot_merge_away_a_supplier_luton_pays(
     url = _merge_url(other_council, beacon, knowsley_only)
     page = client.get(url).content.decode()
     assert "is also in other councils&#x27; records" in page
-    assert "Ask a LocalSpend administrator (staff) to merge them" in page
+    assert "Ask a LocalSpend administrator to merge them" in page
     assert "Merge them" not in page and "<textarea" not in page
     response = client.post(url, {"reason": "Same firm"})
     assert response.status_code == 302

@@ -13,6 +13,7 @@ from procure.merging import (
     DROPPED_BY_MERGE,
     MOVED_BY_MERGE,
     PUT_BACK_BY_UNDO,
+    TAKEN_BACK_BY_UNDO,
     merge_suppliers,
     undo_merge,
 )
@@ -125,8 +126,12 @@ def test_decisions_moved_and_put_back_say_by_whom_and_which_merge(
     undo_merge(record, user=council_admin)
     removed = _latest(TagOverride.history.filter(supplier_id=kept.pk))
     assert removed.history_type == "-" and removed.history_user == council_admin
+    # Review: this removal was worded "Put back on <merged> by undoing the merge
+    # of ...", a reason no merge prefix matched, so the kept supplier's history
+    # read as an officer removing the decision (and other councils had the
+    # reason withheld). It now starts with a constant prefix of its own.
     assert removed.history_change_reason == (
-        f"Put back on Wardown Plumbing Ltd by undoing the merge of {words} (#{kept.pk})"
+        f"{TAKEN_BACK_BY_UNDO}{words} (#{kept.pk})"
     )
     restored = TagOverride.objects.get(kind="vcse")
     assert restored.supplier == dupe and restored.created_by == council_officer
@@ -134,15 +139,17 @@ def test_decisions_moved_and_put_back_say_by_whom_and_which_merge(
     assert back.history_user == council_admin
     assert back.history_change_reason == f"{PUT_BACK_BY_UNDO}{words} (#{kept.pk})"
 
-    # The kept supplier's page tells the removal with the merge, without the
-    # record numbers.
+    # The kept supplier's page tells the removal as the undoing's, with the
+    # decision's own reason, without the record numbers.
     client.force_login(council_officer)
     url = reverse("procure:supplier-detail", args=[council.slug, kept.pk])
     page = client.get(url).content.decode()
     assert (
-        "because “Put back on Wardown Plumbing Ltd by undoing the merge of "
-        "Wardown Plumbing Ltd into Wardown Plumbing Services Ltd”"
+        "the officer&#x27;s decision (Not a VCSE, because “Checked register”) went "
+        "back to the merged supplier on undoing the merge of Wardown Plumbing Ltd "
+        "into Wardown Plumbing Services Ltd (alice-admin)"
     ) in page
+    assert "removed the officer&#x27;s decision" not in page
     assert "(#" not in page
 
 

@@ -418,7 +418,7 @@ def test_the_undo_page_says_why_a_council_may_not_undo_it(
     undo = reverse("procure:merge-undo", args=[council.slug, record.pk])
     page = client.get(undo).content.decode()
     assert "This merge cannot be undone here" in page
-    assert "Ask a LocalSpend administrator (staff)" in page
+    assert "Ask a LocalSpend administrator" in page
     assert "Undo the merge</button>" not in page
     client.post(undo)
     dupe.refresh_from_db()
