@@ -107,6 +107,7 @@ from procure.models import (
 )
 from procure.ocds import contracts_for_package, release_package
 from procure.tables import ContractTable, OffContractTable, SupplierTable
+from socialvalue.decisions import decided_elsewhere
 from socialvalue.models import (
     SME_VALUES,
     TAG_VALUES,
@@ -250,7 +251,7 @@ def supplier_detail(request: HttpRequest, council: Council, pk: int) -> HttpResp
         "aliases": supplier.aliases.filter(council=council),
         "contracts": Contract.objects.for_council(council).filter(supplier=supplier),
         "history": _supplier_history(supplier, council, people),
-        "tags": _tags_for(supplier, council, people),
+        "tags": _tags_for(supplier, council, people, user=request.user),
         "tag_history": _tag_history(supplier, council, people),
         "suggestion_history": _suggestion_history(supplier, council, people),
         "name_history": _name_history(supplier, council, people),
@@ -421,10 +422,11 @@ def _rules_moved(
 
 
 def _tags_for(
-    supplier: Supplier, council: Council, people: People | None = None
+    supplier: Supplier, council: Council, people: People | None = None, *, user=None
 ) -> list[dict]:
     """Each kind of tag as this council sees it, with whether an officer overrode
-    it, its evidence and who decided it (other councils' people unnamed)."""
+    it, its evidence and who decided it (other councils' people unnamed); with
+    `user`, whether the decision is one they may not change (`held_elsewhere`)."""
     people = people or People(council)
     mine = Q(council=council) | Q(council__isnull=True)
     tags = {t.kind: t for t in supplier.tags.filter(mine).select_related("decided_by")}
@@ -441,6 +443,10 @@ def _tags_for(
                 "kind": kind,
                 "tag": tag,
                 "overridden": override is not None,
+                # Offered to see, not to change (QA: "Change decision" led to
+                # a refusal).
+                "held_elsewhere": user is not None
+                and decided_elsewhere(override, council, user),
                 "evidence": _evidence(tag, override, council, people),
                 "decided_by": (
                     people.name(
@@ -569,19 +575,24 @@ def _supplier_form_context(council: Council, supplier: Supplier, form) -> dict:
     supplier (as `dealt_with_by`: payments, names from their files, contracts):
     what is saved here changes their tags and figures too (security review:
     said nowhere)."""
-    others = set()
-    for records in (SpendLine.objects, SupplierAlias.objects, Contract.objects):
-        others |= set(
-            records.filter(supplier=supplier)
-            .exclude(council=council)
-            .values_list("council", flat=True)
-            .distinct()
+    # One probe of each index per council (review: a DISTINCT over every one of
+    # a national supplier's payments).
+    others = (
+        Council.objects.exclude(pk=council.pk)
+        .filter(
+            Exists(SpendLine.objects.filter(council=OuterRef("pk"), supplier=supplier))
+            | Exists(
+                SupplierAlias.objects.filter(council=OuterRef("pk"), supplier=supplier)
+            )
+            | Exists(Contract.objects.filter(council=OuterRef("pk"), supplier=supplier))
         )
+        .count()
+    )
     return {
         "council": council,
         "supplier": supplier,
         "form": form,
-        "other_councils": len(others),
+        "other_councils": others,
     }
 
 

@@ -37,6 +37,7 @@ def decided_elsewhere(override: TagOverride | None, council: Council, user) -> b
 DECIDED_ELSEWHERE = (
     "This decision may have been made for another council, and it applies for "
     "every council that pays this supplier, so it can be changed or removed only "
-    "by the officer who made it or by a LocalSpend administrator. Ask them, "
-    "saying why."
+    "by the officer who made it or by a LocalSpend administrator (whoever runs "
+    "LocalSpend for your council). If you think it is wrong, ask the "
+    "administrator, saying why."
 )
