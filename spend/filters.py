@@ -250,6 +250,18 @@ class RangeFilterForm(forms.Form):
         return data
 
 
+def amount_range(low, high) -> str:
+    """An amount filter in words: "£10.00 to £50.00", "£10.00 or more", "£50.00
+    or less", or "" for none."""
+    if low is not None and high is not None:
+        return f"{gbp(low)} to {gbp(high)}"
+    if low is not None:
+        return f"{gbp(low)} or more"
+    if high is not None:
+        return f"{gbp(high)} or less"
+    return ""
+
+
 class SpendLineFilterForm(RangeFilterForm):
     RANGES = (
         (
@@ -541,13 +553,8 @@ class SpendLineFilter(django_filters.FilterSet):
                 if data["verified"] == "true"
                 else "to named suppliers not yet checked in the register"
             )
-        low, high = data.get("amount_min"), data.get("amount_max")
-        if low is not None and high is not None:
-            phrases.append(f"of {gbp(low)} to {gbp(high)}")
-        elif low is not None:
-            phrases.append(f"of {gbp(low)} or more")
-        elif high is not None:
-            phrases.append(f"of {gbp(high)} or less")
+        if amounts := amount_range(data.get("amount_min"), data.get("amount_max")):
+            phrases.append(f"of {amounts}")
         if data.get("upload") is not None:
             phrases.append(f"imported from {self._upload_name(data['upload'])}")
         if data.get("contract") is not None:
@@ -633,13 +640,8 @@ class SpendLineFilter(django_filters.FilterSet):
                 if data["verified"] == "true"
                 else "unchecked suppliers"
             )
-        low, high = data.get("amount_min"), data.get("amount_max")
-        if low is not None and high is not None:
-            parts.append(f"{gbp(low)} to {gbp(high)}")
-        elif low is not None:
-            parts.append(f"{gbp(low)} or more")
-        elif high is not None:
-            parts.append(f"{gbp(high)} or less")
+        if amounts := amount_range(data.get("amount_min"), data.get("amount_max")):
+            parts.append(amounts)
         if data.get("contract") is not None:
             parts.append(self._contract_name(data["contract"]))
         if data.get("on_contract"):
