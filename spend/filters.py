@@ -178,19 +178,7 @@ HEADLINE_PARTS = 5
 # A headline's words for a tag's values, before "suppliers": "local or wider
 # area suppliers", "SME suppliers".
 _SHORT_TAG_WORDS = {
-    TagKind.LOCALITY: {
-        "local": "local",
-        "wider": "wider area",
-        "uk": "elsewhere in the UK",
-        "non_uk": "outside the UK",
-    },
-    TagKind.SIZE: {
-        "micro": "micro",
-        "small": "small",
-        "medium": "medium-sized",
-        "large": "large",
-        "public_sector": "public sector",
-    },
+    **_TAG_WORDS,
     TagKind.VCSE: {"yes": "VCSE", "no": "non-VCSE"},
     TagKind.LIVING_WAGE: {
         "yes": "real Living Wage",
