@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from functools import reduce
+from functools import partial, reduce
 from itertools import chain, islice, repeat
 from operator import countOf, itemgetter, or_
 
@@ -66,9 +66,12 @@ from spend.models import (
     DATE_MOVED,
     HELD_BUT_FOR_REFERENCE,
     INTERNAL_ERROR,
+    MATCHING,
     NOT_IN_FILE,
     OUTSIDE_PERIOD,
     REFERENCE_HELD,
+    SAVING,
+    TAGGING,
     RememberedMapping,
     RowIssue,
     SpendLine,
@@ -110,6 +113,7 @@ ERRORS_SHOWN = 100
 FIRST_LINES = 5_000  # lines in the first chunk: loading starts soon
 CHUNK_LINES = 200_000  # lines in each later chunk, at most
 COPY_PIECE = 500  # lines handed to the COPY at a time
+SAVE_PIECE = 10_000  # lines inserted at a time where there is no COPY (SQLite)
 # No spend file comes near a trillion pounds (about what the whole UK government
 # spends in a year). A file over it is refused: its totals would overflow the
 # upload's and the dashboard rollups' 16-digit columns (14 before the point).
@@ -1016,10 +1020,17 @@ def save_lines(
     """
     if _can_copy():
         _copy_lines(upload, lines, suppliers)
-    else:
-        SpendLine.objects.bulk_create(
-            (_spend_line(upload, line, suppliers) for line in lines), batch_size=2000
-        )
+        return
+    # Made all at once, as bulk_create would, then inserted a piece at a time,
+    # so that `_meanwhile` can report between them. (Made a piece at a time,
+    # they died young: Python's full garbage collections went from 19 to 93 for
+    # 200,000 lines, a tenth slower.)
+    made = [_spend_line(upload, line, suppliers) for line in lines]
+    meanwhile = _MEANWHILE.get()
+    for start in range(0, len(made), SAVE_PIECE):
+        if meanwhile:
+            meanwhile(start, len(made))
+        SpendLine.objects.bulk_create(made[start : start + SAVE_PIECE], batch_size=2000)
 
 
 def _spend_line(
@@ -1093,7 +1104,8 @@ class _Pieces:
 
 @contextmanager
 def _meanwhile(work: Callable[[int, int], None]) -> Iterator[None]:
-    """Run `work(lines sent, lines to send)` between the pieces of a COPY."""
+    """Run `work(lines sent, lines to send)` between the pieces of a COPY (or of
+    the INSERTs, where there is no COPY)."""
     token = _MEANWHILE.set(work)
     try:
         yield
@@ -1157,11 +1169,26 @@ class _ReadAhead:
 
 class _Progress:
     """Rows read, passed on to `progress` only where the database is free (not in
-    the middle of a COPY): the callback may write to the database."""
+    the middle of a COPY): the callback may write to the database.
 
-    def __init__(self, progress: Callable[[int], None] | None) -> None:
+    And the steps after reading (spend.models: MATCHING, SAVING, TAGGING), passed
+    on to `steps(step, done)` as each starts and as lines are saved, `done` the
+    lines checked against those held and saved if new: so that the upload's page
+    says what the import is doing, and a long step still gives signs of life.
+    `steps` is called in the middle of a COPY and inside the import's transaction
+    too: it must not use the import's connection (spend.tasks writes through one
+    of its own, or to a file), and should cost little however often it is called.
+    """
+
+    def __init__(
+        self,
+        progress: Callable[[int], None] | None,
+        steps: Callable[[str, int], None] | None = None,
+    ) -> None:
         self.progress = progress
+        self.steps = steps
         self.rows = self.told = 0
+        self.done = 0
 
     def note(self, rows: int) -> None:
         self.rows = rows
@@ -1171,16 +1198,28 @@ class _Progress:
             self.told = self.rows
             self.progress(self.rows)
 
+    def step(self, step: str, done: int | None = None) -> None:
+        """At `step` now, with `done` lines done (None: as many as before)."""
+        if done is not None:
+            self.done = done
+        if self.steps:
+            self.steps(step, self.done)
+
 
 class _Loader:
     """Checks chunks of lines against those held, matches their suppliers, saves
     them (unless checking only) and counts them into the result."""
 
     def __init__(
-        self, council: Council, upload: SpendUpload | None, result: ImportResult
+        self,
+        council: Council,
+        upload: SpendUpload | None,
+        result: ImportResult,
+        progress: _Progress | None = None,
     ) -> None:
         self.upload = upload
         self.result = result
+        self.progress = progress or _Progress(None)
         self.held = HeldLines(council, exclude_upload=upload.pk if upload else None)
         self.held_council = council
         self.corrected: list[SpendUpload] = []  # see note_corrections
@@ -1240,12 +1279,19 @@ class _Loader:
             result.new_suppliers = self.suppliers.new_suppliers
             return
         self._widen(new)
+        progress = self.progress
+        progress.step(MATCHING, progress.done + len(duplicate))
         ids = self.suppliers.match(new)
-        if read_ahead is None:
+        before = progress.done
+
+        def meanwhile(sent: int, total: int) -> None:
+            if read_ahead is not None:
+                read_ahead.keep_pace(sent, total)
+            progress.step(SAVING, before + sent)
+
+        with _meanwhile(meanwhile):
             save_lines(self.upload, new, ids)
-        else:
-            with _meanwhile(read_ahead.keep_pace):
-                save_lines(self.upload, new, ids)
+        progress.step(SAVING, before + len(new))
         result.new_suppliers = self.suppliers.new_suppliers
 
     def load(self, reader: LineReader, progress: _Progress) -> None:
@@ -1276,11 +1322,13 @@ def import_spend_file(
     chosen: dict[str, dict[str, int]] | None = None,
     remembered: dict[str, dict[str, int]] | None = None,
     progress: Callable[[int], None] | None = None,
+    steps: Callable[[str, int], None] | None = None,
     via: str = "",
 ) -> ImportResult:
     """Import `data` into `upload` (pending), all or nothing; return the reconciliation.
     `chosen` and `remembered` are the columns, by layout, decided when the import
-    was queued (on the preview page, or remembered from before).
+    was queued (on the preview page, or remembered from before). `progress` is
+    told the rows read, `steps` the steps after reading (see `_Progress`).
 
     Everything the import writes is recorded in history as done by
     `upload.started_by` (the worker runs outside any request, so no one is
@@ -1291,7 +1339,7 @@ def import_spend_file(
     """
     upload._started_via = via
     try:
-        return _import(upload, data, chosen, remembered, progress)
+        return _import(upload, data, chosen, remembered, _Progress(progress, steps))
     except ImportSuperseded:
         raise  # the newer run owns the upload's status
     except FileRefused as refusal:
@@ -1318,7 +1366,7 @@ def _as_started(upload: SpendUpload, reason: str) -> None:
     upload._change_reason = reason
 
 
-def _import(upload, data, chosen, remembered, progress) -> ImportResult:
+def _import(upload, data, chosen, remembered, tracker: _Progress) -> ImportResult:
     council = upload.council
     result = ImportResult(
         file=upload.file_name, council=council.slug, status="imported"
@@ -1326,7 +1374,6 @@ def _import(upload, data, chosen, remembered, progress) -> ImportResult:
     if _can_copy():
         # Read while saving, inside the transaction; progress is passed on
         # between chunks.
-        tracker = _Progress(progress)
         reader = parse_for(
             council,
             data,
@@ -1336,7 +1383,7 @@ def _import(upload, data, chosen, remembered, progress) -> ImportResult:
             progress=tracker.note,
         )
         with transaction.atomic():
-            loader = _Loader(council, upload, result)
+            loader = _Loader(council, upload, result, tracker)
             loader.load(reader, tracker)
             _conclude(upload, result, reader.parsed, loader)
     else:
@@ -1348,11 +1395,12 @@ def _import(upload, data, chosen, remembered, progress) -> ImportResult:
             upload.file_name,
             chosen=chosen,
             remembered=remembered,
-            progress=progress,
+            progress=tracker.progress,
         )
         lines = [line for batch in reader.batches() for line in batch]
+        tracker.step(MATCHING)  # said while the row can still be written
         with transaction.atomic():
-            loader = _Loader(council, upload, result)
+            loader = _Loader(council, upload, result, tracker)
             loader.note_corrections(reader.parsed)
             loader.add_all(lines)
             _conclude(upload, result, reader.parsed, loader)
@@ -1370,9 +1418,11 @@ def _conclude(
         result.notes.append(vat.note)
     _refuse_too_large(upload.file_name, result, loader)
     _save_issues(upload, parsed)
+    beat = partial(loader.progress.step, TAGGING)
+    beat()  # before the claim: said on the row where the database allows it
     _claim(upload)
     _hold_references(upload, loader.suppliers.ids.values())
-    _classify_and_roll_up(upload, loader.suppliers.ids.values(), loader.span)
+    _classify_and_roll_up(upload, loader.suppliers.ids.values(), loader.span, beat=beat)
     result.notes += _outside_period(upload, loader.span)
     result.notes += _references_held(upload, loader.span, loader.corrected)
     result.notes += _missing_and_moved(upload, loader.held)
@@ -1454,6 +1504,194 @@ def correction_chain(upload: SpendUpload) -> list[SpendUpload]:
         seen.add(upload.pk)
         upload = upload.corrects
     return chain
+
+
+def in_file_order(issues: list[RowIssue], *uploads: SpendUpload) -> list[RowIssue]:
+    """`issues` in the order of the file: by sheet, as the sheets come in the
+    uploads' files (their `mappings`, the first upload's first: the original a
+    download's rows name, then the correction's own), then by row (QA: "Feb
+    2025, 13" came before "Jan 2025, 12", sheets going by name). A sheet none of
+    them names comes after, in the order its rows first came."""
+    rank: dict[str, int] = {}
+    for upload in uploads:
+        for block in upload.mappings or []:
+            rank.setdefault(str(block.get("sheet", ""))[:100], len(rank))
+    for issue in issues:
+        rank.setdefault(issue.sheet, len(rank))
+    return sorted(issues, key=lambda issue: (rank[issue.sheet], issue.row))
+
+
+# The note `_corrections_note` gives a corrected download with rows the officer
+# added (no "LocalSpend: file row"): how many of its payment lines were theirs.
+_ROWS_ADDED = re.compile(r"\bcorrected, with ([\d,]+) rows? added \(no ")
+
+
+def rows_added(notes: Iterable[str]) -> int:
+    """The lines of rows the officer added to a corrected download, as its
+    import's note says (0: none, or no such note)."""
+    for note in notes:
+        if isinstance(note, str) and (match := _ROWS_ADDED.search(note)):
+            return int(match[1].replace(",", ""))
+    return 0
+
+
+@dataclass(frozen=True)
+class Correction:
+    """An upload of rejected rows, corrected (`SpendUpload.corrects`)."""
+
+    pk: int
+    file_name: str
+    corrects_id: int
+    corrects_name: str
+    live: bool  # imported: not rolled back, failed or waiting
+    rows_rejected: int
+    imported: int  # payments imported
+    # Rows of the download it came from that it imported: its imported lines
+    # but those of rows the officer added. The lines are not kept with their
+    # "LocalSpend: file row", so this is counted: the added rows' lines taken
+    # as already held first (the month's other payments pasted back in are),
+    # any left over as imported. Exact but where both a corrected row was
+    # already held and an added row was imported.
+    rows: int
+    # What those rows came to: its amount imported, where it added no rows of
+    # its own (None: not known).
+    amount: Decimal | None
+
+
+@dataclass(frozen=True)
+class CorrectedRows:
+    """How many of an upload's rejected rows corrections have imported since."""
+
+    rejected: int
+    corrected: int
+    by: tuple[Correction, ...]  # the corrections that imported any, oldest first
+    # What the rows corrected came to, as imported (None: not known, as one of
+    # the corrections had rows added, or a row was corrected twice).
+    amount: Decimal | None = None
+
+    @property
+    def still(self) -> int:
+        return self.rejected - self.corrected
+
+    @property
+    def complete(self) -> bool:
+        return self.corrected >= self.rejected
+
+    @property
+    def uploads(self) -> str:
+        """ "upload #30", "uploads #30, #31"."""
+        numbers = ", ".join(f"#{later.pk}" for later in self.by)
+        return f"upload{pluralize(len(self.by))} {numbers}"
+
+    @property
+    def words(self) -> str:
+        """ "all 4 since corrected (uploads #30, #31)", "3 since corrected
+        (upload #30), 1 still to correct"."""
+        if self.complete:
+            every = {1: "", 2: "both "}.get(self.rejected, f"all {self.rejected:,} ")
+            return f"{every}since corrected ({self.uploads})"
+        return (
+            f"{self.corrected:,} since corrected ({self.uploads}), "
+            f"{self.still:,} still to correct"
+        )
+
+
+class Corrections:
+    """The council's corrections of rejected rows, at any depth (a correction's
+    own rejected rows corrected in turn), read in one query: for the uploads
+    list, a fixed number of queries however many uploads it shows."""
+
+    def __init__(self, council_id: int) -> None:
+        self.of: dict[int, Correction] = {}
+        self.under: dict[int, list[int]] = {}
+        for row in (
+            SpendUpload.objects.filter(council_id=council_id, corrects__isnull=False)
+            .order_by("pk")
+            .values_list(
+                "pk",
+                "file_name",
+                "corrects_id",
+                "corrects__file_name",
+                "status",
+                "rows_rejected",
+                "rows_imported",
+                "rows_duplicate",
+                "amount_imported",
+                "notes",
+            )
+        ):
+            pk, name, corrects_id, corrects_name, status, rejected = row[:6]
+            imported, duplicate, amount, notes = row[6:]
+            live = status == UploadStatus.IMPORTED
+            added = rows_added(notes or [])
+            self.of[pk] = Correction(
+                pk=pk,
+                file_name=name,
+                corrects_id=corrects_id,
+                corrects_name=corrects_name,
+                live=live,
+                rows_rejected=rejected,
+                imported=imported,
+                rows=max(0, imported - max(0, added - duplicate)) if live else 0,
+                amount=(amount if live else ZERO) if not added else None,
+            )
+            self.under.setdefault(corrects_id, []).append(pk)
+
+    def below(self, pk: int) -> list[Correction]:
+        """The corrections of upload `pk`'s rejected rows, and of theirs in
+        turn, oldest first; rolled back ones too."""
+        found, seen, todo = [], {pk}, [pk]
+        while todo:
+            for later in self.under.get(todo.pop(), []):
+                if later not in seen:
+                    seen.add(later)
+                    found.append(self.of[later])
+                    todo.append(later)
+        return sorted(found, key=lambda later: later.pk)
+
+    def corrected(self, upload: SpendUpload) -> CorrectedRows | None:
+        """How many of the imported `upload`'s rejected rows its corrections
+        (at any depth, imported: not rolled back) have imported since; None
+        where none has."""
+        if upload.status != UploadStatus.IMPORTED or not upload.rows_rejected:
+            return None
+        by = tuple(later for later in self.below(upload.pk) if later.rows)
+        if not by:
+            return None
+        # A row corrected twice (two corrected files of one download) is one row.
+        rows = sum(later.rows for later in by)
+        amounts = [later.amount for later in by]
+        return CorrectedRows(
+            rejected=upload.rows_rejected,
+            corrected=min(upload.rows_rejected, rows),
+            by=by,
+            amount=(
+                sum(amounts, ZERO)
+                if None not in amounts and rows <= upload.rows_rejected
+                else None
+            ),
+        )
+
+    def still_rejected(self, pk: int) -> int:
+        """Of correction `pk`'s rejected rows, how many no later correction has
+        imported (0 for one rolled back: its rows are another's to correct)."""
+        correction = self.of[pk]
+        if not correction.live:
+            return 0
+        done = sum(later.rows for later in self.below(pk) if later.live)
+        return max(0, correction.rows_rejected - done)
+
+    def chain(self, upload: SpendUpload) -> list[tuple[int, str]]:
+        """For a correction, the uploads it corrects in turn, (pk, file name),
+        the original first (the file whose rows its "LocalSpend: file row"
+        gives) and then those between, in order: [] for an upload that corrects
+        nothing."""
+        chain: list[tuple[int, str]] = []
+        correction = self.of.get(upload.pk)
+        while correction is not None and len(chain) <= len(self.of):
+            chain.insert(0, (correction.corrects_id, correction.corrects_name))
+            correction = self.of.get(correction.corrects_id)
+        return chain
 
 
 ZERO = Decimal(0)
@@ -1874,11 +2112,14 @@ def _classify_and_roll_up(
     upload: SpendUpload,
     supplier_ids: Iterable[int],
     span: tuple[date, date] | None,
+    beat: Callable[[], None] = lambda: None,
 ) -> None:
     """Tag the suppliers paid by this file (new ones, and known ones new to this
     council) and recount the dashboard rollups for the months it covers (`span`:
-    the first and last payment dates of the lines saved, None for none)."""
+    the first and last payment dates of the lines saved, None for none). `beat`
+    is called between the steps: a sign of life."""
     hold_rollup_lock()  # until the import commits: see spend.models
+    beat()
     ids = sorted(set(supplier_ids))
     tagged = None
     if ids:
@@ -1890,6 +2131,7 @@ def _classify_and_roll_up(
         )
     retag = bool(tagged and (tagged.created or tagged.changed or tagged.removed))
     if span is not None:
+        beat()
         # When tags changed, this council's tag rollups are all rebuilt below.
         rollup.refresh_months(upload.council_id, *span, tags=not retag)
     if retag:
@@ -1899,7 +2141,9 @@ def _classify_and_roll_up(
         if span is not None:
             councils.add(upload.council_id)
         for council_id in sorted(councils):
+            beat()
             rollup.refresh_tags(council_id)
+    beat()
     # The new lines join the contracts that cover them (procure.linking's rule).
     if (
         Contract.objects.filter(council_id=upload.council_id)

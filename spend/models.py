@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 
 from django.conf import settings
 from django.db import connection, models
@@ -80,10 +83,110 @@ WORKER_STOPPED = (
 def stalled_after() -> timedelta:
     """How long an import may go without a sign of life (its heartbeat) before it
     counts as stopped: settings.IMPORT_STALLED_AFTER seconds, else 10 minutes.
-    Longer than any quiet spell of a live import (its last step, tagging and
-    rollups, sends no heartbeat)."""
+    A live import gives one at least every few seconds, whatever its step
+    (`spend.tasks`): this is for a worker that died, not one that is busy."""
     seconds = getattr(settings, "IMPORT_STALLED_AFTER", None)
     return STALLED_AFTER if seconds is None else timedelta(seconds=seconds)
+
+
+# What a running import is doing, said on its page. While the upload is importing
+# its `message` (which says why once an import has failed) names the step after
+# STEP_MARK (spend.tasks writes it); blank while the file is read.
+READING, MATCHING, SAVING, TAGGING = "reading", "matching", "saving", "tagging"
+IMPORT_STEPS = (READING, MATCHING, SAVING, TAGGING)
+STEP_MARK = "Under way: "
+
+# While the import's transaction holds its upload's row (PostgreSQL, from when it
+# concludes) or the whole database (SQLite), its sign of life cannot go on the
+# row where another connection would see it: it goes in a file of this folder
+# of UPLOAD_ROOT, which the worker and the web server share for the kept files
+# already (no council's slug has a dot).
+LIVE_FOLDER = ".importing"
+
+
+@dataclass(frozen=True)
+class LiveProgress:
+    """A running import's step and lines done, as its file last said, and when."""
+
+    heard_at: datetime
+    step: str
+    done: int
+
+
+def live_progress_path(upload_id: int) -> Path:
+    return Path(settings.UPLOAD_ROOT) / LIVE_FOLDER / f"{upload_id}.json"
+
+
+def _read_live(path: Path) -> LiveProgress | None:
+    """A file of LIVE_FOLDER: {"at": ISO time, by the worker's clock, as the
+    row's heartbeat, "step": ..., "done": ...}; None for none, or unreadable."""
+    try:
+        said = json.loads(path.read_text(encoding="utf-8"))
+        heard_at = datetime.fromisoformat(said["at"])
+        step, done = said["step"], said["done"]
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+    if heard_at.tzinfo is None:
+        heard_at = heard_at.replace(tzinfo=UTC)
+    return LiveProgress(
+        heard_at=heard_at,
+        step=step if step in IMPORT_STEPS else READING,
+        done=done if isinstance(done, int) and done >= 0 else 0,
+    )
+
+
+def read_live_progress(upload_id: int) -> LiveProgress | None:
+    """What the import of upload `upload_id` last wrote to its file; None for no
+    file (the usual case: the row says it all)."""
+    return _read_live(live_progress_path(upload_id))
+
+
+def live_files_heard_at() -> datetime | None:
+    """The latest sign of life written to a file by any import (LIVE_FOLDER);
+    None for none. A killed worker's file stays behind, growing old."""
+    try:
+        with os.scandir(Path(settings.UPLOAD_ROOT) / LIVE_FOLDER) as entries:
+            names = [entry.path for entry in entries if entry.name.endswith(".json")]
+    except OSError:  # no folder: no import has needed one
+        return None
+    heard = [live.heard_at for name in names if (live := _read_live(Path(name)))]
+    return max(heard, default=None)
+
+
+@dataclass(frozen=True)
+class WorkerState:
+    """What the background worker is doing, for an upload waiting in its queue."""
+
+    alive: int  # imports (of any council: the worker is shared) alive now
+    queued_before: int  # uploads queued before the one asking, still waiting
+    seen_at: datetime | None  # the worker's latest sign of life: None for none
+
+
+def worker_state(queued_at: datetime | None = None) -> WorkerState:
+    """One query (and a look at LIVE_FOLDER): how many imports are alive (a sign
+    of life within `stalled_after()`), how many uploads queued before `queued_at`
+    still wait, and when the worker was last heard from: an import's heartbeat,
+    or the end of one (just before it takes the next in the queue)."""
+    late = timezone.now() - stalled_after()
+    importing = Q(status=UploadStatus.IMPORTING)
+    counts = {
+        "alive": Count("pk", filter=importing & Q(heartbeat_at__gte=late)),
+        "beat": Max("heartbeat_at", filter=importing),
+        "finished": Max("finished_at", filter=Q(status=UploadStatus.IMPORTED)),
+    }
+    if queued_at is not None:
+        counts["queued_before"] = Count(
+            "pk", filter=Q(status=UploadStatus.QUEUED, heartbeat_at__lt=queued_at)
+        )
+    seen = SpendUpload.objects.aggregate(**counts)
+    filed = live_files_heard_at()
+    alive = seen["alive"] or (1 if filed is not None and filed >= late else 0)
+    times = [when for when in (seen["beat"], seen["finished"], filed) if when]
+    return WorkerState(
+        alive=alive,
+        queued_before=seen.get("queued_before", 0),
+        seen_at=max(times, default=None),
+    )
 
 
 # Tags and the dashboard rollups are written by one transaction at a time: an
@@ -438,10 +541,78 @@ class SpendUpload(models.Model):
 
     @property
     def is_stalled(self) -> bool:
-        """An import that stopped reporting, or was never picked up: no worker."""
+        """Running, and nothing heard for `stalled_after()`: an import whose worker
+        stopped, or one queued that no worker picks up. One queued behind another
+        import that is alive (of any council: the worker is shared) is waiting
+        its turn (`imports_ahead`), not stalled (QA: a small file queued behind a
+        250,000-row one was shown stopped)."""
         if self.status not in RUNNING_STATUSES or self.heartbeat_at is None:
             return False
-        return timezone.now() - self.heartbeat_at > stalled_after()
+        if self.status == UploadStatus.QUEUED and self._worker().alive:
+            return False
+        return timezone.now() - self.last_heard > stalled_after()
+
+    @property
+    def last_heard(self) -> datetime | None:
+        """When a running import last gave a sign of life (its row's heartbeat,
+        or its file's: LIVE_FOLDER); for a queued one, the later of when it was
+        queued and when the worker was last heard from, by any import."""
+        if self.status == UploadStatus.QUEUED:
+            times = [self._worker().seen_at, self.heartbeat_at]
+            return max((when for when in times if when is not None), default=None)
+        return self._progress_now()[0]
+
+    @property
+    def imports_ahead(self) -> int:
+        """Queued while another import is alive: the imports before this one (that
+        one, and those queued earlier); else 0. Other councils' are counted, not
+        named."""
+        if self.status != UploadStatus.QUEUED or self.heartbeat_at is None:
+            return 0
+        worker = self._worker()
+        return worker.alive + worker.queued_before if worker.alive else 0
+
+    def _worker(self) -> WorkerState:
+        """`worker_state` for this queued upload: worked out once per instance and
+        state (a page asks several times, in one request)."""
+        key = (self.pk, self.status, self.heartbeat_at)
+        kept = self.__dict__.get("_worker_kept")
+        if kept is None or kept[0] != key:
+            kept = (key, worker_state(self.heartbeat_at))
+            self.__dict__["_worker_kept"] = kept
+        return kept[1]
+
+    def _progress_now(self) -> tuple[datetime | None, str, int]:
+        """(last heard, step, lines or rows done) of an importing upload: from its
+        row, or from its file where that is newer (LIVE_FOLDER)."""
+        message = self.message or ""
+        step = message.removeprefix(STEP_MARK) if message.startswith(STEP_MARK) else ""
+        row = (
+            self.heartbeat_at,
+            step if step in IMPORT_STEPS else READING,
+            self.progress_rows,
+        )
+        if self.status != UploadStatus.IMPORTING or self.pk is None:
+            return row
+        live = read_live_progress(self.pk)
+        if live is None or (row[0] is not None and live.heard_at <= row[0]):
+            return row
+        return live.heard_at, live.step, live.done
+
+    @property
+    def import_step(self) -> str:
+        """What an importing upload is doing: READING, MATCHING, SAVING or
+        TAGGING; "" for one not importing."""
+        if self.status != UploadStatus.IMPORTING:
+            return ""
+        return self._progress_now()[1]
+
+    @property
+    def progress_done(self) -> int:
+        """Rows read (reading the file), else lines checked and saved so far."""
+        if self.status != UploadStatus.IMPORTING:
+            return self.progress_rows
+        return self._progress_now()[2]
 
     @property
     def progress_percent(self) -> int:
@@ -449,15 +620,16 @@ class SpendUpload(models.Model):
             return 100
         if not self.rows_expected:
             return 0
-        return min(99, self.progress_rows * 100 // self.rows_expected)
+        return min(99, self.progress_done * 100 // self.rows_expected)
 
     @property
     def all_rows_read(self) -> bool:
-        """Importing, with every row read: what is left is saving and tagging."""
+        """Importing, with every row read and the next step not begun yet."""
         return (
             self.status == UploadStatus.IMPORTING
             and self.rows_expected > 0
-            and self.progress_rows >= self.rows_expected
+            and self.import_step == READING
+            and self.progress_done >= self.rows_expected
         )
 
     @property

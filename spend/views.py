@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
+from django.db.models import Case, IntegerField, Value, When
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
@@ -32,10 +33,13 @@ from spend.importer import (
     REJECTED_BY,
     VAT_BASIS_NOTE,
     VAT_BASIS_WARNING,
+    Corrections,
     RollbackRefused,
     amount_headings,
+    correction_chain,
     decide_vat_basis,
     first_upload_of,
+    in_file_order,
     mark_failed,
     rejected_for_download,
     remembered_mappings,
@@ -550,6 +554,7 @@ def upload_preview(request: HttpRequest, council: Council, pk: int) -> HttpRespo
             # A CSV unzipped from a ZIP is named by its file name: not a sheet.
             "of_a_file": group[0].sheet.lower().endswith(TEXT_SUFFIXES),
             "header_rows": [plan.header_row for plan in group if plan.header_row],
+            "header_rows_by_sheet": _header_rows_by_sheet(group),
             "rows": sum(plan.row_count for plan in group),
             "fields": form.block_fields(i),
             "heading_cells": form.heading_cells(i),
@@ -580,6 +585,35 @@ def upload_preview(request: HttpRequest, council: Council, pk: int) -> HttpRespo
         "period_checked": period_checked,
     }
     return render(request, "spend/upload_preview.html", context)
+
+
+def _header_rows_by_sheet(group) -> str:
+    """Where the headings are in each of a layout's sheets, where the sheets
+    differ: "on row 1 of “Nov 2025” and “Oct 2025”, and on row 5 of “Dec
+    2025”" (QA: "found on row 1", the first sheet's, for them all); "" where
+    every sheet has them on the same row."""
+    rows_of: dict[str, list[int]] = {}
+    for plan in group:
+        if plan.header_row:
+            rows_of.setdefault(plan.sheet, []).append(plan.header_row)
+    sheets_at: dict[tuple[int, ...], list[str]] = {}
+    for sheet, rows in rows_of.items():
+        sheets_at.setdefault(tuple(rows), []).append(f"“{sheet}”")
+    if len(sheets_at) < 2:
+        return ""
+    places = [
+        f"on row{pluralize(len(rows))} {', '.join(map(str, rows))} of "
+        f"{_and_list(sheets)}"
+        for rows, sheets in sheets_at.items()
+    ]
+    return ", ".join(places[:-1]) + ", and " + places[-1]
+
+
+def _and_list(words: list[str]) -> str:
+    """ "a", "a and b", "a, b and c"."""
+    if len(words) < 2:
+        return "".join(words)
+    return ", ".join(words[:-1]) + " and " + words[-1]
 
 
 def vat_words(decision) -> dict:
@@ -977,17 +1011,31 @@ def upload_detail(request: HttpRequest, council: Council, pk: int) -> HttpRespon
         return upload
     issues = upload.issues.all()
     # A download of another upload's rejected rows, corrected: named, and its
-    # rows by their rows in that file too (QA: the page did not say so).
-    corrects = upload.corrects if upload.corrects_id else None
+    # rows by their rows in that file too (QA: the page did not say so). Where
+    # it corrects a correction's, the file they came from first is named, and
+    # those between (QA: only the correction it was made from was).
+    corrections = Corrections(council.pk)
+    chain = corrections.chain(upload)
+    corrects = (
+        {"pk": chain[0][0], "file_name": chain[0][1], "through": chain[1:]}
+        if chain
+        else None
+    )
     context = {
         "council": council,
         "upload": upload,
         "corrects": corrects,
         "rejected": _with_original_rows(
-            issues.filter(kind=RowIssue.Kind.REJECTED)[:ISSUES_SHOWN], corrects
+            _in_file_order(issues.filter(kind=RowIssue.Kind.REJECTED), upload)[
+                :ISSUES_SHOWN
+            ],
+            corrects,
         ),
         "skipped": _with_original_rows(
-            issues.filter(kind=RowIssue.Kind.SKIPPED)[:ISSUES_SHOWN], corrects
+            _in_file_order(issues.filter(kind=RowIssue.Kind.SKIPPED), upload)[
+                :ISSUES_SHOWN
+            ],
+            corrects,
         ),
         # Rejected rows whose amount could not be read: not in the £ rejected.
         "rejected_unpriced": (
@@ -1045,31 +1093,77 @@ def upload_detail(request: HttpRequest, council: Council, pk: int) -> HttpRespon
         }
     # Rolled back with no payment added: the upload holding the file now, if any.
     context["again"] = _uploaded_again(upload)
-    context["corrections"] = _corrections_of(upload)
+    # How many of its rejected rows corrections have imported since, at any
+    # depth (QA: a month corrected in two rounds still read "4 rejected", the
+    # second round not named).
+    context["corrected"] = corrected = corrections.corrected(upload)
+    # The payments read and the rows corrected since, together, against the
+    # file's own total, where what the corrected rows came to is known.
+    if (
+        corrected is not None
+        and corrected.amount is not None
+        and upload.file_stated_total is not None
+    ):
+        context["with_corrections"] = upload.amount_held + corrected.amount
+        context["left_after_corrections"] = abs(
+            upload.file_stated_total - context["with_corrections"]
+        )
+    # Each correction imported, with its payments imported, and how many rows
+    # it rejected again are still to correct (in its own download).
+    context["corrections"] = [
+        {
+            "pk": later.pk,
+            "file_name": later.file_name,
+            "imported": later.imported,
+            "still": corrections.still_rejected(later.pk),
+        }
+        for later in corrections.below(upload.pk)
+        if later.live
+    ]
     return render(request, "spend/upload_detail.html", context)
 
 
-def _with_original_rows(issues, corrects: SpendUpload | None) -> list[RowIssue]:
+def _with_original_rows(issues, corrects: dict | None) -> list[RowIssue]:
     """The issues, each with `original`: where its row stood in the file the
-    download came from ("row 12", "sheet April, row 12"), from the download's
-    "LocalSpend: file row" (and "LocalSpend: sheet"); "" where not known."""
+    download's rows came from first, `corrects` (the original, through any
+    corrections between: "row 12", "sheet April, row 12"), from the download's
+    "LocalSpend: file row" (and "LocalSpend: sheet"), the first given, as the
+    download writes them (`rejected_for_download`); "" where not known."""
     issues = list(issues)
     for issue in issues:
         issue.original = ""
         if corrects is None:
             continue
-        cells = {
-            str(name).strip().casefold(): str(value).strip()
-            for name, value in issue.cells or []
-        }
+        cells: dict[str, str] = {}
+        for name, value in issue.cells or []:
+            if str(value).strip():
+                cells.setdefault(str(name).strip().casefold(), str(value).strip())
         row = cells.get(FILE_ROW_COLUMN.casefold(), "")
         if row:
             sheet = cells.get(_ADDED_COLUMNS[0].casefold(), "")
             at_sheet = (
-                f"sheet {sheet}, " if sheet and sheet != corrects.file_name else ""
+                f"sheet {sheet}, " if sheet and sheet != corrects["file_name"] else ""
             )
             issue.original = f"{at_sheet}row {row}"
     return issues
+
+
+def _in_file_order(issues, upload: SpendUpload):
+    """The issues (a query) in the file's order: by sheet, as the sheets come
+    in the file, then by row (QA: "Feb 2025, 13" came before "Jan 2025, 12",
+    the sheets going by name). A sheet the file's layouts do not name comes
+    after them."""
+    sheets = list(
+        dict.fromkeys(str(block.get("sheet", ""))[:100] for block in upload.mappings)
+    )
+    if len(sheets) < 2:
+        return issues.order_by("sheet", "row", "pk")
+    rank = Case(
+        *(When(sheet=sheet, then=Value(at)) for at, sheet in enumerate(sheets)),
+        default=Value(len(sheets)),
+        output_field=IntegerField(),
+    )
+    return issues.order_by(rank, "sheet", "row", "pk")
 
 
 # A column the rejected-rows download heads by its own letter ("H": a value
@@ -1096,11 +1190,13 @@ def _columns_read(upload: SpendUpload) -> list[dict]:
 
 def _corrections_of(upload: SpendUpload) -> list[SpendUpload]:
     """The council's imported uploads of this upload's rejected rows, corrected
-    (their download named it), oldest first."""
+    (their download named it), and of theirs in turn, at any depth (QA: the
+    second round of a month's corrections was not named), oldest first."""
+    below = Corrections(upload.council_id).below(upload.pk)
     return list(
         SpendUpload.objects.filter(
             council_id=upload.council_id,
-            corrects=upload,
+            pk__in=[later.pk for later in below],
             status=UploadStatus.IMPORTED,
         ).order_by("pk")
     )
@@ -1136,6 +1232,10 @@ def upload_issues_csv(request: HttpRequest, council: Council, pk: int) -> HttpRe
     # LocalSpend's columns once, the latest (QA: each round of corrections
     # added four more).
     issues = rejected_for_download(upload.issues.filter(kind=RowIssue.Kind.REJECTED))
+    # In the file's order, sheet by sheet as the file has them (QA: by name,
+    # "Feb 2025" before "Jan 2025", and the sheet named so): a correction's rows
+    # by the sheets of the file they came from first, then its own.
+    issues = in_file_order(issues, *reversed(correction_chain(upload)))
     stem = upload.file_name.rsplit(".", 1)[0]
     sheets = any(issue.sheet not in ("", upload.file_name) for issue in issues)
     groups: dict[tuple[str, ...], list[RowIssue]] = {}
