@@ -83,8 +83,9 @@ WORKER_STOPPED = (
 def stalled_after() -> timedelta:
     """How long an import may go without a sign of life (its heartbeat) before it
     counts as stopped: settings.IMPORT_STALLED_AFTER seconds, else 10 minutes.
-    A live import gives one at least every few seconds, whatever its step
-    (`spend.tasks`): this is for a worker that died, not one that is busy."""
+    A live import gives one every second or so in each of its steps, but for
+    a single long statement (`spend.tasks`): this is for a worker that died,
+    not one that is busy."""
     seconds = getattr(settings, "IMPORT_STALLED_AFTER", None)
     return STALLED_AFTER if seconds is None else timedelta(seconds=seconds)
 
